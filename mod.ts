@@ -1,0 +1,116 @@
+/**
+ * braid: a Deno-native, async-first dataflow engine. Write plain functions;
+ * a function's name is the value it produces and its parameter names are the
+ * values it needs. braid wires them into a DAG, checks it when it is built,
+ * and runs it sequentially or concurrently, with lifecycle hooks, an event
+ * stream and types that `deno check` verifies.
+ *
+ * @example
+ * ```ts
+ * import { Builder } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * const features = {
+ *   spend: () => [10, 20, 30],
+ *   avg_spend: ({ spend }: { spend: number[] }) =>
+ *     spend.reduce((a, b) => a + b, 0) / spend.length,
+ * };
+ *
+ * const dr = await new Builder().withModules(features).withExecutor("async").build();
+ * const out = await dr.execute(["avg_spend"]);
+ * assert.equal(out.avg_spend, 20);
+ * ```
+ *
+ * @module
+ */
+export { Builder, type ModuleInput } from "./src/builder.ts";
+export {
+  AsyncDriver,
+  type DictResult,
+  type DriverInit,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type MapOptions,
+} from "./src/driver.ts";
+export {
+  type AnyFn,
+  type CallStyle,
+  type DeclaredInputs,
+  inputs,
+  InputsModifier,
+  type InputSpec,
+  isNodeDef,
+  type Modifier,
+  type ModifierContext,
+  type ModifierPhase,
+  node,
+  type NodeDef,
+  type NodeSpec,
+  type Tags,
+  type TagValue,
+} from "./src/node.ts";
+export { named } from "./src/modifiers/named.ts";
+export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
+export { config } from "./src/modifiers/config.ts";
+export {
+  BraidError,
+  CancelledError,
+  ConfigError,
+  CycleError,
+  DuplicateNodeError,
+  HookError,
+  InvalidNodeError,
+  type MissingInput,
+  MissingInputError,
+  NodeExecutionError,
+  ValidationError,
+  WorkerError,
+} from "./src/errors.ts";
+export { UnknownNodeError } from "./src/plan.ts";
+export type { NodeInfo, TagFilter } from "./src/graph.ts";
+export type {
+  Adapter,
+  AfterGraphExecutionEvent,
+  AfterNodeExecutionEvent,
+  BeforeGraphExecutionEvent,
+  BeforeNodeExecutionEvent,
+  BuildResultEvent,
+  MaybePromise,
+  NodeLogEvent,
+  ValidationVerdict,
+} from "./src/hooks.ts";
+export type {
+  ExecutionEvent,
+  NodeFailedEvent,
+  NodeLogStreamEvent,
+  NodeSkippedEvent,
+  NodeStartedEvent,
+  NodeSucceededEvent,
+  RunFinishedEvent,
+  RunStartedEvent,
+  SkipReason,
+} from "./src/events.ts";
+export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
+export type { RunContext } from "./src/run.ts";
+export type {
+  ExecutorKind,
+  ExecutorOptions,
+} from "./src/executors/executor.ts";
+export type { MapMode } from "./src/map.ts";
+export type { DotOptions } from "./src/dot.ts";
+export type {
+  ExecutionPlan,
+  ExportedInput,
+  ExportedNode,
+} from "./src/export.ts";
+export type {
+  MergeModules,
+  ModuleType,
+  NodeExports,
+  NodeName,
+  NodeValue,
+  Outputs,
+  ResultOf,
+  ValueOf,
+  VariantBase,
+} from "./src/types.ts";

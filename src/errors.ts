@@ -1,0 +1,240 @@
+/**
+ * The errors braid throws. Every one extends {@linkcode BraidError}, names the
+ * node(s) involved and, where a fix is known, says what it is.
+ *
+ * @module
+ */
+
+/**
+ * The base class of every error braid raises on purpose.
+ *
+ * @example Catch any braid error
+ * ```ts
+ * import { BraidError, CycleError } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new CycleError(["a", "b", "a"]) instanceof BraidError);
+ * ```
+ */
+export class BraidError extends Error {
+  /** Creates an error with a message and an optional cause. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A function that cannot be a node: its inputs cannot be read, its name is
+ * reserved, or a modifier was misused.
+ *
+ * @example
+ * ```ts
+ * import { InvalidNodeError } from "@braid/braid";
+ * const err = new InvalidNodeError("f", "rest parameters are not supported");
+ * console.assert(err.nodeName === "f");
+ * ```
+ */
+export class InvalidNodeError extends BraidError {
+  /** The node (or function) that is invalid. */
+  readonly nodeName: string;
+  /** Creates the error for `nodeName` with the reason it is invalid. */
+  constructor(nodeName: string, reason: string, options?: ErrorOptions) {
+    super(`Invalid node "${nodeName}": ${reason}`, options);
+    this.nodeName = nodeName;
+  }
+}
+
+/**
+ * Two modules define the same node name and module overrides are not allowed.
+ *
+ * @example
+ * ```ts
+ * import { DuplicateNodeError } from "@braid/braid";
+ * const err = new DuplicateNodeError("a", ["mod1", "mod2"]);
+ * console.assert(err.sources.length === 2);
+ * ```
+ */
+export class DuplicateNodeError extends BraidError {
+  /** The name defined more than once. */
+  readonly nodeName: string;
+  /** Where each definition came from. */
+  readonly sources: readonly string[];
+  /** Creates the error for `nodeName` defined in each of `sources`. */
+  constructor(nodeName: string, sources: readonly string[]) {
+    super(
+      `Cannot build graph: node "${nodeName}" is defined more than once (in ${
+        sources.join(" and ")
+      }); rename one, or call allowModuleOverrides() to let the later module win`,
+    );
+    this.nodeName = nodeName;
+    this.sources = sources;
+  }
+}
+
+/**
+ * The graph has a cycle; `cycle` lists it with the first node repeated at the end.
+ *
+ * @example
+ * ```ts
+ * import { CycleError } from "@braid/braid";
+ * const err = new CycleError(["a", "b", "a"]);
+ * console.assert(err.message.includes('"a" -> "b" -> "a"'));
+ * ```
+ */
+export class CycleError extends BraidError {
+  /** The nodes on the cycle, first node repeated at the end. */
+  readonly cycle: readonly string[];
+  /** Creates the error for `cycle` (first node repeated at the end). */
+  constructor(cycle: readonly string[]) {
+    super(
+      `Cannot build graph: cycle detected ${
+        cycle.map((n) => `"${n}"`).join(" -> ")
+      }`,
+    );
+    this.cycle = cycle;
+  }
+}
+
+/** One required input that was not provided, and the nodes that need it. */
+export interface MissingInput {
+  /** The input's name. */
+  readonly name: string;
+  /** The nodes that take it as a parameter. */
+  readonly neededBy: readonly string[];
+}
+
+/**
+ * Required inputs were not provided; raised before any node runs.
+ *
+ * @example
+ * ```ts
+ * import { MissingInputError } from "@braid/braid";
+ * const err = new MissingInputError(["c"], [{ name: "x", neededBy: ["b"] }]);
+ * console.assert(err.missing[0]?.name === "x");
+ * ```
+ */
+export class MissingInputError extends BraidError {
+  /** Every missing input with the nodes that need it, sorted by name. */
+  readonly missing: readonly MissingInput[];
+  /** Creates the error for a request of `finalVars` missing `missing`. */
+  constructor(finalVars: readonly string[], missing: readonly MissingInput[]) {
+    const target = finalVars.map((v) => `"${v}"`).join(", ");
+    const lines = missing.map((m) =>
+      `required input "${m.name}" was not provided (needed by ${
+        m.neededBy.map((n) => `"${n}"`).join(", ")
+      })`
+    );
+    super(
+      lines.length === 1
+        ? `Cannot execute ${target}: ${lines[0]}`
+        : `Cannot execute ${target}: ${lines.length} inputs are missing:\n  ${
+          lines.join("\n  ")
+        }`,
+    );
+    this.missing = missing;
+  }
+}
+
+/**
+ * Config is inconsistent: an input collides with a config key, a config key is
+ * reserved, or a config value a modifier needs is missing.
+ */
+export class ConfigError extends BraidError {}
+
+/**
+ * A node failed while running. `cause` is what the node threw.
+ *
+ * @example
+ * ```ts
+ * import { NodeExecutionError } from "@braid/braid";
+ * const err = new NodeExecutionError("b", "run-1", ["x", "a", "b"], new Error("boom"));
+ * console.assert(err.message.includes("boom"));
+ * ```
+ */
+export class NodeExecutionError extends BraidError {
+  /** The node that failed. */
+  readonly nodeName: string;
+  /** The run it failed in. */
+  readonly runId: string;
+  /** A path from an input (or a source node) to the failed node. */
+  readonly path: readonly string[];
+  /** What the node threw. */
+  declare readonly cause: unknown;
+  /** Creates the error for `nodeName` failing with `cause`. */
+  constructor(
+    nodeName: string,
+    runId: string,
+    path: readonly string[],
+    cause: unknown,
+    item?: number,
+  ) {
+    const where = item === undefined ? "" : ` (item ${item})`;
+    super(
+      `Node "${nodeName}"${where} failed: ${describe(cause)} [path: ${
+        path.join(" -> ")
+      }]`,
+      { cause },
+    );
+    this.nodeName = nodeName;
+    this.runId = runId;
+    this.path = path;
+  }
+}
+
+/** A `checkOutput` validator rejected a node's value. */
+export class ValidationError extends BraidError {}
+
+/** A node could not be run on a worker. */
+export class WorkerError extends BraidError {}
+
+/**
+ * The run was cancelled through its `AbortSignal`.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError } from "@braid/braid";
+ * console.assert(new CancelledError("run-1").runId === "run-1");
+ * ```
+ */
+export class CancelledError extends BraidError {
+  /** The run that was cancelled. */
+  readonly runId: string;
+  /** Creates the error for `runId`, keeping the abort reason as `cause`. */
+  constructor(runId: string, reason?: unknown) {
+    super(
+      `Run ${runId} was cancelled${
+        reason === undefined ? "" : `: ${describe(reason)}`
+      }`,
+      { cause: reason },
+    );
+    this.runId = runId;
+  }
+}
+
+/**
+ * A lifecycle adapter's hook threw; `cause` is what it threw.
+ *
+ * @example
+ * ```ts
+ * import { HookError } from "@braid/braid";
+ * const err = new HookError("beforeNodeExecution", "Logger", new Error("x"));
+ * console.assert(err.hook === "beforeNodeExecution");
+ * ```
+ */
+export class HookError extends BraidError {
+  /** The hook's method name. */
+  readonly hook: string;
+  /** Creates the error for `hook` of `adapter` throwing `cause`. */
+  constructor(hook: string, adapter: string, cause: unknown) {
+    super(`Hook "${hook}" of adapter ${adapter} threw: ${describe(cause)}`, {
+      cause,
+    });
+    this.hook = hook;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  return String(value);
+}

@@ -1,0 +1,189 @@
+/**
+ * The async executor: a node starts as soon as its own inputs are ready, not
+ * when its generation is done. With a concurrency limit, ready nodes wait in
+ * a priority queue, longest remaining path first. Sync nodes complete inline
+ * in a loop (never by recursion), so a 100,000-node chain cannot overflow.
+ *
+ * @module
+ */
+import HeapModule from "mnemonist/heap";
+import { isThenable, type Run } from "../run.ts";
+import type { PlanNode } from "../plan.ts";
+import {
+  checkConcurrency,
+  type Executor,
+  type ExecutorOptions,
+} from "./executor.ts";
+
+// mnemonist's heap is CommonJS whose typings describe an ES default export;
+// this is the part of its real shape we use.
+interface Heap<T> {
+  readonly size: number;
+  push(item: T): number;
+  pop(): T | undefined;
+}
+const Heap = HeapModule as unknown as new <T>(
+  comparator: (a: T, b: T) => number,
+) => Heap<T>;
+
+/** Runs nodes concurrently on the event loop. */
+export class ConcurrentExecutor implements Executor {
+  /** Always `"async"`. */
+  readonly kind = "async" as const;
+  /** How many nodes may run at once. */
+  readonly concurrency: number;
+
+  /** Creates the executor; `concurrency` defaults to unbounded. */
+  constructor(options: ExecutorOptions = {}) {
+    this.concurrency = checkConcurrency(options.concurrency ?? Infinity);
+  }
+
+  /** Runs every node of `run.plan` as soon as its inputs are ready. */
+  execute(run: Run): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      new Schedule(run, this.concurrency, resolve, reject).start();
+    });
+  }
+}
+
+// The bookkeeping of one run: remaining dependency counts, the ready queue,
+// how many nodes are in flight. Lives exactly as long as the run.
+class Schedule {
+  readonly #run: Run;
+  readonly #nodes: readonly PlanNode[];
+  readonly #limit: number;
+  readonly #remaining: Int32Array;
+  readonly #ready: ReadyQueue;
+  readonly #resolve: () => void;
+  readonly #reject: (error: Error) => void;
+  #running = 0;
+  #done = 0;
+  #settled = false;
+  #onAbort: (() => void) | undefined;
+
+  constructor(
+    run: Run,
+    limit: number,
+    resolve: () => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#run = run;
+    this.#nodes = run.plan.nodes;
+    this.#limit = limit;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#remaining = new Int32Array(this.#nodes.length);
+    this.#ready = limit === Infinity
+      ? new StackQueue()
+      : new PriorityQueue(this.#nodes);
+    for (const node of this.#nodes) {
+      this.#remaining[node.index] = node.dependencyCount;
+      if (node.dependencyCount === 0) this.#ready.push(node.index);
+    }
+  }
+
+  start(): void {
+    const signal = this.#run.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) return this.#finish(this.#run.cancellation());
+      this.#onAbort = () => this.#finish(this.#run.cancellation());
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    this.#pump();
+  }
+
+  // Starts ready nodes until the limit is reached or none is ready; sync
+  // results release their dependents into the same loop.
+  #pump(): void {
+    const run = this.#run;
+    const ready = this.#ready;
+    while (ready.size > 0 && this.#running < this.#limit && !this.#settled) {
+      const node = this.#nodes[ready.pop()]!;
+      let value: unknown;
+      try {
+        value = run.invoke(node);
+      } catch (error) {
+        return this.#finish(run.fail(node, error));
+      }
+      if (isThenable(value)) {
+        this.#running++;
+        value.then(
+          (result) => this.#asyncDone(node, result),
+          (error) => {
+            this.#running--;
+            this.#finish(run.fail(node, error));
+          },
+        );
+      } else {
+        this.#complete(node, value);
+      }
+    }
+    if (this.#done === this.#nodes.length) this.#finish(undefined);
+  }
+
+  #asyncDone(node: PlanNode, value: unknown): void {
+    this.#running--;
+    if (this.#settled) return;
+    this.#complete(node, value);
+    this.#pump();
+  }
+
+  #complete(node: PlanNode, value: unknown): void {
+    this.#run.values[node.index] = value;
+    this.#done++;
+    const dependents = node.dependents;
+    for (let k = 0; k < dependents.length; k++) {
+      const d = dependents[k]!;
+      if (--this.#remaining[d]! === 0) this.#ready.push(d);
+    }
+  }
+
+  #finish(error: Error | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#onAbort !== undefined) {
+      this.#run.signal!.removeEventListener("abort", this.#onAbort);
+    }
+    if (error === undefined) this.#resolve();
+    else this.#reject(error);
+  }
+}
+
+interface ReadyQueue {
+  readonly size: number;
+  push(index: number): void;
+  pop(): number;
+}
+
+// Unbounded: every ready node starts at once, so order does not matter.
+class StackQueue implements ReadyQueue {
+  readonly #items: number[] = [];
+  get size(): number {
+    return this.#items.length;
+  }
+  push(index: number): void {
+    this.#items.push(index);
+  }
+  pop(): number {
+    return this.#items.pop()!;
+  }
+}
+
+// Bounded: longest remaining path first, then topological order.
+class PriorityQueue implements ReadyQueue {
+  readonly #heap: Heap<number>;
+  constructor(nodes: readonly PlanNode[]) {
+    this.#heap = new Heap<number>((a: number, b: number) =>
+      nodes[b]!.priority - nodes[a]!.priority || a - b
+    );
+  }
+  get size(): number {
+    return this.#heap.size;
+  }
+  push(index: number): void {
+    this.#heap.push(index);
+  }
+  pop(): number {
+    return this.#heap.pop()!;
+  }
+}

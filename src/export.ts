@@ -1,0 +1,94 @@
+/**
+ * `exportExecution`: a request's plan as plain JSON, with its topological
+ * generations, for tooling, review and orchestrators.
+ *
+ * @module
+ */
+import type { Tags } from "./node.ts";
+import { type Plan, planGenerations, type SeedSource } from "./plan.ts";
+
+/** Where one argument of a planned node comes from. */
+export interface ExportedInput {
+  /** The input's name. */
+  readonly name: string;
+  /** Whether it has a default. */
+  readonly optional: boolean;
+  /** A node of the plan, a provided value, or nothing (its default applies). */
+  readonly source: "node" | SeedSource | "default";
+}
+
+/** One node of an exported plan. */
+export interface ExportedNode {
+  /** Its name. */
+  readonly name: string;
+  /** The function's or export's name before modifiers. */
+  readonly originalName: string;
+  /** Its module, when known. */
+  readonly module?: string;
+  /** Its tags. */
+  readonly tags: Tags;
+  /** The modifiers that produced it. */
+  readonly modifiers: readonly string[];
+  /** Its arguments. */
+  readonly inputs: readonly ExportedInput[];
+  /** Its generation: 0 for nodes that need no other node of the plan. */
+  readonly generation: number;
+}
+
+/** A whole exported plan. */
+export interface ExecutionPlan {
+  /** The requested names. */
+  readonly finalVars: readonly string[];
+  /** Provided values by where they come from. */
+  readonly provided: {
+    readonly inputs: readonly string[];
+    readonly overrides: readonly string[];
+    readonly config: readonly string[];
+  };
+  /** Nodes replaced by an override or input (they will not run). */
+  readonly replaced: readonly string[];
+  /** The nodes that will run, in topological-generation order. */
+  readonly nodes: readonly ExportedNode[];
+  /** Node names grouped by generation. */
+  readonly generations: readonly (readonly string[])[];
+}
+
+/** Exports `plan` as JSON-ready data. */
+export function exportPlan(plan: Plan): ExecutionPlan {
+  const seedsBy = (source: SeedSource) =>
+    plan.seeds.filter((s) => s.source === source).map((s) => s.name);
+  const nodes = plan.nodes.map((node): ExportedNode => {
+    const spec = node.spec;
+    const inputs = spec.inputs.map((input, k): ExportedInput => {
+      const slot = node.argSlots[k]!;
+      const source = slot < 0
+        ? "default"
+        : slot < plan.nodes.length
+        ? "node"
+        : plan.seeds[slot - plan.nodes.length]!.source;
+      return { name: input.name, optional: input.optional, source };
+    });
+    const exported: ExportedNode = {
+      name: node.name,
+      originalName: spec.originalName,
+      tags: spec.tags,
+      modifiers: spec.modifiers,
+      inputs,
+      generation: node.generation,
+    };
+    return spec.module === undefined
+      ? exported
+      : { ...exported, module: spec.module };
+  });
+  return {
+    finalVars: plan.finalVars,
+    provided: {
+      inputs: seedsBy("input"),
+      overrides: seedsBy("override"),
+      config: seedsBy("config"),
+    },
+    replaced: plan.replaced,
+    nodes,
+    generations: planGenerations(plan),
+  };
+}

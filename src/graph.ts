@@ -1,0 +1,265 @@
+/**
+ * The graph: built once per builder configuration from node specs, checked
+ * for cycles, and queried (upstream, downstream, paths, tags). Immutable.
+ *
+ * @module
+ */
+import { DirectedGraph } from "graphology";
+import { topologicalGenerations } from "graphology-dag";
+import { CycleError } from "./errors.ts";
+import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
+
+/** A read-only view of one variable of the graph: a node or an external input. */
+export interface NodeInfo {
+  /** The variable's name. */
+  readonly name: string;
+  /** `"node"` for a function, `"input"` for a value the caller (or config) provides. */
+  readonly kind: "node" | "input";
+  /** The function's or export's name before modifiers renamed it. */
+  readonly originalName: string;
+  /** The module it came from, when known. */
+  readonly module?: string;
+  /** Its tags. */
+  readonly tags: Tags;
+  /** Its inputs. */
+  readonly inputs: readonly InputSpec[];
+  /** The modifiers that produced it, in order. */
+  readonly modifiers: readonly string[];
+  /** For inputs: the nodes that need it. */
+  readonly neededBy?: readonly string[];
+  /** For inputs: true when every node that takes it has a default for it. */
+  readonly optional?: boolean;
+}
+
+/** A tag filter: exact value, any of a list, or `null` for "has the tag"; keys are ANDed. */
+export type TagFilter = Readonly<
+  Record<string, TagValue | readonly TagValue[] | null>
+>;
+
+/** The dependency graph of a set of node specs. */
+export class Graph {
+  /** Nodes by name. */
+  readonly specs: ReadonlyMap<string, NodeSpec>;
+  /** Inputs no node produces, by name. */
+  readonly externals: ReadonlyMap<string, NodeInfo>;
+  /** Each node's position in topological-generation order. */
+  readonly rank: ReadonlyMap<string, number>;
+  /** Nodes in topological-generation order. */
+  readonly order: readonly string[];
+  readonly #g: DirectedGraph;
+
+  private constructor(
+    specs: Map<string, NodeSpec>,
+    externals: Map<string, NodeInfo>,
+    order: string[],
+    g: DirectedGraph,
+  ) {
+    this.specs = specs;
+    this.externals = externals;
+    this.order = order;
+    this.rank = new Map(order.map((name, i) => [name, i]));
+    this.#g = g;
+  }
+
+  /** Builds the graph; throws {@linkcode CycleError} on a cycle. */
+  static build(nodes: readonly NodeSpec[]): Graph {
+    const specs = new Map<string, NodeSpec>();
+    for (const spec of nodes) specs.set(spec.name, spec);
+    const g = new DirectedGraph();
+    for (const name of specs.keys()) g.addNode(name);
+    const needs = new Map<string, { by: string[]; optional: boolean }>();
+    for (const spec of specs.values()) {
+      for (const input of spec.inputs) {
+        if (!specs.has(input.name)) {
+          let need = needs.get(input.name);
+          if (need === undefined) {
+            need = { by: [], optional: true };
+            needs.set(input.name, need);
+            g.addNode(input.name);
+          }
+          need.by.push(spec.name);
+          need.optional &&= input.optional;
+        }
+        g.mergeEdge(input.name, spec.name);
+      }
+    }
+    const externals = new Map<string, NodeInfo>();
+    for (const [name, need] of needs) {
+      externals.set(name, inputInfo(name, need.by, need.optional));
+    }
+    let generations: string[][];
+    try {
+      generations = topologicalGenerations(g);
+    } catch {
+      throw new CycleError(findCycle(specs));
+    }
+    const order: string[] = [];
+    for (const generation of generations) {
+      for (const name of generation) if (specs.has(name)) order.push(name);
+    }
+    return new Graph(specs, externals, order, g);
+  }
+
+  /** Whether `name` is a node or an external input. */
+  has(name: string): boolean {
+    return this.specs.has(name) || this.externals.has(name);
+  }
+
+  /** The public view of `name`, or undefined. */
+  info(name: string): NodeInfo | undefined {
+    const spec = this.specs.get(name);
+    return spec === undefined ? this.externals.get(name) : nodeInfo(spec);
+  }
+
+  /** Every variable matching `tagFilter`, nodes in topological order, then inputs. */
+  list(tagFilter?: TagFilter): NodeInfo[] {
+    const all: NodeInfo[] = [];
+    for (const name of this.order) all.push(nodeInfo(this.specs.get(name)!));
+    for (const info of this.externals.values()) all.push(info);
+    if (tagFilter === undefined) return all;
+    const filters = Object.entries(tagFilter);
+    return all.filter((info) =>
+      filters.every(([k, v]) => matches(info.tags, k, v))
+    );
+  }
+
+  /** `names` and everything they depend on, in topological order. */
+  upstreamOf(names: readonly string[]): string[] {
+    return this.#sorted(this.#reach(names, "in"));
+  }
+
+  /** `names` and everything that depends on them, in topological order. */
+  downstreamOf(names: readonly string[]): string[] {
+    return this.#sorted(this.#reach(names, "out"));
+  }
+
+  /** The nodes on any path from `from` to `to` (both included), or [] if none. */
+  pathBetween(from: string, to: string): string[] {
+    const down = this.#reach([from], "out");
+    if (!down.has(to)) return [];
+    const up = this.#reach([to], "in");
+    return this.#sorted(new Set([...down].filter((n) => up.has(n))));
+  }
+
+  /** The direct inputs of `name` present in the graph. */
+  dependenciesOf(name: string): string[] {
+    return this.#g.hasNode(name) ? this.#g.inNeighbors(name) : [];
+  }
+
+  /** The nodes that take `name` as an input. */
+  dependentsOf(name: string): string[] {
+    return this.#g.hasNode(name) ? this.#g.outNeighbors(name) : [];
+  }
+
+  #reach(names: readonly string[], direction: "in" | "out"): Set<string> {
+    const seen = new Set<string>();
+    const stack: string[] = [];
+    for (const name of names) {
+      if (!this.#g.hasNode(name)) continue;
+      seen.add(name);
+      stack.push(name);
+    }
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      const next = direction === "in"
+        ? this.#g.inNeighbors(name)
+        : this.#g.outNeighbors(name);
+      for (const n of next) {
+        if (!seen.has(n)) {
+          seen.add(n);
+          stack.push(n);
+        }
+      }
+    }
+    return seen;
+  }
+
+  #sorted(names: Set<string>): string[] {
+    const nodes = [...names].filter((n) => this.specs.has(n));
+    nodes.sort((a, b) => this.rank.get(a)! - this.rank.get(b)!);
+    const inputs = [...names].filter((n) => this.externals.has(n)).sort();
+    return [...inputs, ...nodes];
+  }
+}
+
+/** The public view of a spec. */
+export function nodeInfo(spec: NodeSpec): NodeInfo {
+  const info: NodeInfo = {
+    name: spec.name,
+    kind: "node",
+    originalName: spec.originalName,
+    tags: spec.tags,
+    inputs: spec.inputs,
+    modifiers: spec.modifiers,
+  };
+  return Object.freeze(
+    spec.module === undefined ? info : { ...info, module: spec.module },
+  );
+}
+
+function inputInfo(
+  name: string,
+  neededBy: string[],
+  optional: boolean,
+): NodeInfo {
+  return Object.freeze({
+    name,
+    kind: "input",
+    originalName: name,
+    tags: Object.freeze({}),
+    inputs: Object.freeze([]),
+    modifiers: Object.freeze([]),
+    neededBy: Object.freeze(neededBy),
+    optional,
+  });
+}
+
+function matches(
+  tags: Tags,
+  key: string,
+  wanted: TagValue | readonly TagValue[] | null,
+): boolean {
+  if (!(key in tags)) return false;
+  if (wanted === null) return true;
+  const have = tags[key]!;
+  const haveList: readonly unknown[] = Array.isArray(have) ? have : [have];
+  const wantList: readonly unknown[] = Array.isArray(wanted)
+    ? wanted
+    : [wanted];
+  return wantList.some((w) => haveList.includes(w));
+}
+
+// An iterative depth-first search (never recursion: graphs can be 100,000
+// nodes deep) that returns the first cycle found, first node repeated.
+function findCycle(specs: ReadonlyMap<string, NodeSpec>): string[] {
+  const state = new Map<string, 1 | 2>(); // 1: on the stack, 2: done
+  for (const root of specs.keys()) {
+    if (state.has(root)) continue;
+    const path: string[] = [root];
+    const cursors: number[] = [0];
+    state.set(root, 1);
+    while (path.length > 0) {
+      const name = path[path.length - 1]!;
+      const inputs = specs.get(name)!.inputs;
+      const i = cursors[cursors.length - 1]!;
+      if (i >= inputs.length) {
+        state.set(name, 2);
+        path.pop();
+        cursors.pop();
+        continue;
+      }
+      cursors[cursors.length - 1] = i + 1;
+      const dep = inputs[i]!.name;
+      if (!specs.has(dep) || state.get(dep) === 2) continue;
+      if (state.get(dep) === 1) {
+        // path runs consumer -> input; a cycle reads best producer -> consumer.
+        const cycle = path.slice(path.indexOf(dep)).reverse();
+        return [cycle[cycle.length - 1]!, ...cycle];
+      }
+      state.set(dep, 1);
+      path.push(dep);
+      cursors.push(0);
+    }
+  }
+  return [];
+}

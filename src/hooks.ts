@@ -1,0 +1,263 @@
+/**
+ * Lifecycle adapters: objects with any of the hook methods below. Each hook
+ * receives one event object, may be sync or async, and is awaited in order.
+ * Several adapters may implement the same hook: all run, in the order given;
+ * `executeNode` wrappers nest like middleware (the first given is outermost).
+ *
+ * @module
+ */
+import { HookError } from "./errors.ts";
+import type { NodeInfo } from "./graph.ts";
+import type { Tags } from "./node.ts";
+
+/** What a graph-level hook receives before a run. */
+export interface BeforeGraphExecutionEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The requested names. */
+  readonly finalVars: readonly string[];
+  /** The run inputs. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** The overrides. */
+  readonly overrides: Readonly<Record<string, unknown>>;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
+}
+
+/** What a graph-level hook receives after a run. */
+export interface AfterGraphExecutionEvent extends BeforeGraphExecutionEvent {
+  /** Whether the run succeeded. */
+  readonly success: boolean;
+  /** Why it failed. */
+  readonly error?: unknown;
+}
+
+/** What a node-level hook receives before a node runs. */
+export interface BeforeNodeExecutionEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The node's name. */
+  readonly nodeName: string;
+  /** The node's tags. */
+  readonly tags: Tags;
+  /** The node's arguments by input name. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** A unique id of this node execution within the run. */
+  readonly taskId: string;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
+}
+
+/** What a node-level hook receives after a node ran. */
+export interface AfterNodeExecutionEvent extends BeforeNodeExecutionEvent {
+  /** Whether the node succeeded. */
+  readonly success: boolean;
+  /** Its value, when it succeeded. */
+  readonly result?: unknown;
+  /** What it threw, when it failed. */
+  readonly error?: unknown;
+  /** How long it ran, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** A message a node emitted with `ctx.log`. */
+export interface NodeLogEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The node that logged. */
+  readonly nodeName: string;
+  /** The message. */
+  readonly message: string;
+  /** Extra data given with it. */
+  readonly data?: unknown;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
+}
+
+/** What `buildResult` receives. */
+export interface BuildResultEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The requested names. */
+  readonly finalVars: readonly string[];
+  /** The requested values by name. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+}
+
+/** A build-time check's verdict: `true`/nothing passes; `false` or a message fails. */
+export type ValidationVerdict = boolean | string | void;
+
+/** A value or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** A lifecycle adapter: implement any subset of these hooks. */
+export interface Adapter {
+  /** A name for error messages; defaults to the class name. */
+  readonly name?: string;
+  /** Runs before a run starts (before any node). */
+  beforeGraphExecution?(event: BeforeGraphExecutionEvent): MaybePromise<void>;
+  /** Runs after a run ends, whether it succeeded or not. */
+  afterGraphExecution?(event: AfterGraphExecutionEvent): MaybePromise<void>;
+  /** Runs before each node. */
+  beforeNodeExecution?(event: BeforeNodeExecutionEvent): MaybePromise<void>;
+  /** Runs after each node, whether it succeeded or not. */
+  afterNodeExecution?(event: AfterNodeExecutionEvent): MaybePromise<void>;
+  /** Wraps a node call: call `next()` to run the node (or the next wrapper). */
+  executeNode?(
+    event: BeforeNodeExecutionEvent,
+    next: () => Promise<unknown>,
+  ): MaybePromise<unknown>;
+  /** Receives each `ctx.log` message. */
+  onLog?(event: NodeLogEvent): MaybePromise<void>;
+  /** Checks each node when the graph is built. */
+  validateNode?(
+    event: { readonly node: NodeInfo },
+  ): MaybePromise<ValidationVerdict>;
+  /** Checks the whole graph when it is built. */
+  validateGraph?(event: {
+    readonly nodes: readonly NodeInfo[];
+    readonly config: Readonly<Record<string, unknown>>;
+  }): MaybePromise<ValidationVerdict>;
+  /** Turns the requested values into what `execute` returns. */
+  buildResult?(event: BuildResultEvent): unknown;
+}
+
+type HookName = Exclude<keyof Adapter, "name">;
+type Fn<E> = (event: E) => MaybePromise<unknown>;
+
+/** The hooks of a list of adapters, grouped by method, ready to call in order. */
+export class Hooks {
+  /** The adapters, in order. */
+  readonly adapters: readonly Adapter[];
+  /** True when any node-level hook exists: nodes take the hooked path. */
+  readonly perNode: boolean;
+  /** True when any graph-level hook exists. */
+  readonly perGraph: boolean;
+  /** The adapter with `buildResult`, if any. */
+  readonly resultBuilder: Adapter | undefined;
+
+  constructor(adapters: readonly Adapter[]) {
+    const builders = adapters.filter((a) =>
+      typeof a.buildResult === "function"
+    );
+    if (builders.length > 1) {
+      throw new TypeError(
+        `Only one adapter may implement 'buildResult': received ${
+          builders.map(adapterName).join(", ")
+        }`,
+      );
+    }
+    this.adapters = Object.freeze([...adapters]);
+    this.resultBuilder = builders[0];
+    this.perNode = adapters.some((a) =>
+      a.beforeNodeExecution !== undefined ||
+      a.afterNodeExecution !== undefined ||
+      a.executeNode !== undefined
+    );
+    this.perGraph = adapters.some((a) =>
+      a.beforeGraphExecution !== undefined ||
+      a.afterGraphExecution !== undefined
+    );
+  }
+
+  /** Whether any adapter implements `hook`. */
+  has(hook: HookName): boolean {
+    return this.adapters.some((a) => a[hook] !== undefined);
+  }
+
+  /** Calls `hook` on every adapter that has it, in order, awaiting each. */
+  async call<E>(hook: HookName, event: E): Promise<void> {
+    for (const adapter of this.adapters) {
+      const method = adapter[hook] as Fn<E> | undefined;
+      if (method === undefined) continue;
+      try {
+        await method.call(adapter, event);
+      } catch (error) {
+        throw new HookError(hook, adapterName(adapter), error);
+      }
+    }
+  }
+
+  /** Runs `call` inside every `executeNode` wrapper, the first adapter outermost. */
+  wrap(event: BeforeNodeExecutionEvent, call: () => unknown): Promise<unknown> {
+    const wrappers = this.adapters.filter((a) => a.executeNode !== undefined);
+    const at = async (i: number): Promise<unknown> => {
+      if (i === wrappers.length) return await call();
+      const adapter = wrappers[i]!;
+      let inner = false;
+      try {
+        return await adapter.executeNode!(event, () => {
+          inner = true;
+          return at(i + 1);
+        });
+      } catch (error) {
+        // Errors from the node itself pass through the wrappers unchanged.
+        if (inner) throw error;
+        throw new HookError("executeNode", adapterName(adapter), error);
+      }
+    };
+    return at(0);
+  }
+
+  /** Runs the build-time checks; throws naming the hook and the node. */
+  async validate(
+    nodes: readonly NodeInfo[],
+    config: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    for (const adapter of this.adapters) {
+      if (adapter.validateNode !== undefined) {
+        for (const node of nodes) {
+          const verdict = await this.#check(
+            adapter,
+            "validateNode",
+            () => adapter.validateNode!({ node }),
+          );
+          if (verdict !== undefined) {
+            throw new HookError(
+              "validateNode",
+              adapterName(adapter),
+              `node "${node.name}" was rejected${
+                verdict ? `: ${verdict}` : ""
+              }`,
+            );
+          }
+        }
+      }
+      if (adapter.validateGraph !== undefined) {
+        const verdict = await this.#check(
+          adapter,
+          "validateGraph",
+          () => adapter.validateGraph!({ nodes, config }),
+        );
+        if (verdict !== undefined) {
+          throw new HookError(
+            "validateGraph",
+            adapterName(adapter),
+            `the graph was rejected${verdict ? `: ${verdict}` : ""}`,
+          );
+        }
+      }
+    }
+  }
+
+  // Returns undefined when the check passes, else the reason ("" if none).
+  async #check(
+    adapter: Adapter,
+    hook: HookName,
+    run: () => MaybePromise<ValidationVerdict>,
+  ): Promise<string | undefined> {
+    let verdict: ValidationVerdict;
+    try {
+      verdict = await run();
+    } catch (error) {
+      throw new HookError(hook, adapterName(adapter), error);
+    }
+    if (verdict === undefined || verdict === true) return undefined;
+    return verdict === false ? "" : String(verdict);
+  }
+}
+
+/** An adapter's name for messages. */
+export function adapterName(adapter: Adapter): string {
+  return adapter.name ?? adapter.constructor?.name ?? "adapter";
+}

@@ -1,0 +1,103 @@
+/**
+ * `config.when` and friends: keep a node only under some config. A variant's
+ * name loses its `__suffix`, so `avg__us` and `avg__eu` both define `avg`.
+ *
+ * @module
+ */
+import { InvalidNodeError } from "../errors.ts";
+import type { Modifier, ModifierContext, NodeSpec } from "../node.ts";
+
+type Conditions = Readonly<Record<string, unknown>>;
+type ListConditions = Readonly<Record<string, readonly unknown[]>>;
+
+function resolver(
+  kind: string,
+  keep: (config: Readonly<Record<string, unknown>>) => boolean,
+): Modifier {
+  return Object.freeze({
+    kind,
+    phase: "resolve" as const,
+    apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[] {
+      if (spec.name.endsWith("__")) {
+        throw new InvalidNodeError(
+          spec.name,
+          'a config variant name cannot end with "__"; add a suffix such as "__us"',
+        );
+      }
+      if (!keep(context.config)) return [];
+      const cut = spec.name.lastIndexOf("__");
+      return cut > 0 ? [{ ...spec, name: spec.name.slice(0, cut) }] : [spec];
+    },
+  });
+}
+
+function checkConditions(kind: string, conditions: unknown, lists: boolean) {
+  if (typeof conditions !== "object" || conditions === null) {
+    throw new TypeError(`'${kind}' conditions must be an object`);
+  }
+  if (Object.keys(conditions).length === 0) {
+    throw new TypeError(`'${kind}' needs at least one condition`);
+  }
+  if (lists) {
+    for (const [key, v] of Object.entries(conditions)) {
+      if (!Array.isArray(v)) {
+        throw new TypeError(`'${kind}' condition "${key}" must be a list`);
+      }
+    }
+  }
+}
+
+/**
+ * Config-dependent node selection (Hamilton's `@config`).
+ *
+ * @example
+ * ```ts
+ * import { config, node } from "@braid/braid";
+ *
+ * export const B__remote = node(({ A }: { A: number }) => A / 2, config.when({ version: "remote" }));
+ * export const B__default = node(({ A }: { A: number }) => A / 3, config.whenNot({ version: "remote" }));
+ * ```
+ */
+export const config: {
+  /** Keeps the node when every key equals its value (a missing key excludes it). */
+  readonly when: (conditions: Conditions) => Modifier;
+  /** Keeps the node when no key equals its value (a missing key keeps it). */
+  readonly whenNot: (conditions: Conditions) => Modifier;
+  /** Keeps the node when every key's value is one of the listed values. */
+  readonly whenIn: (conditions: ListConditions) => Modifier;
+  /** Keeps the node when no key's value is one of the listed values. */
+  readonly whenNotIn: (conditions: ListConditions) => Modifier;
+} = Object.freeze({
+  when(conditions: Conditions): Modifier {
+    checkConditions("config.when", conditions, false);
+    const entries = Object.entries(conditions);
+    return resolver(
+      "config.when",
+      (cfg) => entries.every(([k, v]) => k in cfg && cfg[k] === v),
+    );
+  },
+  whenNot(conditions: Conditions): Modifier {
+    checkConditions("config.whenNot", conditions, false);
+    const entries = Object.entries(conditions);
+    return resolver(
+      "config.whenNot",
+      (cfg) => entries.every(([k, v]) => !(k in cfg) || cfg[k] !== v),
+    );
+  },
+  whenIn(conditions: ListConditions): Modifier {
+    checkConditions("config.whenIn", conditions, true);
+    const entries = Object.entries(conditions);
+    return resolver(
+      "config.whenIn",
+      (cfg) => entries.every(([k, vs]) => k in cfg && vs.includes(cfg[k])),
+    );
+  },
+  whenNotIn(conditions: ListConditions): Modifier {
+    checkConditions("config.whenNotIn", conditions, true);
+    const entries = Object.entries(conditions);
+    return resolver(
+      "config.whenNotIn",
+      (cfg) => entries.every(([k, vs]) => !(k in cfg) || !vs.includes(cfg[k])),
+    );
+  },
+});

@@ -1,0 +1,269 @@
+/**
+ * The plan of one request: the pruned part of the graph that must run for
+ * some final vars given some inputs and overrides, compiled to flat arrays so
+ * the hot path never touches graphology or a string map.
+ *
+ * @module
+ */
+import { BraidError, type MissingInput, MissingInputError } from "./errors.ts";
+import type { Graph } from "./graph.ts";
+import type { AnyFn, CallStyle, NodeSpec, Tags } from "./node.ts";
+
+/** Where a provided value comes from. */
+export type SeedSource = "input" | "override" | "config";
+
+/** A value placed in a slot before the run starts. */
+export interface Seed {
+  /** The variable's name (the key in inputs, overrides or config). */
+  readonly name: string;
+  /** The slot it fills. */
+  readonly slot: number;
+  /** Where it comes from. */
+  readonly source: SeedSource;
+}
+
+/** One node to run, with everything an executor needs in flat form. */
+export interface PlanNode {
+  /** Its index in `Plan.nodes`, also the slot its value goes to. */
+  readonly index: number;
+  /** Its name. */
+  readonly name: string;
+  /** Its spec. */
+  readonly spec: NodeSpec;
+  /** Its function. */
+  readonly fn: AnyFn;
+  /** How its function is called. */
+  readonly callStyle: CallStyle;
+  /** The argument names (object keys, or parameter names), without `ctx`. */
+  readonly argKeys: readonly string[];
+  /** The slot of each argument; -1 for an optional input with no value. */
+  readonly argSlots: Int32Array;
+  /** Where `ctx` goes, or -1. */
+  readonly ctxIndex: number;
+  /** Its tags. */
+  readonly tags: Tags;
+  /** The plan nodes that consume its value. */
+  readonly dependents: Int32Array;
+  /** How many plan nodes it waits for. */
+  readonly dependencyCount: number;
+  /** Length of the longest path from it to the end of the plan (scheduling priority). */
+  readonly priority: number;
+  /** Its topological generation within the plan. */
+  readonly generation: number;
+}
+
+/** A compiled, immutable plan. */
+export interface Plan {
+  /** The requested names, in request order. */
+  readonly finalVars: readonly string[];
+  /** The nodes to run, in topological-generation order. */
+  readonly nodes: readonly PlanNode[];
+  /** The values to place before running. */
+  readonly seeds: readonly Seed[];
+  /** The number of value slots. */
+  readonly size: number;
+  /** The slot of each final var, in request order. */
+  readonly outputSlots: Int32Array;
+  /** Whether any node takes `ctx`. */
+  readonly usesCtx: boolean;
+  /** Nodes skipped because an override or input replaced them. */
+  readonly replaced: readonly string[];
+}
+
+/** A final var that is neither a node nor a provided input or config key. */
+export class UnknownNodeError extends BraidError {
+  /** The unknown names. */
+  readonly names: readonly string[];
+  /** Creates the error for `names`. */
+  constructor(names: readonly string[]) {
+    super(
+      `Unknown node${names.length > 1 ? "s" : ""} ${
+        names.map((n) => `"${n}"`).join(", ")
+      } requested; check for typos, or see listAvailableVariables()`,
+    );
+    this.names = names;
+  }
+}
+
+/** What a request provides besides the graph. */
+export interface PlanRequest {
+  /** The requested names. */
+  readonly finalVars: readonly string[];
+  /** Names of run inputs provided. */
+  readonly inputs: ReadonlySet<string>;
+  /** Names of nodes overridden. */
+  readonly overrides: ReadonlySet<string>;
+  /** The builder's config. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Compiles the plan for `request`. Throws {@linkcode UnknownNodeError} for an
+ * unknown final var and {@linkcode MissingInputError} listing every missing
+ * input, so nothing runs when something is missing.
+ */
+export function compilePlan(graph: Graph, request: PlanRequest): Plan {
+  const { finalVars, inputs, overrides, config } = request;
+  const provided = (name: string): SeedSource | undefined =>
+    overrides.has(name)
+      ? "override"
+      : inputs.has(name)
+      ? "input"
+      : Object.hasOwn(config, name)
+      ? "config"
+      : undefined;
+
+  const unknown = finalVars.filter((v) => !graph.has(v) && !provided(v));
+  if (unknown.length > 0) throw new UnknownNodeError(unknown);
+
+  // Walk upstream from the final vars, stopping at provided values.
+  const toRun = new Set<string>();
+  const seeds = new Map<string, SeedSource>();
+  const replaced: string[] = [];
+  const missing = new Map<string, string[]>();
+  const visit = (
+    name: string,
+    neededBy: string | undefined,
+    optional: boolean,
+  ) => {
+    const source = provided(name);
+    if (source !== undefined) {
+      if (!seeds.has(name) && graph.specs.has(name)) replaced.push(name);
+      seeds.set(name, source);
+      return;
+    }
+    if (graph.specs.has(name)) {
+      if (!toRun.has(name)) {
+        toRun.add(name);
+        stack.push(name);
+      }
+      return;
+    }
+    if (optional) return;
+    let by = missing.get(name);
+    if (by === undefined) missing.set(name, by = []);
+    if (neededBy !== undefined && !by.includes(neededBy)) by.push(neededBy);
+  };
+  const stack: string[] = [];
+  for (const v of finalVars) visit(v, undefined, false);
+  while (stack.length > 0) {
+    const spec = graph.specs.get(stack.pop()!)!;
+    for (const input of spec.inputs) {
+      visit(input.name, spec.name, input.optional);
+    }
+  }
+  if (missing.size > 0) {
+    const list: MissingInput[] = [...missing.keys()].sort().map((name) => ({
+      name,
+      neededBy: missing.get(name)!.length > 0
+        ? missing.get(name)!
+        : ["the request"],
+    }));
+    throw new MissingInputError(finalVars, list);
+  }
+
+  // Slots: plan nodes first (in rank order), then seeds.
+  const names = [...toRun].sort((a, b) =>
+    graph.rank.get(a)! - graph.rank.get(b)!
+  );
+  const slotOf = new Map<string, number>();
+  names.forEach((name, i) => slotOf.set(name, i));
+  const seedList: Seed[] = [];
+  for (const [name, source] of seeds) {
+    const slot = names.length + seedList.length;
+    slotOf.set(name, slot);
+    seedList.push(Object.freeze({ name, slot, source }));
+  }
+
+  const dependents: number[][] = names.map(() => []);
+  const dependencyCounts = new Int32Array(names.length);
+  const generations = new Int32Array(names.length);
+  const argSlots: Int32Array[] = [];
+  names.forEach((name, i) => {
+    const spec = graph.specs.get(name)!;
+    const slots = new Int32Array(spec.inputs.length);
+    spec.inputs.forEach((input, k) => {
+      const slot = slotOf.get(input.name) ?? -1;
+      slots[k] = slot;
+      if (slot >= 0 && slot < names.length && !dependents[slot]!.includes(i)) {
+        dependents[slot]!.push(i);
+        dependencyCounts[i]!++;
+        generations[i] = Math.max(generations[i]!, generations[slot]! + 1);
+      }
+    });
+    argSlots.push(slots);
+  });
+  // Longest remaining path, computed backwards over the topological order.
+  const priorities = new Int32Array(names.length);
+  for (let i = names.length - 1; i >= 0; i--) {
+    let p = 0;
+    for (const d of dependents[i]!) p = Math.max(p, priorities[d]!);
+    priorities[i] = p + 1;
+  }
+
+  let usesCtx = false;
+  const nodes: PlanNode[] = names.map((name, i) => {
+    const spec = graph.specs.get(name)!;
+    usesCtx ||= spec.ctxIndex >= 0;
+    return Object.freeze({
+      index: i,
+      name,
+      spec,
+      fn: spec.fn,
+      callStyle: spec.callStyle,
+      argKeys: spec.inputs.map((input) => input.name),
+      argSlots: argSlots[i]!,
+      ctxIndex: spec.ctxIndex,
+      tags: spec.tags,
+      dependents: Int32Array.from(dependents[i]!),
+      dependencyCount: dependencyCounts[i]!,
+      priority: priorities[i]!,
+      generation: generations[i]!,
+    });
+  });
+
+  return Object.freeze({
+    finalVars: Object.freeze([...finalVars]),
+    nodes: Object.freeze(nodes),
+    seeds: Object.freeze(seedList),
+    size: names.length + seedList.length,
+    outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v)!),
+    usesCtx,
+    replaced: Object.freeze(replaced),
+  });
+}
+
+/** The plan's nodes grouped by generation, by name. */
+export function planGenerations(plan: Plan): string[][] {
+  const generations: string[][] = [];
+  for (const node of plan.nodes) {
+    (generations[node.generation] ??= []).push(node.name);
+  }
+  return generations;
+}
+
+/**
+ * A path from a source (a node with no plan dependency, or a provided value)
+ * to `node`, following first dependencies: where the failing value came from.
+ */
+export function pathTo(plan: Plan, node: PlanNode): string[] {
+  const path = [node.name];
+  let current: PlanNode | undefined = node;
+  while (current !== undefined) {
+    let next: PlanNode | undefined;
+    let seed: string | undefined;
+    for (let k = 0; k < current.argSlots.length; k++) {
+      const slot = current.argSlots[k]!;
+      if (slot < 0) continue;
+      if (slot < plan.nodes.length) {
+        next = plan.nodes[slot];
+        break;
+      }
+      seed ??= current.argKeys[k];
+    }
+    if (next !== undefined) path.unshift(next.name);
+    else if (seed !== undefined) path.unshift(seed);
+    current = next;
+  }
+  return path;
+}

@@ -1,0 +1,131 @@
+/**
+ * What `run()` returns, and the recorder that gathers it (and feeds
+ * `stream()`) through the same hooks any adapter uses.
+ *
+ * @module
+ */
+import type { ExecutionEvent, SkipReason } from "./events.ts";
+import type {
+  Adapter,
+  AfterNodeExecutionEvent,
+  BeforeNodeExecutionEvent,
+  NodeLogEvent,
+} from "./hooks.ts";
+import type { Plan } from "./plan.ts";
+
+/** What happened to one node of the plan. */
+export type NodeStatus = "succeeded" | "failed" | "skipped";
+
+/** One node's outcome in a run. */
+export interface NodeResult {
+  /** The node's name. */
+  readonly name: string;
+  /** What happened to it. */
+  readonly status: NodeStatus;
+  /** Why it was skipped. */
+  readonly skipReason?: SkipReason;
+  /** How long it ran, in milliseconds (0 when skipped). */
+  readonly durationMs: number;
+  /** What it threw. */
+  readonly error?: unknown;
+}
+
+/** The outcome of `run()`: never rejects for a node failure or a cancellation. */
+export interface RunResult<O = Record<string, unknown>> {
+  /** The run's id. */
+  readonly runId: string;
+  /** Whether every requested value was computed. */
+  readonly success: boolean;
+  /** The requested values (only when `success`). */
+  readonly outputs: O | undefined;
+  /** Why the run failed. */
+  readonly error?: unknown;
+  /** Every node of the plan, in plan order, plus replaced nodes. */
+  readonly nodes: readonly NodeResult[];
+  /** How long the run took, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** Records node outcomes (and emits events) for one run. */
+export class Recorder implements Adapter {
+  /** Shown in hook errors. */
+  readonly name = "Recorder";
+  readonly #results = new Map<string, NodeResult>();
+  readonly #emit: ((event: ExecutionEvent) => void) | undefined;
+
+  constructor(emit?: (event: ExecutionEvent) => void) {
+    this.#emit = emit;
+  }
+
+  /** Emits an event if someone listens. */
+  emit(event: ExecutionEvent): void {
+    this.#emit?.(event);
+  }
+
+  /** Node started. */
+  beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
+    this.#emit?.(withItem({
+      type: "nodeStarted",
+      runId: event.runId,
+      timestamp: Date.now(),
+      nodeName: event.nodeName,
+    }, event.item));
+  }
+
+  /** Node ended. */
+  afterNodeExecution(event: AfterNodeExecutionEvent): void {
+    const { nodeName, durationMs } = event;
+    this.#results.set(
+      nodeName,
+      event.success
+        ? { name: nodeName, status: "succeeded", durationMs }
+        : { name: nodeName, status: "failed", durationMs, error: event.error },
+    );
+    const base = {
+      runId: event.runId,
+      timestamp: Date.now(),
+      nodeName,
+      durationMs,
+    };
+    this.#emit?.(withItem(
+      event.success
+        ? { ...base, type: "nodeSucceeded" }
+        : { ...base, type: "nodeFailed", error: event.error },
+      event.item,
+    ));
+  }
+
+  /** A node logged. */
+  onLog(event: NodeLogEvent): void {
+    this.#emit?.({ ...event, type: "log", timestamp: Date.now() });
+  }
+
+  /** The outcome of every node of `plan`, skipped ones included. */
+  results(plan: Plan, runId: string): NodeResult[] {
+    const all: NodeResult[] = [];
+    const skip = (name: string, skipReason: SkipReason) => {
+      all.push({ name, status: "skipped", skipReason, durationMs: 0 });
+      this.#emit?.({
+        type: "nodeSkipped",
+        runId,
+        timestamp: Date.now(),
+        nodeName: name,
+        reason: skipReason,
+      });
+    };
+    for (const name of plan.replaced) {
+      const seed = plan.seeds.find((s) => s.name === name);
+      skip(name, seed?.source === "override" ? "override" : "input");
+    }
+    for (const node of plan.nodes) {
+      const result = this.#results.get(node.name);
+      if (result === undefined) skip(node.name, "not-reached");
+      else all.push(result);
+    }
+    return all;
+  }
+}
+
+function withItem<T extends object>(event: T, item: number | undefined): T {
+  return item === undefined ? event : { ...event, item };
+}

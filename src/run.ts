@@ -1,0 +1,254 @@
+/**
+ * The state of one run of a plan: its values, its signal, its hooks, and how
+ * a node is called. Executors drive a `Run`; they never build arguments or
+ * call hooks themselves.
+ *
+ * @module
+ */
+import {
+  BraidError,
+  CancelledError,
+  HookError,
+  NodeExecutionError,
+} from "./errors.ts";
+import type { Hooks, NodeLogEvent } from "./hooks.ts";
+import { pathTo, type Plan, type PlanNode } from "./plan.ts";
+import type { Tags } from "./node.ts";
+
+/** What a node that declares a `ctx` parameter receives. */
+export interface RunContext {
+  /** Aborts when the run is cancelled or another node fails: pass it to your I/O. */
+  readonly signal: AbortSignal;
+  /** The run's id. */
+  readonly runId: string;
+  /** This node's name. */
+  readonly nodeName: string;
+  /** This node's tags. */
+  readonly tags: Tags;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
+  /** Emits a user event into `stream()` and the adapters' `onLog`. */
+  log(message: string, data?: unknown): void;
+}
+
+/** How a run is set up. */
+export interface RunInit {
+  /** The run's id. */
+  readonly runId: string;
+  /** The plan to run. */
+  readonly plan: Plan;
+  /** The slots, seeds already placed. */
+  readonly values: unknown[];
+  /** Cancels the run. */
+  readonly signal?: AbortSignal | undefined;
+  /** Hooks, when some adapter has node-level hooks. */
+  readonly hooks?: Hooks | undefined;
+  /** Receives `ctx.log` messages. */
+  readonly onLog?: ((event: NodeLogEvent) => void) | undefined;
+  /** The map item index. */
+  readonly item?: number | undefined;
+}
+
+/** One run of a plan. */
+export class Run {
+  /** The run's id. */
+  readonly runId: string;
+  /** The plan. */
+  readonly plan: Plan;
+  /** Value slots: node values, then seeds. */
+  readonly values: unknown[];
+  /** The map item index, if any. */
+  readonly item: number | undefined;
+  /** The user's signal, if any. */
+  readonly signal: AbortSignal | undefined;
+  /** Set once the run has failed or been cancelled: nothing new may start. */
+  stopped: Error | undefined;
+  /** The hooks, when some adapter has node-level hooks. */
+  readonly hooks: Hooks | undefined;
+  readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
+  #controller: AbortController | undefined;
+  #ctxSignal: AbortSignal | undefined;
+
+  constructor(init: RunInit) {
+    this.runId = init.runId;
+    this.plan = init.plan;
+    this.values = init.values;
+    this.item = init.item;
+    this.signal = init.signal;
+    this.hooks = init.hooks?.perNode ? init.hooks : undefined;
+    this.#onLog = init.onLog;
+    this.stopped = undefined;
+  }
+
+  /** Calls `node` with its arguments: its value, or a promise of it. */
+  invoke(node: PlanNode): unknown {
+    if (this.hooks === undefined) return callNode(node, this.values, this);
+    return this.#invokeWithHooks(node, this.hooks);
+  }
+
+  /** Records that `node` failed with `error`, stops the run, returns the error to reject with. */
+  fail(node: PlanNode, error: unknown): Error {
+    if (this.stopped !== undefined) return this.stopped;
+    // With hooks on, errors arrive already wrapped (or are a HookError).
+    const failure = this.hooks !== undefined && error instanceof BraidError
+      ? error
+      : this.#wrap(node, error);
+    this.stop(failure);
+    return failure;
+  }
+
+  /** Stops the run with `error`: no new node starts; `ctx.signal` aborts. */
+  stop(error: Error): void {
+    if (this.stopped !== undefined) return;
+    this.stopped = error;
+    this.#controller?.abort(error);
+  }
+
+  /** The CancelledError for this run, if its signal has aborted. */
+  cancellation(): CancelledError | undefined {
+    if (this.signal?.aborted !== true) return undefined;
+    const error = new CancelledError(this.runId, this.signal.reason);
+    this.stop(error);
+    return error;
+  }
+
+  /** The `ctx` for `node`. */
+  context(node: PlanNode): RunContext {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stopped !== undefined) this.#controller.abort(this.stopped);
+      this.#ctxSignal = this.signal === undefined
+        ? this.#controller.signal
+        : AbortSignal.any([this.signal, this.#controller.signal]);
+    }
+    const signal = this.#ctxSignal!;
+    const onLog = this.#onLog;
+    const runId = this.runId;
+    const item = this.item;
+    const ctx: RunContext = {
+      signal,
+      runId,
+      nodeName: node.name,
+      tags: node.tags,
+      log(message: string, data?: unknown) {
+        if (onLog === undefined) return;
+        const event: NodeLogEvent = { runId, nodeName: node.name, message };
+        if (data !== undefined) Object.assign(event, { data });
+        if (item !== undefined) Object.assign(event, { item });
+        onLog(event);
+      },
+    };
+    return item === undefined ? ctx : { ...ctx, item };
+  }
+
+  #wrap(node: PlanNode, error: unknown): NodeExecutionError {
+    return new NodeExecutionError(
+      node.name,
+      this.runId,
+      pathTo(this.plan, node),
+      error,
+      this.item,
+    );
+  }
+
+  async #invokeWithHooks(node: PlanNode, hooks: Hooks): Promise<unknown> {
+    const event = {
+      runId: this.runId,
+      nodeName: node.name,
+      tags: node.tags,
+      inputs: argumentsOf(node, this.values),
+      taskId: this.item === undefined
+        ? `${this.runId}/${node.name}`
+        : `${this.runId}/${this.item}/${node.name}`,
+      ...(this.item === undefined ? {} : { item: this.item }),
+    };
+    await hooks.call("beforeNodeExecution", event);
+    const start = performance.now();
+    let result: unknown;
+    let error: unknown;
+    let success = false;
+    try {
+      result = await hooks.wrap(event, () => callNode(node, this.values, this));
+      success = true;
+    } catch (thrown) {
+      error = thrown;
+    }
+    const durationMs = performance.now() - start;
+    await hooks.call(
+      "afterNodeExecution",
+      success
+        ? { ...event, success, result, durationMs }
+        : { ...event, success, error, durationMs },
+    );
+    if (!success) {
+      throw error instanceof HookError ? error : this.#wrap(node, error);
+    }
+    return result;
+  }
+}
+
+/** Calls a node's function with its arguments taken from `values`. */
+export function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
+  const slots = node.argSlots;
+  const keys = node.argKeys;
+  switch (node.callStyle) {
+    case "positional": {
+      if (node.ctxIndex < 0) {
+        if (slots.length === 0) return node.fn();
+        if (slots.length === 1) {
+          const s = slots[0]!;
+          return node.fn(s >= 0 ? values[s] : undefined);
+        }
+      }
+      const count = slots.length + (node.ctxIndex >= 0 ? 1 : 0);
+      const args = new Array(count);
+      for (let p = 0, k = 0; p < count; p++) {
+        if (p === node.ctxIndex) {
+          args[p] = run.context(node);
+        } else {
+          const s = slots[k++]!;
+          args[p] = s >= 0 ? values[s] : undefined;
+        }
+      }
+      return node.fn(...args);
+    }
+    case "object": {
+      const args: Record<string, unknown> = {};
+      for (let k = 0; k < slots.length; k++) {
+        const s = slots[k]!;
+        if (s >= 0) args[keys[k]!] = values[s];
+      }
+      if (node.ctxIndex >= 0) args.ctx = run.context(node);
+      return node.fn(args);
+    }
+    default: {
+      const args: Record<string, unknown> = {};
+      for (let k = 0; k < slots.length; k++) {
+        const s = slots[k]!;
+        if (s >= 0) args[keys[k]!] = values[s];
+      }
+      return node.ctxIndex >= 0
+        ? node.fn(args, run.context(node))
+        : node.fn(args);
+    }
+  }
+}
+
+/** A node's arguments by input name (absent optional inputs left out). */
+export function argumentsOf(
+  node: PlanNode,
+  values: readonly unknown[],
+): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (let k = 0; k < node.argSlots.length; k++) {
+    const s = node.argSlots[k]!;
+    if (s >= 0) args[node.argKeys[k]!] = values[s];
+  }
+  return args;
+}
+
+/** Whether `value` is a promise-like to await. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" &&
+    typeof (value as { then?: unknown }).then === "function";
+}
