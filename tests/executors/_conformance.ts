@@ -1,0 +1,555 @@
+// The executor conformance suite: every executor must pass it with identical
+// results. Each executor's test file calls `conformance(kind, options)`.
+import assert from "node:assert/strict";
+import {
+  Builder,
+  CancelledError,
+  ConfigError,
+  type ExecutorKind,
+  type ExecutorOptions,
+  inputs,
+  MissingInputError,
+  named,
+  node,
+  NodeExecutionError,
+  tag,
+  UnknownNodeError,
+} from "../../mod.ts";
+import * as hamilton from "../fixtures/hamilton.ts";
+import * as spend from "../fixtures/spend.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function conformance(
+  kind: ExecutorKind,
+  options: ExecutorOptions = {},
+): void {
+  const label = options.concurrency === undefined
+    ? kind
+    : `${kind}, concurrency ${options.concurrency}`;
+  const test = (name: string, fn: () => Promise<void>) =>
+    Deno.test(`[${label}] ${name}`, fn);
+  const build = <M extends Record<string, unknown>>(modules: M, config = {}) =>
+    new Builder().withModules(modules).withConfig(config).withExecutor(
+      kind,
+      options,
+    )
+      .build();
+
+  test("execute() returns only the requested values (Hamilton's A, B, C)", async () => {
+    const dr = await build(hamilton);
+    const out = await dr.execute(["C"]);
+    assert.deepEqual(Object.keys(out), ["C"]);
+    assert.equal(out.C, 14291.666666666666);
+  });
+
+  test("execute() runs only the upstream of the requested values, each node once", async () => {
+    const calls: string[] = [];
+    const mod = {
+      a: () => (calls.push("a"), 1),
+      b: async (
+        { a }: { a: number },
+      ) => (calls.push("b"), await sleep(1), a + 1),
+      c: ({ a }: { a: number }) => (calls.push("c"), a + 2),
+      d: ({ b, c }: { b: number; c: number }) => (calls.push("d"), b * c),
+      unrelated: () => (calls.push("unrelated"), 0),
+    };
+    const dr = await build(mod);
+    assert.deepEqual(await dr.execute(["d", "b"]), { d: 6, b: 2 });
+    assert.deepEqual([...calls].sort(), ["a", "b", "c", "d"]);
+    calls.length = 0;
+    await dr.execute(["b"]);
+    assert.deepEqual(calls.sort(), ["a", "b"]);
+  });
+
+  test("execute() skips nodes upstream of an override", async () => {
+    const calls: string[] = [];
+    const mod = {
+      raw: ({ path }: { path: string }) => (calls.push("raw"), path.length),
+      clean: ({ raw }: { raw: number }) => (calls.push("clean"), raw * 10),
+      report: (
+        { clean }: { clean: number },
+      ) => (calls.push("report"), clean + 1),
+    };
+    const dr = await build(mod);
+    // `path` is needed only by the pruned part, so it is not required.
+    assert.deepEqual(
+      await dr.execute(["report"], { overrides: { clean: 5 } }),
+      { report: 6 },
+    );
+    assert.deepEqual(calls, ["report"]);
+  });
+
+  test("execute() returns an overridden value when it is requested", async () => {
+    const dr = await build(hamilton);
+    assert.deepEqual(await dr.execute(["A", "C"], { overrides: { A: 1 } }), {
+      A: 1,
+      C: 1 / 3,
+    });
+  });
+
+  test("execute() raises MissingInputError listing every missing input before anything runs", async () => {
+    let ran = false;
+    const mod = {
+      b: ({ x }: { x: number }) => (ran = true, x),
+      c: ({ b, y, x }: { b: number; y: number; x: number }) => b + y + x,
+    };
+    const dr = await build(mod);
+    await assert.rejects(dr.execute(["c"]), (e: unknown) => {
+      assert.ok(e instanceof MissingInputError);
+      assert.deepEqual(e.missing, [
+        { name: "x", neededBy: ["c", "b"] },
+        { name: "y", neededBy: ["c"] },
+      ]);
+      assert.match(
+        e.message,
+        /required input "x" was not provided \(needed by "c", "b"\)/,
+      );
+      return true;
+    });
+    assert.equal(ran, false);
+  });
+
+  test("execute() rejects an unknown output name, naming it", async () => {
+    const dr = await build(hamilton);
+    await assert.rejects(
+      dr.execute(["C", "Cc" as never]),
+      (e: unknown) => e instanceof UnknownNodeError && /"Cc"/.test(e.message),
+    );
+  });
+
+  test("execute() returns an input requested as an output unchanged", async () => {
+    const dr = await build({ b: ({ x }: { x: number }) => x + 1 });
+    assert.deepEqual(
+      await dr.execute(["b", "x" as never], { inputs: { x: 41 } }),
+      {
+        b: 42,
+        x: 41,
+      },
+    );
+  });
+
+  test("config values are inputs; an input that collides with config is a ConfigError", async () => {
+    const dr = await build(spend, { ddof: 1 });
+    assert.equal((await dr.execute(["spend_std"])).spend_std, 10);
+    await assert.rejects(
+      dr.execute(["spend_std"], { inputs: { ddof: 0 } }),
+      (e: unknown) => e instanceof ConfigError && /"ddof"/.test(e.message),
+    );
+  });
+
+  test("an optional input uses its default when absent and the value when provided", async () => {
+    const dr = await build(spend);
+    assert.equal(
+      (await dr.execute(["spend_std"])).spend_std,
+      Math.sqrt(200 / 3),
+    );
+    assert.equal(
+      (await dr.execute(["spend_std"], { inputs: { ddof: 1 } })).spend_std,
+      10,
+    );
+    assert.deepEqual(await dr.execute(["spend_label"]), {
+      spend_label: "20 EUR",
+    });
+    assert.deepEqual(
+      await dr.execute(["spend_label"], { inputs: { unit: "USD" } }),
+      {
+        spend_label: "20 USD",
+      },
+    );
+  });
+
+  test("an optional input that names a node uses that node's value", async () => {
+    const dr = await build({
+      unit: () => "GBP",
+      label: (n: number, unit = "EUR") => `${n}${unit}`,
+    });
+    assert.deepEqual(await dr.execute(["label"], { inputs: { n: 1 } }), {
+      label: "1GBP",
+    });
+  });
+
+  test("execute() awaits inputs given as promises", async () => {
+    const dr = await build({ b: ({ x }: { x: number }) => x * 2 });
+    assert.deepEqual(
+      await dr.execute(["b"], { inputs: { x: Promise.resolve(4) } }),
+      { b: 8 },
+    );
+  });
+
+  test("a failing node rejects with NodeExecutionError carrying name, run, path and cause", async () => {
+    const boom = new Error("boom");
+    const mod = {
+      a: ({ x }: { x: number }) => x,
+      b: async ({ a }: { a: number }) => {
+        await sleep(1);
+        if (a > 0) throw boom;
+        return a;
+      },
+      c: ({ b }: { b: number }) => b,
+    };
+    const dr = await build(mod);
+    await assert.rejects(
+      dr.execute(["c"], { inputs: { x: 1 } }),
+      (e: unknown) => {
+        assert.ok(e instanceof NodeExecutionError);
+        assert.equal(e.nodeName, "b");
+        assert.equal(e.cause, boom);
+        assert.deepEqual(e.path, ["x", "a", "b"]);
+        assert.match(e.runId, /^[0-9a-f-]{36}$/);
+        assert.match(e.message, /Node "b" failed: boom/);
+        return true;
+      },
+    );
+  });
+
+  test("a sync node that throws rejects (never throws synchronously from execute)", async () => {
+    const dr = await build({
+      a: (): number => {
+        throw new TypeError("bad");
+      },
+    });
+    const pending = dr.execute(["a"]);
+    await assert.rejects(
+      pending,
+      (e: unknown) =>
+        e instanceof NodeExecutionError && e.cause instanceof TypeError,
+    );
+  });
+
+  test("a node declaring ctx receives the run context", async () => {
+    let seen: Record<string, unknown> = {};
+    const mod = {
+      a: node(
+        (
+          { ctx }: {
+            ctx: {
+              signal: AbortSignal;
+              runId: string;
+              nodeName: string;
+              tags: unknown;
+            };
+          },
+        ) => {
+          seen = { ...ctx };
+          return 1;
+        },
+        tag({ team: "x" }),
+      ),
+      b: (a: number, ctx: { nodeName: string }) => `${ctx.nodeName}${a}`,
+    };
+    const dr = await build(mod);
+    const result = await dr.run(["a", "b"]);
+    assert.deepEqual(result.outputs, { a: 1, b: "b1" });
+    assert.ok(seen.signal instanceof AbortSignal);
+    assert.equal(seen.runId, result.runId);
+    assert.equal(seen.nodeName, "a");
+    assert.deepEqual(seen.tags, { team: "x" });
+  });
+
+  test("an AbortSignal cancels a run within milliseconds and no later node starts", async () => {
+    const started: string[] = [];
+    // The node ignores the signal on purpose; its timer is cleared afterwards
+    // so that it does not outlive the test.
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const sleepy = {
+      slow: async () => {
+        started.push("slow");
+        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
+        return 1;
+      },
+      after: ({ slow }: { slow: number }) => (started.push("after"), slow),
+    };
+    const dr = await build(sleepy);
+    const controller = new AbortController();
+    const t0 = performance.now();
+    const pending = dr.execute(["after"], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(pending, CancelledError);
+    const elapsed = performance.now() - t0;
+    timers.forEach(clearTimeout);
+    assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
+    assert.deepEqual(started, ["slow"]);
+  });
+
+  test("a run whose signal is already aborted runs nothing", async () => {
+    let ran = false;
+    const dr = await build({ a: () => (ran = true) });
+    await assert.rejects(
+      dr.execute(["a"], { signal: AbortSignal.abort() }),
+      CancelledError,
+    );
+    assert.equal(ran, false);
+  });
+
+  test("ctx.signal aborts when the run is cancelled, so a node's own I/O stops", async () => {
+    let aborted = false;
+    const mod = {
+      listens: async ({ ctx }: { ctx: { signal: AbortSignal } }) => {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 10_000);
+          ctx.signal.addEventListener("abort", () => {
+            aborted = true;
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        return 1;
+      },
+    };
+    const dr = await build(mod);
+    const controller = new AbortController();
+    const pending = dr.execute(["listens"], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await assert.rejects(pending, CancelledError);
+    assert.equal(aborted, true);
+  });
+
+  test("a 100,000-node chain runs without a stack overflow", async () => {
+    const mod: Record<string, unknown> = {};
+    const n = 100_000;
+    for (let i = 0; i < n; i++) {
+      mod[`n${i}`] = node(
+        (
+          args: Record<string, number>,
+        ) => (i === 0 ? 0 : args[`n${i - 1}`]! + 1),
+        inputs(i === 0 ? [] : [`n${i - 1}`]),
+      );
+    }
+    const dr = await build(mod);
+    const out = await dr.execute([`n${n - 1}`]) as Record<string, number>;
+    assert.equal(out[`n${n - 1}`], n - 1);
+  });
+
+  test("a 10,000-node chain of async nodes runs", async () => {
+    const mod: Record<string, unknown> = {};
+    const n = 10_000;
+    for (let i = 0; i < n; i++) {
+      mod[`n${i}`] = node(
+        async (
+          args: Record<string, number>,
+        ) => (i === 0 ? 0 : args[`n${i - 1}`]! + 1),
+        inputs(i === 0 ? [] : [`n${i - 1}`]),
+      );
+    }
+    const dr = await build(mod);
+    const out = await dr.execute([`n${n - 1}`]) as Record<string, number>;
+    assert.equal(out[`n${n - 1}`], n - 1);
+  });
+
+  test("a generated lattice gives the same values as a hand computation", async () => {
+    const layers = 8, width = 5;
+    const mod: Record<string, unknown> = {};
+    const expected: number[][] = [];
+    for (let l = 0; l < layers; l++) {
+      expected.push([]);
+      for (let w = 0; w < width; w++) {
+        const parents = l === 0
+          ? []
+          : [`v${l - 1}_${w}`, `v${l - 1}_${(w + 1) % width}`];
+        const value = l === 0
+          ? w + 1
+          : expected[l - 1]![w]! * 2 + expected[l - 1]![(w + 1) % width]! - l;
+        expected[l]!.push(value);
+        mod[`v${l}_${w}`] = node(
+          (args: Record<string, number>) =>
+            l === 0 ? w + 1 : Promise.resolve(
+              args[parents[0]!]! * 2 + args[parents[1]!]! - l,
+            ),
+          named(`v${l}_${w}`),
+          inputs(parents),
+        );
+      }
+    }
+    const dr = await build(mod);
+    const vars = Array.from({ length: width }, (_, w) => `v${layers - 1}_${w}`);
+    const out = await dr.execute(vars) as Record<string, number>;
+    assert.deepEqual(vars.map((v) => out[v]), expected[layers - 1]);
+  });
+
+  test("map() runs once per item in item order, broadcasting other inputs", async () => {
+    const mod = {
+      scaled: async (
+        { x, k }: { x: number; k: number },
+      ) => (await sleep(3 - (x % 3)), x * k),
+      plus: ({ scaled }: { scaled: number }) => scaled + 1,
+    };
+    const dr = await build(mod);
+    const out = await dr.map(["plus"], {
+      inputs: { x: [1, 2, 3, 4], k: 10 },
+      mapOver: "x",
+    });
+    assert.deepEqual(out, [{ plus: 11 }, { plus: 21 }, { plus: 31 }, {
+      plus: 41,
+    }]);
+  });
+
+  test("map() zips several lists and rejects lists of unequal length", async () => {
+    const dr = await build({
+      s: ({ a, b }: { a: number; b: number }) => a + b,
+    });
+    assert.deepEqual(
+      await dr.map(["s"], {
+        inputs: { a: [1, 2], b: [10, 20] },
+        mapOver: ["a", "b"],
+      }),
+      [{ s: 11 }, { s: 22 }],
+    );
+    await assert.rejects(
+      dr.map(["s"], { inputs: { a: [1, 2], b: [10] }, mapOver: ["a", "b"] }),
+      (e: unknown) =>
+        e instanceof RangeError && /"a" has 2, "b" has 1/.test(e.message),
+    );
+  });
+
+  test("map() in product mode runs every combination, first list slowest", async () => {
+    const dr = await build({
+      s: ({ a, b }: { a: string; b: string }) => a + b,
+    });
+    const out = await dr.map(["s"], {
+      inputs: { a: ["x", "y"], b: ["1", "2", "3"] },
+      mapOver: ["a", "b"],
+      mapMode: "product",
+    });
+    assert.deepEqual(out.map((o) => o.s), ["x1", "x2", "x3", "y1", "y2", "y3"]);
+  });
+
+  test("map() over zero items returns an empty list", async () => {
+    const dr = await build({ s: ({ a }: { a: number }) => a });
+    assert.deepEqual(
+      await dr.map(["s"], { inputs: { a: [] }, mapOver: "a" }),
+      [],
+    );
+  });
+
+  test("map() rejects with the first failing item's error, naming the item", async () => {
+    const dr = await build({
+      inv: ({ x }: { x: number }) => {
+        if (x === 0) throw new RangeError("division by zero");
+        return 1 / x;
+      },
+    });
+    await assert.rejects(
+      dr.map(["inv"], { inputs: { x: [1, 0, 2] }, mapOver: "x" }),
+      (e: unknown) =>
+        e instanceof NodeExecutionError && e.nodeName === "inv" &&
+        /item 1/.test(e.message),
+    );
+  });
+
+  test("run() reports each node's status, duration and error without rejecting", async () => {
+    const mod = {
+      a: () => 1,
+      b: ({ a }: { a: number }): number => {
+        if (a === 1) throw new Error("no");
+        return a;
+      },
+      c: ({ b }: { b: number }) => b,
+    };
+    const dr = await build(mod);
+    const ok = await dr.run(["a"]);
+    assert.equal(ok.success, true);
+    assert.deepEqual(ok.outputs, { a: 1 });
+    assert.equal(ok.nodes[0]?.status, "succeeded");
+    assert.ok(ok.nodes[0]!.durationMs >= 0);
+    const failed = await dr.run(["c"]);
+    assert.equal(failed.success, false);
+    assert.ok(failed.error instanceof NodeExecutionError);
+    assert.deepEqual(failed.nodes.map((n) => [n.name, n.status]), [
+      ["a", "succeeded"],
+      ["b", "failed"],
+      ["c", "skipped"],
+    ]);
+    assert.equal((failed.nodes[1]!.error as Error).message, "no");
+  });
+
+  test("stream() yields the run's events in order, including ctx.log messages", async () => {
+    const mod = {
+      a: () => 1,
+      b: (
+        { a, ctx }: { a: number; ctx: { log(m: string, d?: unknown): void } },
+      ) => {
+        ctx.log("halfway", { a });
+        return a + 1;
+      },
+    };
+    const dr = await build(mod);
+    const events = [];
+    for await (const event of dr.stream(["b"])) events.push(event);
+    assert.deepEqual(events.map((e) => e.type), [
+      "runStarted",
+      "nodeStarted",
+      "nodeSucceeded",
+      "nodeStarted",
+      "log",
+      "nodeSucceeded",
+      "runFinished",
+    ]);
+    const log = events.find((e) => e.type === "log");
+    assert.ok(log?.type === "log");
+    assert.equal(log.message, "halfway");
+    assert.deepEqual(log.data, { a: 1 });
+    const runIds = new Set(events.map((e) => e.runId));
+    assert.equal(runIds.size, 1);
+  });
+
+  test("stream() reports skipped nodes: replaced by an override, or not reached after a failure", async () => {
+    const mod = {
+      a: () => 1,
+      b: ({ a }: { a: number }): number => {
+        throw new Error(`b${a}`);
+      },
+      c: ({ b }: { b: number }) => b,
+    };
+    const dr = await build(mod);
+    const types: string[] = [];
+    for await (const e of dr.stream(["c"])) {
+      types.push(
+        e.type === "nodeSkipped"
+          ? `${e.type}:${e.nodeName}:${e.reason}`
+          : e.type,
+      );
+    }
+    assert.ok(types.includes("nodeFailed"));
+    assert.ok(types.includes("nodeSkipped:c:not-reached"));
+    const overridden: string[] = [];
+    for await (const e of dr.stream(["c"], { overrides: { b: 2 } })) {
+      if (e.type === "nodeSkipped") {
+        overridden.push(`${e.nodeName}:${e.reason}`);
+      }
+    }
+    assert.deepEqual(overridden, ["b:override"]);
+  });
+
+  test("stopping a stream() early cancels the run", async () => {
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    let aborted = false;
+    const mod = {
+      a: () => 1,
+      b: async ({ a, ctx }: { a: number; ctx: { signal: AbortSignal } }) => {
+        ctx.signal.addEventListener("abort", () => (aborted = true));
+        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
+        return a;
+      },
+    };
+    const dr = await build(mod);
+    for await (const e of dr.stream(["b"])) {
+      if (e.type === "nodeStarted" && e.nodeName === "b") break;
+    }
+    timers.forEach(clearTimeout);
+    assert.equal(aborted, true);
+  });
+
+  test("one driver serves concurrent executions that share nothing", async () => {
+    const dr = await build({
+      doubled: async ({ x }: { x: number }) => (await sleep(x % 5), x * 2),
+      label: ({ doubled, x }: { doubled: number; x: number }) =>
+        `${x}->${doubled}`,
+    });
+    const xs = Array.from({ length: 50 }, (_, i) => i);
+    const outs = await Promise.all(
+      xs.map((x) => dr.execute(["label"], { inputs: { x } })),
+    );
+    assert.deepEqual(outs.map((o) => o.label), xs.map((x) => `${x}->${x * 2}`));
+  });
+}

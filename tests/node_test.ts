@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import {
+  Builder,
+  config,
+  inputs,
+  InvalidNodeError,
+  isNodeDef,
+  named,
+  node,
+  tag,
+} from "../mod.ts";
+
+Deno.test("node() returns a frozen NodeDef that keeps the function untouched", () => {
+  const fn = ({ x }: { x: number }) => x * 2;
+  const def = node(fn, tag({ a: "1" }));
+  assert.ok(Object.isFrozen(def));
+  assert.ok(isNodeDef(def));
+  assert.equal(def.fn, fn);
+  assert.equal(def.fn({ x: 3 }), 6);
+  assert.deepEqual(Object.keys(fn), []); // nothing stashed on the function
+});
+
+Deno.test("node() rejects a non-function with a TypeError", () => {
+  assert.throws(
+    () => node(42 as never),
+    /'fn' must be a function: received 42/,
+  );
+});
+
+Deno.test("named() renames a node", async () => {
+  const dr = await new Builder()
+    .withModules({ data: node(() => [1, 2], named("raw_data")) })
+    .build();
+  assert.deepEqual(await dr.execute(["raw_data" as never]), {
+    raw_data: [1, 2],
+  });
+  assert.equal(dr.listAvailableVariables()[0]?.originalName, "data");
+});
+
+Deno.test("tag() attaches tags without changing what a node computes", async () => {
+  const dr = await new Builder()
+    .withModules({ a: node(() => 1, tag({ layer: "raw", owner: "ana" })) })
+    .build();
+  assert.deepEqual(await dr.execute(["a"]), { a: 1 });
+  assert.deepEqual(dr.listAvailableVariables()[0]?.tags, {
+    layer: "raw",
+    owner: "ana",
+  });
+});
+
+Deno.test("tag() rejects reserved namespaces and non-scalar values", async () => {
+  await assert.rejects(
+    new Builder().withModules({ a: node(() => 1, tag({ "braid.x": "y" })) })
+      .build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /reserved namespace "braid"/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({ a: node(() => 1, tag({ k: {} as never })) })
+      .build(),
+    InvalidNodeError,
+  );
+});
+
+Deno.test("config.when keeps a variant only when config matches and cuts its __suffix", async () => {
+  const mod = await import("./fixtures/hamilton.ts");
+  const remote = await new Builder().withModules(mod).withConfig({
+    version: "remote",
+  }).build();
+  assert.equal((await remote.execute(["B"])).B, 17.5);
+  const other = await new Builder().withModules(mod).withConfig({
+    version: "local",
+  }).build();
+  assert.equal((await other.execute(["B"])).B, 35 / 3);
+  const none = await new Builder().withModules(mod).build();
+  assert.equal((await none.execute(["C"])).C, 35 * 35 * (35 / 3));
+});
+
+Deno.test("config.whenIn and config.whenNotIn select by membership", async () => {
+  const mod = {
+    x__in: node(() => "in", config.whenIn({ region: ["US", "CA"] })),
+    x__out: node(() => "out", config.whenNotIn({ region: ["US", "CA"] })),
+  };
+  const us = await new Builder().withModules(mod).withConfig({ region: "CA" })
+    .build();
+  assert.equal((await us.execute(["x"])).x, "in");
+  const eu = await new Builder().withModules(mod).withConfig({ region: "EU" })
+    .build();
+  assert.equal((await eu.execute(["x"])).x, "out");
+  const missing = await new Builder().withModules(mod).build();
+  assert.equal((await missing.execute(["x"])).x, "out");
+});
+
+Deno.test("a node with no matching config variant becomes a required input of its consumers", async () => {
+  const mod = {
+    b__remote: node(() => 1, config.when({ version: "remote" })),
+    c: ({ b }: { b: number }) => b + 1,
+  };
+  const dr = await new Builder().withModules(mod).build();
+  assert.equal(
+    dr.listAvailableVariables().find((v) => v.name === "b")?.kind,
+    "input",
+  );
+  assert.deepEqual(await dr.execute(["c"], { inputs: { b: 10 } }), { c: 11 });
+});
+
+Deno.test("a config variant name ending in __ is an InvalidNodeError", async () => {
+  await assert.rejects(
+    new Builder().withModules({ b__: node(() => 1, config.when({ v: 1 })) })
+      .build(),
+    InvalidNodeError,
+  );
+});
+
+Deno.test("config modifiers reject empty or malformed conditions", () => {
+  assert.throws(() => config.when({}), TypeError);
+  assert.throws(
+    () => config.whenIn({ region: "US" as never }),
+    /must be a list/,
+  );
+});
+
+Deno.test("inputs() declares a generated node's inputs; it is called with one object", async () => {
+  const plan = [
+    { id: "extract", after: [] as string[], cost: 1 },
+    { id: "clean", after: ["extract"], cost: 2 },
+    { id: "report", after: ["extract", "clean"], cost: 5 },
+  ];
+  const defs: Record<string, unknown> = {};
+  for (const task of plan) {
+    defs[task.id] = node(
+      (args: Record<string, string>) =>
+        `${task.id}(${Object.values(args).join(",")})`,
+      inputs(task.after),
+      tag({ cost: task.cost, kind: "task" }),
+    );
+  }
+  const dr = await new Builder().withModules(defs).build();
+  const out = await dr.execute(["report"]);
+  assert.equal(out.report, "report(extract(),clean(extract()))");
+  assert.deepEqual(
+    dr.listAvailableVariables({ tagFilter: { cost: 5 } }).map((v) => v.name),
+    ["report"],
+  );
+});
+
+Deno.test("inputs() optional inputs are left out when unavailable, and ctx is the second argument", async () => {
+  const def = node(
+    (args: Record<string, number>, ctx: { nodeName: string }) =>
+      `${ctx.nodeName}:${JSON.stringify(args)}`,
+    named("gen"),
+    inputs(["a"], { optional: ["b"] }),
+  );
+  const dr = await new Builder().withModules({ def }).build();
+  assert.deepEqual(await dr.execute(["gen" as never], { inputs: { a: 1 } }), {
+    gen: 'gen:{"a":1}',
+  });
+  assert.throws(() => inputs([""]), TypeError);
+});
+
+Deno.test("a function whose inputs cannot be read is an InvalidNodeError naming it", async () => {
+  await assert.rejects(
+    new Builder().withModules({ bad: (...xs: number[]) => xs.length }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "bad" &&
+      /rest parameters/.test(e.message),
+  );
+});
+
+Deno.test("a node or parameter named ctx is rejected: ctx is reserved", async () => {
+  await assert.rejects(
+    new Builder().withModules({ ctx: () => 1 }).build(),
+    (e: unknown) => e instanceof InvalidNodeError && /reserved/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({ a: node(() => 1, named("ctx")) }).build(),
+    InvalidNodeError,
+  );
+});

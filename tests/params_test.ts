@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { ParamsError, parseParams, parseSource } from "../src/_params.ts";
+
+const names = (src: string) => parseSource(src).names;
+
+Deno.test("parseParams reads the keys of a destructured object parameter", () => {
+  const p = parseParams(({ a, b }: { a: number; b: number }) => a + b);
+  assert.equal(p.style, "object");
+  assert.deepEqual(p.names, ["a", "b"]);
+  assert.equal(p.optional.size, 0);
+});
+
+Deno.test("parseParams reads plain positional parameter names", () => {
+  function avg(spend: number[], n: number) {
+    return spend.length / n;
+  }
+  const p = parseParams(avg);
+  assert.equal(p.style, "positional");
+  assert.deepEqual(p.names, ["spend", "n"]);
+});
+
+Deno.test("parseParams marks parameters with defaults as optional", () => {
+  const object = parseParams(({ a, b = 2 }: { a: number; b?: number }) =>
+    a + b
+  );
+  assert.deepEqual([...object.optional], ["b"]);
+  const positional = parseParams((a: number, b = 2) => a + b);
+  assert.deepEqual([...positional.optional], ["b"]);
+});
+
+Deno.test("parseParams handles async functions, arrows, methods and generators", () => {
+  const obj = {
+    method({ x }: { x: number }) {
+      return x;
+    },
+    async asyncMethod(y: number) {
+      return await Promise.resolve(y);
+    },
+  };
+  assert.deepEqual(parseParams(obj.method).names, ["x"]);
+  assert.deepEqual(parseParams(obj.asyncMethod).names, ["y"]);
+  assert.deepEqual(parseParams(async (z: number) => z).names, ["z"]);
+  assert.deepEqual(names("async function f({ a }) { return a; }"), ["a"]);
+  assert.deepEqual(names("function* gen(a, b) { yield a; }"), ["a", "b"]);
+  assert.deepEqual(names("x => x + 1"), ["x"]);
+  assert.deepEqual(names("async x => x + 1"), ["x"]);
+  assert.deepEqual(names("() => 1"), []);
+});
+
+Deno.test("parseParams is not confused by strings, comments and templates in defaults", () => {
+  assert.deepEqual(
+    names(
+      "function f(a = ')', /* ( */ b = `${'('}`, c = (1 + 2)) { return a; }",
+    ),
+    ["a", "b", "c"],
+  );
+  assert.deepEqual(names("({ a = '{' , b: renamed = 1 }) => a"), ["a", "b"]);
+});
+
+Deno.test("parseParams reads TypeScript-compiled output (types stripped)", () => {
+  // What Deno's transpiler leaves of `({ spend, ddof = 0 }: {...}): Promise<number> => ...`
+  const p = parseSource(
+    "async ({ spend, ddof = 0 })=>{ return spend.length - ddof; }",
+  );
+  assert.deepEqual(p.names, ["spend", "ddof"]);
+  assert.deepEqual([...p.optional], ["ddof"]);
+});
+
+Deno.test("parseParams treats a renamed or nested key as the input of that key", () => {
+  assert.deepEqual(names("({ a: alias, b: { inner } }) => alias"), ["a", "b"]);
+});
+
+Deno.test("parseParams rejects rest parameters and computed keys with how to fix them", () => {
+  assert.throws(
+    () => parseSource("(...args) => args"),
+    (e: unknown) =>
+      e instanceof ParamsError &&
+      /rest parameters.*name each input/.test(e.message),
+  );
+  assert.throws(
+    () => parseSource("({ a, ...rest }) => a"),
+    (e: unknown) => e instanceof ParamsError && /rest element/.test(e.message),
+  );
+  assert.throws(
+    () => parseSource("({ [key]: v }) => v"),
+    (e: unknown) => e instanceof ParamsError && /computed key/.test(e.message),
+  );
+  assert.throws(
+    () => parseSource("(a, [b, c]) => a"),
+    (e: unknown) =>
+      e instanceof ParamsError && /plain parameter names/.test(e.message),
+  );
+});
+
+Deno.test("parseParams rejects native functions and classes", () => {
+  assert.throws(() => parseParams(Math.max), ParamsError);
+  assert.throws(() => parseParams((() => 1).bind(null)), ParamsError);
+  class K {}
+  assert.throws(() => parseParams(K as never), /class/);
+});
+
+Deno.test("parseParams ignores a long body (only the parameter list is parsed)", () => {
+  const body = "let x = 1;\n".repeat(10_000) + "return x; }";
+  assert.deepEqual(names(`function f(a, b) { ${body}`), ["a", "b"]);
+});
