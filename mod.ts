@@ -51,7 +51,11 @@ export {
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
 export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
-export { config } from "./src/modifiers/config.ts";
+export {
+  type Conditions,
+  config,
+  type ListConditions,
+} from "./src/modifiers/config.ts";
 export {
   BraidError,
   CancelledError,
@@ -66,8 +70,15 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
-export { UnknownNodeError } from "./src/plan.ts";
-export type { NodeInfo, TagFilter } from "./src/graph.ts";
+export {
+  type Plan,
+  type PlanNode,
+  type Seed,
+  type SeedSource,
+  UnknownNodeError,
+} from "./src/plan.ts";
+export type { Graph, NodeInfo, TagFilter } from "./src/graph.ts";
+export type { HookName, Hooks } from "./src/hooks.ts";
 export type {
   Adapter,
   AfterGraphExecutionEvent,
@@ -80,7 +91,9 @@ export type {
   ValidationVerdict,
 } from "./src/hooks.ts";
 export type {
+  EventBase,
   ExecutionEvent,
+  NodeEventBase,
   NodeFailedEvent,
   NodeLogStreamEvent,
   NodeSkippedEvent,
@@ -91,8 +104,9 @@ export type {
   SkipReason,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
-export type { RunContext } from "./src/run.ts";
+export type { Run, RunContext, RunInit } from "./src/run.ts";
 export type {
+  Executor,
   ExecutorKind,
   ExecutorOptions,
 } from "./src/executors/executor.ts";

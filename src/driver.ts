@@ -20,9 +20,14 @@ import { expandItems, type MapMode } from "./map.ts";
 import { CTX } from "./node.ts";
 import type { NodeName, Outputs } from "./types.ts";
 
-declare const dictResult: unique symbol;
-/** Marks the default result: a plain object of the requested values. */
-export type DictResult = { readonly [dictResult]: true };
+/**
+ * Marks the default result type: `execute` resolves to a plain object of the
+ * requested values (Hamilton's DictResult). Never a runtime value.
+ */
+export interface DictResult {
+  /** A brand no real result has. */
+  readonly "braid.dictResult": true;
+}
 
 /** What `execute` resolves to: the requested values, or a result builder's value. */
 export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]

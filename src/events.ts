@@ -4,14 +4,16 @@
  * @module
  */
 
-interface EventBase {
+/** What every event carries. */
+export interface EventBase {
   /** The run's id. */
   readonly runId: string;
   /** When it happened, in milliseconds since the epoch. */
   readonly timestamp: number;
 }
 
-interface NodeEventBase extends EventBase {
+/** What every node event carries. */
+export interface NodeEventBase extends EventBase {
   /** The node concerned. */
   readonly nodeName: string;
   /** The map item index, when the run is one item of a map. */

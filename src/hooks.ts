@@ -122,7 +122,8 @@ export interface Adapter {
   buildResult?(event: BuildResultEvent): unknown;
 }
 
-type HookName = Exclude<keyof Adapter, "name">;
+/** The name of a hook method. */
+export type HookName = Exclude<keyof Adapter, "name">;
 type Fn<E> = (event: E) => MaybePromise<unknown>;
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
@@ -136,6 +137,7 @@ export class Hooks {
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
 
+  /** Groups the hooks of `adapters`; throws if more than one builds results. */
   constructor(adapters: readonly Adapter[]) {
     const builders = adapters.filter((a) =>
       typeof a.buildResult === "function"

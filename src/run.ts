@@ -69,6 +69,7 @@ export class Run {
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
 
+  /** Sets up a run; the executor then drives it. */
   constructor(init: RunInit) {
     this.runId = init.runId;
     this.plan = init.plan;

@@ -39,7 +39,7 @@ Deno.test("parseParams handles async functions, arrows, methods and generators",
   };
   assert.deepEqual(parseParams(obj.method).names, ["x"]);
   assert.deepEqual(parseParams(obj.asyncMethod).names, ["y"]);
-  assert.deepEqual(parseParams(async (z: number) => z).names, ["z"]);
+  assert.deepEqual(parseParams(async (z: number) => await z).names, ["z"]);
   assert.deepEqual(names("async function f({ a }) { return a; }"), ["a"]);
   assert.deepEqual(names("function* gen(a, b) { yield a; }"), ["a", "b"]);
   assert.deepEqual(names("x => x + 1"), ["x"]);

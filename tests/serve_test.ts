@@ -81,7 +81,10 @@ Deno.test("serve.ts answers bad input with 400 and a message", async () => {
 
     const unknownParam = await get(`${base}/?x=3&y=4&z=5`);
     assert.equal(unknownParam.status, 400);
-    assert.match(String(unknownParam.body.error), /unknown query parameter 'z'/);
+    assert.match(
+      String(unknownParam.body.error),
+      /unknown query parameter 'z'/,
+    );
 
     const unknownVar = await get(`${base}/?x=3&y=4&vars=nope`);
     assert.equal(unknownVar.status, 400);

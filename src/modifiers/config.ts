@@ -7,8 +7,10 @@
 import { InvalidNodeError } from "../errors.ts";
 import type { Modifier, ModifierContext, NodeSpec } from "../node.ts";
 
-type Conditions = Readonly<Record<string, unknown>>;
-type ListConditions = Readonly<Record<string, readonly unknown[]>>;
+/** Config keys and the value each must (or must not) have. */
+export type Conditions = Readonly<Record<string, unknown>>;
+/** Config keys and the values each may (or may not) have. */
+export type ListConditions = Readonly<Record<string, readonly unknown[]>>;
 
 function resolver(
   kind: string,

@@ -326,9 +326,8 @@ export function conformance(
     const n = 10_000;
     for (let i = 0; i < n; i++) {
       mod[`n${i}`] = node(
-        async (
-          args: Record<string, number>,
-        ) => (i === 0 ? 0 : args[`n${i - 1}`]! + 1),
+        (args: Record<string, number>) =>
+          Promise.resolve(i === 0 ? 0 : args[`n${i - 1}`]! + 1),
         inputs(i === 0 ? [] : [`n${i - 1}`]),
       );
     }

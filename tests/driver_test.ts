@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import {
+  Builder,
+  MissingInputError,
+  named,
+  node,
+  tag,
+  UnknownNodeError,
+} from "../mod.ts";
+import * as hamilton from "./fixtures/hamilton.ts";
+
+const tagged = {
+  raw: node(
+    ({ path }: { path: string }) => path.length,
+    tag({ layer: "raw", owner: "ana" }),
+  ),
+  clean: node(
+    ({ raw }: { raw: number }) => raw,
+    tag({ layer: "clean", pii: ["email", "name"] }),
+  ),
+  metric: node(
+    ({ clean }: { clean: number }) => clean * 2,
+    tag({ layer: "metric", owner: "bo" }),
+  ),
+  unrelated: () => 0,
+};
+
+Deno.test("listAvailableVariables filters by exact tag value, list of values, null, ANDed", async () => {
+  const dr = await new Builder().withModules(tagged).build();
+  const names = (filter: Parameters<typeof dr.listAvailableVariables>[0]) =>
+    dr.listAvailableVariables(filter).map((v) => v.name);
+  assert.deepEqual(names({ tagFilter: { layer: "raw" } }), ["raw"]);
+  assert.deepEqual(names({ tagFilter: { layer: ["raw", "metric"] } }).sort(), [
+    "metric",
+    "raw",
+  ]);
+  assert.deepEqual(names({ tagFilter: { owner: null } }).sort(), [
+    "metric",
+    "raw",
+  ]);
+  assert.deepEqual(names({ tagFilter: { owner: null, layer: "metric" } }), [
+    "metric",
+  ]);
+  assert.deepEqual(names({ tagFilter: { pii: "email" } }), ["clean"]);
+  assert.deepEqual(names({}).sort(), [
+    "clean",
+    "metric",
+    "path",
+    "raw",
+    "unrelated",
+  ]);
+});
+
+Deno.test("listAvailableVariables describes external inputs and who needs them", async () => {
+  const dr = await new Builder().withModules(tagged).build();
+  const path = dr.listAvailableVariables().find((v) => v.name === "path");
+  assert.equal(path?.kind, "input");
+  assert.deepEqual(path?.neededBy, ["raw"]);
+  assert.equal(path?.optional, false);
+});
+
+Deno.test("whatIsUpstreamOf, whatIsDownstreamOf and whatIsThePathBetween answer graph queries", async () => {
+  const dr = await new Builder().withModules(tagged).build();
+  const names = (infos: { name: string }[]) => infos.map((i) => i.name);
+  assert.deepEqual(names(dr.whatIsUpstreamOf("clean")), [
+    "path",
+    "raw",
+    "clean",
+  ]);
+  assert.deepEqual(names(dr.whatIsDownstreamOf("raw")), [
+    "raw",
+    "clean",
+    "metric",
+  ]);
+  assert.deepEqual(names(dr.whatIsThePathBetween("path", "metric")), [
+    "path",
+    "raw",
+    "clean",
+    "metric",
+  ]);
+  assert.deepEqual(dr.whatIsThePathBetween("metric", "raw"), []);
+  assert.throws(() => dr.whatIsUpstreamOf("nope"), /Unknown node "nope"/);
+});
+
+Deno.test("validateExecution throws what execute would, and runs nothing", async () => {
+  let ran = false;
+  const dr = await new Builder()
+    .withModules({ b: ({ x }: { x: number }) => (ran = true, x) })
+    .build();
+  assert.throws(() => dr.validateExecution(["b"]), MissingInputError);
+  assert.throws(() => dr.validateExecution(["zz" as never]), UnknownNodeError);
+  dr.validateExecution(["b"], { inputs: { x: 1 } });
+  assert.equal(ran, false);
+});
+
+Deno.test("exportExecution returns the plan as JSON with topological generations", async () => {
+  const dr = await new Builder().withModules(hamilton).build();
+  const plan = dr.exportExecution(["C"]);
+  assert.deepEqual(plan.generations, [["A"], ["B"], ["C"]]);
+  assert.deepEqual(
+    plan.nodes.map((n) => [n.name, n.originalName, n.modifiers]),
+    [
+      ["A", "A", []],
+      ["B", "B__default", ["config.whenNot"]],
+      ["C", "C", []],
+    ],
+  );
+  assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+  const overridden = dr.exportExecution(["C"], { overrides: { B: 1 } });
+  assert.deepEqual(overridden.generations, [["A"], ["C"]]);
+  assert.deepEqual(overridden.replaced, ["B"]);
+  assert.deepEqual(overridden.nodes[1]?.inputs, [
+    { name: "A", optional: false, source: "node" },
+    { name: "B", optional: false, source: "override" },
+  ]);
+});
+
+Deno.test("toDot draws nodes, inputs and edges, restricted to vars and with highlights", async () => {
+  const dr = await new Builder().withModules(tagged).build();
+  const dot = dr.toDot();
+  assert.match(dot, /^digraph "braid" \{/);
+  assert.match(dot, /"path" \[shape=ellipse, style=dashed\];/);
+  assert.match(dot, /"raw" -> "clean";/);
+  assert.match(dot, /"unrelated" \[shape=box\];/);
+  const partial = dr.toDot({ vars: ["clean"], highlight: ["raw"] });
+  assert.doesNotMatch(partial, /metric|unrelated/);
+  assert.match(
+    partial,
+    /"raw" \[shape=box, style=filled, fillcolor="#ffd966"\];/,
+  );
+  assert.throws(() => dr.toDot({ vars: ["nope"] }), /Unknown node/);
+});
+
+Deno.test("generated names show up with their original name and modifiers", async () => {
+  const dr = await new Builder()
+    .withModules({ f: node(() => 1, named("renamed"), tag({ k: "v" })) })
+    .build();
+  const [info] = dr.listAvailableVariables();
+  assert.equal(info?.name, "renamed");
+  assert.equal(info?.originalName, "f");
+  assert.deepEqual(info?.modifiers, ["named", "tag"]);
+  assert.match(dr.toDot(), /"renamed" \[shape=box\]/);
+});
+
+Deno.test("execute() rejects vars that are not an array of names, and ctx as an input", async () => {
+  const dr = await new Builder().withModules(hamilton).build();
+  await assert.rejects(dr.execute("C" as never), TypeError);
+  await assert.rejects(dr.execute(["C"], { inputs: { ctx: 1 } }), /reserved/);
+});
+
+Deno.test("map() rejects a mapped input that is missing or not a list", async () => {
+  const dr = await new Builder().withModules({ s: ({ a }: { a: number }) => a })
+    .build();
+  await assert.rejects(
+    dr.map(["s"], { inputs: {}, mapOver: "a" }),
+    /not in 'inputs'/,
+  );
+  await assert.rejects(
+    dr.map(["s"], { inputs: { a: 3 }, mapOver: "a" }),
+    /array or iterable/,
+  );
+  await assert.rejects(
+    dr.map(["s"], {
+      inputs: { a: [1] },
+      mapOver: "a",
+      mapMode: "cross" as never,
+    }),
+    /'mapMode'/,
+  );
+});
+
+Deno.test("a driver closes with await using", async () => {
+  let closed = false;
+  {
+    await using dr = await new Builder().withModules(hamilton).build();
+    const original = dr.close.bind(dr);
+    dr.close = () => (closed = true, original());
+    assert.equal((await dr.execute(["A"])).A, 35);
+  }
+  assert.equal(closed, true);
+});

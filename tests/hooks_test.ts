@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import {
+  type Adapter,
+  type AfterNodeExecutionEvent,
+  Builder,
+  type BuildResultEvent,
+  HookError,
+  NodeExecutionError,
+} from "../mod.ts";
+
+const mod = {
+  a: () => 1,
+  b: async ({ a }: { a: number }) => (await Promise.resolve(), a + 1),
+};
+
+for (const kind of ["sequential", "async"] as const) {
+  Deno.test(`[${kind}] adapters' hooks run in order, sync and async, with one event object each`, async () => {
+    const log: string[] = [];
+    const first: Adapter = {
+      beforeGraphExecution: (e) =>
+        void log.push(`1 before graph ${e.finalVars}`),
+      beforeNodeExecution: async (e) => {
+        await Promise.resolve();
+        log.push(`1 before ${e.nodeName} ${JSON.stringify(e.inputs)}`);
+      },
+      afterNodeExecution: (e) =>
+        void log.push(`1 after ${e.nodeName} ${e.success} ${e.result}`),
+      afterGraphExecution: (e) => void log.push(`1 after graph ${e.success}`),
+    };
+    const second: Adapter = {
+      beforeNodeExecution: (e) => void log.push(`2 before ${e.nodeName}`),
+      afterGraphExecution: async (e) => {
+        await Promise.resolve();
+        log.push(`2 after graph ${e.success}`);
+      },
+    };
+    const dr = await new Builder().withModules(mod).withAdapters(first, second)
+      .withExecutor(kind).build();
+    assert.deepEqual(await dr.execute(["b"]), { b: 2 });
+    assert.deepEqual(log, [
+      "1 before graph b",
+      "1 before a {}",
+      "2 before a",
+      "1 after a true 1",
+      '1 before b {"a":1}',
+      "2 before b",
+      "1 after b true 2",
+      "1 after graph true",
+      "2 after graph true",
+    ]);
+  });
+
+  Deno.test(`[${kind}] executeNode wrappers nest like middleware, first adapter outermost`, async () => {
+    const log: string[] = [];
+    const wrapper = (name: string): Adapter => ({
+      async executeNode(e, next) {
+        log.push(`${name} in ${e.nodeName}`);
+        const value = await next();
+        log.push(`${name} out ${e.nodeName}`);
+        return typeof value === "number" ? value * 10 : value;
+      },
+    });
+    const dr = await new Builder().withModules({ a: () => 1 })
+      .withAdapters(wrapper("outer"), wrapper("inner")).withExecutor(kind)
+      .build();
+    assert.deepEqual(await dr.execute(["a"]), { a: 100 });
+    assert.deepEqual(log, [
+      "outer in a",
+      "inner in a",
+      "inner out a",
+      "outer out a",
+    ]);
+  });
+
+  Deno.test(`[${kind}] a hook that throws fails the run with a HookError naming the hook`, async () => {
+    class Auditor implements Adapter {
+      beforeNodeExecution(): void {
+        throw new Error("audit store down");
+      }
+    }
+    const dr = await new Builder().withModules(mod).withAdapters(new Auditor())
+      .withExecutor(kind).build();
+    await assert.rejects(dr.execute(["b"]), (e: unknown) => {
+      assert.ok(e instanceof HookError);
+      assert.equal(e.hook, "beforeNodeExecution");
+      assert.match(
+        e.message,
+        /Hook "beforeNodeExecution" of adapter Auditor threw: audit store down/,
+      );
+      return true;
+    });
+  });
+
+  Deno.test(`[${kind}] afterNodeExecution sees a failing node's error and duration`, async () => {
+    const seen: AfterNodeExecutionEvent[] = [];
+    const dr = await new Builder()
+      .withModules({
+        slow_fail: async (): Promise<number> => {
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error("late");
+        },
+      })
+      .withAdapters({ afterNodeExecution: (e) => void seen.push(e) })
+      .withExecutor(kind)
+      .build();
+    await assert.rejects(dr.execute(["slow_fail"]), NodeExecutionError);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.success, false);
+    assert.equal((seen[0]!.error as Error).message, "late");
+    assert.ok(seen[0]!.durationMs >= 15, `duration ${seen[0]!.durationMs}`);
+  });
+}
+
+Deno.test("afterGraphExecution runs on failure with success false and the error", async () => {
+  let after: { success: boolean; error?: unknown } | undefined;
+  const dr = await new Builder()
+    .withModules({
+      a: (): number => {
+        throw new Error("x");
+      },
+    })
+    .withAdapters({ afterGraphExecution: (e) => void (after = e) })
+    .build();
+  await assert.rejects(dr.execute(["a"]), NodeExecutionError);
+  assert.equal(after?.success, false);
+  assert.ok(after?.error instanceof NodeExecutionError);
+});
+
+Deno.test("buildResult turns the outputs into what execute returns", async () => {
+  const toRows = {
+    buildResult: (e: BuildResultEvent) =>
+      Object.entries(e.outputs).map(([k, v]) => `${k}=${v}`),
+  };
+  const dr = await new Builder().withModules(mod).withAdapters(toRows).build();
+  const rows: string[] = await dr.execute(["a", "b"]);
+  assert.deepEqual(rows, ["a=1", "b=2"]);
+});
+
+Deno.test("two result builders are a TypeError at build time", async () => {
+  const rb = { buildResult: () => 1 };
+  await assert.rejects(
+    new Builder().withModules(mod).withAdapters(rb, { buildResult: () => 2 })
+      .build(),
+    /Only one adapter may implement 'buildResult'/,
+  );
+});
+
+Deno.test("validateNode and validateGraph run at build time and can reject", async () => {
+  const seen: string[] = [];
+  await new Builder().withModules(mod).withAdapters({
+    validateNode: ({ node }) => void seen.push(node.name),
+    validateGraph: ({ nodes }) => nodes.length === 2,
+  }).build();
+  assert.deepEqual(seen, ["a", "b"]);
+  await assert.rejects(
+    new Builder().withModules(mod).withAdapters({
+      validateNode: ({ node }) =>
+        node.name === "b" ? "b needs an owner tag" : true,
+    }).build(),
+    (e: unknown) =>
+      e instanceof HookError &&
+      /node "b" was rejected: b needs an owner tag/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules(mod).withAdapters({
+      validateGraph: () => Promise.resolve(false),
+    }).build(),
+    (e: unknown) => e instanceof HookError && e.hook === "validateGraph",
+  );
+});
+
+Deno.test("onLog receives ctx.log messages", async () => {
+  const messages: string[] = [];
+  const dr = await new Builder()
+    .withModules({
+      a: ({ ctx }: { ctx: { log(m: string): void } }) => (ctx.log("hello"), 1),
+    })
+    .withAdapters({
+      onLog: (e) => void messages.push(`${e.nodeName}: ${e.message}`),
+    })
+    .build();
+  await dr.execute(["a"]);
+  assert.deepEqual(messages, ["a: hello"]);
+});
+
+Deno.test("node-level hooks see the map item index", async () => {
+  const items: (number | undefined)[] = [];
+  const dr = await new Builder()
+    .withModules({ sq: ({ x }: { x: number }) => x * x })
+    .withAdapters({ afterNodeExecution: (e) => void items.push(e.item) })
+    .build();
+  await dr.map(["sq"], { inputs: { x: [1, 2, 3] }, mapOver: "x" });
+  assert.deepEqual(items, [0, 1, 2]);
+});
