@@ -13,8 +13,11 @@ import type {
 } from "./hooks.ts";
 import type { Plan } from "./plan.ts";
 
-/** What happened to one node of the plan. */
-export type NodeStatus = "succeeded" | "failed" | "skipped";
+/**
+ * What happened to one node of the plan: `"cancelled"` when it had started
+ * but the run ended (failed elsewhere or was cancelled) before it finished.
+ */
+export type NodeStatus = "succeeded" | "failed" | "skipped" | "cancelled";
 
 /** One node's outcome in a run. */
 export interface NodeResult {
@@ -51,6 +54,8 @@ export class Recorder implements Adapter {
   /** Shown in hook errors. */
   readonly name = "Recorder";
   readonly #results = new Map<string, NodeResult>();
+  readonly #started = new Map<string, number>();
+  #finished = false;
   readonly #emit: ((event: ExecutionEvent) => void) | undefined;
 
   constructor(emit?: (event: ExecutionEvent) => void) {
@@ -64,6 +69,7 @@ export class Recorder implements Adapter {
 
   /** Node started. */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
+    this.#started.set(event.nodeName, performance.now());
     this.#emit?.(withItem({
       type: "nodeStarted",
       runId: event.runId,
@@ -74,6 +80,9 @@ export class Recorder implements Adapter {
 
   /** Node ended. */
   afterNodeExecution(event: AfterNodeExecutionEvent): void {
+    // A node abandoned by a failed or cancelled run may finish later: its
+    // outcome no longer belongs to the run's record.
+    if (this.#finished) return;
     const { nodeName, durationMs } = event;
     this.#results.set(
       nodeName,
@@ -102,6 +111,8 @@ export class Recorder implements Adapter {
 
   /** The outcome of every node of `plan`, skipped ones included. */
   results(plan: Plan, runId: string): NodeResult[] {
+    this.#finished = true;
+    const now = performance.now();
     const all: NodeResult[] = [];
     const skip = (name: string, skipReason: SkipReason) => {
       all.push({ name, status: "skipped", skipReason, durationMs: 0 });
@@ -119,8 +130,16 @@ export class Recorder implements Adapter {
     }
     for (const node of plan.nodes) {
       const result = this.#results.get(node.name);
-      if (result === undefined) skip(node.name, "not-reached");
-      else all.push(result);
+      const started = this.#started.get(node.name);
+      if (result !== undefined) all.push(result);
+      else if (started === undefined) skip(node.name, "not-reached");
+      else {
+        all.push({
+          name: node.name,
+          status: "cancelled",
+          durationMs: now - started,
+        });
+      }
     }
     return all;
   }

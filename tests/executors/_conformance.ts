@@ -462,6 +462,29 @@ export function conformance(
     assert.equal((failed.nodes[1]!.error as Error).message, "no");
   });
 
+  test("run() marks a node that was running when the run was cancelled as cancelled", async () => {
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const dr = await build({
+      a: () => 1,
+      b: async ({ a }: { a: number }) => {
+        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
+        return a;
+      },
+      c: ({ b }: { b: number }) => b,
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    const result = await dr.run(["c"], { signal: controller.signal });
+    timers.forEach(clearTimeout);
+    assert.equal(result.success, false);
+    assert.ok(result.error instanceof CancelledError);
+    assert.deepEqual(result.nodes.map((n) => [n.name, n.status]), [
+      ["a", "succeeded"],
+      ["b", "cancelled"],
+      ["c", "skipped"],
+    ]);
+  });
+
   test("stream() yields the run's events in order, including ctx.log messages", async () => {
     const mod = {
       a: () => 1,
