@@ -27,7 +27,6 @@ export { Builder, type ModuleInput } from "./src/builder.ts";
 export {
   AsyncDriver,
   type DictResult,
-  type DriverInit,
   type ExecuteOptions,
   type ExecuteResult,
   type MapOptions,
@@ -70,6 +69,7 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
+export type { RunnerInit } from "./src/runner.ts";
 export {
   type Plan,
   type PlanNode,

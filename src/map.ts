@@ -5,11 +5,13 @@
  *
  * @module
  */
+import pLimit from "p-limit";
+import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
 
-/** One item's inputs, as the broadcast inputs plus its mapped values. */
+/** Each item's inputs: the broadcast inputs plus its mapped values. */
 export function expandItems(
   inputs: Readonly<Record<string, unknown>>,
   mapOver: string | readonly string[],
@@ -88,4 +90,65 @@ function product(
     items = next;
   }
   return items;
+}
+
+/** Options of `map`. */
+export interface MapOptions extends ExecuteOptions {
+  /** The input(s) whose lists are mapped over; other inputs are broadcast. */
+  readonly mapOver: string | readonly string[];
+  /** `"zip"` (equal lengths) or `"product"`. @default {"zip"} */
+  readonly mapMode?: MapMode;
+}
+
+/**
+ * Runs `vars` once per item, under the runner's executor: one item at a time
+ * when it is sequential, concurrently up to its `concurrency` otherwise. The
+ * first failure rejects (naming the item) and stops the other items.
+ */
+export async function runMap(
+  runner: Runner,
+  vars: readonly string[],
+  options: MapOptions,
+): Promise<Record<string, unknown>[]> {
+  const items = expandItems(
+    options.inputs ?? EMPTY,
+    options.mapOver,
+    options.mapMode,
+  );
+  const results: Record<string, unknown>[] = new Array(items.length);
+  if (items.length === 0) {
+    runner.plan(vars, options); // still reject a bad request
+    return results;
+  }
+  const plan = runner.plan(vars, { ...options, inputs: items[0]! });
+  const runId = crypto.randomUUID();
+  const stop = new AbortController();
+  const signal = options.signal === undefined
+    ? stop.signal
+    : AbortSignal.any([options.signal, stop.signal]);
+  const overrides = options.overrides ?? EMPTY;
+  const runItem = async (i: number) => {
+    const itemOptions = { inputs: items[i]!, overrides, signal };
+    const values = await runner.run(plan, runId, itemOptions, runner.hooks, i);
+    results[i] = runner.outputs(plan, values);
+  };
+  const concurrency = runner.executor.concurrency;
+  try {
+    if (concurrency === 1) {
+      for (let i = 0; i < items.length; i++) await runItem(i);
+    } else if (concurrency === Infinity) {
+      await Promise.all(items.map((_, i) => runItem(i)));
+    } else {
+      const limit = pLimit(concurrency);
+      await Promise.all(
+        items.map((_, i) =>
+          limit(() => signal.aborted ? undefined : runItem(i))
+        ),
+      );
+    }
+  } catch (error) {
+    stop.abort(error); // the other items stop starting nodes
+    throw error;
+  }
+  return results;
 }

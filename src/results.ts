@@ -5,13 +5,15 @@
  * @module
  */
 import type { ExecutionEvent, SkipReason } from "./events.ts";
-import type {
-  Adapter,
-  AfterNodeExecutionEvent,
-  BeforeNodeExecutionEvent,
-  NodeLogEvent,
+import {
+  type Adapter,
+  type AfterNodeExecutionEvent,
+  type BeforeNodeExecutionEvent,
+  Hooks,
+  type NodeLogEvent,
 } from "./hooks.ts";
 import type { Plan } from "./plan.ts";
+import type { ExecuteOptions, Runner } from "./runner.ts";
 
 /**
  * What happened to one node of the plan: `"cancelled"` when it had started
@@ -147,4 +149,51 @@ export class Recorder implements Adapter {
 
 function withItem<T extends object>(event: T, item: number | undefined): T {
   return item === undefined ? event : { ...event, item };
+}
+
+/**
+ * Runs `vars` with a recorder attached and returns every node's outcome; never
+ * rejects for a node failure or cancellation (request errors still throw).
+ */
+export async function recordRun(
+  runner: Runner,
+  vars: readonly string[],
+  options: ExecuteOptions,
+  emit?: (event: ExecutionEvent) => void,
+): Promise<RunResult> {
+  const plan = runner.plan(vars, options);
+  const runId = crypto.randomUUID();
+  const recorder = new Recorder(emit);
+  const hooks = new Hooks([...runner.hooks.adapters, recorder]);
+  const start = performance.now();
+  recorder.emit({
+    type: "runStarted",
+    runId,
+    timestamp: Date.now(),
+    finalVars: plan.finalVars,
+  });
+  let outputs: Record<string, unknown> | undefined;
+  let error: unknown;
+  try {
+    outputs = runner.outputs(
+      plan,
+      await runner.run(plan, runId, options, hooks),
+    );
+  } catch (thrown) {
+    error = thrown;
+  }
+  const nodes = recorder.results(plan, runId);
+  const durationMs = performance.now() - start;
+  const success = error === undefined;
+  recorder.emit({
+    type: "runFinished",
+    runId,
+    timestamp: Date.now(),
+    success,
+    durationMs,
+    ...(success ? {} : { error }),
+  });
+  return success
+    ? { runId, success, outputs, nodes, durationMs }
+    : { runId, success, outputs: undefined, error, nodes, durationMs };
 }

@@ -1,0 +1,185 @@
+/**
+ * The runner: what every entry point of the driver shares. It checks a
+ * request, compiles (and caches) its plan, seeds the values, calls the
+ * graph-level hooks around the executor and collects the outputs.
+ *
+ * @module
+ */
+import { ConfigError } from "./errors.ts";
+import type { Executor } from "./executors/executor.ts";
+import type { Graph } from "./graph.ts";
+import type { Hooks, NodeLogEvent } from "./hooks.ts";
+import { CTX } from "./node.ts";
+import { compilePlan, type Plan } from "./plan.ts";
+import { isThenable, Run } from "./run.ts";
+
+/** Options of one execution. */
+export interface ExecuteOptions {
+  /** Values for the graph's inputs. @default {{}} */
+  readonly inputs?: Readonly<Record<string, unknown>>;
+  /** Values that replace nodes; nothing only they needed runs. @default {{}} */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  /** Cancels the run with a `CancelledError`. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a runner is made of. */
+export interface RunnerInit {
+  /** The graph. */
+  readonly graph: Graph;
+  /** The config. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The adapters' hooks. */
+  readonly hooks: Hooks;
+  /** The executor. */
+  readonly executor: Executor;
+}
+
+/** An empty, shared record for absent inputs and overrides. */
+export const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+const PLAN_CACHE_SIZE = 256;
+
+/** Plans and runs requests on one graph; holds no per-run state. */
+export class Runner {
+  /** The graph. */
+  readonly graph: Graph;
+  /** The config. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The adapters' hooks. */
+  readonly hooks: Hooks;
+  /** The executor. */
+  readonly executor: Executor;
+  readonly #plans = new Map<string, Plan>();
+
+  /** Creates a runner. */
+  constructor(init: RunnerInit) {
+    this.graph = init.graph;
+    this.config = init.config;
+    this.hooks = init.hooks;
+    this.executor = init.executor;
+  }
+
+  /** Checks a request and returns its plan, compiled once per shape. */
+  plan(vars: readonly string[], options: ExecuteOptions): Plan {
+    if (!Array.isArray(vars) || vars.some((v) => typeof v !== "string")) {
+      throw new TypeError(
+        `'vars' must be an array of node names: received ${vars}`,
+      );
+    }
+    const inputNames = Object.keys(options.inputs ?? EMPTY);
+    const overrideNames = Object.keys(options.overrides ?? EMPTY);
+    for (const name of inputNames) {
+      if (Object.hasOwn(this.config, name)) {
+        throw new ConfigError(
+          `Input "${name}" is also a config key; inputs and config must be disjoint (rename one)`,
+        );
+      }
+    }
+    if (inputNames.includes(CTX) || overrideNames.includes(CTX)) {
+      throw new TypeError(
+        `"${CTX}" is reserved for the run context and cannot be an input`,
+      );
+    }
+    const key = `${vars.join("\0")}\u0001${inputNames.sort().join("\0")}\u0001${
+      overrideNames.sort().join("\0")
+    }`;
+    let plan = this.#plans.get(key);
+    if (plan === undefined) {
+      plan = compilePlan(this.graph, {
+        finalVars: vars,
+        inputs: new Set(inputNames),
+        overrides: new Set(overrideNames),
+        config: this.config,
+      });
+      if (this.#plans.size >= PLAN_CACHE_SIZE) this.#plans.clear();
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** Seeds the slots, runs the graph hooks around the executor, returns the slots. */
+  async run(
+    plan: Plan,
+    runId: string,
+    options: ExecuteOptions,
+    hooks: Hooks = this.hooks,
+    item?: number,
+  ): Promise<unknown[]> {
+    const values: unknown[] = new Array(plan.size);
+    const inputs = options.inputs ?? EMPTY;
+    const overrides = options.overrides ?? EMPTY;
+    for (const seed of plan.seeds) {
+      const source = seed.source === "input"
+        ? inputs
+        : seed.source === "override"
+        ? overrides
+        : this.config;
+      let value = source[seed.name];
+      if (isThenable(value)) value = await value; // Hamilton accepts awaitable inputs
+      values[seed.slot] = value;
+    }
+    const run: Run = new Run({
+      runId,
+      plan,
+      values,
+      signal: options.signal,
+      hooks,
+      // ctx.log is sync: a throwing onLog hook stops the run instead.
+      onLog: hooks.has("onLog")
+        ? (event: NodeLogEvent) =>
+          void hooks.call("onLog", event).catch((e) => run.stop(e))
+        : undefined,
+      item,
+    });
+    if (!hooks.perGraph) {
+      await this.executor.execute(run);
+      return values;
+    }
+    const event = {
+      runId,
+      finalVars: plan.finalVars,
+      inputs,
+      overrides,
+      ...(item === undefined ? {} : { item }),
+    };
+    await hooks.call("beforeGraphExecution", event);
+    try {
+      await this.executor.execute(run);
+    } catch (error) {
+      await hooks.call("afterGraphExecution", {
+        ...event,
+        success: false,
+        error,
+      });
+      throw error;
+    }
+    await hooks.call("afterGraphExecution", { ...event, success: true });
+    return values;
+  }
+
+  /** The requested values by name. */
+  outputs(plan: Plan, values: readonly unknown[]): Record<string, unknown> {
+    const outputs: Record<string, unknown> = {};
+    const slots = plan.outputSlots;
+    for (let i = 0; i < slots.length; i++) {
+      outputs[plan.finalVars[i]!] = values[slots[i]!];
+    }
+    return outputs;
+  }
+
+  /** What `execute` returns: the outputs, or the result builder's value. */
+  async result(
+    plan: Plan,
+    runId: string,
+    values: readonly unknown[],
+  ): Promise<unknown> {
+    const outputs = this.outputs(plan, values);
+    const builder = this.hooks.resultBuilder;
+    if (builder === undefined) return outputs;
+    return await builder.buildResult!({
+      runId,
+      finalVars: plan.finalVars,
+      outputs,
+    });
+  }
+}
