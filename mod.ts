@@ -118,12 +118,15 @@ export type {
   ExportedNode,
 } from "./src/export.ts";
 export type {
+  Checked,
   MergeModules,
+  Mismatches,
   ModuleType,
   NodeExports,
   NodeName,
   NodeValue,
   Outputs,
+  ParamObject,
   ResultOf,
   ValueOf,
   VariantBase,

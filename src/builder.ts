@@ -17,7 +17,7 @@ import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
-import type { MergeModules, ResultOf } from "./types.ts";
+import type { Checked, MergeModules, ResultOf } from "./types.ts";
 
 export type { ModuleInput } from "./_load.ts";
 
@@ -73,7 +73,7 @@ export class Builder<M = unknown, R = DictResult> {
    */
   withModules<const A extends readonly ModuleInput[]>(
     ...modules: A
-  ): Builder<M & MergeModules<A>, R> {
+  ): Checked<M & MergeModules<A>, Builder<M & MergeModules<A>, R>> {
     for (const m of modules) {
       if (
         typeof m !== "string" && !(m instanceof URL) &&
@@ -87,7 +87,7 @@ export class Builder<M = unknown, R = DictResult> {
     return new Builder({
       ...this.#state,
       modules: [...this.#state.modules, ...modules],
-    });
+    }) as Checked<M & MergeModules<A>, Builder<M & MergeModules<A>, R>>;
   }
 
   /** Adds config: decides which nodes exist, and serves as inputs. Later keys win. */

@@ -61,3 +61,32 @@ export type ResultOf<A extends readonly unknown[], D> = [
       ? Awaited<R>
       : never;
   }[number];
+
+/** The object parameter of a node export (`{}` for positional or no parameters). */
+export type ParamObject<T> = T extends NodeDef<infer F> ? FirstParam<F>
+  : T extends AnyFn ? FirstParam<T>
+  : never;
+
+type FirstParam<F extends AnyFn> = Parameters<F> extends
+  readonly [infer P, ...unknown[]] ? P extends object ? P : Record<never, never>
+  : Record<never, never>;
+
+/**
+ * A message for every node parameter that names another node whose value
+ * does not fit the parameter's type; `never` when everything fits. Only
+ * literal keys of object parameters are checked: positional parameters have
+ * no names at the type level, and declared inputs are not known.
+ */
+export type Mismatches<M> = string extends keyof M ? never : {
+  [K in NodeExports<M>]: {
+    [P in keyof ParamObject<M[K]> & string]: string extends P ? never
+      : P extends NodeName<M>
+        ? [ValueOf<M, P>] extends [ParamObject<M[K]>[P]] ? never
+        : `node "${K}" takes "${P}" of another type than node "${P}" returns`
+      : never;
+  }[keyof ParamObject<M[K]> & string];
+}[NodeExports<M>];
+
+/** `B` when the modules `M` fit together, else a type naming each mismatch. */
+export type Checked<M, B> = [Mismatches<M>] extends [never] ? B
+  : { readonly "type error": Mismatches<M> };

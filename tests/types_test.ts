@@ -41,6 +41,10 @@ const failing: [string, RegExp][] = [
   ["fail_wrong_type.ts", /Type 'number' is not assignable to type 'string'/],
   ["fail_private.ts", /"_helper"' is not assignable/],
   ["fail_unrequested.ts", /Property 'spend_std' does not exist/],
+  [
+    "fail_param_type.ts",
+    /node \\"label\\" takes \\"avg_spend\\" of another type than node \\"avg_spend\\" returns/,
+  ],
 ];
 
 for (const [file, expected] of failing) {
