@@ -119,6 +119,7 @@ export type {
 } from "./src/export.ts";
 export type {
   Checked,
+  FirstParam,
   MergeModules,
   Mismatches,
   ModuleType,

@@ -67,7 +67,8 @@ export type ParamObject<T> = T extends NodeDef<infer F> ? FirstParam<F>
   : T extends AnyFn ? FirstParam<T>
   : never;
 
-type FirstParam<F extends AnyFn> = Parameters<F> extends
+/** A function's first parameter when it is an object type, else `{}`. */
+export type FirstParam<F extends AnyFn> = Parameters<F> extends
   readonly [infer P, ...unknown[]] ? P extends object ? P : Record<never, never>
   : Record<never, never>;
 
