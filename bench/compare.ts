@@ -1,0 +1,247 @@
+/**
+ * braid against a hand-written baseline (the same node functions called
+ * directly) and the peer libraries p-graph and grfn, in one run:
+ *
+ *     deno task bench          # every scenario
+ *     deno task bench b g      # only scenarios b and g
+ *
+ * Nodes take declared inputs, `fn({ dep: value })`, and every runner calls
+ * the same functions with the same argument objects; a2, b2 and f1 use a
+ * generated module of positional functions whose parameters braid parses.
+ * See `_harness.ts` for how times are taken.
+ *
+ * @module
+ */
+import { Builder, inputs, named, node, type NodeDef } from "../mod.ts";
+import * as G from "./_graphs.ts";
+import {
+  median,
+  peerTargets,
+  record,
+  report,
+  type Row,
+  scenario,
+  target,
+} from "./_harness.ts";
+
+const N = 10_000;
+const ORDER = "a a2 b b2 c d e g g2 f1 f1b f2 f2b".split(" ");
+const only = new Set(Deno.args);
+const wanted = (...ids: string[]) =>
+  only.size === 0 || ids.some((id) => only.has(id));
+type Executor = "sequential" | "async";
+
+/** braid, hand-written and (with `peers`) p-graph and grfn on one DAG, ns/node. */
+async function dagRow(
+  id: string,
+  label: string,
+  g: G.Dag,
+  executor: Executor,
+  peers: boolean,
+): Promise<Row> {
+  const dr = await new Builder().withModules(G.braidModule(g))
+    .withExecutor(executor).build();
+  return await scenario(id, label, "ns/node", 1e6 / g.names.length, {
+    braid: async () => (await dr.execute([g.sink]))[g.sink],
+    hand: executor === "sequential" ? G.handSync(g) : G.handAsync(g),
+    ...(peers ? { pgraph: G.pgraphRunner(g), grfn: G.grfnRunner(g) } : {}),
+  });
+}
+
+const dir = await Deno.makeTempDir({ prefix: "braid-bench-" });
+try {
+  type Mod = Record<string, G.ChainFn>;
+  const url = await G.writeChainModule(dir, "n", N, false);
+  const load = async (k: number): Promise<Mod> => await import(`${url}?k=${k}`);
+
+  // a. sequential executor, sync chain.
+  if (wanted("a")) {
+    const g = G.chain(N, "sync");
+    const a = await dagRow(
+      "a",
+      `sync chain ${N}, sequential`,
+      g,
+      "sequential",
+      false,
+    );
+    target("a", "braid/hand-written", a.braid! / a.hand!, 3);
+  }
+  if (wanted("a2")) {
+    const mod = await load(0);
+    const dr = await new Builder().withModules(mod).build();
+    const fns = Array.from(
+      { length: N },
+      (_, i) => mod[`n${i}`] as (x?: number) => number,
+    );
+    const a2 = await scenario(
+      "a2",
+      `sync chain ${N}, parsed positional`,
+      "ns/node",
+      1e6 / N,
+      {
+        braid: async () => (await dr.execute([`n${N - 1}`]))[`n${N - 1}`],
+        hand: () => {
+          let v = fns[0]!();
+          for (let i = 1; i < N; i++) v = fns[i]!(v);
+          return v;
+        },
+      },
+    );
+    target("a2", "braid/hand-written", a2.braid! / a2.hand!, 3);
+  }
+
+  // b-d. async executor against the peers.
+  if (wanted("b")) {
+    const g = G.chain(N, "async");
+    peerTargets("b", await dagRow("b", `async chain ${N}`, g, "async", true));
+  }
+  if (wanted("b2")) {
+    const mod: Mod = await import(await G.writeChainModule(dir, "m", N, true));
+    const dr = await new Builder().withModules(mod).withExecutor("async")
+      .build();
+    const fns = Array.from({ length: N }, (_, i) => mod[`m${i}`]!);
+    const b2 = await scenario(
+      "b2",
+      `async chain ${N}, parsed positional`,
+      "ns/node",
+      1e6 / N,
+      {
+        braid: async () => (await dr.execute([`m${N - 1}`]))[`m${N - 1}`],
+        ...G.positionalChainRunners(fns),
+      },
+    );
+    peerTargets("b2", b2);
+  }
+  if (wanted("c")) {
+    const g = G.fanOut(1000);
+    peerTargets(
+      "c",
+      await dagRow("c", "fan-out 1+1000+sink", g, "async", true),
+    );
+  }
+  if (wanted("d")) {
+    const g = G.layered(100, 20);
+    peerTargets(
+      "d",
+      await dagRow("d", "layers 100x20 (+sink)", g, "async", true),
+    );
+  }
+
+  // e. 1,000 nodes awaiting a 20 ms timer: wall time.
+  if (wanted("e")) {
+    const g = G.timers(1000, 20);
+    const dr = await new Builder().withModules(G.braidModule(g)).withExecutor(
+      "async",
+    ).build();
+    const e = await scenario("e", "1000 x 20 ms timers (wall)", "ms", 1, {
+      braid: async () => (await dr.execute([g.sink]))[g.sink],
+      hand: G.handAsync(g),
+      pgraph: G.pgraphRunner(g),
+      grfn: G.grfnRunner(g),
+    }, 2000);
+    target("e", "braid wall ms", e.braid!, 30);
+  }
+
+  // g. driver.map over 10,000 items of a 3-node async chain (x -> a -> b -> c).
+  if (wanted("g", "g2")) {
+    const xs = Array.from({ length: N }, (_, i) => i);
+    const peers = G.mapRunners(xs);
+    for (
+      const [id, executor] of [["g", "async"], ["g2", "sequential"]] as const
+    ) {
+      if (!wanted(id)) continue;
+      const dr = await new Builder().withModules(G.mapModule).withExecutor(
+        executor,
+      ).build();
+      const par = executor === "async";
+      const row = await scenario(
+        id,
+        `map ${N} x 3-node chain, ${executor}`,
+        "ns/node",
+        1e6 / (3 * N),
+        {
+          braid: () => dr.map(["c"], { inputs: { x: xs }, mapOver: "x" }),
+          hand: par ? peers.handConcurrent : peers.handSequential,
+          ...(par ? { pgraph: peers.pgraph, grfn: peers.grfn } : {}),
+        },
+        4000,
+        3,
+      );
+      target(id, "braid ns/node execution", row.braid!, 300);
+    }
+  }
+
+  // f1. build with parsed parameters; a fresh module instance per build
+  // (parsing is cached per function object), then once more with the cache warm.
+  if (wanted("f1", "f1b")) {
+    const builds: number[] = [];
+    for (let k = 1; k <= 7; k++) {
+      const mod = await load(k);
+      const t0 = performance.now();
+      await new Builder().withModules(mod).build();
+      if (k > 2) builds.push(performance.now() - t0);
+    }
+    const label = `build ${N}, parsed params`;
+    const f1 = record({
+      id: "f1",
+      label,
+      unit: "ns/node",
+      braid: median(builds) * 1e6 / N,
+    });
+    target("f1", "braid ns/node", f1.braid!, 2000);
+    const mod = await load(1);
+    const t0 = performance.now();
+    await new Builder().withModules(mod).build();
+    const braid = (performance.now() - t0) * 1e6 / N;
+    record({
+      id: "f1b",
+      label: "  same, parse cache warm",
+      unit: "ns/node",
+      braid,
+    });
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+// f2. build with declared inputs: node(fn, named(..), inputs([...])) + build().
+if (wanted("f2", "f2b")) {
+  const g = G.chain(N, "sync");
+  const deps = g.deps.map((d) => d.map((j) => g.names[j]!));
+  const defs = () => {
+    const mod: Record<string, NodeDef> = {};
+    for (let i = 0; i < N; i++) {
+      mod[`d${i}`] = node(g.fns[i]!, named(g.names[i]!), inputs(deps[i]!));
+    }
+    return mod;
+  };
+  const size = (dr: { listAvailableVariables(): unknown[] }) =>
+    dr.listAvailableVariables().length;
+  const f2 = await scenario(
+    "f2",
+    `build ${N}, declared inputs`,
+    "ns/node",
+    1e6 / N,
+    {
+      braid: async () => size(await new Builder().withModules(defs()).build()),
+      ...G.peerBuilders(g),
+    },
+  );
+  target("f2", "braid ns/node, node() defs + build()", f2.braid!, 500);
+  const mod = defs();
+  const f2b = await scenario(
+    "f2b",
+    "  same, build() only",
+    "ns/node",
+    1e6 / N,
+    {
+      braid: async () => size(await new Builder().withModules(mod).build()),
+    },
+  );
+  target("f2b", "braid ns/node, build() only", f2b.braid!, 500);
+}
+
+report(ORDER, [
+  `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}. braid/peer: against the faster of p-graph and grfn.`,
+  "Declared-input nodes, fn({ dep: value }), except a2, b2, f1: a generated module of parsed positional functions.",
+]);
