@@ -6,6 +6,8 @@
  * @module
  */
 import pLimit from "p-limit";
+import { CancelledError } from "./errors.ts";
+import { raceAbort } from "./executors/executor.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
@@ -122,32 +124,47 @@ export async function runMap(
   }
   const plan = runner.plan(vars, { ...options, inputs: items[0]! });
   const runId = crypto.randomUUID();
+  // One controller for the whole map: the first failure (or the caller's
+  // signal) stops every item from starting new nodes. Items poll it; only the
+  // map as a whole listens, so a map costs one listener, not one per item.
   const stop = new AbortController();
   const signal = options.signal === undefined
     ? stop.signal
     : AbortSignal.any([options.signal, stop.signal]);
   const overrides = options.overrides ?? EMPTY;
-  const runItem = async (i: number) => {
-    const itemOptions = { inputs: items[i]!, overrides, signal };
-    const values = await runner.run(plan, runId, itemOptions, runner.hooks, i);
-    results[i] = runner.outputs(plan, values);
-  };
+  const hooks = runner.hooks;
+  const runItem = (i: number): Promise<void> =>
+    runner.run(
+      plan,
+      runId,
+      { inputs: items[i]!, overrides, signal },
+      hooks,
+      i,
+      false,
+    )
+      .then((values) => void (results[i] = runner.outputs(plan, values)));
   const concurrency = runner.executor.concurrency;
-  try {
-    if (concurrency === 1) {
+  let all: Promise<unknown>;
+  if (concurrency === 1) {
+    all = (async () => {
       for (let i = 0; i < items.length; i++) await runItem(i);
-    } else if (concurrency === Infinity) {
-      await Promise.all(items.map((_, i) => runItem(i)));
-    } else {
-      const limit = pLimit(concurrency);
-      await Promise.all(
-        items.map((_, i) =>
-          limit(() => signal.aborted ? undefined : runItem(i))
-        ),
-      );
-    }
+    })();
+  } else if (concurrency === Infinity) {
+    all = Promise.all(items.map((_, i) => runItem(i)));
+  } else {
+    const limit = pLimit(concurrency);
+    all = Promise.all(
+      items.map((_, i) => limit(() => signal.aborted ? undefined : runItem(i))),
+    );
+  }
+  try {
+    await raceAbort(
+      signal,
+      all,
+      () => new CancelledError(runId, signal.reason),
+    );
   } catch (error) {
-    stop.abort(error); // the other items stop starting nodes
+    stop.abort(error);
     throw error;
   }
   return results;

@@ -64,6 +64,10 @@ export interface Plan {
   readonly size: number;
   /** The slot of each final var, in request order. */
   readonly outputSlots: Int32Array;
+  /** Each node's dependency count, by index (copied per run as counters). */
+  readonly dependencyCounts: readonly number[];
+  /** The nodes with no dependency in the plan: where a run starts. */
+  readonly roots: readonly number[];
   /** Whether any node takes `ctx`. */
   readonly usesCtx: boolean;
   /** Nodes skipped because an override or input replaced them. */
@@ -228,6 +232,10 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     seeds: Object.freeze(seedList),
     size: names.length + seedList.length,
     outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v)!),
+    dependencyCounts: Object.freeze(Array.from(dependencyCounts)),
+    roots: Object.freeze(
+      nodes.filter((n) => n.dependencyCount === 0).map((n) => n.index),
+    ),
     usesCtx,
     replaced: Object.freeze(replaced),
   });

@@ -6,7 +6,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import type { Executor } from "./executors/executor.ts";
+import { type Executor, raceAbort } from "./executors/executor.ts";
 import type { Graph } from "./graph.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -97,27 +97,52 @@ export class Runner {
     return plan;
   }
 
-  /** Seeds the slots, runs the graph hooks around the executor, returns the slots. */
-  async run(
+  /**
+   * Seeds the slots and runs the plan (inside the graph hooks, if any);
+   * resolves with the slots. With `watch`, rejects as soon as the signal
+   * aborts; a map watches once for all its items and passes `false`.
+   */
+  run(
     plan: Plan,
     runId: string,
     options: ExecuteOptions,
     hooks: Hooks = this.hooks,
     item?: number,
+    watch = true,
   ): Promise<unknown[]> {
     const values: unknown[] = new Array(plan.size);
     const inputs = options.inputs ?? EMPTY;
     const overrides = options.overrides ?? EMPTY;
+    let pending: Promise<unknown>[] | undefined;
     for (const seed of plan.seeds) {
       const source = seed.source === "input"
         ? inputs
         : seed.source === "override"
         ? overrides
         : this.config;
-      let value = source[seed.name];
-      if (isThenable(value)) value = await value; // Hamilton accepts awaitable inputs
+      const value = source[seed.name];
       values[seed.slot] = value;
+      if (isThenable(value)) {
+        // Hamilton accepts awaitable inputs: settle them before anything runs.
+        (pending ??= []).push(
+          Promise.resolve(value).then((v) => (values[seed.slot] = v)),
+        );
+      }
     }
+    const start = () =>
+      this.#execute(plan, runId, options, hooks, values, item, watch);
+    return pending === undefined ? start() : Promise.all(pending).then(start);
+  }
+
+  #execute(
+    plan: Plan,
+    runId: string,
+    options: ExecuteOptions,
+    hooks: Hooks,
+    values: unknown[],
+    item: number | undefined,
+    watch: boolean,
+  ): Promise<unknown[]> {
     const run: Run = new Run({
       runId,
       plan,
@@ -131,16 +156,25 @@ export class Runner {
         : undefined,
       item,
     });
-    if (!hooks.perGraph) {
-      await this.executor.execute(run);
-      return values;
-    }
+    const done = hooks.perGraph
+      ? this.#withGraphHooks(run, hooks, options)
+      : this.executor.execute(run);
+    return watch
+      ? raceAbort(run.signal, done, () => run.cancellation()!)
+      : done;
+  }
+
+  async #withGraphHooks(
+    run: Run,
+    hooks: Hooks,
+    options: ExecuteOptions,
+  ): Promise<unknown[]> {
     const event = {
-      runId,
-      finalVars: plan.finalVars,
-      inputs,
-      overrides,
-      ...(item === undefined ? {} : { item }),
+      runId: run.runId,
+      finalVars: run.plan.finalVars,
+      inputs: options.inputs ?? EMPTY,
+      overrides: options.overrides ?? EMPTY,
+      ...(run.item === undefined ? {} : { item: run.item }),
     };
     await hooks.call("beforeGraphExecution", event);
     try {
@@ -154,7 +188,7 @@ export class Runner {
       throw error;
     }
     await hooks.call("afterGraphExecution", { ...event, success: true });
-    return values;
+    return run.values;
   }
 
   /** The requested values by name. */

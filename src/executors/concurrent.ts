@@ -39,9 +39,9 @@ export class ConcurrentExecutor implements Executor {
   }
 
   /** Runs every node of `run.plan` as soon as its inputs are ready. */
-  execute(run: Run): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      new Schedule(run, this.concurrency, resolve, reject).start();
+  execute(run: Run): Promise<unknown[]> {
+    return new Promise<unknown[]>((resolve, reject) => {
+      new Schedule(run, this.concurrency, resolve, reject).pump();
     });
   }
 }
@@ -52,52 +52,41 @@ class Schedule {
   readonly #run: Run;
   readonly #nodes: readonly PlanNode[];
   readonly #limit: number;
-  readonly #remaining: Int32Array;
+  readonly #remaining: number[];
   readonly #ready: ReadyQueue;
-  readonly #resolve: () => void;
+  readonly #resolve: (values: unknown[]) => void;
   readonly #reject: (error: Error) => void;
   #running = 0;
   #done = 0;
   #settled = false;
-  #onAbort: (() => void) | undefined;
 
   constructor(
     run: Run,
     limit: number,
-    resolve: () => void,
+    resolve: (values: unknown[]) => void,
     reject: (error: Error) => void,
   ) {
+    const plan = run.plan;
     this.#run = run;
-    this.#nodes = run.plan.nodes;
+    this.#nodes = plan.nodes;
     this.#limit = limit;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#remaining = new Int32Array(this.#nodes.length);
+    this.#remaining = plan.dependencyCounts.slice();
     this.#ready = limit === Infinity
-      ? new StackQueue()
-      : new PriorityQueue(this.#nodes);
-    for (const node of this.#nodes) {
-      this.#remaining[node.index] = node.dependencyCount;
-      if (node.dependencyCount === 0) this.#ready.push(node.index);
-    }
-  }
-
-  start(): void {
-    const signal = this.#run.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) return this.#finish(this.#run.cancellation());
-      this.#onAbort = () => this.#finish(this.#run.cancellation());
-      signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
-    this.#pump();
+      ? new StackQueue(plan.roots)
+      : new PriorityQueue(this.#nodes, plan.roots);
   }
 
   // Starts ready nodes until the limit is reached or none is ready; sync
   // results release their dependents into the same loop.
-  #pump(): void {
+  pump(): void {
     const run = this.#run;
+    const signal = run.signal;
     const ready = this.#ready;
-    while (ready.size > 0 && this.#running < this.#limit && !this.#settled) {
+    while (!this.#settled) {
+      if (signal?.aborted) return this.#finish(run.cancellation());
+      if (ready.size === 0 || this.#running >= this.#limit) break;
       const node = this.#nodes[ready.pop()]!;
       let value: unknown;
       try {
@@ -125,7 +114,7 @@ class Schedule {
     this.#running--;
     if (this.#settled) return;
     this.#complete(node, value);
-    this.#pump();
+    this.pump();
   }
 
   #complete(node: PlanNode, value: unknown): void {
@@ -141,10 +130,7 @@ class Schedule {
   #finish(error: Error | undefined): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#onAbort !== undefined) {
-      this.#run.signal!.removeEventListener("abort", this.#onAbort);
-    }
-    if (error === undefined) this.#resolve();
+    if (error === undefined) this.#resolve(this.#run.values);
     else this.#reject(error);
   }
 }
@@ -157,7 +143,10 @@ interface ReadyQueue {
 
 // Unbounded: every ready node starts at once, so order does not matter.
 class StackQueue implements ReadyQueue {
-  readonly #items: number[] = [];
+  readonly #items: number[];
+  constructor(roots: readonly number[]) {
+    this.#items = roots.slice();
+  }
   get size(): number {
     return this.#items.length;
   }
@@ -172,10 +161,11 @@ class StackQueue implements ReadyQueue {
 // Bounded: longest remaining path first, then topological order.
 class PriorityQueue implements ReadyQueue {
   readonly #heap: Heap<number>;
-  constructor(nodes: readonly PlanNode[]) {
+  constructor(nodes: readonly PlanNode[], roots: readonly number[]) {
     this.#heap = new Heap<number>((a: number, b: number) =>
       nodes[b]!.priority - nodes[a]!.priority || a - b
     );
+    for (const root of roots) this.#heap.push(root);
   }
   get size(): number {
     return this.#heap.size;

@@ -27,11 +27,12 @@ export interface Executor {
   /** How many nodes (and map items) may run at once. */
   readonly concurrency: number;
   /**
-   * Runs every node of `run.plan`; resolves when all have run, rejects with
-   * the first failure (or the cancellation) as soon as it happens, after which
-   * no node starts.
+   * Runs every node of `run.plan` and resolves with `run.values`. Rejects
+   * with the first failure as soon as it happens, after which no node starts.
+   * Checks `run.signal.aborted` before starting each node (and rejects with
+   * the cancellation); the runner, not the executor, listens to the signal.
    */
-  execute(run: Run): Promise<void>;
+  execute(run: Run): Promise<unknown[]>;
 }
 
 /** Checks a `concurrency` option in std style. */
@@ -48,17 +49,25 @@ export function checkConcurrency(concurrency: number): number {
 }
 
 /**
- * Resolves with `promise`, or rejects as soon as `run`'s signal aborts, so a
- * node that ignores its signal cannot hold a cancelled run open.
+ * Resolves as `done` does, or rejects with `cancelled()` as soon as `signal`
+ * aborts, so a node that ignores its signal cannot hold a cancelled run open.
+ * One listener per run (or per map): executors themselves only poll
+ * `signal.aborted` before starting a node, which costs nothing per node.
  */
-export function raceAbort<T>(run: Run, promise: PromiseLike<T>): Promise<T> {
-  const signal = run.signal;
-  if (signal === undefined) return Promise.resolve(promise);
+export function raceAbort<T>(
+  signal: AbortSignal | undefined,
+  done: Promise<T>,
+  cancelled: () => Error,
+): Promise<T> {
+  if (signal === undefined) return done;
   return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) return reject(run.cancellation());
-    const onAbort = () => reject(run.cancellation());
+    const onAbort = () => {
+      done.catch(() => {}); // settles later; its outcome no longer matters
+      reject(cancelled());
+    };
+    if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
+    done.then(
       (value) => {
         signal.removeEventListener("abort", onAbort);
         resolve(value);

@@ -5,7 +5,7 @@
  * @module
  */
 import { isThenable, type Run } from "../run.ts";
-import { type Executor, raceAbort } from "./executor.ts";
+import type { Executor } from "./executor.ts";
 
 /** Runs nodes one at a time, in topological-generation order. */
 export class SequentialExecutor implements Executor {
@@ -15,7 +15,7 @@ export class SequentialExecutor implements Executor {
   readonly concurrency = 1;
 
   /** Runs every node of `run.plan` in order. */
-  async execute(run: Run): Promise<void> {
+  async execute(run: Run): Promise<unknown[]> {
     const nodes = run.plan.nodes;
     const values = run.values;
     const signal = run.signal;
@@ -25,12 +25,13 @@ export class SequentialExecutor implements Executor {
       let value: unknown;
       try {
         value = run.invoke(node);
-        if (isThenable(value)) value = await raceAbort(run, value);
+        if (isThenable(value)) value = await value;
       } catch (error) {
         if (run.stopped !== undefined) throw run.stopped;
         throw run.fail(node, error);
       }
       values[i] = value;
     }
+    return values;
   }
 }

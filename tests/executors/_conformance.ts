@@ -438,6 +438,33 @@ export function conformance(
     );
   });
 
+  test("map() is cancelled by its signal within milliseconds", async () => {
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const started: number[] = [];
+    const dr = await build({
+      slow: async ({ x }: { x: number }) => {
+        started.push(x);
+        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
+        return x;
+      },
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const t0 = performance.now();
+    await assert.rejects(
+      dr.map(["slow"], {
+        inputs: { x: [1, 2, 3, 4] },
+        mapOver: "x",
+        signal: controller.signal,
+      }),
+      CancelledError,
+    );
+    const elapsed = performance.now() - t0;
+    timers.forEach(clearTimeout);
+    assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
+    assert.ok(started.length >= 1);
+  });
+
   test("run() reports each node's status, duration and error without rejecting", async () => {
     const mod = {
       a: () => 1,
