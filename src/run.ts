@@ -188,7 +188,12 @@ export class Run {
   }
 }
 
-/** Calls a node's function with its arguments taken from `values`. */
+/**
+ * Calls a node's function with its arguments taken from `values`. Argument
+ * objects have no prototype: an input may be named `__proto__` or `toString`,
+ * and V8 keeps such dictionaries cheap where graphs have thousands of distinct
+ * input names (ordinary objects would each need a hidden class of their own).
+ */
 export function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
   const slots = node.argSlots;
   const keys = node.argKeys;
@@ -214,7 +219,7 @@ export function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
       return node.fn(...args);
     }
     case "object": {
-      const args: Record<string, unknown> = {};
+      const args: Record<string, unknown> = Object.create(null);
       for (let k = 0; k < slots.length; k++) {
         const s = slots[k]!;
         if (s >= 0) args[keys[k]!] = values[s];
@@ -223,7 +228,7 @@ export function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
       return node.fn(args);
     }
     default: {
-      const args: Record<string, unknown> = {};
+      const args: Record<string, unknown> = Object.create(null);
       for (let k = 0; k < slots.length; k++) {
         const s = slots[k]!;
         if (s >= 0) args[keys[k]!] = values[s];
@@ -240,7 +245,7 @@ export function argumentsOf(
   node: PlanNode,
   values: readonly unknown[],
 ): Record<string, unknown> {
-  const args: Record<string, unknown> = {};
+  const args: Record<string, unknown> = Object.create(null);
   for (let k = 0; k < node.argSlots.length; k++) {
     const s = node.argSlots[k]!;
     if (s >= 0) args[node.argKeys[k]!] = values[s];

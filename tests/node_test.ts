@@ -178,3 +178,16 @@ Deno.test("a node or parameter named ctx is rejected: ctx is reserved", async ()
     InvalidNodeError,
   );
 });
+
+Deno.test("inputs named like Object.prototype members (__proto__, toString) arrive as plain keys", async () => {
+  const def = node(
+    (args: Record<string, unknown>) =>
+      Object.keys(args).sort().join(",") + `:${args["__proto__"]}`,
+    inputs(["__proto__", "toString"]),
+  );
+  const dr = await new Builder().withModules({ def }).build();
+  const out = await dr.execute(["def"], {
+    inputs: { ["__proto__"]: 1, toString: 2 },
+  });
+  assert.equal(out.def, "__proto__,toString:1");
+});
