@@ -52,12 +52,17 @@ export function loadModules(
 function asNodeDef(name: string, value: unknown): NodeDef | undefined {
   if (name.startsWith("_")) return undefined;
   if (isNodeDef(value)) return value;
-  if (typeof value !== "function") return undefined;
-  // Classes are functions too, but never nodes.
-  if (/^class\b/.test(Function.prototype.toString.call(value))) {
-    return undefined;
-  }
+  if (typeof value !== "function" || isClass(value)) return undefined;
   return node(value as AnyFn);
+}
+
+// Classes are functions too, but never nodes. Only functions with a
+// read-only prototype (classes and built-in constructors) need their source
+// read: plain functions' prototype is writable, arrows and methods have none.
+function isClass(fn: unknown): boolean {
+  const prototype = Object.getOwnPropertyDescriptor(fn, "prototype");
+  return prototype !== undefined && !prototype.writable &&
+    /^class\b/.test(Function.prototype.toString.call(fn));
 }
 
 /**
@@ -69,34 +74,44 @@ export function collectSpecs(
   modules: readonly LoadedModule[],
   context: ModifierContext,
   allowOverrides: boolean,
-): NodeSpec[] {
-  const byName = new Map<string, { spec: NodeSpec; label: string }>();
+): Map<string, NodeSpec> {
+  const byName = new Map<string, NodeSpec>();
+  // Names per module, to tell a name defined twice in one module (always an
+  // error) from one an earlier module defined; a set is made only on the
+  // first collision, so the common path costs one map operation per node.
+  const namesOf: string[][] = [];
   for (const module of modules) {
-    const own = new Set<string>();
-    for (const [exportName, value] of Object.entries(module.exports)) {
-      const def = asNodeDef(exportName, value);
+    const names: string[] = [];
+    namesOf.push(names);
+    let own: Set<string> | undefined;
+    const exports = module.exports;
+    for (const exportName of Object.keys(exports)) {
+      const def = asNodeDef(exportName, exports[exportName]);
       if (def === undefined) continue;
       for (const spec of toSpecs(def, exportName, context, module.url)) {
-        if (spec.name === CTX) {
+        const name = spec.name;
+        if (name === CTX) {
           throw new InvalidNodeError(
             CTX,
             '"ctx" is reserved for the run context; rename the node',
           );
         }
-        const previous = byName.get(spec.name);
-        if (previous !== undefined) {
-          if (own.has(spec.name) || !allowOverrides) {
-            throw new DuplicateNodeError(spec.name, [
-              previous.label,
+        const size = byName.size;
+        byName.set(name, spec);
+        if (byName.size === size) {
+          own ??= new Set(names);
+          if (own.has(name) || !allowOverrides) {
+            const first = namesOf.findIndex((list) => list.includes(name));
+            throw new DuplicateNodeError(name, [
+              modules[first]!.label,
               module.label,
             ]);
           }
-          byName.delete(spec.name);
         }
-        own.add(spec.name);
-        byName.set(spec.name, { spec, label: module.label });
+        names.push(name);
+        own?.add(name);
       }
     }
   }
-  return [...byName.values()].map((entry) => entry.spec);
+  return byName;
 }

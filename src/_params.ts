@@ -35,14 +35,16 @@ export function parseParams(fn: (...args: never[]) => unknown): ParsedParams {
 
 /** Parses the parameters of a function's source text. */
 export function parseSource(source: string): ParsedParams {
-  const list = paramListSource(source);
-  if (list === "()") return NONE;
+  const list = paramList(source);
+  if (list.simple !== undefined) return list.simple;
   let expr: AcornNode;
   try {
-    expr = parseExpressionAt(`${list}=>0`, 0, { ecmaVersion: "latest" });
+    // A function expression: acorn parses its parameters directly, without
+    // the reinterpretation an arrow's parenthesised list needs.
+    expr = parseExpressionAt(`(function${list.text}{})`, 0, OPTIONS);
   } catch (error) {
     throw new ParamsError(
-      `its parameter list ${list} cannot be parsed (${
+      `its parameter list ${list.text} cannot be parsed (${
         (error as Error).message
       })`,
     );
@@ -55,10 +57,21 @@ export function parseSource(source: string): ParsedParams {
   return positionalStyle(params);
 }
 
+const OPTIONS = { ecmaVersion: "latest" } as const;
+
+interface ParamList {
+  /** The parenthesised parameter list, as written. */
+  readonly text: string;
+  /** Set when the list is only names (`(a, b)` or `({ a, b })`): no parse needed. */
+  readonly simple: ParsedParams | undefined;
+}
+
 // Finds the parenthesised parameter list (or a lone arrow parameter) at the
-// start of a function's source, with the tokenizer so that strings, comments
-// and template literals in default values cannot confuse it.
-function paramListSource(source: string): string {
+// start of a function's source, with acorn's tokenizer so that strings,
+// comments and template literals in default values cannot confuse it. Lists
+// made only of names are read straight from the tokens; anything else
+// (defaults, renames, nesting, rest) is parsed by acorn afterwards.
+function paramList(source: string): ParamList {
   if (/^class\b/.test(source)) {
     throw new ParamsError("it is a class, not a function");
   }
@@ -70,22 +83,28 @@ function paramListSource(source: string): string {
   let depth = 0;
   let start = -1;
   let previous: Token | undefined;
+  const inner: Token[] = [];
   try {
-    for (const token of tokenizer(source, { ecmaVersion: "latest" })) {
+    for (const token of tokenizer(source, OPTIONS)) {
       if (start < 0) {
         if (token.type === tokTypes.parenL) {
           start = token.start;
           depth = 1;
         } else if (token.type === tokTypes.arrow && previous !== undefined) {
           // `x => ...` or `async x => ...`: a single bare parameter.
-          return `(${source.slice(previous.start, previous.end)})`;
+          const name = source.slice(previous.start, previous.end);
+          return { text: `(${name})`, simple: positional([name]) };
         } else if (token.type === tokTypes.braceL) {
           break;
         }
-      } else if (token.type === tokTypes.parenL) {
-        depth++;
       } else if (token.type === tokTypes.parenR && --depth === 0) {
-        return source.slice(start, token.end);
+        return {
+          text: source.slice(start, token.end),
+          simple: simpleList(inner, source),
+        };
+      } else {
+        if (token.type === tokTypes.parenL) depth++;
+        inner.push(token);
       }
       previous = token;
     }
@@ -97,6 +116,43 @@ function paramListSource(source: string): string {
     `its parameter list cannot be found in its source "${head}" (is it a native or bound function?)`,
   );
 }
+
+// `a, b, c` or `{ a, b, c }` (a trailing comma allowed), else undefined.
+function simpleList(tokens: Token[], source: string): ParsedParams | undefined {
+  let from = 0;
+  let to = tokens.length;
+  const object = tokens[0]?.type === tokTypes.braceL;
+  if (object) {
+    if (tokens[to - 1]?.type !== tokTypes.braceR) return undefined;
+    from = 1;
+    to--;
+  }
+  const names: string[] = [];
+  for (let i = from; i < to; i++) {
+    const token = tokens[i]!;
+    if ((i - from) % 2 === 0) {
+      if (token.type !== tokTypes.name) return undefined;
+      names.push(source.slice(token.start, token.end));
+    } else if (token.type !== tokTypes.comma) {
+      return undefined;
+    }
+  }
+  if (names.length === 0) return object ? OBJECT_NONE : NONE;
+  return object
+    ? Object.freeze({ style: "object", names, optional: EMPTY })
+    : positional(names);
+}
+
+function positional(names: string[]): ParsedParams {
+  return Object.freeze({ style: "positional", names, optional: EMPTY });
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+const OBJECT_NONE: ParsedParams = Object.freeze({
+  style: "object",
+  names: [],
+  optional: EMPTY,
+});
 
 function isObjectPattern(p: Pattern): boolean {
   return p.type === "ObjectPattern" ||

@@ -155,7 +155,9 @@ export class Builder<M = unknown, R = DictResult> {
     const specs = collectSpecs(modules, context, state.allowOverrides);
     const graph = Graph.build(specs);
     const hooks = new Hooks(state.adapters);
-    await hooks.validate(graph.list(), state.config);
+    if (hooks.has("validateNode") || hooks.has("validateGraph")) {
+      await hooks.validate(graph.list(), state.config);
+    }
     return new AsyncDriver<M, R>({
       graph,
       config: state.config,

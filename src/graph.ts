@@ -5,7 +5,6 @@
  * @module
  */
 import { DirectedGraph } from "graphology";
-import { topologicalGenerations } from "graphology-dag";
 import { CycleError } from "./errors.ts";
 import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
 
@@ -42,62 +41,118 @@ export class Graph {
   readonly specs: ReadonlyMap<string, NodeSpec>;
   /** Inputs no node produces, by name. */
   readonly externals: ReadonlyMap<string, NodeInfo>;
-  /** Each node's position in topological-generation order. */
-  readonly rank: ReadonlyMap<string, number>;
   /** Nodes in topological-generation order. */
   readonly order: readonly string[];
-  readonly #g: DirectedGraph;
+  #graphology: DirectedGraph | undefined;
+  #rank: Map<string, number> | undefined;
 
   private constructor(
-    specs: Map<string, NodeSpec>,
+    specs: ReadonlyMap<string, NodeSpec>,
     externals: Map<string, NodeInfo>,
     order: string[],
-    g: DirectedGraph,
   ) {
     this.specs = specs;
     this.externals = externals;
     this.order = order;
-    this.rank = new Map(order.map((name, i) => [name, i]));
-    this.#g = g;
   }
 
-  /** Builds the graph; throws {@linkcode CycleError} on a cycle. */
-  static build(nodes: readonly NodeSpec[]): Graph {
-    const specs = new Map<string, NodeSpec>();
-    for (const spec of nodes) specs.set(spec.name, spec);
-    const g = new DirectedGraph();
-    for (const name of specs.keys()) g.addNode(name);
-    const needs = new Map<string, { by: string[]; optional: boolean }>();
-    for (const spec of specs.values()) {
-      for (const input of spec.inputs) {
-        if (!specs.has(input.name)) {
-          let need = needs.get(input.name);
-          if (need === undefined) {
-            need = { by: [], optional: true };
-            needs.set(input.name, need);
-            g.addNode(input.name);
-          }
-          need.by.push(spec.name);
-          need.optional &&= input.optional;
-        }
-        g.mergeEdge(input.name, spec.name);
+  /** Each node's position in topological-generation order (made on first use). */
+  get rank(): ReadonlyMap<string, number> {
+    if (this.#rank === undefined) {
+      this.#rank = new Map();
+      for (let i = 0; i < this.order.length; i++) {
+        this.#rank.set(this.order[i]!, i);
       }
     }
+    return this.#rank;
+  }
+
+  // The graphology model behind the queries, built on first use.
+  get #g(): DirectedGraph {
+    if (this.#graphology !== undefined) return this.#graphology;
+    const g = new DirectedGraph();
+    for (const name of this.specs.keys()) g.addNode(name);
+    for (const name of this.externals.keys()) g.addNode(name);
+    for (const spec of this.specs.values()) {
+      for (const input of spec.inputs) g.mergeEdge(input.name, spec.name);
+    }
+    return this.#graphology = g;
+  }
+
+  /**
+   * Builds the graph; throws {@linkcode CycleError} on a cycle. Checks and
+   * ranks run on flat arrays (Kahn's algorithm by generation): building a
+   * graphology graph costs microseconds per edge, so it is made only when a
+   * query first needs it.
+   */
+  static build(specs: ReadonlyMap<string, NodeSpec>): Graph {
+    const n = specs.size;
+    const names: string[] = new Array(n);
+    const list: NodeSpec[] = new Array(n);
+    const index = new Map<string, number>();
+    let i = 0;
+    let e = 0;
+    for (const spec of specs.values()) {
+      names[i] = spec.name;
+      list[i] = spec;
+      index.set(spec.name, i++);
+    }
+    // Edges as compressed rows: dependents of node j are
+    // dependents[offsets[j] .. offsets[j + 1]).
+    const offsets = new Int32Array(n + 1);
+    const indegree = new Int32Array(n);
+    const edgeFrom: number[] = []; // producer of each edge, edges by consumer
+    const needs = new Map<string, { by: string[]; optional: boolean }>();
+    for (i = 0; i < n; i++) {
+      const spec = list[i]!;
+      const inputs = spec.inputs;
+      for (let k = 0; k < inputs.length; k++) {
+        const input = inputs[k]!;
+        const j = index.get(input.name);
+        if (j !== undefined) {
+          indegree[i]!++;
+          offsets[j + 1]!++;
+          edgeFrom.push(j);
+          continue;
+        }
+        let need = needs.get(input.name);
+        if (need === undefined) {
+          need = { by: [], optional: true };
+          needs.set(input.name, need);
+        }
+        need.by.push(spec.name);
+        need.optional &&= input.optional;
+      }
+    }
+    for (i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
+    const dependents = new Int32Array(offsets[n]!);
+    const fill = offsets.slice(0, n);
+    for (i = 0, e = 0; i < n; i++) {
+      for (let k = indegree[i]!; k > 0; k--) {
+        dependents[fill[edgeFrom[e++]!]!++] = i;
+      }
+    }
+    // Kahn's algorithm with a FIFO queue visits nodes generation by
+    // generation: a node is queued by its last dependency, which has the
+    // highest generation among them.
+    const queue = new Int32Array(n);
+    let tail = 0;
+    for (i = 0; i < n; i++) if (indegree[i] === 0) queue[tail++] = i;
+    for (let head = 0; head < tail; head++) {
+      const j = queue[head]!;
+      for (let k = offsets[j]!; k < offsets[j + 1]!; k++) {
+        const d = dependents[k]!;
+        if (--indegree[d]! === 0) queue[tail++] = d;
+      }
+    }
+    if (tail < n) throw new CycleError(findCycle(specs));
+    const order: string[] = new Array(n);
+    for (i = 0; i < n; i++) order[i] = names[queue[i]!]!;
     const externals = new Map<string, NodeInfo>();
     for (const [name, need] of needs) {
       externals.set(name, inputInfo(name, need.by, need.optional));
     }
-    let generations: string[][];
-    try {
-      generations = topologicalGenerations(g);
-    } catch {
-      throw new CycleError(findCycle(specs));
-    }
-    const order: string[] = [];
-    for (const generation of generations) {
-      for (const name of generation) if (specs.has(name)) order.push(name);
-    }
-    return new Graph(specs, externals, order, g);
+    return new Graph(specs, externals, order);
   }
 
   /** Whether `name` is a node or an external input. */

@@ -89,15 +89,16 @@ export interface Modifier {
   apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[];
 }
 
-/** Inputs declared instead of parsed, for nodes generated from data. */
-export interface DeclaredInputs {
-  /** Required inputs. */
-  readonly required: readonly string[];
-  /** Optional inputs: left out of the argument object when unavailable. */
-  readonly optional: readonly string[];
-}
+/**
+ * Inputs declared instead of parsed, for nodes generated from data: required
+ * ones first; optional ones are left out of the argument object when no value
+ * is available.
+ */
+export type DeclaredInputs = readonly InputSpec[];
 
 const NODE_DEF = Symbol("braid.NodeDef");
+// The modifiers by phase and their kinds, worked out once per definition.
+const ORDER = Symbol("braid.modifierOrder");
 
 /** A node definition: a function and the modifiers to apply to it. Frozen. */
 export interface NodeDef<F extends AnyFn = AnyFn> {
@@ -109,6 +110,8 @@ export interface NodeDef<F extends AnyFn = AnyFn> {
   readonly declared?: DeclaredInputs;
   /** @internal brand */
   readonly [NODE_DEF]: true;
+  /** @internal the modifiers by phase, and their kinds */
+  readonly [ORDER]: ModifierOrder;
 }
 
 /**
@@ -134,12 +137,21 @@ export function node<F extends AnyFn>(
     );
   }
   let declared: DeclaredInputs | undefined;
-  const mods: Modifier[] = [];
-  for (const m of modifiers) {
-    if (m instanceof InputsModifier) declared = m.declared;
-    else mods.push(m);
+  let mods = modifiers as (Modifier | InputsModifier)[];
+  if (mods.some((m) => m instanceof InputsModifier)) {
+    mods = [];
+    for (const m of modifiers) {
+      if (m instanceof InputsModifier) declared = m.declared;
+      else mods.push(m);
+    }
   }
-  const def = { fn, modifiers: Object.freeze(mods), [NODE_DEF]: true as const };
+  const frozen = Object.freeze(mods) as readonly Modifier[];
+  const def = {
+    fn,
+    modifiers: frozen,
+    [NODE_DEF]: true as const,
+    [ORDER]: modifierOrder(frozen),
+  };
   if (declared !== undefined) Object.assign(def, { declared });
   return Object.freeze(def) as NodeDef<F>;
 }
@@ -184,20 +196,26 @@ export function inputs(
   required: readonly string[],
   options: { readonly optional?: readonly string[] } = {},
 ): InputsModifier {
-  const optional = options.optional ?? [];
-  for (const name of [...required, ...optional]) {
+  const specs: InputSpec[] = [];
+  const add = (name: unknown, isOptional: boolean) => {
     if (typeof name !== "string" || name === "") {
       throw new TypeError(
         `'inputs' must be non-empty strings: received ${describeValue(name)}`,
       );
     }
+    if (name === CTX) {
+      throw new TypeError(
+        `'inputs' cannot declare "${CTX}": it is reserved for the run context (the function's second argument)`,
+      );
+    }
+    specs.push({ name, optional: isOptional });
+  };
+  for (let i = 0; i < required.length; i++) add(required[i], false);
+  const optional = options.optional;
+  if (optional !== undefined) {
+    for (let i = 0; i < optional.length; i++) add(optional[i], true);
   }
-  return new InputsModifier(
-    Object.freeze({
-      required: Object.freeze([...required]),
-      optional: Object.freeze([...optional]),
-    }),
-  );
+  return new InputsModifier(Object.freeze(specs));
 }
 
 /** The reserved parameter that receives the run context. */
@@ -213,25 +231,25 @@ export function toSpecs(
   context: ModifierContext,
   module?: string,
 ): readonly NodeSpec[] {
-  let specs: readonly NodeSpec[] = [baseSpec(def, name, module)];
-  if (def.modifiers.length === 0) return specs;
-  for (const phase of PHASES) {
-    for (const modifier of def.modifiers) {
-      if (modifier.phase !== phase) continue;
-      const next: NodeSpec[] = [];
-      for (const spec of specs) {
-        for (const out of modifier.apply(spec, context)) {
-          next.push(
-            Object.freeze({
-              ...out,
-              modifiers: Object.freeze([...out.modifiers, modifier.kind]),
-            }),
-          );
-        }
-      }
-      specs = next;
-    }
+  const modifiers = def.modifiers;
+  if (modifiers.length === 0) {
+    return [Object.freeze(baseSpec(def, name, EMPTY, module))];
   }
+  const { ordered, kinds } = def[ORDER];
+  let specs: readonly NodeSpec[] = [baseSpec(def, name, kinds, module)];
+  for (let m = 0; m < ordered.length; m++) {
+    const modifier = ordered[m]!;
+    if (specs.length === 1) {
+      specs = modifier.apply(specs[0]!, context);
+      continue;
+    }
+    const next: NodeSpec[] = [];
+    for (let s = 0; s < specs.length; s++) {
+      next.push(...modifier.apply(specs[s]!, context));
+    }
+    specs = next;
+  }
+  for (let s = 0; s < specs.length; s++) Object.freeze(specs[s]);
   return specs;
 }
 
@@ -242,24 +260,43 @@ const PHASES: readonly ModifierPhase[] = [
   "decorate",
 ];
 
-function baseSpec(def: NodeDef, name: string, module?: string): NodeSpec {
+interface ModifierOrder {
+  /** The modifiers by phase, in the order given within a phase. */
+  readonly ordered: readonly Modifier[];
+  /** Their kinds: every spec of a definition goes through the same ones. */
+  readonly kinds: readonly string[];
+}
+
+const NO_MODIFIERS: ModifierOrder = Object.freeze({ ordered: [], kinds: [] });
+
+function modifierOrder(modifiers: readonly Modifier[]): ModifierOrder {
+  if (modifiers.length === 0) return NO_MODIFIERS;
+  const ordered = modifiers.length === 1
+    ? modifiers
+    : PHASES.flatMap((phase) => modifiers.filter((m) => m.phase === phase));
+  return { ordered, kinds: Object.freeze(ordered.map((m) => m.kind)) };
+}
+
+function baseSpec(
+  def: NodeDef,
+  name: string,
+  modifiers: readonly string[],
+  module?: string,
+): NodeSpec {
   if (name === "") {
     throw new InvalidNodeError(
       "<anonymous>",
       "a node needs a name: use a named function, an export name or named(...)",
     );
   }
-  let inputs: InputSpec[];
+  let inputs: readonly InputSpec[];
   let callStyle: CallStyle;
   let ctxIndex = -1;
   if (def.declared !== undefined) {
     callStyle = "declared";
     // fn(args, ctx): the context is built only for functions that take it.
     if (def.fn.length >= 2) ctxIndex = 1;
-    inputs = [
-      ...def.declared.required.map((n) => ({ name: n, optional: false })),
-      ...def.declared.optional.map((n) => ({ name: n, optional: true })),
-    ];
+    inputs = def.declared;
   } else {
     let parsed;
     try {
@@ -270,16 +307,11 @@ function baseSpec(def: NodeDef, name: string, module?: string): NodeSpec {
     }
     callStyle = parsed.style;
     ctxIndex = parsed.names.indexOf(CTX);
-    inputs = [];
+    const list: InputSpec[] = [];
     for (const n of parsed.names) {
-      if (n !== CTX) inputs.push({ name: n, optional: parsed.optional.has(n) });
+      if (n !== CTX) list.push({ name: n, optional: parsed.optional.has(n) });
     }
-  }
-  if (inputs.some((i) => i.name === CTX)) {
-    throw new InvalidNodeError(
-      name,
-      `"${CTX}" is reserved for the run context`,
-    );
+    inputs = list;
   }
   const spec: NodeSpec = {
     name,
@@ -289,9 +321,10 @@ function baseSpec(def: NodeDef, name: string, module?: string): NodeSpec {
     ctxIndex,
     tags: EMPTY_TAGS,
     originalName: name,
-    modifiers: EMPTY,
+    modifiers,
   };
-  return Object.freeze(module === undefined ? spec : { ...spec, module });
+  if (module !== undefined) (spec as { module?: string }).module = module;
+  return spec;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);

@@ -147,3 +147,13 @@ Deno.test("Builder builds an empty graph", async () => {
   assert.deepEqual(dr.listAvailableVariables(), []);
   assert.deepEqual(await dr.execute([]), {});
 });
+
+Deno.test("exported classes are not nodes", async () => {
+  class Model {
+    fit(): number {
+      return 1;
+    }
+  }
+  const dr = await new Builder().withModules({ Model, a: () => 1 }).build();
+  assert.deepEqual(dr.listAvailableVariables().map((v) => v.name), ["a"]);
+});

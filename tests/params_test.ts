@@ -103,3 +103,15 @@ Deno.test("parseParams ignores a long body (only the parameter list is parsed)",
   const body = "let x = 1;\n".repeat(10_000) + "return x; }";
   assert.deepEqual(names(`function f(a, b) { ${body}`), ["a", "b"]);
 });
+
+Deno.test("parseParams reads name-only lists with trailing commas and empty objects", () => {
+  assert.deepEqual(names("function f(a, b,) {}"), ["a", "b"]);
+  assert.deepEqual(parseSource("({ a, b, }) => a").style, "object");
+  assert.deepEqual(names("({ a, b, }) => a"), ["a", "b"]);
+  assert.deepEqual(parseSource("({}) => 1"), {
+    style: "object",
+    names: [],
+    optional: new Set(),
+  });
+  assert.deepEqual(names("async function f(/* a, */ b) {}"), ["b"]);
+});
