@@ -124,6 +124,18 @@ export interface Adapter {
 
 /** The name of a hook method. */
 export type HookName = Exclude<keyof Adapter, "name">;
+const HOOKS: readonly HookName[] = [
+  "beforeGraphExecution",
+  "afterGraphExecution",
+  "beforeNodeExecution",
+  "afterNodeExecution",
+  "executeNode",
+  "onLog",
+  "validateNode",
+  "validateGraph",
+  "buildResult",
+];
+
 type Fn<E> = (event: E) => MaybePromise<unknown>;
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
@@ -136,6 +148,7 @@ export class Hooks {
   readonly perGraph: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
+  readonly #present = new Set<HookName>();
 
   /** Groups the hooks of `adapters`; throws if more than one builds results. */
   constructor(adapters: readonly Adapter[]) {
@@ -150,6 +163,11 @@ export class Hooks {
       );
     }
     this.adapters = Object.freeze([...adapters]);
+    for (const adapter of adapters) {
+      for (const hook of HOOKS) {
+        if (typeof adapter[hook] === "function") this.#present.add(hook);
+      }
+    }
     this.resultBuilder = builders[0];
     this.perNode = adapters.some((a) =>
       a.beforeNodeExecution !== undefined ||
@@ -164,7 +182,7 @@ export class Hooks {
 
   /** Whether any adapter implements `hook`. */
   has(hook: HookName): boolean {
-    return this.adapters.some((a) => a[hook] !== undefined);
+    return this.#present.has(hook);
   }
 
   /** Calls `hook` on every adapter that has it, in order, awaiting each. */

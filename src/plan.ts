@@ -232,10 +232,10 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     seeds: Object.freeze(seedList),
     size: names.length + seedList.length,
     outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v)!),
-    dependencyCounts: Object.freeze(Array.from(dependencyCounts)),
-    roots: Object.freeze(
-      nodes.filter((n) => n.dependencyCount === 0).map((n) => n.index),
-    ),
+    // Plain arrays, not frozen: a frozen array's slice() takes a slow path,
+    // and executors copy these once per run.
+    dependencyCounts: Array.from(dependencyCounts),
+    roots: nodes.filter((n) => n.dependencyCount === 0).map((n) => n.index),
     usesCtx,
     replaced: Object.freeze(replaced),
   });

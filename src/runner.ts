@@ -129,9 +129,12 @@ export class Runner {
         );
       }
     }
-    const start = () =>
-      this.#execute(plan, runId, options, hooks, values, item, watch);
-    return pending === undefined ? start() : Promise.all(pending).then(start);
+    if (pending === undefined) {
+      return this.#execute(plan, runId, options, hooks, values, item, watch);
+    }
+    return Promise.all(pending).then(() =>
+      this.#execute(plan, runId, options, hooks, values, item, watch)
+    );
   }
 
   #execute(

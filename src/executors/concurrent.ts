@@ -53,7 +53,10 @@ class Schedule {
   readonly #nodes: readonly PlanNode[];
   readonly #limit: number;
   readonly #remaining: number[];
-  readonly #ready: ReadyQueue;
+  // Unbounded: every ready node starts at once, so a plain stack will do;
+  // bounded: a heap, longest remaining path first.
+  readonly #stack: number[] | undefined;
+  readonly #heap: Heap<number> | undefined;
   readonly #resolve: (values: unknown[]) => void;
   readonly #reject: (error: Error) => void;
   #running = 0;
@@ -73,9 +76,15 @@ class Schedule {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#remaining = plan.dependencyCounts.slice();
-    this.#ready = limit === Infinity
-      ? new StackQueue(plan.roots)
-      : new PriorityQueue(this.#nodes, plan.roots);
+    if (limit === Infinity) {
+      this.#stack = plan.roots.slice();
+    } else {
+      const nodes = this.#nodes;
+      this.#heap = new Heap<number>((a: number, b: number) =>
+        nodes[b]!.priority - nodes[a]!.priority || a - b
+      );
+      for (const root of plan.roots) this.#heap.push(root);
+    }
   }
 
   // Starts ready nodes until the limit is reached or none is ready; sync
@@ -83,11 +92,14 @@ class Schedule {
   pump(): void {
     const run = this.#run;
     const signal = run.signal;
-    const ready = this.#ready;
+    const stack = this.#stack;
+    const heap = this.#heap;
     while (!this.#settled) {
       if (signal?.aborted) return this.#finish(run.cancellation());
-      if (ready.size === 0 || this.#running >= this.#limit) break;
-      const node = this.#nodes[ready.pop()]!;
+      if (this.#running >= this.#limit) break;
+      const next = stack !== undefined ? stack.pop() : heap!.pop();
+      if (next === undefined) break;
+      const node = this.#nodes[next]!;
       let value: unknown;
       try {
         value = run.invoke(node);
@@ -123,7 +135,10 @@ class Schedule {
     const dependents = node.dependents;
     for (let k = 0; k < dependents.length; k++) {
       const d = dependents[k]!;
-      if (--this.#remaining[d]! === 0) this.#ready.push(d);
+      if (--this.#remaining[d]! === 0) {
+        if (this.#stack !== undefined) this.#stack.push(d);
+        else this.#heap!.push(d);
+      }
     }
   }
 
@@ -132,48 +147,5 @@ class Schedule {
     this.#settled = true;
     if (error === undefined) this.#resolve(this.#run.values);
     else this.#reject(error);
-  }
-}
-
-interface ReadyQueue {
-  readonly size: number;
-  push(index: number): void;
-  pop(): number;
-}
-
-// Unbounded: every ready node starts at once, so order does not matter.
-class StackQueue implements ReadyQueue {
-  readonly #items: number[];
-  constructor(roots: readonly number[]) {
-    this.#items = roots.slice();
-  }
-  get size(): number {
-    return this.#items.length;
-  }
-  push(index: number): void {
-    this.#items.push(index);
-  }
-  pop(): number {
-    return this.#items.pop()!;
-  }
-}
-
-// Bounded: longest remaining path first, then topological order.
-class PriorityQueue implements ReadyQueue {
-  readonly #heap: Heap<number>;
-  constructor(nodes: readonly PlanNode[], roots: readonly number[]) {
-    this.#heap = new Heap<number>((a: number, b: number) =>
-      nodes[b]!.priority - nodes[a]!.priority || a - b
-    );
-    for (const root of roots) this.#heap.push(root);
-  }
-  get size(): number {
-    return this.#heap.size;
-  }
-  push(index: number): void {
-    this.#heap.push(index);
-  }
-  pop(): number {
-    return this.#heap.pop()!;
   }
 }
