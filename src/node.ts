@@ -96,10 +96,6 @@ export interface Modifier {
  */
 export type DeclaredInputs = readonly InputSpec[];
 
-const NODE_DEF = Symbol("braid.NodeDef");
-// The modifiers by phase and their kinds, worked out once per definition.
-const ORDER = Symbol("braid.modifierOrder");
-
 /** A node definition: a function and the modifiers to apply to it. Frozen. */
 export interface NodeDef<F extends AnyFn = AnyFn> {
   /** The user's function, untouched (call it directly in unit tests). */
@@ -107,11 +103,28 @@ export interface NodeDef<F extends AnyFn = AnyFn> {
   /** The modifiers, in the order given. */
   readonly modifiers: readonly Modifier[];
   /** Inputs declared with `inputs()`, if any (then `fn` is not parsed). */
-  readonly declared?: DeclaredInputs;
-  /** @internal brand */
-  readonly [NODE_DEF]: true;
-  /** @internal the modifiers by phase, and their kinds */
-  readonly [ORDER]: ModifierOrder;
+  readonly declared: DeclaredInputs | undefined;
+}
+
+// What node() returns: a class, so that every definition shares one shape
+// (fast to read, cheap to freeze) and `instanceof` brands it.
+class Definition<F extends AnyFn> implements NodeDef<F> {
+  readonly fn: F;
+  readonly modifiers: readonly Modifier[];
+  readonly declared: DeclaredInputs | undefined;
+  /** The modifiers by phase, and their kinds, worked out once. */
+  readonly order: ModifierOrder;
+  constructor(
+    fn: F,
+    modifiers: readonly Modifier[],
+    declared: DeclaredInputs | undefined,
+  ) {
+    this.fn = fn;
+    this.modifiers = modifiers;
+    this.declared = declared;
+    this.order = modifierOrder(modifiers);
+    Object.freeze(this);
+  }
 }
 
 /**
@@ -145,20 +158,12 @@ export function node<F extends AnyFn>(
       else mods.push(m);
     }
   }
-  const frozen = Object.freeze(mods) as readonly Modifier[];
-  const def = {
-    fn,
-    modifiers: frozen,
-    [NODE_DEF]: true as const,
-    [ORDER]: modifierOrder(frozen),
-  };
-  if (declared !== undefined) Object.assign(def, { declared });
-  return Object.freeze(def) as NodeDef<F>;
+  return new Definition(fn, Object.freeze(mods) as Modifier[], declared);
 }
 
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {
-  return typeof value === "object" && value !== null && NODE_DEF in value;
+  return value instanceof Definition;
 }
 
 /** The marker `inputs()` returns; `node()` reads it, it never runs. */
@@ -235,7 +240,10 @@ export function toSpecs(
   if (modifiers.length === 0) {
     return [Object.freeze(baseSpec(def, name, EMPTY, module))];
   }
-  const { ordered, kinds } = def[ORDER];
+  const { ordered, kinds } =
+    (def instanceof Definition
+      ? def
+      : new Definition(def.fn, modifiers, def.declared)).order;
   let specs: readonly NodeSpec[] = [baseSpec(def, name, kinds, module)];
   for (let m = 0; m < ordered.length; m++) {
     const modifier = ordered[m]!;
