@@ -150,7 +150,24 @@ export async function runMap(
       for (let i = 0; i < items.length; i++) await runItem(i);
     })();
   } else if (concurrency === Infinity) {
-    all = Promise.all(items.map((_, i) => runItem(i)));
+    // Promise.all would add a closure and a reaction per item; a counter
+    // settles the map with none.
+    all = new Promise<void>((resolve, reject) => {
+      let left = items.length;
+      for (let i = 0; i < items.length; i++) {
+        runner.run(
+          plan,
+          runId,
+          { inputs: items[i]!, overrides, signal },
+          hooks,
+          i,
+          false,
+        ).then((values) => {
+          results[i] = runner.outputs(plan, values);
+          if (--left === 0) resolve();
+        }, reject);
+      }
+    });
   } else {
     const limit = pLimit(concurrency);
     all = Promise.all(
