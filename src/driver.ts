@@ -140,7 +140,12 @@ export class AsyncDriver<M = unknown, R = DictResult>
   listAvailableVariables(
     options: { readonly tagFilter?: TagFilter } = {},
   ): NodeInfo[] {
-    return this.#graph.list(options.tagFilter);
+    const config = this.#runner.config;
+    return this.#graph.list(options.tagFilter).map((info) =>
+      info.kind === "input" && Object.hasOwn(config, info.name)
+        ? Object.freeze({ ...info, fromConfig: true })
+        : info
+    );
   }
 
   /** `names` and everything they depend on. */

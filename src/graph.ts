@@ -28,6 +28,8 @@ export interface NodeInfo {
   readonly neededBy?: readonly string[];
   /** For inputs: true when every node that takes it has a default for it. */
   readonly optional?: boolean;
+  /** For inputs: true when the builder's config provides it (not a run input). */
+  readonly fromConfig?: boolean;
 }
 
 /** A tag filter: exact value, any of a list, or `null` for "has the tag"; keys are ANDed. */

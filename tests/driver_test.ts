@@ -179,3 +179,15 @@ Deno.test("a driver closes with await using", async () => {
   }
   assert.equal(closed, true);
 });
+
+Deno.test("listAvailableVariables marks inputs that config provides", async () => {
+  const dr = await new Builder()
+    .withModules({ s: ({ a, b }: { a: number; b: number }) => a + b })
+    .withConfig({ a: 1 })
+    .build();
+  const inputs = dr.listAvailableVariables().filter((v) => v.kind === "input");
+  assert.deepEqual(inputs.map((v) => [v.name, v.fromConfig === true]), [
+    ["a", true],
+    ["b", false],
+  ]);
+});
