@@ -62,6 +62,7 @@ export {
   CycleError,
   DuplicateNodeError,
   HookError,
+  InputError,
   InvalidNodeError,
   type MissingInput,
   MissingInputError,

@@ -182,6 +182,32 @@ export class NodeExecutionError extends BraidError {
   }
 }
 
+/**
+ * An input given as a promise rejected, so the run could not start.
+ *
+ * @example
+ * ```ts
+ * import { InputError } from "@braid/braid";
+ * console.assert(new InputError("x", new Error("gone")).inputName === "x");
+ * ```
+ */
+export class InputError extends BraidError {
+  /** The input whose promise rejected. */
+  readonly inputName: string;
+  /** Creates the error for `inputName`, keeping the rejection as `cause`. */
+  constructor(inputName: string, cause: unknown) {
+    super(
+      `Input "${inputName}" was given as a promise that rejected: ${
+        describe(cause)
+      }`,
+      {
+        cause,
+      },
+    );
+    this.inputName = inputName;
+  }
+}
+
 /** A `checkOutput` validator rejected a node's value. */
 export class ValidationError extends BraidError {}
 
@@ -225,12 +251,24 @@ export class CancelledError extends BraidError {
 export class HookError extends BraidError {
   /** The hook's method name. */
   readonly hook: string;
-  /** Creates the error for `hook` of `adapter` throwing `cause`. */
-  constructor(hook: string, adapter: string, cause: unknown) {
-    super(`Hook "${hook}" of adapter ${adapter} threw: ${describe(cause)}`, {
-      cause,
-    });
+  /** The node the hook ran for, when it is a node-level hook. */
+  readonly nodeName: string | undefined;
+  /** Creates the error for `hook` of `adapter` throwing `cause` (for `nodeName`). */
+  constructor(
+    hook: string,
+    adapter: string,
+    cause: unknown,
+    nodeName?: string,
+  ) {
+    const node = nodeName === undefined ? "" : ` for node "${nodeName}"`;
+    super(
+      `Hook "${hook}" of adapter ${adapter} threw${node}: ${describe(cause)}`,
+      {
+        cause,
+      },
+    );
     this.hook = hook;
+    this.nodeName = nodeName;
   }
 }
 

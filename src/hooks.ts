@@ -193,7 +193,45 @@ export class Hooks {
       try {
         await method.call(adapter, event);
       } catch (error) {
-        throw new HookError(hook, adapterName(adapter), error);
+        const nodeName = (event as { nodeName?: unknown }).nodeName;
+        throw new HookError(
+          hook,
+          adapterName(adapter),
+          error,
+          typeof nodeName === "string" ? nodeName : undefined,
+        );
+      }
+    }
+  }
+
+  /**
+   * Calls `hook` on every adapter that has it without waiting, for callers
+   * that cannot wait (`ctx.log` is sync). A hook that throws, at once or
+   * later, reaches `onError` as a HookError.
+   */
+  notify<E>(
+    hook: HookName,
+    event: E,
+    onError: (error: HookError) => void,
+  ): void {
+    const nodeName = (event as { nodeName?: unknown }).nodeName;
+    for (const adapter of this.adapters) {
+      const method = adapter[hook] as Fn<E> | undefined;
+      if (method === undefined) continue;
+      const fail = (error: unknown) =>
+        onError(
+          new HookError(
+            hook,
+            adapterName(adapter),
+            error,
+            typeof nodeName === "string" ? nodeName : undefined,
+          ),
+        );
+      try {
+        const result = method.call(adapter, event);
+        if (result instanceof Promise) result.catch(fail);
+      } catch (error) {
+        fail(error);
       }
     }
   }
@@ -204,16 +242,26 @@ export class Hooks {
     const at = async (i: number): Promise<unknown> => {
       if (i === wrappers.length) return await call();
       const adapter = wrappers[i]!;
-      let inner = false;
+      // What came out of next() (the node, or inner wrappers) passes through
+      // unchanged; anything else this wrapper throws is its own failure.
+      let inner: { error: unknown } | undefined;
       try {
-        return await adapter.executeNode!(event, () => {
-          inner = true;
-          return at(i + 1);
+        return await adapter.executeNode!(event, async () => {
+          try {
+            return await at(i + 1);
+          } catch (error) {
+            inner = { error };
+            throw error;
+          }
         });
       } catch (error) {
-        // Errors from the node itself pass through the wrappers unchanged.
-        if (inner) throw error;
-        throw new HookError("executeNode", adapterName(adapter), error);
+        if (inner !== undefined && inner.error === error) throw error;
+        throw new HookError(
+          "executeNode",
+          adapterName(adapter),
+          error,
+          event.nodeName,
+        );
       }
     };
     return at(0);

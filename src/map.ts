@@ -133,6 +133,12 @@ export async function runMap(
     : AbortSignal.any([options.signal, stop.signal]);
   const overrides = options.overrides ?? EMPTY;
   const hooks = runner.hooks;
+  // The first failure stops the other items at once, before a limiter can
+  // hand out another one.
+  const failed = (error: unknown) => {
+    stop.abort(error);
+    throw error;
+  };
   const runItem = (i: number): Promise<void> =>
     runner.run(
       plan,
@@ -142,7 +148,10 @@ export async function runMap(
       i,
       false,
     )
-      .then((values) => void (results[i] = runner.outputs(plan, values)));
+      .then(
+        (values) => void (results[i] = runner.outputs(plan, values)),
+        failed,
+      );
   const concurrency = runner.executor.concurrency;
   let all: Promise<unknown>;
   if (concurrency === 1) {
@@ -165,7 +174,10 @@ export async function runMap(
         ).then((values) => {
           results[i] = runner.outputs(plan, values);
           if (--left === 0) resolve();
-        }, reject);
+        }, (error) => {
+          stop.abort(error);
+          reject(error);
+        });
       }
     });
   } else {
@@ -176,9 +188,9 @@ export async function runMap(
   }
   try {
     await raceAbort(
-      signal,
+      options.signal, // only the caller's: our own stop follows a failure
       all,
-      () => new CancelledError(runId, signal.reason),
+      () => new CancelledError(runId, options.signal?.reason),
     );
   } catch (error) {
     stop.abort(error);

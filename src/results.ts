@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { HookError } from "./errors.ts";
 import type { ExecutionEvent, SkipReason } from "./events.ts";
 import {
   type Adapter,
@@ -112,7 +113,7 @@ export class Recorder implements Adapter {
   }
 
   /** The outcome of every node of `plan`, skipped ones included. */
-  results(plan: Plan, runId: string): NodeResult[] {
+  results(plan: Plan, runId: string, runError?: unknown): NodeResult[] {
     this.#finished = true;
     const now = performance.now();
     const all: NodeResult[] = [];
@@ -135,7 +136,25 @@ export class Recorder implements Adapter {
       const started = this.#started.get(node.name);
       if (result !== undefined) all.push(result);
       else if (started === undefined) skip(node.name, "not-reached");
-      else {
+      else if (
+        runError instanceof HookError && runError.nodeName === node.name
+      ) {
+        // One of its own hooks failed: the node failed, with that error.
+        all.push({
+          name: node.name,
+          status: "failed",
+          durationMs: now - started,
+          error: runError,
+        });
+        this.#emit?.({
+          type: "nodeFailed",
+          runId,
+          timestamp: Date.now(),
+          nodeName: node.name,
+          durationMs: now - started,
+          error: runError,
+        });
+      } else {
         all.push({
           name: node.name,
           status: "cancelled",
@@ -164,7 +183,8 @@ export async function recordRun(
   const plan = runner.plan(vars, options);
   const runId = crypto.randomUUID();
   const recorder = new Recorder(emit);
-  const hooks = new Hooks([...runner.hooks.adapters, recorder]);
+  // First, so it sees a node start even when a later adapter's hook throws.
+  const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
   recorder.emit({
     type: "runStarted",
@@ -182,7 +202,7 @@ export async function recordRun(
   } catch (thrown) {
     error = thrown;
   }
-  const nodes = recorder.results(plan, runId);
+  const nodes = recorder.results(plan, runId, error);
   const durationMs = performance.now() - start;
   const success = error === undefined;
   recorder.emit({

@@ -105,6 +105,14 @@ export class Run {
     this.#controller?.abort(error);
   }
 
+  /**
+   * Why no node may start any more: the run's failure, or its cancellation;
+   * undefined while the run goes on. Executors check it before each node.
+   */
+  halted(): Error | undefined {
+    return this.stopped ?? this.cancellation();
+  }
+
   /** The CancelledError for this run, if its signal has aborted. */
   cancellation(): CancelledError | undefined {
     if (this.signal?.aborted !== true) return undefined;
@@ -164,16 +172,25 @@ export class Run {
       ...(this.item === undefined ? {} : { item: this.item }),
     };
     await hooks.call("beforeNodeExecution", event);
+    // Async hooks give the run time to fail or be cancelled: a node must not
+    // start after that, whichever hook let time pass.
+    const halt = () => this.halted();
+    if (halt() !== undefined) throw halt();
     const start = performance.now();
     let result: unknown;
     let error: unknown;
     let success = false;
     try {
-      result = await hooks.wrap(event, () => callNode(node, this.values, this));
+      result = await hooks.wrap(event, () => {
+        const stopped = halt();
+        if (stopped !== undefined) throw stopped;
+        return callNode(node, this.values, this);
+      });
       success = true;
     } catch (thrown) {
       error = thrown;
     }
+    if (error !== undefined && error === this.stopped) throw error;
     const durationMs = performance.now() - start;
     await hooks.call(
       "afterNodeExecution",

@@ -5,10 +5,15 @@
  *
  * @module
  */
-import { ConfigError } from "./errors.ts";
+import {
+  CancelledError,
+  ConfigError,
+  HookError,
+  InputError,
+} from "./errors.ts";
 import { type Executor, raceAbort } from "./executors/executor.ts";
 import type { Graph } from "./graph.ts";
-import type { Hooks, NodeLogEvent } from "./hooks.ts";
+import { adapterName, type Hooks, type NodeLogEvent } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
@@ -125,14 +130,27 @@ export class Runner {
       if (isThenable(value)) {
         // Hamilton accepts awaitable inputs: settle them before anything runs.
         (pending ??= []).push(
-          Promise.resolve(value).then((v) => (values[seed.slot] = v)),
+          Promise.resolve(value).then(
+            (v) => (values[seed.slot] = v),
+            (error) => {
+              throw new InputError(seed.name, error);
+            },
+          ),
         );
       }
     }
     if (pending === undefined) {
       return this.#execute(plan, runId, options, hooks, values, item, watch);
     }
-    return Promise.all(pending).then(() =>
+    const settled = Promise.all(pending);
+    const inputsReady = watch
+      ? raceAbort(
+        options.signal,
+        settled,
+        () => new CancelledError(runId, options.signal?.reason),
+      )
+      : settled;
+    return inputsReady.then(() =>
       this.#execute(plan, runId, options, hooks, values, item, watch)
     );
   }
@@ -155,7 +173,7 @@ export class Runner {
       // ctx.log is sync: a throwing onLog hook stops the run instead.
       onLog: hooks.has("onLog")
         ? (event: NodeLogEvent) =>
-          void hooks.call("onLog", event).catch((e) => run.stop(e))
+          hooks.notify("onLog", event, (error) => run.stop(error))
         : undefined,
       item,
     });
@@ -213,10 +231,14 @@ export class Runner {
     const outputs = this.outputs(plan, values);
     const builder = this.hooks.resultBuilder;
     if (builder === undefined) return outputs;
-    return await builder.buildResult!({
-      runId,
-      finalVars: plan.finalVars,
-      outputs,
-    });
+    try {
+      return await builder.buildResult!({
+        runId,
+        finalVars: plan.finalVars,
+        outputs,
+      });
+    } catch (error) {
+      throw new HookError("buildResult", adapterName(builder), error);
+    }
   }
 }

@@ -4,6 +4,7 @@ import {
   type AfterNodeExecutionEvent,
   Builder,
   type BuildResultEvent,
+  CancelledError,
   HookError,
   NodeExecutionError,
 } from "../mod.ts";
@@ -83,9 +84,10 @@ for (const kind of ["sequential", "async"] as const) {
     await assert.rejects(dr.execute(["b"]), (e: unknown) => {
       assert.ok(e instanceof HookError);
       assert.equal(e.hook, "beforeNodeExecution");
+      assert.equal(e.nodeName, "a");
       assert.match(
         e.message,
-        /Hook "beforeNodeExecution" of adapter Auditor threw: audit store down/,
+        /Hook "beforeNodeExecution" of adapter Auditor threw for node "a": audit store down/,
       );
       return true;
     });
@@ -191,4 +193,119 @@ Deno.test("node-level hooks see the map item index", async () => {
     .build();
   await dr.map(["sq"], { inputs: { x: [1, 2, 3] }, mapOver: "x" });
   assert.deepEqual(items, [0, 1, 2]);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("[async] a node whose async before-hook outlives a sibling's failure does not run", async () => {
+  const ran: string[] = [];
+  const dr = await new Builder()
+    .withModules({
+      a: () => (ran.push("a"), 1),
+      b: (): number => {
+        throw new Error("b failed");
+      },
+    })
+    .withAdapters({
+      beforeNodeExecution: async (e) => {
+        if (e.nodeName === "a") await sleep(20);
+      },
+    })
+    .withExecutor("async")
+    .build();
+  await assert.rejects(dr.execute(["a", "b"]), /b failed/);
+  await sleep(40);
+  assert.deepEqual(ran, []);
+});
+
+Deno.test("[sequential] a node whose async before-hook outlives a cancellation does not run", async () => {
+  const ran: string[] = [];
+  const dr = await new Builder()
+    .withModules({ a: () => (ran.push("a"), 1) })
+    .withAdapters({ beforeNodeExecution: async () => void await sleep(20) })
+    .build();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 5);
+  await assert.rejects(
+    dr.execute(["a"], { signal: controller.signal }),
+    CancelledError,
+  );
+  await sleep(40);
+  assert.deepEqual(ran, []);
+});
+
+for (const kind of ["sequential", "async"] as const) {
+  Deno.test(`[${kind}] an onLog hook that throws fails the run with a HookError naming the node`, async () => {
+    const dr = await new Builder()
+      .withModules({
+        a: ({ ctx }: { ctx: { log(m: string): void } }) => (ctx.log("hi"), 1),
+        b: ({ a }: { a: number }) => a + 1,
+      })
+      .withAdapters({
+        onLog: () => {
+          throw new Error("log sink down");
+        },
+      })
+      .withExecutor(kind)
+      .build();
+    await assert.rejects(
+      dr.execute(["b"]),
+      (e: unknown) =>
+        e instanceof HookError && e.hook === "onLog" && e.nodeName === "a" &&
+        /log sink down/.test(e.message),
+    );
+  });
+}
+
+Deno.test("an executeNode wrapper that throws after next() is a HookError, not the node's failure", async () => {
+  const dr = await new Builder()
+    .withModules({ a: () => 1 })
+    .withAdapters({
+      executeNode: async (_e, next) => {
+        await next();
+        throw new Error("post-processing failed");
+      },
+    })
+    .build();
+  await assert.rejects(
+    dr.execute(["a"]),
+    (e: unknown) =>
+      e instanceof HookError && e.hook === "executeNode" && e.nodeName === "a",
+  );
+});
+
+Deno.test("a buildResult that throws is a HookError", async () => {
+  const dr = await new Builder()
+    .withModules({ a: () => 1 })
+    .withAdapters({
+      buildResult: (): number => {
+        throw new Error("cannot build");
+      },
+    })
+    .build();
+  await assert.rejects(
+    dr.execute(["a"]),
+    (e: unknown) => e instanceof HookError && e.hook === "buildResult",
+  );
+});
+
+Deno.test("run() and stream() report a node whose before-hook threw as failed", async () => {
+  const dr = await new Builder()
+    .withModules({ a: () => 1, b: ({ a }: { a: number }) => a })
+    .withAdapters({
+      beforeNodeExecution: (e) => {
+        if (e.nodeName === "b") throw new Error("not allowed");
+      },
+    })
+    .build();
+  const result = await dr.run(["b"]);
+  assert.deepEqual(result.nodes.map((n) => [n.name, n.status]), [
+    ["a", "succeeded"],
+    ["b", "failed"],
+  ]);
+  const types: string[] = [];
+  for await (const e of dr.stream(["b"])) {
+    if (e.type === "nodeFailed") types.push(`${e.type}:${e.nodeName}`);
+  }
+  assert.deepEqual(types, ["nodeFailed:b"]);
 });

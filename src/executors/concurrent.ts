@@ -95,6 +95,7 @@ class Schedule {
     const stack = this.#stack;
     const heap = this.#heap;
     while (!this.#settled) {
+      if (run.stopped !== undefined) return this.#finish(run.stopped);
       if (signal?.aborted) return this.#finish(run.cancellation());
       if (this.#running >= this.#limit) break;
       const next = stack !== undefined ? stack.pop() : heap!.pop();
@@ -119,7 +120,7 @@ class Schedule {
         this.#complete(node, value);
       }
     }
-    if (this.#done === this.#nodes.length) this.#finish(undefined);
+    if (this.#done === this.#nodes.length) this.#finish(run.stopped);
   }
 
   #asyncDone(node: PlanNode, value: unknown): void {

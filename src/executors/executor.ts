@@ -12,8 +12,9 @@ export type ExecutorKind = "sequential" | "async";
 /** Options of an executor. */
 export interface ExecutorOptions {
   /**
-   * How many nodes (and map items) may run at once. Only the async executor
-   * runs more than one.
+   * How many nodes of one run may run at once (only the async executor runs
+   * more than one); `map` also runs at most this many items at once, each
+   * item bounded the same way.
    *
    * @default {Infinity}
    */

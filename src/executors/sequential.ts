@@ -20,6 +20,7 @@ export class SequentialExecutor implements Executor {
     const values = run.values;
     const signal = run.signal;
     for (let i = 0; i < nodes.length; i++) {
+      if (run.stopped !== undefined) throw run.stopped;
       if (signal?.aborted) throw run.cancellation();
       const node = nodes[i]!;
       let value: unknown;
@@ -32,6 +33,7 @@ export class SequentialExecutor implements Executor {
       }
       values[i] = value;
     }
+    if (run.stopped !== undefined) throw run.stopped; // e.g. a failed onLog hook
     return values;
   }
 }

@@ -7,6 +7,7 @@ import {
   ConfigError,
   type ExecutorKind,
   type ExecutorOptions,
+  InputError,
   inputs,
   MissingInputError,
   named,
@@ -463,6 +464,47 @@ export function conformance(
     timers.forEach(clearTimeout);
     assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
     assert.ok(started.length >= 1);
+  });
+
+  test("map() stops starting items after the first failure", async () => {
+    const ran: number[] = [];
+    const dr = await build({
+      y: async ({ x }: { x: number }) => {
+        ran.push(x);
+        await sleep(2);
+        if (x === 0) throw new Error("item 0 failed");
+        return x;
+      },
+    });
+    await assert.rejects(
+      dr.map(["y"], { inputs: { x: [0, 1, 2, 3, 4, 5] }, mapOver: "x" }),
+      /item 0 failed/,
+    );
+    await sleep(30);
+    const limit = options.concurrency ?? (kind === "sequential" ? 1 : Infinity);
+    // Items already started may finish; none starts after the failure.
+    assert.ok(ran.length <= Math.min(6, limit), `ran ${ran}`);
+  });
+
+  test("an input given as a promise that rejects fails the run with InputError naming it", async () => {
+    const dr = await build({ b: ({ x }: { x: number }) => x });
+    await assert.rejects(
+      dr.execute(["b"], { inputs: { x: Promise.reject(new Error("gone")) } }),
+      (e: unknown) => e instanceof InputError && e.inputName === "x",
+    );
+  });
+
+  test("an input promise that never settles cannot hold a cancelled run open", async () => {
+    const dr = await build({ b: ({ x }: { x: number }) => x });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    await assert.rejects(
+      dr.execute(["b"], {
+        inputs: { x: new Promise(() => {}) },
+        signal: controller.signal,
+      }),
+      CancelledError,
+    );
   });
 
   test("run() reports each node's status, duration and error without rejecting", async () => {
