@@ -96,15 +96,15 @@ export function collectSpecs(
             '"ctx" is reserved for the run context; rename the node',
           );
         }
-        const size = byName.size;
+        const previous = byName.get(name);
         byName.set(name, spec);
-        if (byName.size === size) {
+        if (previous !== undefined) {
           own ??= new Set(names);
           if (own.has(name) || !allowOverrides) {
             const first = namesOf.findIndex((list) => list.includes(name));
             throw new DuplicateNodeError(name, [
-              modules[first]!.label,
-              module.label,
+              `export "${previous.originalName}" of ${modules[first]!.label}`,
+              `export "${exportName}" of ${module.label}`,
             ]);
           }
         }

@@ -39,9 +39,10 @@ export function parseSource(source: string): ParsedParams {
   if (list.simple !== undefined) return list.simple;
   let expr: AcornNode;
   try {
-    // A function expression: acorn parses its parameters directly, without
-    // the reinterpretation an arrow's parenthesised list needs.
-    expr = parseExpressionAt(`(function${list.text}{})`, 0, OPTIONS);
+    // An object method: acorn parses its parameters directly (an arrow's
+    // list would need reinterpreting), and `super` is allowed in defaults
+    // as it is in the methods this source may come from.
+    expr = parseExpressionAt(`({m${list.text}{}})`, 0, OPTIONS);
   } catch (error) {
     throw new ParamsError(
       `its parameter list ${list.text} cannot be parsed (${
@@ -49,7 +50,10 @@ export function parseSource(source: string): ParsedParams {
       })`,
     );
   }
-  const params = (expr as unknown as { params: Pattern[] }).params;
+  const method = (expr as unknown as {
+    properties: { value: { params: Pattern[] } }[];
+  }).properties[0]!;
+  const params = method.value.params;
   const first = params[0];
   if (params.length === 1 && first !== undefined && isObjectPattern(first)) {
     return objectStyle(first);
@@ -82,25 +86,35 @@ function paramList(source: string): ParamList {
   }
   let depth = 0;
   let start = -1;
+  let keyDepth = 0; // inside a computed method key `[...]`
   let previous: Token | undefined;
   const inner: Token[] = [];
   try {
     for (const token of tokenizer(source, OPTIONS)) {
       if (start < 0) {
-        if (token.type === tokTypes.parenL) {
+        if (token.type === tokTypes.bracketL) {
+          keyDepth++;
+        } else if (token.type === tokTypes.bracketR) {
+          keyDepth--;
+        } else if (keyDepth > 0) {
+          // skip the key's own tokens, parentheses included
+        } else if (token.type === tokTypes.parenL) {
           start = token.start;
           depth = 1;
         } else if (token.type === tokTypes.arrow && previous !== undefined) {
           // `x => ...` or `async x => ...`: a single bare parameter.
-          const name = source.slice(previous.start, previous.end);
-          return { text: `(${name})`, simple: positional([name]) };
+          const name = nameOf(previous);
+          return {
+            text: `(${source.slice(previous.start, previous.end)})`,
+            simple: positional([name]),
+          };
         } else if (token.type === tokTypes.braceL) {
           break;
         }
       } else if (token.type === tokTypes.parenR && --depth === 0) {
         return {
           text: source.slice(start, token.end),
-          simple: simpleList(inner, source),
+          simple: simpleList(inner),
         };
       } else {
         if (token.type === tokTypes.parenL) depth++;
@@ -118,7 +132,7 @@ function paramList(source: string): ParamList {
 }
 
 // `a, b, c` or `{ a, b, c }` (a trailing comma allowed), else undefined.
-function simpleList(tokens: Token[], source: string): ParsedParams | undefined {
+function simpleList(tokens: Token[]): ParsedParams | undefined {
   let from = 0;
   let to = tokens.length;
   const object = tokens[0]?.type === tokTypes.braceL;
@@ -132,7 +146,7 @@ function simpleList(tokens: Token[], source: string): ParsedParams | undefined {
     const token = tokens[i]!;
     if ((i - from) % 2 === 0) {
       if (token.type !== tokTypes.name) return undefined;
-      names.push(source.slice(token.start, token.end));
+      names.push(nameOf(token));
     } else if (token.type !== tokTypes.comma) {
       return undefined;
     }
@@ -141,6 +155,12 @@ function simpleList(tokens: Token[], source: string): ParsedParams | undefined {
   return object
     ? Object.freeze({ style: "object", names, optional: EMPTY })
     : positional(names);
+}
+
+// A name token's value: its source text with unicode escapes resolved.
+// (acorn's typings omit `value`, which every token has at run time.)
+function nameOf(token: Token): string {
+  return String((token as Token & { value: unknown }).value);
 }
 
 function positional(names: string[]): ParsedParams {

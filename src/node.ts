@@ -179,7 +179,9 @@ export class InputsModifier {
 /**
  * Declares a node's inputs instead of reading them from its parameters, for
  * graphs generated from data. The function is called as `fn(args, ctx)` with
- * one object holding the declared inputs.
+ * one object holding the declared inputs; the run context is built and passed
+ * only when the function declares a second parameter (read from
+ * `fn.length`, so give that parameter no default).
  *
  * @example
  * ```ts

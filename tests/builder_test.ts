@@ -157,3 +157,16 @@ Deno.test("exported classes are not nodes", async () => {
   const dr = await new Builder().withModules({ Model, a: () => 1 }).build();
   assert.deepEqual(dr.listAvailableVariables().map((v) => v.name), ["a"]);
 });
+
+Deno.test("a DuplicateNodeError names both exports and their modules", async () => {
+  const { node, named } = await import("../mod.ts");
+  await assert.rejects(
+    new Builder().withModules({ a: () => 1, b: node(() => 2, named("a")) })
+      .build(),
+    (e: unknown) =>
+      e instanceof DuplicateNodeError &&
+      /\(in export "a" of module #1 and export "b" of module #1\)/.test(
+        e.message,
+      ),
+  );
+});

@@ -115,3 +115,15 @@ Deno.test("parseParams reads name-only lists with trailing commas and empty obje
   });
   assert.deepEqual(names("async function f(/* a, */ b) {}"), ["b"]);
 });
+
+Deno.test("parseParams resolves unicode escapes in names, as the engine does", () => {
+  assert.deepEqual(names("({ \\u0061, b }) => a"), ["a", "b"]);
+  assert.deepEqual(names("(\\u0062) => b"), ["b"]);
+  assert.deepEqual(names("\\u0063 => c"), ["c"]);
+});
+
+Deno.test("parseParams reads methods with super in defaults and computed keys", () => {
+  assert.deepEqual(names("x(a = super.y, b) { return a; }"), ["a", "b"]);
+  assert.deepEqual(names("[foo(1)](a, b = 2) { return a; }"), ["a", "b"]);
+  assert.deepEqual(names("async *[Symbol.iterator](n) {}"), ["n"]);
+});
