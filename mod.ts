@@ -39,14 +39,18 @@ export {
   InputsModifier,
   type InputSpec,
   isNodeDef,
+  type IsVariant,
   type Modifier,
   type ModifierContext,
   type ModifierPhase,
+  type NameOf,
+  type NamingModifier,
   node,
   type NodeDef,
   type NodeSpec,
   type Tags,
   type TagValue,
+  type VariantModifier,
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
 export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
@@ -120,7 +124,9 @@ export type {
 } from "./src/export.ts";
 export type {
   Checked,
+  ExportNodeName,
   FirstParam,
+  LiteralNodeName,
   MergeModules,
   Mismatches,
   ModuleType,

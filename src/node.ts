@@ -96,14 +96,29 @@ export interface Modifier {
  */
 export type DeclaredInputs = readonly InputSpec[];
 
-/** A node definition: a function and the modifiers to apply to it. Frozen. */
-export interface NodeDef<F extends AnyFn = AnyFn> {
+/**
+ * A node definition: a function and the modifiers to apply to it. Frozen.
+ *
+ * @typeParam F The function.
+ * @typeParam N The name `named()` gives it, for `deno check` (else `never`).
+ * @typeParam V `true` when a `config.*` modifier makes it a variant whose
+ *   export name loses its `__suffix`.
+ */
+export interface NodeDef<
+  F extends AnyFn = AnyFn,
+  N extends string = string,
+  V extends boolean = boolean,
+> {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
   /** The modifiers, in the order given. */
   readonly modifiers: readonly Modifier[];
   /** Inputs declared with `inputs()`, if any (then `fn` is not parsed). */
   readonly declared: DeclaredInputs | undefined;
+  /** Type-level only: the name `named()` gave it. */
+  readonly "braid.name"?: N;
+  /** Type-level only: whether it is a config variant. */
+  readonly "braid.variant"?: V;
 }
 
 // What node() returns: a class, so that every definition shares one shape
@@ -140,17 +155,20 @@ class Definition<F extends AnyFn> implements NodeDef<F> {
  * assert.equal(doubled.fn({ x: 2 }), 4);
  * ```
  */
-export function node<F extends AnyFn>(
+export function node<
+  F extends AnyFn,
+  const M extends readonly (Modifier | InputsModifier)[],
+>(
   fn: F,
-  ...modifiers: readonly (Modifier | InputsModifier)[]
-): NodeDef<F> {
+  ...modifiers: M
+): NodeDef<F, NameOf<M>, IsVariant<M>> {
   if (typeof fn !== "function") {
     throw new TypeError(
       `'fn' must be a function: received ${describeValue(fn)}`,
     );
   }
   let declared: DeclaredInputs | undefined;
-  let mods = modifiers as (Modifier | InputsModifier)[];
+  let mods = modifiers as unknown as (Modifier | InputsModifier)[];
   if (mods.some((m) => m instanceof InputsModifier)) {
     mods = [];
     for (const m of modifiers) {
@@ -160,6 +178,31 @@ export function node<F extends AnyFn>(
   }
   return new Definition(fn, Object.freeze(mods) as Modifier[], declared);
 }
+
+/** A modifier that names its node `N` (what `named()` returns). */
+export interface NamingModifier<N extends string> extends Modifier {
+  /** Type-level only: the name, for `deno check`. */
+  readonly "braid.name"?: N;
+}
+
+/** A modifier that makes its node a config variant (what `config.*` returns). */
+export interface VariantModifier extends Modifier {
+  /** Type-level only: marks a config variant, for `deno check`. */
+  readonly "braid.variant"?: true;
+}
+
+/** The name a list of modifiers gives a node, or `never`. */
+export type NameOf<M extends readonly unknown[]> = {
+  [K in keyof M]: "braid.name" extends keyof M[K]
+    ? NonNullable<M[K]["braid.name" & keyof M[K]]>
+    : never;
+}[number] extends infer N extends string ? N : never;
+
+/** Whether a list of modifiers makes a node a config variant. */
+export type IsVariant<M extends readonly unknown[]> = true extends {
+  [K in keyof M]: "braid.variant" extends keyof M[K] ? true : false;
+}[number] ? true
+  : false;
 
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {

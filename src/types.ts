@@ -24,17 +24,37 @@ export type VariantBase<K extends string> = K extends `${infer H}__${infer T}`
   ? T extends `${string}__${string}` ? `${H}__${VariantBase<T>}` : H
   : K;
 
-/** Every name `execute` accepts for modules `M`. */
-export type NodeName<M> = string extends keyof M ? string
-  : NodeExports<M> | VariantBase<NodeExports<M>>;
+/**
+ * The node name export `K` defines: the name `named()` gave it, the export
+ * name less its `__suffix` for a config variant, else the export name.
+ */
+export type ExportNodeName<K extends string, T> = T extends
+  NodeDef<AnyFn, infer N, infer V> ? string extends N ? string // named() with a computed name: any name
+  : [N] extends [never] ? (true extends V ? VariantBase<K> : K)
+  : N
+  : K;
 
-/** The value type of node `N` of modules `M` (a union over its config variants). */
+/** The names of modules `M` known literally (not widened to `string`). */
+export type LiteralNodeName<M> = {
+  [K in NodeExports<M>]: string extends ExportNodeName<K, M[K]> ? never
+    : ExportNodeName<K, M[K]>;
+}[NodeExports<M>];
+
+/** Every name `execute` accepts for modules `M`. */
+export type NodeName<M> = string extends keyof M ? string : {
+  [K in NodeExports<M>]: ExportNodeName<K, M[K]>;
+}[NodeExports<M>];
+
+/**
+ * The value type of node `N` of modules `M` (a union over its config
+ * variants); `unknown` for a name only known at run time.
+ */
 export type ValueOf<M, N extends string> = string extends keyof M ? unknown
-  : {
-    [K in NodeExports<M>]: K extends N ? NodeValue<M[K]>
-      : VariantBase<K> extends N ? NodeValue<M[K]>
-      : never;
-  }[NodeExports<M>];
+  : N extends LiteralNodeName<M> ? {
+      [K in NodeExports<M>]: ExportNodeName<K, M[K]> extends N ? NodeValue<M[K]>
+        : never;
+    }[NodeExports<M>]
+  : unknown;
 
 /** What `execute(vars)` resolves to by default. */
 export type Outputs<M, V extends string> = { [K in V]: ValueOf<M, K> };
@@ -67,9 +87,20 @@ export type ParamObject<T> = T extends NodeDef<infer F> ? FirstParam<F>
   : T extends AnyFn ? FirstParam<T>
   : never;
 
-/** A function's first parameter when it is an object type, else `{}`. */
+/**
+ * A function's parameter object: its only parameter when that is a plain
+ * object type (what a destructured `({ a, b })` parameter has), else `{}`.
+ * Arrays, functions and a lone `ctx` are left out: they are positional
+ * parameters. (A single positional parameter of a plain object type cannot
+ * be told from a destructured one here, and is checked like one.)
+ */
 export type FirstParam<F extends AnyFn> = Parameters<F> extends
-  readonly [infer P, ...unknown[]] ? P extends object ? P : Record<never, never>
+  readonly [infer P] | readonly [(infer P)?]
+  ? P extends readonly unknown[] | AnyFn ? Record<never, never>
+  : P extends { readonly signal: AbortSignal; readonly runId: string }
+    ? Record<never, never>
+  : P extends object ? P
+  : Record<never, never>
   : Record<never, never>;
 
 /**

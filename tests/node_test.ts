@@ -31,7 +31,7 @@ Deno.test("named() renames a node", async () => {
   const dr = await new Builder()
     .withModules({ data: node(() => [1, 2], named("raw_data")) })
     .build();
-  assert.deepEqual(await dr.execute(["raw_data" as never]), {
+  assert.deepEqual(await dr.execute(["raw_data"]), {
     raw_data: [1, 2],
   });
   assert.equal(dr.listAvailableVariables()[0]?.originalName, "data");

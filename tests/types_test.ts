@@ -36,11 +36,20 @@ Deno.test("deno check accepts typed execute() calls: known names, precise value 
   assert.ok(ok, output);
 });
 
+Deno.test("deno check accepts names from named() and config variants, and positional nodes", async () => {
+  const { ok, output } = await check(join(dir, "pass_names.ts"));
+  assert.ok(ok, output);
+});
+
 const failing: [string, RegExp][] = [
   ["fail_misspelt_output.ts", /"avg_spnd"' is not assignable/],
   ["fail_wrong_type.ts", /Type 'number' is not assignable to type 'string'/],
   ["fail_private.ts", /"_helper"' is not assignable/],
   ["fail_unrequested.ts", /Property 'spend_std' does not exist/],
+  [
+    "fail_named_old_name.ts",
+    /Type '"data"' is not assignable to type '"raw_data"'/,
+  ],
   [
     "fail_param_type.ts",
     /node \\"label\\" takes \\"avg_spend\\" of another type than node \\"avg_spend\\" returns/,

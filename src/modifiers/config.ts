@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import type { Modifier, ModifierContext, NodeSpec } from "../node.ts";
+import type { ModifierContext, NodeSpec, VariantModifier } from "../node.ts";
 
 /** Config keys and the value each must (or must not) have. */
 export type Conditions = Readonly<Record<string, unknown>>;
@@ -15,7 +15,7 @@ export type ListConditions = Readonly<Record<string, readonly unknown[]>>;
 function resolver(
   kind: string,
   keep: (config: Readonly<Record<string, unknown>>) => boolean,
-): Modifier {
+): VariantModifier {
   return Object.freeze({
     kind,
     phase: "resolve" as const,
@@ -62,15 +62,15 @@ function checkConditions(kind: string, conditions: unknown, lists: boolean) {
  */
 export const config: {
   /** Keeps the node when every key equals its value (a missing key excludes it). */
-  readonly when: (conditions: Conditions) => Modifier;
+  readonly when: (conditions: Conditions) => VariantModifier;
   /** Keeps the node when no key equals its value (a missing key keeps it). */
-  readonly whenNot: (conditions: Conditions) => Modifier;
+  readonly whenNot: (conditions: Conditions) => VariantModifier;
   /** Keeps the node when every key's value is one of the listed values. */
-  readonly whenIn: (conditions: ListConditions) => Modifier;
+  readonly whenIn: (conditions: ListConditions) => VariantModifier;
   /** Keeps the node when no key's value is one of the listed values. */
-  readonly whenNotIn: (conditions: ListConditions) => Modifier;
+  readonly whenNotIn: (conditions: ListConditions) => VariantModifier;
 } = Object.freeze({
-  when(conditions: Conditions): Modifier {
+  when(conditions: Conditions): VariantModifier {
     checkConditions("config.when", conditions, false);
     const entries = Object.entries(conditions);
     return resolver(
@@ -78,7 +78,7 @@ export const config: {
       (cfg) => entries.every(([k, v]) => k in cfg && cfg[k] === v),
     );
   },
-  whenNot(conditions: Conditions): Modifier {
+  whenNot(conditions: Conditions): VariantModifier {
     checkConditions("config.whenNot", conditions, false);
     const entries = Object.entries(conditions);
     return resolver(
@@ -86,7 +86,7 @@ export const config: {
       (cfg) => entries.every(([k, v]) => !(k in cfg) || cfg[k] !== v),
     );
   },
-  whenIn(conditions: ListConditions): Modifier {
+  whenIn(conditions: ListConditions): VariantModifier {
     checkConditions("config.whenIn", conditions, true);
     const entries = Object.entries(conditions);
     return resolver(
@@ -94,7 +94,7 @@ export const config: {
       (cfg) => entries.every(([k, vs]) => k in cfg && vs.includes(cfg[k])),
     );
   },
-  whenNotIn(conditions: ListConditions): Modifier {
+  whenNotIn(conditions: ListConditions): VariantModifier {
     checkConditions("config.whenNotIn", conditions, true);
     const entries = Object.entries(conditions);
     return resolver(

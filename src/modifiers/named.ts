@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import type { Modifier, NodeSpec } from "../node.ts";
+import type { NamingModifier, NodeSpec } from "../node.ts";
 
 /**
  * Names the node `name` (HyperNodes' `output_name`).
@@ -15,7 +15,7 @@ import type { Modifier, NodeSpec } from "../node.ts";
  * export const data = node(() => [1, 2, 3], named("raw_data"));
  * ```
  */
-export function named(name: string): Modifier {
+export function named<const N extends string>(name: N): NamingModifier<N> {
   if (typeof name !== "string" || name === "") {
     throw new TypeError(`'name' must be a non-empty string: received ${name}`);
   }
