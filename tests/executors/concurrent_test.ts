@@ -144,3 +144,16 @@ Deno.test("[async] map items respect the concurrency limit", async () => {
   await dr.map(["t"], { inputs: { x: [1, 2, 3, 4, 5, 6] }, mapOver: "x" });
   assert.equal(peak, 2);
 });
+
+Deno.test("[async] an unbounded map starts every item at once: 1,000 items each waiting 50 ms take well under a second", async () => {
+  const dr = await new Builder()
+    .withModules({ wait: async ({ x }: { x: number }) => (await sleep(50), x) })
+    .withExecutor("async")
+    .build();
+  const xs = Array.from({ length: 1000 }, (_, i) => i);
+  const t0 = performance.now();
+  const out = await dr.map(["wait"], { inputs: { x: xs }, mapOver: "x" });
+  const elapsed = performance.now() - t0;
+  assert.ok(elapsed < 500, `took ${elapsed} ms`);
+  assert.deepEqual(out.map((o) => o.wait), xs);
+});
