@@ -159,25 +159,14 @@ export async function runMap(
       for (let i = 0; i < items.length; i++) await runItem(i);
     })();
   } else if (concurrency === Infinity) {
-    // Promise.all would add a closure and a reaction per item; a counter
-    // settles the map with none.
+    // Items start in batches (see startAll), so a counter, not Promise.all,
+    // tells when the last one is done.
     all = new Promise<void>((resolve, reject) => {
       let left = items.length;
       const start = (i: number) =>
-        runner.run(
-          plan,
-          runId,
-          { inputs: items[i]!, overrides, signal },
-          hooks,
-          i,
-          false,
-        ).then((values) => {
-          results[i] = runner.outputs(plan, values);
+        runItem(i).then(() => {
           if (--left === 0) resolve();
-        }, (error) => {
-          stop.abort(error);
-          reject(error);
-        });
+        }, reject);
       startAll(items.length, start, signal).catch(reject);
     });
   } else {
