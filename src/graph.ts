@@ -198,16 +198,6 @@ export class Graph {
     return this.#sorted(new Set([...down].filter((n) => up.has(n))));
   }
 
-  /** The direct inputs of `name` present in the graph. */
-  dependenciesOf(name: string): string[] {
-    return this.#g.hasNode(name) ? this.#g.inNeighbors(name) : [];
-  }
-
-  /** The nodes that take `name` as an input. */
-  dependentsOf(name: string): string[] {
-    return this.#g.hasNode(name) ? this.#g.outNeighbors(name) : [];
-  }
-
   #reach(names: readonly string[], direction: "in" | "out"): Set<string> {
     const seen = new Set<string>();
     const stack: string[] = [];

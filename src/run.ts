@@ -61,13 +61,17 @@ export class Run {
   readonly item: number | undefined;
   /** The user's signal, if any. */
   readonly signal: AbortSignal | undefined;
-  /** Set once the run has failed or been cancelled: nothing new may start. */
-  stopped: Error | undefined;
+  #stopped: Error | undefined;
   /** The hooks, when some adapter has node-level hooks. */
   readonly hooks: Hooks | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
+
+  /** Set once the run has failed or been cancelled: nothing new may start. */
+  get stopped(): Error | undefined {
+    return this.#stopped;
+  }
 
   /** Sets up a run; the executor then drives it. */
   constructor(init: RunInit) {
@@ -78,7 +82,6 @@ export class Run {
     this.signal = init.signal;
     this.hooks = init.hooks?.perNode ? init.hooks : undefined;
     this.#onLog = init.onLog;
-    this.stopped = undefined;
   }
 
   /** Calls `node` with its arguments: its value, or a promise of it. */
@@ -100,8 +103,8 @@ export class Run {
 
   /** Stops the run with `error`: no new node starts; `ctx.signal` aborts. */
   stop(error: Error): void {
-    if (this.stopped !== undefined) return;
-    this.stopped = error;
+    if (this.#stopped !== undefined) return;
+    this.#stopped = error;
     this.#controller?.abort(error);
   }
 
