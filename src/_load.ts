@@ -1,6 +1,7 @@
 // Turns the modules given to a builder into node specs: imports specifiers,
 // picks the exports that are nodes, applies modifiers, rejects duplicates.
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
+import { primeParams } from "./_params.ts";
 import {
   type AnyFn,
   CTX,
@@ -85,8 +86,18 @@ export function collectSpecs(
     namesOf.push(names);
     let own: Set<string> | undefined;
     const exports = module.exports;
-    for (const exportName of Object.keys(exports)) {
+    const defs: (NodeDef | undefined)[] = [];
+    const toParse: AnyFn[] = [];
+    const keys = Object.keys(exports);
+    for (const exportName of keys) {
       const def = asNodeDef(exportName, exports[exportName]);
+      defs.push(def);
+      if (def !== undefined && def.declared === undefined) toParse.push(def.fn);
+    }
+    primeParams(toParse);
+    for (let e = 0; e < keys.length; e++) {
+      const def = defs[e];
+      const exportName = keys[e]!;
       if (def === undefined) continue;
       for (const spec of toSpecs(def, exportName, context, module.url)) {
         const name = spec.name;

@@ -16,7 +16,7 @@ export interface ParsedParams {
 /** Why a parameter list cannot be read; the caller names the node. */
 export class ParamsError extends Error {}
 
-const cache = new WeakMap<object, ParsedParams>();
+const cache = new WeakMap<AnyFunction, ParsedParams>();
 const NONE: ParsedParams = Object.freeze({
   style: "positional",
   names: [],
@@ -24,7 +24,7 @@ const NONE: ParsedParams = Object.freeze({
 });
 
 /** Parses `fn`'s parameters, caching per function object. */
-export function parseParams(fn: (...args: never[]) => unknown): ParsedParams {
+export function parseParams(fn: AnyFunction): ParsedParams {
   let parsed = cache.get(fn);
   if (parsed === undefined) {
     parsed = parseSource(Function.prototype.toString.call(fn));
@@ -36,16 +36,20 @@ export function parseParams(fn: (...args: never[]) => unknown): ParsedParams {
 /** Parses the parameters of a function's source text. */
 export function parseSource(source: string): ParsedParams {
   const list = paramList(source);
-  if (list.simple !== undefined) return list.simple;
+  return list.simple ?? parseList(list.text);
+}
+
+// Parses a parenthesised parameter list that is more than names.
+function parseList(text: string): ParsedParams {
   let expr: AcornNode;
   try {
     // An object method: acorn parses its parameters directly (an arrow's
     // list would need reinterpreting), and `super` is allowed in defaults
     // as it is in the methods this source may come from.
-    expr = parseExpressionAt(`({m${list.text}{}})`, 0, OPTIONS);
+    expr = parseExpressionAt(`({m${text}{}})`, 0, OPTIONS);
   } catch (error) {
     throw new ParamsError(
-      `its parameter list ${list.text} cannot be parsed (${
+      `its parameter list ${text} cannot be parsed (${
         (error as Error).message
       })`,
     );
@@ -76,6 +80,23 @@ interface ParamList {
 // made only of names are read straight from the tokens; anything else
 // (defaults, renames, nesting, rest) is parsed by acorn afterwards.
 function paramList(source: string): ParamList {
+  checkSource(source);
+  const scanner = new ParamScanner(source);
+  try {
+    for (const token of tokenizer(source, OPTIONS)) {
+      if (scanner.feed(token)) break;
+    }
+  } catch {
+    // reported below with the source's first line
+  }
+  if (scanner.result !== undefined) return scanner.result;
+  const head = source.split("\n", 1)[0]?.slice(0, 80);
+  throw new ParamsError(
+    `its parameter list cannot be found in its source "${head}" (is it a native or bound function?)`,
+  );
+}
+
+function checkSource(source: string): void {
   if (/^class\b/.test(source)) {
     throw new ParamsError("it is a class, not a function");
   }
@@ -84,52 +105,123 @@ function paramList(source: string): ParamList {
       "it is a native or bound function, whose parameters cannot be read; wrap it in a named function",
     );
   }
-  let depth = 0;
-  let start = -1;
-  let keyDepth = 0; // inside a computed method key `[...]`
-  let previous: Token | undefined;
-  const inner: Token[] = [];
-  try {
-    for (const token of tokenizer(source, OPTIONS)) {
-      if (start < 0) {
-        if (token.type === tokTypes.bracketL) {
-          keyDepth++;
-        } else if (token.type === tokTypes.bracketR) {
-          keyDepth--;
-        } else if (keyDepth > 0) {
-          // skip the key's own tokens, parentheses included
-        } else if (token.type === tokTypes.parenL) {
-          start = token.start;
-          depth = 1;
-        } else if (token.type === tokTypes.arrow && previous !== undefined) {
-          // `x => ...` or `async x => ...`: a single bare parameter.
-          const name = nameOf(previous);
-          return {
-            text: `(${source.slice(previous.start, previous.end)})`,
-            simple: positional([name]),
-          };
-        } else if (token.type === tokTypes.braceL) {
-          break;
-        }
-      } else if (token.type === tokTypes.parenR && --depth === 0) {
-        return {
-          text: source.slice(start, token.end),
-          simple: simpleList(inner),
+}
+
+// Reads one function's tokens until its parameter list is complete. `text`
+// is the string the tokens' offsets refer to.
+class ParamScanner {
+  result: ParamList | undefined;
+  readonly #text: string;
+  #depth = 0;
+  #start = -1;
+  #keyDepth = 0; // inside a computed method key `[...]`
+  #previous: Token | undefined;
+  readonly #inner: Token[] = [];
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  // Takes the next token; true once the list is read (or cannot be).
+  feed(token: Token): boolean {
+    if (this.#start < 0) {
+      if (token.type === tokTypes.bracketL) {
+        this.#keyDepth++;
+      } else if (token.type === tokTypes.bracketR) {
+        this.#keyDepth--;
+      } else if (this.#keyDepth > 0) {
+        // skip the key's own tokens, parentheses included
+      } else if (token.type === tokTypes.parenL) {
+        this.#start = token.start;
+        this.#depth = 1;
+      } else if (
+        token.type === tokTypes.arrow && this.#previous !== undefined
+      ) {
+        // `x => ...` or `async x => ...`: a single bare parameter.
+        const previous = this.#previous;
+        this.result = {
+          text: `(${this.#text.slice(previous.start, previous.end)})`,
+          simple: positional([nameOf(previous)]),
         };
-      } else {
-        if (token.type === tokTypes.parenL) depth++;
-        inner.push(token);
+        return true;
+      } else if (token.type === tokTypes.braceL) {
+        return true;
       }
-      previous = token;
+    } else if (token.type === tokTypes.parenR && --this.#depth === 0) {
+      this.result = {
+        text: this.#text.slice(this.#start, token.end),
+        simple: simpleList(this.#inner),
+      };
+      return true;
+    } else {
+      if (token.type === tokTypes.parenL) this.#depth++;
+      this.#inner.push(token);
+    }
+    this.#previous = token;
+    return false;
+  }
+}
+
+/**
+ * Parses the parameters of many functions with one tokenizer over all their
+ * sources, and caches the results for {@linkcode parseParams}. Setting up
+ * acorn costs about a microsecond per call, more than reading a small
+ * function's tokens; a module's functions share one setup this way.
+ * Functions it cannot read are left to `parseParams`, which reports them.
+ */
+export function primeParams(fns: readonly AnyFunction[]): void {
+  const todo: AnyFunction[] = [];
+  const parts: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let offset = 0;
+  for (const fn of fns) {
+    if (cache.has(fn)) continue;
+    const source = Function.prototype.toString.call(fn);
+    if (/^class\b/.test(source) || source.endsWith("{ [native code] }")) {
+      continue;
+    }
+    todo.push(fn);
+    // "(source)" then ";": each source is read as an expression statement.
+    parts.push(`(${source})\n;\n`);
+    starts.push(offset + 1);
+    ends.push(offset + 1 + source.length);
+    offset += source.length + 5;
+  }
+  if (todo.length < 2) return;
+  const text = parts.join("");
+  let k = 0;
+  let scanner = new ParamScanner(text);
+  let done = false;
+  const settle = () => {
+    const list = scanner.result;
+    if (list !== undefined) {
+      try {
+        cache.set(todo[k]!, list.simple ?? parseList(list.text));
+      } catch {
+        // left to parseParams, which names the node in its error
+      }
+    }
+    k++;
+    scanner = new ParamScanner(text);
+    done = false;
+  };
+  try {
+    for (const token of tokenizer(text, OPTIONS)) {
+      while (k < todo.length && token.start >= ends[k]!) settle();
+      if (k === todo.length) break;
+      if (done || token.start < starts[k]!) continue;
+      done = scanner.feed(token);
     }
   } catch {
-    // fall through: reported below with the source's first line
+    // a source the tokenizer cannot read: the rest go one by one
   }
-  const head = source.split("\n", 1)[0]?.slice(0, 80);
-  throw new ParamsError(
-    `its parameter list cannot be found in its source "${head}" (is it a native or bound function?)`,
-  );
+  while (k < todo.length && scanner.result !== undefined) settle();
 }
+
+/** Any function. */
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
 
 // `a, b, c` or `{ a, b, c }` (a trailing comma allowed), else undefined.
 function simpleList(tokens: Token[]): ParsedParams | undefined {

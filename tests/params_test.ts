@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ParamsError, parseParams, parseSource } from "../src/_params.ts";
+import {
+  ParamsError,
+  parseParams,
+  parseSource,
+  primeParams,
+} from "../src/_params.ts";
 
 const names = (src: string) => parseSource(src).names;
 
@@ -126,4 +131,37 @@ Deno.test("parseParams reads methods with super in defaults and computed keys", 
   assert.deepEqual(names("x(a = super.y, b) { return a; }"), ["a", "b"]);
   assert.deepEqual(names("[foo(1)](a, b = 2) { return a; }"), ["a", "b"]);
   assert.deepEqual(names("async *[Symbol.iterator](n) {}"), ["n"]);
+});
+
+Deno.test("primeParams reads many functions in one pass with the same results as one by one", () => {
+  const obj = {
+    method(a: number, b = ")") {
+      return a + b;
+    },
+    *gen({ x }: { x: number }) {
+      yield x;
+    },
+  };
+  const fns = [
+    (a: number, b: number) => a + b,
+    ({ spend, ddof = 0 }: { spend: number[]; ddof?: number }) =>
+      spend.length - ddof,
+    function named(x: string, y = "(", z = `${"{"}`) {
+      return x + y + z;
+    },
+    async (q: number) => await q,
+    (r: number) => /[)(]/.test(String(r)),
+    obj.method,
+    obj.gen,
+    () => 1,
+  ];
+  const broken = [Math.max, (() => 1).bind(null)];
+  primeParams([...fns, ...broken]);
+  for (const fn of fns) {
+    assert.deepEqual(
+      parseParams(fn),
+      parseSource(Function.prototype.toString.call(fn)),
+    );
+  }
+  for (const fn of broken) assert.throws(() => parseParams(fn), ParamsError);
 });
