@@ -2,6 +2,7 @@
 // picks the exports that are nodes, applies modifiers, rejects duplicates.
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import { primeParams } from "./_params.ts";
+import { SpecIndex } from "./_spec_index.ts";
 import {
   type AnyFn,
   CTX,
@@ -9,7 +10,6 @@ import {
   type ModifierContext,
   node,
   type NodeDef,
-  type NodeSpec,
   toSpecs,
 } from "./node.ts";
 
@@ -75,8 +75,8 @@ export function collectSpecs(
   modules: readonly LoadedModule[],
   context: ModifierContext,
   allowOverrides: boolean,
-): Map<string, NodeSpec> {
-  const byName = new Map<string, NodeSpec>();
+): SpecIndex {
+  const byName = new SpecIndex();
   // Names per module, to tell a name defined twice in one module (always an
   // error) from one an earlier module defined; a set is made only on the
   // first collision, so the common path costs one map operation per node.
@@ -107,8 +107,7 @@ export function collectSpecs(
             '"ctx" is reserved for the run context; rename the node',
           );
         }
-        const previous = byName.get(name);
-        byName.set(name, spec);
+        const previous = byName.put(spec);
         if (previous !== undefined) {
           own ??= new Set(names);
           if (own.has(name) || !allowOverrides) {

@@ -7,6 +7,7 @@
 import { DirectedGraph } from "graphology";
 import { CycleError } from "./errors.ts";
 import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
+import type { SpecIndex } from "./_spec_index.ts";
 
 /** A read-only view of one variable of the graph: a node or an external input. */
 export interface NodeInfo {
@@ -87,18 +88,12 @@ export class Graph {
    * graphology graph costs microseconds per edge, so it is made only when a
    * query first needs it.
    */
-  static build(specs: ReadonlyMap<string, NodeSpec>): Graph {
+  static build(specs: SpecIndex): Graph {
     const n = specs.size;
-    const names: string[] = new Array(n);
-    const list: NodeSpec[] = new Array(n);
-    const index = new Map<string, number>();
+    const list = specs.list;
+    const index = specs.positions;
     let i = 0;
     let e = 0;
-    for (const spec of specs.values()) {
-      names[i] = spec.name;
-      list[i] = spec;
-      index.set(spec.name, i++);
-    }
     // Edges as compressed rows: dependents of node j are
     // dependents[offsets[j] .. offsets[j + 1]).
     const offsets = new Int32Array(n + 1);
@@ -149,7 +144,7 @@ export class Graph {
     }
     if (tail < n) throw new CycleError(findCycle(specs));
     const order: string[] = new Array(n);
-    for (i = 0; i < n; i++) order[i] = names[queue[i]!]!;
+    for (i = 0; i < n; i++) order[i] = list[queue[i]!]!.name;
     const externals = new Map<string, NodeInfo>();
     for (const [name, need] of needs) {
       externals.set(name, inputInfo(name, need.by, need.optional));
