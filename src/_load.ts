@@ -77,14 +77,16 @@ export function collectSpecs(
   allowOverrides: boolean,
 ): SpecIndex {
   const byName = new SpecIndex();
-  // Names per module, to tell a name defined twice in one module (always an
-  // error) from one an earlier module defined; a set is made only on the
-  // first collision, so the common path costs one map operation per node.
-  const namesOf: string[][] = [];
-  for (const module of modules) {
-    const names: string[] = [];
-    namesOf.push(names);
-    let own: Set<string> | undefined;
+  // Which module defined each name last, for names defined more than once;
+  // a name first defined by module m sits at a position from starts[m] on.
+  const starts: number[] = [];
+  const redefinedIn = new Map<string, number>();
+  const moduleOf = (name: string) =>
+    redefinedIn.get(name) ??
+      starts.findLastIndex((start) => start <= byName.positions.get(name)!);
+  for (let m = 0; m < modules.length; m++) {
+    const module = modules[m]!;
+    starts.push(byName.size);
     const exports = module.exports;
     const defs: (NodeDef | undefined)[] = [];
     const toParse: AnyFn[] = [];
@@ -108,18 +110,17 @@ export function collectSpecs(
           );
         }
         const previous = byName.put(spec);
-        if (previous !== undefined) {
-          own ??= new Set(names);
-          if (own.has(name) || !allowOverrides) {
-            const first = namesOf.findIndex((list) => list.includes(name));
-            throw new DuplicateNodeError(name, [
-              `export "${previous.originalName}" of ${modules[first]!.label}`,
-              `export "${exportName}" of ${module.label}`,
-            ]);
-          }
+        if (previous === undefined) continue;
+        // put() keeps the name's position, so this still finds the module
+        // of the definition just replaced.
+        const earlier = moduleOf(name);
+        if (earlier === m || !allowOverrides) {
+          throw new DuplicateNodeError(name, [
+            `export "${previous.originalName}" of ${modules[earlier]!.label}`,
+            `export "${exportName}" of ${module.label}`,
+          ]);
         }
-        names.push(name);
-        own?.add(name);
+        redefinedIn.set(name, m);
       }
     }
   }

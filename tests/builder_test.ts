@@ -170,3 +170,19 @@ Deno.test("a DuplicateNodeError names both exports and their modules", async () 
       ),
   );
 });
+
+Deno.test("with overrides, a later module may replace a node once, but not define it twice itself", async () => {
+  const { node, named } = await import("../mod.ts");
+  const first = { a: () => 1 };
+  const second = { a: () => 2, b: node(() => 3, named("a")) };
+  await assert.rejects(
+    new Builder().withModules(first, second).allowModuleOverrides().build(),
+    (e: unknown) =>
+      e instanceof DuplicateNodeError &&
+      /export "a" of module #2 and export "b" of module #2/.test(e.message),
+  );
+  const third = { a: () => 3 };
+  const dr = await new Builder().withModules(first, { a: () => 2 }, third)
+    .allowModuleOverrides().build();
+  assert.deepEqual(await dr.execute(["a"]), { a: 3 });
+});
