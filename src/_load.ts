@@ -1,7 +1,7 @@
 // Turns the modules given to a builder into node specs: imports specifiers,
 // picks the exports that are nodes, applies modifiers, rejects duplicates.
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
-import { primeParams } from "./_params.ts";
+import { CLASS_SOURCE, primeParams } from "./_params.ts";
 import { SpecIndex } from "./_spec_index.ts";
 import {
   type AnyFn,
@@ -63,7 +63,7 @@ function asNodeDef(name: string, value: unknown): NodeDef | undefined {
 function isClass(fn: unknown): boolean {
   const prototype = Object.getOwnPropertyDescriptor(fn, "prototype");
   return prototype !== undefined && !prototype.writable &&
-    /^class\b/.test(Function.prototype.toString.call(fn));
+    CLASS_SOURCE.test(Function.prototype.toString.call(fn));
 }
 
 /**
@@ -118,7 +118,7 @@ export function collectSpecs(
           throw new DuplicateNodeError(name, [
             `export "${previous.originalName}" of ${modules[earlier]!.label}`,
             `export "${exportName}" of ${module.label}`,
-          ]);
+          ], earlier === m);
         }
         redefinedIn.set(name, m);
       }

@@ -67,6 +67,9 @@ function parseList(text: string): ParsedParams {
 
 const OPTIONS = { ecmaVersion: "latest" } as const;
 
+/** A class's source (`class X`, `class {`, `class extends`), not a method named `class(`. */
+export const CLASS_SOURCE: RegExp = /^class\s*[^\s(]/;
+
 interface ParamList {
   /** The parenthesised parameter list, as written. */
   readonly text: string;
@@ -97,7 +100,7 @@ function paramList(source: string): ParamList {
 }
 
 function checkSource(source: string): void {
-  if (/^class\b/.test(source)) {
+  if (CLASS_SOURCE.test(source)) {
     throw new ParamsError("it is a class, not a function");
   }
   if (source.endsWith("{ [native code] }")) {
@@ -178,7 +181,7 @@ export function primeParams(fns: readonly AnyFunction[]): void {
   for (const fn of fns) {
     if (cache.has(fn)) continue;
     const source = Function.prototype.toString.call(fn);
-    if (/^class\b/.test(source) || source.endsWith("{ [native code] }")) {
+    if (CLASS_SOURCE.test(source) || source.endsWith("{ [native code] }")) {
       continue;
     }
     todo.push(fn);
@@ -206,17 +209,31 @@ export function primeParams(fns: readonly AnyFunction[]): void {
     scanner = new ParamScanner(text);
     done = false;
   };
+  // The tokenizer guesses whether a "/" starts a regex without parsing, and
+  // can guess wrong in a function body (`yield /re/` in a generator
+  // method); a comment or template opened that way would run on into the
+  // next source. So each source must start, and end, exactly where it was
+  // put: if not, the batch stops and the rest are parsed one by one.
+  let fed = false;
   try {
     for (const token of tokenizer(text, OPTIONS)) {
-      while (k < todo.length && token.start >= ends[k]!) settle();
-      if (k === todo.length) break;
-      if (done || token.start < starts[k]!) continue;
-      done = scanner.feed(token);
+      if (token.start >= ends[k]!) {
+        if (token.start !== ends[k]) break; // the closing ")" was swallowed
+        settle();
+        fed = false;
+        if (k === todo.length) break;
+        continue;
+      }
+      if (token.start < starts[k]!) continue; // the "(" and ";" between sources
+      if (!fed) {
+        if (token.start !== starts[k]) break;
+        fed = true;
+      }
+      if (!done) done = scanner.feed(token);
     }
   } catch {
     // a source the tokenizer cannot read: the rest go one by one
   }
-  while (k < todo.length && scanner.result !== undefined) settle();
 }
 
 /** Any function. */

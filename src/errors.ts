@@ -60,12 +60,22 @@ export class DuplicateNodeError extends BraidError {
   readonly nodeName: string;
   /** Where each definition came from. */
   readonly sources: readonly string[];
-  /** Creates the error for `nodeName` defined in each of `sources`. */
-  constructor(nodeName: string, sources: readonly string[]) {
+  /**
+   * Creates the error for `nodeName` defined in each of `sources`;
+   * `sameModule` when both are in one module, which overrides cannot fix.
+   */
+  constructor(
+    nodeName: string,
+    sources: readonly string[],
+    sameModule = false,
+  ) {
+    const fix = sameModule
+      ? "rename one, or give them config conditions that exclude each other"
+      : "rename one, or call allowModuleOverrides() to let the later module win";
     super(
       `Cannot build graph: node "${nodeName}" is defined more than once (in ${
         sources.join(" and ")
-      }); rename one, or call allowModuleOverrides() to let the later module win`,
+      }); ${fix}`,
     );
     this.nodeName = nodeName;
     this.sources = sources;
@@ -194,15 +204,14 @@ export class NodeExecutionError extends BraidError {
 export class InputError extends BraidError {
   /** The input whose promise rejected. */
   readonly inputName: string;
-  /** Creates the error for `inputName`, keeping the rejection as `cause`. */
-  constructor(inputName: string, cause: unknown) {
+  /** Creates the error for `inputName` (of map item `item`), keeping the rejection as `cause`. */
+  constructor(inputName: string, cause: unknown, item?: number) {
+    const where = item === undefined ? "" : ` (item ${item})`;
     super(
-      `Input "${inputName}" was given as a promise that rejected: ${
+      `Input "${inputName}"${where} was given as a promise that rejected: ${
         describe(cause)
       }`,
-      {
-        cause,
-      },
+      { cause },
     );
     this.inputName = inputName;
   }

@@ -207,13 +207,15 @@ export class Hooks {
   /**
    * Calls `hook` on every adapter that has it without waiting, for callers
    * that cannot wait (`ctx.log` is sync). A hook that throws, at once or
-   * later, reaches `onError` as a HookError.
+   * later, reaches `onError` as a HookError. Returns the async hooks'
+   * promises (settled, never rejected), for the caller to await later.
    */
   notify<E>(
     hook: HookName,
     event: E,
     onError: (error: HookError) => void,
-  ): void {
+  ): Promise<void>[] | undefined {
+    let pending: Promise<void>[] | undefined;
     const nodeName = (event as { nodeName?: unknown }).nodeName;
     for (const adapter of this.adapters) {
       const method = adapter[hook] as Fn<E> | undefined;
@@ -229,11 +231,14 @@ export class Hooks {
         );
       try {
         const result = method.call(adapter, event);
-        if (result instanceof Promise) result.catch(fail);
+        if (result instanceof Promise) {
+          (pending ??= []).push(result.then(() => {}, fail));
+        }
       } catch (error) {
         fail(error);
       }
     }
+    return pending;
   }
 
   /** Runs `call` inside every `executeNode` wrapper, the first adapter outermost. */

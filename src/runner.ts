@@ -133,7 +133,7 @@ export class Runner {
           Promise.resolve(value).then(
             (v) => (values[seed.slot] = v),
             (error) => {
-              throw new InputError(seed.name, error);
+              throw new InputError(seed.name, error, item);
             },
           ),
         );
@@ -164,6 +164,7 @@ export class Runner {
     item: number | undefined,
     watch: boolean,
   ): Promise<unknown[]> {
+    const logs: Promise<void>[] = [];
     const run: Run = new Run({
       runId,
       plan,
@@ -172,14 +173,29 @@ export class Runner {
       hooks,
       // ctx.log is sync: a throwing onLog hook stops the run instead.
       onLog: hooks.has("onLog")
-        ? (event: NodeLogEvent) =>
-          hooks.notify("onLog", event, (error) => run.stop(error))
+        ? (event: NodeLogEvent) => {
+          const pending = hooks.notify(
+            "onLog",
+            event,
+            (error) => run.stop(error),
+          );
+          if (pending !== undefined) logs.push(...pending);
+        }
         : undefined,
       item,
     });
-    const done = hooks.perGraph
+    let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options)
       : this.executor.execute(run);
+    if (hooks.has("onLog")) {
+      // An async onLog hook may fail after the last node: the run waits
+      // for them, and fails with the first hook error.
+      done = done.then(async (values) => {
+        await Promise.all(logs);
+        if (run.stopped !== undefined) throw run.stopped;
+        return values;
+      });
+    }
     return watch
       ? raceAbort(run.signal, done, () => run.cancellation()!)
       : done;

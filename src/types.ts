@@ -21,7 +21,9 @@ export type NodeExports<M> = {
 
 /** A config variant's node name: `avg__us` defines `avg` (cut at the last `__`). */
 export type VariantBase<K extends string> = K extends `${infer H}__${infer T}`
-  ? T extends `${string}__${string}` ? `${H}__${VariantBase<T>}` : H
+  ? T extends `_${infer R}` ? `${H}_${VariantBase<`__${R}`>}`
+  : T extends `${string}__${string}` ? `${H}__${VariantBase<T>}`
+  : H
   : K;
 
 /**
@@ -87,6 +89,24 @@ export type ParamObject<T> = T extends NodeDef<infer F> ? FirstParam<F>
   : T extends AnyFn ? FirstParam<T>
   : never;
 
+/** Built-in classes a positional parameter may have: never a parameter object. */
+export type BuiltIn =
+  | ReadonlySet<unknown>
+  | ReadonlyMap<unknown, unknown>
+  | Date
+  | RegExp
+  | Error
+  | PromiseLike<unknown>
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | Headers
+  | Request
+  | Response
+  | URL
+  | URLSearchParams
+  | AbortSignal;
+
 /**
  * A function's parameter object: its only parameter when that is a plain
  * object type (what a destructured `({ a, b })` parameter has), else `{}`.
@@ -96,7 +116,7 @@ export type ParamObject<T> = T extends NodeDef<infer F> ? FirstParam<F>
  */
 export type FirstParam<F extends AnyFn> = Parameters<F> extends
   readonly [infer P] | readonly [(infer P)?]
-  ? P extends readonly unknown[] | AnyFn ? Record<never, never>
+  ? P extends readonly unknown[] | AnyFn | BuiltIn ? Record<never, never>
   : P extends { readonly signal: AbortSignal; readonly runId: string }
     ? Record<never, never>
   : P extends object ? P
@@ -112,7 +132,7 @@ export type FirstParam<F extends AnyFn> = Parameters<F> extends
 export type Mismatches<M> = string extends keyof M ? never : {
   [K in NodeExports<M>]: {
     [P in keyof ParamObject<M[K]> & string]: string extends P ? never
-      : P extends NodeName<M>
+      : P extends LiteralNodeName<M>
         ? [ValueOf<M, P>] extends [ParamObject<M[K]>[P]] ? never
         : `node "${K}" takes "${P}" of another type than node "${P}" returns`
       : never;

@@ -186,3 +186,18 @@ Deno.test("with overrides, a later module may replace a node once, but not defin
     .allowModuleOverrides().build();
   assert.deepEqual(await dr.execute(["a"]), { a: 3 });
 });
+
+Deno.test("a duplicate within one module does not suggest allowModuleOverrides()", async () => {
+  const { node, config } = await import("../mod.ts");
+  const mod = {
+    x__a: node(() => 1, config.when({ v: 1 })),
+    x__b: node(() => 2, config.whenIn({ v: [1, 2] })),
+  };
+  await assert.rejects(
+    new Builder().withModules(mod).withConfig({ v: 1 }).build(),
+    (e: unknown) =>
+      e instanceof DuplicateNodeError &&
+      !/allowModuleOverrides/.test(e.message) &&
+      /config conditions that exclude each other/.test(e.message),
+  );
+});

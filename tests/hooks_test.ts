@@ -235,6 +235,27 @@ Deno.test("[sequential] a node whose async before-hook outlives a cancellation d
 });
 
 for (const kind of ["sequential", "async"] as const) {
+  Deno.test(`[${kind}] an async onLog hook that rejects fails the run, even after the last node`, async () => {
+    const dr = await new Builder()
+      .withModules({
+        a: ({ ctx }: { ctx: { log(m: string): void } }) => (ctx.log("hi"), 1),
+      })
+      .withAdapters({
+        onLog: async () => {
+          await sleep(5);
+          throw new Error("remote log sink down");
+        },
+      })
+      .withExecutor(kind)
+      .build();
+    await assert.rejects(
+      dr.execute(["a"]),
+      (e: unknown) =>
+        e instanceof HookError && e.hook === "onLog" &&
+        /remote log sink down/.test(e.message),
+    );
+  });
+
   Deno.test(`[${kind}] an onLog hook that throws fails the run with a HookError naming the node`, async () => {
     const dr = await new Builder()
       .withModules({

@@ -165,3 +165,28 @@ Deno.test("primeParams reads many functions in one pass with the same results as
   }
   for (const fn of broken) assert.throws(() => parseParams(fn), ParamsError);
 });
+
+Deno.test("primeParams never lets a misread body leak into the next function", () => {
+  const obj = {
+    *tokens(text: string) {
+      // The tokenizer alone reads this regex as a division and "/*" as a comment.
+      yield /[/*]/.test(text);
+    },
+    total(/* inputs */ a: number, b = Math.max(a, a)) {
+      return a + b;
+    },
+  };
+  const after = (x: number, y: number) => x + y;
+  primeParams([obj.tokens, obj.total, after]);
+  assert.deepEqual(parseParams(obj.total).names, ["a", "b"]);
+  assert.deepEqual(parseParams(after).names, ["x", "y"]);
+});
+
+Deno.test("a method named class is a function, not a class", () => {
+  const obj = {
+    class({ score }: { score: number }) {
+      return score > 0.5;
+    },
+  };
+  assert.deepEqual(parseParams(obj.class).names, ["score"]);
+});

@@ -494,6 +494,17 @@ export function conformance(
     );
   });
 
+  test("map() names the item whose input promise rejected", async () => {
+    const dr = await build({ b: ({ x }: { x: number }) => x });
+    const rejected = Promise.reject(new Error("gone"));
+    rejected.catch(() => {});
+    await assert.rejects(
+      dr.map(["b"], { inputs: { x: [1, 2, rejected] }, mapOver: "x" }),
+      (e: unknown) =>
+        e instanceof InputError && /Input "x" \(item 2\)/.test(e.message),
+    );
+  });
+
   test("an input promise that never settles cannot hold a cancelled run open", async () => {
     const dr = await build({ b: ({ x }: { x: number }) => x });
     const controller = new AbortController();
