@@ -123,6 +123,7 @@ export type {
   ExportedNode,
 } from "./src/export.ts";
 export type {
+  BuiltIn,
   Checked,
   ExportNodeName,
   FirstParam,
