@@ -53,16 +53,16 @@ export function loadModules(
 function asNodeDef(name: string, value: unknown): NodeDef | undefined {
   if (name.startsWith("_")) return undefined;
   if (isNodeDef(value)) return value;
-  if (typeof value !== "function" || isClass(value)) return undefined;
+  if (typeof value !== "function" || isClass(value as AnyFn)) return undefined;
   return node(value as AnyFn);
 }
 
-// Classes are functions too, but never nodes. Only functions with a
-// read-only prototype (classes and built-in constructors) need their source
-// read: plain functions' prototype is writable, arrows and methods have none.
-function isClass(fn: unknown): boolean {
-  const prototype = Object.getOwnPropertyDescriptor(fn, "prototype");
-  return prototype !== undefined && !prototype.writable &&
+// Classes are functions too, but never nodes. Arrows and methods have no
+// own prototype, so only function declarations and classes have their
+// source read (asking for the prototype's descriptor would make V8 create
+// every function's prototype object).
+function isClass(fn: AnyFn): boolean {
+  return Object.hasOwn(fn, "prototype") &&
     CLASS_SOURCE.test(Function.prototype.toString.call(fn));
 }
 

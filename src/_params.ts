@@ -184,56 +184,79 @@ export function primeParams(fns: readonly AnyFunction[]): void {
     if (CLASS_SOURCE.test(source) || source.endsWith("{ [native code] }")) {
       continue;
     }
+    const head = headOf(source);
     todo.push(fn);
-    // "(source)" then ";": each source is read as an expression statement.
-    parts.push(`(${source})\n;\n`);
+    // "(head)" then ";": each source is read as an expression statement.
+    parts.push(`(${head})\n;\n`);
     starts.push(offset + 1);
-    ends.push(offset + 1 + source.length);
-    offset += source.length + 5;
+    ends.push(offset + 1 + head.length);
+    offset += head.length + 5;
   }
   if (todo.length < 2) return;
   const text = parts.join("");
   let k = 0;
-  let scanner = new ParamScanner(text);
-  let done = false;
-  const settle = () => {
-    const list = scanner.result;
-    if (list !== undefined) {
-      try {
-        cache.set(todo[k]!, list.simple ?? parseList(list.text));
-      } catch {
-        // left to parseParams, which names the node in its error
-      }
-    }
-    k++;
-    scanner = new ParamScanner(text);
-    done = false;
-  };
+  while (k < todo.length) k = scanFrom(k);
+
+  // Reads sources k, k + 1, ... with one tokenizer; returns where to go on:
+  // past the end, or past a source that went wrong (left to parseParams).
   // The tokenizer guesses whether a "/" starts a regex without parsing, and
-  // can guess wrong in a function body (`yield /re/` in a generator
-  // method); a comment or template opened that way would run on into the
-  // next source. So each source must start, and end, exactly where it was
-  // put: if not, the batch stops and the rest are parsed one by one.
-  let fed = false;
-  try {
-    for (const token of tokenizer(text, OPTIONS)) {
-      if (token.start >= ends[k]!) {
-        if (token.start !== ends[k]) break; // the closing ")" was swallowed
-        settle();
-        fed = false;
-        if (k === todo.length) break;
-        continue;
+  // can guess wrong (`yield /re/` in a generator method); a comment or
+  // template opened that way would run on into the next source. So each
+  // source must start, and end, exactly where it was put, and its list must
+  // be complete; anything else restarts the tokenizer at the next source.
+  function scanFrom(first: number): number {
+    const base = starts[first]! - 1;
+    const input = text.slice(base);
+    let k = first;
+    let scanner = new ParamScanner(input);
+    let fed = false;
+    let done = false;
+    try {
+      for (const token of tokenizer(input, OPTIONS)) {
+        const at = token.start + base;
+        if (at >= ends[k]!) {
+          const list = scanner.result;
+          if (at !== ends[k] || list === undefined) return k + 1;
+          try {
+            cache.set(todo[k]!, list.simple ?? parseList(list.text));
+          } catch {
+            // left to parseParams, which names the node in its error
+          }
+          if (++k === todo.length) return k;
+          scanner = new ParamScanner(input);
+          fed = false;
+          done = false;
+          continue;
+        }
+        if (at < starts[k]!) continue; // the "(" and ";" between sources
+        if (!fed) {
+          if (at !== starts[k]) return k + 1;
+          fed = true;
+        }
+        if (!done) done = scanner.feed(token);
       }
-      if (token.start < starts[k]!) continue; // the "(" and ";" between sources
-      if (!fed) {
-        if (token.start !== starts[k]) break;
-        fed = true;
-      }
-      if (!done) done = scanner.feed(token);
+    } catch {
+      // a source the tokenizer cannot read
     }
-  } catch {
-    // a source the tokenizer cannot read: the rest go one by one
+    return k + 1;
   }
+}
+
+// The start of a function's source, up to its body: only the parameter list
+// is wanted, and lexing bodies is most of the work. Cut before the first "{"
+// after the first ")", or after the first "=>"; when that falls inside the
+// list (a default holding a function or a brace), the list comes out
+// incomplete and the function is read whole, on its own.
+function headOf(source: string): string {
+  let cut = source.length;
+  const arrow = source.indexOf("=>");
+  if (arrow >= 0) cut = arrow + 2;
+  const close = source.indexOf(")");
+  if (close >= 0) {
+    const brace = source.indexOf("{", close);
+    if (brace >= 0 && brace < cut) cut = brace;
+  }
+  return source.slice(0, cut);
 }
 
 /** Any function. */

@@ -190,3 +190,62 @@ Deno.test("a method named class is a function, not a class", () => {
   };
   assert.deepEqual(parseParams(obj.class).names, ["score"]);
 });
+
+Deno.test("primeParams agrees with one-by-one parsing on tricky sources, wherever they sit", () => {
+  // A factory: each call makes new function objects (nothing cached yet)
+  // with the same sources.
+  const make = (): ((...args: never[]) => unknown)[] => {
+    const obj = {
+      *gen(x: number) {
+        yield /[/*]/.test(String(x));
+      },
+      ["comp" + "(x)"](z: number) {
+        return z;
+      },
+      async am({ p, q = `}${1}` }: { p: number; q?: string }) {
+        return await Promise.resolve(p + q);
+      },
+      m(a: number, b = "x) {") {
+        return a + b;
+      },
+      get(a: number) {
+        return a;
+      },
+    };
+    return [
+      (a: number) => a / 2 / 1,
+      (a = (x: number) => ({ y: x }), b = 1) => [a, b],
+      (a = "/", b = "(") => a + b,
+      obj.gen,
+      (a = 1 / 2 / 3, b = 0) => a + b,
+      ({ a }: { a?: number } = {}) => a,
+      obj["comp(x)"]!,
+      (a = /[)]/, b = 1) => [a, b],
+      obj.am,
+      (a = `t${(() => "}")()}`) => a,
+      obj.m,
+      (
+        /* c ) */ a: number, // d )
+        b: number,
+      ) => a + b,
+      obj.get,
+      function named(x: number, y = "{") {
+        return x + y;
+      },
+      (x: number, y: number) => x + y,
+    ];
+  };
+  const count = make().length;
+  // Each source first, in the middle and last of a batch.
+  for (let shift = 0; shift < count; shift++) {
+    const fns = make();
+    const order = [...fns.slice(shift), ...fns.slice(0, shift)];
+    primeParams(order);
+    for (const fn of order) {
+      assert.deepEqual(
+        parseParams(fn),
+        parseSource(Function.prototype.toString.call(fn)),
+      );
+    }
+  }
+});
