@@ -109,18 +109,25 @@ class Schedule {
       }
       if (isThenable(value)) {
         this.#running++;
-        value.then(
-          (result) => this.#asyncDone(node, result),
-          (error) => {
-            this.#running--;
-            this.#finish(run.fail(node, error));
-          },
-        );
+        void this.#settle(node, value);
       } else {
         this.#complete(node, value);
       }
     }
     if (this.#done === this.#nodes.length) this.#finish(run.stopped);
+  }
+
+  // Awaits one node's promise: cheaper than then() with two closures.
+  async #settle(node: PlanNode, promise: PromiseLike<unknown>): Promise<void> {
+    let value: unknown;
+    try {
+      value = await promise;
+    } catch (error) {
+      this.#running--;
+      this.#finish(this.#run.fail(node, error));
+      return;
+    }
+    this.#asyncDone(node, value);
   }
 
   #asyncDone(node: PlanNode, value: unknown): void {
