@@ -127,10 +127,6 @@ class Schedule {
       this.#finish(this.#run.fail(node, error));
       return;
     }
-    this.#asyncDone(node, value);
-  }
-
-  #asyncDone(node: PlanNode, value: unknown): void {
     this.#running--;
     if (this.#settled) return;
     this.#complete(node, value);
