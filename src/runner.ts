@@ -164,7 +164,10 @@ export class Runner {
     item: number | undefined,
     watch: boolean,
   ): Promise<unknown[]> {
-    const logs: Promise<void>[] = [];
+    // Pending async onLog hooks; only runs whose adapters log keep a list.
+    const logs: Promise<void>[] | undefined = hooks.has("onLog")
+      ? []
+      : undefined;
     const run: Run = new Run({
       runId,
       plan,
@@ -172,22 +175,20 @@ export class Runner {
       signal: options.signal,
       hooks,
       // ctx.log is sync: a throwing onLog hook stops the run instead.
-      onLog: hooks.has("onLog")
-        ? (event: NodeLogEvent) => {
-          const pending = hooks.notify(
-            "onLog",
-            event,
-            (error) => run.stop(error),
-          );
-          if (pending !== undefined) logs.push(...pending);
-        }
-        : undefined,
+      onLog: logs && ((event: NodeLogEvent) => {
+        const pending = hooks.notify(
+          "onLog",
+          event,
+          (error) => run.stop(error),
+        );
+        if (pending !== undefined) logs.push(...pending);
+      }),
       item,
     });
     let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options)
       : this.executor.execute(run);
-    if (hooks.has("onLog")) {
+    if (logs !== undefined) {
       // An async onLog hook may fail after the last node: the run waits
       // for them, and fails with the first hook error.
       done = done.then(async (values) => {
