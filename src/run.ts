@@ -119,6 +119,7 @@ export class Run {
   /** The CancelledError for this run, if its signal has aborted. */
   cancellation(): CancelledError | undefined {
     if (this.signal?.aborted !== true) return undefined;
+    if (this.#stopped instanceof CancelledError) return this.#stopped;
     const error = new CancelledError(this.runId, this.signal.reason);
     this.stop(error);
     return error;
