@@ -54,8 +54,12 @@ function asNodeDef(name: string, value: unknown): NodeDef | undefined {
   if (name.startsWith("_")) return undefined;
   if (isNodeDef(value)) return value;
   if (typeof value !== "function" || isClass(value as AnyFn)) return undefined;
-  return node(value as AnyFn);
+  // A plain function has no modifiers: a bare definition is all toSpecs
+  // needs, and never leaves the loader.
+  return { fn: value as AnyFn, modifiers: NO_MODIFIERS, declared: undefined };
 }
+
+const NO_MODIFIERS: readonly never[] = Object.freeze([]);
 
 // Classes are functions too, but never nodes. Arrows and methods have no
 // own prototype, so only function declarations and classes have their
