@@ -8,7 +8,6 @@ import {
   CTX,
   isNodeDef,
   type ModifierContext,
-  node,
   type NodeDef,
   toSpecs,
 } from "./node.ts";
