@@ -125,6 +125,16 @@ class ParamScanner {
     this.#text = text;
   }
 
+  // Makes the scanner ready for the next function of the same text.
+  reset(): void {
+    this.result = undefined;
+    this.#depth = 0;
+    this.#start = -1;
+    this.#keyDepth = 0;
+    this.#previous = undefined;
+    this.#inner.length = 0;
+  }
+
   // Takes the next token; true once the list is read (or cannot be).
   feed(token: Token): boolean {
     if (this.#start < 0) {
@@ -208,7 +218,7 @@ export function primeParams(fns: readonly AnyFunction[]): void {
     const base = starts[first]! - 1;
     const input = text.slice(base);
     let k = first;
-    let scanner = new ParamScanner(input);
+    const scanner = new ParamScanner(input);
     let fed = false;
     let done = false;
     try {
@@ -223,7 +233,7 @@ export function primeParams(fns: readonly AnyFunction[]): void {
             // left to parseParams, which names the node in its error
           }
           if (++k === todo.length) return k;
-          scanner = new ParamScanner(input);
+          scanner.reset();
           fed = false;
           done = false;
           continue;
