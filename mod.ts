@@ -53,6 +53,26 @@ export {
   type VariantModifier,
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
+export {
+  type Binding,
+  Group,
+  group,
+  Source,
+  source,
+  Value,
+  value,
+} from "./src/modifiers/_bind.ts";
+export {
+  type Assignments,
+  parameterize,
+} from "./src/modifiers/parameterize.ts";
+export { inject } from "./src/modifiers/inject.ts";
+export {
+  extractFields,
+  type ExtractOptions,
+  unpackFields,
+} from "./src/modifiers/extract.ts";
+export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
 export {
   type Conditions,

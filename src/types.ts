@@ -53,7 +53,9 @@ export type NodeName<M> = string extends keyof M ? string : {
  */
 export type ValueOf<M, N extends string> = string extends keyof M ? unknown
   : N extends LiteralNodeName<M> ? {
-      [K in NodeExports<M>]: ExportNodeName<K, M[K]> extends N ? NodeValue<M[K]>
+      // N is one name; an export may define several (parameterize).
+      [K in NodeExports<M>]: string extends ExportNodeName<K, M[K]> ? never
+        : N extends ExportNodeName<K, M[K]> ? NodeValue<M[K]>
         : never;
     }[NodeExports<M>]
   : unknown;

@@ -1,0 +1,184 @@
+// Bindings of a node's parameters to other nodes or to literal values, shared
+// by `parameterize` and `inject`: `source("x")` reads node (or input) "x",
+// `value(v)` is a literal, `group(...)` a list of either.
+import { InvalidNodeError } from "../errors.ts";
+import type { AnyFn, InputSpec, NodeSpec } from "../node.ts";
+
+/** A parameter bound to the value of another node or input. */
+export class Source {
+  /** The node or input whose value is used. */
+  readonly name: string;
+  /** Use {@linkcode source}. */
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/** A parameter bound to a literal value. */
+export class Value {
+  /** The literal. */
+  readonly value: unknown;
+  /** Use {@linkcode value}. */
+  constructor(value: unknown) {
+    this.value = value;
+  }
+}
+
+/** A parameter bound to a list of sources and values. */
+export class Group {
+  /** The items, in order. */
+  readonly items: readonly (Source | Value)[];
+  /** Use {@linkcode group}. */
+  constructor(items: readonly (Source | Value)[]) {
+    this.items = items;
+  }
+}
+
+/** What a parameter can be bound to. */
+export type Binding = Source | Value | Group;
+
+/**
+ * Binds a parameter to the value of node (or input) `name`.
+ *
+ * @example
+ * ```ts
+ * import { source } from "@braid/braid";
+ * console.assert(source("spend").name === "spend");
+ * ```
+ */
+export function source(name: string): Source {
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError(`'source' needs a node name: received ${name}`);
+  }
+  return Object.freeze(new Source(name));
+}
+
+/**
+ * Binds a parameter to a literal value.
+ *
+ * @example
+ * ```ts
+ * import { value } from "@braid/braid";
+ * console.assert(value(3).value === 3);
+ * ```
+ */
+export function value(literal: unknown): Value {
+  return Object.freeze(new Value(literal));
+}
+
+/**
+ * Binds a parameter to a list: each item a `source(...)` or a `value(...)`.
+ *
+ * @example
+ * ```ts
+ * import { group, source, value } from "@braid/braid";
+ * console.assert(group(source("a"), value(10)).items.length === 2);
+ * ```
+ */
+export function group(...items: readonly (Source | Value)[]): Group {
+  for (const item of items) {
+    if (!(item instanceof Source) && !(item instanceof Value)) {
+      throw new TypeError(
+        "'group' takes source(...) and value(...) items only",
+      );
+    }
+  }
+  return Object.freeze(new Group(Object.freeze([...items])));
+}
+
+// How the wrapper finds one original parameter's value.
+type Getter = (args: Record<string, unknown>) => unknown;
+
+/**
+ * A copy of `spec` whose parameters in `bindings` read other nodes or
+ * literals. The copy takes its inputs as one object (declared style) and
+ * calls the original function as it expects to be called.
+ */
+export function rebind(
+  spec: NodeSpec,
+  bindings: Readonly<Record<string, unknown>>,
+  modifier: string,
+): NodeSpec {
+  const params = new Set(spec.inputs.map((i) => i.name));
+  for (const [param, binding] of Object.entries(bindings)) {
+    if (!params.has(param)) {
+      throw new InvalidNodeError(
+        spec.name,
+        `${modifier} binds "${param}", which is not a parameter of it (or is bound twice)`,
+      );
+    }
+    if (
+      !(binding instanceof Source) && !(binding instanceof Value) &&
+      !(binding instanceof Group)
+    ) {
+      throw new InvalidNodeError(
+        spec.name,
+        `${modifier} binds "${param}" to something other than source(...), value(...) or group(...)`,
+      );
+    }
+  }
+  const inputs: InputSpec[] = [];
+  const seen = new Set<string>();
+  const need = (input: InputSpec) => {
+    if (!seen.has(input.name)) {
+      seen.add(input.name);
+      inputs.push(input);
+    }
+  };
+  const getters: Getter[] = [];
+  const optional: boolean[] = [];
+  for (const input of spec.inputs) {
+    const binding = bindings[input.name] as Binding | undefined;
+    optional.push(binding === undefined && input.optional);
+    if (binding === undefined) {
+      need(input);
+      getters.push((args) => args[input.name]);
+    } else {
+      getters.push(getterOf(binding, need));
+    }
+  }
+  const names = spec.inputs.map((i) => i.name);
+  const original = spec.fn;
+  const style = spec.callStyle;
+  const ctxIndex = spec.ctxIndex;
+  const fn: AnyFn = (args: Record<string, unknown>, ctx?: unknown) => {
+    if (style === "positional") {
+      const list: unknown[] = [];
+      for (let k = 0; k < getters.length; k++) list.push(getters[k]!(args));
+      if (ctxIndex >= 0) list.splice(ctxIndex, 0, ctx);
+      return original(...list);
+    }
+    const object: Record<string, unknown> = Object.create(null);
+    for (let k = 0; k < getters.length; k++) {
+      // An unbound optional parameter with no value keeps its default.
+      if (optional[k] && !(names[k]! in args)) continue;
+      object[names[k]!] = getters[k]!(args);
+    }
+    if (style === "object") {
+      if (ctxIndex >= 0) object.ctx = ctx;
+      return original(object);
+    }
+    return ctxIndex >= 0 ? original(object, ctx) : original(object);
+  };
+  return {
+    ...spec,
+    fn,
+    inputs,
+    callStyle: "declared",
+    ctxIndex: ctxIndex >= 0 ? 1 : -1,
+  };
+}
+
+function getterOf(binding: Binding, need: (input: InputSpec) => void): Getter {
+  if (binding instanceof Value) {
+    const literal = binding.value;
+    return () => literal;
+  }
+  if (binding instanceof Source) {
+    const name = binding.name;
+    need({ name, optional: false });
+    return (args) => args[name];
+  }
+  const items = binding.items.map((item) => getterOf(item, need));
+  return (args) => items.map((get) => get(args));
+}

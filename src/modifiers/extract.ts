@@ -1,0 +1,143 @@
+/**
+ * `extractFields` and `unpackFields`: a node per field of an object (or item
+ * of a tuple) the node returns, next to the node itself (Hamilton's
+ * `@extract_fields` and `@unpack_fields`).
+ *
+ * @module
+ */
+import { InvalidNodeError } from "../errors.ts";
+import type { NamingModifier, NodeSpec } from "../node.ts";
+
+/** Options of `extractFields`. */
+export interface ExtractOptions {
+  /** The value of a field the object lacks; without it, a missing field fails the node. */
+  readonly fillWith?: unknown;
+}
+
+/**
+ * Adds a node per named field of the object the node returns; the node
+ * itself stays, returning the whole object. Fields are names
+ * (`"mean", "std"`) or an object of names to type labels (`{ mean: "number" }`).
+ *
+ * @example
+ * ```ts
+ * import { Builder, extractFields, node } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * const stats = () => ({ mean: 2, std: 0.5 });
+ * const dr = await new Builder()
+ *   .withModules({ stats: node(stats, extractFields("mean", "std")) })
+ *   .build();
+ * assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 2, std: 0.5 });
+ * ```
+ */
+export function extractFields(
+  ...fields:
+    readonly (string | Readonly<Record<string, unknown>> | ExtractOptions)[]
+): NamingModifier<string> {
+  const names: string[] = [];
+  let options: ExtractOptions = {};
+  for (const field of fields) {
+    if (typeof field === "string") names.push(field);
+    else if (
+      typeof field === "object" && field !== null && "fillWith" in field
+    ) {
+      options = field as ExtractOptions;
+    } else if (typeof field === "object" && field !== null) {
+      names.push(...Object.keys(field));
+    } else {
+      throw new TypeError(
+        `'extractFields' takes field names: received ${field}`,
+      );
+    }
+  }
+  return fieldsModifier("extractFields", names, options, (whole, field) => {
+    if (typeof whole !== "object" || whole === null) {
+      throw new TypeError(
+        `expected an object with field "${field}": received ${whole}`,
+      );
+    }
+    return [
+      Object.hasOwn(whole, field),
+      (whole as Record<string, unknown>)[field],
+    ];
+  });
+}
+
+/**
+ * Adds a node per item of the tuple the node returns, named in order; the
+ * node itself stays, returning the whole tuple.
+ *
+ * @example
+ * ```ts
+ * import { Builder, node, unpackFields } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * const split = (): [number, string] => [1, "a"];
+ * const dr = await new Builder()
+ *   .withModules({ split: node(split, unpackFields("n", "s")) })
+ *   .build();
+ * assert.deepEqual(await dr.execute(["n", "s"]), { n: 1, s: "a" });
+ * ```
+ */
+export function unpackFields(
+  ...names: readonly string[]
+): NamingModifier<string> {
+  for (const name of names) {
+    if (typeof name !== "string" || name === "") {
+      throw new TypeError(`'unpackFields' takes item names: received ${name}`);
+    }
+  }
+  return fieldsModifier(
+    "unpackFields",
+    [...names],
+    {},
+    (whole, _field, index) => {
+      if (!Array.isArray(whole)) {
+        throw new TypeError(`expected a tuple: received ${whole}`);
+      }
+      return [index < whole.length, whole[index]];
+    },
+  );
+}
+
+function fieldsModifier(
+  kind: string,
+  names: readonly string[],
+  options: ExtractOptions,
+  read: (whole: unknown, field: string, index: number) => [boolean, unknown],
+): NamingModifier<string> {
+  if (names.length === 0) {
+    throw new TypeError(`'${kind}' needs at least one field`);
+  }
+  const fill = Object.hasOwn(options, "fillWith");
+  return Object.freeze({
+    kind,
+    phase: "expand" as const,
+    apply(spec: NodeSpec): readonly NodeSpec[] {
+      const owner = spec.name;
+      if (names.includes(owner)) {
+        throw new InvalidNodeError(
+          owner,
+          `${kind} cannot name a field after the node itself`,
+        );
+      }
+      const fields = names.map((field, index): NodeSpec => ({
+        ...spec,
+        name: field,
+        fn: (args: Record<string, unknown>) => {
+          const [present, found] = read(args[owner], field, index);
+          if (present) return found;
+          if (fill) return options.fillWith;
+          throw new Error(
+            `No such field "${field}" in the value of "${owner}"`,
+          );
+        },
+        inputs: [{ name: owner, optional: false }],
+        callStyle: "declared",
+        ctxIndex: -1,
+      }));
+      return [spec, ...fields];
+    },
+  });
+}

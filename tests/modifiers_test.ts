@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import {
+  Builder,
+  extractFields,
+  group,
+  inject,
+  InvalidNodeError,
+  node,
+  NodeExecutionError,
+  parameterize,
+  source,
+  tagOutputs,
+  unpackFields,
+  value,
+} from "../mod.ts";
+
+const sum = ({ a, b }: { a: number; b: number }) => a + b;
+
+Deno.test("parameterize makes one node per entry and the original name is no node", async () => {
+  const dr = await new Builder().withModules({
+    x: () => 1,
+    y: () => 10,
+    sum: node(
+      sum,
+      parameterize({
+        sum_1: { a: source("x"), b: value(2) },
+        sum_2: { a: source("y"), b: value(3) },
+      }),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["sum_1", "sum_2"]), {
+    sum_1: 3,
+    sum_2: 13,
+  });
+  const names = dr.listAvailableVariables().map((v) => v.name).sort();
+  assert.deepEqual(names, ["sum_1", "sum_2", "x", "y"]);
+  const info = dr.listAvailableVariables().find((v) => v.name === "sum_1");
+  assert.equal(info?.originalName, "sum");
+  assert.deepEqual(info?.modifiers, ["parameterize"]);
+  assert.deepEqual(dr.whatIsUpstreamOf("sum_2").map((v) => v.name), [
+    "y",
+    "sum_2",
+  ]);
+});
+
+Deno.test("parameterize keeps unbound parameters as inputs, positional functions and ctx included", async () => {
+  function scaled(base: number, factor: number, ctx: { nodeName: string }) {
+    return `${ctx.nodeName}:${base * factor}`;
+  }
+  const dr = await new Builder().withModules({
+    scaled: node(
+      scaled,
+      parameterize({
+        doubled: { factor: value(2) },
+        tripled: { factor: value(3) },
+      }),
+    ),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["doubled", "tripled"], { inputs: { base: 5 } }),
+    {
+      doubled: "doubled:10",
+      tripled: "tripled:15",
+    },
+  );
+});
+
+Deno.test("parameterize leaves an unbound optional parameter to its default", async () => {
+  const f = ({ a, unit = "kg" }: { a: number; unit?: string }) => `${a}${unit}`;
+  const dr = await new Builder().withModules({
+    f: node(f, parameterize({ one: { a: value(1) } })),
+  }).build();
+  assert.deepEqual(await dr.execute(["one"]), { one: "1kg" });
+  assert.deepEqual(await dr.execute(["one"], { inputs: { unit: "g" } }), {
+    one: "1g",
+  });
+});
+
+Deno.test("parameterize rejects a binding that is not source, value or group, and unknown parameters", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      sum: node(sum, parameterize({ s: { a: 1 as never, b: value(2) } })),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /source\(\.\.\.\), value/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      sum: node(sum, parameterize({ s: { c: value(2) } })),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /"c", which is not a parameter/.test(e.message),
+  );
+});
+
+Deno.test("inject binds a parameter to a group (list) or to sources, values and objects of them", async () => {
+  const total = ({ nums }: { nums: number[] }) =>
+    nums.reduce((s, n) => s + n, 0);
+  const dr = await new Builder().withModules({
+    a: () => 1,
+    b: () => 2,
+    total: node(
+      total,
+      inject({ nums: group(source("a"), value(10), source("b")) }),
+    ),
+    label: node(
+      ({ name, n }: { name: string; n: number }) => `${name}=${n}`,
+      inject({ name: value("total"), n: source("total") }),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["total", "label"]), {
+    total: 13,
+    label: "total=13",
+  });
+});
+
+Deno.test("injecting the same parameter twice is a build error", async () => {
+  const total = ({ nums }: { nums: number[] }) => nums.length;
+  await assert.rejects(
+    new Builder().withModules({
+      total: node(
+        total,
+        inject({ nums: value([1]) }),
+        inject({ nums: value([2]) }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /bound twice/.test(e.message),
+  );
+});
+
+Deno.test("extractFields adds a node per field and keeps the whole object", async () => {
+  let runs = 0;
+  const stats = () => (runs++, { mean: 2, std: 0.5 });
+  const dr = await new Builder()
+    .withModules({
+      stats: node(stats, extractFields({ mean: "number" }, "std")),
+    })
+    .build();
+  assert.deepEqual(await dr.execute(["mean", "std", "stats"]), {
+    mean: 2,
+    std: 0.5,
+    stats: { mean: 2, std: 0.5 },
+  });
+  assert.equal(runs, 1);
+});
+
+Deno.test("a field missing at run time fails its node by name, unless fillWith is given", async () => {
+  const partial = () => ({ mean: 2 });
+  const strict = await new Builder()
+    .withModules({ partial: node(partial, extractFields("mean", "std")) })
+    .build();
+  await assert.rejects(
+    strict.execute(["std"]),
+    (e: unknown) =>
+      e instanceof NodeExecutionError && e.nodeName === "std" &&
+      /No such field "std" in the value of "partial"/.test(e.message),
+  );
+  const filled = await new Builder()
+    .withModules({
+      partial: node(partial, extractFields("mean", "std", { fillWith: 0 })),
+    })
+    .build();
+  assert.deepEqual(await filled.execute(["std"]), { std: 0 });
+});
+
+Deno.test("unpackFields adds a node per tuple item", async () => {
+  const split = (): [number, string] => [1, "a"];
+  const dr = await new Builder()
+    .withModules({ split: node(split, unpackFields("n", "s")) })
+    .build();
+  assert.deepEqual(await dr.execute(["n", "s"]), { n: 1, s: "a" });
+});
+
+Deno.test("tagOutputs tags the generated nodes it names", async () => {
+  const stats = node(
+    () => ({ mean: 1, std: 2 }),
+    extractFields("mean", "std"),
+    tagOutputs({ mean: { kind: "metric" }, std: { kind: "spread" } }),
+  );
+  const dr = await new Builder().withModules({ stats }).build();
+  const tagged = (kind: string) =>
+    dr.listAvailableVariables({ tagFilter: { kind } }).map((v) => v.name);
+  assert.deepEqual(tagged("metric"), ["mean"]);
+  assert.deepEqual(tagged("spread"), ["std"]);
+  await assert.rejects(
+    new Builder().withModules({
+      stats: node(
+        () => ({ mean: 1 }),
+        extractFields("mean"),
+        tagOutputs({ mean: { "braid.x": "y" } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /reserved namespace/.test(e.message),
+  );
+});
+
+for (const kind of ["sequential", "async"] as const) {
+  Deno.test(`[${kind}] generated nodes run under the executor like any other`, async () => {
+    const dr = await new Builder().withModules({
+      x: async () => await Promise.resolve(2),
+      sum: node(sum, parameterize({ s: { a: source("x"), b: value(1) } })),
+      pair: node(
+        ({ s }: { s: number }) => ({ lo: s - 1, hi: s + 1 }),
+        extractFields("lo", "hi"),
+      ),
+    }).withExecutor(kind).build();
+    assert.deepEqual(await dr.execute(["lo", "hi"]), { lo: 2, hi: 4 });
+  });
+}
