@@ -73,6 +73,7 @@ export {
   unpackFields,
 } from "./src/modifiers/extract.ts";
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
+export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
 export {
   type Conditions,

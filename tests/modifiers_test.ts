@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  ConfigError,
   extractFields,
   group,
   inject,
@@ -8,7 +9,9 @@ import {
   node,
   NodeExecutionError,
   parameterize,
+  resolveFromConfig,
   source,
+  tag,
   tagOutputs,
   unpackFields,
   value,
@@ -211,3 +214,40 @@ for (const kind of ["sequential", "async"] as const) {
     assert.deepEqual(await dr.execute(["lo", "hi"]), { lo: 2, hi: 4 });
   });
 }
+
+Deno.test("resolveFromConfig chooses the modifier from config at build time", async () => {
+  const scaled = node(
+    ({ x, k }: { x: number; k: number }) => x * k,
+    resolveFromConfig((factors: number[]) =>
+      parameterize(
+        Object.fromEntries(factors.map((f) => [`times_${f}`, { k: value(f) }])),
+      )
+    ),
+  );
+  const two = await new Builder().withModules({ scaled }).withConfig({
+    factors: [2],
+  }).build();
+  assert.deepEqual(
+    two.listAvailableVariables().filter((v) => v.kind === "node").map((v) =>
+      v.name
+    ),
+    ["times_2"],
+  );
+  const both = await new Builder().withModules({ scaled }).withConfig({
+    factors: [2, 3],
+  }).build();
+  assert.deepEqual(
+    await both.execute(["times_3"] as never[], { inputs: { x: 5 } }),
+    { times_3: 15 },
+  );
+});
+
+Deno.test("resolveFromConfig with a missing config key is a ConfigError naming it", async () => {
+  const f = node(() => 1, resolveFromConfig((mode: string) => tag({ mode })));
+  await assert.rejects(
+    new Builder().withModules({ f }).build(),
+    (e: unknown) =>
+      e instanceof ConfigError && /"mode"/.test(e.message) &&
+      /"f"/.test(e.message),
+  );
+});
