@@ -74,6 +74,13 @@ export {
 } from "./src/modifiers/extract.ts";
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
+export {
+  type CheckFunction,
+  type CheckOptions,
+  checkOutput,
+  type StandardResult,
+  type StandardSchemaLike,
+} from "./src/modifiers/check_output.ts";
 export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
 export {
   type Conditions,

@@ -217,8 +217,28 @@ export class InputError extends BraidError {
   }
 }
 
-/** A `checkOutput` validator rejected a node's value. */
-export class ValidationError extends BraidError {}
+/**
+ * A `checkOutput` validator with importance `"fail"` rejected a node's value.
+ *
+ * @example
+ * ```ts
+ * import { ValidationError } from "@braid/braid";
+ * const err = new ValidationError("price", "must be positive");
+ * console.assert(err.message.includes('"price"') && err.nodeName === "price");
+ * ```
+ */
+export class ValidationError extends BraidError {
+  /** The node whose value was rejected. */
+  readonly nodeName: string;
+  /** What the validator said. */
+  readonly reason: string;
+  /** Creates the error for `nodeName`'s value, rejected for `reason`. */
+  constructor(nodeName: string, reason: string) {
+    super(`Node "${nodeName}" returned an invalid value: ${reason}`);
+    this.nodeName = nodeName;
+    this.reason = reason;
+  }
+}
 
 /** A node could not be run on a worker. */
 export class WorkerError extends BraidError {}

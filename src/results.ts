@@ -34,6 +34,8 @@ export interface NodeResult {
   readonly durationMs: number;
   /** What it threw. */
   readonly error?: unknown;
+  /** What it (or a check of its value) logged with `ctx.log`, in order. */
+  readonly logs?: readonly NodeLogEvent[];
 }
 
 /** The outcome of `run()`: never rejects for a node failure or a cancellation. */
@@ -58,6 +60,7 @@ export class Recorder implements Adapter {
   readonly name = "Recorder";
   readonly #results = new Map<string, NodeResult>();
   readonly #started = new Map<string, number>();
+  readonly #logs = new Map<string, NodeLogEvent[]>();
   #finished = false;
   readonly #emit: ((event: ExecutionEvent) => void) | undefined;
 
@@ -109,6 +112,10 @@ export class Recorder implements Adapter {
 
   /** A node logged. */
   onLog(event: NodeLogEvent): void {
+    if (this.#finished) return;
+    let logs = this.#logs.get(event.nodeName);
+    if (logs === undefined) this.#logs.set(event.nodeName, logs = []);
+    logs.push(event);
     this.#emit?.({ ...event, type: "log", timestamp: Date.now() });
   }
 
@@ -134,8 +141,10 @@ export class Recorder implements Adapter {
     for (const node of plan.nodes) {
       const result = this.#results.get(node.name);
       const started = this.#started.get(node.name);
-      if (result !== undefined) all.push(result);
-      else if (started === undefined) skip(node.name, "not-reached");
+      const logs = this.#logs.get(node.name);
+      if (result !== undefined) {
+        all.push(logs === undefined ? result : { ...result, logs });
+      } else if (started === undefined) skip(node.name, "not-reached");
       else if (
         runError instanceof HookError && runError.nodeName === node.name
       ) {

@@ -10,6 +10,7 @@ import {
   CancelledError,
   HookError,
   NodeExecutionError,
+  ValidationError,
 } from "./errors.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
@@ -94,7 +95,8 @@ export class Run {
   fail(node: PlanNode, error: unknown): Error {
     if (this.stopped !== undefined) return this.stopped;
     // With hooks on, errors arrive already wrapped (or are a HookError).
-    const failure = this.hooks !== undefined && error instanceof BraidError
+    const failure = error instanceof ValidationError ||
+        (this.hooks !== undefined && error instanceof BraidError)
       ? error
       : this.#wrap(node, error);
     this.stop(failure);
@@ -203,7 +205,9 @@ export class Run {
         : { ...event, success, error, durationMs },
     );
     if (!success) {
-      throw error instanceof HookError ? error : this.#wrap(node, error);
+      throw error instanceof HookError || error instanceof ValidationError
+        ? error
+        : this.#wrap(node, error);
     }
     return result;
   }

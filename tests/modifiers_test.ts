@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  checkOutput,
   ConfigError,
   extractFields,
   group,
@@ -14,6 +15,7 @@ import {
   tag,
   tagOutputs,
   unpackFields,
+  ValidationError,
   value,
 } from "../mod.ts";
 
@@ -249,5 +251,89 @@ Deno.test("resolveFromConfig with a missing config key is a ConfigError naming i
     (e: unknown) =>
       e instanceof ConfigError && /"mode"/.test(e.message) &&
       /"f"/.test(e.message),
+  );
+});
+
+// A minimal Standard Schema validator, as zod or valibot expose one.
+const positive = {
+  "~standard": {
+    version: 1,
+    vendor: "test",
+    validate: (v: unknown) =>
+      typeof v === "number" && v > 0
+        ? { value: v }
+        : { issues: [{ message: "expected a positive number" }] },
+  },
+};
+
+Deno.test("checkOutput with importance fail rejects with a ValidationError naming the node", async () => {
+  const dr = await new Builder().withModules({
+    price: node(
+      () => -1,
+      checkOutput((v: number) => v > 0 || "must be positive", {
+        importance: "fail",
+      }),
+    ),
+    schema_price: node(
+      async () => await Promise.resolve(-2),
+      checkOutput(positive, { importance: "fail" }),
+    ),
+  }).build();
+  await assert.rejects(
+    dr.execute(["price"]),
+    (e: unknown) =>
+      e instanceof ValidationError && e.nodeName === "price" &&
+      e.message === 'Node "price" returned an invalid value: must be positive',
+  );
+  await assert.rejects(
+    dr.execute(["schema_price"]),
+    (e: unknown) =>
+      e instanceof ValidationError &&
+      /expected a positive number/.test(e.message),
+  );
+});
+
+Deno.test("checkOutput with importance warn passes the value on and reports it in events and run()", async () => {
+  const dr = await new Builder().withModules({
+    price: node(() => -1, checkOutput(positive)),
+    doubled: ({ price }: { price: number }) => price * 2,
+  }).build();
+  assert.deepEqual(await dr.execute(["doubled"]), { doubled: -2 });
+  const logs = [];
+  for await (const e of dr.stream(["doubled"])) {
+    if (e.type === "log") logs.push(e);
+  }
+  assert.equal(logs.length, 1);
+  assert.equal(logs[0]?.nodeName, "price");
+  assert.deepEqual(logs[0]?.data, {
+    validation: {
+      passed: false,
+      importance: "warn",
+      message: "expected a positive number",
+    },
+  });
+  const result = await dr.run(["doubled"]);
+  const price = result.nodes.find((n) => n.name === "price");
+  assert.equal(price?.status, "succeeded");
+  assert.match(price?.logs?.[0]?.message ?? "", /expected a positive number/);
+});
+
+Deno.test("checkOutput passes valid values silently, for positional nodes with ctx too", async () => {
+  function total(a: number, ctx: { nodeName: string }) {
+    return ctx.nodeName === "total" ? a + 1 : 0;
+  }
+  const dr = await new Builder().withModules({
+    total: node(
+      total,
+      checkOutput((v: number) => v > 0, { importance: "fail" }),
+    ),
+  }).build();
+  const result = await dr.run(["total"], { inputs: { a: 1 } });
+  assert.deepEqual(result.outputs, { total: 2 });
+  assert.equal(result.nodes[0]?.logs, undefined);
+  assert.throws(() => checkOutput({} as never), TypeError);
+  assert.throws(
+    () => checkOutput(() => true, { importance: "loud" as never }),
+    TypeError,
   );
 });
