@@ -75,6 +75,11 @@ export {
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export {
+  cache,
+  type CacheBehavior,
+  type CacheDeclaration,
+} from "./src/modifiers/cache.ts";
+export {
   type CheckFunction,
   type CheckOptions,
   checkOutput,

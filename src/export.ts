@@ -5,6 +5,7 @@
  * @module
  */
 import type { Tags } from "./node.ts";
+import type { CacheDeclaration } from "./modifiers/cache.ts";
 import { type Plan, planGenerations, type SeedSource } from "./plan.ts";
 
 /** Where one argument of a planned node comes from. */
@@ -29,6 +30,8 @@ export interface ExportedNode {
   readonly tags: Tags;
   /** The modifiers that produced it. */
   readonly modifiers: readonly string[];
+  /** Its cache declaration, if any. */
+  readonly cache?: CacheDeclaration;
   /** Its arguments. */
   readonly inputs: readonly ExportedInput[];
   /** Its generation: 0 for nodes that need no other node of the plan. */
@@ -76,9 +79,13 @@ export function exportPlan(plan: Plan): ExecutionPlan {
       inputs,
       generation: node.generation,
     };
-    return spec.module === undefined
-      ? exported
-      : { ...exported, module: spec.module };
+    if (spec.module !== undefined) {
+      Object.assign(exported, { module: spec.module });
+    }
+    if (spec.cache !== undefined) {
+      Object.assign(exported, { cache: spec.cache });
+    }
+    return exported;
   });
   return {
     finalVars: plan.finalVars,

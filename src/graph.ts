@@ -7,6 +7,7 @@
 import { DirectedGraph } from "graphology";
 import { CycleError } from "./errors.ts";
 import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
+import type { CacheDeclaration } from "./modifiers/cache.ts";
 import type { SpecIndex } from "./_spec_index.ts";
 
 /** A read-only view of one variable of the graph: a node or an external input. */
@@ -25,6 +26,8 @@ export interface NodeInfo {
   readonly inputs: readonly InputSpec[];
   /** The modifiers that produced it, in order. */
   readonly modifiers: readonly string[];
+  /** Its cache declaration, if any. */
+  readonly cache?: CacheDeclaration;
   /** For inputs: the nodes that need it. */
   readonly neededBy?: readonly string[];
   /** For inputs: true when every node that takes it has a default for it. */
@@ -234,9 +237,9 @@ export function nodeInfo(spec: NodeSpec): NodeInfo {
     inputs: spec.inputs,
     modifiers: spec.modifiers,
   };
-  return Object.freeze(
-    spec.module === undefined ? info : { ...info, module: spec.module },
-  );
+  if (spec.module !== undefined) Object.assign(info, { module: spec.module });
+  if (spec.cache !== undefined) Object.assign(info, { cache: spec.cache });
+  return Object.freeze(info);
 }
 
 function inputInfo(

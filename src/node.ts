@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidNodeError } from "./errors.ts";
+import type { CacheDeclaration } from "./modifiers/cache.ts";
 import { ParamsError, parseParams } from "./_params.ts";
 
 /** Any function that can be a node. */
@@ -60,6 +61,8 @@ export interface NodeSpec {
   readonly module?: string;
   /** The kinds of the modifiers that produced it, in order. */
   readonly modifiers: readonly string[];
+  /** How its results may be cached, when a `cache(...)` modifier says so. */
+  readonly cache?: CacheDeclaration;
 }
 
 /** What a modifier can read while it transforms specs. */

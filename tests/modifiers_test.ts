@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  cache,
   checkOutput,
   ConfigError,
   extractFields,
@@ -336,4 +337,23 @@ Deno.test("checkOutput passes valid values silently, for positional nodes with c
     () => checkOutput(() => true, { importance: "loud" as never }),
     TypeError,
   );
+});
+
+Deno.test("cache() declares a node's cache behaviour and version, shown in the graph and the plan", async () => {
+  const dr = await new Builder().withModules({
+    model: node(() => "fitted", cache({ behavior: "recompute", version: "2" })),
+    plain: () => 1,
+  }).build();
+  const info = dr.listAvailableVariables().find((v) => v.name === "model");
+  assert.deepEqual(info?.cache, { behavior: "recompute", version: "2" });
+  assert.equal(
+    dr.listAvailableVariables().find((v) => v.name === "plain")?.cache,
+    undefined,
+  );
+  assert.deepEqual(dr.exportExecution(["model"]).nodes[0]?.cache, {
+    behavior: "recompute",
+    version: "2",
+  });
+  assert.deepEqual(await dr.execute(["model"]), { model: "fitted" });
+  assert.throws(() => cache({ behavior: "sometimes" as never }), TypeError);
 });
