@@ -75,6 +75,15 @@ export {
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export {
+  type Condition,
+  pipeInput,
+  type PipeInputOptions,
+  pipeOutput,
+  type PipeOutputOptions,
+  Step,
+  step,
+} from "./src/modifiers/pipe.ts";
+export {
   cache,
   type CacheBehavior,
   type CacheDeclaration,

@@ -11,8 +11,11 @@ import {
   node,
   NodeExecutionError,
   parameterize,
+  pipeInput,
+  pipeOutput,
   resolveFromConfig,
   source,
+  step,
   tag,
   tagOutputs,
   unpackFields,
@@ -356,4 +359,98 @@ Deno.test("cache() declares a node's cache behaviour and version, shown in the g
   });
   assert.deepEqual(await dr.execute(["model"]), { model: "fitted" });
   assert.throws(() => cache({ behavior: "sometimes" as never }), TypeError);
+});
+
+const plusOne = (x: number) => x + 1;
+const times = (x: number, { k }: { k: number }) => x * k;
+const clip = (x: number, { max }: { max: number }) => Math.min(x, max);
+
+Deno.test("pipeInput equals fn(h(g(f(x), 2), n)), each step a node", async () => {
+  const report = node(
+    ({ raw, unit }: { raw: number; unit: string }) => `${raw}${unit}`,
+    pipeInput(
+      step(plusOne),
+      step(times, { k: value(2) }),
+      step(times, { k: source("n") }),
+    ),
+  );
+  const dr = await new Builder().withModules({
+    raw: () => 1,
+    n: () => 5,
+    report,
+  }).build();
+  assert.deepEqual(await dr.execute(["report"], { inputs: { unit: "kg" } }), {
+    report: "20kg",
+  });
+  const names = dr.whatIsUpstreamOf("report").map((v) => v.name);
+  for (const step of ["report.plusOne", "report.times", "report.times_2"]) {
+    assert.ok(names.includes(step), `${step} in ${names}`);
+  }
+});
+
+Deno.test("pipeInput pipes the parameter named by onInput, under a namespace", async () => {
+  const f = node(
+    ({ a, b }: { a: number; b: number }) => a - b,
+    pipeInput(step(plusOne), { onInput: "b", namespace: "prep" }),
+  );
+  const dr = await new Builder().withModules({ f }).build();
+  assert.deepEqual(await dr.execute(["f"], { inputs: { a: 10, b: 1 } }), {
+    f: 8,
+  });
+  assert.ok(dr.listAvailableVariables().some((v) => v.name === "prep.plusOne"));
+});
+
+Deno.test("pipe steps are dropped by config, and named steps can be requested", async () => {
+  const f = node(
+    ({ x }: { x: number }) => x,
+    pipeInput(
+      step(plusOne).when({ mode: "shift" }),
+      step(clip, { max: value(3) }).named("clipped"),
+    ),
+  );
+  const plain = await new Builder().withModules({ f }).withConfig({
+    mode: "raw",
+  }).build();
+  assert.deepEqual(await plain.execute(["f"], { inputs: { x: 9 } }), { f: 3 });
+  const shifted = await new Builder().withModules({ f }).withConfig({
+    mode: "shift",
+  }).build();
+  assert.deepEqual(
+    await shifted.execute(["f", "clipped"] as never[], { inputs: { x: 1 } }),
+    { f: 2, clipped: 2 },
+  );
+});
+
+Deno.test("pipeOutput post-processes a node's value; the raw value stays available", async () => {
+  const price = node(
+    () => 2.6,
+    pipeOutput(step(Math.round), step(times, { k: value(10) })),
+  );
+  const dr = await new Builder().withModules({
+    price,
+    label: ({ price }: { price: number }) => `${price}`,
+  }).build();
+  assert.deepEqual(await dr.execute(["label", "price.raw"] as never[]), {
+    label: "30",
+    "price.raw": 2.6,
+  });
+});
+
+Deno.test("pipeOutput with onOutput post-processes only the named outputs of extractFields", async () => {
+  const stats = node(
+    () => ({ mean: 2.4, std: 0.26 }),
+    extractFields("mean", "std"),
+    pipeOutput(step(Math.round), { onOutput: "mean" }),
+  );
+  const dr = await new Builder().withModules({ stats }).build();
+  assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 2, std: 0.26 });
+});
+
+Deno.test("pipeInput on a node without parameters is an InvalidNodeError", async () => {
+  await assert.rejects(
+    new Builder().withModules({ f: node(() => 1, pipeInput(step(plusOne))) })
+      .build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /no parameter to pipe/.test(e.message),
+  );
 });
