@@ -75,6 +75,12 @@ export {
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export {
+  applyTo,
+  mutate,
+  MutateModifier,
+  Target,
+} from "./src/modifiers/mutate.ts";
+export {
   type Condition,
   pipeInput,
   type PipeInputOptions,

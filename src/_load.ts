@@ -3,6 +3,8 @@
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import { CLASS_SOURCE, primeParams } from "./_params.ts";
 import { SpecIndex } from "./_spec_index.ts";
+import { MutateModifier } from "./modifiers/mutate.ts";
+import { postProcess, type Step } from "./modifiers/pipe.ts";
 import {
   type AnyFn,
   CTX,
@@ -80,6 +82,7 @@ export function collectSpecs(
   allowOverrides: boolean,
 ): SpecIndex {
   const byName = new SpecIndex();
+  const mutations: { fn: AnyFn; modifier: MutateModifier }[] = [];
   // Which module defined each name last, for names defined more than once;
   // a name first defined by module m sits at a position from starts[m] on.
   const starts: number[] = [];
@@ -95,9 +98,19 @@ export function collectSpecs(
     const toParse: AnyFn[] = [];
     const keys = Object.keys(exports);
     for (const exportName of keys) {
-      const def = asNodeDef(exportName, exports[exportName]);
+      const value = exports[exportName];
+      const def = asNodeDef(exportName, value);
       defs.push(def);
       if (def !== undefined && def.declared === undefined) toParse.push(def.fn);
+      // Mutators are usually `_private`, so not nodes; their mutations
+      // still apply, once every module is loaded.
+      if (isNodeDef(value)) {
+        for (const modifier of value.modifiers) {
+          if (modifier instanceof MutateModifier) {
+            mutations.push({ fn: value.fn, modifier });
+          }
+        }
+      }
     }
     primeParams(toParse);
     for (let e = 0; e < keys.length; e++) {
@@ -127,5 +140,37 @@ export function collectSpecs(
       }
     }
   }
+  applyMutations(byName, mutations, context);
   return byName;
+}
+
+// Applies every mutator to its targets: all of a target's mutators, in the
+// order their modules and targets were given, become one chain
+// `target.raw -> m1 -> m2 -> target`.
+function applyMutations(
+  byName: SpecIndex,
+  mutations: readonly { fn: AnyFn; modifier: MutateModifier }[],
+  context: ModifierContext,
+): void {
+  const chains = new Map<string, Step[]>();
+  for (const { fn, modifier } of mutations) {
+    for (const target of modifier.targets) {
+      for (const name of target.outputs ?? [target.name]) {
+        if (!byName.has(name)) {
+          throw new InvalidNodeError(
+            name,
+            `mutate (from function "${fn.name}") targets a node that does not exist`,
+          );
+        }
+        let chain = chains.get(name);
+        if (chain === undefined) chains.set(name, chain = []);
+        chain.push(modifier.stepFor(fn, target));
+      }
+    }
+  }
+  for (const [name, steps] of chains) {
+    for (const spec of postProcess(byName.get(name)!, steps, context, name)) {
+      byName.put(Object.freeze(spec));
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  applyTo,
   Builder,
   cache,
   checkOutput,
@@ -8,6 +9,7 @@ import {
   group,
   inject,
   InvalidNodeError,
+  mutate,
   node,
   NodeExecutionError,
   parameterize,
@@ -453,4 +455,54 @@ Deno.test("pipeInput on a node without parameters is an InvalidNodeError", async
     (e: unknown) =>
       e instanceof InvalidNodeError && /no parameter to pipe/.test(e.message),
   );
+});
+
+Deno.test("mutate applies a private mutator to targets in other modules, chaining in order", async () => {
+  const scores = {
+    score_a: () => 42,
+    score_b: () => 7,
+    total: ({ score_a }: { score_a: number }) => score_a,
+  };
+  const mutators = {
+    _clip: node(
+      (x: number, { max }: { max: number }) => Math.min(x, max),
+      mutate(
+        applyTo("score_a", { max: value(10) }),
+        applyTo(scores.score_b, { max: value(5) }),
+      ),
+    ),
+    _double: node((x: number) => x * 2, mutate(applyTo("score_a"))),
+  };
+  const dr = await new Builder().withModules(scores, mutators).build();
+  assert.deepEqual(await dr.execute(["score_a", "score_b", "total"]), {
+    score_a: 20,
+    score_b: 5,
+    total: 20,
+  });
+  assert.deepEqual(await dr.execute(["score_a.raw"] as never[]), {
+    "score_a.raw": 42,
+  });
+  const names = dr.listAvailableVariables().map((v) => v.name);
+  assert.ok(!names.includes("_clip") && !names.includes("clip"));
+});
+
+Deno.test("mutate on a node that does not exist is an InvalidNodeError", async () => {
+  const _m = node((x: number) => x, mutate(applyTo("nope")));
+  await assert.rejects(
+    new Builder().withModules({ a: () => 1, _m }).build(),
+    (e: unknown) => e instanceof InvalidNodeError && /"nope"/.test(e.message),
+  );
+});
+
+Deno.test("mutate with onOutput post-processes fields made by extractFields", async () => {
+  const stats = node(
+    () => ({ mean: 2.4, std: 0.26 }),
+    extractFields("mean", "std"),
+  );
+  const _round = node(
+    (x: number) => Math.round(x),
+    mutate(applyTo("stats").onOutput("mean")),
+  );
+  const dr = await new Builder().withModules({ stats, _round }).build();
+  assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 2, std: 0.26 });
 });

@@ -227,16 +227,28 @@ export function pipeOutput(
       const mine = steps.filter((s) =>
         s.outputs === undefined || s.outputs.includes(spec.name)
       );
-      const raw = `${spec.name}.raw`;
-      const prefix = options.namespace ?? spec.name;
-      const chain = chainOf(spec, mine, context, prefix, raw);
-      if (chain.length === 0) return [spec];
-      // The last step takes the node's name: dependents see the result.
-      const last = chain[chain.length - 1]!;
-      chain[chain.length - 1] = { ...last, name: spec.name };
-      return [{ ...spec, name: raw }, ...chain];
+      return postProcess(spec, mine, context, options.namespace ?? spec.name);
     },
   });
+}
+
+/**
+ * `spec` with its value run through `steps`: `<name>.raw` holds the value
+ * before them, and the last step takes the node's name, so dependents see
+ * the result. Shared by `pipeOutput` and `mutate`.
+ */
+export function postProcess(
+  spec: NodeSpec,
+  steps: readonly Step[],
+  context: ModifierContext,
+  prefix: string,
+): NodeSpec[] {
+  const raw = `${spec.name}.raw`;
+  const chain = chainOf(spec, steps, context, prefix, raw);
+  if (chain.length === 0) return [spec];
+  const last = chain[chain.length - 1]!;
+  chain[chain.length - 1] = { ...last, name: spec.name };
+  return [{ ...spec, name: raw }, ...chain];
 }
 
 function split<O>(
