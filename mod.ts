@@ -75,6 +75,11 @@ export {
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export {
+  parameterizedSubdag,
+  subdag,
+  type SubdagOptions,
+} from "./src/modifiers/subdag.ts";
+export {
   applyTo,
   mutate,
   MutateModifier,

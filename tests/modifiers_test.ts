@@ -4,6 +4,7 @@ import {
   Builder,
   cache,
   checkOutput,
+  config,
   ConfigError,
   extractFields,
   group,
@@ -13,11 +14,13 @@ import {
   node,
   NodeExecutionError,
   parameterize,
+  parameterizedSubdag,
   pipeInput,
   pipeOutput,
   resolveFromConfig,
   source,
   step,
+  subdag,
   tag,
   tagOutputs,
   unpackFields,
@@ -505,4 +508,92 @@ Deno.test("mutate with onOutput post-processes fields made by extractFields", as
   );
   const dr = await new Builder().withModules({ stats, _round }).build();
   assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 2, std: 0.26 });
+});
+
+const inner = {
+  doubled: ({ x }: { x: number }) => x * 2,
+  shifted: ({ doubled, k }: { doubled: number; k: number }) => doubled + k,
+};
+
+Deno.test("subdag reuses nodes under a namespace, wired to other inputs", async () => {
+  const total = node(
+    ({ shifted }: { shifted: number }) => shifted,
+    subdag([inner], { inputs: { x: source("a"), k: value(1) } }),
+  );
+  const other = node(
+    ({ shifted }: { shifted: number }) => -shifted,
+    subdag([inner], { inputs: { x: source("b"), k: 10 }, namespace: "neg" }),
+  );
+  const dr = await new Builder().withModules({
+    a: () => 5,
+    b: () => 1,
+    total,
+    other,
+  }).build();
+  assert.deepEqual(await dr.execute(["total", "other"]), {
+    total: 11,
+    other: -12,
+  });
+  const names = dr.listAvailableVariables().map((v) => v.name).sort();
+  assert.deepEqual(names, [
+    "a",
+    "b",
+    "neg.doubled",
+    "neg.shifted",
+    "other",
+    "total",
+    "total.doubled",
+    "total.shifted",
+  ]);
+});
+
+Deno.test("subdag inputs not given read the outer graph's value, and config applies inside", async () => {
+  const variants = {
+    rate__low: node(() => 0.1, config.when({ tier: "low" })),
+    rate__high: node(() => 0.5, config.when({ tier: "high" })),
+    fee: ({ amount, rate }: { amount: number; rate: number }) => amount * rate,
+  };
+  const cheap = node(
+    ({ fee }: { fee: number }) => fee,
+    subdag([variants], { config: { tier: "low" } }),
+  );
+  const dear = node(
+    ({ fee }: { fee: number }) => fee,
+    subdag([variants], { config: { tier: "high" } }),
+  );
+  const dr = await new Builder().withModules({ cheap, dear }).build();
+  assert.deepEqual(
+    await dr.execute(["cheap", "dear"], { inputs: { amount: 100 } }),
+    {
+      cheap: 10,
+      dear: 50,
+    },
+  );
+});
+
+Deno.test("parameterizedSubdag makes one output per entry", async () => {
+  const out = node(
+    ({ shifted }: { shifted: number }) => shifted,
+    parameterizedSubdag([inner], {
+      small: { inputs: { k: value(0) } },
+      large: { inputs: { k: value(100) } },
+    }),
+  );
+  const dr = await new Builder().withModules({ out }).build();
+  assert.deepEqual(
+    await dr.execute(["small", "large"] as never[], { inputs: { x: 3 } }),
+    {
+      small: 6,
+      large: 106,
+    },
+  );
+});
+
+Deno.test("a subdag whose function uses none of its nodes is an InvalidNodeError", async () => {
+  const f = node(({ y }: { y: number }) => y, subdag([inner]));
+  await assert.rejects(
+    new Builder().withModules({ f }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /none of its parameters/.test(e.message),
+  );
 });
