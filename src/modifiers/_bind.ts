@@ -86,8 +86,8 @@ export function group(...items: readonly (Source | Value)[]): Group {
   return Object.freeze(new Group(Object.freeze([...items])));
 }
 
-// How the wrapper finds one original parameter's value.
-type Getter = (args: Record<string, unknown>) => unknown;
+/** How a wrapper finds one value among a node's inputs. */
+export type Getter = (args: Record<string, unknown>) => unknown;
 
 /**
  * A copy of `spec` whose parameters in `bindings` read other nodes or
@@ -169,16 +169,23 @@ export function rebind(
   };
 }
 
-function getterOf(binding: Binding, need: (input: InputSpec) => void): Getter {
-  if (binding instanceof Value) {
-    const literal = binding.value;
-    return () => literal;
-  }
-  if (binding instanceof Source) {
-    const name = binding.name;
+/**
+ * How to read a bound value from a node's inputs object. `need` hears of
+ * each input a `source` adds; anything that is not a binding is a literal.
+ */
+export function getterOf(
+  bound: unknown,
+  need: (input: InputSpec) => void,
+): Getter {
+  if (bound instanceof Source) {
+    const name = bound.name;
     need({ name, optional: false });
     return (args) => args[name];
   }
-  const items = binding.items.map((item) => getterOf(item, need));
-  return (args) => items.map((get) => get(args));
+  if (bound instanceof Group) {
+    const items = bound.items.map((item) => getterOf(item, need));
+    return (args) => items.map((get) => get(args));
+  }
+  const literal = bound instanceof Value ? bound.value : bound;
+  return () => literal;
 }

@@ -13,7 +13,7 @@ import type {
   ModifierContext,
   NodeSpec,
 } from "../node.ts";
-import { Group, rebind, Source, source, Value } from "./_bind.ts";
+import { getterOf, rebind, source } from "./_bind.ts";
 import { config } from "./config.ts";
 
 /** Whether a step is kept under a config. */
@@ -300,8 +300,11 @@ function stepSpec(
 ): NodeSpec {
   const inputs: InputSpec[] = [{ name: previous, optional: false }];
   const getters: [string, (args: Record<string, unknown>) => unknown][] = [];
+  const need = (input: InputSpec) => {
+    if (!inputs.some((i) => i.name === input.name)) inputs.push(input);
+  };
   for (const [key, bound] of Object.entries(s.bindings)) {
-    getters.push([key, getterOf(bound, inputs)]);
+    getters.push([key, getterOf(bound, need)]);
   }
   const fn = (args: Record<string, unknown>) => {
     const bound: Record<string, unknown> = {};
@@ -319,23 +322,4 @@ function stepSpec(
     modifiers: owner.modifiers,
     ...(owner.module === undefined ? {} : { module: owner.module }),
   };
-}
-
-function getterOf(
-  bound: unknown,
-  inputs: InputSpec[],
-): (args: Record<string, unknown>) => unknown {
-  if (bound instanceof Source) {
-    if (!inputs.some((i) => i.name === bound.name)) {
-      inputs.push({ name: bound.name, optional: false });
-    }
-    return (args) => args[bound.name];
-  }
-  if (bound instanceof Group) {
-    const items = bound.items.map((item) => getterOf(item, inputs));
-    return (args) => items.map((get) => get(args));
-  }
-  // value(...) or a plain value: a literal.
-  const literal = bound instanceof Value ? bound.value : bound;
-  return () => literal;
 }
