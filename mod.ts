@@ -74,6 +74,7 @@ export {
 } from "./src/modifiers/extract.ts";
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
+export { describe } from "./src/modifiers/describe.ts";
 export {
   parameterizedSubdag,
   subdag,

@@ -32,6 +32,8 @@ export interface ExportedNode {
   readonly modifiers: readonly string[];
   /** Its cache declaration, if any. */
   readonly cache?: CacheDeclaration;
+  /** Its description, if any. */
+  readonly doc?: string;
   /** Its arguments. */
   readonly inputs: readonly ExportedInput[];
   /** Its generation: 0 for nodes that need no other node of the plan. */
@@ -85,6 +87,7 @@ export function exportPlan(plan: Plan): ExecutionPlan {
     if (spec.cache !== undefined) {
       Object.assign(exported, { cache: spec.cache });
     }
+    if (spec.doc !== undefined) Object.assign(exported, { doc: spec.doc });
     return exported;
   });
   return {

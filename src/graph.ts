@@ -28,6 +28,8 @@ export interface NodeInfo {
   readonly modifiers: readonly string[];
   /** Its cache declaration, if any. */
   readonly cache?: CacheDeclaration;
+  /** Its description, if any. */
+  readonly doc?: string;
   /** For inputs: the nodes that need it. */
   readonly neededBy?: readonly string[];
   /** For inputs: true when every node that takes it has a default for it. */
@@ -239,6 +241,7 @@ export function nodeInfo(spec: NodeSpec): NodeInfo {
   };
   if (spec.module !== undefined) Object.assign(info, { module: spec.module });
   if (spec.cache !== undefined) Object.assign(info, { cache: spec.cache });
+  if (spec.doc !== undefined) Object.assign(info, { doc: spec.doc });
   return Object.freeze(info);
 }
 

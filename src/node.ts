@@ -63,6 +63,8 @@ export interface NodeSpec {
   readonly modifiers: readonly string[];
   /** How its results may be cached, when a `cache(...)` modifier says so. */
   readonly cache?: CacheDeclaration;
+  /** Its description, from `describe(...)`. */
+  readonly doc?: string;
 }
 
 /** What a modifier can read while it transforms specs. */

@@ -6,6 +6,7 @@ import {
   checkOutput,
   config,
   ConfigError,
+  describe,
   extractFields,
   group,
   inject,
@@ -595,5 +596,32 @@ Deno.test("a subdag whose function uses none of its nodes is an InvalidNodeError
     new Builder().withModules({ f }).build(),
     (e: unknown) =>
       e instanceof InvalidNodeError && /none of its parameters/.test(e.message),
+  );
+});
+
+Deno.test("describe() gives a description; parameterize fills in its {param} placeholders", async () => {
+  const dr = await new Builder().withModules({
+    x: () => 1,
+    sum: node(
+      sum,
+      describe("Adds {a} and {b}, not {c}"),
+      parameterize({
+        sum_x: { a: source("x"), b: value(2) },
+        sum_list: { a: value(1), b: group(source("x"), value(3)) },
+      }),
+    ),
+  }).build();
+  const docs = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.doc !== undefined).map((
+      v,
+    ) => [v.name, v.doc]),
+  );
+  assert.deepEqual(docs, {
+    sum_x: "Adds x and 2, not {c}",
+    sum_list: "Adds 1 and x, 3, not {c}",
+  });
+  assert.equal(
+    dr.exportExecution(["sum_x"]).nodes.at(-1)?.doc,
+    "Adds x and 2, not {c}",
   );
 });
