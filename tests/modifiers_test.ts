@@ -625,3 +625,38 @@ Deno.test("describe() gives a description; parameterize fills in its {param} pla
     "Adds x and 2, not {c}",
   );
 });
+
+Deno.test("generated names show up in listAvailableVariables, toDot and exportExecution with origin and modifiers", async () => {
+  const url = import.meta.resolve("./fixtures/generated.ts");
+  const dr = await new Builder().withModules(url).withConfig({ region: "EU" })
+    .build();
+  const expected: Record<
+    string,
+    { originalName: string; modifiers: string[] }
+  > = {
+    sum_2: { originalName: "sum", modifiers: ["parameterize"] },
+    mean: { originalName: "stats", modifiers: ["extractFields"] },
+    rate: { originalName: "rate__eu", modifiers: ["config.when"] },
+    "report.plusOne": { originalName: "report", modifiers: ["pipeInput"] },
+    "total.doubled": { originalName: "doubled", modifiers: ["subdag"] },
+    total: { originalName: "total", modifiers: ["subdag"] },
+  };
+  const infos = dr.listAvailableVariables();
+  const dot = dr.toDot();
+  const plan = dr.exportExecution(Object.keys(expected) as never[]);
+  for (const [name, want] of Object.entries(expected)) {
+    const info = infos.find((i) => i.name === name);
+    assert.ok(info !== undefined, `${name} is listed`);
+    assert.equal(info.originalName, want.originalName, name);
+    assert.deepEqual(info.modifiers, want.modifiers, name);
+    assert.equal(info.module, url, name);
+    assert.match(
+      dot,
+      new RegExp(`"${name.replace(".", "\\.")}" \\[shape=box\\]`),
+    );
+    const planned = plan.nodes.find((n) => n.name === name);
+    assert.equal(planned?.originalName, want.originalName, name);
+  }
+  assert.match(dot, /"base" -> "total\.doubled";/);
+  assert.match(dot, /"total\.doubled" -> "total";/);
+});

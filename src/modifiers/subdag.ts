@@ -148,9 +148,12 @@ function expand(
         bindings[input.name] = isBinding(given) ? given : value(given);
       }
     }
+    // Made by the subdag: named, and placed, as the node that uses it.
     out.push({
       ...rebind(node, bindings, "subdag"),
       name: prefixed(node.name),
+      modifiers: Object.freeze([...node.modifiers, "subdag"]),
+      ...(spec.module === undefined ? {} : { module: spec.module }),
     });
   }
   const outputs: Record<string, Binding> = {};
