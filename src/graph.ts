@@ -230,7 +230,7 @@ export class Graph {
 }
 
 /** The public view of a spec. */
-export function nodeInfo(spec: NodeSpec): NodeInfo {
+function nodeInfo(spec: NodeSpec): NodeInfo {
   const info: NodeInfo = {
     name: spec.name,
     kind: "node",

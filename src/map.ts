@@ -14,7 +14,7 @@ import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 export type MapMode = "zip" | "product";
 
 /** Each item's inputs: the broadcast inputs plus its mapped values. */
-export function expandItems(
+function expandItems(
   inputs: Readonly<Record<string, unknown>>,
   mapOver: string | readonly string[],
   mapMode: MapMode = "zip",

@@ -389,7 +389,7 @@ const EMPTY: readonly string[] = Object.freeze([]);
 const EMPTY_TAGS: Tags = Object.freeze({});
 
 /** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "function") {

@@ -180,15 +180,15 @@ export class Run {
     await hooks.call("beforeNodeExecution", event);
     // Async hooks give the run time to fail or be cancelled: a node must not
     // start after that, whichever hook let time pass.
-    const halt = () => this.halted();
-    if (halt() !== undefined) throw halt();
+    const halted = this.halted();
+    if (halted !== undefined) throw halted;
     const start = performance.now();
     let result: unknown;
     let error: unknown;
     let success = false;
     try {
       result = await hooks.wrap(event, () => {
-        const stopped = halt();
+        const stopped = this.halted();
         if (stopped !== undefined) throw stopped;
         return callNode(node, this.values, this);
       });
@@ -219,7 +219,7 @@ export class Run {
  * and V8 keeps such dictionaries cheap where graphs have thousands of distinct
  * input names (ordinary objects would each need a hidden class of their own).
  */
-export function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
+function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
   const slots = node.argSlots;
   const keys = node.argKeys;
   switch (node.callStyle) {
@@ -266,7 +266,7 @@ export function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
 }
 
 /** A node's arguments by input name (absent optional inputs left out). */
-export function argumentsOf(
+function argumentsOf(
   node: PlanNode,
   values: readonly unknown[],
 ): Record<string, unknown> {
