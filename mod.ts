@@ -34,7 +34,9 @@ export {
 export {
   type AnyFn,
   type CallStyle,
+  type CollectsOf,
   type DeclaredInputs,
+  type FansOut,
   inputs,
   InputsModifier,
   type InputSpec,
@@ -72,6 +74,12 @@ export {
   type ExtractOptions,
   unpackFields,
 } from "./src/modifiers/extract.ts";
+export {
+  collect,
+  type CollectModifier,
+  type FanOutModifier,
+  parallelizable,
+} from "./src/modifiers/parallelizable.ts";
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export { describe } from "./src/modifiers/describe.ts";
@@ -130,6 +138,7 @@ export {
 } from "./src/errors.ts";
 export type { RunnerInit } from "./src/runner.ts";
 export {
+  type BlockPlan,
   type Plan,
   type PlanNode,
   type Seed,
@@ -147,6 +156,9 @@ export type {
   BuildResultEvent,
   MaybePromise,
   NodeLogEvent,
+  TaskExpandEvent,
+  TaskGroupEvent,
+  TaskSubmissionEvent,
   ValidationVerdict,
 } from "./src/hooks.ts";
 export type {
@@ -179,8 +191,12 @@ export type {
 export type {
   BuiltIn,
   Checked,
+  CollectedBy,
+  EdgeValue,
+  EdgeValueOf,
   ExportNodeName,
   FirstParam,
+  ItemOf,
   LiteralNodeName,
   MergeModules,
   Mismatches,

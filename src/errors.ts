@@ -169,6 +169,8 @@ export class NodeExecutionError extends BraidError {
   readonly runId: string;
   /** A path from an input (or a source node) to the failed node. */
   readonly path: readonly string[];
+  /** The item it failed on, in a map or a fan-out block. */
+  readonly item?: number;
   /** What the node threw. */
   declare readonly cause: unknown;
   /** Creates the error for `nodeName` failing with `cause`. */
@@ -189,6 +191,7 @@ export class NodeExecutionError extends BraidError {
     this.nodeName = nodeName;
     this.runId = runId;
     this.path = path;
+    if (item !== undefined) this.item = item;
   }
 }
 

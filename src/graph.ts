@@ -5,6 +5,7 @@
  * @module
  */
 import { DirectedGraph } from "graphology";
+import { blockPaths, hasFanOut } from "./blocks.ts";
 import { CycleError } from "./errors.ts";
 import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
@@ -51,6 +52,11 @@ export class Graph {
   readonly externals: ReadonlyMap<string, NodeInfo>;
   /** Nodes in topological-generation order. */
   readonly order: readonly string[];
+  /**
+   * The block path of each node inside a fan-out block: the parallelizable
+   * nodes whose items it runs once per, outermost first. Empty without blocks.
+   */
+  readonly blocks: ReadonlyMap<string, readonly string[]>;
   #graphology: DirectedGraph | undefined;
   #rank: Map<string, number> | undefined;
 
@@ -58,10 +64,12 @@ export class Graph {
     specs: ReadonlyMap<string, NodeSpec>,
     externals: Map<string, NodeInfo>,
     order: string[],
+    blocks: ReadonlyMap<string, readonly string[]>,
   ) {
     this.specs = specs;
     this.externals = externals;
     this.order = order;
+    this.blocks = blocks;
   }
 
   /** Each node's position in topological-generation order (made on first use). */
@@ -154,7 +162,8 @@ export class Graph {
     for (const [name, need] of needs) {
       externals.set(name, inputInfo(name, need.by, need.optional));
     }
-    return new Graph(specs, externals, order);
+    const blocks = hasFanOut(list) ? blockPaths(specs, order) : NO_BLOCKS;
+    return new Graph(specs, externals, order, blocks);
   }
 
   /** Whether `name` is a node or an external input. */
@@ -228,6 +237,8 @@ export class Graph {
     return [...inputs, ...nodes];
   }
 }
+
+const NO_BLOCKS: ReadonlyMap<string, readonly string[]> = new Map();
 
 /** The public view of a spec. */
 function nodeInfo(spec: NodeSpec): NodeInfo {

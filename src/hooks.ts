@@ -74,6 +74,45 @@ export interface NodeLogEvent {
   readonly item?: number;
 }
 
+/**
+ * What `afterTaskExpand` receives: a parallelizable node's value was split
+ * into items, one task each.
+ */
+export interface TaskExpandEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The parallelizable node. */
+  readonly nodeName: string;
+  /** The id of the block's task (its items' ids are `${taskId}/${index}`). */
+  readonly taskId: string;
+  /** The indices of the items, in order. */
+  readonly indices: readonly number[];
+  /** The enclosing item's index, when the block is inside another item. */
+  readonly item?: number;
+}
+
+/** What `afterTaskGroup` receives: a block's items are grouped into tasks. */
+export interface TaskGroupEvent extends TaskExpandEvent {
+  /** Each item's task id, by index. */
+  readonly taskIds: readonly string[];
+  /** The nodes each task runs. */
+  readonly nodes: readonly string[];
+}
+
+/** What `beforeTaskSubmission` receives: one item's task is about to start. */
+export interface TaskSubmissionEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The parallelizable node the item comes from. */
+  readonly nodeName: string;
+  /** The item's task id. */
+  readonly taskId: string;
+  /** The item's index. */
+  readonly index: number;
+  /** The nodes the task runs. */
+  readonly nodes: readonly string[];
+}
+
 /** What `buildResult` receives. */
 export interface BuildResultEvent {
   /** The run's id. */
@@ -107,6 +146,12 @@ export interface Adapter {
     event: BeforeNodeExecutionEvent,
     next: () => Promise<unknown>,
   ): MaybePromise<unknown>;
+  /** Runs when a parallelizable node's value is split into items. */
+  afterTaskExpand?(event: TaskExpandEvent): MaybePromise<void>;
+  /** Runs when a block's items are grouped into tasks, before any starts. */
+  afterTaskGroup?(event: TaskGroupEvent): MaybePromise<void>;
+  /** Runs before each item's task starts. */
+  beforeTaskSubmission?(event: TaskSubmissionEvent): MaybePromise<void>;
   /** Receives each `ctx.log` message. */
   onLog?(event: NodeLogEvent): MaybePromise<void>;
   /** Checks each node when the graph is built. */
@@ -130,6 +175,9 @@ const HOOKS: readonly HookName[] = [
   "beforeNodeExecution",
   "afterNodeExecution",
   "executeNode",
+  "afterTaskExpand",
+  "afterTaskGroup",
+  "beforeTaskSubmission",
   "onLog",
   "validateNode",
   "validateGraph",

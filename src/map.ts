@@ -5,10 +5,10 @@
  *
  * @module
  */
-import pLimit from "p-limit";
 import { CancelledError } from "./errors.ts";
 import { raceAbort } from "./executors/executor.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
+import { forEachItem } from "./_items.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
@@ -152,29 +152,12 @@ export async function runMap(
         (values) => void (results[i] = runner.outputs(plan, values)),
         failed,
       );
-  const concurrency = runner.executor.concurrency;
-  let all: Promise<unknown>;
-  if (concurrency === 1) {
-    all = (async () => {
-      for (let i = 0; i < items.length; i++) await runItem(i);
-    })();
-  } else if (concurrency === Infinity) {
-    // Items start in batches (see startAll), so a counter, not Promise.all,
-    // tells when the last one is done.
-    all = new Promise<void>((resolve, reject) => {
-      let left = items.length;
-      const start = (i: number) =>
-        runItem(i).then(() => {
-          if (--left === 0) resolve();
-        }, reject);
-      startAll(items.length, start, signal).catch(reject);
-    });
-  } else {
-    const limit = pLimit(concurrency);
-    all = Promise.all(
-      items.map((_, i) => limit(() => signal.aborted ? undefined : runItem(i))),
-    );
-  }
+  const all = forEachItem(
+    items.length,
+    runner.executor.concurrency,
+    signal,
+    runItem,
+  );
   try {
     await raceAbort(
       options.signal, // only the caller's: our own stop follows a failure
@@ -186,27 +169,4 @@ export async function runMap(
     throw error;
   }
   return results;
-}
-
-const BATCH = 64;
-const YIELD_TICKS = 8;
-
-// Starts every item without waiting for any to finish, but yields a few
-// microtask ticks after each batch: items whose nodes settle at once (cached
-// or in-memory work) then finish before the next batch starts, so thousands
-// of items never sit half-done on the heap together (which makes the garbage
-// collector the bottleneck). Items that wait on I/O keep waiting while the
-// next batches start, microseconds later: the map is still unbounded.
-async function startAll(
-  count: number,
-  start: (i: number) => unknown,
-  signal: AbortSignal,
-): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    if (signal.aborted) return;
-    start(i);
-    if ((i + 1) % BATCH === 0) {
-      for (let t = 0; t < YIELD_TICKS; t++) await null;
-    }
-  }
 }

@@ -65,6 +65,10 @@ export interface NodeSpec {
   readonly cache?: CacheDeclaration;
   /** Its description, from `describe(...)`. */
   readonly doc?: string;
+  /** True when its items fan out to the nodes downstream (`parallelizable()`). */
+  readonly parallelizable?: boolean;
+  /** The input that gathers every item's value of a block (`collect("x")`). */
+  readonly collects?: string;
 }
 
 /** What a modifier can read while it transforms specs. */
@@ -108,11 +112,15 @@ export type DeclaredInputs = readonly InputSpec[];
  * @typeParam N The name `named()` gives it, for `deno check` (else `never`).
  * @typeParam V `true` when a `config.*` modifier makes it a variant whose
  *   export name loses its `__suffix`.
+ * @typeParam P `true` when `parallelizable()` makes its items fan out.
+ * @typeParam C The input `collect()` gathers, if any (else `never`).
  */
 export interface NodeDef<
   F extends AnyFn = AnyFn,
   N extends string = string,
   V extends boolean = boolean,
+  P extends boolean = boolean,
+  C extends string = string,
 > {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
@@ -124,6 +132,10 @@ export interface NodeDef<
   readonly "braid.name"?: N;
   /** Type-level only: whether it is a config variant. */
   readonly "braid.variant"?: V;
+  /** Type-level only: whether its items fan out. */
+  readonly "braid.fanOut"?: P;
+  /** Type-level only: the input it collects. */
+  readonly "braid.collects"?: C;
 }
 
 // What node() returns: a class, so that every definition shares one shape
@@ -166,7 +178,7 @@ export function node<
 >(
   fn: F,
   ...modifiers: M
-): NodeDef<F, NameOf<M>, IsVariant<M>> {
+): NodeDef<F, NameOf<M>, IsVariant<M>, FansOut<M>, CollectsOf<M>> {
   if (typeof fn !== "function") {
     throw new TypeError(
       `'fn' must be a function: received ${describeValue(fn)}`,
@@ -208,6 +220,19 @@ export type IsVariant<M extends readonly unknown[]> = true extends {
   [K in keyof M]: "braid.variant" extends keyof M[K] ? true : false;
 }[number] ? true
   : false;
+
+/** Whether a list of modifiers makes a node's items fan out. */
+export type FansOut<M extends readonly unknown[]> = true extends {
+  [K in keyof M]: "braid.fanOut" extends keyof M[K] ? true : false;
+}[number] ? true
+  : false;
+
+/** The input a list of modifiers collects, or `never`. */
+export type CollectsOf<M extends readonly unknown[]> = {
+  [K in keyof M]: "braid.collects" extends keyof M[K]
+    ? NonNullable<M[K]["braid.collects" & keyof M[K]]>
+    : never;
+}[number] extends infer C extends string ? C : never;
 
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {

@@ -32,8 +32,8 @@ export interface PlanNode {
   readonly spec: NodeSpec;
   /** Its function. */
   readonly fn: AnyFn;
-  /** How its function is called. */
-  readonly callStyle: CallStyle;
+  /** How its function is called; `"block"` runs a fan-out block's items. */
+  readonly callStyle: CallStyle | "block";
   /** The argument names (object keys, or parameter names), without `ctx`. */
   readonly argKeys: readonly string[];
   /** The slot of each argument; -1 for an optional input with no value. */
@@ -50,6 +50,30 @@ export interface PlanNode {
   readonly priority: number;
   /** Its topological generation within the plan. */
   readonly generation: number;
+  /** For a block node: what runs per item. */
+  readonly block: BlockPlan | undefined;
+  /**
+   * True for the nodes a plan adds to run a fan-out block (the block itself,
+   * and one node handing out each requested member's list of values): they
+   * run no user code, so node hooks do not see them.
+   */
+  readonly synthetic: boolean;
+}
+
+/**
+ * How a block node runs its items: the per-item plan, seeded with one item
+ * of the parallelizable node's value and the block node's other arguments.
+ * Its value is one list of per-item values for each member, in item order.
+ */
+export interface BlockPlan {
+  /** The parallelizable node whose items fan out. */
+  readonly parallelizable: string;
+  /** Which of the block node's arguments holds the items. */
+  readonly itemsArg: number;
+  /** The plan each item runs; its final vars are the members handed out. */
+  readonly plan: Plan;
+  /** For each seed of the per-item plan, the block node argument that fills it. */
+  readonly seedArgs: Int32Array;
 }
 
 /** A compiled, immutable plan. */
@@ -99,6 +123,21 @@ export interface PlanRequest {
   readonly overrides: ReadonlySet<string>;
   /** The builder's config. */
   readonly config: Readonly<Record<string, unknown>>;
+  /** The block path being planned (inside fan-out blocks). @default {[]} */
+  readonly level?: readonly string[];
+}
+
+const TOP_LEVEL: readonly string[] = Object.freeze([]);
+const NO_TAGS = Object.freeze({});
+const NO_CONFIG = Object.freeze({});
+
+// The nodes of one fan-out block a plan needs at its level.
+interface BlockGroup {
+  readonly opener: string;
+  readonly name: string;
+  readonly members: string[];
+  readonly internal: Set<string>;
+  readonly externals: string[];
 }
 
 /**
@@ -120,11 +159,15 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
   const unknown = finalVars.filter((v) => !graph.has(v) && !provided(v));
   if (unknown.length > 0) throw new UnknownNodeError(unknown);
 
-  // Walk upstream from the final vars, stopping at provided values.
+  // Walk upstream from the final vars, stopping at provided values. Nodes of
+  // a block opened below this level are handed out by the block's node.
+  const level = request.level ?? TOP_LEVEL;
+  const depth = level.length;
   const toRun = new Set<string>();
   const seeds = new Map<string, SeedSource>();
   const replaced: string[] = [];
   const missing = new Map<string, string[]>();
+  const groups = new Map<string, BlockGroup>();
   const visit = (
     name: string,
     neededBy: string | undefined,
@@ -137,7 +180,10 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
       return;
     }
     if (graph.specs.has(name)) {
-      if (!toRun.has(name)) {
+      const path = graph.blocks.get(name);
+      if (path !== undefined && path.length > depth) {
+        enterBlock(path[depth]!, name);
+      } else if (!toRun.has(name)) {
         toRun.add(name);
         stack.push(name);
       }
@@ -147,6 +193,47 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     let by = missing.get(name);
     if (by === undefined) missing.set(name, by = []);
     if (neededBy !== undefined && !by.includes(neededBy)) by.push(neededBy);
+  };
+  // Marks `member` as needed from block `opener`, and walks the block
+  // upstream of it: what comes from outside the block is the block node's
+  // argument (and planned at this level).
+  const enterBlock = (opener: string, member: string) => {
+    let group = groups.get(opener);
+    if (group === undefined) {
+      group = {
+        opener,
+        name: `${opener}[]`,
+        members: [],
+        internal: new Set(),
+        externals: [opener],
+      };
+      groups.set(opener, group);
+      // The items always come from the opener, even when overrides cut
+      // every path to it.
+      visit(opener, group.name, false);
+    }
+    if (group.members.includes(member)) return;
+    group.members.push(member);
+    const work = [member];
+    while (work.length > 0) {
+      const name = work.pop()!;
+      if (group.internal.has(name)) continue;
+      group.internal.add(name);
+      for (const input of graph.specs.get(name)!.inputs) {
+        const path = graph.blocks.get(input.name);
+        if (
+          path !== undefined && path.length > depth &&
+          path[depth] === opener && provided(input.name) === undefined
+        ) {
+          work.push(input.name);
+          continue;
+        }
+        if (!group.externals.includes(input.name)) {
+          group.externals.push(input.name);
+        }
+        visit(input.name, name, input.optional);
+      }
+    }
   };
   const stack: string[] = [];
   for (const v of finalVars) visit(v, undefined, false);
@@ -166,10 +253,28 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     throw new MissingInputError(finalVars, list);
   }
 
-  // Slots: plan nodes first (in rank order), then seeds.
-  const names = [...toRun].sort((a, b) =>
-    graph.rank.get(a)! - graph.rank.get(b)!
-  );
+  // What runs at this level: the nodes, plus each block's node and one
+  // node per member it hands out.
+  const specOf = new Map<string, NodeSpec>();
+  for (const name of toRun) specOf.set(name, graph.specs.get(name)!);
+  const blockOf = new Map<string, BlockPlan>();
+  for (const group of groups.values()) {
+    // Optional inputs nobody provides are left out.
+    const present = group.externals.filter((name) =>
+      seeds.has(name) || graph.specs.has(name)
+    );
+    const block = blockPlan(graph, group, present, level);
+    blockOf.set(group.name, block);
+    specOf.set(group.name, blockSpec(graph, group, present));
+    group.members.forEach((member, k) => {
+      specOf.set(member, memberSpec(graph.specs.get(member)!, group.name, k));
+    });
+  }
+
+  // Slots: plan nodes first (in topological-generation order), then seeds.
+  const names = groups.size === 0
+    ? [...toRun].sort((a, b) => graph.rank.get(a)! - graph.rank.get(b)!)
+    : topologicalOrder(graph, specOf);
   const slotOf = new Map<string, number>();
   names.forEach((name, i) => slotOf.set(name, i));
   const seedList: Seed[] = [];
@@ -184,7 +289,7 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
   const generations = new Int32Array(names.length);
   const argSlots: Int32Array[] = [];
   names.forEach((name, i) => {
-    const spec = graph.specs.get(name)!;
+    const spec = specOf.get(name)!;
     const slots = new Int32Array(spec.inputs.length);
     spec.inputs.forEach((input, k) => {
       const slot = slotOf.get(input.name) ?? -1;
@@ -207,14 +312,15 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
 
   let usesCtx = false;
   const nodes: PlanNode[] = names.map((name, i) => {
-    const spec = graph.specs.get(name)!;
+    const spec = specOf.get(name)!;
+    const block = blockOf.get(name);
     usesCtx ||= spec.ctxIndex >= 0;
     return Object.freeze({
       index: i,
       name,
       spec,
       fn: spec.fn,
-      callStyle: spec.callStyle,
+      callStyle: block === undefined ? spec.callStyle : "block" as const,
       argKeys: spec.inputs.map((input) => input.name),
       argSlots: argSlots[i]!,
       ctxIndex: spec.ctxIndex,
@@ -223,6 +329,8 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
       dependencyCount: dependencyCounts[i]!,
       priority: priorities[i]!,
       generation: generations[i]!,
+      block,
+      synthetic: spec !== graph.specs.get(name),
     });
   });
 
@@ -274,4 +382,98 @@ export function pathTo(plan: Plan, node: PlanNode): string[] {
     current = next;
   }
   return path;
+}
+
+// The per-item plan of a block: its members, given the block's arguments
+// (and each item under the opener's name) as inputs.
+function blockPlan(
+  graph: Graph,
+  group: BlockGroup,
+  present: readonly string[],
+  level: readonly string[],
+): BlockPlan {
+  const plan = compilePlan(graph, {
+    finalVars: group.members,
+    inputs: new Set(present),
+    overrides: new Set(),
+    config: NO_CONFIG,
+    level: [...level, group.opener],
+  });
+  return Object.freeze({
+    parallelizable: group.opener,
+    itemsArg: present.indexOf(group.opener),
+    plan,
+    seedArgs: Int32Array.from(plan.seeds, (seed) => present.indexOf(seed.name)),
+  });
+}
+
+const runsItems: AnyFn = () => {
+  throw new Error("a block node runs through its plan, not its function");
+};
+
+// The node that runs a block's items: its inputs are what the block takes
+// from outside.
+function blockSpec(
+  graph: Graph,
+  group: BlockGroup,
+  present: readonly string[],
+): NodeSpec {
+  const opener = graph.specs.get(group.opener);
+  return Object.freeze({
+    name: group.name,
+    fn: runsItems,
+    inputs: Object.freeze(present.map((name) => ({ name, optional: false }))),
+    callStyle: "positional" as const,
+    ctxIndex: -1,
+    tags: NO_TAGS,
+    originalName: group.opener,
+    ...(opener?.module === undefined ? {} : { module: opener.module }),
+    modifiers: Object.freeze(["parallelizable"]),
+  });
+}
+
+// The node that hands out one member's per-item values, as that member.
+function memberSpec(member: NodeSpec, block: string, k: number): NodeSpec {
+  return Object.freeze({
+    ...member,
+    fn: (lists: readonly unknown[]) => lists[k],
+    inputs: Object.freeze([{ name: block, optional: false }]),
+    callStyle: "positional" as const,
+    ctxIndex: -1,
+  });
+}
+
+// A topological-generation order of a plan with block nodes (Kahn's
+// algorithm; ties keep the graph's order, so runs stay deterministic).
+function topologicalOrder(
+  graph: Graph,
+  specOf: ReadonlyMap<string, NodeSpec>,
+): string[] {
+  // A block node is ranked as its opener, a member as itself.
+  const rankOf = (name: string) =>
+    graph.rank.get(name) ?? graph.rank.get(specOf.get(name)!.originalName) ??
+      0;
+  const names = [...specOf.keys()].sort((a, b) => rankOf(a) - rankOf(b));
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const name of names) {
+    let count = 0;
+    for (const input of specOf.get(name)!.inputs) {
+      if (!specOf.has(input.name)) continue;
+      count++;
+      let list = dependents.get(input.name);
+      if (list === undefined) dependents.set(input.name, list = []);
+      list.push(name);
+    }
+    waiting.set(name, count);
+  }
+  const order = names.filter((name) => waiting.get(name) === 0);
+  for (let head = 0; head < order.length; head++) {
+    for (const d of dependents.get(order[head]!) ?? []) {
+      const left = waiting.get(d)! - 1;
+      waiting.set(d, left);
+      if (left === 0) order.push(d);
+    }
+  }
+  return order;
 }

@@ -13,7 +13,7 @@ import {
   Hooks,
   type NodeLogEvent,
 } from "./hooks.ts";
-import type { Plan } from "./plan.ts";
+import type { Plan, PlanNode } from "./plan.ts";
 import type { ExecuteOptions, Runner } from "./runner.ts";
 
 /**
@@ -90,12 +90,23 @@ export class Recorder implements Adapter {
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     const { nodeName, durationMs } = event;
-    this.#results.set(
-      nodeName,
-      event.success
-        ? { name: nodeName, status: "succeeded", durationMs }
-        : { name: nodeName, status: "failed", durationMs, error: event.error },
-    );
+    // Inside a fan-out block a node runs once per item: its record sums
+    // their durations and keeps the first failure.
+    const previous = this.#results.get(nodeName);
+    if (previous?.status !== "failed") {
+      const total = durationMs + (previous?.durationMs ?? 0);
+      this.#results.set(
+        nodeName,
+        event.success
+          ? { name: nodeName, status: "succeeded", durationMs: total }
+          : {
+            name: nodeName,
+            status: "failed",
+            durationMs: total,
+            error: event.error,
+          },
+      );
+    }
     const base = {
       runId: event.runId,
       timestamp: Date.now(),
@@ -138,7 +149,7 @@ export class Recorder implements Adapter {
       const seed = plan.seeds.find((s) => s.name === name);
       skip(name, seed?.source === "override" ? "override" : "input");
     }
-    for (const node of plan.nodes) {
+    for (const node of runNodes(plan)) {
       const result = this.#results.get(node.name);
       const started = this.#started.get(node.name);
       const logs = this.#logs.get(node.name);
@@ -173,6 +184,24 @@ export class Recorder implements Adapter {
     }
     return all;
   }
+}
+
+// The nodes whose functions a plan runs, in plan order: a fan-out block
+// stands for the nodes of its per-item plan (once each, however many items).
+function runNodes(plan: Plan): PlanNode[] {
+  const nodes: PlanNode[] = [];
+  const seen = new Set<string>();
+  const add = (plan: Plan) => {
+    for (const node of plan.nodes) {
+      if (node.block !== undefined) add(node.block.plan);
+      else if (!seen.has(node.name)) {
+        seen.add(node.name);
+        nodes.push(node);
+      }
+    }
+  };
+  add(plan);
+  return nodes;
 }
 
 function withItem<T extends object>(event: T, item: number | undefined): T {

@@ -12,6 +12,8 @@ import {
   NodeExecutionError,
   ValidationError,
 } from "./errors.ts";
+import type { Executor } from "./executors/executor.ts";
+import { runBlock } from "./fan_out.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
@@ -48,6 +50,8 @@ export interface RunInit {
   readonly onLog?: ((event: NodeLogEvent) => void) | undefined;
   /** The map item index. */
   readonly item?: number | undefined;
+  /** Runs the items of fan-out blocks. */
+  readonly executor?: Executor | undefined;
 }
 
 /** One run of a plan. */
@@ -65,6 +69,10 @@ export class Run {
   #stopped: Error | undefined;
   /** The hooks, when some adapter has node-level hooks. */
   readonly hooks: Hooks | undefined;
+  /** Every adapter's hooks, for fan-out blocks (task hooks, item runs). */
+  readonly adapters: Hooks | undefined;
+  /** Runs the items of fan-out blocks. */
+  readonly executor: Executor | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
@@ -82,12 +90,22 @@ export class Run {
     this.item = init.item;
     this.signal = init.signal;
     this.hooks = init.hooks?.perNode ? init.hooks : undefined;
+    this.adapters = init.hooks;
+    this.executor = init.executor;
     this.#onLog = init.onLog;
+  }
+
+  /** Where `ctx.log` messages go. */
+  get onLog(): ((event: NodeLogEvent) => void) | undefined {
+    return this.#onLog;
   }
 
   /** Calls `node` with its arguments: its value, or a promise of it. */
   invoke(node: PlanNode): unknown {
-    if (this.hooks === undefined) return callNode(node, this.values, this);
+    // Nodes a plan adds to run blocks run no user code: no node hooks.
+    if (this.hooks === undefined || node.synthetic) {
+      return callNode(node, this.values, this);
+    }
     return this.#invokeWithHooks(node, this.hooks);
   }
 
@@ -95,8 +113,10 @@ export class Run {
   fail(node: PlanNode, error: unknown): Error {
     if (this.stopped !== undefined) return this.stopped;
     // With hooks on, errors arrive already wrapped (or are a HookError).
+    // A block's errors name the item's node already.
     const failure = error instanceof ValidationError ||
-        (this.hooks !== undefined && error instanceof BraidError)
+        ((this.hooks !== undefined || node.block !== undefined) &&
+          error instanceof BraidError)
       ? error
       : this.#wrap(node, error);
     this.stop(failure);
@@ -252,6 +272,8 @@ function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
       if (node.ctxIndex >= 0) args.ctx = run.context(node);
       return node.fn(args);
     }
+    case "block":
+      return runBlock(node, values, run);
     default: {
       const args: Record<string, unknown> = Object.create(null);
       for (let k = 0; k < slots.length; k++) {

@@ -184,6 +184,7 @@ export class Runner {
         if (pending !== undefined) logs.push(...pending);
       }),
       item,
+      executor: this.executor,
     });
     let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options)

@@ -7,10 +7,25 @@
  */
 import type { AnyFn, NodeDef } from "./node.ts";
 
-/** The value a node export produces. */
-export type NodeValue<T> = T extends NodeDef<infer F> ? Awaited<ReturnType<F>>
+/** The item type of an iterable, async iterable or array. */
+export type ItemOf<R> = R extends Iterable<infer T> ? T
+  : R extends AsyncIterable<infer T> ? T
+  : unknown;
+
+/**
+ * The value a node export produces when requested: for a parallelizable
+ * node, the list of its items.
+ */
+export type NodeValue<T> = T extends NodeDef<infer F, string, boolean, true>
+  ? ItemOf<Awaited<ReturnType<F>>>[]
+  : T extends NodeDef<infer F> ? Awaited<ReturnType<F>>
   : T extends AnyFn ? Awaited<ReturnType<T>>
   : never;
+
+/** What the nodes downstream of a node export receive: one item when it fans out. */
+export type EdgeValue<T> = T extends NodeDef<infer F, string, boolean, true>
+  ? ItemOf<Awaited<ReturnType<F>>>
+  : NodeValue<T>;
 
 /** The export names of `M` that are nodes (functions or NodeDefs, not `_private`). */
 export type NodeExports<M> = {
@@ -59,6 +74,21 @@ export type ValueOf<M, N extends string> = string extends keyof M ? unknown
         : never;
     }[NodeExports<M>]
   : unknown;
+
+/** What consumers of node `N` of modules `M` receive (see {@linkcode EdgeValue}). */
+export type EdgeValueOf<M, N extends string> = string extends keyof M ? unknown
+  : N extends LiteralNodeName<M> ? {
+      [K in NodeExports<M>]: string extends ExportNodeName<K, M[K]> ? never
+        : N extends ExportNodeName<K, M[K]> ? EdgeValue<M[K]>
+        : never;
+    }[NodeExports<M>]
+  : unknown;
+
+/** The input a node export collects, or `never`. */
+export type CollectedBy<T> = T extends
+  NodeDef<AnyFn, string, boolean, boolean, infer C>
+  ? string extends C ? never : C
+  : never;
 
 /** What `execute(vars)` resolves to by default. */
 export type Outputs<M, V extends string> = { [K in V]: ValueOf<M, K> };
@@ -134,8 +164,10 @@ export type FirstParam<F extends AnyFn> = Parameters<F> extends
 export type Mismatches<M> = string extends keyof M ? never : {
   [K in NodeExports<M>]: {
     [P in keyof ParamObject<M[K]> & string]: string extends P ? never
-      : P extends LiteralNodeName<M>
-        ? [ValueOf<M, P>] extends [ParamObject<M[K]>[P]] ? never
+      : P extends LiteralNodeName<M> ? [
+          P extends CollectedBy<M[K]> ? EdgeValueOf<M, P>[]
+            : EdgeValueOf<M, P>,
+        ] extends [ParamObject<M[K]>[P]] ? never
         : `node "${K}" takes "${P}" of another type than node "${P}" returns`
       : never;
   }[keyof ParamObject<M[K]> & string];

@@ -41,6 +41,11 @@ Deno.test("deno check accepts names from named() and config variants, and positi
   assert.ok(ok, output);
 });
 
+Deno.test("deno check accepts fan-out types: one item per consumer, a list per collect", async () => {
+  const { ok, output } = await check(join(dir, "pass_fan_out.ts"));
+  assert.ok(ok, output);
+});
+
 const failing: [string, RegExp][] = [
   ["fail_misspelt_output.ts", /"avg_spnd"' is not assignable/],
   ["fail_wrong_type.ts", /Type 'number' is not assignable to type 'string'/],
@@ -53,6 +58,14 @@ const failing: [string, RegExp][] = [
   [
     "fail_param_type.ts",
     /node \\"label\\" takes \\"avg_spend\\" of another type than node \\"avg_spend\\" returns/,
+  ],
+  [
+    "fail_collect_type.ts",
+    /node \\"total\\" takes \\"size\\" of another type than node \\"size\\" returns/,
+  ],
+  [
+    "fail_item_type.ts",
+    /node \\"size\\" takes \\"items\\" of another type than node \\"items\\" returns/,
   ],
 ];
 

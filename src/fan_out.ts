@@ -1,0 +1,135 @@
+/**
+ * Running a fan-out block: the items of its parallelizable node each run the
+ * block's per-item plan under the run's executor (one at a time when it is
+ * sequential, concurrently up to its limit otherwise). The block's value is
+ * one list per member, in item order. The first failing item fails the
+ * block, names its item, and stops the items not yet done.
+ *
+ * @module
+ */
+import { forEachItem } from "./_items.ts";
+import { toItems } from "./modifiers/parallelizable.ts";
+import type { PlanNode } from "./plan.ts";
+import { isThenable, Run } from "./run.ts";
+
+/** Runs the items of block node `node`; resolves with each member's list. */
+export function runBlock(
+  node: PlanNode,
+  values: readonly unknown[],
+  run: Run,
+): Promise<unknown[][]> {
+  const block = node.block!;
+  // The opener's own function already lists its items; an override may be
+  // any iterable.
+  const items = toItems(
+    block.parallelizable,
+    values[node.argSlots[block.itemsArg]!],
+  );
+  return isThenable(items)
+    ? items.then((list) => runItems(node, values, run, list))
+    : runItems(node, values, run, items);
+}
+
+async function runItems(
+  node: PlanNode,
+  values: readonly unknown[],
+  run: Run,
+  items: readonly unknown[],
+): Promise<unknown[][]> {
+  const block = node.block!;
+  const plan = block.plan;
+  const count = items.length;
+  const lists: unknown[][] = plan.finalVars.map(() => new Array(count));
+  const hooks = run.adapters;
+  const taskId = run.item === undefined
+    ? `${run.runId}/${node.name}`
+    : `${run.runId}/${run.item}/${node.name}`;
+  if (hooks !== undefined) await taskHooks(node, run, taskId, count);
+  if (count === 0) return lists;
+
+  // Everything an item's slots take from outside the block, by seed.
+  const seeds = plan.seeds;
+  const outer: unknown[] = new Array(seeds.length);
+  for (let s = 0; s < seeds.length; s++) {
+    const arg = block.seedArgs[s]!;
+    if (arg !== block.itemsArg) outer[s] = values[node.argSlots[arg]!];
+  }
+  // Items stop when the run stops (its ctx signal) or an item fails.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([run.context(node).signal, stop.signal]);
+  const executor = run.executor!;
+  const submit = hooks?.has("beforeTaskSubmission") === true;
+  const runItem = async (i: number): Promise<void> => {
+    if (submit) {
+      await hooks!.call("beforeTaskSubmission", {
+        runId: run.runId,
+        nodeName: block.parallelizable,
+        taskId: `${taskId}/${i}`,
+        index: i,
+        nodes: plan.nodes.map((n) => n.name),
+      });
+    }
+    const slots: unknown[] = new Array(plan.size);
+    for (let s = 0; s < seeds.length; s++) {
+      slots[seeds[s]!.slot] = block.seedArgs[s] === block.itemsArg
+        ? items[i]
+        : outer[s];
+    }
+    const itemRun = new Run({
+      runId: run.runId,
+      plan,
+      values: slots,
+      signal,
+      hooks,
+      onLog: run.onLog,
+      item: i,
+      executor,
+    });
+    const done = await executor.execute(itemRun);
+    const outputs = plan.outputSlots;
+    for (let m = 0; m < outputs.length; m++) lists[m]![i] = done[outputs[m]!];
+  };
+  const failed = (error: unknown) => {
+    stop.abort(error);
+    throw error;
+  };
+  await forEachItem(
+    count,
+    executor.concurrency,
+    signal,
+    (i) => runItem(i).catch(failed),
+  );
+  // Items that never started (the run stopped) leave holes: never hand
+  // out a partial list as if it were whole.
+  if (signal.aborted) throw run.halted() ?? signal.reason;
+  return lists;
+}
+
+async function taskHooks(
+  node: PlanNode,
+  run: Run,
+  taskId: string,
+  count: number,
+): Promise<void> {
+  const hooks = run.adapters!;
+  const expand = hooks.has("afterTaskExpand");
+  const group = hooks.has("afterTaskGroup");
+  if (!expand && !group) return;
+  const block = node.block!;
+  const indices = Array.from({ length: count }, (_, i) => i);
+  const event = {
+    runId: run.runId,
+    nodeName: block.parallelizable,
+    taskId,
+    indices,
+    ...(run.item === undefined ? {} : { item: run.item }),
+  };
+  if (expand) await hooks.call("afterTaskExpand", event);
+  if (group) {
+    await hooks.call("afterTaskGroup", {
+      ...event,
+      taskIds: indices.map((i) => `${taskId}/${i}`),
+      nodes: block.plan.nodes.map((n) => n.name),
+    });
+  }
+}
