@@ -8,7 +8,7 @@
  */
 import { PGraph } from "p-graph";
 import grfn from "grfn";
-import { inputs, node, type NodeDef } from "../mod.ts";
+import { collect, inputs, node, type NodeDef, parallelizable } from "../mod.ts";
 
 /** A node function: takes its inputs by name, returns a number. */
 export type NodeFn = (args: Record<string, number>) => number | Promise<number>;
@@ -269,6 +269,37 @@ export const mapModule = {
   b: node(fb, inputs(["a"])),
   c: node(fc, inputs(["b"])),
 };
+
+/**
+ * The fan-out scenario: the items of `xs` each run x -> a -> b -> c inside a
+ * parallelizable block; a collect sums every item's c.
+ */
+export function fanOutModule(xs: readonly number[]) {
+  return {
+    x: node(() => xs, parallelizable()),
+    ...mapModule,
+    total: node(
+      ({ c }: { c: number[] }) => c.reduce((s, v) => s + v, 0),
+      inputs(["c"]),
+      collect("c"),
+    ),
+  };
+}
+
+/** Hand-written fan-out: every item's chain, concurrently or one at a time, summed. */
+export function fanOutRunners(xs: readonly number[]) {
+  const item = async (x: number) =>
+    await fc({ b: await fb({ a: await fa({ x }) }) });
+  const total = (cs: number[]) => cs.reduce((s, v) => s + v, 0);
+  return {
+    handConcurrent: async () => total(await Promise.all(xs.map(item))),
+    handSequential: async () => {
+      const cs: number[] = [];
+      for (const x of xs) cs.push(await item(x));
+      return total(cs);
+    },
+  };
+}
 
 /** Hand-written (concurrent and one at a time), p-graph and grfn maps over `xs`. */
 export function mapRunners(xs: readonly number[]) {

@@ -25,7 +25,7 @@ import {
 } from "./_harness.ts";
 
 const N = 10_000;
-const ORDER = "a a2 b b2 c d e g g2 f1 f1b f2 f2b".split(" ");
+const ORDER = "a a2 b b2 c d e g g2 h h2 f1 f1b f2 f2b".split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
@@ -168,6 +168,35 @@ try {
         3,
       );
       target(id, "braid ns/node execution", row.braid!, 300);
+    }
+  }
+
+  // h. a parallelizable block: 10,000 items, each through a 3-node chain,
+  // collected into one sum.
+  if (wanted("h", "h2")) {
+    const xs = Array.from({ length: N }, (_, i) => i);
+    const hand = G.fanOutRunners(xs);
+    for (
+      const [id, executor] of [["h", "async"], ["h2", "sequential"]] as const
+    ) {
+      if (!wanted(id)) continue;
+      const dr = await new Builder().withModules(G.fanOutModule(xs))
+        .withExecutor(executor).build();
+      const row = await scenario(
+        id,
+        `fan-out ${N} items x 3-node block, ${executor}`,
+        "ns/node",
+        1e6 / (3 * N),
+        {
+          braid: async () => (await dr.execute(["total"])).total,
+          hand: executor === "async"
+            ? hand.handConcurrent
+            : hand.handSequential,
+        },
+        4000,
+        3,
+      );
+      target(id, "braid ns/node execution", row.braid!, 2000);
     }
   }
 
