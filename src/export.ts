@@ -38,6 +38,16 @@ export interface ExportedNode {
   readonly inputs: readonly ExportedInput[];
   /** Its generation: 0 for nodes that need no other node of the plan. */
   readonly generation: number;
+  /**
+   * For a fan-out block's node (named `<parallelizable>[]`): what runs once
+   * per item of its parallelizable node.
+   */
+  readonly block?: {
+    readonly parallelizable: string;
+    readonly perItem: ExecutionPlan;
+  };
+  /** For a node computed inside a block: its value is the list of per-item values from this block node. */
+  readonly listFrom?: string;
 }
 
 /** A whole exported plan. */
@@ -88,6 +98,16 @@ export function exportPlan(plan: Plan): ExecutionPlan {
       Object.assign(exported, { cache: spec.cache });
     }
     if (spec.doc !== undefined) Object.assign(exported, { doc: spec.doc });
+    if (node.block !== undefined) {
+      Object.assign(exported, {
+        block: {
+          parallelizable: node.block.parallelizable,
+          perItem: exportPlan(node.block.plan),
+        },
+      });
+    } else if (node.synthetic) {
+      Object.assign(exported, { listFrom: spec.inputs[0]!.name });
+    }
     return exported;
   });
   return {

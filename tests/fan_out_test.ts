@@ -466,3 +466,24 @@ Deno.test("listAvailableVariables shows which nodes fan out and collect", async 
   assert.deepEqual(byName.get("steps")?.modifiers, ["parallelizable"]);
   assert.deepEqual(byName.get("total")?.modifiers, ["collect"]);
 });
+
+Deno.test("exportExecution shows a block's node and what runs once per item", async () => {
+  const dr = await new Builder().withModules(hamilton()).build();
+  const plan = dr.exportExecution(["total", "square"], { inputs: { n: 2 } });
+  assert.deepEqual(plan.generations, [
+    ["steps"],
+    ["steps[]"],
+    ["square", "both"],
+    ["total"],
+  ]);
+  const block = plan.nodes.find((n) => n.name === "steps[]")!;
+  assert.equal(block.block?.parallelizable, "steps");
+  assert.deepEqual(block.block?.perItem.generations, [
+    ["square", "cube"],
+    ["both"],
+  ]);
+  assert.deepEqual(block.block?.perItem.provided.inputs, ["steps"]);
+  const square = plan.nodes.find((n) => n.name === "square")!;
+  assert.equal(square.listFrom, "steps[]");
+  assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+});
