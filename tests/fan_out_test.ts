@@ -487,3 +487,48 @@ Deno.test("exportExecution shows a block's node and what runs once per item", as
   assert.equal(square.listFrom, "steps[]");
   assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
 });
+
+Deno.test("a collect right after the parallelizable node receives the items (Hamilton #1030)", async () => {
+  const dr = await new Builder().withModules({
+    frames: node(() => [{ a: 1 }, { a: 2 }], parallelizable()),
+    all: node(
+      ({ frames }: { frames: { a: number }[] }) => frames,
+      collect("frames"),
+    ),
+  }).build();
+  assert.deepEqual((await dr.execute(["all"])).all, [{ a: 1 }, { a: 2 }]);
+});
+
+Deno.test("a node may collect one block and fan out another (Hamilton #652)", async () => {
+  const dr = await new Builder().withModules({
+    motor: node(
+      ({ motors }: { motors: number[] }) => motors,
+      parallelizable(),
+    ),
+    status: ({ motor }: { motor: number }) => ({ motor, on: motor % 2 === 0 }),
+    on_motor: node(
+      function* ({ status }: { status: { motor: number; on: boolean }[] }) {
+        for (const s of status) if (s.on) yield s.motor;
+      },
+      collect("status"),
+      parallelizable(),
+    ),
+    check: ({ on_motor }: { on_motor: number }) => on_motor * 10,
+    checks: node(({ check }: { check: number[] }) => check, collect("check")),
+  }).build();
+  const out = await dr.execute(["checks", "on_motor"], {
+    inputs: { motors: [1, 2, 3, 4] },
+  });
+  assert.deepEqual(out, { checks: [20, 40], on_motor: [2, 4] });
+});
+
+Deno.test("an override of a node inside a block is given to every item", async () => {
+  const calls: Record<string, number> = {};
+  const dr = await new Builder().withModules(hamilton(calls)).build();
+  const out = await dr.execute(["total", "both"], {
+    inputs: { n: 3 },
+    overrides: { square: 1 },
+  });
+  assert.deepEqual(out, { total: 3 + 0 + 1 + 8, both: [1, 2, 9] });
+  assert.equal(calls.square, undefined);
+});
