@@ -195,6 +195,7 @@ export type {
   EdgeValue,
   EdgeValueOf,
   ExportNodeName,
+  ExportOf,
   FirstParam,
   ItemOf,
   LiteralNodeName,

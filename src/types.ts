@@ -63,26 +63,30 @@ export type NodeName<M> = string extends keyof M ? string : {
 }[NodeExports<M>];
 
 /**
- * The value type of node `N` of modules `M` (a union over its config
+ * The export(s) of modules `M` that define node `N` (a union over its config
  * variants); `unknown` for a name only known at run time.
  */
-export type ValueOf<M, N extends string> = string extends keyof M ? unknown
+export type ExportOf<M, N extends string> = string extends keyof M ? unknown
   : N extends LiteralNodeName<M> ? {
       // N is one name; an export may define several (parameterize).
       [K in NodeExports<M>]: string extends ExportNodeName<K, M[K]> ? never
-        : N extends ExportNodeName<K, M[K]> ? NodeValue<M[K]>
+        : N extends ExportNodeName<K, M[K]> ? M[K]
         : never;
     }[NodeExports<M>]
   : unknown;
 
+/**
+ * The value type of node `N` of modules `M` (a union over its config
+ * variants); `unknown` for a name only known at run time.
+ */
+export type ValueOf<M, N extends string> = unknown extends ExportOf<M, N>
+  ? unknown
+  : NodeValue<ExportOf<M, N>>;
+
 /** What consumers of node `N` of modules `M` receive (see {@linkcode EdgeValue}). */
-export type EdgeValueOf<M, N extends string> = string extends keyof M ? unknown
-  : N extends LiteralNodeName<M> ? {
-      [K in NodeExports<M>]: string extends ExportNodeName<K, M[K]> ? never
-        : N extends ExportNodeName<K, M[K]> ? EdgeValue<M[K]>
-        : never;
-    }[NodeExports<M>]
-  : unknown;
+export type EdgeValueOf<M, N extends string> = unknown extends ExportOf<M, N>
+  ? unknown
+  : EdgeValue<ExportOf<M, N>>;
 
 /** The input a node export collects, or `never`. */
 export type CollectedBy<T> = T extends
