@@ -35,6 +35,14 @@ console.table(customer_features);
 console.log("Top categories (USD)");
 console.table(top_categories);
 
+// A fan-out block: month_revenue runs once per month, monthly_revenue
+// collects every month's value in order.
+const { monthly_revenue } = await usd.execute(["monthly_revenue"], {
+  inputs: { orders_path: ordersPath },
+});
+console.log("Revenue by month (USD), one block item per month");
+console.table(monthly_revenue);
+
 // The same graph under another config: the EUR variant of fx_rate runs.
 const eur = await new Builder()
   .withModules(features)

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { config, node, tag } from "../mod.ts";
+import { collect, config, node, parallelizable, tag } from "../mod.ts";
 
 /** One row of the CSV. */
 export interface Order {
@@ -167,6 +167,46 @@ export const priced_orders = node(
       month: o.date.slice(0, 7),
     })),
   tag({ layer: "feature", grain: "order" }),
+);
+
+// ---- per month: a fan-out block ---------------------------------------
+
+/** One month's orders. */
+export interface MonthOrders {
+  readonly month: string;
+  readonly orders: readonly PricedOrder[];
+}
+
+/** The orders of each month: every node downstream runs once per month. */
+export const month_orders = node(
+  function* ({ priced_orders }: { priced_orders: PricedOrder[] }) {
+    const months = groupBy(priced_orders, (o) => o.month);
+    for (const month of [...months.keys()].sort()) {
+      yield { month, orders: months.get(month)! } satisfies MonthOrders;
+    }
+  },
+  parallelizable(),
+  tag({ layer: "feature", grain: "month" }),
+);
+
+/** One month's revenue (runs once per month). */
+export const month_revenue = (
+  { month_orders }: { month_orders: MonthOrders },
+): { month: string; orders: number; revenue: number } => ({
+  month: month_orders.month,
+  orders: month_orders.orders.length,
+  revenue: round2(month_orders.orders.reduce((s, o) => s + o.value, 0)),
+});
+
+/** Every month's revenue, in month order, gathered from the block. */
+export const monthly_revenue = node(
+  (
+    { month_revenue }: {
+      month_revenue: { month: string; orders: number; revenue: number }[];
+    },
+  ) => month_revenue,
+  collect("month_revenue"),
+  tag({ layer: "report" }),
 );
 
 // ---- per customer -------------------------------------------------------
