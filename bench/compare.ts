@@ -25,7 +25,7 @@ import {
 } from "./_harness.ts";
 
 const N = 10_000;
-const ORDER = "a a2 b b2 c d e g g2 h h2 f1 f1b f2 f2b".split(" ");
+const ORDER = "a a2 b b2 c d e g g2 p p2 f1 f1b f2 f2b".split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
@@ -171,13 +171,13 @@ try {
     }
   }
 
-  // h. a parallelizable block: 10,000 items, each through a 3-node chain,
+  // p. a parallelizable block: 10,000 items, each through a 3-node chain,
   // collected into one sum.
-  if (wanted("h", "h2")) {
+  if (wanted("p", "p2")) {
     const xs = Array.from({ length: N }, (_, i) => i);
     const hand = G.fanOutRunners(xs);
     for (
-      const [id, executor] of [["h", "async"], ["h2", "sequential"]] as const
+      const [id, executor] of [["p", "async"], ["p2", "sequential"]] as const
     ) {
       if (!wanted(id)) continue;
       const dr = await new Builder().withModules(G.fanOutModule(xs))
