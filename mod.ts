@@ -100,6 +100,7 @@ export {
   type CacheBehavior,
   type CacheDeclaration,
 } from "./src/modifiers/cache.ts";
+export { cacheKey } from "./src/cache/data_version.ts";
 export {
   type CheckFunction,
   type CheckOptions,
