@@ -15,6 +15,7 @@ import {
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
+import type { CacheSession } from "./cache/session.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -48,6 +49,8 @@ export interface RunInit {
   readonly onLog?: ((event: NodeLogEvent) => void) | undefined;
   /** The map item index. */
   readonly item?: number | undefined;
+  /** The cache, when the driver has one. */
+  readonly cache?: CacheSession | undefined;
 }
 
 /** One run of a plan. */
@@ -65,6 +68,12 @@ export class Run {
   #stopped: Error | undefined;
   /** The hooks, when some adapter has node-level hooks. */
   readonly hooks: Hooks | undefined;
+  /**
+   * The cache, when the driver has one: an executor that does not call
+   * `invoke` (one that ships nodes elsewhere) wraps its own call with
+   * `cache.invoke(node, compute)`.
+   */
+  readonly cache: CacheSession | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
@@ -83,11 +92,16 @@ export class Run {
     this.signal = init.signal;
     this.hooks = init.hooks?.perNode ? init.hooks : undefined;
     this.#onLog = init.onLog;
+    this.cache = init.cache;
   }
 
   /** Calls `node` with its arguments: its value, or a promise of it. */
   invoke(node: PlanNode): unknown {
-    if (this.hooks === undefined) return callNode(node, this.values, this);
+    if (this.hooks === undefined) {
+      return this.cache === undefined
+        ? callNode(node, this.values, this)
+        : this.cache.invoke(node, () => callNode(node, this.values, this));
+    }
     return this.#invokeWithHooks(node, this.hooks);
   }
 
@@ -190,7 +204,9 @@ export class Run {
       result = await hooks.wrap(event, () => {
         const stopped = this.halted();
         if (stopped !== undefined) throw stopped;
-        return callNode(node, this.values, this);
+        return this.cache === undefined
+          ? callNode(node, this.values, this)
+          : this.cache.invoke(node, () => callNode(node, this.values, this));
       });
       success = true;
     } catch (thrown) {
@@ -198,10 +214,13 @@ export class Run {
     }
     if (error !== undefined && error === this.stopped) throw error;
     const durationMs = performance.now() - start;
+    const cache = this.cache?.outcome(node);
     await hooks.call(
       "afterNodeExecution",
       success
-        ? { ...event, success, result, durationMs }
+        ? cache === undefined
+          ? { ...event, success, result, durationMs }
+          : { ...event, success, result, durationMs, cache }
         : { ...event, success, error, durationMs },
     );
     if (!success) {

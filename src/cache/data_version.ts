@@ -41,6 +41,11 @@ export interface DataVersion {
   readonly version: string;
   /** Why the value could not be hashed. */
   readonly unhashable?: string;
+  /**
+   * Why a serialized copy would not be the same value: structured clone
+   * turns class instances into plain objects and drops `[cacheKey]()`.
+   */
+  readonly lossy?: string;
 }
 
 class Unhashable extends Error {}
@@ -53,6 +58,7 @@ class Encoder {
   readonly #hasher: Hasher;
   readonly #seen = new Map<object, number>();
   #text = "";
+  lossy: string | undefined;
 
   constructor(hasher: Hasher) {
     this.#hasher = hasher;
@@ -108,6 +114,7 @@ class Encoder {
     this.#seen.set(value, this.#seen.size);
     const own = (value as { [cacheKey]?: unknown })[cacheKey];
     if (typeof own === "function") {
+      this.lossy ??= `${describe(value)} defines [cacheKey]()`;
       this.#write("K");
       return this.value(own.call(value));
     }
@@ -178,6 +185,7 @@ class Encoder {
       if (isOpaque(value)) throw new Unhashable(`${name} cannot be hashed`);
       this.#write(`C${name.length}:${name}`);
       if (value instanceof Error) this.value(value.message);
+      else this.lossy ??= `it holds an instance of class ${name}`;
     }
     this.#write(`o${keys.length}{`);
     const record = value as Record<string, unknown>;
@@ -229,5 +237,8 @@ export function dataVersion(value: unknown, hasher: Hasher): DataVersion {
       : `hashing it threw: ${error instanceof Error ? error.message : error}`;
     return { version: `unhashable:${crypto.randomUUID()}`, unhashable: reason };
   }
-  return { version: hasher.end() };
+  const version = hasher.end();
+  return encoder.lossy === undefined
+    ? { version }
+    : { version, lossy: encoder.lossy };
 }
