@@ -25,6 +25,8 @@ export interface SqliteCacheStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
+const KNOWN_KEYS = 100_000;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cache_keys (
   key TEXT PRIMARY KEY,
@@ -52,6 +54,10 @@ export class SqliteCacheStore implements CacheStore {
   readonly #db: DatabaseSync;
   readonly #select: StatementSync;
   readonly #insert: StatementSync;
+  // Keys found in the database, remembered: a key's data version is valid
+  // for every process (another process may only add an equally valid one),
+  // and a warm run then skips a query per node. Misses are always asked.
+  readonly #known = new Map<string, string>();
   #hasher: Hasher | undefined;
   readonly #ready: Promise<Hasher>;
   #closed = false;
@@ -83,7 +89,10 @@ export class SqliteCacheStore implements CacheStore {
 
   /** The data version stored under `key`. */
   getVersion(key: string): string | undefined {
+    const known = this.#known.get(key);
+    if (known !== undefined) return known;
     const row = this.#select.get(key) as { data_version: string } | undefined;
+    if (row !== undefined) this.#remember(key, row.data_version);
     return row?.data_version;
   }
 
@@ -145,6 +154,7 @@ export class SqliteCacheStore implements CacheStore {
       entry.codeVersion,
       Date.now(),
     );
+    this.#remember(entry.key, entry.dataVersion);
   }
 
   /** Closes the database. Safe to call more than once. */
@@ -152,6 +162,11 @@ export class SqliteCacheStore implements CacheStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+  }
+
+  #remember(key: string, dataVersion: string): void {
+    if (this.#known.size >= KNOWN_KEYS) this.#known.clear();
+    this.#known.set(key, dataVersion);
   }
 
   #file(dataVersion: string): string {
