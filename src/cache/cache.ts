@@ -9,6 +9,7 @@ import type { CacheBehavior } from "../modifiers/cache.ts";
 import type { NodeSpec } from "../node.ts";
 import type { Plan } from "../plan.ts";
 import { codeVersion } from "./code_version.ts";
+import type { DataVersion } from "./data_version.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
 import { CacheSession, type NodeCacheInfo } from "./session.ts";
 import { SqliteCacheStore } from "./sqlite_store.ts";
@@ -167,7 +168,7 @@ export class Cache implements CacheView {
   readonly #ownsStore: boolean;
   readonly #lists = new Map<string, CacheBehavior>();
   readonly #plans = new WeakMap<Plan, readonly NodeCacheInfo[]>();
-  readonly #logs = new Map<string, CacheLogEntry[]>();
+  readonly #runs = new Map<string, RunRecord>();
 
   /** Opens the cache `options` describe, or none when `disable: true`. */
   static async open(options: CacheOptions): Promise<Cache | undefined> {
@@ -209,19 +210,20 @@ export class Cache implements CacheView {
     values: unknown[],
     item: number | undefined,
   ): CacheSession {
-    let log = this.#logs.get(runId);
-    if (log === undefined) {
-      if (this.#logs.size >= KEPT_RUNS) {
-        this.#logs.delete(this.#logs.keys().next().value!);
+    let record = this.#runs.get(runId);
+    if (record === undefined) {
+      if (this.#runs.size >= KEPT_RUNS) {
+        this.#runs.delete(this.#runs.keys().next().value!);
       }
-      this.#logs.set(runId, log = []);
+      record = { log: [], seeds: new WeakMap() };
+      this.#runs.set(runId, record);
     }
-    return new CacheSession(this, this.#infos(plan), values, log, item);
+    return new CacheSession(this, this.#infos(plan), values, record, item);
   }
 
   /** What the cache did in run `runId`, node by node (empty if unknown). */
   logs(runId: string): readonly CacheLogEntry[] {
-    return this.#logs.get(runId) ?? [];
+    return this.#runs.get(runId)?.log ?? [];
   }
 
   /** Closes the store if the cache opened it. */
@@ -260,6 +262,17 @@ export class Cache implements CacheView {
     this.#plans.set(plan, infos);
     return infos;
   }
+}
+
+/** What the cache keeps per run: shared by the items of a map. */
+export interface RunRecord {
+  /** The log. */
+  readonly log: CacheLogEntry[];
+  /**
+   * Data versions of object seeds by identity: a map's broadcast inputs
+   * are hashed once, not once per item.
+   */
+  readonly seeds: WeakMap<object, DataVersion>;
 }
 
 /** `dr.cache` of a driver without a cache. */

@@ -10,8 +10,8 @@
 import type { CacheBehavior } from "../modifiers/cache.ts";
 import type { PlanNode } from "../plan.ts";
 import { isThenable } from "../run.ts";
-import type { Cache, CacheLogEntry, CacheOutcome } from "./cache.ts";
-import { dataVersion } from "./data_version.ts";
+import type { Cache, CacheLogEntry, CacheOutcome, RunRecord } from "./cache.ts";
+import { type DataVersion, dataVersion } from "./data_version.ts";
 import type { CacheRead } from "./store.ts";
 
 /** How one node of a plan is cached, worked out once per plan. */
@@ -34,6 +34,7 @@ export class CacheSession {
   readonly #infos: readonly NodeCacheInfo[];
   readonly #values: unknown[];
   readonly #log: CacheLogEntry[];
+  readonly #seeds: WeakMap<object, DataVersion>;
   readonly #item: number | undefined;
   // Data versions by slot: node values as they settle, seeds when first needed.
   readonly #versions: (string | undefined)[];
@@ -45,13 +46,14 @@ export class CacheSession {
     cache: Cache,
     infos: readonly NodeCacheInfo[],
     values: unknown[],
-    log: CacheLogEntry[],
+    record: RunRecord,
     item: number | undefined,
   ) {
     this.#cache = cache;
     this.#infos = infos;
     this.#values = values;
-    this.#log = log;
+    this.#log = record.log;
+    this.#seeds = record.seeds;
     this.#item = item;
     this.#versions = new Array(values.length);
     this.#unhashable = new Array(values.length);
@@ -205,7 +207,13 @@ export class CacheSession {
     let version = this.#versions[slot];
     if (version === undefined) {
       // A seed (input, override, config), hashed once per run when needed.
-      const hashed = dataVersion(this.#values[slot], this.#cache.hasher);
+      const value = this.#values[slot];
+      const isObject = typeof value === "object" && value !== null;
+      let hashed = isObject ? this.#seeds.get(value) : undefined;
+      if (hashed === undefined) {
+        hashed = dataVersion(value, this.#cache.hasher);
+        if (isObject) this.#seeds.set(value, hashed);
+      }
       version = this.#versions[slot] = hashed.version;
       if (hashed.unhashable !== undefined) {
         this.#unhashable[slot] = hashed.unhashable;

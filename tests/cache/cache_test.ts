@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   Builder,
   cache,
+  cacheKey,
   type ExecutionEvent,
   MemoryCacheStore,
   node,
@@ -391,4 +392,25 @@ Deno.test("cache: overrides and config take part in keys by value", async () => 
   assert.deepEqual(await dr.execute(["b"], { overrides: { a: 2 } }), { b: 20 });
   assert.deepEqual(await dr.execute(["b"], { overrides: { a: 2 } }), { b: 20 });
   assert.equal(calls.b, 2);
+});
+
+Deno.test("cache: a map hashes a broadcast input once, not once per item", async () => {
+  let hashed = 0;
+  const table = {
+    rows: [1, 2, 3],
+    [cacheKey]() {
+      hashed++;
+      return "table-v1";
+    },
+  };
+  const dr = await new Builder().withModules({
+    pick: ({ table, i }: { table: { rows: number[] }; i: number }) =>
+      table.rows[i],
+  }).withExecutor("async").withCache({ store: new MemoryCacheStore() }).build();
+  const out = await dr.map(["pick"], {
+    inputs: { table, i: [0, 1, 2] },
+    mapOver: "i",
+  });
+  assert.deepEqual(out.map((r) => r.pick), [1, 2, 3]);
+  assert.equal(hashed, 1);
 });

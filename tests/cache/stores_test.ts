@@ -115,13 +115,24 @@ Deno.test("SqliteCacheStore: a value that cannot be serialized is logged and not
 Deno.test("SqliteCacheStore: two processes on one directory at once both succeed and leave a consistent cache", async () => {
   const path = await tempDir();
   const script = new URL("../fixtures/cache_pipeline.ts", import.meta.url);
-  const spawn = () =>
+  const barrier = await tempDir();
+  const spawn = (...wait: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", script.href, path],
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        script.href,
+        path,
+        ...wait,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
-  const outputs = await Promise.all([spawn(), spawn()]);
+  const outputs = await Promise.all([
+    spawn(barrier, "2"),
+    spawn(barrier, "2"),
+  ]);
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   for (const output of outputs) {
     assert.equal(output.code, 0, decode(output.stderr));
@@ -137,6 +148,7 @@ Deno.test("SqliteCacheStore: two processes on one directory at once both succeed
     assert.doesNotMatch(file, /\.tmp$/);
   }
   await Deno.remove(path, { recursive: true });
+  await Deno.remove(barrier, { recursive: true });
 });
 
 Deno.test("DenoKvCacheStore: caches across drivers, splits large results, and treats damage as a miss", async () => {
