@@ -414,3 +414,15 @@ Deno.test("cache: a map hashes a broadcast input once, not once per item", async
   assert.deepEqual(out.map((r) => r.pick), [1, 2, 3]);
   assert.equal(hashed, 1);
 });
+
+Deno.test("cache: adapters' node hooks see hits in afterNodeExecution", async () => {
+  const seen: [string, string | undefined][] = [];
+  const dr = await new Builder().withModules({ a: () => 1 })
+    .withAdapters({
+      afterNodeExecution: (e) => void seen.push([e.nodeName, e.cache]),
+    })
+    .withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["a"]);
+  await dr.execute(["a"]);
+  assert.deepEqual(seen, [["a", "miss"], ["a", "hit"]]);
+});
