@@ -113,7 +113,6 @@ export type { CacheSession, NodeCacheInfo } from "./src/cache/session.ts";
 export type { Hasher } from "./src/cache/hasher.ts";
 export type { DataVersion } from "./src/cache/data_version.ts";
 export {
-  type Awaitable,
   type CacheEntry,
   type CacheRead,
   type CacheStore,

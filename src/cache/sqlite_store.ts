@@ -17,7 +17,8 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { decodeResult, encodeResult } from "./_result_bytes.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
-import type { Awaitable, CacheEntry, CacheRead, CacheStore } from "./store.ts";
+import type { MaybePromise } from "../hooks.ts";
+import type { CacheEntry, CacheRead, CacheStore } from "./store.ts";
 
 /** Options of {@linkcode SqliteCacheStore}. */
 export interface SqliteCacheStoreOptions {
@@ -97,7 +98,7 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   /** The result file for `dataVersion`, checked and deserialized. */
-  getResult(dataVersion: string): Awaitable<CacheRead> {
+  getResult(dataVersion: string): MaybePromise<CacheRead> {
     const hasher = this.#hasher;
     if (hasher === undefined) {
       return this.#ready.then(() => this.getResult(dataVersion));
@@ -128,7 +129,7 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   /** Writes the result file (unless present) atomically, then the metadata. */
-  set(entry: CacheEntry, value: unknown): Awaitable<void> {
+  set(entry: CacheEntry, value: unknown): MaybePromise<void> {
     const hasher = this.#hasher;
     if (hasher === undefined) {
       return this.#ready.then(() => this.set(entry, value));

@@ -6,9 +6,7 @@
  *
  * @module
  */
-
-/** A value or a promise of it. */
-export type Awaitable<T> = T | Promise<T>;
+import type { MaybePromise } from "../hooks.ts";
 
 /** What a store knows of one cached node result. */
 export interface CacheEntry {
@@ -34,22 +32,22 @@ export type CacheRead =
 /** Where cached results live. */
 export interface CacheStore {
   /** The data version stored under a cache key, if any. */
-  getVersion(key: string): Awaitable<string | undefined>;
+  getVersion(key: string): MaybePromise<string | undefined>;
   /** The result stored for a data version. */
-  getResult(dataVersion: string): Awaitable<CacheRead>;
+  getResult(dataVersion: string): MaybePromise<CacheRead>;
   /**
    * Stores `entry` and, unless a result with its data version is already
    * stored, `value`. Throws when `value` cannot be stored (the cache logs it
    * and the run goes on).
    */
-  set(entry: CacheEntry, value: unknown): Awaitable<void>;
+  set(entry: CacheEntry, value: unknown): MaybePromise<void>;
   /**
    * True when the store keeps values by reference (no serialization), so
    * class instances and `[cacheKey]()` values come back as they were.
    */
   readonly keepsReferences?: boolean;
   /** Releases the store's resources. */
-  close?(): Awaitable<void>;
+  close?(): MaybePromise<void>;
 }
 
 /**
