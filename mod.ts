@@ -108,6 +108,34 @@ export {
   type CacheBehavior,
   type CacheDeclaration,
 } from "./src/modifiers/cache.ts";
+export { cacheKey } from "./src/cache/data_version.ts";
+export type {
+  Cache,
+  CacheBehaviors,
+  CacheLogEntry,
+  CacheOptions,
+  CacheOutcome,
+  CacheView,
+  RunRecord,
+} from "./src/cache/cache.ts";
+export type { CacheSession, NodeCacheInfo } from "./src/cache/session.ts";
+export type { Hasher } from "./src/cache/hasher.ts";
+export type { DataVersion } from "./src/cache/data_version.ts";
+export {
+  type CacheEntry,
+  type CacheRead,
+  type CacheStore,
+  MemoryCacheStore,
+} from "./src/cache/store.ts";
+export {
+  SqliteCacheStore,
+  type SqliteCacheStoreOptions,
+} from "./src/cache/sqlite_store.ts";
+export {
+  DenoKvCacheStore,
+  type DenoKvCacheStoreOptions,
+  type KvLike,
+} from "./src/cache/kv_store.ts";
 export {
   type CheckFunction,
   type CheckOptions,

@@ -12,7 +12,16 @@
  *
  * @module
  */
-import { Builder, inputs, named, node, type NodeDef } from "../mod.ts";
+import {
+  Builder,
+  inputs,
+  MemoryCacheStore,
+  named,
+  node,
+  type NodeDef,
+} from "../mod.ts";
+import { dataVersion } from "../src/cache/data_version.ts";
+import { loadHasher } from "../src/cache/hasher.ts";
 import * as G from "./_graphs.ts";
 import {
   median,
@@ -25,7 +34,7 @@ import {
 } from "./_harness.ts";
 
 const N = 10_000;
-const ORDER = "a a2 b b2 c d e g g2 p p2 f1 f1b f2 f2b".split(" ");
+const ORDER = "a a2 b b2 c d e g g2 p p2 f1 f1b f2 f2b h1 h2 h3".split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
@@ -268,6 +277,51 @@ if (wanted("f2", "f2b")) {
     },
   );
   target("f2b", "braid ns/node, build() only", f2b.braid!, 500);
+}
+
+// h1-h2. a warm-cache re-run of a 1,000-node graph (50 layers x 20 async
+// nodes, two parents each): every node is a hit, no node function runs.
+for (const [id, store] of [["h1", "sqlite"], ["h2", "memory"]] as const) {
+  if (!wanted(id)) continue;
+  const g = G.layered(50, 20);
+  const path = await Deno.makeTempDir({ prefix: "braid-bench-cache-" });
+  const dr = await new Builder().withModules(G.braidModule(g))
+    .withCache(
+      store === "sqlite" ? { path } : { store: new MemoryCacheStore() },
+    )
+    .build();
+  try {
+    await dr.execute([g.sink]); // fills the cache
+    const row = await scenario(
+      id,
+      `warm cache, 1000 nodes, ${store} store`,
+      "us/node",
+      1e3 / g.names.length,
+      {
+        braid: async () => (await dr.execute([g.sink]))[g.sink],
+      },
+    );
+    target(id, "braid us/node, all hits", row.braid!, id === "h1" ? 20 : 5);
+  } finally {
+    await dr.close();
+    await Deno.remove(path, { recursive: true });
+  }
+}
+
+// h3. the data version of a 10 MB typed array (XXH128 through hash-wasm).
+if (wanted("h3")) {
+  const hasher = await loadHasher();
+  const array = new Float64Array(10 * 1024 * 1024 / 8).map((_, i) => i / 3);
+  const row = await scenario("h3", "hash a 10 MB Float64Array", "ms", 1, {
+    braid: () => dataVersion(array, hasher).version.length,
+  });
+  const mbPerS = (10 / (row.braid! / 1e3)).toFixed(0);
+  target(
+    "h3",
+    `ms per 10 MB, ${mbPerS} MB/s (20 ms = 500 MB/s)`,
+    row.braid!,
+    20,
+  );
 }
 
 report(ORDER, [

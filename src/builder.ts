@@ -18,6 +18,7 @@ import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
+import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 
 export type { ModuleInput } from "./_load.ts";
 
@@ -28,6 +29,7 @@ interface BuilderState {
   readonly adapters: readonly Adapter[];
   readonly executor: ExecutorKind;
   readonly executorOptions: ExecutorOptions;
+  readonly cache?: CacheOptions;
 }
 
 /**
@@ -147,6 +149,33 @@ export class Builder<M = unknown, R = DictResult> {
     });
   }
 
+  /**
+   * Caches node results (Hamilton's `with_cache`): a node whose code and
+   * input data versions match a stored result is not run. `path` is the
+   * directory of the default `SqliteCacheStore` (`.braid_cache`); `store`
+   * picks another store. `recompute`, `disable`, `ignore` and
+   * `defaultBehavior` set behaviours and win over `cache({ behavior })`.
+   *
+   * @example
+   * ```ts
+   * import { Builder, MemoryCacheStore } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * let runs = 0;
+   * const dr = await new Builder()
+   *   .withModules({ model: ({ n }: { n: number }) => (runs++, n * 2) })
+   *   .withCache({ store: new MemoryCacheStore() })
+   *   .build();
+   * const { runId } = await dr.run(["model"], { inputs: { n: 2 } });
+   * await dr.execute(["model"], { inputs: { n: 2 } });
+   * assert.equal(runs, 1);
+   * assert.equal(dr.cache.logs(runId)[0]?.outcome, "miss");
+   * ```
+   */
+  withCache(options: CacheOptions = {}): Builder<M, R> {
+    return new Builder({ ...this.#state, cache: checkCacheOptions(options) });
+  }
+
   /** Loads the modules, builds and checks the graph, and returns the driver. */
   async build(): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
@@ -158,11 +187,15 @@ export class Builder<M = unknown, R = DictResult> {
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
       await hooks.validate(graph.list(), state.config);
     }
+    const cache = state.cache === undefined
+      ? undefined
+      : await Cache.open(state.cache);
     return new AsyncDriver<M, R>({
       graph,
       config: state.config,
       hooks,
       executor: createExecutor(state.executor, state.executorOptions),
+      cache,
     });
   }
 }

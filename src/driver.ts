@@ -14,6 +14,7 @@ import { type DotOptions, toDot } from "./dot.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapOptions, runMap } from "./map.ts";
 import type { NodeName, Outputs } from "./types.ts";
+import { type CacheView, NO_CACHE } from "./cache/cache.ts";
 
 /**
  * Marks the default result type: `execute` resolves to a plain object of the
@@ -42,6 +43,14 @@ export class AsyncDriver<M = unknown, R = DictResult>
   constructor(init: RunnerInit) {
     this.#runner = new Runner(init);
     this.#graph = init.graph;
+  }
+
+  /**
+   * What the cache did: `dr.cache.logs(runId)` tells, per node, hit, miss,
+   * recompute, disabled or ignored, with its key and data version.
+   */
+  get cache(): CacheView {
+    return this.#runner.cache ?? NO_CACHE;
   }
 
   /** The executor's kind. */
@@ -178,9 +187,12 @@ export class AsyncDriver<M = unknown, R = DictResult>
     return toDot(this.#graph, options);
   }
 
-  /** Releases the driver's resources. Safe to call more than once. */
-  close(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Releases the driver's resources (the cache store it opened from a
+   * `path`). Safe to call more than once.
+   */
+  async close(): Promise<void> {
+    await this.#runner.cache?.close();
   }
 
   /** Closes the driver (`await using dr = ...`). */

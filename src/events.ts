@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { CacheOutcome } from "./cache/cache.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -40,6 +41,8 @@ export interface NodeSucceededEvent extends NodeEventBase {
   readonly type: "nodeSucceeded";
   /** How long it ran. */
   readonly durationMs: number;
+  /** What the cache did, when the driver has one (`"hit"`: the function did not run). */
+  readonly cache?: CacheOutcome;
 }
 
 /** A node threw. */

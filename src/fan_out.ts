@@ -84,6 +84,7 @@ async function runItems(
       onLog: run.onLog,
       item: i,
       executor,
+      cache: run.cache?.forItem(plan, slots, i),
     });
     const done = await executor.execute(itemRun);
     const outputs = plan.outputSlots;

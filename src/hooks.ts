@@ -7,6 +7,7 @@
  * @module
  */
 import { HookError } from "./errors.ts";
+import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeInfo } from "./graph.ts";
 import type { Tags } from "./node.ts";
 
@@ -58,6 +59,8 @@ export interface AfterNodeExecutionEvent extends BeforeNodeExecutionEvent {
   readonly error?: unknown;
   /** How long it ran, in milliseconds. */
   readonly durationMs: number;
+  /** What the cache did, when the driver has one (`"hit"`: the function did not run). */
+  readonly cache?: CacheOutcome;
 }
 
 /** A message a node emitted with `ctx.log`. */

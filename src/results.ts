@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CacheOutcome } from "./cache/cache.ts";
 import { HookError } from "./errors.ts";
 import type { ExecutionEvent, SkipReason } from "./events.ts";
 import {
@@ -36,6 +37,8 @@ export interface NodeResult {
   readonly error?: unknown;
   /** What it (or a check of its value) logged with `ctx.log`, in order. */
   readonly logs?: readonly NodeLogEvent[];
+  /** What the cache did, when the driver has one (`"hit"`: the function did not run). */
+  readonly cache?: CacheOutcome;
 }
 
 /** The outcome of `run()`: never rejects for a node failure or a cancellation. */
@@ -89,22 +92,23 @@ export class Recorder implements Adapter {
     // A node abandoned by a failed or cancelled run may finish later: its
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
-    const { nodeName, durationMs } = event;
+    const { nodeName, durationMs, cache } = event;
     // Inside a fan-out block a node runs once per item: its record sums
     // their durations and keeps the first failure.
     const previous = this.#results.get(nodeName);
     if (previous?.status !== "failed") {
       const total = durationMs + (previous?.durationMs ?? 0);
+      const succeeded: NodeResult = cache === undefined
+        ? { name: nodeName, status: "succeeded", durationMs: total }
+        : { name: nodeName, status: "succeeded", durationMs: total, cache };
       this.#results.set(
         nodeName,
-        event.success
-          ? { name: nodeName, status: "succeeded", durationMs: total }
-          : {
-            name: nodeName,
-            status: "failed",
-            durationMs: total,
-            error: event.error,
-          },
+        event.success ? succeeded : {
+          name: nodeName,
+          status: "failed",
+          durationMs: total,
+          error: event.error,
+        },
       );
     }
     const base = {
@@ -115,7 +119,9 @@ export class Recorder implements Adapter {
     };
     this.#emit?.(withItem(
       event.success
-        ? { ...base, type: "nodeSucceeded" }
+        ? cache === undefined
+          ? { ...base, type: "nodeSucceeded" }
+          : { ...base, type: "nodeSucceeded", cache }
         : { ...base, type: "nodeFailed", error: event.error },
       event.item,
     ));

@@ -17,6 +17,7 @@ import { runBlock } from "./fan_out.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
+import type { CacheSession } from "./cache/session.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -52,6 +53,8 @@ export interface RunInit {
   readonly item?: number | undefined;
   /** Runs the items of fan-out blocks. */
   readonly executor?: Executor | undefined;
+  /** The cache, when the driver has one. */
+  readonly cache?: CacheSession | undefined;
 }
 
 /** One run of a plan. */
@@ -73,6 +76,12 @@ export class Run {
   readonly adapters: Hooks | undefined;
   /** Runs the items of fan-out blocks. */
   readonly executor: Executor | undefined;
+  /**
+   * The cache, when the driver has one: an executor that does not call
+   * `invoke` (one that ships nodes elsewhere) wraps its own call with
+   * `cache.invoke(node, compute)`.
+   */
+  readonly cache: CacheSession | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
@@ -93,6 +102,7 @@ export class Run {
     this.adapters = init.hooks;
     this.executor = init.executor;
     this.#onLog = init.onLog;
+    this.cache = init.cache;
   }
 
   /** Where `ctx.log` messages go. */
@@ -102,10 +112,14 @@ export class Run {
 
   /** Calls `node` with its arguments: its value, or a promise of it. */
   invoke(node: PlanNode): unknown {
-    // Nodes a plan adds to run blocks run no user code: no node hooks.
-    if (this.hooks === undefined || node.synthetic) {
-      return callNode(node, this.values, this);
+    if (this.hooks === undefined) {
+      // Nodes a plan adds to run blocks run no user code: never cached.
+      return this.cache === undefined || node.synthetic
+        ? callNode(node, this.values, this)
+        : this.cache.invoke(node, () => callNode(node, this.values, this));
     }
+    // ... and no node hooks either.
+    if (node.synthetic) return callNode(node, this.values, this);
     return this.#invokeWithHooks(node, this.hooks);
   }
 
@@ -210,7 +224,9 @@ export class Run {
       result = await hooks.wrap(event, () => {
         const stopped = this.halted();
         if (stopped !== undefined) throw stopped;
-        return callNode(node, this.values, this);
+        return this.cache === undefined
+          ? callNode(node, this.values, this)
+          : this.cache.invoke(node, () => callNode(node, this.values, this));
       });
       success = true;
     } catch (thrown) {
@@ -218,10 +234,13 @@ export class Run {
     }
     if (error !== undefined && error === this.stopped) throw error;
     const durationMs = performance.now() - start;
+    const cache = this.cache?.outcome(node);
     await hooks.call(
       "afterNodeExecution",
       success
-        ? { ...event, success, result, durationMs }
+        ? cache === undefined
+          ? { ...event, success, result, durationMs }
+          : { ...event, success, result, durationMs, cache }
         : { ...event, success, error, durationMs },
     );
     if (!success) {

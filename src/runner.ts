@@ -17,6 +17,7 @@ import { adapterName, type Hooks, type NodeLogEvent } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
+import type { Cache } from "./cache/cache.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -38,6 +39,8 @@ export interface RunnerInit {
   readonly hooks: Hooks;
   /** The executor. */
   readonly executor: Executor;
+  /** The cache, if any. */
+  readonly cache?: Cache | undefined;
 }
 
 /** An empty, shared record for absent inputs and overrides. */
@@ -54,6 +57,8 @@ export class Runner {
   readonly hooks: Hooks;
   /** The executor. */
   readonly executor: Executor;
+  /** The cache, if any. */
+  readonly cache: Cache | undefined;
   readonly #plans = new Map<string, Plan>();
 
   /** Creates a runner. */
@@ -62,6 +67,7 @@ export class Runner {
     this.config = init.config;
     this.hooks = init.hooks;
     this.executor = init.executor;
+    this.cache = init.cache;
   }
 
   /** Checks a request and returns its plan, compiled once per shape. */
@@ -185,6 +191,7 @@ export class Runner {
       }),
       item,
       executor: this.executor,
+      cache: this.cache?.session(plan, runId, values, item),
     });
     let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options)

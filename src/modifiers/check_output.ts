@@ -7,6 +7,7 @@
  * @module
  */
 import { ValidationError } from "../errors.ts";
+import { withCodeParts } from "../_code.ts";
 import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import type { RunContext } from "../run.ts";
 import { isThenable } from "../run.ts";
@@ -80,12 +81,20 @@ export function checkOutput(
           ? Promise.resolve(reason).then(settle)
           : settle(reason);
       };
-      const fn: AnyFn = (args: Record<string, unknown>, ctx: RunContext) => {
-        const value = call(args, ctx);
-        return isThenable(value)
-          ? Promise.resolve(value).then((v) => verdict(v, ctx))
-          : verdict(value, ctx);
-      };
+      const fn: AnyFn = withCodeParts(
+        (args: Record<string, unknown>, ctx: RunContext) => {
+          const value = call(args, ctx);
+          return isThenable(value)
+            ? Promise.resolve(value).then((v) => verdict(v, ctx))
+            : verdict(value, ctx);
+        },
+        // A schema object is left out: it only checks, never changes, values.
+        [
+          call,
+          typeof validator === "function" ? validator : "schema",
+          importance,
+        ],
+      );
       return [{
         ...spec,
         fn,

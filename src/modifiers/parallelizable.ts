@@ -10,6 +10,7 @@
 import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import { InvalidNodeError } from "../errors.ts";
 import { isThenable } from "../run.ts";
+import { withCodeParts } from "../_code.ts";
 
 /**
  * Makes the node's items fan out: each node downstream of it (up to a
@@ -55,12 +56,15 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
     const name = spec.name;
     // The items are read once, here: a generator cannot be replayed, and
     // both the block and a request for the node itself need them.
-    const fn: AnyFn = function (this: unknown, ...args: unknown[]) {
-      const value = call.apply(this, args);
-      return isThenable(value)
-        ? Promise.resolve(value).then((v) => toItems(name, v))
-        : toItems(name, value);
-    };
+    const fn: AnyFn = withCodeParts(
+      function (this: unknown, ...args: unknown[]) {
+        const value = call.apply(this, args);
+        return isThenable(value)
+          ? Promise.resolve(value).then((v) => toItems(name, v))
+          : toItems(name, value);
+      },
+      [call],
+    );
     return [{ ...spec, fn, parallelizable: true }];
   },
 });

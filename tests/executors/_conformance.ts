@@ -9,6 +9,7 @@ import {
   type ExecutorOptions,
   InputError,
   inputs,
+  MemoryCacheStore,
   MissingInputError,
   named,
   node,
@@ -655,5 +656,25 @@ export function conformance(
       xs.map((x) => dr.execute(["label"], { inputs: { x } })),
     );
     assert.deepEqual(outs.map((o) => o.label), xs.map((x) => `${x}->${x * 2}`));
+  });
+
+  test("with a cache, a second identical run hits every node and returns equal values", async () => {
+    const dr = await new Builder().withModules(hamilton)
+      .withExecutor(kind, options)
+      .withCache({ store: new MemoryCacheStore() })
+      .build();
+    const cold = await dr.run(["C"]);
+    const warm = await dr.run(["C"]);
+    assert.deepEqual(warm.outputs, cold.outputs);
+    assert.deepEqual(cold.nodes.map((n) => [n.name, n.cache]), [
+      ["A", "miss"],
+      ["B", "miss"],
+      ["C", "miss"],
+    ]);
+    assert.deepEqual(warm.nodes.map((n) => [n.name, n.cache]), [
+      ["A", "hit"],
+      ["B", "hit"],
+      ["C", "hit"],
+    ]);
   });
 }

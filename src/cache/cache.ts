@@ -1,0 +1,293 @@
+/**
+ * The driver's cache: which behaviour each node has, the code version and
+ * key recipe of each node of a plan (worked out once per plan), the store,
+ * and the per-run logs. A {@linkcode CacheSession} applies it to one run.
+ *
+ * @module
+ */
+import type { CacheBehavior } from "../modifiers/cache.ts";
+import type { NodeSpec } from "../node.ts";
+import type { Plan } from "../plan.ts";
+import { codeVersion } from "./code_version.ts";
+import type { DataVersion } from "./data_version.ts";
+import { type Hasher, loadHasher } from "./hasher.ts";
+import { CacheSession, type NodeCacheInfo } from "./session.ts";
+import { SqliteCacheStore } from "./sqlite_store.ts";
+import type { CacheStore } from "./store.ts";
+
+/**
+ * What the cache did for a node: `"hit"` (a stored result was used, the
+ * function did not run), `"miss"` (it ran and its result was stored),
+ * `"recompute"` (it ran because its behaviour says so, result stored),
+ * `"disabled"` / `"ignored"` (it ran; nothing read or stored).
+ */
+export type CacheOutcome =
+  | "hit"
+  | "miss"
+  | "recompute"
+  | "disabled"
+  | "ignored";
+
+/** One node's entry in `dr.cache.logs(runId)`. */
+export interface CacheLogEntry {
+  /** The node. */
+  readonly nodeName: string;
+  /** What the cache did. */
+  readonly outcome: CacheOutcome;
+  /** The cache key (for hit, miss and recompute). */
+  readonly key?: string;
+  /** The data version of the node's value. */
+  readonly dataVersion: string;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
+  /** Why a stored result could not be used (corrupt, missing, store error). */
+  readonly warning?: string;
+  /** Why the value (or an input) has a unique data version. */
+  readonly unhashable?: string;
+  /** Why the value was not stored. */
+  readonly notStored?: string;
+}
+
+/** Per-builder behaviours; they win over `cache({ behavior })`. */
+export interface CacheBehaviors {
+  /** Nodes that always run (and store), or `true` for all. */
+  readonly recompute?: readonly string[] | true;
+  /** Nodes never read or stored, or `true` for no cache at all. */
+  readonly disable?: readonly string[] | true;
+  /** Nodes never read or stored and left out of their dependents' keys. */
+  readonly ignore?: readonly string[];
+  /**
+   * The behaviour of nodes that neither these lists nor a `cache()`
+   * modifier name.
+   *
+   * @default {"default"}
+   */
+  readonly defaultBehavior?: CacheBehavior;
+}
+
+/** Options of `Builder.withCache`: where results go, and behaviours. */
+export interface CacheOptions extends CacheBehaviors {
+  /**
+   * The directory of the default {@linkcode SqliteCacheStore}.
+   *
+   * @default {".braid_cache"}
+   */
+  readonly path?: string;
+  /** A store to use instead (e.g. `MemoryCacheStore`, `DenoKvCacheStore`). */
+  readonly store?: CacheStore;
+}
+
+/** `dr.cache`: what the cache did. */
+export interface CacheView {
+  /** Whether the driver caches at all. */
+  readonly enabled: boolean;
+  /** The store, when it caches. */
+  readonly store: CacheStore | undefined;
+  /** Per node of the run (and per map item), what the cache did, in order. */
+  logs(runId: string): readonly CacheLogEntry[];
+}
+
+const BEHAVIORS: readonly CacheBehavior[] = [
+  "default",
+  "recompute",
+  "disable",
+  "ignore",
+];
+// Logs of this many recent runs are kept: a long-lived driver must not grow.
+const KEPT_RUNS = 1000;
+
+/** Checks `withCache` options in std style; returns them. */
+export function checkCacheOptions(options: CacheOptions): CacheOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `'cache' options must be an object: received ${options}`,
+    );
+  }
+  if (options.path !== undefined && options.store !== undefined) {
+    throw new TypeError("'path' and 'store' cannot both be given");
+  }
+  if (
+    options.path !== undefined &&
+    (typeof options.path !== "string" || options.path === "")
+  ) {
+    throw new TypeError(
+      `'path' must be a non-empty string: received ${options.path}`,
+    );
+  }
+  const store = options.store as Partial<CacheStore> | undefined;
+  if (
+    store !== undefined &&
+    (typeof store?.getVersion !== "function" ||
+      typeof store.getResult !== "function" || typeof store.set !== "function")
+  ) {
+    throw new TypeError(
+      "'store' must have getVersion, getResult and set methods",
+    );
+  }
+  const seen = new Map<string, string>();
+  for (const list of ["recompute", "disable", "ignore"] as const) {
+    const names = options[list];
+    if (names === undefined || (names === true && list !== "ignore")) continue;
+    if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) {
+      throw new TypeError(
+        `'${list}' must be a list of node names${
+          list === "ignore" ? "" : " or true"
+        }: received ${names}`,
+      );
+    }
+    for (const name of names as string[]) {
+      const other = seen.get(name);
+      if (other !== undefined && other !== list) {
+        throw new TypeError(
+          `Node "${name}" is in both '${other}' and '${list}'; give it one behaviour`,
+        );
+      }
+      seen.set(name, list);
+    }
+  }
+  const fallback = options.defaultBehavior;
+  if (fallback !== undefined && !BEHAVIORS.includes(fallback)) {
+    throw new TypeError(
+      `'defaultBehavior' must be one of ${
+        BEHAVIORS.join(", ")
+      }: received ${fallback}`,
+    );
+  }
+  return options;
+}
+
+/** A driver's cache. */
+export class Cache implements CacheView {
+  /** Always true. */
+  readonly enabled = true;
+  /** The store. */
+  readonly store: CacheStore;
+  /** The hasher. */
+  readonly hasher: Hasher;
+  readonly #options: CacheOptions;
+  readonly #ownsStore: boolean;
+  readonly #lists = new Map<string, CacheBehavior>();
+  readonly #plans = new WeakMap<Plan, readonly NodeCacheInfo[]>();
+  readonly #runs = new Map<string, RunRecord>();
+
+  /** Opens the cache `options` describe, or none when `disable: true`. */
+  static async open(options: CacheOptions): Promise<Cache | undefined> {
+    if (options.disable === true) return undefined; // Hamilton: same as no cache
+    const hasher = await loadHasher();
+    const store = options.store ?? new SqliteCacheStore(options.path);
+    return new Cache(options, store, hasher, options.store === undefined);
+  }
+
+  private constructor(
+    options: CacheOptions,
+    store: CacheStore,
+    hasher: Hasher,
+    ownsStore: boolean,
+  ) {
+    this.#options = options;
+    this.store = store;
+    this.hasher = hasher;
+    this.#ownsStore = ownsStore;
+    for (const list of ["recompute", "disable", "ignore"] as const) {
+      const names = options[list];
+      if (Array.isArray(names)) {
+        for (const name of names) this.#lists.set(name, list);
+      }
+    }
+  }
+
+  /** The behaviour of a node: builder lists, then `cache()`, then the default. */
+  behaviorOf(spec: NodeSpec): CacheBehavior {
+    return this.#lists.get(spec.name) ??
+      (this.#options.recompute === true ? "recompute" : undefined) ??
+      spec.cache?.behavior ?? this.#options.defaultBehavior ?? "default";
+  }
+
+  /** Starts caching one run (or one map item) of `plan`. */
+  session(
+    plan: Plan,
+    runId: string,
+    values: unknown[],
+    item: number | undefined,
+  ): CacheSession {
+    let record = this.#runs.get(runId);
+    if (record === undefined) {
+      if (this.#runs.size >= KEPT_RUNS) {
+        this.#runs.delete(this.#runs.keys().next().value!);
+      }
+      record = { log: [], seeds: new WeakMap() };
+      this.#runs.set(runId, record);
+    }
+    return this.recordSession(plan, record, values, item);
+  }
+
+  /** Starts caching `plan` as part of a run already recorded (a fan-out item). */
+  recordSession(
+    plan: Plan,
+    record: RunRecord,
+    values: unknown[],
+    item: number | undefined,
+  ): CacheSession {
+    return new CacheSession(this, this.#infos(plan), values, record, item);
+  }
+
+  /** What the cache did in run `runId`, node by node (empty if unknown). */
+  logs(runId: string): readonly CacheLogEntry[] {
+    return this.#runs.get(runId)?.log ?? [];
+  }
+
+  /** Closes the store if the cache opened it. */
+  async close(): Promise<void> {
+    if (this.#ownsStore) await this.store.close?.();
+  }
+
+  #infos(plan: Plan): readonly NodeCacheInfo[] {
+    let infos = this.#plans.get(plan);
+    if (infos !== undefined) return infos;
+    const behaviors = plan.nodes.map((node) => this.behaviorOf(node.spec));
+    infos = plan.nodes.map((node, index): NodeCacheInfo => {
+      const declared = node.spec.cache?.version;
+      let code = codeVersion(node.fn, this.hasher);
+      if (declared !== undefined) {
+        code = this.hasher.hashText(`${code}\0version=${declared}`);
+      }
+      // Inputs made by an "ignore" node stay out of the key.
+      const keyed: number[] = [];
+      for (let k = 0; k < node.argSlots.length; k++) {
+        const slot = node.argSlots[k]!;
+        if (
+          slot >= 0 && slot < behaviors.length && behaviors[slot] === "ignore"
+        ) {
+          continue;
+        }
+        keyed.push(k);
+      }
+      return {
+        behavior: behaviors[index]!,
+        codeVersion: code,
+        prefix: `${node.name.length}:${node.name}\0${code}`,
+        keyed: Int32Array.from(keyed),
+      };
+    });
+    this.#plans.set(plan, infos);
+    return infos;
+  }
+}
+
+/** What the cache keeps per run: shared by the items of a map. */
+export interface RunRecord {
+  /** The log. */
+  readonly log: CacheLogEntry[];
+  /**
+   * Data versions of object seeds by identity: a map's broadcast inputs
+   * are hashed once, not once per item.
+   */
+  readonly seeds: WeakMap<object, DataVersion>;
+}
+
+/** `dr.cache` of a driver without a cache. */
+export const NO_CACHE: CacheView = Object.freeze({
+  enabled: false,
+  store: undefined,
+  logs: () => [],
+});

@@ -1,0 +1,26 @@
+// A small counting pipeline for cache tests: each node counts its calls.
+import type { CacheLogEntry, CacheOutcome } from "../../mod.ts";
+
+export function counting() {
+  const calls: Record<string, number> = {};
+  const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
+  return { calls, count };
+}
+
+/** Each node's outcome, by name (map items: `name#item`). */
+export function outcomes(
+  logs: readonly CacheLogEntry[],
+): Record<string, CacheOutcome> {
+  const out: Record<string, CacheOutcome> = {};
+  for (const entry of logs) {
+    const name = entry.item === undefined
+      ? entry.nodeName
+      : `${entry.nodeName}#${entry.item}`;
+    out[name] = entry.outcome;
+  }
+  return out;
+}
+
+export async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "braid_cache_test_" });
+}

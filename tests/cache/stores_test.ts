@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  Builder,
+  DenoKvCacheStore,
+  MemoryCacheStore,
+  SqliteCacheStore,
+} from "../../mod.ts";
+import { counting, outcomes, tempDir } from "./_helpers.ts";
+
+async function withWarnings<T>(
+  body: () => Promise<T>,
+): Promise<[T, string[]]> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+  try {
+    return [await body(), warnings];
+  } finally {
+    console.warn = warn;
+  }
+}
+
+async function resultFiles(path: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(join(path, "results"))) {
+    files.push(join(path, "results", entry.name));
+  }
+  return files.sort();
+}
+
+Deno.test("SqliteCacheStore: a corrupt, truncated or missing result file is a miss with a warning, then rewritten", async () => {
+  const path = await tempDir();
+  const { calls, count } = counting();
+  const dr = await new Builder()
+    .withModules({
+      a: () => (count("a"), { data: [1, 2, 3], label: "x".repeat(100) }),
+    })
+    .withCache({ path }).build();
+  const expected = { a: { data: [1, 2, 3], label: "x".repeat(100) } };
+  assert.deepEqual(await dr.execute(["a"]), expected);
+  const [file] = await resultFiles(path);
+  const damage: [string, (bytes: Uint8Array) => Promise<void>][] = [
+    ["corrupt", async (bytes) => {
+      bytes[bytes.length - 3]! ^= 0xff;
+      await Deno.writeFile(file!, bytes);
+    }],
+    ["truncated", (bytes) => Deno.writeFile(file!, bytes.subarray(0, 20))],
+    ["missing", () => Deno.remove(file!)],
+  ];
+  for (const [kind, harm] of damage) {
+    await harm(await Deno.readFile(file!));
+    const [result, warnings] = await withWarnings(() => dr.run(["a"]));
+    assert.deepEqual(result.outputs, expected, kind);
+    const [entry] = dr.cache.logs(result.runId);
+    assert.equal(entry?.outcome, "miss", kind);
+    assert.match(entry!.warning!, new RegExp(kind), kind);
+    assert.equal(warnings.length, 1, kind);
+    // Rewritten: the next run hits.
+    const again = await dr.run(["a"]);
+    assert.equal(dr.cache.logs(again.runId)[0]?.outcome, "hit", kind);
+  }
+  assert.equal(calls.a, 4);
+  await dr.close();
+  await Deno.remove(path, { recursive: true });
+});
+
+Deno.test("SqliteCacheStore: identical results are stored once", async () => {
+  const path = await tempDir();
+  const dr = await new Builder()
+    .withModules({ a: () => [1, 2], b: () => [1, 2], c: () => [3] })
+    .withCache({ path }).build();
+  await dr.execute(["a", "b", "c"]);
+  assert.equal((await resultFiles(path)).length, 2);
+  await dr.close();
+  await Deno.remove(path, { recursive: true });
+});
+
+Deno.test("SqliteCacheStore: a value that cannot be serialized is logged and not stored; the run goes on", async () => {
+  const path = await tempDir();
+  class Point {
+    constructor(readonly x: number) {}
+  }
+  const { calls, count } = counting();
+  const dr = await new Builder().withModules({
+    symbolic: () => (count("symbolic"), { tag: Symbol.for("braid.test") }),
+    point: () => (count("point"), new Point(1)),
+    next: ({ point }: { point: Point }) => (count("next"), point.x + 1),
+  }).withCache({ path }).build();
+  const first = await dr.run(["symbolic", "next"]);
+  assert.equal(first.success, true);
+  assert.equal(first.outputs?.next, 2);
+  const logs = dr.cache.logs(first.runId);
+  assert.match(
+    logs.find((e) => e.nodeName === "symbolic")!.notStored!,
+    /could not be cloned/,
+  );
+  assert.match(
+    logs.find((e) => e.nodeName === "point")!.notStored!,
+    /class Point/,
+  );
+  const second = await dr.run(["symbolic", "next"]);
+  assert.ok(second.outputs?.symbolic);
+  // Not stored, so they run again; "next" still hits (same input version).
+  assert.deepEqual(outcomes(dr.cache.logs(second.runId)), {
+    symbolic: "miss",
+    point: "miss",
+    next: "hit",
+  });
+  assert.deepEqual(calls, { symbolic: 2, point: 2, next: 1 });
+  await dr.close();
+  await Deno.remove(path, { recursive: true });
+});
+
+Deno.test("SqliteCacheStore: two processes on one directory at once both succeed and leave a consistent cache", async () => {
+  const path = await tempDir();
+  const script = new URL("../fixtures/cache_pipeline.ts", import.meta.url);
+  const barrier = await tempDir();
+  const spawn = (...wait: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        script.href,
+        path,
+        ...wait,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const outputs = await Promise.all([
+    spawn(barrier, "2"),
+    spawn(barrier, "2"),
+  ]);
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  for (const output of outputs) {
+    assert.equal(output.code, 0, decode(output.stderr));
+    const line = JSON.parse(decode(output.stdout));
+    assert.equal(line.length, 2000);
+    assert.equal(line.first, 1 + 199 * 200 / 2 + 0);
+  }
+  // A third run finds every node, whole.
+  const third = await spawn();
+  assert.equal(third.code, 0, decode(third.stderr));
+  assert.equal(JSON.parse(decode(third.stdout)).hits, 200);
+  for (const file of await resultFiles(path)) {
+    assert.doesNotMatch(file, /\.tmp$/);
+  }
+  await Deno.remove(path, { recursive: true });
+  await Deno.remove(barrier, { recursive: true });
+});
+
+Deno.test("DenoKvCacheStore: caches across drivers, splits large results, and treats damage as a miss", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const { calls, count } = counting();
+  const big = () => (count("big"), new Float64Array(50_000).map((_, i) => i));
+  const make = () =>
+    new Builder().withModules({ big, small: () => (count("small"), "s") })
+      .withExecutor("async")
+      .withCache({ store: new DenoKvCacheStore(kv) }).build();
+  const first = await make();
+  const cold = await first.execute(["big", "small"]);
+  const second = await make();
+  const warm = await second.run(["big", "small"]);
+  assert.deepEqual(warm.outputs, cold);
+  assert.deepEqual(calls, { big: 1, small: 1 });
+  assert.deepEqual(outcomes(second.cache.logs(warm.runId)), {
+    big: "hit",
+    small: "hit",
+  });
+  // Damage one chunk of the big result.
+  const entries = kv.list<Uint8Array>({ prefix: ["braid_cache", "chunk"] });
+  for await (const entry of entries) {
+    if (entry.value.length > 1000) {
+      await kv.set(entry.key, entry.value.subarray(0, 10));
+      break;
+    }
+  }
+  const [damaged, warnings] = await withWarnings(() => second.run(["big"]));
+  assert.deepEqual(damaged.outputs, { big: cold.big });
+  assert.equal(firstOutcome(second.cache.logs(damaged.runId)), "miss");
+  assert.equal(warnings.length, 1);
+  const healed = await second.run(["big"]);
+  assert.equal(firstOutcome(second.cache.logs(healed.runId)), "hit");
+  kv.close();
+});
+
+function firstOutcome(
+  logs: readonly { outcome: string }[],
+): string | undefined {
+  return logs[0]?.outcome;
+}
+
+Deno.test("MemoryCacheStore: stores each data version once, by reference", () => {
+  const store = new MemoryCacheStore();
+  const value = { a: 1 };
+  store.set(
+    { key: "k1", dataVersion: "v", nodeName: "a", codeVersion: "c" },
+    value,
+  );
+  store.set({ key: "k2", dataVersion: "v", nodeName: "b", codeVersion: "c" }, {
+    a: 1,
+  });
+  assert.equal(store.size, 1);
+  assert.equal(store.getVersion("k2"), "v");
+  const read = store.getResult("v");
+  assert.ok(read.found && read.value === value);
+  assert.deepEqual(store.getResult("nope"), { found: false });
+});
+
+Deno.test("SqliteCacheStore: rejects a bad path", () => {
+  assert.throws(
+    () => new SqliteCacheStore(""),
+    /'path' must be a non-empty string/,
+  );
+});
