@@ -34,7 +34,7 @@ import {
 } from "./_harness.ts";
 
 const N = 10_000;
-const ORDER = "a a2 b b2 c d e g g2 p p2 f1 f1b f2 f2b h1 h2 h3".split(" ");
+const ORDER = "a a2 b b2 c d e g g2 k k2 f1 f1b f2 f2b h1 h2 h3".split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
@@ -180,13 +180,13 @@ try {
     }
   }
 
-  // p. a parallelizable block: 10,000 items, each through a 3-node chain,
+  // k. a parallelizable block: 10,000 items, each through a 3-node chain,
   // collected into one sum.
-  if (wanted("p", "p2")) {
+  if (wanted("k", "k2")) {
     const xs = Array.from({ length: N }, (_, i) => i);
     const hand = G.fanOutRunners(xs);
     for (
-      const [id, executor] of [["p", "async"], ["p2", "sequential"]] as const
+      const [id, executor] of [["k", "async"], ["k2", "sequential"]] as const
     ) {
       if (!wanted(id)) continue;
       const dr = await new Builder().withModules(G.fanOutModule(xs))
