@@ -29,8 +29,21 @@ export {
   type DictResult,
   type ExecuteOptions,
   type ExecuteResult,
+  type MapItemResult,
   type MapOptions,
 } from "./src/driver.ts";
+export {
+  Pipeline,
+  type PipelineMapOptions,
+  type PipelineNode,
+  type PipelineOptions,
+  type PipelineRunOptions,
+} from "./src/pipeline.ts";
+export {
+  Engine,
+  type EngineOptions,
+  type MapExecutorKind,
+} from "./src/engine.ts";
 export {
   type AnyFn,
   type CallStyle,
@@ -145,6 +158,7 @@ export type {
   BeforeGraphExecutionEvent,
   BeforeNodeExecutionEvent,
   BuildResultEvent,
+  MapItemEvent,
   MaybePromise,
   NodeLogEvent,
   ValidationVerdict,
@@ -152,6 +166,7 @@ export type {
 export type {
   EventBase,
   ExecutionEvent,
+  MapItemStreamEvent,
   NodeEventBase,
   NodeFailedEvent,
   NodeLogStreamEvent,
@@ -169,7 +184,8 @@ export type {
   ExecutorKind,
   ExecutorOptions,
 } from "./src/executors/executor.ts";
-export type { MapMode } from "./src/map.ts";
+export type { MapErrorMode, MapMode } from "./src/map.ts";
+export type { MapExecutor, MapJob } from "./src/executors/map_executor.ts";
 export type { DotOptions } from "./src/dot.ts";
 export type {
   ExecutionPlan,

@@ -6,13 +6,8 @@
  */
 import { ConfigError } from "./errors.ts";
 import { AsyncDriver, type DictResult } from "./driver.ts";
-import type {
-  Executor,
-  ExecutorKind,
-  ExecutorOptions,
-} from "./executors/executor.ts";
-import { SequentialExecutor } from "./executors/sequential.ts";
-import { ConcurrentExecutor } from "./executors/concurrent.ts";
+import type { ExecutorKind, ExecutorOptions } from "./executors/executor.ts";
+import { createExecutor } from "./executors/registry.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -134,12 +129,7 @@ export class Builder<M = unknown, R = DictResult> {
     kind: ExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    if (kind !== "sequential" && kind !== "async") {
-      throw new TypeError(
-        `'executor' must be "sequential" or "async": received ${kind}`,
-      );
-    }
-    createExecutor(kind, options); // validate options now, not at build()
+    createExecutor(kind, options); // validate kind and options now, not at build()
     return new Builder({
       ...this.#state,
       executor: kind,
@@ -165,13 +155,4 @@ export class Builder<M = unknown, R = DictResult> {
       executor: createExecutor(state.executor, state.executorOptions),
     });
   }
-}
-
-function createExecutor(
-  kind: ExecutorKind,
-  options: ExecutorOptions,
-): Executor {
-  return kind === "async"
-    ? new ConcurrentExecutor(options)
-    : new SequentialExecutor();
 }

@@ -76,6 +76,24 @@ export interface NodeLogStreamEvent extends NodeEventBase {
   readonly data?: unknown;
 }
 
+/** One item of a map is done (item progress). */
+export interface MapItemStreamEvent extends EventBase {
+  /** Discriminant. */
+  readonly type: "mapItem";
+  /** The item's index. */
+  readonly item: number;
+  /** How many items are done, this one included. */
+  readonly done: number;
+  /** How many items the map has. */
+  readonly total: number;
+  /** Whether the item succeeded. */
+  readonly success: boolean;
+  /** Why it failed. */
+  readonly error?: unknown;
+  /** For a map inside a nested pipeline: the node that runs it. */
+  readonly nodeName?: string;
+}
+
 /** A run ended. */
 export interface RunFinishedEvent extends EventBase {
   /** Discriminant. */
@@ -96,6 +114,7 @@ export type ExecutionEvent =
   | NodeFailedEvent
   | NodeSkippedEvent
   | NodeLogStreamEvent
+  | MapItemStreamEvent
   | RunFinishedEvent;
 
 /**

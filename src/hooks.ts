@@ -74,6 +74,24 @@ export interface NodeLogEvent {
   readonly item?: number;
 }
 
+/** What `afterMapItem` receives: one map item is done. */
+export interface MapItemEvent {
+  /** The map's run id. */
+  readonly runId: string;
+  /** The item's index. */
+  readonly item: number;
+  /** How many items are done, this one included. */
+  readonly done: number;
+  /** How many items the map has. */
+  readonly total: number;
+  /** Whether the item succeeded. */
+  readonly success: boolean;
+  /** Why it failed. */
+  readonly error?: unknown;
+  /** For a map inside a nested pipeline: the node that runs it. */
+  readonly nodeName?: string;
+}
+
 /** What `buildResult` receives. */
 export interface BuildResultEvent {
   /** The run's id. */
@@ -109,6 +127,8 @@ export interface Adapter {
   ): MaybePromise<unknown>;
   /** Receives each `ctx.log` message. */
   onLog?(event: NodeLogEvent): MaybePromise<void>;
+  /** Runs after each item of a `map` (nested maps included). */
+  afterMapItem?(event: MapItemEvent): MaybePromise<void>;
   /** Checks each node when the graph is built. */
   validateNode?(
     event: { readonly node: NodeInfo },
@@ -131,6 +151,7 @@ const HOOKS: readonly HookName[] = [
   "afterNodeExecution",
   "executeNode",
   "onLog",
+  "afterMapItem",
   "validateNode",
   "validateGraph",
   "buildResult",

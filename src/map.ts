@@ -1,20 +1,22 @@
 /**
  * Expanding `map` inputs into items: zip (lists of equal length, item i takes
  * element i of each) or product (every combination, the first list varying
- * slowest). Inputs not mapped over are broadcast to every item.
+ * slowest). Inputs not mapped over are broadcast to every item. Then
+ * running them: items go to the runner's map executor, and each item's
+ * nodes to its node executor.
  *
  * @module
  */
-import pLimit from "p-limit";
 import { CancelledError } from "./errors.ts";
 import { raceAbort } from "./executors/executor.ts";
+import type { Hooks } from "./hooks.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
 
 /** Each item's inputs: the broadcast inputs plus its mapped values. */
-function expandItems(
+export function expandItems(
   inputs: Readonly<Record<string, unknown>>,
   mapOver: string | readonly string[],
   mapMode: MapMode = "zip",
@@ -94,36 +96,67 @@ function product(
   return items;
 }
 
+/** What to do when an item fails. */
+export type MapErrorMode = "raise" | "collect";
+
+/** One item's outcome when a map collects errors. */
+export type MapItemResult<O = Record<string, unknown>> =
+  | { readonly ok: true; readonly value: O }
+  | { readonly ok: false; readonly error: unknown };
+
 /** Options of `map`. */
 export interface MapOptions extends ExecuteOptions {
   /** The input(s) whose lists are mapped over; other inputs are broadcast. */
   readonly mapOver: string | readonly string[];
   /** `"zip"` (equal lengths) or `"product"`. @default {"zip"} */
   readonly mapMode?: MapMode;
+  /**
+   * `"raise"`: the first failure rejects the map (naming the item and the
+   * node) and stops the other items; `"collect"`: every item gives
+   * `{ ok, value }` or `{ ok, error }` and the map finishes.
+   *
+   * @default {"raise"}
+   */
+  readonly onError?: MapErrorMode;
+}
+
+/** What braid itself passes to a map: the hooks and run id to use. */
+export interface MapScope {
+  /** The hooks (a recorder's, a parent run's). @default {the runner's} */
+  readonly hooks?: Hooks;
+  /** The run id. @default {a new one} */
+  readonly runId?: string;
 }
 
 /**
- * Runs `vars` once per item, under the runner's executor: one item at a time
- * when it is sequential, concurrently up to its `concurrency` otherwise. The
- * first failure rejects (naming the item) and stops the other items.
+ * Runs `vars` once per item, handing items to the runner's map executor.
+ * Resolves with each item's outputs (or, collecting errors, its
+ * `MapItemResult`), in item order.
  */
 export async function runMap(
   runner: Runner,
   vars: readonly string[],
   options: MapOptions,
-): Promise<Record<string, unknown>[]> {
+  scope: MapScope = {},
+): Promise<unknown[]> {
+  const onError = options.onError ?? "raise";
+  if (onError !== "raise" && onError !== "collect") {
+    throw new TypeError(
+      `'onError' must be "raise" or "collect": received ${onError}`,
+    );
+  }
   const items = expandItems(
     options.inputs ?? EMPTY,
     options.mapOver,
     options.mapMode,
   );
-  const results: Record<string, unknown>[] = new Array(items.length);
+  const results: unknown[] = new Array(items.length);
   if (items.length === 0) {
     runner.plan(vars, options); // still reject a bad request
     return results;
   }
   const plan = runner.plan(vars, { ...options, inputs: items[0]! });
-  const runId = crypto.randomUUID();
+  const runId = scope.runId ?? crypto.randomUUID();
   // One controller for the whole map: the first failure (or the caller's
   // signal) stops every item from starting new nodes. Items poll it; only the
   // map as a whole listens, so a map costs one listener, not one per item.
@@ -132,14 +165,17 @@ export async function runMap(
     ? stop.signal
     : AbortSignal.any([options.signal, stop.signal]);
   const overrides = options.overrides ?? EMPTY;
-  const hooks = runner.hooks;
-  // The first failure stops the other items at once, before a limiter can
-  // hand out another one.
+  const hooks = scope.hooks ?? runner.hooks;
+  const collect = onError === "collect";
+  const total = items.length;
+  let done = 0;
+  // The first failure stops the other items at once, before the map
+  // executor can hand out another one.
   const failed = (error: unknown) => {
     stop.abort(error);
     throw error;
   };
-  const runItem = (i: number): Promise<void> =>
+  const start = (i: number) =>
     runner.run(
       plan,
       runId,
@@ -147,38 +183,44 @@ export async function runMap(
       hooks,
       i,
       false,
-    )
-      .then(
+    );
+  const runItem = !collect && !hooks.has("afterMapItem")
+    ? (i: number): Promise<void> =>
+      start(i).then(
         (values) => void (results[i] = runner.outputs(plan, values)),
         failed,
-      );
-  const concurrency = runner.executor.concurrency;
-  let all: Promise<unknown>;
-  if (concurrency === 1) {
-    all = (async () => {
-      for (let i = 0; i < items.length; i++) await runItem(i);
-    })();
-  } else if (concurrency === Infinity) {
-    // Items start in batches (see startAll), so a counter, not Promise.all,
-    // tells when the last one is done.
-    all = new Promise<void>((resolve, reject) => {
-      let left = items.length;
-      const start = (i: number) =>
-        runItem(i).then(() => {
-          if (--left === 0) resolve();
-        }, reject);
-      startAll(items.length, start, signal).catch(reject);
-    });
-  } else {
-    const limit = pLimit(concurrency);
-    all = Promise.all(
-      items.map((_, i) => limit(() => signal.aborted ? undefined : runItem(i))),
-    );
-  }
+      )
+    : async (i: number): Promise<void> => {
+      let outcome: MapItemResult;
+      try {
+        outcome = { ok: true, value: runner.outputs(plan, await start(i)) };
+      } catch (error) {
+        if (!collect) failed(error);
+        outcome = { ok: false, error };
+      }
+      results[i] = collect ? outcome : (outcome as { value: unknown }).value;
+      done++;
+      if (hooks.has("afterMapItem")) {
+        await hooks.call("afterMapItem", {
+          runId,
+          item: i,
+          done,
+          total,
+          success: outcome.ok,
+          ...(outcome.ok ? {} : { error: outcome.error }),
+        }).catch(failed);
+      }
+    };
   try {
     await raceAbort(
       options.signal, // only the caller's: our own stop follows a failure
-      all,
+      runner.mapExecutor.runItems({
+        count: items.length,
+        items,
+        plan,
+        runItem,
+        signal,
+      }),
       () => new CancelledError(runId, options.signal?.reason),
     );
   } catch (error) {
@@ -186,27 +228,4 @@ export async function runMap(
     throw error;
   }
   return results;
-}
-
-const BATCH = 64;
-const YIELD_TICKS = 8;
-
-// Starts every item without waiting for any to finish, but yields a few
-// microtask ticks after each batch: items whose nodes settle at once (cached
-// or in-memory work) then finish before the next batch starts, so thousands
-// of items never sit half-done on the heap together (which makes the garbage
-// collector the bottleneck). Items that wait on I/O keep waiting while the
-// next batches start, microseconds later: the map is still unbounded.
-async function startAll(
-  count: number,
-  start: (i: number) => unknown,
-  signal: AbortSignal,
-): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    if (signal.aborted) return;
-    start(i);
-    if ((i + 1) % BATCH === 0) {
-      for (let t = 0; t < YIELD_TICKS; t++) await null;
-    }
-  }
 }

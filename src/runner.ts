@@ -12,6 +12,8 @@ import {
   InputError,
 } from "./errors.ts";
 import { type Executor, raceAbort } from "./executors/executor.ts";
+import type { MapExecutor } from "./executors/map_executor.ts";
+import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import { adapterName, type Hooks, type NodeLogEvent } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -38,6 +40,11 @@ export interface RunnerInit {
   readonly hooks: Hooks;
   /** The executor. */
   readonly executor: Executor;
+  /**
+   * How `map` runs items.
+   * @default {items run the way the executor runs nodes}
+   */
+  readonly mapExecutor?: MapExecutor;
 }
 
 /** An empty, shared record for absent inputs and overrides. */
@@ -54,6 +61,8 @@ export class Runner {
   readonly hooks: Hooks;
   /** The executor. */
   readonly executor: Executor;
+  /** How `map` runs items. */
+  readonly mapExecutor: MapExecutor;
   readonly #plans = new Map<string, Plan>();
 
   /** Creates a runner. */
@@ -62,6 +71,7 @@ export class Runner {
     this.config = init.config;
     this.hooks = init.hooks;
     this.executor = init.executor;
+    this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
   }
 
   /** Checks a request and returns its plan, compiled once per shape. */

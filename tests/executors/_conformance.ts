@@ -424,6 +424,60 @@ export function conformance(
     );
   });
 
+  test('map() with onError "collect" finishes every item and reports each outcome', async () => {
+    const dr = await build({
+      inv: async ({ x }: { x: number }) => {
+        await sleep(1);
+        if (x === 0) throw new RangeError("division by zero");
+        return 1 / x;
+      },
+    });
+    const out = await dr.map(["inv"], {
+      inputs: { x: [1, 0, 4, 0] },
+      mapOver: "x",
+      onError: "collect",
+    });
+    assert.deepEqual(out.map((r) => r.ok), [true, false, true, false]);
+    assert.deepEqual(out[0], { ok: true, value: { inv: 1 } });
+    assert.deepEqual(out[2], { ok: true, value: { inv: 0.25 } });
+    const failure = out[1]!;
+    assert.ok(!failure.ok && failure.error instanceof NodeExecutionError);
+    assert.match(String((failure as { error: Error }).error.message), /item 1/);
+    await assert.rejects(
+      dr.map(["inv"], {
+        inputs: { x: [1] },
+        mapOver: "x",
+        onError: "ignore" as never,
+      }),
+      /'onError' must be "raise" or "collect"/,
+    );
+  });
+
+  test("stream() with mapOver yields node events per item and item progress", async () => {
+    const dr = await build({
+      double: async ({ x }: { x: number }) => (await sleep(1), 2 * x),
+    });
+    const events = [];
+    for await (
+      const e of dr.stream(["double"], {
+        inputs: { x: [1, 2, 3] },
+        mapOver: "x",
+      })
+    ) events.push(e);
+    assert.equal(events[0]!.type, "runStarted");
+    assert.equal(events.at(-1)!.type, "runFinished");
+    const progress = events.flatMap((e) => e.type === "mapItem" ? [e] : []);
+    assert.deepEqual(
+      progress.map((e) => [e.done, e.total, e.success]),
+      [[1, 3, true], [2, 3, true], [3, 3, true]],
+    );
+    assert.deepEqual(progress.map((e) => e.item).sort(), [0, 1, 2]);
+    const succeeded = events.flatMap((e) =>
+      e.type === "nodeSucceeded" ? [e.item] : []
+    );
+    assert.deepEqual(succeeded.sort(), [0, 1, 2]);
+  });
+
   test("map() rejects with the first failing item's error, naming the item", async () => {
     const dr = await build({
       inv: ({ x }: { x: number }) => {
