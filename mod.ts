@@ -39,6 +39,7 @@ export {
   type PipelineOptions,
   type PipelineRunOptions,
 } from "./src/pipeline.ts";
+export type { AsNodeOptions } from "./src/nested.ts";
 export {
   Engine,
   type EngineOptions,
@@ -141,7 +142,7 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
-export type { RunnerInit } from "./src/runner.ts";
+export type { Runner, RunnerInit } from "./src/runner.ts";
 export {
   type Plan,
   type PlanNode,

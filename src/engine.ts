@@ -127,6 +127,9 @@ export class Engine {
   }
 }
 
+/** The engine of a pipeline given none: sequential nodes and items. */
+export const DEFAULT_ENGINE: Engine = new Engine();
+
 /** What a runner for `graph` with `engine`'s executors and adapters is made of. */
 export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
   const parts = PARTS.get(engine)!;

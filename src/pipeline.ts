@@ -7,7 +7,7 @@
  * @module
  */
 import { AsyncDriver } from "./driver.ts";
-import { Engine, runnerInit } from "./engine.ts";
+import { DEFAULT_ENGINE, Engine, runnerInit } from "./engine.ts";
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import type { ExecutionEvent } from "./events.ts";
 import { Graph } from "./graph.ts";
@@ -17,6 +17,7 @@ import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import { collectSpecs } from "./_load.ts";
 import { EMPTY } from "./runner.ts";
 import { isContainer } from "./_containers.ts";
+import { type AsNodeOptions, nestedNode } from "./nested.ts";
 
 /** What a pipeline's `nodes` may hold: definitions and plain functions. */
 export type PipelineNode = NodeDef | AnyFn;
@@ -65,7 +66,6 @@ interface PipelineState {
   readonly outputs: readonly string[];
 }
 
-const DEFAULT_ENGINE = new Engine();
 // The state of the copy `#with` is making (the constructor takes it).
 let derived: PipelineState | undefined;
 
@@ -206,14 +206,41 @@ export class Pipeline {
     );
   }
 
+  /**
+   * This pipeline as one node of another (HyperNodes' `as_node`). The node
+   * exposes the inner outputs (renamed by `outputMapping`); with `mapOver`,
+   * each is the list of per-item values. Without an engine of its own, the
+   * inner pipeline runs on the outer run's executors; the outer adapters see
+   * its nodes as `"<name>.<inner node>"`, and cancelling the outer run
+   * cancels it.
+   *
+   * @example
+   * ```ts
+   * import { named, node, Pipeline } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const inner = new Pipeline({
+   *   nodes: [node(({ doc }: { doc: string }) => doc.length, named("size"))],
+   * });
+   * const outer = new Pipeline({
+   *   nodes: [
+   *     inner.asNode({ name: "measure", mapOver: "docs", inputMapping: { docs: "doc" },
+   *       outputMapping: { size: "sizes" } }),
+   *     node(({ sizes }: { sizes: number[] }) => Math.max(...sizes), named("longest")),
+   *   ],
+   * });
+   * const out = await outer.run({ inputs: { docs: ["a", "abc"] } });
+   * assert.deepEqual(out, { sizes: [1, 3], longest: 3 });
+   * ```
+   */
+  asNode(options: AsNodeOptions): NodeDef {
+    const { graph, bound, outputs, engine } = this.#state;
+    return nestedNode({ graph, bound, outputs, engine }, options);
+  }
+
   /** The pipeline as Graphviz DOT; nested pipelines are clusters. */
   toDot(options: DotOptions = {}): string {
     return this.#run(undefined).toDot(options);
-  }
-
-  /** The graph (for nested pipelines and drawing). @internal */
-  get graph(): Graph {
-    return this.#state.graph;
   }
 
   #with(changes: Partial<PipelineState>): Pipeline {

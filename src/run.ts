@@ -15,6 +15,8 @@ import {
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
+import type { Runner } from "./runner.ts";
+import { type RunScope, SCOPE } from "./_scope.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -48,6 +50,8 @@ export interface RunInit {
   readonly onLog?: ((event: NodeLogEvent) => void) | undefined;
   /** The map item index. */
   readonly item?: number | undefined;
+  /** The runner, handed (with the hooks) to nested pipelines through `ctx`. */
+  readonly runner?: Runner | undefined;
 }
 
 /** One run of a plan. */
@@ -68,6 +72,8 @@ export class Run {
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
+  readonly #init: RunInit;
+  #scope: RunScope | undefined;
 
   /** Set once the run has failed or been cancelled: nothing new may start. */
   get stopped(): Error | undefined {
@@ -83,6 +89,7 @@ export class Run {
     this.signal = init.signal;
     this.hooks = init.hooks?.perNode ? init.hooks : undefined;
     this.#onLog = init.onLog;
+    this.#init = init;
   }
 
   /** Calls `node` with its arguments: its value, or a promise of it. */
@@ -153,6 +160,11 @@ export class Run {
         onLog(event);
       },
     };
+    const runner = this.#init.runner;
+    if (runner !== undefined && this.#init.hooks !== undefined) {
+      this.#scope ??= { runner, hooks: this.#init.hooks };
+      (ctx as { [SCOPE]?: RunScope })[SCOPE] = this.#scope;
+    }
     return item === undefined ? ctx : { ...ctx, item };
   }
 

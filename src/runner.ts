@@ -194,6 +194,7 @@ export class Runner {
         if (pending !== undefined) logs.push(...pending);
       }),
       item,
+      runner: this,
     });
     let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options)
