@@ -29,6 +29,16 @@ const MAP_EXECUTORS: Readonly<
   async: (options) => new AsyncMapExecutor(options),
 };
 
+/** Every node executor's name, in registry order. */
+export const NODE_EXECUTOR_KINDS: readonly ExecutorKind[] = Object.freeze(
+  Object.keys(NODE_EXECUTORS) as ExecutorKind[],
+);
+
+/** Every map executor's name, in registry order. */
+export const MAP_EXECUTOR_KINDS: readonly MapExecutorKind[] = Object.freeze(
+  Object.keys(MAP_EXECUTORS) as MapExecutorKind[],
+);
+
 /** Creates the node executor `kind`; a TypeError lists the known kinds. */
 export function createExecutor(
   kind: ExecutorKind,
