@@ -8,7 +8,7 @@
  */
 import { PGraph } from "p-graph";
 import grfn from "grfn";
-import { inputs, node, type NodeDef } from "../mod.ts";
+import { inputs, named, node, type NodeDef } from "../mod.ts";
 
 /** A node function: takes its inputs by name, returns a number. */
 export type NodeFn = (args: Record<string, number>) => number | Promise<number>;
@@ -269,6 +269,13 @@ export const mapModule = {
   b: node(fb, inputs(["a"])),
   c: node(fc, inputs(["b"])),
 };
+
+/** The same three nodes as a Pipeline's node list (x -> a -> b -> c). */
+export const mapNodes = [
+  node(fa, named("a"), inputs(["x"])),
+  node(fb, named("b"), inputs(["a"])),
+  node(fc, named("c"), inputs(["b"])),
+];
 
 /** Hand-written (concurrent and one at a time), p-graph and grfn maps over `xs`. */
 export function mapRunners(xs: readonly number[]) {
