@@ -7,7 +7,8 @@
 import { ConfigError } from "./errors.ts";
 import { AsyncDriver, type DictResult } from "./driver.ts";
 import type { ExecutorKind, ExecutorOptions } from "./executors/executor.ts";
-import { createExecutor } from "./executors/registry.ts";
+import type { MapExecutorKind } from "./executors/map_executor.ts";
+import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -23,6 +24,7 @@ interface BuilderState {
   readonly adapters: readonly Adapter[];
   readonly executor: ExecutorKind;
   readonly executorOptions: ExecutorOptions;
+  readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
 }
 
 /**
@@ -137,6 +139,19 @@ export class Builder<M = unknown, R = DictResult> {
     });
   }
 
+  /**
+   * Chooses how `map` runs items, whatever runs each item's nodes:
+   * `"sequential"` (one at a time) or `"async"` (concurrently, up to
+   * `concurrency`). By default items run the way the executor runs nodes.
+   */
+  withMapExecutor(
+    kind: MapExecutorKind,
+    options: ExecutorOptions = {},
+  ): Builder<M, R> {
+    createMapExecutor(kind, options); // validate kind and options now
+    return new Builder({ ...this.#state, mapExecutor: [kind, options] });
+  }
+
   /** Loads the modules, builds and checks the graph, and returns the driver. */
   async build(): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
@@ -153,6 +168,9 @@ export class Builder<M = unknown, R = DictResult> {
       config: state.config,
       hooks,
       executor: createExecutor(state.executor, state.executorOptions),
+      ...(state.mapExecutor === undefined
+        ? {}
+        : { mapExecutor: createMapExecutor(...state.mapExecutor) }),
     });
   }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MapItemEvent } from "./hooks.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -76,22 +77,10 @@ export interface NodeLogStreamEvent extends NodeEventBase {
   readonly data?: unknown;
 }
 
-/** One item of a map is done (item progress). */
-export interface MapItemStreamEvent extends EventBase {
+/** One item of a map is done (item progress): what `afterMapItem` receives. */
+export interface MapItemStreamEvent extends MapItemEvent, EventBase {
   /** Discriminant. */
   readonly type: "mapItem";
-  /** The item's index. */
-  readonly item: number;
-  /** How many items are done, this one included. */
-  readonly done: number;
-  /** How many items the map has. */
-  readonly total: number;
-  /** Whether the item succeeded. */
-  readonly success: boolean;
-  /** Why it failed. */
-  readonly error?: unknown;
-  /** For a map inside a nested pipeline: the node that runs it. */
-  readonly nodeName?: string;
 }
 
 /** A run ended. */

@@ -89,7 +89,9 @@ let derived: PipelineState | undefined;
  */
 export class Pipeline {
   readonly #state: PipelineState;
-  #driver: AsyncDriver<Record<string, unknown>> | undefined;
+  #runs: AsyncDriver<Record<string, unknown>> | undefined;
+  // true once the adapters' validate hooks passed (or there are none).
+  #validated: Promise<void> | true | undefined;
 
   /** Creates a pipeline; throws what building its graph would (cycles, duplicates). */
   constructor(options: PipelineOptions) {
@@ -167,11 +169,14 @@ export class Pipeline {
    * Runs the pipeline once and returns every output, or only `outputs`
    * (running only what they need).
    */
-  run(options: PipelineRunOptions = {}): Promise<Record<string, unknown>> {
-    return this.#run(options.outputs).execute(
+  async run(
+    options: PipelineRunOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const driver = await this.#ready(options.outputs);
+    return await driver.execute(
       this.#outputs(options.outputs),
       this.#options(options),
-    ) as Promise<Record<string, unknown>>;
+    ) as Record<string, unknown>;
   }
 
   /**
@@ -185,8 +190,9 @@ export class Pipeline {
   map(
     options: PipelineMapOptions & { readonly onError?: "raise" },
   ): Promise<Record<string, unknown>[]>;
-  map(options: PipelineMapOptions): Promise<unknown[]> {
-    return this.#run(options.outputs).map(
+  async map(options: PipelineMapOptions): Promise<unknown[]> {
+    const driver = await this.#ready(options.outputs);
+    return await driver.map(
       this.#outputs(options.outputs),
       this.#mapOptions(options) as never,
     );
@@ -196,13 +202,13 @@ export class Pipeline {
    * Runs once (or, with `mapOver`, once per item) and yields the events as
    * they happen, item progress included. Stopping early cancels the run.
    */
-  stream(
+  async *stream(
     options: PipelineRunOptions | PipelineMapOptions = {},
   ): AsyncGenerator<ExecutionEvent, void, undefined> {
-    const mapped = "mapOver" in options;
-    return this.#run(options.outputs).stream(
+    const driver = await this.#ready(options.outputs);
+    yield* driver.stream(
       this.#outputs(options.outputs),
-      mapped ? this.#mapOptions(options) : this.#options(options),
+      "mapOver" in options ? this.#mapOptions(options) : this.#options(options),
     );
   }
 
@@ -240,7 +246,7 @@ export class Pipeline {
 
   /** The pipeline as Graphviz DOT; nested pipelines are clusters. */
   toDot(options: DotOptions = {}): string {
-    return this.#run(undefined).toDot(options);
+    return this.#driver().toDot(options);
   }
 
   #with(changes: Partial<PipelineState>): Pipeline {
@@ -249,17 +255,37 @@ export class Pipeline {
   }
 
   // The driver that runs this pipeline, made on first use.
-  #run(
+  #driver(): AsyncDriver<Record<string, unknown>> {
+    return this.#runs ??= new AsyncDriver(
+      runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
+    );
+  }
+
+  // The driver, once the engine's adapters have accepted the graph (as
+  // Builder.build() has them do), checked once per pipeline.
+  async #ready(
     outputs: readonly string[] | undefined,
-  ): AsyncDriver<Record<string, unknown>> {
+  ): Promise<AsyncDriver<Record<string, unknown>>> {
     if (outputs !== undefined && !Array.isArray(outputs)) {
       throw new TypeError(
         `'outputs' must be an array of names: received ${outputs}`,
       );
     }
-    return this.#driver ??= new AsyncDriver(
-      runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
-    );
+    const driver = this.#driver();
+    if (this.#validated !== true) {
+      const { hooks } = runnerInit(
+        this.#state.engine ?? DEFAULT_ENGINE,
+        this.#state.graph,
+      );
+      if (hooks.has("validateNode") || hooks.has("validateGraph")) {
+        await (this.#validated ??= hooks.validate(
+          this.#state.graph.list(),
+          EMPTY,
+        ));
+      }
+      this.#validated = true;
+    }
+    return driver;
   }
 
   #outputs(outputs: readonly string[] | undefined): readonly string[] {

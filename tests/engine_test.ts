@@ -97,3 +97,67 @@ Deno.test("an async map executor runs items concurrently, bounded by concurrency
   );
   assert.equal(peak, 1);
 });
+
+Deno.test("Engine adapters' validateNode and validateGraph check a pipeline before it first runs", async () => {
+  let checks = 0;
+  const engine = new Engine({
+    adapters: [{
+      validateNode: ({ node }) => {
+        checks++;
+        return node.name !== "forbidden" || "not allowed here";
+      },
+    }],
+  });
+  const ok = new Pipeline({
+    nodes: [node(({ x }: { x: number }) => x, named("fine"))],
+    engine,
+  });
+  assert.deepEqual(await ok.run({ inputs: { x: 1 } }), { fine: 1 });
+  await ok.run({ inputs: { x: 2 } });
+  assert.equal(checks, 2); // the node and the input, once
+  const bad = new Pipeline({
+    nodes: [node(({ x }: { x: number }) => x, named("forbidden"))],
+    engine,
+  });
+  await assert.rejects(
+    bad.run({ inputs: { x: 1 } }),
+    /node "forbidden" was rejected: not allowed here/,
+  );
+  await assert.rejects(
+    bad.map({ inputs: { x: [1] }, mapOver: "x" }),
+    /node "forbidden" was rejected/,
+  );
+});
+
+Deno.test("Builder.withMapExecutor chooses how items run, whatever runs their nodes", async () => {
+  let running = 0;
+  let peak = 0;
+  const modules = {
+    y: async ({ x }: { x: number }) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return x;
+    },
+  };
+  const request = { inputs: { x: [1, 2, 3, 4] }, mapOver: "x" } as const;
+  const concurrent = await new Builder().withModules(modules)
+    .withMapExecutor("async").build();
+  assert.deepEqual((await concurrent.map(["y"], request)).map((o) => o.y), [
+    1,
+    2,
+    3,
+    4,
+  ]);
+  assert.equal(peak, 4);
+  peak = 0;
+  const oneByOne = await new Builder().withModules(modules)
+    .withExecutor("async").withMapExecutor("sequential").build();
+  await oneByOne.map(["y"], request);
+  assert.equal(peak, 1);
+  assert.throws(
+    () => new Builder().withMapExecutor("parallel" as never),
+    /'mapExecutor' must be one of "sequential", "async": received "parallel"/,
+  );
+});
