@@ -195,7 +195,9 @@ export async function runMap(
       try {
         outcome = { ok: true, value: runner.outputs(plan, await start(i)) };
       } catch (error) {
-        if (!collect) failed(error);
+        // Once the map has stopped, items it cut short are not progress.
+        if (!collect && signal.aborted) throw error;
+        if (!collect) stop.abort(error);
         outcome = { ok: false, error };
       }
       results[i] = collect ? outcome : (outcome as { value: unknown }).value;
@@ -210,6 +212,7 @@ export async function runMap(
           ...(outcome.ok ? {} : { error: outcome.error }),
         }).catch(failed);
       }
+      if (!outcome.ok && !collect) throw outcome.error;
     };
   try {
     await raceAbort(

@@ -305,3 +305,33 @@ Deno.test("toDot() draws nested pipelines as clusters holding their nodes, at an
   assert.match(dot, /"size" -> "count";/);
   assert.equal(dot.split("{").length, dot.split("}").length);
 });
+
+Deno.test("inner ctx.log messages and executeNode wrappers reach the outer adapters", async () => {
+  const logs: string[] = [];
+  const wrapped: string[] = [];
+  const inner = new Pipeline({
+    nodes: [node(
+      ({ x, ctx }: { x: number; ctx: { log(m: string): void } }) => {
+        ctx.log(`saw ${x}`);
+        return x + 1;
+      },
+      named("y"),
+    )],
+  });
+  const outer = new Pipeline({
+    nodes: [inner.asNode({ name: "step", mapOver: "x" })],
+    engine: new Engine({
+      nodeExecutor: "async",
+      adapters: [{
+        onLog: (e) => void logs.push(`${e.nodeName}: ${e.message}`),
+        executeNode: async (e, next) => {
+          wrapped.push(e.nodeName);
+          return await next();
+        },
+      }],
+    }),
+  });
+  assert.deepEqual(await outer.run({ inputs: { x: [1, 2] } }), { y: [2, 3] });
+  assert.deepEqual(logs, ["step.y: saw 1", "step.y: saw 2"]);
+  assert.deepEqual(wrapped, ["step", "step.y", "step.y", "y"]);
+});

@@ -478,6 +478,25 @@ export function conformance(
     assert.deepEqual(succeeded.sort(), [0, 1, 2]);
   });
 
+  test("stream() with mapOver reports a failed item's progress, then the map's failure", async () => {
+    const dr = await build({
+      inv: ({ x }: { x: number }) => {
+        if (x === 0) throw new RangeError("division by zero");
+        return 1 / x;
+      },
+    });
+    const events = [];
+    for await (
+      const e of dr.stream(["inv"], { inputs: { x: [0] }, mapOver: "x" })
+    ) events.push(e);
+    const item = events.find((e) => e.type === "mapItem");
+    assert.ok(item?.type === "mapItem" && !item.success && item.done === 1);
+    assert.ok(item.error instanceof NodeExecutionError);
+    const end = events.at(-1)!;
+    assert.ok(end.type === "runFinished" && !end.success);
+    assert.equal(end.error, item.error);
+  });
+
   test("map() rejects with the first failing item's error, naming the item", async () => {
     const dr = await build({
       inv: ({ x }: { x: number }) => {
