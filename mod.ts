@@ -33,10 +33,14 @@ export {
   type MapOptions,
 } from "./src/driver.ts";
 export {
+  type Intersect,
+  type NamedOutput,
   Pipeline,
   type PipelineMapOptions,
   type PipelineNode,
   type PipelineOptions,
+  type PipelineOutputs,
+  type PipelineResult,
   type PipelineRunOptions,
 } from "./src/pipeline.ts";
 export type { AsNodeOptions } from "./src/nested.ts";

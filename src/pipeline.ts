@@ -23,28 +23,65 @@ import { type AsNodeOptions, nestedNode } from "./nested.ts";
 export type PipelineNode = NodeDef | AnyFn;
 
 /** Options of {@linkcode Pipeline}. */
-export interface PipelineOptions {
+export interface PipelineOptions<
+  N extends readonly PipelineNode[] = readonly PipelineNode[],
+> {
   /** The nodes: `node(fn, named("out"))` definitions or plain functions. */
-  readonly nodes: readonly PipelineNode[];
+  readonly nodes: N;
   /** How it runs. @default {new Engine() (sequential nodes and items)} */
   readonly engine?: Engine;
 }
 
+/**
+ * The value types a pipeline's nodes are known to produce, by name: those
+ * `named()` names (a plain function's name is not known to the type system).
+ */
+export type PipelineOutputs<N extends readonly unknown[]> = Intersect<
+  NamedOutput<N[number]>
+>;
+
+/** `{ [name]: value }` for a definition `named()` names, else `never`. */
+export type NamedOutput<T> = T extends NodeDef<infer F, infer Name>
+  ? string extends Name ? never
+  : [Name] extends [never] ? never
+  : { [P in Name]: Awaited<ReturnType<F>> }
+  : never;
+
+/** A union of object types as their intersection (`unknown` for none). */
+export type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends
+  (x: infer I) => void ? I : never;
+
+/**
+ * What one run of a pipeline of nodes `N` gives: every output (typed where
+ * known), or only the requested `V`.
+ */
+export type PipelineResult<
+  N extends readonly unknown[],
+  V extends string = never,
+> = [V] extends [never]
+  ? unknown extends PipelineOutputs<N> ? Record<string, unknown>
+  : PipelineOutputs<N> & Record<string, unknown>
+  : {
+    [K in V]: K extends keyof PipelineOutputs<N> ? PipelineOutputs<N>[K]
+      : unknown;
+  };
+
 /** Options of `Pipeline.run`. */
-export interface PipelineRunOptions {
+export interface PipelineRunOptions<V extends string = string> {
   /** Values for the pipeline's inputs, over the bound ones. @default {{}} */
   readonly inputs?: Readonly<Record<string, unknown>>;
   /**
    * The outputs to compute; only their upstream runs.
    * @default {every output of the pipeline}
    */
-  readonly outputs?: readonly string[];
+  readonly outputs?: readonly V[];
   /** Cancels the run with a `CancelledError`. */
   readonly signal?: AbortSignal;
 }
 
 /** Options of `Pipeline.map`. */
-export interface PipelineMapOptions extends PipelineRunOptions {
+export interface PipelineMapOptions<V extends string = string>
+  extends PipelineRunOptions<V> {
   /** The input(s) whose lists are mapped over; other inputs are broadcast. */
   readonly mapOver: string | readonly string[];
   /** `"zip"` (lists of equal length) or `"product"`. @default {"zip"} */
@@ -87,14 +124,16 @@ let derived: PipelineState | undefined;
  *   { cleaned: "hello world", word_count: 2 });
  * ```
  */
-export class Pipeline {
+export class Pipeline<
+  N extends readonly PipelineNode[] = readonly PipelineNode[],
+> {
   readonly #state: PipelineState;
   #runs: AsyncDriver<Record<string, unknown>> | undefined;
   // true once the adapters' validate hooks passed (or there are none).
   #validated: Promise<void> | true | undefined;
 
   /** Creates a pipeline; throws what building its graph would (cycles, duplicates). */
-  constructor(options: PipelineOptions) {
+  constructor(options: PipelineOptions<N>) {
     if (derived !== undefined) {
       // A copy made by bind/withEngine: already checked.
       this.#state = derived;
@@ -121,8 +160,8 @@ export class Pipeline {
   }
 
   /** The nodes, as given. */
-  get nodes(): readonly PipelineNode[] {
-    return this.#state.nodes;
+  get nodes(): N {
+    return this.#state.nodes as N;
   }
 
   /** The engine given to this pipeline, if any (else a default one runs it). */
@@ -148,7 +187,7 @@ export class Pipeline {
   }
 
   /** A new pipeline with `inputs` as default inputs (later calls win). */
-  bind(inputs: Readonly<Record<string, unknown>>): Pipeline {
+  bind(inputs: Readonly<Record<string, unknown>>): Pipeline<N> {
     if (typeof inputs !== "object" || inputs === null) {
       throw new TypeError(`'inputs' must be an object: received ${inputs}`);
     }
@@ -158,7 +197,7 @@ export class Pipeline {
   }
 
   /** A new pipeline that runs on `engine`. */
-  withEngine(engine: Engine): Pipeline {
+  withEngine(engine: Engine): Pipeline<N> {
     if (!(engine instanceof Engine)) {
       throw new TypeError(`'engine' must be an Engine: received ${engine}`);
     }
@@ -169,27 +208,27 @@ export class Pipeline {
    * Runs the pipeline once and returns every output, or only `outputs`
    * (running only what they need).
    */
-  async run(
-    options: PipelineRunOptions = {},
-  ): Promise<Record<string, unknown>> {
+  async run<const V extends string = never>(
+    options: PipelineRunOptions<V> = {},
+  ): Promise<PipelineResult<N, V>> {
     const driver = await this.#ready(options.outputs);
     return await driver.execute(
       this.#outputs(options.outputs),
       this.#options(options),
-    ) as Record<string, unknown>;
+    ) as PipelineResult<N, V>;
   }
 
   /**
    * Runs the pipeline once per item of the `mapOver` input(s) and returns
    * each item's outputs, in input order; other inputs are broadcast.
    */
-  map(
-    options: PipelineMapOptions & { readonly onError: "collect" },
-  ): Promise<MapItemResult[]>;
+  map<const V extends string = never>(
+    options: PipelineMapOptions<V> & { readonly onError: "collect" },
+  ): Promise<MapItemResult<PipelineResult<N, V>>[]>;
   /** Runs the pipeline once per item; the first failure rejects. */
-  map(
-    options: PipelineMapOptions & { readonly onError?: "raise" },
-  ): Promise<Record<string, unknown>[]>;
+  map<const V extends string = never>(
+    options: PipelineMapOptions<V> & { readonly onError?: "raise" },
+  ): Promise<PipelineResult<N, V>[]>;
   async map(options: PipelineMapOptions): Promise<unknown[]> {
     const driver = await this.#ready(options.outputs);
     return await driver.map(
@@ -249,9 +288,9 @@ export class Pipeline {
     return this.#driver().toDot(options);
   }
 
-  #with(changes: Partial<PipelineState>): Pipeline {
+  #with(changes: Partial<PipelineState>): Pipeline<N> {
     derived = Object.freeze({ ...this.#state, ...changes });
-    return new Pipeline({ nodes: this.#state.nodes });
+    return new Pipeline({ nodes: this.nodes });
   }
 
   // The driver that runs this pipeline, made on first use.
