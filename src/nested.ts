@@ -4,6 +4,9 @@
  * `mapOver`) on the calling run's executors, forwarding its node hooks, log
  * messages and item progress to the caller's adapters under
  * `"<node>.<inner node>"` names, and its cancellation to the inner run.
+ * Graph-level hooks are not forwarded: the nested pipeline is one node of
+ * the outer graph, and its own engine's adapters (if it has one) see it
+ * whole.
  *
  * @module
  */
