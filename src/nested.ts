@@ -116,7 +116,7 @@ export function nestedNode(
     if (!required.includes(outer)) {
       throw new TypeError(
         `'mapOver' names "${outer}", which is not an input of the nested pipeline (its inputs: ${
-          list(required)
+          list([...required, ...optional])
         })`,
       );
     }
@@ -136,6 +136,12 @@ export function nestedNode(
     }
   }
   const exposed = innerVars.map((inner) => outputMapping[inner] ?? inner);
+  const twice = exposed.find((outer, k) => exposed.indexOf(outer) !== k);
+  if (twice !== undefined) {
+    throw new TypeError(
+      `'outputMapping' gives two outputs the name "${twice}"; give each its own`,
+    );
+  }
   if (exposed.includes(name)) {
     throw new InvalidNodeError(
       name,

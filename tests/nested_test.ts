@@ -141,6 +141,14 @@ Deno.test("asNode rejects mappings that name nothing in the inner pipeline", () 
     InvalidNodeError,
   );
   assert.throws(() => textPipeline.asNode({ name: "" }), /'name' must be/);
+  assert.throws(
+    () =>
+      textPipeline.asNode({
+        name: "t",
+        outputMapping: { size: "x", cleaned: "x" },
+      }),
+    /'outputMapping' gives two outputs the name "x"/,
+  );
 });
 
 Deno.test("a failing inner node fails the outer run, naming the nested node, the inner node and the item", async () => {
