@@ -29,8 +29,26 @@ export {
   type DictResult,
   type ExecuteOptions,
   type ExecuteResult,
+  type MapItemResult,
   type MapOptions,
 } from "./src/driver.ts";
+export {
+  type Intersect,
+  type NamedOutput,
+  Pipeline,
+  type PipelineMapOptions,
+  type PipelineNode,
+  type PipelineOptions,
+  type PipelineOutputs,
+  type PipelineResult,
+  type PipelineRunOptions,
+} from "./src/pipeline.ts";
+export type { AsNodeOptions } from "./src/nested.ts";
+export {
+  Engine,
+  type EngineOptions,
+  type MapExecutorKind,
+} from "./src/engine.ts";
 export {
   type AnyFn,
   type CallStyle,
@@ -164,7 +182,7 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
-export type { RunnerInit } from "./src/runner.ts";
+export type { Runner, RunnerInit } from "./src/runner.ts";
 export {
   type BlockPlan,
   type Plan,
@@ -182,6 +200,7 @@ export type {
   BeforeGraphExecutionEvent,
   BeforeNodeExecutionEvent,
   BuildResultEvent,
+  MapItemEvent,
   MaybePromise,
   NodeLogEvent,
   TaskExpandEvent,
@@ -192,6 +211,7 @@ export type {
 export type {
   EventBase,
   ExecutionEvent,
+  MapItemStreamEvent,
   NodeEventBase,
   NodeFailedEvent,
   NodeLogStreamEvent,
@@ -209,7 +229,8 @@ export type {
   ExecutorKind,
   ExecutorOptions,
 } from "./src/executors/executor.ts";
-export type { MapMode } from "./src/map.ts";
+export type { MapErrorMode, MapMode } from "./src/map.ts";
+export type { MapExecutor, MapJob } from "./src/executors/map_executor.ts";
 export type { DotOptions } from "./src/dot.ts";
 export type {
   ExecutionPlan,

@@ -8,7 +8,14 @@
  */
 import { PGraph } from "p-graph";
 import grfn from "grfn";
-import { collect, inputs, node, type NodeDef, parallelizable } from "../mod.ts";
+import {
+  collect,
+  inputs,
+  named,
+  node,
+  type NodeDef,
+  parallelizable,
+} from "../mod.ts";
 
 /** A node function: takes its inputs by name, returns a number. */
 export type NodeFn = (args: Record<string, number>) => number | Promise<number>;
@@ -300,6 +307,13 @@ export function fanOutRunners(xs: readonly number[]) {
     },
   };
 }
+
+/** The same three nodes as a Pipeline's node list (x -> a -> b -> c). */
+export const mapNodes = [
+  node(fa, named("a"), inputs(["x"])),
+  node(fb, named("b"), inputs(["a"])),
+  node(fc, named("c"), inputs(["b"])),
+];
 
 /** Hand-written (concurrent and one at a time), p-graph and grfn maps over `xs`. */
 export function mapRunners(xs: readonly number[]) {

@@ -14,11 +14,13 @@
  */
 import {
   Builder,
+  Engine,
   inputs,
   MemoryCacheStore,
   named,
   node,
   type NodeDef,
+  Pipeline,
 } from "../mod.ts";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
@@ -34,7 +36,8 @@ import {
 } from "./_harness.ts";
 
 const N = 10_000;
-const ORDER = "a a2 b b2 c d e g g2 k k2 f1 f1b f2 f2b h1 h2 h3".split(" ");
+const ORDER = "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b f1 f1b f2 f2b h1 h2 h3"
+  .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
@@ -207,6 +210,94 @@ try {
       );
       target(id, "braid ns/node execution", row.braid!, 2000);
     }
+  }
+
+  // p1, p2. Pipeline.map over 10,000 items of the same 3-node chain, with
+  // the sequential and the async map executor (sequential node executor).
+  if (wanted("p1", "p2")) {
+    const xs = Array.from({ length: N }, (_, i) => i);
+    const peers = G.mapRunners(xs);
+    const rows: Record<string, number> = {};
+    for (
+      const [id, mapExecutor] of [["p1", "sequential"], [
+        "p2",
+        "async",
+      ]] as const
+    ) {
+      if (!wanted(id)) continue;
+      const pipeline = new Pipeline({
+        nodes: G.mapNodes,
+        engine: new Engine({ mapExecutor }),
+      });
+      const par = mapExecutor === "async";
+      const row = await scenario(
+        id,
+        `Pipeline.map ${N} x 3 nodes, ${mapExecutor} map`,
+        "ns/node",
+        1e6 / (3 * N),
+        {
+          braid: () =>
+            pipeline.map({ inputs: { x: xs }, mapOver: "x", outputs: ["c"] }),
+          hand: par ? peers.handConcurrent : peers.handSequential,
+        },
+        4000,
+        3,
+      );
+      rows[id] = row.braid!;
+      target(id, "braid ns/node execution", row.braid!, 300);
+    }
+    if (rows.p1 !== undefined && rows.p2 !== undefined) {
+      target("p2", "async map / sequential map", rows.p2 / rows.p1, 2);
+    }
+  }
+
+  // p3. A 2-level nested map (100 outer items, each mapping a nested
+  // pipeline over 100 inner items) against the same 10,000 items flat.
+  if (wanted("p3", "p3b")) {
+    const side = Math.round(Math.sqrt(N));
+    const lists = Array.from(
+      { length: side },
+      (_, i) => Array.from({ length: side }, (_, j) => i * side + j),
+    );
+    const flat = lists.flat();
+    const inner = new Pipeline({ nodes: G.mapNodes });
+    const outer = new Pipeline({
+      nodes: [inner.asNode({
+        name: "inner",
+        mapOver: "x",
+        outputMapping: { c: "cs" },
+      })],
+    });
+    const nested = await scenario(
+      "p3",
+      `nested map ${side} x ${side} x 3 nodes`,
+      "ns/node",
+      1e6 / (3 * N),
+      {
+        braid: async () =>
+          (await outer.map({ inputs: { x: lists }, mapOver: "x" }))
+            .flatMap((o) => o.cs as number[]),
+      },
+      4000,
+      3,
+    );
+    const flattened = await scenario(
+      "p3b",
+      `  same ${N} items flat`,
+      "ns/node",
+      1e6 / (3 * N),
+      {
+        braid: async () =>
+          (await inner.map({
+            inputs: { x: flat },
+            mapOver: "x",
+            outputs: ["c"],
+          })).map((o) => o.c as number),
+      },
+      4000,
+      3,
+    );
+    target("p3", "nested / flat", nested.braid! / flattened.braid!, 2);
   }
 
   // f1. build with parsed parameters; a fresh module instance per build

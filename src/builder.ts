@@ -6,13 +6,9 @@
  */
 import { ConfigError } from "./errors.ts";
 import { AsyncDriver, type DictResult } from "./driver.ts";
-import type {
-  Executor,
-  ExecutorKind,
-  ExecutorOptions,
-} from "./executors/executor.ts";
-import { SequentialExecutor } from "./executors/sequential.ts";
-import { ConcurrentExecutor } from "./executors/concurrent.ts";
+import type { ExecutorKind, ExecutorOptions } from "./executors/executor.ts";
+import type { MapExecutorKind } from "./executors/map_executor.ts";
+import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -30,6 +26,7 @@ interface BuilderState {
   readonly executor: ExecutorKind;
   readonly executorOptions: ExecutorOptions;
   readonly cache?: CacheOptions;
+  readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
 }
 
 /**
@@ -136,12 +133,7 @@ export class Builder<M = unknown, R = DictResult> {
     kind: ExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    if (kind !== "sequential" && kind !== "async") {
-      throw new TypeError(
-        `'executor' must be "sequential" or "async": received ${kind}`,
-      );
-    }
-    createExecutor(kind, options); // validate options now, not at build()
+    createExecutor(kind, options); // validate kind and options now, not at build()
     return new Builder({
       ...this.#state,
       executor: kind,
@@ -176,6 +168,19 @@ export class Builder<M = unknown, R = DictResult> {
     return new Builder({ ...this.#state, cache: checkCacheOptions(options) });
   }
 
+  /**
+   * Chooses how `map` runs items, whatever runs each item's nodes:
+   * `"sequential"` (one at a time) or `"async"` (concurrently, up to
+   * `concurrency`). By default items run the way the executor runs nodes.
+   */
+  withMapExecutor(
+    kind: MapExecutorKind,
+    options: ExecutorOptions = {},
+  ): Builder<M, R> {
+    createMapExecutor(kind, options); // validate kind and options now
+    return new Builder({ ...this.#state, mapExecutor: [kind, options] });
+  }
+
   /** Loads the modules, builds and checks the graph, and returns the driver. */
   async build(): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
@@ -196,15 +201,9 @@ export class Builder<M = unknown, R = DictResult> {
       hooks,
       executor: createExecutor(state.executor, state.executorOptions),
       cache,
+      ...(state.mapExecutor === undefined
+        ? {}
+        : { mapExecutor: createMapExecutor(...state.mapExecutor) }),
     });
   }
-}
-
-function createExecutor(
-  kind: ExecutorKind,
-  options: ExecutorOptions,
-): Executor {
-  return kind === "async"
-    ? new ConcurrentExecutor(options)
-    : new SequentialExecutor();
 }

@@ -1,10 +1,12 @@
 /**
  * Graphviz DOT output of a graph: nodes as boxes, inputs as dashed ellipses,
- * optional restriction to the upstream of some vars, optional highlights.
+ * nested pipelines as clusters holding their own nodes, optional restriction
+ * to the upstream of some vars, optional highlights.
  *
  * @module
  */
 import type { Graph } from "./graph.ts";
+import { containerOf } from "./_containers.ts";
 
 /** Options of `toDot`. */
 export interface DotOptions {
@@ -21,23 +23,62 @@ export function toDot(graph: Graph, options: DotOptions = {}): string {
   const names = options.vars === undefined
     ? [...graph.externals.keys(), ...graph.order]
     : graph.upstreamOf(options.vars);
-  const shown = new Set(names);
-  const highlight = new Set(options.highlight ?? []);
   const lines = [
     `digraph ${quote(options.name ?? "braid")} {`,
     "  rankdir=LR;",
   ];
+  draw(graph, names, "", "  ", new Set(options.highlight ?? []), lines);
+  lines.push("}");
+  return lines.join("\n") + "\n";
+}
+
+// Draws `names` of `graph` with ids under `prefix`: a nested pipeline's node
+// becomes a cluster holding its inner graph, drawn the same way.
+function draw(
+  graph: Graph,
+  names: readonly string[],
+  prefix: string,
+  indent: string,
+  highlight: ReadonlySet<string>,
+  lines: string[],
+): void {
+  const shown = new Set(names);
   for (const name of names) {
-    const attrs = graph.externals.has(name)
-      ? ["shape=ellipse", "style=dashed"]
-      : ["shape=box"];
+    const id = quote(prefix + name);
+    const external = graph.externals.has(name);
+    const attrs = external ? ["shape=ellipse", "style=dashed"] : ["shape=box"];
     if (highlight.has(name)) {
       attrs.push(
-        graph.externals.has(name) ? 'style="dashed,filled"' : "style=filled",
+        external ? 'style="dashed,filled"' : "style=filled",
         'fillcolor="#ffd966"',
       );
     }
-    lines.push(`  ${quote(name)} [${attrs.join(", ")}];`);
+    const nested = external
+      ? undefined
+      : containerOf(graph.specs.get(name)!.fn);
+    if (nested === undefined) {
+      lines.push(`${indent}${id} [${attrs.join(", ")}];`);
+      continue;
+    }
+    const label = nested.mapOver.length === 0
+      ? nested.name
+      : `${nested.name} (map over ${nested.mapOver.join(", ")})`;
+    const inner = nested.graph;
+    lines.push(
+      `${indent}subgraph ${quote(`cluster_${prefix}${name}`)} {`,
+      `${indent}  label=${quote(label)};`,
+      `${indent}  style=rounded;`,
+      `${indent}  ${id} [${[...attrs, "peripheries=2"].join(", ")}];`,
+    );
+    draw(
+      inner,
+      [...inner.externals.keys(), ...inner.order],
+      `${prefix}${name}/`,
+      `${indent}  `,
+      new Set(),
+      lines,
+    );
+    lines.push(`${indent}}`);
   }
   for (const name of names) {
     const spec = graph.specs.get(name);
@@ -45,11 +86,13 @@ export function toDot(graph: Graph, options: DotOptions = {}): string {
     for (const input of spec.inputs) {
       if (!shown.has(input.name)) continue;
       const style = input.optional ? " [style=dotted]" : "";
-      lines.push(`  ${quote(input.name)} -> ${quote(name)}${style};`);
+      lines.push(
+        `${indent}${quote(prefix + input.name)} -> ${
+          quote(prefix + name)
+        }${style};`,
+      );
     }
   }
-  lines.push("}");
-  return lines.join("\n") + "\n";
 }
 
 function quote(id: string): string {

@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { EventChannel, type ExecutionEvent } from "./events.ts";
+import type { ExecutionEvent } from "./events.ts";
 import type { Executor } from "./executors/executor.ts";
 import type { Graph, NodeInfo, TagFilter } from "./graph.ts";
 import { recordRun, type RunResult } from "./results.ts";
 import { type ExecuteOptions, Runner, type RunnerInit } from "./runner.ts";
 import { type DotOptions, toDot } from "./dot.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
-import { type MapOptions, runMap } from "./map.ts";
+import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
+import { streamEvents } from "./_stream.ts";
 import type { NodeName, Outputs } from "./types.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
 
@@ -31,7 +32,7 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
   : R;
 
 export type { ExecuteOptions } from "./runner.ts";
-export type { MapOptions } from "./map.ts";
+export type { MapItemResult, MapOptions } from "./map.ts";
 
 /** Runs a built graph. Create it with `new Builder()...build()`. */
 export class AsyncDriver<M = unknown, R = DictResult>
@@ -96,45 +97,39 @@ export class AsyncDriver<M = unknown, R = DictResult>
   }
 
   /**
-   * Runs `vars` and yields its events as they happen. Stopping the iteration
-   * early cancels the run.
+   * Runs `vars` and yields its events as they happen; with `mapOver`, runs
+   * them once per item (as `map` does) and yields item progress too
+   * (`"mapItem"` events: item index, done count, total). Stopping the
+   * iteration early cancels the run.
    */
-  async *stream<const V extends NodeName<M>>(
+  stream<const V extends NodeName<M>>(
     vars: readonly V[],
-    options: ExecuteOptions = {},
+    options: ExecuteOptions | MapOptions = {},
   ): AsyncGenerator<ExecutionEvent, void, undefined> {
-    this.#runner.plan(vars, options); // throw request errors before the first event
-    const channel = new EventChannel<ExecutionEvent>();
-    const stop = new AbortController();
-    const signal = options.signal === undefined
-      ? stop.signal
-      : AbortSignal.any([options.signal, stop.signal]);
-    const done = recordRun(
-      this.#runner,
-      vars,
-      { ...options, signal },
-      (e) => channel.push(e),
-    )
-      .finally(() => channel.close());
-    try {
-      yield* channel;
-    } finally {
-      stop.abort();
-      await done;
-    }
+    return streamEvents(this.#runner, vars, options);
   }
 
   /**
    * Runs `vars` once per item of the mapped input(s) and returns one result per
    * item, in item order. Items run under the driver's executor: one at a
    * time when sequential, concurrently (up to its `concurrency`) when async.
-   * The first failure rejects, naming the item.
+   * The first failure rejects, naming the item and the node; with
+   * `onError: "collect"`, every item gives `{ ok, value }` or `{ ok, error }`.
    */
+  map<const V extends NodeName<M>>(
+    vars: readonly V[],
+    options: MapOptions & { readonly onError: "collect" },
+  ): Promise<MapItemResult<Outputs<M, V>>[]>;
+  /** Runs `vars` once per item; the first failure rejects. */
+  map<const V extends NodeName<M>>(
+    vars: readonly V[],
+    options: MapOptions & { readonly onError?: "raise" },
+  ): Promise<Outputs<M, V>[]>;
   async map<const V extends NodeName<M>>(
     vars: readonly V[],
     options: MapOptions,
-  ): Promise<Outputs<M, V>[]> {
-    return await runMap(this.#runner, vars, options) as Outputs<M, V>[];
+  ): Promise<unknown[]> {
+    return await runMap(this.#runner, vars, options);
   }
 
   /** Throws what `execute` would throw before running anything; runs nothing. */

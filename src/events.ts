@@ -4,6 +4,7 @@
  * @module
  */
 import type { CacheOutcome } from "./cache/cache.ts";
+import type { MapItemEvent } from "./hooks.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -79,6 +80,12 @@ export interface NodeLogStreamEvent extends NodeEventBase {
   readonly data?: unknown;
 }
 
+/** One item of a map is done (item progress): what `afterMapItem` receives. */
+export interface MapItemStreamEvent extends MapItemEvent, EventBase {
+  /** Discriminant. */
+  readonly type: "mapItem";
+}
+
 /** A run ended. */
 export interface RunFinishedEvent extends EventBase {
   /** Discriminant. */
@@ -99,6 +106,7 @@ export type ExecutionEvent =
   | NodeFailedEvent
   | NodeSkippedEvent
   | NodeLogStreamEvent
+  | MapItemStreamEvent
   | RunFinishedEvent;
 
 /**

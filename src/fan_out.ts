@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { forEachItem } from "./_items.ts";
 import { toItems } from "./modifiers/parallelizable.ts";
-import type { PlanNode } from "./plan.ts";
+import type { BlockPlan, Plan, PlanNode } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
 
 /** Runs the items of block node `node`; resolves with each member's list. */
@@ -57,8 +56,11 @@ async function runItems(
   // Items stop when the run stops (its ctx signal) or an item fails.
   const stop = new AbortController();
   const signal = AbortSignal.any([run.context(node).signal, stop.signal]);
-  const executor = run.executor!;
+  const runner = run.runner!;
+  const executor = runner.executor;
   const submit = hooks?.has("beforeTaskSubmission") === true;
+  const progress = hooks?.has("afterMapItem") === true;
+  let done = 0;
   const runItem = async (i: number): Promise<void> => {
     if (submit) {
       await hooks!.call("beforeTaskSubmission", {
@@ -83,27 +85,58 @@ async function runItems(
       hooks,
       onLog: run.onLog,
       item: i,
-      executor,
+      runner,
       cache: run.cache?.forItem(plan, slots, i),
     });
-    const done = await executor.execute(itemRun);
+    const values = await executor.execute(itemRun);
     const outputs = plan.outputSlots;
-    for (let m = 0; m < outputs.length; m++) lists[m]![i] = done[outputs[m]!];
+    for (let m = 0; m < outputs.length; m++) {
+      lists[m]![i] = values[outputs[m]!];
+    }
+    if (progress) {
+      await hooks!.call("afterMapItem", {
+        runId: run.runId,
+        nodeName: block.parallelizable,
+        item: i,
+        done: ++done,
+        total: count,
+        success: true,
+      });
+    }
   };
   const failed = (error: unknown) => {
     stop.abort(error);
     throw error;
   };
-  await forEachItem(
+  await runner.mapExecutor.runItems({
     count,
-    executor.concurrency,
+    // Each item's inputs, made only for map executors that ship items.
+    get items() {
+      return items.map((item) => inputsOf(plan, block, item, outer));
+    },
+    plan,
+    runItem: (i) => runItem(i).catch(failed),
     signal,
-    (i) => runItem(i).catch(failed),
-  );
+  });
   // Items that never started (the run stopped) leave holes: never hand
   // out a partial list as if it were whole.
   if (signal.aborted) throw run.halted() ?? signal.reason;
   return lists;
+}
+
+// One item's inputs by name: the item under the parallelizable node's name,
+// and what the block takes from outside.
+function inputsOf(
+  plan: Plan,
+  block: BlockPlan,
+  item: unknown,
+  outer: readonly unknown[],
+): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  plan.seeds.forEach((seed, s) => {
+    inputs[seed.name] = block.seedArgs[s] === block.itemsArg ? item : outer[s];
+  });
+  return inputs;
 }
 
 async function taskHooks(

@@ -116,6 +116,27 @@ export interface TaskSubmissionEvent {
   readonly nodes: readonly string[];
 }
 
+/** What `afterMapItem` receives: one map item is done. */
+export interface MapItemEvent {
+  /** The map's run id. */
+  readonly runId: string;
+  /** The item's index. */
+  readonly item: number;
+  /** How many items are done, this one included. */
+  readonly done: number;
+  /** How many items the map has. */
+  readonly total: number;
+  /** Whether the item succeeded. */
+  readonly success: boolean;
+  /** Why it failed. */
+  readonly error?: unknown;
+  /**
+   * For a map inside a nested pipeline: the node that runs it; for the items
+   * of a fan-out block: its parallelizable node.
+   */
+  readonly nodeName?: string;
+}
+
 /** What `buildResult` receives. */
 export interface BuildResultEvent {
   /** The run's id. */
@@ -157,6 +178,8 @@ export interface Adapter {
   beforeTaskSubmission?(event: TaskSubmissionEvent): MaybePromise<void>;
   /** Receives each `ctx.log` message. */
   onLog?(event: NodeLogEvent): MaybePromise<void>;
+  /** Runs after each item of a `map` (nested maps included). */
+  afterMapItem?(event: MapItemEvent): MaybePromise<void>;
   /** Checks each node when the graph is built. */
   validateNode?(
     event: { readonly node: NodeInfo },
@@ -182,6 +205,7 @@ const HOOKS: readonly HookName[] = [
   "afterTaskGroup",
   "beforeTaskSubmission",
   "onLog",
+  "afterMapItem",
   "validateNode",
   "validateGraph",
   "buildResult",

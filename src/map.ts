@@ -1,20 +1,22 @@
 /**
  * Expanding `map` inputs into items: zip (lists of equal length, item i takes
  * element i of each) or product (every combination, the first list varying
- * slowest). Inputs not mapped over are broadcast to every item.
+ * slowest). Inputs not mapped over are broadcast to every item. Then
+ * running them: items go to the runner's map executor, and each item's
+ * nodes to its node executor.
  *
  * @module
  */
 import { CancelledError } from "./errors.ts";
 import { raceAbort } from "./executors/executor.ts";
+import type { Hooks } from "./hooks.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
-import { forEachItem } from "./_items.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
 
 /** Each item's inputs: the broadcast inputs plus its mapped values. */
-function expandItems(
+export function expandItems(
   inputs: Readonly<Record<string, unknown>>,
   mapOver: string | readonly string[],
   mapMode: MapMode = "zip",
@@ -94,36 +96,67 @@ function product(
   return items;
 }
 
+/** What to do when an item fails. */
+export type MapErrorMode = "raise" | "collect";
+
+/** One item's outcome when a map collects errors. */
+export type MapItemResult<O = Record<string, unknown>> =
+  | { readonly ok: true; readonly value: O }
+  | { readonly ok: false; readonly error: unknown };
+
 /** Options of `map`. */
 export interface MapOptions extends ExecuteOptions {
   /** The input(s) whose lists are mapped over; other inputs are broadcast. */
   readonly mapOver: string | readonly string[];
   /** `"zip"` (equal lengths) or `"product"`. @default {"zip"} */
   readonly mapMode?: MapMode;
+  /**
+   * `"raise"`: the first failure rejects the map (naming the item and the
+   * node) and stops the other items; `"collect"`: every item gives
+   * `{ ok, value }` or `{ ok, error }` and the map finishes.
+   *
+   * @default {"raise"}
+   */
+  readonly onError?: MapErrorMode;
+}
+
+/** What braid itself passes to a map: the hooks and run id to use. */
+export interface MapScope {
+  /** The hooks (a recorder's, a parent run's). @default {the runner's} */
+  readonly hooks?: Hooks;
+  /** The run id. @default {a new one} */
+  readonly runId?: string;
 }
 
 /**
- * Runs `vars` once per item, under the runner's executor: one item at a time
- * when it is sequential, concurrently up to its `concurrency` otherwise. The
- * first failure rejects (naming the item) and stops the other items.
+ * Runs `vars` once per item, handing items to the runner's map executor.
+ * Resolves with each item's outputs (or, collecting errors, its
+ * `MapItemResult`), in item order.
  */
 export async function runMap(
   runner: Runner,
   vars: readonly string[],
   options: MapOptions,
-): Promise<Record<string, unknown>[]> {
+  scope: MapScope = {},
+): Promise<unknown[]> {
+  const onError = options.onError ?? "raise";
+  if (onError !== "raise" && onError !== "collect") {
+    throw new TypeError(
+      `'onError' must be "raise" or "collect": received ${onError}`,
+    );
+  }
   const items = expandItems(
     options.inputs ?? EMPTY,
     options.mapOver,
     options.mapMode,
   );
-  const results: Record<string, unknown>[] = new Array(items.length);
+  const results: unknown[] = new Array(items.length);
   if (items.length === 0) {
     runner.plan(vars, options); // still reject a bad request
     return results;
   }
   const plan = runner.plan(vars, { ...options, inputs: items[0]! });
-  const runId = crypto.randomUUID();
+  const runId = scope.runId ?? crypto.randomUUID();
   // One controller for the whole map: the first failure (or the caller's
   // signal) stops every item from starting new nodes. Items poll it; only the
   // map as a whole listens, so a map costs one listener, not one per item.
@@ -132,14 +165,17 @@ export async function runMap(
     ? stop.signal
     : AbortSignal.any([options.signal, stop.signal]);
   const overrides = options.overrides ?? EMPTY;
-  const hooks = runner.hooks;
-  // The first failure stops the other items at once, before a limiter can
-  // hand out another one.
+  const hooks = scope.hooks ?? runner.hooks;
+  const collect = onError === "collect";
+  const total = items.length;
+  let done = 0;
+  // The first failure stops the other items at once, before the map
+  // executor can hand out another one.
   const failed = (error: unknown) => {
     stop.abort(error);
     throw error;
   };
-  const runItem = (i: number): Promise<void> =>
+  const start = (i: number) =>
     runner.run(
       plan,
       runId,
@@ -147,21 +183,47 @@ export async function runMap(
       hooks,
       i,
       false,
-    )
-      .then(
+    );
+  const runItem = !collect && !hooks.has("afterMapItem")
+    ? (i: number): Promise<void> =>
+      start(i).then(
         (values) => void (results[i] = runner.outputs(plan, values)),
         failed,
-      );
-  const all = forEachItem(
-    items.length,
-    runner.executor.concurrency,
-    signal,
-    runItem,
-  );
+      )
+    : async (i: number): Promise<void> => {
+      let outcome: MapItemResult;
+      try {
+        outcome = { ok: true, value: runner.outputs(plan, await start(i)) };
+      } catch (error) {
+        // Once the map has stopped, items it cut short are not progress.
+        if (!collect && signal.aborted) throw error;
+        if (!collect) stop.abort(error);
+        outcome = { ok: false, error };
+      }
+      results[i] = collect ? outcome : (outcome as { value: unknown }).value;
+      done++;
+      if (hooks.has("afterMapItem")) {
+        await hooks.call("afterMapItem", {
+          runId,
+          item: i,
+          done,
+          total,
+          success: outcome.ok,
+          ...(outcome.ok ? {} : { error: outcome.error }),
+        }).catch(failed);
+      }
+      if (!outcome.ok && !collect) throw outcome.error;
+    };
   try {
     await raceAbort(
       options.signal, // only the caller's: our own stop follows a failure
-      all,
+      runner.mapExecutor.runItems({
+        count: items.length,
+        items,
+        plan,
+        runItem,
+        signal,
+      }),
       () => new CancelledError(runId, options.signal?.reason),
     );
   } catch (error) {

@@ -12,6 +12,7 @@ import {
   type AfterNodeExecutionEvent,
   type BeforeNodeExecutionEvent,
   Hooks,
+  type MapItemEvent,
   type NodeLogEvent,
 } from "./hooks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
@@ -134,6 +135,12 @@ export class Recorder implements Adapter {
     if (logs === undefined) this.#logs.set(event.nodeName, logs = []);
     logs.push(event);
     this.#emit?.({ ...event, type: "log", timestamp: Date.now() });
+  }
+
+  /** A map item is done. */
+  afterMapItem(event: MapItemEvent): void {
+    if (this.#finished) return;
+    this.#emit?.({ ...event, type: "mapItem", timestamp: Date.now() });
   }
 
   /** The outcome of every node of `plan`, skipped ones included. */

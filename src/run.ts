@@ -12,12 +12,13 @@ import {
   NodeExecutionError,
   ValidationError,
 } from "./errors.ts";
-import type { Executor } from "./executors/executor.ts";
 import { runBlock } from "./fan_out.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
 import type { CacheSession } from "./cache/session.ts";
+import type { Runner } from "./runner.ts";
+import { type RunScope, SCOPE } from "./_scope.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -51,10 +52,10 @@ export interface RunInit {
   readonly onLog?: ((event: NodeLogEvent) => void) | undefined;
   /** The map item index. */
   readonly item?: number | undefined;
-  /** Runs the items of fan-out blocks. */
-  readonly executor?: Executor | undefined;
   /** The cache, when the driver has one. */
   readonly cache?: CacheSession | undefined;
+  /** The runner, handed (with the hooks) to nested pipelines through `ctx`. */
+  readonly runner?: Runner | undefined;
 }
 
 /** One run of a plan. */
@@ -74,8 +75,11 @@ export class Run {
   readonly hooks: Hooks | undefined;
   /** Every adapter's hooks, for fan-out blocks (task hooks, item runs). */
   readonly adapters: Hooks | undefined;
-  /** Runs the items of fan-out blocks. */
-  readonly executor: Executor | undefined;
+  /**
+   * The runner, when a runner started the run: its executors run fan-out
+   * items, and nested pipelines reach it through `ctx`.
+   */
+  readonly runner: Runner | undefined;
   /**
    * The cache, when the driver has one: an executor that does not call
    * `invoke` (one that ships nodes elsewhere) wraps its own call with
@@ -85,6 +89,7 @@ export class Run {
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
+  #scope: RunScope | undefined;
 
   /** Set once the run has failed or been cancelled: nothing new may start. */
   get stopped(): Error | undefined {
@@ -100,7 +105,7 @@ export class Run {
     this.signal = init.signal;
     this.hooks = init.hooks?.perNode ? init.hooks : undefined;
     this.adapters = init.hooks;
-    this.executor = init.executor;
+    this.runner = init.runner;
     this.#onLog = init.onLog;
     this.cache = init.cache;
   }
@@ -187,6 +192,11 @@ export class Run {
         onLog(event);
       },
     };
+    const runner = this.runner;
+    if (runner !== undefined && this.adapters !== undefined) {
+      this.#scope ??= { runner, hooks: this.adapters };
+      (ctx as { [SCOPE]?: RunScope })[SCOPE] = this.#scope;
+    }
     return item === undefined ? ctx : { ...ctx, item };
   }
 

@@ -12,6 +12,8 @@ import {
   InputError,
 } from "./errors.ts";
 import { type Executor, raceAbort } from "./executors/executor.ts";
+import type { MapExecutor } from "./executors/map_executor.ts";
+import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import { adapterName, type Hooks, type NodeLogEvent } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -41,6 +43,11 @@ export interface RunnerInit {
   readonly executor: Executor;
   /** The cache, if any. */
   readonly cache?: Cache | undefined;
+  /**
+   * How `map` runs items.
+   * @default {items run the way the executor runs nodes}
+   */
+  readonly mapExecutor?: MapExecutor;
 }
 
 /** An empty, shared record for absent inputs and overrides. */
@@ -59,6 +66,8 @@ export class Runner {
   readonly executor: Executor;
   /** The cache, if any. */
   readonly cache: Cache | undefined;
+  /** How `map` runs items. */
+  readonly mapExecutor: MapExecutor;
   readonly #plans = new Map<string, Plan>();
 
   /** Creates a runner. */
@@ -68,6 +77,7 @@ export class Runner {
     this.hooks = init.hooks;
     this.executor = init.executor;
     this.cache = init.cache;
+    this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
   }
 
   /** Checks a request and returns its plan, compiled once per shape. */
@@ -190,8 +200,8 @@ export class Runner {
         if (pending !== undefined) logs.push(...pending);
       }),
       item,
-      executor: this.executor,
       cache: this.cache?.session(plan, runId, values, item),
+      runner: this,
     });
     let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options)

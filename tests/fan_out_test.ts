@@ -532,3 +532,16 @@ Deno.test("an override of a node inside a block is given to every item", async (
   assert.deepEqual(out, { total: 3 + 0 + 1 + 8, both: [1, 2, 9] });
   assert.equal(calls.square, undefined);
 });
+
+Deno.test("stream() reports each block item's progress", async () => {
+  const dr = await new Builder().withModules(hamilton()).build();
+  const progress: string[] = [];
+  for await (const event of dr.stream(["total"], { inputs: { n: 3 } })) {
+    if (event.type === "mapItem") {
+      progress.push(
+        `${event.nodeName} ${event.item} ${event.done}/${event.total}`,
+      );
+    }
+  }
+  assert.deepEqual(progress, ["steps 0 1/3", "steps 1 2/3", "steps 2 3/3"]);
+});

@@ -46,7 +46,16 @@ Deno.test("deno check accepts fan-out types: one item per consumer, a list per c
   assert.ok(ok, output);
 });
 
+Deno.test("deno check accepts typed Pipeline results: named() outputs, requested outputs, map items", async () => {
+  const { ok, output } = await check(join(dir, "pass_pipeline.ts"));
+  assert.ok(ok, output);
+});
+
 const failing: [string, RegExp][] = [
+  [
+    "fail_pipeline_type.ts",
+    /Type 'number' is not assignable to type 'string'[\s\S]*Property 'cleaned' does not exist/,
+  ],
   ["fail_misspelt_output.ts", /"avg_spnd"' is not assignable/],
   ["fail_wrong_type.ts", /Type 'number' is not assignable to type 'string'/],
   ["fail_private.ts", /"_helper"' is not assignable/],

@@ -425,6 +425,79 @@ export function conformance(
     );
   });
 
+  test('map() with onError "collect" finishes every item and reports each outcome', async () => {
+    const dr = await build({
+      inv: async ({ x }: { x: number }) => {
+        await sleep(1);
+        if (x === 0) throw new RangeError("division by zero");
+        return 1 / x;
+      },
+    });
+    const out = await dr.map(["inv"], {
+      inputs: { x: [1, 0, 4, 0] },
+      mapOver: "x",
+      onError: "collect",
+    });
+    assert.deepEqual(out.map((r) => r.ok), [true, false, true, false]);
+    assert.deepEqual(out[0], { ok: true, value: { inv: 1 } });
+    assert.deepEqual(out[2], { ok: true, value: { inv: 0.25 } });
+    const failure = out[1]!;
+    assert.ok(!failure.ok && failure.error instanceof NodeExecutionError);
+    assert.match(String((failure as { error: Error }).error.message), /item 1/);
+    await assert.rejects(
+      dr.map(["inv"], {
+        inputs: { x: [1] },
+        mapOver: "x",
+        onError: "ignore" as never,
+      }),
+      /'onError' must be "raise" or "collect"/,
+    );
+  });
+
+  test("stream() with mapOver yields node events per item and item progress", async () => {
+    const dr = await build({
+      double: async ({ x }: { x: number }) => (await sleep(1), 2 * x),
+    });
+    const events = [];
+    for await (
+      const e of dr.stream(["double"], {
+        inputs: { x: [1, 2, 3] },
+        mapOver: "x",
+      })
+    ) events.push(e);
+    assert.equal(events[0]!.type, "runStarted");
+    assert.equal(events.at(-1)!.type, "runFinished");
+    const progress = events.flatMap((e) => e.type === "mapItem" ? [e] : []);
+    assert.deepEqual(
+      progress.map((e) => [e.done, e.total, e.success]),
+      [[1, 3, true], [2, 3, true], [3, 3, true]],
+    );
+    assert.deepEqual(progress.map((e) => e.item).sort(), [0, 1, 2]);
+    const succeeded = events.flatMap((e) =>
+      e.type === "nodeSucceeded" ? [e.item] : []
+    );
+    assert.deepEqual(succeeded.sort(), [0, 1, 2]);
+  });
+
+  test("stream() with mapOver reports a failed item's progress, then the map's failure", async () => {
+    const dr = await build({
+      inv: ({ x }: { x: number }) => {
+        if (x === 0) throw new RangeError("division by zero");
+        return 1 / x;
+      },
+    });
+    const events = [];
+    for await (
+      const e of dr.stream(["inv"], { inputs: { x: [0] }, mapOver: "x" })
+    ) events.push(e);
+    const item = events.find((e) => e.type === "mapItem");
+    assert.ok(item?.type === "mapItem" && !item.success && item.done === 1);
+    assert.ok(item.error instanceof NodeExecutionError);
+    const end = events.at(-1)!;
+    assert.ok(end.type === "runFinished" && !end.success);
+    assert.equal(end.error, item.error);
+  });
+
   test("map() rejects with the first failing item's error, naming the item", async () => {
     const dr = await build({
       inv: ({ x }: { x: number }) => {

@@ -1,0 +1,170 @@
+/**
+ * `Engine`: the runtime half of HyperNodes' split (a `Pipeline` is the pure
+ * definition). It chooses how nodes run, how map items run, the concurrency
+ * limit and the lifecycle adapters, and turns a graph into the same
+ * `Runner` the `Builder` front door uses.
+ *
+ * @module
+ */
+import {
+  checkConcurrency,
+  type Executor,
+  type ExecutorKind,
+} from "./executors/executor.ts";
+import type { MapExecutor, MapExecutorKind } from "./executors/map_executor.ts";
+import { createExecutor, createMapExecutor } from "./executors/registry.ts";
+import type { Graph } from "./graph.ts";
+import { type Adapter, Hooks } from "./hooks.ts";
+import { EMPTY, type RunnerInit } from "./runner.ts";
+import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
+
+export type { MapExecutorKind } from "./executors/map_executor.ts";
+
+/** Options of {@linkcode Engine}. */
+export interface EngineOptions {
+  /**
+   * How the nodes of one run (or one map item) run: `"sequential"` (one at
+   * a time, in order) or `"async"` (each as soon as its inputs are ready).
+   *
+   * @default {"sequential"}
+   */
+  readonly nodeExecutor?: ExecutorKind;
+  /**
+   * How the items of a `map` run: `"sequential"` (one at a time) or
+   * `"async"` (concurrently on the event loop).
+   *
+   * @default {"sequential"}
+   */
+  readonly mapExecutor?: MapExecutorKind;
+  /**
+   * How many nodes of one run, and how many map items, may run at once
+   * (for the executors that run more than one).
+   *
+   * @default {Infinity}
+   */
+  readonly concurrency?: number;
+  /** Lifecycle adapters, called in the order given. @default {[]} */
+  readonly adapters?: readonly Adapter[];
+  /**
+   * Caches node results, as `Builder.withCache` does (nested pipelines
+   * included). @default {no cache}
+   */
+  readonly cache?: CacheOptions;
+}
+
+// What a pipeline needs from its engine; kept off the public surface.
+interface EngineParts {
+  readonly executor: Executor;
+  readonly mapExecutor: MapExecutor;
+  readonly hooks: Hooks;
+  readonly cacheOptions: CacheOptions | undefined;
+  // The cache, opened on the first run (opening loads the hasher).
+  opening?: Promise<Cache | undefined> | undefined;
+  cache?: Cache | undefined;
+}
+const PARTS = new WeakMap<Engine, EngineParts>();
+
+/**
+ * How a pipeline runs: node executor, map executor, concurrency and
+ * adapters. Immutable; one engine serves any number of pipelines and runs.
+ *
+ * @example
+ * ```ts
+ * import { Engine, named, node, Pipeline } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * const engine = new Engine({ nodeExecutor: "async", mapExecutor: "async" });
+ * const pipeline = new Pipeline({
+ *   nodes: [node(({ x }: { x: number }) => x * 2, named("doubled"))],
+ *   engine,
+ * });
+ * const out = await pipeline.map({ inputs: { x: [1, 2, 3] }, mapOver: "x" });
+ * assert.deepEqual(out.map((o) => o.doubled), [2, 4, 6]);
+ * ```
+ */
+export class Engine {
+  /** The node executor's name. */
+  readonly nodeExecutor: ExecutorKind;
+  /** The map executor's name. */
+  readonly mapExecutor: MapExecutorKind;
+  /** How many nodes (and map items) may run at once. */
+  readonly concurrency: number;
+  /** The adapters, in order. */
+  readonly adapters: readonly Adapter[];
+
+  /** Creates an engine; throws a TypeError for an unknown executor name. */
+  constructor(options: EngineOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`'options' must be an object: received ${options}`);
+    }
+    const {
+      nodeExecutor = "sequential",
+      mapExecutor = "sequential",
+      concurrency = Infinity,
+      adapters = [],
+    } = options;
+    if (!Array.isArray(adapters)) {
+      throw new TypeError(`'adapters' must be an array: received ${adapters}`);
+    }
+    for (const a of adapters) {
+      if (typeof a !== "object" || a === null) {
+        throw new TypeError(`'adapters' must be objects: received ${a}`);
+      }
+    }
+    checkConcurrency(concurrency);
+    const executorOptions = { concurrency };
+    const parts: EngineParts = {
+      executor: createExecutor(nodeExecutor, executorOptions, "nodeExecutor"),
+      mapExecutor: createMapExecutor(mapExecutor, executorOptions),
+      hooks: new Hooks(adapters),
+      cacheOptions: options.cache === undefined
+        ? undefined
+        : checkCacheOptions(options.cache),
+    };
+    this.nodeExecutor = nodeExecutor;
+    this.mapExecutor = mapExecutor;
+    this.concurrency = concurrency;
+    this.adapters = Object.freeze([...adapters]);
+    PARTS.set(this, parts);
+    Object.freeze(this);
+  }
+
+  /** Releases the engine's resources (its cache store). Safe to call twice. */
+  async close(): Promise<void> {
+    const parts = PARTS.get(this)!;
+    const cache = await parts.opening;
+    parts.opening = parts.cache = undefined;
+    await cache?.close();
+  }
+
+  /** Closes the engine (`await using engine = ...`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The engine of a pipeline given none: sequential nodes and items. */
+export const DEFAULT_ENGINE: Engine = new Engine();
+
+/** Opens `engine`'s cache, if it has one and it is not open yet. */
+export async function openEngine(engine: Engine): Promise<void> {
+  const parts = PARTS.get(engine)!;
+  if (parts.cacheOptions === undefined) return;
+  parts.cache = await (parts.opening ??= Cache.open(parts.cacheOptions));
+}
+
+/**
+ * What a runner for `graph` with `engine`'s executors, adapters and (once
+ * opened, see {@linkcode openEngine}) cache is made of.
+ */
+export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
+  const parts = PARTS.get(engine)!;
+  return {
+    graph,
+    config: EMPTY,
+    hooks: parts.hooks,
+    executor: parts.executor,
+    mapExecutor: parts.mapExecutor,
+    cache: parts.cache,
+  };
+}

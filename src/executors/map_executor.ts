@@ -1,0 +1,120 @@
+/**
+ * The map executor contract: a strategy that decides when each item of a
+ * `map` runs. Node executors walk one item's plan; map executors only hand
+ * out items, so any node executor combines with any map executor.
+ *
+ * @module
+ */
+import pLimit from "p-limit";
+import type { Plan } from "../plan.ts";
+import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
+
+/** The map executors braid ships. */
+export type MapExecutorKind = "sequential" | "async";
+
+/** One map, as a map executor sees it. */
+export interface MapJob {
+  /** How many items there are. */
+  readonly count: number;
+  /** Each item's inputs, for executors that run items elsewhere. */
+  readonly items: readonly Readonly<Record<string, unknown>>[];
+  /** The plan every item runs. */
+  readonly plan: Plan;
+  /**
+   * Runs item `i` here, under the node executor, and records its outcome;
+   * rejects only when the map must stop (the first failure, unless errors
+   * are collected).
+   */
+  runItem(i: number): Promise<void>;
+  /** Aborts when the map must stop: no item may start after that. */
+  readonly signal: AbortSignal;
+}
+
+/** A strategy that runs every item of a map. */
+export interface MapExecutor {
+  /** Its kind. */
+  readonly kind: MapExecutorKind;
+  /** How many items may run at once. */
+  readonly concurrency: number;
+  /**
+   * Runs every item of `job`; resolves when all are done, rejects with the
+   * first rejection of `runItem` (after which no item starts).
+   */
+  runItems(job: MapJob): Promise<void>;
+}
+
+/** Runs items one at a time, in item order. */
+export class SequentialMapExecutor implements MapExecutor {
+  /** Always `"sequential"`. */
+  readonly kind = "sequential" as const;
+  /** Always 1. */
+  readonly concurrency = 1;
+
+  /** Runs the items in order. */
+  async runItems(job: MapJob): Promise<void> {
+    for (let i = 0; i < job.count; i++) {
+      if (job.signal.aborted) return;
+      await job.runItem(i);
+    }
+  }
+}
+
+/** Runs items concurrently on the event loop, up to `concurrency` at once. */
+export class AsyncMapExecutor implements MapExecutor {
+  /** Always `"async"`. */
+  readonly kind = "async" as const;
+  /** How many items may run at once. */
+  readonly concurrency: number;
+
+  /** Creates the executor; `concurrency` defaults to unbounded. */
+  constructor(options: ExecutorOptions = {}) {
+    this.concurrency = checkConcurrency(options.concurrency ?? Infinity);
+  }
+
+  /** Starts items as the limit allows; resolves when the last is done. */
+  runItems(job: MapJob): Promise<void> {
+    if (this.concurrency !== Infinity) {
+      const limit = pLimit(this.concurrency);
+      const { signal } = job;
+      return Promise.all(
+        job.items.map((_, i) =>
+          limit(() => signal.aborted ? undefined : job.runItem(i))
+        ),
+      ).then(() => {});
+    }
+    // Items start in batches (see startAll), so a counter, not Promise.all,
+    // tells when the last one is done.
+    return new Promise<void>((resolve, reject) => {
+      let left = job.count;
+      if (left === 0) return resolve();
+      const start = (i: number) =>
+        job.runItem(i).then(() => {
+          if (--left === 0) resolve();
+        }, reject);
+      startAll(job.count, start, job.signal).catch(reject);
+    });
+  }
+}
+
+const BATCH = 64;
+const YIELD_TICKS = 8;
+
+// Starts every item without waiting for any to finish, but yields a few
+// microtask ticks after each batch: items whose nodes settle at once (cached
+// or in-memory work) then finish before the next batch starts, so thousands
+// of items never sit half-done on the heap together (which makes the garbage
+// collector the bottleneck). Items that wait on I/O keep waiting while the
+// next batches start, microseconds later: the map is still unbounded.
+async function startAll(
+  count: number,
+  start: (i: number) => unknown,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    if (signal.aborted) return;
+    start(i);
+    if ((i + 1) % BATCH === 0) {
+      for (let t = 0; t < YIELD_TICKS; t++) await null;
+    }
+  }
+}

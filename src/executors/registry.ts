@@ -1,0 +1,84 @@
+/**
+ * Executors by name: the one place that knows which node and map executors
+ * exist, shared by `Builder.withExecutor` and `Engine`. A new executor (the
+ * worker-based ones) is one entry here.
+ *
+ * @module
+ */
+import { ConcurrentExecutor } from "./concurrent.ts";
+import type { Executor, ExecutorKind, ExecutorOptions } from "./executor.ts";
+import {
+  AsyncMapExecutor,
+  type MapExecutor,
+  type MapExecutorKind,
+  SequentialMapExecutor,
+} from "./map_executor.ts";
+import { SequentialExecutor } from "./sequential.ts";
+
+const NODE_EXECUTORS: Readonly<
+  Record<ExecutorKind, (options: ExecutorOptions) => Executor>
+> = {
+  sequential: () => new SequentialExecutor(),
+  async: (options) => new ConcurrentExecutor(options),
+};
+
+const MAP_EXECUTORS: Readonly<
+  Record<MapExecutorKind, (options: ExecutorOptions) => MapExecutor>
+> = {
+  sequential: () => new SequentialMapExecutor(),
+  async: (options) => new AsyncMapExecutor(options),
+};
+
+/** Every node executor's name, in registry order. */
+export const NODE_EXECUTOR_KINDS: readonly ExecutorKind[] = Object.freeze(
+  Object.keys(NODE_EXECUTORS) as ExecutorKind[],
+);
+
+/** Every map executor's name, in registry order. */
+export const MAP_EXECUTOR_KINDS: readonly MapExecutorKind[] = Object.freeze(
+  Object.keys(MAP_EXECUTORS) as MapExecutorKind[],
+);
+
+/** Creates the node executor `kind`; a TypeError lists the known kinds. */
+export function createExecutor(
+  kind: ExecutorKind,
+  options: ExecutorOptions = {},
+  label = "executor",
+): Executor {
+  return pick(NODE_EXECUTORS, kind, label)(options);
+}
+
+/** Creates the map executor `kind`; a TypeError lists the known kinds. */
+export function createMapExecutor(
+  kind: MapExecutorKind,
+  options: ExecutorOptions = {},
+): MapExecutor {
+  return pick(MAP_EXECUTORS, kind, "mapExecutor")(options);
+}
+
+/**
+ * The map executor a driver uses when none is chosen: items run the way its
+ * node executor runs nodes (one at a time, or concurrently up to the same
+ * limit).
+ */
+export function defaultMapExecutor(executor: Executor): MapExecutor {
+  return executor.concurrency === 1
+    ? new SequentialMapExecutor()
+    : new AsyncMapExecutor({ concurrency: executor.concurrency });
+}
+
+function pick<K extends string, V>(
+  registry: Readonly<Record<K, V>>,
+  kind: K,
+  label: string,
+): V {
+  if (typeof kind === "string" && Object.hasOwn(registry, kind)) {
+    return registry[kind];
+  }
+  const known = Object.keys(registry).map((k) => `"${k}"`).join(", ");
+  throw new TypeError(
+    `'${label}' must be one of ${known}: received ${
+      typeof kind === "string" ? `"${kind}"` : String(kind)
+    }`,
+  );
+}

@@ -1,0 +1,401 @@
+/**
+ * `Pipeline`: HyperNodes' front door. A pipeline is a pure, immutable
+ * definition (a list of nodes and default inputs); its {@linkcode Engine}
+ * decides how it runs. It compiles through the same specs, graph, plan and
+ * runner as `Builder`/`AsyncDriver`, which does the running.
+ *
+ * @module
+ */
+import { AsyncDriver } from "./driver.ts";
+import { DEFAULT_ENGINE, Engine, openEngine, runnerInit } from "./engine.ts";
+import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
+import type { ExecutionEvent } from "./events.ts";
+import { Graph } from "./graph.ts";
+import type { DotOptions } from "./dot.ts";
+import type { MapItemResult, MapMode } from "./map.ts";
+import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
+import { collectSpecs } from "./_load.ts";
+import { EMPTY } from "./runner.ts";
+import { isContainer } from "./_containers.ts";
+import { type AsNodeOptions, nestedNode } from "./nested.ts";
+
+/** What a pipeline's `nodes` may hold: definitions and plain functions. */
+export type PipelineNode = NodeDef | AnyFn;
+
+/** Options of {@linkcode Pipeline}. */
+export interface PipelineOptions<
+  N extends readonly PipelineNode[] = readonly PipelineNode[],
+> {
+  /** The nodes: `node(fn, named("out"))` definitions or plain functions. */
+  readonly nodes: N;
+  /** How it runs. @default {new Engine() (sequential nodes and items)} */
+  readonly engine?: Engine;
+}
+
+/**
+ * The value types a pipeline's nodes are known to produce, by name: those
+ * `named()` names (a plain function's name is not known to the type system).
+ */
+export type PipelineOutputs<N extends readonly unknown[]> = Intersect<
+  NamedOutput<N[number]>
+>;
+
+/** `{ [name]: value }` for a definition `named()` names, else `never`. */
+export type NamedOutput<T> = T extends NodeDef<infer F, infer Name>
+  ? string extends Name ? never
+  : [Name] extends [never] ? never
+  : { [P in Name]: Awaited<ReturnType<F>> }
+  : never;
+
+/** A union of object types as their intersection (`unknown` for none). */
+export type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends
+  (x: infer I) => void ? I : never;
+
+/**
+ * What one run of a pipeline of nodes `N` gives: every output (typed where
+ * known), or only the requested `V`.
+ */
+export type PipelineResult<
+  N extends readonly unknown[],
+  V extends string = never,
+> = [V] extends [never]
+  ? unknown extends PipelineOutputs<N> ? Record<string, unknown>
+  : PipelineOutputs<N> & Record<string, unknown>
+  : {
+    [K in V]: K extends keyof PipelineOutputs<N> ? PipelineOutputs<N>[K]
+      : unknown;
+  };
+
+/** Options of `Pipeline.run`. */
+export interface PipelineRunOptions<V extends string = string> {
+  /** Values for the pipeline's inputs, over the bound ones. @default {{}} */
+  readonly inputs?: Readonly<Record<string, unknown>>;
+  /**
+   * The outputs to compute; only their upstream runs.
+   * @default {every output of the pipeline}
+   */
+  readonly outputs?: readonly V[];
+  /** Cancels the run with a `CancelledError`. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `Pipeline.map`. */
+export interface PipelineMapOptions<V extends string = string>
+  extends PipelineRunOptions<V> {
+  /** The input(s) whose lists are mapped over; other inputs are broadcast. */
+  readonly mapOver: string | readonly string[];
+  /** `"zip"` (lists of equal length) or `"product"`. @default {"zip"} */
+  readonly mapMode?: MapMode;
+  /**
+   * `"raise"`: the first failure rejects, naming the item and the node;
+   * `"collect"`: every item gives `{ ok, value }` or `{ ok, error }`.
+   *
+   * @default {"raise"}
+   */
+  readonly onError?: "raise" | "collect";
+}
+
+interface PipelineState {
+  readonly nodes: readonly PipelineNode[];
+  readonly engine: Engine | undefined;
+  readonly bound: Readonly<Record<string, unknown>>;
+  readonly graph: Graph;
+  readonly outputs: readonly string[];
+}
+
+// The state of the copy `#with` is making (the constructor takes it).
+let derived: PipelineState | undefined;
+
+/**
+ * A pipeline of nodes (HyperNodes' `Pipeline`): an immutable definition,
+ * checked when it is created, run by its engine.
+ *
+ * @example
+ * ```ts
+ * import { named, node, Pipeline } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * const clean = node(({ text }: { text: string }) => text.trim().toLowerCase(),
+ *   named("cleaned"));
+ * const count = node(({ cleaned }: { cleaned: string }) => cleaned.split(" ").length,
+ *   named("word_count"));
+ * const pipeline = new Pipeline({ nodes: [clean, count] });
+ * assert.deepEqual(await pipeline.run({ inputs: { text: " Hello World " } }),
+ *   { cleaned: "hello world", word_count: 2 });
+ * ```
+ */
+export class Pipeline<
+  N extends readonly PipelineNode[] = readonly PipelineNode[],
+> {
+  readonly #state: PipelineState;
+  #runs: AsyncDriver<Record<string, unknown>> | undefined;
+  // true once the adapters' validate hooks passed (or there are none).
+  #validated: Promise<void> | true | undefined;
+
+  /** Creates a pipeline; throws what building its graph would (cycles, duplicates). */
+  constructor(options: PipelineOptions<N>) {
+    if (derived !== undefined) {
+      // A copy made by bind/withEngine: already checked.
+      this.#state = derived;
+      derived = undefined;
+      return;
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`'options' must be an object: received ${options}`);
+    }
+    const { nodes, engine } = options;
+    if (engine !== undefined && !(engine instanceof Engine)) {
+      throw new TypeError(`'engine' must be an Engine: received ${engine}`);
+    }
+    const graph = buildGraph(nodes);
+    this.#state = Object.freeze({
+      nodes: Object.freeze([...nodes]),
+      engine,
+      bound: EMPTY,
+      graph,
+      outputs: Object.freeze(
+        graph.order.filter((name) => !isContainer(graph.specs.get(name)!.fn)),
+      ),
+    });
+  }
+
+  /** The nodes, as given. */
+  get nodes(): N {
+    return this.#state.nodes as N;
+  }
+
+  /** The engine given to this pipeline, if any (else a default one runs it). */
+  get engine(): Engine | undefined {
+    return this.#state.engine;
+  }
+
+  /** The default inputs given with `bind`. */
+  get bound(): Readonly<Record<string, unknown>> {
+    return this.#state.bound;
+  }
+
+  /** Every output, in topological order: what `run` returns by default. */
+  get outputs(): readonly string[] {
+    return this.#state.outputs;
+  }
+
+  /** The inputs the pipeline needs that no node produces and none is bound. */
+  get inputs(): readonly string[] {
+    return [...this.#state.graph.externals.keys()].filter((name) =>
+      !Object.hasOwn(this.#state.bound, name)
+    );
+  }
+
+  /** A new pipeline with `inputs` as default inputs (later calls win). */
+  bind(inputs: Readonly<Record<string, unknown>>): Pipeline<N> {
+    if (typeof inputs !== "object" || inputs === null) {
+      throw new TypeError(`'inputs' must be an object: received ${inputs}`);
+    }
+    return this.#with({
+      bound: Object.freeze({ ...this.#state.bound, ...inputs }),
+    });
+  }
+
+  /** A new pipeline that runs on `engine`. */
+  withEngine(engine: Engine): Pipeline<N> {
+    if (!(engine instanceof Engine)) {
+      throw new TypeError(`'engine' must be an Engine: received ${engine}`);
+    }
+    return this.#with({ engine });
+  }
+
+  /**
+   * Runs the pipeline once and returns every output, or only `outputs`
+   * (running only what they need).
+   */
+  async run<const V extends string = never>(
+    options: PipelineRunOptions<V> = {},
+  ): Promise<PipelineResult<N, V>> {
+    const driver = await this.#ready(options.outputs);
+    return await driver.execute(
+      this.#outputs(options.outputs),
+      this.#options(options),
+    ) as PipelineResult<N, V>;
+  }
+
+  /**
+   * Runs the pipeline once per item of the `mapOver` input(s) and returns
+   * each item's outputs, in input order; other inputs are broadcast.
+   */
+  map<const V extends string = never>(
+    options: PipelineMapOptions<V> & { readonly onError: "collect" },
+  ): Promise<MapItemResult<PipelineResult<N, V>>[]>;
+  /** Runs the pipeline once per item; the first failure rejects. */
+  map<const V extends string = never>(
+    options: PipelineMapOptions<V> & { readonly onError?: "raise" },
+  ): Promise<PipelineResult<N, V>[]>;
+  async map(options: PipelineMapOptions): Promise<unknown[]> {
+    const driver = await this.#ready(options.outputs);
+    return await driver.map(
+      this.#outputs(options.outputs),
+      this.#mapOptions(options) as never,
+    );
+  }
+
+  /**
+   * Runs once (or, with `mapOver`, once per item) and yields the events as
+   * they happen, item progress included. Stopping early cancels the run.
+   */
+  async *stream(
+    options: PipelineRunOptions | PipelineMapOptions = {},
+  ): AsyncGenerator<ExecutionEvent, void, undefined> {
+    const driver = await this.#ready(options.outputs);
+    yield* driver.stream(
+      this.#outputs(options.outputs),
+      "mapOver" in options ? this.#mapOptions(options) : this.#options(options),
+    );
+  }
+
+  /**
+   * This pipeline as one node of another (HyperNodes' `as_node`). The node
+   * exposes the inner outputs (renamed by `outputMapping`); with `mapOver`,
+   * each is the list of per-item values. Without an engine of its own, the
+   * inner pipeline runs on the outer run's executors; the outer adapters see
+   * its nodes as `"<name>.<inner node>"`, and cancelling the outer run
+   * cancels it.
+   *
+   * @example
+   * ```ts
+   * import { named, node, Pipeline } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const inner = new Pipeline({
+   *   nodes: [node(({ doc }: { doc: string }) => doc.length, named("size"))],
+   * });
+   * const outer = new Pipeline({
+   *   nodes: [
+   *     inner.asNode({ name: "measure", mapOver: "docs", inputMapping: { docs: "doc" },
+   *       outputMapping: { size: "sizes" } }),
+   *     node(({ sizes }: { sizes: number[] }) => Math.max(...sizes), named("longest")),
+   *   ],
+   * });
+   * const out = await outer.run({ inputs: { docs: ["a", "abc"] } });
+   * assert.deepEqual(out, { sizes: [1, 3], longest: 3 });
+   * ```
+   */
+  asNode(options: AsNodeOptions): NodeDef {
+    const { graph, bound, outputs, engine } = this.#state;
+    return nestedNode({ graph, bound, outputs, engine }, options);
+  }
+
+  /** The pipeline as Graphviz DOT; nested pipelines are clusters. */
+  toDot(options: DotOptions = {}): string {
+    // Drawing needs no cache: a driver made here is not kept for runs.
+    const driver = this.#runs ?? new AsyncDriver(
+      runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
+    );
+    return driver.toDot(options);
+  }
+
+  #with(changes: Partial<PipelineState>): Pipeline<N> {
+    derived = Object.freeze({ ...this.#state, ...changes });
+    return new Pipeline({ nodes: this.nodes });
+  }
+
+  // The driver that runs this pipeline, made on first use.
+  #driver(): AsyncDriver<Record<string, unknown>> {
+    return this.#runs ??= new AsyncDriver(
+      runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
+    );
+  }
+
+  // The driver, once the engine's adapters have accepted the graph (as
+  // Builder.build() has them do), checked once per pipeline.
+  async #ready(
+    outputs: readonly string[] | undefined,
+  ): Promise<AsyncDriver<Record<string, unknown>>> {
+    if (outputs !== undefined && !Array.isArray(outputs)) {
+      throw new TypeError(
+        `'outputs' must be an array of names: received ${outputs}`,
+      );
+    }
+    const engine = this.#state.engine ?? DEFAULT_ENGINE;
+    if (this.#runs === undefined) await openEngine(engine);
+    const driver = this.#driver();
+    if (this.#validated !== true) {
+      const { hooks } = runnerInit(
+        this.#state.engine ?? DEFAULT_ENGINE,
+        this.#state.graph,
+      );
+      if (hooks.has("validateNode") || hooks.has("validateGraph")) {
+        await (this.#validated ??= hooks.validate(
+          this.#state.graph.list(),
+          EMPTY,
+        ));
+      }
+      this.#validated = true;
+    }
+    return driver;
+  }
+
+  #outputs(outputs: readonly string[] | undefined): readonly string[] {
+    return outputs ?? this.#state.outputs;
+  }
+
+  #options(options: PipelineRunOptions) {
+    const bound = this.#state.bound;
+    const inputs = options.inputs === undefined
+      ? bound
+      : bound === EMPTY
+      ? options.inputs
+      : { ...bound, ...options.inputs };
+    return options.signal === undefined
+      ? { inputs }
+      : { inputs, signal: options.signal };
+  }
+
+  #mapOptions(options: PipelineMapOptions) {
+    return {
+      ...this.#options(options),
+      mapOver: options.mapOver,
+      ...(options.mapMode === undefined ? {} : { mapMode: options.mapMode }),
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    };
+  }
+}
+
+// Specs through the same loader as modules: each node is a one-export
+// module (so two nodes may share a function), named after its function.
+function buildGraph(nodes: readonly PipelineNode[]): Graph {
+  if (!Array.isArray(nodes)) {
+    throw new TypeError(`'nodes' must be an array: received ${nodes}`);
+  }
+  const modules = nodes.map((entry, i) => {
+    const isDef = isNodeDef(entry);
+    if (!isDef && typeof entry !== "function") {
+      throw new TypeError(
+        `'nodes' must hold node() definitions or functions: received ${entry} at index ${i}`,
+      );
+    }
+    const fn = isDef ? entry.fn : entry;
+    const renamed = isDef && entry.modifiers.some((m) => m.phase === "name");
+    let key = fn.name;
+    if (key.startsWith("_") || (key === "" && renamed)) {
+      if (!renamed) {
+        throw new InvalidNodeError(
+          key,
+          'a name starting with "_" marks a private helper; rename the function or give it named(...)',
+        );
+      }
+      key = `node${i + 1}`;
+    }
+    return {
+      label: `pipeline node #${i + 1}`,
+      exports: { [key]: entry },
+    };
+  });
+  try {
+    return Graph.build(collectSpecs(modules, { config: EMPTY }, false));
+  } catch (error) {
+    // Every node of a pipeline is in one list: overriding is not an option.
+    if (error instanceof DuplicateNodeError) {
+      throw new DuplicateNodeError(error.nodeName, error.sources, true);
+    }
+    throw error;
+  }
+}
