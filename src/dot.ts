@@ -1,7 +1,8 @@
 /**
  * Graphviz DOT output of a graph: nodes as boxes, inputs as dashed ellipses,
- * nested pipelines as clusters holding their own nodes, optional restriction
- * to the upstream of some vars, optional highlights.
+ * nested pipelines as clusters holding their own nodes, fan-out blocks as
+ * dashed clusters, optional restriction to the upstream of some vars,
+ * optional highlights.
  *
  * @module
  */
@@ -43,7 +44,7 @@ function draw(
   lines: string[],
 ): void {
   const shown = new Set(names);
-  for (const name of names) {
+  const node = (name: string, indent: string) => {
     const id = quote(prefix + name);
     const external = graph.externals.has(name);
     const attrs = external ? ["shape=ellipse", "style=dashed"] : ["shape=box"];
@@ -58,7 +59,7 @@ function draw(
       : containerOf(graph.specs.get(name)!.fn);
     if (nested === undefined) {
       lines.push(`${indent}${id} [${attrs.join(", ")}];`);
-      continue;
+      return;
     }
     const label = nested.mapOver.length === 0
       ? nested.name
@@ -79,13 +80,45 @@ function draw(
       lines,
     );
     lines.push(`${indent}}`);
-  }
+  };
+  // Nodes inside fan-out blocks are drawn in a cluster per block (nested
+  // blocks nest), labelled with the node whose items they run once per.
+  const NONE: readonly string[] = [];
+  const pathOf = (name: string) => graph.blocks.get(name) ?? NONE;
+  const block = (path: readonly string[], indent: string) => {
+    const openers: string[] = [];
+    for (const name of names) {
+      const p = pathOf(name);
+      if (p.length === path.length) {
+        if (path.every((b, i) => p[i] === b)) node(name, indent);
+      } else if (
+        p.length > path.length && path.every((b, i) => p[i] === b) &&
+        !openers.includes(p[path.length]!)
+      ) {
+        openers.push(p[path.length]!);
+      }
+    }
+    for (const opener of openers) {
+      lines.push(
+        `${indent}subgraph ${quote(`cluster_${prefix}${opener}[]`)} {`,
+        `${indent}  label=${quote(`per item of ${opener}`)};`,
+        `${indent}  style=dashed;`,
+      );
+      block([...path, opener], `${indent}  `);
+      lines.push(`${indent}}`);
+    }
+  };
+  block(NONE, indent);
   for (const name of names) {
     const spec = graph.specs.get(name);
     if (spec === undefined) continue;
     for (const input of spec.inputs) {
       if (!shown.has(input.name)) continue;
-      const style = input.optional ? " [style=dotted]" : "";
+      const style = input.name === spec.collects
+        ? ' [label="collect", style=bold]'
+        : input.optional
+        ? " [style=dotted]"
+        : "";
       lines.push(
         `${indent}${quote(prefix + input.name)} -> ${
           quote(prefix + name)

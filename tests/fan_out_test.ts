@@ -545,3 +545,31 @@ Deno.test("stream() reports each block item's progress", async () => {
   }
   assert.deepEqual(progress, ["steps 0 1/3", "steps 1 2/3", "steps 2 3/3"]);
 });
+
+Deno.test("toDot draws each block as a cluster, nested blocks nested, collects marked", async () => {
+  const dr = await new Builder().withModules({
+    rows: node(() => [[1]], parallelizable()),
+    cells: node(({ rows }: { rows: number[] }) => rows, parallelizable()),
+    doubled: ({ cells }: { cells: number }) => cells * 2,
+    row_sum: node(
+      ({ doubled }: { doubled: number[] }) => sum(doubled),
+      collect("doubled"),
+    ),
+    sums: node(
+      ({ row_sum }: { row_sum: number[] }) => row_sum,
+      collect("row_sum"),
+    ),
+  }).build();
+  const dot = dr.toDot();
+  const outer = dot.indexOf('subgraph "cluster_rows[]"');
+  const inner = dot.indexOf('subgraph "cluster_cells[]"');
+  assert.ok(outer > 0 && inner > outer, dot);
+  assert.match(dot, /label="per item of rows";/);
+  // Inside the outer cluster: cells and row_sum; inside the inner: doubled.
+  const between = dot.slice(outer, inner);
+  assert.match(between, /"cells" \[shape=box\]/);
+  assert.match(between, /"row_sum" \[shape=box\]/);
+  assert.match(dot.slice(inner), /^\s+"doubled" \[shape=box\];$/m);
+  assert.ok(dot.indexOf('"sums" [shape=box]') < outer);
+  assert.match(dot, /"row_sum" -> "sums" \[label="collect", style=bold\];/);
+});
