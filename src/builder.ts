@@ -13,6 +13,8 @@ import type {
 } from "./executors/executor.ts";
 import { SequentialExecutor } from "./executors/sequential.ts";
 import { ConcurrentExecutor } from "./executors/concurrent.ts";
+import { ThreadedExecutor } from "./executors/threaded.ts";
+import { WorkerPool } from "./executors/pool.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -127,16 +129,18 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
-   * Chooses the node executor: `"sequential"` (the default) or `"async"`
-   * (concurrent on the event loop, `concurrency` unbounded by default).
+   * Chooses the node executor: `"sequential"` (the default), `"async"`
+   * (concurrent on the event loop, `concurrency` unbounded by default) or
+   * `"threaded"` (on a pool of Deno Workers, one per core by default; nodes
+   * must be exported from module files). Close the driver to end the workers.
    */
   withExecutor(
     kind: ExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    if (kind !== "sequential" && kind !== "async") {
+    if (kind !== "sequential" && kind !== "async" && kind !== "threaded") {
       throw new TypeError(
-        `'executor' must be "sequential" or "async": received ${kind}`,
+        `'executor' must be "sequential", "async" or "threaded": received ${kind}`,
       );
     }
     createExecutor(kind, options); // validate options now, not at build()
@@ -171,6 +175,9 @@ function createExecutor(
   kind: ExecutorKind,
   options: ExecutorOptions,
 ): Executor {
+  if (kind === "threaded") {
+    return new ThreadedExecutor(new WorkerPool(options), options);
+  }
   return kind === "async"
     ? new ConcurrentExecutor(options)
     : new SequentialExecutor();

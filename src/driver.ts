@@ -178,9 +178,12 @@ export class AsyncDriver<M = unknown, R = DictResult>
     return toDot(this.#graph, options);
   }
 
-  /** Releases the driver's resources. Safe to call more than once. */
-  close(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Releases the driver's resources (terminates its workers). Safe to call
+   * more than once.
+   */
+  async close(): Promise<void> {
+    await this.#runner.executor.close?.();
   }
 
   /** Closes the driver (`await using dr = ...`). */

@@ -11,6 +11,7 @@ import {
   HookError,
   NodeExecutionError,
   ValidationError,
+  WorkerError,
 } from "./errors.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
@@ -85,10 +86,13 @@ export class Run {
     this.#onLog = init.onLog;
   }
 
-  /** Calls `node` with its arguments: its value, or a promise of it. */
-  invoke(node: PlanNode): unknown {
-    if (this.hooks === undefined) return callNode(node, this.values, this);
-    return this.#invokeWithHooks(node, this.hooks);
+  /**
+   * Calls `node` with its arguments: its value, or a promise of it. An
+   * executor that runs nodes elsewhere (on workers) passes its own `call`.
+   */
+  invoke(node: PlanNode, call: NodeCall = callNode): unknown {
+    if (this.hooks === undefined) return call(node, this.values, this);
+    return this.#invokeWithHooks(node, this.hooks, call);
   }
 
   /** Records that `node` failed with `error`, stops the run, returns the error to reject with. */
@@ -96,6 +100,7 @@ export class Run {
     if (this.stopped !== undefined) return this.stopped;
     // With hooks on, errors arrive already wrapped (or are a HookError).
     const failure = error instanceof ValidationError ||
+        error instanceof WorkerError ||
         (this.hooks !== undefined && error instanceof BraidError)
       ? error
       : this.#wrap(node, error);
@@ -166,7 +171,11 @@ export class Run {
     );
   }
 
-  async #invokeWithHooks(node: PlanNode, hooks: Hooks): Promise<unknown> {
+  async #invokeWithHooks(
+    node: PlanNode,
+    hooks: Hooks,
+    call: NodeCall,
+  ): Promise<unknown> {
     const event = {
       runId: this.runId,
       nodeName: node.name,
@@ -190,7 +199,7 @@ export class Run {
       result = await hooks.wrap(event, () => {
         const stopped = this.halted();
         if (stopped !== undefined) throw stopped;
-        return callNode(node, this.values, this);
+        return call(node, this.values, this);
       });
       success = true;
     } catch (thrown) {
@@ -205,13 +214,21 @@ export class Run {
         : { ...event, success, error, durationMs },
     );
     if (!success) {
-      throw error instanceof HookError || error instanceof ValidationError
+      throw error instanceof HookError || error instanceof ValidationError ||
+          error instanceof WorkerError
         ? error
         : this.#wrap(node, error);
     }
     return result;
   }
 }
+
+/** How a node is called: in this thread by default. */
+export type NodeCall = (
+  node: PlanNode,
+  values: unknown[],
+  run: Run,
+) => unknown;
 
 /**
  * Calls a node's function with its arguments taken from `values`. Argument

@@ -7,7 +7,7 @@
  * @module
  */
 import HeapModule from "mnemonist/heap";
-import { isThenable, type Run } from "../run.ts";
+import { isThenable, type NodeCall, type Run } from "../run.ts";
 import type { PlanNode } from "../plan.ts";
 import {
   checkConcurrency,
@@ -46,9 +46,12 @@ export class ConcurrentExecutor implements Executor {
   }
 }
 
-// The bookkeeping of one run: remaining dependency counts, the ready queue,
-// how many nodes are in flight. Lives exactly as long as the run.
-class Schedule {
+/**
+ * The bookkeeping of one run: remaining dependency counts, the ready queue,
+ * how many nodes are in flight. Lives exactly as long as the run. The
+ * threaded executor reuses it with a `call` that runs nodes on workers.
+ */
+export class Schedule {
   readonly #run: Run;
   readonly #nodes: readonly PlanNode[];
   readonly #limit: number;
@@ -59,6 +62,7 @@ class Schedule {
   readonly #heap: Heap<number> | undefined;
   readonly #resolve: (values: unknown[]) => void;
   readonly #reject: (error: Error) => void;
+  readonly #call: NodeCall | undefined;
   #running = 0;
   #done = 0;
   #settled = false;
@@ -68,8 +72,10 @@ class Schedule {
     limit: number,
     resolve: (values: unknown[]) => void,
     reject: (error: Error) => void,
+    call?: NodeCall,
   ) {
     const plan = run.plan;
+    this.#call = call;
     this.#run = run;
     this.#nodes = plan.nodes;
     this.#limit = limit;
@@ -87,8 +93,10 @@ class Schedule {
     }
   }
 
-  // Starts ready nodes until the limit is reached or none is ready; sync
-  // results release their dependents into the same loop.
+  /**
+   * Starts ready nodes until the limit is reached or none is ready; sync
+   * results release their dependents into the same loop.
+   */
   pump(): void {
     const run = this.#run;
     const signal = run.signal;
@@ -103,7 +111,9 @@ class Schedule {
       const node = this.#nodes[next]!;
       let value: unknown;
       try {
-        value = run.invoke(node);
+        value = this.#call === undefined
+          ? run.invoke(node)
+          : run.invoke(node, this.#call);
       } catch (error) {
         return this.#finish(run.fail(node, error));
       }

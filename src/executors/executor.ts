@@ -6,11 +6,17 @@
  */
 import type { Run } from "../run.ts";
 
-/** The executors braid ships. */
-export type ExecutorKind = "sequential" | "async";
+import type { WorkerPoolOptions } from "./pool.ts";
 
-/** Options of an executor. */
-export interface ExecutorOptions {
+/** The executors braid ships. */
+export type ExecutorKind = "sequential" | "async" | "threaded";
+
+/**
+ * Options of an executor. `workers`, `timeoutMs` and `permissions` configure
+ * the worker pool of the `"threaded"` executor and of the `"threaded"` and
+ * `"parallel"` map executors.
+ */
+export interface ExecutorOptions extends WorkerPoolOptions {
   /**
    * How many nodes of one run may run at once (only the async executor runs
    * more than one); `map` also runs at most this many items at once, each
@@ -34,6 +40,8 @@ export interface Executor {
    * the cancellation); the runner, not the executor, listens to the signal.
    */
   execute(run: Run): Promise<unknown[]>;
+  /** Releases what it holds (workers); the driver's `close()` calls it. */
+  close?(): Promise<void>;
 }
 
 /** Checks a `concurrency` option in std style. */

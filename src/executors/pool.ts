@@ -1,0 +1,352 @@
+/**
+ * A pool of Deno Workers: started lazily, one task per worker at a time,
+ * reused across runs. A worker that ends or crashes mid-task, or overruns
+ * `timeoutMs`, fails its task with a `WorkerError` and is replaced on the
+ * next task; `close()` terminates every worker.
+ *
+ * @module
+ */
+import { WorkerError } from "../errors.ts";
+import type { Reply, SentError, Task } from "./_protocol.ts";
+
+/** Options of the worker pool (the threaded and parallel executors). */
+export interface WorkerPoolOptions {
+  /**
+   * How many workers run at once.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
+  readonly workers?: number;
+  /**
+   * Fails a task (with a `WorkerError`) that runs longer than this, and
+   * terminates its worker. Unlimited by default.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Deno permissions of the workers, to run untrusted nodes sandboxed
+   * (`"inherit"`, `"none"` or per permission). Needs the
+   * `--unstable-worker-options` flag. Workers need read access to the
+   * modules of the nodes they run.
+   */
+  readonly permissions?: Deno.PermissionOptions;
+}
+
+/** A node that threw in a worker: its error, rebuilt, and where it was. */
+export class RemoteFailure {
+  /** The error the node threw (name, message and stack kept). */
+  readonly error: Error;
+  /** For chunks: the failing item of the map. */
+  readonly item: number | undefined;
+  /** For chunks: the failing node's index in the plan. */
+  readonly node: number | undefined;
+  constructor(sent: SentError, item?: number, node?: number) {
+    const error = new Error(sent.message);
+    error.name = sent.name;
+    if (sent.stack !== undefined) error.stack = sent.stack;
+    this.error = error;
+    this.item = item;
+    this.node = node;
+  }
+}
+
+/** A task handed to the pool. */
+export interface TaskHandle {
+  /** Settles with the task's value, a `RemoteFailure` or a `WorkerError`. */
+  readonly promise: Promise<unknown>;
+  /** Withdraws the task; a running one has its worker terminated. */
+  cancel(reason: Error): void;
+}
+
+/** How a task is described and observed. */
+export interface TaskOptions {
+  /** What the task runs, for error messages: `node "x"`. */
+  readonly label: string;
+  /** The node concerned, for the `WorkerError`s of this task. */
+  readonly nodeName?: string;
+  /** Buffers to transfer instead of copying. */
+  readonly transfer?: Transferable[];
+  /** Receives `ctx.log` calls made in the worker. */
+  readonly onLog?: (reply: Extract<Reply, { type: "log" }>) => void;
+}
+
+type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
+/** A task without its id (the pool numbers tasks). */
+export type TaskInit = Distribute<Task>;
+
+interface Pending {
+  readonly id: number;
+  readonly task: TaskInit;
+  readonly options: TaskOptions;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  slot: Slot | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  settled: boolean;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  pending: Pending | undefined;
+}
+
+const ENTRY = new URL("./_worker.ts", import.meta.url).href;
+
+/** Runs tasks on a lazily started, reusable set of workers. */
+export class WorkerPool {
+  /** The most workers that run at once. */
+  readonly size: number;
+  readonly #timeoutMs: number | undefined;
+  readonly #permissions: Deno.PermissionOptions | undefined;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Pending[] = [];
+  #nextId = 0;
+
+  /** Creates a pool; no worker starts until the first task. */
+  constructor(options: WorkerPoolOptions = {}) {
+    const size = options.workers ?? navigator.hardwareConcurrency ?? 1;
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(
+        `'workers' must be a positive integer: received ${size}`,
+      );
+    }
+    const timeoutMs = options.timeoutMs;
+    if (
+      timeoutMs !== undefined &&
+      (typeof timeoutMs !== "number" || !(timeoutMs > 0))
+    ) {
+      throw new RangeError(
+        `'timeoutMs' must be a positive number: received ${timeoutMs}`,
+      );
+    }
+    this.size = size;
+    this.#timeoutMs = timeoutMs;
+    this.#permissions = options.permissions;
+  }
+
+  /** How many workers are alive now. */
+  get workers(): number {
+    return this.#slots.length;
+  }
+
+  /** Queues a task; it starts as soon as a worker is free. */
+  run(task: TaskInit, options: TaskOptions): TaskHandle {
+    let pending!: Pending;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      pending = {
+        id: this.#nextId++,
+        task,
+        options,
+        resolve,
+        reject,
+        slot: undefined,
+        timer: undefined,
+        settled: false,
+      };
+    });
+    this.#queue.push(pending);
+    this.#dispatch();
+    return {
+      promise,
+      cancel: (reason: Error) => this.#cancel(pending, reason),
+    };
+  }
+
+  /**
+   * Terminates every worker; queued and running tasks fail with a
+   * `WorkerError`. The pool stays usable: a later task starts new workers.
+   */
+  close(): Promise<void> {
+    const error = () => new WorkerError("The worker pool was closed");
+    for (const pending of this.#queue.splice(0)) {
+      this.#settle(pending, error(), false);
+    }
+    for (const slot of this.#slots.splice(0)) {
+      slot.worker.terminate();
+      if (slot.pending !== undefined) {
+        this.#settle(slot.pending, error(), false);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let slot = this.#slots.find((s) => s.pending === undefined);
+      if (slot === undefined) {
+        if (this.#slots.length >= this.size) return;
+        slot = this.#spawn();
+      }
+      const pending = this.#queue.shift()!;
+      this.#start(slot, pending);
+    }
+  }
+
+  #start(slot: Slot, pending: Pending): void {
+    slot.pending = pending;
+    pending.slot = slot;
+    try {
+      slot.worker.postMessage(
+        { ...pending.task, id: pending.id },
+        pending.options.transfer ?? [],
+      );
+    } catch (error) {
+      slot.pending = undefined;
+      this.#settle(
+        pending,
+        new WorkerError(
+          `Cannot run ${pending.options.label} on a worker: its arguments cannot be cloned (${
+            (error as Error).message
+          }); pass structured-cloneable values (plain data, typed arrays, Map, Set, Date...) or use the "async" executor`,
+          { cause: error },
+        ),
+        false,
+      );
+      return;
+    }
+    this.#startTimer(slot, pending);
+  }
+
+  // The timeout starts when the task is sent, and again once its worker
+  // has loaded a module for the first time: a fresh worker's start-up and
+  // imports do not count against it.
+  #startTimer(slot: Slot, pending: Pending): void {
+    const timeoutMs = this.#timeoutMs;
+    if (timeoutMs !== undefined) {
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.timer = setTimeout(() => {
+        this.#kill(
+          slot,
+          new WorkerError(
+            `${
+              capitalize(pending.options.label)
+            } did not finish within ${timeoutMs} ms (timeoutMs): its worker was terminated and will be replaced; raise 'timeoutMs' if it needs longer`,
+          ),
+        );
+      }, timeoutMs);
+    }
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(
+      ENTRY,
+      this.#permissions === undefined
+        ? { type: "module" }
+        : { type: "module", deno: { permissions: this.#permissions } },
+    );
+    const slot: Slot = { worker, pending: undefined };
+    worker.onmessage = (event: MessageEvent<Reply>) =>
+      this.#receive(slot, event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault(); // a crashed worker must not take the parent down
+      this.#kill(
+        slot,
+        new WorkerError(
+          `The worker running ${
+            slot.pending?.options.label ?? "no task"
+          } crashed: ${event.message}; it will be replaced (an error thrown outside the node's own call, e.g. in a timer or an unawaited promise)`,
+        ),
+      );
+    };
+    worker.onmessageerror = () => {
+      const pending = slot.pending;
+      if (pending === undefined) return;
+      slot.pending = undefined;
+      this.#settle(
+        pending,
+        new WorkerError(
+          `The value of ${pending.options.label} could not be received from its worker`,
+        ),
+      );
+    };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #receive(slot: Slot, reply: Reply): void {
+    if (reply.type === "exit") {
+      this.#kill(
+        slot,
+        new WorkerError(
+          `${
+            capitalize(slot.pending?.options.label ?? "a task")
+          } ended its worker: ${reply.how}. Nodes on workers must return (or throw), not close their worker; the worker will be replaced`,
+        ),
+      );
+      return;
+    }
+    const pending = slot.pending;
+    if (pending === undefined || pending.id !== reply.id) return;
+    if (reply.type === "log") {
+      pending.options.onLog?.(reply);
+      return;
+    }
+    if (reply.type === "loaded") {
+      this.#startTimer(slot, pending);
+      return;
+    }
+    slot.pending = undefined;
+    if (reply.type === "ok") {
+      this.#settle(pending, undefined, true, reply.value);
+    } else if (reply.uncloneable === true) {
+      this.#settle(
+        pending,
+        new WorkerError(
+          `${
+            capitalize(pending.options.label)
+          } returned a value that cannot be sent back from its worker (${reply.error.message}); return structured-cloneable values or use the "async" executor`,
+        ),
+      );
+    } else {
+      this.#settle(
+        pending,
+        new RemoteFailure(reply.error, reply.item, reply.node),
+      );
+    }
+  }
+
+  // Terminates a slot's worker (it is replaced on the next dispatch) and
+  // fails its task with `error`.
+  #kill(slot: Slot, error: Error): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    slot.worker.terminate();
+    const pending = slot.pending;
+    slot.pending = undefined;
+    if (pending !== undefined) this.#settle(pending, error);
+    else this.#dispatch();
+  }
+
+  #cancel(pending: Pending, reason: Error): void {
+    if (pending.settled) return;
+    if (pending.slot === undefined) {
+      const index = this.#queue.indexOf(pending);
+      if (index >= 0) this.#queue.splice(index, 1);
+      this.#settle(pending, reason, false);
+    } else {
+      this.#kill(pending.slot, reason);
+    }
+  }
+
+  #settle(
+    pending: Pending,
+    error: unknown,
+    dispatch = true,
+    value?: unknown,
+  ): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    // The pool's own errors name the task's node, like any node error.
+    if (error instanceof WorkerError && error.nodeName === undefined) {
+      (error as { nodeName?: string | undefined }).nodeName =
+        pending.options.nodeName;
+    }
+    if (error === undefined) pending.resolve(value);
+    else pending.reject(error);
+    if (dispatch) this.#dispatch();
+  }
+}
+
+function capitalize(label: string): string {
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}

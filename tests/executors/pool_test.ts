@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { WorkerError } from "../../mod.ts";
+import { WorkerPool } from "../../src/executors/pool.ts";
+
+const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const call = (exportName: string, args: Record<string, unknown>) => ({
+  type: "call" as const,
+  node: {
+    url: NODES,
+    exportName,
+    nodeName: exportName,
+    callStyle: "object" as const,
+    ctxIndex: -1,
+    tags: {},
+  },
+  args,
+  runId: "run",
+});
+
+Deno.test("the pool starts no worker until its first task, then at most its size", async () => {
+  const pool = new WorkerPool({ workers: 2 });
+  try {
+    assert.equal(pool.workers, 0);
+    const tasks = [1, 2, 3, 4].map((x) =>
+      pool.run(call("doubled", { x }), { label: "node" }).promise
+    );
+    assert.ok(pool.workers <= 2);
+    assert.deepEqual(await Promise.all(tasks), [2, 4, 6, 8]);
+    assert.equal(pool.workers, 2);
+    // Reused: a second batch starts no new worker.
+    await pool.run(call("doubled", { x: 5 }), { label: "node" }).promise;
+    assert.equal(pool.workers, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("the pool is sized by navigator.hardwareConcurrency by default", async () => {
+  const pool = new WorkerPool();
+  assert.equal(pool.size, navigator.hardwareConcurrency);
+  await pool.close();
+  assert.throws(() => new WorkerPool({ workers: 0 }), RangeError);
+  assert.throws(() => new WorkerPool({ timeoutMs: -1 }), RangeError);
+});
+
+Deno.test("close() terminates every worker: none of them runs code afterwards", async () => {
+  const dir = await Deno.makeTempDir();
+  const pool = new WorkerPool({ workers: 2 });
+  const paths = [`${dir}/0`, `${dir}/1`];
+  try {
+    // Two tasks at once land on two workers; each leaves a timer that
+    // writes its file every 10 ms for as long as its worker lives.
+    await Promise.all(
+      paths.map((path) =>
+        pool.run(call("heartbeat", { path }), { label: "node" }).promise
+      ),
+    );
+    await sleep(50);
+    const beat = () => paths.map((p) => Deno.readTextFileSync(p));
+    const before = beat();
+    await sleep(50);
+    assert.notDeepEqual(beat(), before, "the workers are alive");
+    await pool.close();
+    assert.equal(pool.workers, 0);
+    await sleep(30); // a write in flight at close() may land
+    const after = beat();
+    await sleep(100);
+    assert.deepEqual(beat(), after, "no worker wrote after close()");
+  } finally {
+    await pool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("close() fails queued and running tasks with a WorkerError; the pool then starts afresh", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  const running = pool.run(call("hangs", {}), { label: "node" }).promise;
+  const queued = pool.run(call("doubled", { x: 1 }), { label: "node" })
+    .promise;
+  await pool.close();
+  await assert.rejects(running, WorkerError);
+  await assert.rejects(queued, WorkerError);
+  assert.equal(
+    await pool.run(call("doubled", { x: 2 }), { label: "node" }).promise,
+    4,
+  );
+  await pool.close();
+});
+
+Deno.test("a cancelled task's worker is terminated and replaced", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const task = pool.run(call("hangs", {}), { label: "node" });
+    await sleep(50);
+    task.cancel(new Error("stop"));
+    await assert.rejects(task.promise, /stop/);
+    assert.equal(pool.workers, 0);
+    assert.equal(
+      await pool.run(call("doubled", { x: 3 }), { label: "node" }).promise,
+      6,
+    );
+  } finally {
+    await pool.close();
+  }
+});
