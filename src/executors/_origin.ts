@@ -22,6 +22,15 @@ export function originOf(spec: NodeSpec): Promise<Origin> {
   return origin;
 }
 
+function holds(value: unknown, fn: unknown): boolean {
+  return value === fn || (isNodeDef(value) && value.fn === fn);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" &&
+    Object.getPrototypeOf(value) === Object.prototype;
+}
+
 const FIX =
   'export it from a module file (as a function, or as node(...) called in that file), or use the "async" executor';
 
@@ -48,8 +57,16 @@ async function find(spec: NodeSpec): Promise<Origin> {
   }
   for (const exportName of names) {
     const value = exports[exportName];
-    if (value === fn || (isNodeDef(value) && value.fn === fn)) {
-      return { url, exportName };
+    if (holds(value, fn)) return { url, exportName };
+  }
+  // A module may also export objects of nodes: `group.key`.
+  for (const exportName of names) {
+    const group = exports[exportName];
+    if (!isPlainObject(group)) continue;
+    for (const key of Object.keys(group)) {
+      if (holds(group[key], fn)) {
+        return { url, exportName: `${exportName}.${key}` };
+      }
     }
   }
   throw new WorkerError(

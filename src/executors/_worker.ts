@@ -40,7 +40,11 @@ function load(node: TaskNode, id: number): Promise<AnyFn> {
   if (fn === undefined) {
     fn = import(node.url).then((ns: Record<string, unknown>) => {
       post({ type: "loaded", id });
-      const value = ns[node.exportName];
+      // `group.key`: a node inside an exported object of nodes.
+      let value: unknown = ns;
+      for (const part of node.exportName.split(".")) {
+        value = (value as Record<string, unknown> | undefined)?.[part];
+      }
       const found = typeof value === "function"
         ? value
         : (value as { fn?: unknown } | undefined)?.fn;

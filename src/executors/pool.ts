@@ -31,6 +31,16 @@ export interface WorkerPoolOptions {
   readonly permissions?: Deno.PermissionOptions;
 }
 
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
 /** A node that threw in a worker: its error, rebuilt, and where it was. */
 export class RemoteFailure {
   /** The error the node threw (name, message and stack kept). */
@@ -40,7 +50,14 @@ export class RemoteFailure {
   /** For chunks: the failing node's index in the plan. */
   readonly node: number | undefined;
   constructor(sent: SentError, item?: number, node?: number) {
-    const error = new Error(sent.message);
+    // Built-in error classes come back as themselves (a TypeError stays
+    // one); others as an Error that keeps their name.
+    const Builtin = Object.hasOwn(BUILTIN_ERRORS, sent.name)
+      ? BUILTIN_ERRORS[sent.name]
+      : undefined;
+    const error = Builtin === undefined
+      ? new Error(sent.message)
+      : new Builtin(sent.message);
     error.name = sent.name;
     if (sent.stack !== undefined) error.stack = sent.stack;
     this.error = error;

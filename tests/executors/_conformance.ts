@@ -1,5 +1,10 @@
 // The executor conformance suite: every executor must pass it with identical
 // results. Each executor's test file calls `conformance(kind, options)`.
+// Nodes come from module files (fixtures/conformance.ts, hamilton.ts,
+// spend.ts), so the threaded executor runs them on workers. Tests whose
+// nodes report to the test through shared variables (closures) need the
+// nodes in the test's own thread: they run for every executor but the
+// threaded one, whose own tests (threaded_test.ts) cover the same ground.
 import assert from "node:assert/strict";
 import {
   Builder,
@@ -16,8 +21,10 @@ import {
   tag,
   UnknownNodeError,
 } from "../../mod.ts";
-import * as hamilton from "../fixtures/hamilton.ts";
-import * as spend from "../fixtures/spend.ts";
+import * as F from "../fixtures/conformance.ts";
+
+const hamilton = new URL("../fixtures/hamilton.ts", import.meta.url);
+const spend = new URL("../fixtures/spend.ts", import.meta.url);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,16 +35,30 @@ export function conformance(
   const label = options.concurrency === undefined
     ? kind
     : `${kind}, concurrency ${options.concurrency}`;
+  // Every driver a test builds is closed after it (workers end with it).
+  const open: { close(): Promise<void> }[] = [];
   const test = (name: string, fn: () => Promise<void>) =>
-    Deno.test(`[${label}] ${name}`, fn);
+    Deno.test(`[${label}] ${name}`, async () => {
+      try {
+        await fn();
+      } finally {
+        await Promise.all(open.splice(0).map((dr) => dr.close()));
+      }
+    });
+  const sharesMemory = kind !== "threaded";
+  // A test whose nodes are closures over the test's variables.
+  const sharedTest = (name: string, fn: () => Promise<void>) =>
+    sharesMemory
+      ? test(name, fn)
+      : Deno.test({ name: `[${label}] ${name}`, ignore: true, fn });
   // A generic helper cannot carry each module's types (deno check proves
   // those in tests/types_test.ts): modules are plain records here.
-  const build = (modules: Record<string, unknown>, config = {}) =>
-    new Builder().withModules(modules).withConfig(config).withExecutor(
-      kind,
-      options,
-    )
-      .build();
+  const build = async (modules: Record<string, unknown> | URL, config = {}) => {
+    const dr = await new Builder().withModules(modules).withConfig(config)
+      .withExecutor(kind, options).build();
+    open.push(dr);
+    return dr;
+  };
 
   test("execute() returns only the requested values (Hamilton's A, B, C)", async () => {
     const dr = await build(hamilton);
@@ -46,26 +67,29 @@ export function conformance(
     assert.equal(out.C, 14291.666666666666);
   });
 
-  test("execute() runs only the upstream of the requested values, each node once", async () => {
-    const calls: string[] = [];
-    const mod = {
-      a: () => (calls.push("a"), 1),
-      b: async (
-        { a }: { a: number },
-      ) => (calls.push("b"), await sleep(1), a + 1),
-      c: ({ a }: { a: number }) => (calls.push("c"), a + 2),
-      d: ({ b, c }: { b: number; c: number }) => (calls.push("d"), b * c),
-      unrelated: () => (calls.push("unrelated"), 0),
-    };
-    const dr = await build(mod);
-    assert.deepEqual(await dr.execute(["d", "b"]), { d: 6, b: 2 });
-    assert.deepEqual([...calls].sort(), ["a", "b", "c", "d"]);
-    calls.length = 0;
-    await dr.execute(["b"]);
-    assert.deepEqual(calls.sort(), ["a", "b"]);
-  });
+  sharedTest(
+    "execute() runs only the upstream of the requested values, each node once",
+    async () => {
+      const calls: string[] = [];
+      const mod = {
+        a: () => (calls.push("a"), 1),
+        b: async (
+          { a }: { a: number },
+        ) => (calls.push("b"), await sleep(1), a + 1),
+        c: ({ a }: { a: number }) => (calls.push("c"), a + 2),
+        d: ({ b, c }: { b: number; c: number }) => (calls.push("d"), b * c),
+        unrelated: () => (calls.push("unrelated"), 0),
+      };
+      const dr = await build(mod);
+      assert.deepEqual(await dr.execute(["d", "b"]), { d: 6, b: 2 });
+      assert.deepEqual([...calls].sort(), ["a", "b", "c", "d"]);
+      calls.length = 0;
+      await dr.execute(["b"]);
+      assert.deepEqual(calls.sort(), ["a", "b"]);
+    },
+  );
 
-  test("execute() skips nodes upstream of an override", async () => {
+  sharedTest("execute() skips nodes upstream of an override", async () => {
     const calls: string[] = [];
     const mod = {
       raw: ({ path }: { path: string }) => (calls.push("raw"), path.length),
@@ -91,27 +115,30 @@ export function conformance(
     });
   });
 
-  test("execute() raises MissingInputError listing every missing input before anything runs", async () => {
-    let ran = false;
-    const mod = {
-      b: ({ x }: { x: number }) => (ran = true, x),
-      c: ({ b, y, x }: { b: number; y: number; x: number }) => b + y + x,
-    };
-    const dr = await build(mod);
-    await assert.rejects(dr.execute(["c"]), (e: unknown) => {
-      assert.ok(e instanceof MissingInputError);
-      assert.deepEqual(e.missing, [
-        { name: "x", neededBy: ["c", "b"] },
-        { name: "y", neededBy: ["c"] },
-      ]);
-      assert.match(
-        e.message,
-        /required input "x" was not provided \(needed by "c", "b"\)/,
-      );
-      return true;
-    });
-    assert.equal(ran, false);
-  });
+  sharedTest(
+    "execute() raises MissingInputError listing every missing input before anything runs",
+    async () => {
+      let ran = false;
+      const mod = {
+        b: ({ x }: { x: number }) => (ran = true, x),
+        c: ({ b, y, x }: { b: number; y: number; x: number }) => b + y + x,
+      };
+      const dr = await build(mod);
+      await assert.rejects(dr.execute(["c"]), (e: unknown) => {
+        assert.ok(e instanceof MissingInputError);
+        assert.deepEqual(e.missing, [
+          { name: "x", neededBy: ["c", "b"] },
+          { name: "y", neededBy: ["c"] },
+        ]);
+        assert.match(
+          e.message,
+          /required input "x" was not provided \(needed by "c", "b"\)/,
+        );
+        return true;
+      });
+      assert.equal(ran, false);
+    },
+  );
 
   test("execute() rejects an unknown output name, naming it", async () => {
     const dr = await build(hamilton);
@@ -122,7 +149,7 @@ export function conformance(
   });
 
   test("execute() returns an input requested as an output unchanged", async () => {
-    const dr = await build({ b: ({ x }: { x: number }) => x + 1 });
+    const dr = await build(F.inputAsOutput);
     assert.deepEqual(
       await dr.execute(["b", "x" as never], { inputs: { x: 41 } }),
       {
@@ -163,17 +190,14 @@ export function conformance(
   });
 
   test("an optional input that names a node uses that node's value", async () => {
-    const dr = await build({
-      unit: () => "GBP",
-      label: (n: number, unit = "EUR") => `${n}${unit}`,
-    });
+    const dr = await build(F.optionalNode);
     assert.deepEqual(await dr.execute(["label"], { inputs: { n: 1 } }), {
       label: "1GBP",
     });
   });
 
   test("execute() awaits inputs given as promises", async () => {
-    const dr = await build({ b: ({ x }: { x: number }) => x * 2 });
+    const dr = await build(F.doubleX);
     assert.deepEqual(
       await dr.execute(["b"], { inputs: { x: Promise.resolve(4) } }),
       { b: 8 },
@@ -181,23 +205,15 @@ export function conformance(
   });
 
   test("a failing node rejects with NodeExecutionError carrying name, run, path and cause", async () => {
-    const boom = new Error("boom");
-    const mod = {
-      a: ({ x }: { x: number }) => x,
-      b: async ({ a }: { a: number }) => {
-        await sleep(1);
-        if (a > 0) throw boom;
-        return a;
-      },
-      c: ({ b }: { b: number }) => b,
-    };
-    const dr = await build(mod);
+    const dr = await build(F.failing);
     await assert.rejects(
       dr.execute(["c"], { inputs: { x: 1 } }),
       (e: unknown) => {
         assert.ok(e instanceof NodeExecutionError);
         assert.equal(e.nodeName, "b");
-        assert.equal(e.cause, boom);
+        // Across threads the error is rebuilt: same message and stack.
+        if (sharesMemory) assert.equal(e.cause, F.boom);
+        else assert.equal((e.cause as Error).stack, F.boom.stack);
         assert.deepEqual(e.path, ["x", "a", "b"]);
         assert.match(e.runId, /^[0-9a-f-]{36}$/);
         assert.match(e.message, /Node "b" failed: boom/);
@@ -207,11 +223,7 @@ export function conformance(
   });
 
   test("a sync node that throws rejects (never throws synchronously from execute)", async () => {
-    const dr = await build({
-      a: (): number => {
-        throw new TypeError("bad");
-      },
-    });
+    const dr = await build(F.syncThrows);
     const pending = dr.execute(["a"]);
     await assert.rejects(
       pending,
@@ -220,7 +232,7 @@ export function conformance(
     );
   });
 
-  test("a node declaring ctx receives the run context", async () => {
+  sharedTest("a node declaring ctx receives the run context", async () => {
     let seen: Record<string, unknown> = {};
     const mod = {
       a: node(
@@ -250,32 +262,35 @@ export function conformance(
     assert.deepEqual(seen.tags, { team: "x" });
   });
 
-  test("an AbortSignal cancels a run within milliseconds and no later node starts", async () => {
-    const started: string[] = [];
-    // The node ignores the signal on purpose; its timer is cleared afterwards
-    // so that it does not outlive the test.
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const sleepy = {
-      slow: async () => {
-        started.push("slow");
-        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
-        return 1;
-      },
-      after: ({ slow }: { slow: number }) => (started.push("after"), slow),
-    };
-    const dr = await build(sleepy);
-    const controller = new AbortController();
-    const t0 = performance.now();
-    const pending = dr.execute(["after"], { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
-    await assert.rejects(pending, CancelledError);
-    const elapsed = performance.now() - t0;
-    timers.forEach(clearTimeout);
-    assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
-    assert.deepEqual(started, ["slow"]);
-  });
+  sharedTest(
+    "an AbortSignal cancels a run within milliseconds and no later node starts",
+    async () => {
+      const started: string[] = [];
+      // The node ignores the signal on purpose; its timer is cleared afterwards
+      // so that it does not outlive the test.
+      const timers: ReturnType<typeof setTimeout>[] = [];
+      const sleepy = {
+        slow: async () => {
+          started.push("slow");
+          await new Promise((r) => timers.push(setTimeout(r, 10_000)));
+          return 1;
+        },
+        after: ({ slow }: { slow: number }) => (started.push("after"), slow),
+      };
+      const dr = await build(sleepy);
+      const controller = new AbortController();
+      const t0 = performance.now();
+      const pending = dr.execute(["after"], { signal: controller.signal });
+      setTimeout(() => controller.abort(), 20);
+      await assert.rejects(pending, CancelledError);
+      const elapsed = performance.now() - t0;
+      timers.forEach(clearTimeout);
+      assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
+      assert.deepEqual(started, ["slow"]);
+    },
+  );
 
-  test("a run whose signal is already aborted runs nothing", async () => {
+  sharedTest("a run whose signal is already aborted runs nothing", async () => {
     let ran = false;
     const dr = await build({ a: () => (ran = true) });
     await assert.rejects(
@@ -285,30 +300,33 @@ export function conformance(
     assert.equal(ran, false);
   });
 
-  test("ctx.signal aborts when the run is cancelled, so a node's own I/O stops", async () => {
-    let aborted = false;
-    const mod = {
-      listens: async ({ ctx }: { ctx: { signal: AbortSignal } }) => {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 10_000);
-          ctx.signal.addEventListener("abort", () => {
-            aborted = true;
-            clearTimeout(timer);
-            resolve();
+  sharedTest(
+    "ctx.signal aborts when the run is cancelled, so a node's own I/O stops",
+    async () => {
+      let aborted = false;
+      const mod = {
+        listens: async ({ ctx }: { ctx: { signal: AbortSignal } }) => {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 10_000);
+            ctx.signal.addEventListener("abort", () => {
+              aborted = true;
+              clearTimeout(timer);
+              resolve();
+            });
           });
-        });
-        return 1;
-      },
-    };
-    const dr = await build(mod);
-    const controller = new AbortController();
-    const pending = dr.execute(["listens"], { signal: controller.signal });
-    setTimeout(() => controller.abort(), 10);
-    await assert.rejects(pending, CancelledError);
-    assert.equal(aborted, true);
-  });
+          return 1;
+        },
+      };
+      const dr = await build(mod);
+      const controller = new AbortController();
+      const pending = dr.execute(["listens"], { signal: controller.signal });
+      setTimeout(() => controller.abort(), 10);
+      await assert.rejects(pending, CancelledError);
+      assert.equal(aborted, true);
+    },
+  );
 
-  test("a 100,000-node chain runs without a stack overflow", async () => {
+  sharedTest("a 100,000-node chain runs without a stack overflow", async () => {
     const mod: Record<string, unknown> = {};
     const n = 100_000;
     for (let i = 0; i < n; i++) {
@@ -324,7 +342,7 @@ export function conformance(
     assert.equal(out[`n${n - 1}`], n - 1);
   });
 
-  test("a 10,000-node chain of async nodes runs", async () => {
+  sharedTest("a 10,000-node chain of async nodes runs", async () => {
     const mod: Record<string, unknown> = {};
     const n = 10_000;
     for (let i = 0; i < n; i++) {
@@ -339,44 +357,47 @@ export function conformance(
     assert.equal(out[`n${n - 1}`], n - 1);
   });
 
-  test("a generated lattice gives the same values as a hand computation", async () => {
-    const layers = 8, width = 5;
-    const mod: Record<string, unknown> = {};
-    const expected: number[][] = [];
-    for (let l = 0; l < layers; l++) {
-      expected.push([]);
-      for (let w = 0; w < width; w++) {
-        const parents = l === 0
-          ? []
-          : [`v${l - 1}_${w}`, `v${l - 1}_${(w + 1) % width}`];
-        const value = l === 0
-          ? w + 1
-          : expected[l - 1]![w]! * 2 + expected[l - 1]![(w + 1) % width]! - l;
-        expected[l]!.push(value);
-        mod[`v${l}_${w}`] = node(
-          (args: Record<string, number>) =>
-            l === 0 ? w + 1 : Promise.resolve(
-              args[parents[0]!]! * 2 + args[parents[1]!]! - l,
-            ),
-          named(`v${l}_${w}`),
-          inputs(parents),
-        );
+  sharedTest(
+    "a generated lattice gives the same values as a hand computation",
+    async () => {
+      const layers = 8, width = 5;
+      const mod: Record<string, unknown> = {};
+      const expected: number[][] = [];
+      for (let l = 0; l < layers; l++) {
+        expected.push([]);
+        for (let w = 0; w < width; w++) {
+          const parents = l === 0
+            ? []
+            : [`v${l - 1}_${w}`, `v${l - 1}_${(w + 1) % width}`];
+          const value = l === 0
+            ? w + 1
+            : expected[l - 1]![w]! * 2 + expected[l - 1]![(w + 1) % width]! - l;
+          expected[l]!.push(value);
+          mod[`v${l}_${w}`] = node(
+            (args: Record<string, number>) =>
+              l === 0 ? w + 1 : Promise.resolve(
+                args[parents[0]!]! * 2 + args[parents[1]!]! - l,
+              ),
+            named(`v${l}_${w}`),
+            inputs(parents),
+          );
+        }
       }
-    }
-    const dr = await build(mod);
-    const vars = Array.from({ length: width }, (_, w) => `v${layers - 1}_${w}`);
-    const out = await dr.execute(vars) as Record<string, number>;
-    assert.deepEqual(vars.map((v) => out[v]), expected[layers - 1]);
-  });
+      const dr = await build(mod);
+      const vars = Array.from(
+        { length: width },
+        (_, w) => `v${layers - 1}_${w}`,
+      );
+      const out = await dr.execute(vars) as Record<string, number>;
+      assert.deepEqual(
+        vars.map((v) => out[v]),
+        expected[layers - 1],
+      );
+    },
+  );
 
   test("map() runs once per item in item order, broadcasting other inputs", async () => {
-    const mod = {
-      scaled: async (
-        { x, k }: { x: number; k: number },
-      ) => (await sleep(3 - (x % 3)), x * k),
-      plus: ({ scaled }: { scaled: number }) => scaled + 1,
-    };
-    const dr = await build(mod);
+    const dr = await build(F.mapScaled);
     const out = await dr.map(["plus"], {
       inputs: { x: [1, 2, 3, 4], k: 10 },
       mapOver: "x",
@@ -387,9 +408,7 @@ export function conformance(
   });
 
   test("map() zips several lists and rejects lists of unequal length", async () => {
-    const dr = await build({
-      s: ({ a, b }: { a: number; b: number }) => a + b,
-    });
+    const dr = await build(F.sumAB);
     assert.deepEqual(
       await dr.map(["s"], {
         inputs: { a: [1, 2], b: [10, 20] },
@@ -405,9 +424,7 @@ export function conformance(
   });
 
   test("map() in product mode runs every combination, first list slowest", async () => {
-    const dr = await build({
-      s: ({ a, b }: { a: string; b: string }) => a + b,
-    });
+    const dr = await build(F.concatAB);
     const out = await dr.map(["s"], {
       inputs: { a: ["x", "y"], b: ["1", "2", "3"] },
       mapOver: ["a", "b"],
@@ -417,7 +434,7 @@ export function conformance(
   });
 
   test("map() over zero items returns an empty list", async () => {
-    const dr = await build({ s: ({ a }: { a: number }) => a });
+    const dr = await build(F.identityS);
     assert.deepEqual(
       await dr.map(["s"], { inputs: { a: [] }, mapOver: "a" }),
       [],
@@ -425,12 +442,7 @@ export function conformance(
   });
 
   test("map() rejects with the first failing item's error, naming the item", async () => {
-    const dr = await build({
-      inv: ({ x }: { x: number }) => {
-        if (x === 0) throw new RangeError("division by zero");
-        return 1 / x;
-      },
-    });
+    const dr = await build(F.inverse);
     await assert.rejects(
       dr.map(["inv"], { inputs: { x: [1, 0, 2] }, mapOver: "x" }),
       (e: unknown) =>
@@ -439,34 +451,37 @@ export function conformance(
     );
   });
 
-  test("map() is cancelled by its signal within milliseconds", async () => {
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const started: number[] = [];
-    const dr = await build({
-      slow: async ({ x }: { x: number }) => {
-        started.push(x);
-        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
-        return x;
-      },
-    });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 20);
-    const t0 = performance.now();
-    await assert.rejects(
-      dr.map(["slow"], {
-        inputs: { x: [1, 2, 3, 4] },
-        mapOver: "x",
-        signal: controller.signal,
-      }),
-      CancelledError,
-    );
-    const elapsed = performance.now() - t0;
-    timers.forEach(clearTimeout);
-    assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
-    assert.ok(started.length >= 1);
-  });
+  sharedTest(
+    "map() is cancelled by its signal within milliseconds",
+    async () => {
+      const timers: ReturnType<typeof setTimeout>[] = [];
+      const started: number[] = [];
+      const dr = await build({
+        slow: async ({ x }: { x: number }) => {
+          started.push(x);
+          await new Promise((r) => timers.push(setTimeout(r, 10_000)));
+          return x;
+        },
+      });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 20);
+      const t0 = performance.now();
+      await assert.rejects(
+        dr.map(["slow"], {
+          inputs: { x: [1, 2, 3, 4] },
+          mapOver: "x",
+          signal: controller.signal,
+        }),
+        CancelledError,
+      );
+      const elapsed = performance.now() - t0;
+      timers.forEach(clearTimeout);
+      assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
+      assert.ok(started.length >= 1);
+    },
+  );
 
-  test("map() stops starting items after the first failure", async () => {
+  sharedTest("map() stops starting items after the first failure", async () => {
     const ran: number[] = [];
     const dr = await build({
       y: async ({ x }: { x: number }) => {
@@ -487,7 +502,7 @@ export function conformance(
   });
 
   test("an input given as a promise that rejects fails the run with InputError naming it", async () => {
-    const dr = await build({ b: ({ x }: { x: number }) => x });
+    const dr = await build(F.identityB);
     await assert.rejects(
       dr.execute(["b"], { inputs: { x: Promise.reject(new Error("gone")) } }),
       (e: unknown) => e instanceof InputError && e.inputName === "x",
@@ -495,7 +510,7 @@ export function conformance(
   });
 
   test("map() names the item whose input promise rejected", async () => {
-    const dr = await build({ b: ({ x }: { x: number }) => x });
+    const dr = await build(F.identityB);
     const rejected = Promise.reject(new Error("gone"));
     rejected.catch(() => {});
     await assert.rejects(
@@ -506,7 +521,7 @@ export function conformance(
   });
 
   test("an input promise that never settles cannot hold a cancelled run open", async () => {
-    const dr = await build({ b: ({ x }: { x: number }) => x });
+    const dr = await build(F.identityB);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 10);
     await assert.rejects(
@@ -519,15 +534,7 @@ export function conformance(
   });
 
   test("run() reports each node's status, duration and error without rejecting", async () => {
-    const mod = {
-      a: () => 1,
-      b: ({ a }: { a: number }): number => {
-        if (a === 1) throw new Error("no");
-        return a;
-      },
-      c: ({ b }: { b: number }) => b,
-    };
-    const dr = await build(mod);
+    const dr = await build(F.statuses);
     const ok = await dr.run(["a"]);
     assert.equal(ok.success, true);
     assert.deepEqual(ok.outputs, { a: 1 });
@@ -545,19 +552,23 @@ export function conformance(
   });
 
   test("run() marks a node that was running when the run was cancelled as cancelled", async () => {
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const dr = await build({
-      a: () => 1,
-      b: async ({ a }: { a: number }) => {
-        await new Promise((r) => timers.push(setTimeout(r, 10_000)));
-        return a;
-      },
-      c: ({ b }: { b: number }) => b,
-    });
+    // b waits 10 s unless its ctx.signal aborts; the run is cancelled
+    // 10 ms after b starts (run() hooks every node anyway).
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 10);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const dr = await new Builder().withModules(F.cancelledMidway)
+      .withExecutor(kind, options)
+      .withAdapters({
+        beforeNodeExecution: (e) => {
+          if (e.nodeName === "b") {
+            timer = setTimeout(() => controller.abort(), 10);
+          }
+        },
+      })
+      .build();
+    open.push(dr);
     const result = await dr.run(["c"], { signal: controller.signal });
-    timers.forEach(clearTimeout);
+    clearTimeout(timer);
     assert.equal(result.success, false);
     assert.ok(result.error instanceof CancelledError);
     assert.deepEqual(result.nodes.map((n) => [n.name, n.status]), [
@@ -568,16 +579,7 @@ export function conformance(
   });
 
   test("stream() yields the run's events in order, including ctx.log messages", async () => {
-    const mod = {
-      a: () => 1,
-      b: (
-        { a, ctx }: { a: number; ctx: { log(m: string, d?: unknown): void } },
-      ) => {
-        ctx.log("halfway", { a });
-        return a + 1;
-      },
-    };
-    const dr = await build(mod);
+    const dr = await build(F.logs);
     const events = [];
     for await (const event of dr.stream(["b"])) events.push(event);
     assert.deepEqual(events.map((e) => e.type), [
@@ -598,14 +600,7 @@ export function conformance(
   });
 
   test("stream() reports skipped nodes: replaced by an override, or not reached after a failure", async () => {
-    const mod = {
-      a: () => 1,
-      b: ({ a }: { a: number }): number => {
-        throw new Error(`b${a}`);
-      },
-      c: ({ b }: { b: number }) => b,
-    };
-    const dr = await build(mod);
+    const dr = await build(F.skipped);
     const types: string[] = [];
     for await (const e of dr.stream(["c"])) {
       types.push(
@@ -625,7 +620,7 @@ export function conformance(
     assert.deepEqual(overridden, ["b:override"]);
   });
 
-  test("stopping a stream() early cancels the run", async () => {
+  sharedTest("stopping a stream() early cancels the run", async () => {
     const timers: ReturnType<typeof setTimeout>[] = [];
     let aborted = false;
     const mod = {
@@ -645,11 +640,7 @@ export function conformance(
   });
 
   test("one driver serves concurrent executions that share nothing", async () => {
-    const dr = await build({
-      doubled: async ({ x }: { x: number }) => (await sleep(x % 5), x * 2),
-      label: ({ doubled, x }: { doubled: number; x: number }) =>
-        `${x}->${doubled}`,
-    });
+    const dr = await build(F.concurrentCalls);
     const xs = Array.from({ length: 50 }, (_, i) => i);
     const outs = await Promise.all(
       xs.map((x) => dr.execute(["label"], { inputs: { x } })),

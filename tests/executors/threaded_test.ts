@@ -8,6 +8,9 @@ import {
   WorkerError,
 } from "../../mod.ts";
 import * as nodes from "../fixtures/workers/nodes.ts";
+import { conformance } from "./_conformance.ts";
+
+conformance("threaded");
 
 const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
 const threaded = (options = {}) =>
