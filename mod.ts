@@ -27,6 +27,7 @@ export { Builder, type ModuleInput } from "./src/builder.ts";
 export {
   AsyncDriver,
   type DictResult,
+  type DriverInit,
   type ExecuteOptions,
   type ExecuteResult,
   type MapOptions,
@@ -128,7 +129,7 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
-export type { RunnerInit } from "./src/runner.ts";
+export type { Runner, RunnerInit } from "./src/runner.ts";
 export {
   type Plan,
   type PlanNode,
@@ -170,6 +171,11 @@ export type {
   ExecutorOptions,
 } from "./src/executors/executor.ts";
 export type { WorkerPoolOptions } from "./src/executors/pool.ts";
+export type {
+  MapExecutor,
+  MapExecutorKind,
+} from "./src/executors/map_executors.ts";
+export type { ItemOptions, ItemRunner } from "./src/map.ts";
 export type { MapMode } from "./src/map.ts";
 export type { DotOptions } from "./src/dot.ts";
 export type {

@@ -15,6 +15,12 @@ import { SequentialExecutor } from "./executors/sequential.ts";
 import { ConcurrentExecutor } from "./executors/concurrent.ts";
 import { ThreadedExecutor } from "./executors/threaded.ts";
 import { WorkerPool } from "./executors/pool.ts";
+import {
+  type MapExecutor,
+  type MapExecutorKind,
+  ParallelMapExecutor,
+  ThreadedMapExecutor,
+} from "./executors/map_executors.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -30,6 +36,8 @@ interface BuilderState {
   readonly adapters: readonly Adapter[];
   readonly executor: ExecutorKind;
   readonly executorOptions: ExecutorOptions;
+  readonly mapExecutor?: MapExecutorKind;
+  readonly mapExecutorOptions?: ExecutorOptions;
 }
 
 /**
@@ -151,6 +159,30 @@ export class Builder<M = unknown, R = DictResult> {
     });
   }
 
+  /**
+   * Chooses how `map` runs its items: `"threaded"` (each item's nodes as
+   * worker tasks) or `"parallel"` (whole items in chunks across the workers;
+   * with adapters attached, items run as with `"threaded"` so that hooks see
+   * every node). By default items run under the node executor. Options
+   * configure the worker pool, shared with a `"threaded"` node executor.
+   */
+  withMapExecutor(
+    kind: MapExecutorKind,
+    options: ExecutorOptions = {},
+  ): Builder<M, R> {
+    if (kind !== "threaded" && kind !== "parallel") {
+      throw new TypeError(
+        `'mapExecutor' must be "threaded" or "parallel": received ${kind}`,
+      );
+    }
+    new WorkerPool(options); // validate options now, not at build()
+    return new Builder({
+      ...this.#state,
+      mapExecutor: kind,
+      mapExecutorOptions: options,
+    });
+  }
+
   /** Loads the modules, builds and checks the graph, and returns the driver. */
   async build(): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
@@ -162,13 +194,27 @@ export class Builder<M = unknown, R = DictResult> {
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
       await hooks.validate(graph.list(), state.config);
     }
+    const executor = createExecutor(state.executor, state.executorOptions);
+    const init = { graph, config: state.config, hooks, executor };
+    if (state.mapExecutor === undefined) return new AsyncDriver<M, R>(init);
     return new AsyncDriver<M, R>({
-      graph,
-      config: state.config,
-      hooks,
-      executor: createExecutor(state.executor, state.executorOptions),
+      ...init,
+      mapExecutor: createMapExecutor(state, executor),
     });
   }
+}
+
+// A threaded node executor and a map executor share one pool.
+function createMapExecutor(
+  state: BuilderState,
+  executor: Executor,
+): MapExecutor {
+  const pool = executor instanceof ThreadedExecutor
+    ? executor.pool
+    : new WorkerPool(state.mapExecutorOptions);
+  return state.mapExecutor === "parallel"
+    ? new ParallelMapExecutor(pool)
+    : new ThreadedMapExecutor(pool);
 }
 
 function createExecutor(

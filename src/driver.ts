@@ -13,6 +13,10 @@ import { type ExecuteOptions, Runner, type RunnerInit } from "./runner.ts";
 import { type DotOptions, toDot } from "./dot.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapOptions, runMap } from "./map.ts";
+import type {
+  MapExecutor,
+  MapExecutorKind,
+} from "./executors/map_executors.ts";
 import type { NodeName, Outputs } from "./types.ts";
 
 /**
@@ -32,16 +36,29 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapOptions } from "./map.ts";
 
+/** What a driver is made of. */
+export interface DriverInit extends RunnerInit {
+  /** Runs the items of `map`; by default they run under the node executor. */
+  readonly mapExecutor?: MapExecutor;
+}
+
 /** Runs a built graph. Create it with `new Builder()...build()`. */
 export class AsyncDriver<M = unknown, R = DictResult>
   implements AsyncDisposable {
   readonly #runner: Runner;
   readonly #graph: Graph;
+  readonly #mapExecutor: MapExecutor | undefined;
 
   /** Use {@linkcode Builder} instead. */
-  constructor(init: RunnerInit) {
+  constructor(init: DriverInit) {
     this.#runner = new Runner(init);
     this.#graph = init.graph;
+    this.#mapExecutor = init.mapExecutor;
+  }
+
+  /** The map executor's kind, when one was chosen. */
+  get mapExecutor(): MapExecutorKind | undefined {
+    return this.#mapExecutor?.kind;
   }
 
   /** The executor's kind. */
@@ -117,15 +134,21 @@ export class AsyncDriver<M = unknown, R = DictResult>
 
   /**
    * Runs `vars` once per item of the mapped input(s) and returns one result per
-   * item, in item order. Items run under the driver's executor: one at a
-   * time when sequential, concurrently (up to its `concurrency`) when async.
+   * item, in item order. Items run under the driver's map executor if one
+   * was chosen, else under its node executor: one at a time when
+   * sequential, concurrently (up to its `concurrency`) otherwise.
    * The first failure rejects, naming the item.
    */
   async map<const V extends NodeName<M>>(
     vars: readonly V[],
     options: MapOptions,
   ): Promise<Outputs<M, V>[]> {
-    return await runMap(this.#runner, vars, options) as Outputs<M, V>[];
+    return await runMap(
+      this.#runner,
+      vars,
+      options,
+      this.#mapExecutor,
+    ) as Outputs<M, V>[];
   }
 
   /** Throws what `execute` would throw before running anything; runs nothing. */
@@ -184,6 +207,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
    */
   async close(): Promise<void> {
     await this.#runner.executor.close?.();
+    await this.#mapExecutor?.close();
   }
 
   /** Closes the driver (`await using dr = ...`). */

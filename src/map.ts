@@ -8,6 +8,7 @@
 import pLimit from "p-limit";
 import { CancelledError } from "./errors.ts";
 import { raceAbort } from "./executors/executor.ts";
+import type { Plan } from "./plan.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
@@ -102,28 +103,74 @@ export interface MapOptions extends ExecuteOptions {
   readonly mapMode?: MapMode;
 }
 
+/** What runs the items of a map (the `"threaded"` and `"parallel"` map executors). */
+export interface ItemRunner {
+  /**
+   * Runs `plan` once per item (each item's inputs), and resolves with each
+   * item's outputs, in item order. The first failure rejects, naming the
+   * item, and stops the other items.
+   */
+  runItems(
+    runner: Runner,
+    plan: Plan,
+    runId: string,
+    items: readonly Record<string, unknown>[],
+    options: ItemOptions,
+  ): Promise<Record<string, unknown>[]>;
+}
+
+/** What every item of a map shares. */
+export interface ItemOptions {
+  /** Values that replace nodes, for every item. */
+  readonly overrides?: Readonly<Record<string, unknown>> | undefined;
+  /** Cancels the map. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /**
- * Runs `vars` once per item, under the runner's executor: one item at a time
- * when it is sequential, concurrently up to its `concurrency` otherwise. The
- * first failure rejects (naming the item) and stops the other items.
+ * Runs `vars` once per item, with `itemRunner`, or under the runner's
+ * executor: one item at a time when it is sequential, concurrently up to its
+ * `concurrency` otherwise. The first failure rejects (naming the item) and
+ * stops the other items.
  */
 export async function runMap(
   runner: Runner,
   vars: readonly string[],
   options: MapOptions,
+  itemRunner?: ItemRunner,
 ): Promise<Record<string, unknown>[]> {
   const items = expandItems(
     options.inputs ?? EMPTY,
     options.mapOver,
     options.mapMode,
   );
-  const results: Record<string, unknown>[] = new Array(items.length);
   if (items.length === 0) {
     runner.plan(vars, options); // still reject a bad request
-    return results;
+    return [];
   }
   const plan = runner.plan(vars, { ...options, inputs: items[0]! });
   const runId = crypto.randomUUID();
+  const shared = { overrides: options.overrides, signal: options.signal };
+  return await (itemRunner ?? inThread).runItems(
+    runner,
+    plan,
+    runId,
+    items,
+    shared,
+  );
+}
+
+/** Runs items under the runner's own executor, in this thread. */
+export const inThread: ItemRunner = { runItems };
+
+async function runItems(
+  runner: Runner,
+  plan: Plan,
+  runId: string,
+  items: readonly Record<string, unknown>[],
+  options: ItemOptions,
+): Promise<Record<string, unknown>[]> {
+  const results: Record<string, unknown>[] = new Array(items.length);
   // One controller for the whole map: the first failure (or the caller's
   // signal) stops every item from starting new nodes. Items poll it; only the
   // map as a whole listens, so a map costs one listener, not one per item.

@@ -64,6 +64,16 @@ export class Runner {
     this.executor = init.executor;
   }
 
+  /** A runner on the same graph, config and hooks, with another executor. */
+  withExecutor(executor: Executor): Runner {
+    return new Runner({
+      graph: this.graph,
+      config: this.config,
+      hooks: this.hooks,
+      executor,
+    });
+  }
+
   /** Checks a request and returns its plan, compiled once per shape. */
   plan(vars: readonly string[], options: ExecuteOptions): Plan {
     if (!Array.isArray(vars) || vars.some((v) => typeof v !== "string")) {

@@ -14,6 +14,7 @@ import {
   type ExecutorOptions,
   InputError,
   inputs,
+  type MapExecutorKind,
   MissingInputError,
   named,
   node,
@@ -28,34 +29,49 @@ const spend = new URL("../fixtures/spend.ts", import.meta.url);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Runs the suite on a node executor; with `mapKind`, runs its map() tests
+ * on that map executor.
+ */
 export function conformance(
   kind: ExecutorKind,
   options: ExecutorOptions = {},
+  mapKind?: MapExecutorKind,
 ): void {
-  const label = options.concurrency === undefined
-    ? kind
-    : `${kind}, concurrency ${options.concurrency}`;
+  const label =
+    (options.concurrency === undefined
+      ? kind
+      : `${kind}, concurrency ${options.concurrency}`) +
+    (mapKind === undefined ? "" : `, ${mapKind} map`);
   // Every driver a test builds is closed after it (workers end with it).
   const open: { close(): Promise<void> }[] = [];
+  // Map executors run only the map() tests: the rest is the node executor's.
   const test = (name: string, fn: () => Promise<void>) =>
-    Deno.test(`[${label}] ${name}`, async () => {
-      try {
-        await fn();
-      } finally {
-        await Promise.all(open.splice(0).map((dr) => dr.close()));
-      }
+    (mapKind === undefined || name.startsWith("map()")) &&
+    Deno.test({
+      name: `[${label}] ${name}`,
+      fn: async () => {
+        try {
+          await fn();
+        } finally {
+          await Promise.all(open.splice(0).map((dr) => dr.close()));
+        }
+      },
     });
-  const sharesMemory = kind !== "threaded";
+  const sharesMemory = kind !== "threaded" && mapKind === undefined;
   // A test whose nodes are closures over the test's variables.
   const sharedTest = (name: string, fn: () => Promise<void>) =>
     sharesMemory
       ? test(name, fn)
-      : Deno.test({ name: `[${label}] ${name}`, ignore: true, fn });
+      : (mapKind === undefined || name.startsWith("map()")) &&
+        Deno.test({ name: `[${label}] ${name}`, ignore: true, fn });
   // A generic helper cannot carry each module's types (deno check proves
   // those in tests/types_test.ts): modules are plain records here.
   const build = async (modules: Record<string, unknown> | URL, config = {}) => {
-    const dr = await new Builder().withModules(modules).withConfig(config)
-      .withExecutor(kind, options).build();
+    let builder = new Builder().withModules(modules).withConfig(config)
+      .withExecutor(kind, options);
+    if (mapKind !== undefined) builder = builder.withMapExecutor(mapKind);
+    const dr = await builder.build();
     open.push(dr);
     return dr;
   };

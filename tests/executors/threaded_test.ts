@@ -34,6 +34,8 @@ Deno.test("[threaded] nodes run on workers: every call style, async nodes and ct
 
 Deno.test("[threaded] independent nodes run at the same time on different workers", async () => {
   await using dr = await threaded({ workers: 2 });
+  // Start both workers first: a worker's start-up is not the point here.
+  await dr.execute(["span", "span_b"] as never[], { inputs: { ms: 1 } });
   const out = await dr.execute(["span", "span_b"] as never[], {
     inputs: { ms: 150 },
   }) as Record<string, [number, number]>;

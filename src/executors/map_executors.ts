@@ -1,0 +1,327 @@
+/**
+ * The map executors that use workers. `"threaded"`: each item's nodes are
+ * worker tasks (the threaded node executor, item after item as workers free
+ * up). `"parallel"`: whole items run inside workers, in chunks whose size
+ * adapts to how long an item takes, so thousands of tiny items do not pay
+ * one message each. Both return what the sequential map returns, in order.
+ *
+ * @module
+ */
+import { CancelledError, InputError, NodeExecutionError } from "../errors.ts";
+import type { ItemOptions, ItemRunner } from "../map.ts";
+import { inThread } from "../map.ts";
+import { pathTo, type Plan } from "../plan.ts";
+import { isThenable } from "../run.ts";
+import { EMPTY, type Runner } from "../runner.ts";
+import { type Origin, originOf } from "./_origin.ts";
+import { RemoteFailure, type TaskHandle, type WorkerPool } from "./pool.ts";
+import { taskNode, ThreadedExecutor } from "./threaded.ts";
+
+/** The map executors: how the items of `map` run. */
+export type MapExecutorKind = "threaded" | "parallel";
+
+/** Runs the items of a map; the driver's `close()` closes it. */
+export interface MapExecutor extends ItemRunner {
+  /** Its kind. */
+  readonly kind: MapExecutorKind;
+  /** Terminates its workers. */
+  close(): Promise<void>;
+}
+
+/** Each item's nodes run as worker tasks. */
+export class ThreadedMapExecutor implements MapExecutor {
+  /** Always `"threaded"`. */
+  readonly kind = "threaded" as const;
+  readonly #executor: ThreadedExecutor;
+  readonly #runners = new WeakMap<Runner, Runner>();
+
+  /** Creates the executor on `pool`. */
+  constructor(pool: WorkerPool) {
+    this.#executor = new ThreadedExecutor(pool);
+  }
+
+  /** Runs the items as the threaded node executor would run each. */
+  runItems(
+    runner: Runner,
+    plan: Plan,
+    runId: string,
+    items: readonly Record<string, unknown>[],
+    options: ItemOptions,
+  ): Promise<Record<string, unknown>[]> {
+    let threaded = this.#runners.get(runner);
+    if (threaded === undefined) {
+      threaded = runner.withExecutor(this.#executor);
+      this.#runners.set(runner, threaded);
+    }
+    return inThread.runItems(threaded, plan, runId, items, options);
+  }
+
+  /** Terminates the workers. */
+  close(): Promise<void> {
+    return this.#executor.close();
+  }
+}
+
+// A chunk should keep a worker busy this long: long enough that messaging
+// is a small part of it, short enough that the work balances across workers.
+const CHUNK_MS = 20;
+const FIRST_CHUNK = 16;
+
+/** Whole items run inside workers, in chunks of adaptive size. */
+export class ParallelMapExecutor implements MapExecutor {
+  /** Always `"parallel"`. */
+  readonly kind = "parallel" as const;
+  readonly #pool: WorkerPool;
+  readonly #threaded: ThreadedMapExecutor;
+
+  /** Creates the executor on `pool`. */
+  constructor(pool: WorkerPool) {
+    this.#pool = pool;
+    this.#threaded = new ThreadedMapExecutor(pool);
+  }
+
+  /**
+   * Runs the items in chunks. With adapters attached, items run as the
+   * threaded map executor runs them instead: hooks must see every node.
+   */
+  async runItems(
+    runner: Runner,
+    plan: Plan,
+    runId: string,
+    items: readonly Record<string, unknown>[],
+    options: ItemOptions,
+  ): Promise<Record<string, unknown>[]> {
+    if (runner.hooks.adapters.length > 0) {
+      return await this.#threaded.runItems(
+        runner,
+        plan,
+        runId,
+        items,
+        options,
+      );
+    }
+    const origins = await Promise.all(plan.nodes.map((n) => originOf(n.spec)));
+    const base = await baseValues(runner, plan, options, runId);
+    return await new Chunks(
+      this.#pool,
+      plan,
+      runId,
+      origins,
+      base,
+      items,
+      options.signal,
+    ).run();
+  }
+
+  /** Terminates the workers. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+// The slot values every item shares: overrides and config.
+async function baseValues(
+  runner: Runner,
+  plan: Plan,
+  options: ItemOptions,
+  runId: string,
+): Promise<unknown[]> {
+  const base: unknown[] = new Array(plan.size);
+  const overrides = options.overrides ?? EMPTY;
+  for (const seed of plan.seeds) {
+    if (seed.source === "input") continue;
+    const source = seed.source === "override" ? overrides : runner.config;
+    let value = source[seed.name];
+    if (isThenable(value)) {
+      try {
+        value = await value;
+      } catch (error) {
+        throw new InputError(seed.name, error);
+      }
+    }
+    base[seed.slot] = value;
+  }
+  if (options.signal?.aborted) {
+    throw new CancelledError(runId, options.signal.reason);
+  }
+  return base;
+}
+
+// One parallel map: hands out chunks of items to the pool, one chunk per
+// worker at a time, and sizes each chunk from how long items took so far.
+class Chunks {
+  readonly #pool: WorkerPool;
+  readonly #plan: Plan;
+  readonly #runId: string;
+  readonly #origins: readonly Origin[];
+  readonly #base: readonly unknown[];
+  readonly #items: readonly Record<string, unknown>[];
+  readonly #signal: AbortSignal | undefined;
+  readonly #inputNames: string[] = [];
+  readonly #inputSlots: Int32Array;
+  readonly #results: Record<string, unknown>[];
+  readonly #running = new Set<TaskHandle>();
+  #next = 0;
+  #size: number;
+  #done = 0;
+  #failed = false;
+  #resolve!: (results: Record<string, unknown>[]) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(
+    pool: WorkerPool,
+    plan: Plan,
+    runId: string,
+    origins: readonly Origin[],
+    base: readonly unknown[],
+    items: readonly Record<string, unknown>[],
+    signal: AbortSignal | undefined,
+  ) {
+    this.#pool = pool;
+    this.#plan = plan;
+    this.#runId = runId;
+    this.#origins = origins;
+    this.#base = base;
+    this.#items = items;
+    this.#signal = signal;
+    const slots: number[] = [];
+    for (const seed of plan.seeds) {
+      if (seed.source !== "input") continue;
+      this.#inputNames.push(seed.name);
+      slots.push(seed.slot);
+    }
+    this.#inputSlots = Int32Array.from(slots);
+    this.#results = new Array(items.length);
+    this.#size = Math.max(
+      1,
+      Math.min(FIRST_CHUNK, Math.ceil(items.length / (4 * pool.size))),
+    );
+  }
+
+  run(): Promise<Record<string, unknown>[]> {
+    const promise = new Promise<Record<string, unknown>[]>(
+      (resolve, reject) => {
+        this.#resolve = resolve;
+        this.#reject = reject;
+      },
+    );
+    const signal = this.#signal;
+    const onAbort = () =>
+      this.#fail(new CancelledError(this.#runId, signal?.reason));
+    if (signal?.aborted) onAbort();
+    else {
+      signal?.addEventListener("abort", onAbort, { once: true });
+      for (let w = 0; w < this.#pool.size && !this.#failed; w++) {
+        void this.#send();
+      }
+    }
+    return promise.finally(() => signal?.removeEventListener("abort", onAbort));
+  }
+
+  async #send(): Promise<void> {
+    const first = this.#next;
+    if (first >= this.#items.length || this.#failed) return;
+    const count = Math.min(this.#size, this.#items.length - first);
+    this.#next += count;
+    let items: unknown[][];
+    try {
+      items = await this.#itemInputs(first, count);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (this.#failed) return;
+    const plan = this.#plan;
+    const start = performance.now();
+    const handle = this.#pool.run({
+      type: "chunk",
+      runId: this.#runId,
+      nodes: plan.nodes.map((n, i) => taskNode(n, this.#origins[i]!)),
+      argKeys: plan.nodes.map((n) => n.argKeys),
+      argSlots: plan.nodes.map((n) => n.argSlots),
+      base: this.#base,
+      inputSlots: this.#inputSlots,
+      items,
+      firstItem: first,
+      outputSlots: plan.outputSlots,
+    }, { label: `map items ${first} to ${first + count - 1}` });
+    this.#running.add(handle);
+    let outputs: unknown[][];
+    try {
+      outputs = await handle.promise as unknown[][];
+    } catch (error) {
+      this.#running.delete(handle);
+      return this.#fail(this.#error(error));
+    } finally {
+      this.#running.delete(handle);
+    }
+    if (this.#failed) return;
+    const names = plan.finalVars;
+    for (let i = 0; i < count; i++) {
+      const values = outputs[i]!;
+      const out: Record<string, unknown> = {};
+      for (let k = 0; k < names.length; k++) out[names[k]!] = values[k];
+      this.#results[first + i] = out;
+    }
+    this.#done += count;
+    if (this.#done === this.#items.length) return this.#resolve(this.#results);
+    this.#adapt((performance.now() - start) / count);
+    return this.#send();
+  }
+
+  // The next chunk keeps a worker busy about CHUNK_MS, and never takes more
+  // than its share of what is left, so the last chunks balance.
+  #adapt(msPerItem: number): void {
+    const left = this.#items.length - this.#next;
+    const share = Math.max(1, Math.ceil(left / this.#pool.size));
+    const wanted = Math.round(CHUNK_MS / Math.max(msPerItem, 1e-6));
+    this.#size = Math.max(1, Math.min(wanted, share));
+  }
+
+  // Each item's input values, in input-slot order; promises settled first.
+  async #itemInputs(first: number, count: number): Promise<unknown[][]> {
+    const names = this.#inputNames;
+    const out: unknown[][] = new Array(count);
+    let pending: Promise<unknown>[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const item = this.#items[first + i]!;
+      const values = new Array(names.length);
+      for (let k = 0; k < names.length; k++) {
+        const value = item[names[k]!];
+        values[k] = value;
+        if (isThenable(value)) {
+          (pending ??= []).push(
+            Promise.resolve(value).then(
+              (v) => (values[k] = v),
+              (error) => {
+                throw new InputError(names[k]!, error, first + i);
+              },
+            ),
+          );
+        }
+      }
+      out[i] = values;
+    }
+    if (pending !== undefined) await Promise.all(pending);
+    return out;
+  }
+
+  #error(error: unknown): unknown {
+    if (!(error instanceof RemoteFailure)) return error;
+    const node = this.#plan.nodes[error.node ?? 0]!;
+    return new NodeExecutionError(
+      node.name,
+      this.#runId,
+      pathTo(this.#plan, node),
+      error.error,
+      error.item,
+    );
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    for (const handle of this.#running) handle.cancel(error as Error);
+    this.#running.clear();
+    this.#reject(error);
+  }
+}
