@@ -29,6 +29,14 @@ export interface WorkerPoolOptions {
    * modules of the nodes they run.
    */
   readonly permissions?: Deno.PermissionOptions;
+  /**
+   * Workers end after the pool has had no task for this long (they start
+   * again on the next task). Deno keeps a process alive while it has
+   * workers, so a script that forgets `close()` still exits.
+   *
+   * @default {2000}
+   */
+  readonly idleMs?: number;
 }
 
 const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
@@ -113,6 +121,8 @@ export class WorkerPool {
   /** The most workers that run at once. */
   readonly size: number;
   readonly #timeoutMs: number | undefined;
+  readonly #idleMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
@@ -135,7 +145,14 @@ export class WorkerPool {
         `'timeoutMs' must be a positive number: received ${timeoutMs}`,
       );
     }
+    const idleMs = options.idleMs ?? 2000;
+    if (typeof idleMs !== "number" || !(idleMs >= 0)) {
+      throw new RangeError(
+        `'idleMs' must be a non-negative number: received ${idleMs}`,
+      );
+    }
     this.size = size;
+    this.#idleMs = idleMs;
     this.#timeoutMs = timeoutMs;
     this.#permissions = options.permissions;
   }
@@ -173,6 +190,7 @@ export class WorkerPool {
    * `WorkerError`. The pool stays usable: a later task starts new workers.
    */
   close(): Promise<void> {
+    this.#stopIdleTimer();
     const error = () => new WorkerError("The worker pool was closed");
     for (const pending of this.#queue.splice(0)) {
       this.#settle(pending, error(), false);
@@ -187,6 +205,7 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
+    if (this.#queue.length > 0) this.#stopIdleTimer();
     while (this.#queue.length > 0) {
       let slot = this.#slots.find((s) => s.pending === undefined);
       if (slot === undefined) {
@@ -196,6 +215,24 @@ export class WorkerPool {
       const pending = this.#queue.shift()!;
       this.#start(slot, pending);
     }
+    if (
+      this.#idleTimer === undefined && this.#slots.length > 0 &&
+      this.#slots.every((s) => s.pending === undefined)
+    ) {
+      // Unref'd: the timer alone never keeps the process alive.
+      const timer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        void this.close();
+      }, this.#idleMs);
+      Deno.unrefTimer(timer);
+      this.#idleTimer = timer;
+    }
+  }
+
+  #stopIdleTimer(): void {
+    if (this.#idleTimer === undefined) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
   }
 
   #start(slot: Slot, pending: Pending): void {
@@ -338,7 +375,7 @@ export class WorkerPool {
     if (pending.slot === undefined) {
       const index = this.#queue.indexOf(pending);
       if (index >= 0) this.#queue.splice(index, 1);
-      this.#settle(pending, reason, false);
+      this.#settle(pending, reason);
     } else {
       this.#kill(pending.slot, reason);
     }

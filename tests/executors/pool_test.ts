@@ -43,6 +43,7 @@ Deno.test("the pool is sized by navigator.hardwareConcurrency by default", async
   await pool.close();
   assert.throws(() => new WorkerPool({ workers: 0 }), RangeError);
   assert.throws(() => new WorkerPool({ timeoutMs: -1 }), RangeError);
+  assert.throws(() => new WorkerPool({ idleMs: -1 }), RangeError);
 });
 
 Deno.test("close() terminates every worker: none of them runs code afterwards", async () => {
@@ -104,4 +105,41 @@ Deno.test("a cancelled task's worker is terminated and replaced", async () => {
   } finally {
     await pool.close();
   }
+});
+
+Deno.test("idle workers end after idleMs and start again on the next task", async () => {
+  const pool = new WorkerPool({ workers: 1, idleMs: 50 });
+  try {
+    await pool.run(call("doubled", { x: 1 }), { label: "node" }).promise;
+    assert.equal(pool.workers, 1);
+    await sleep(150);
+    assert.equal(pool.workers, 0);
+    assert.equal(
+      await pool.run(call("doubled", { x: 2 }), { label: "node" }).promise,
+      4,
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("a script that never closes its driver still exits once the workers are idle", async () => {
+  const script = `
+    import { Builder } from ${
+    JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
+  };
+    const dr = await new Builder().withModules(${JSON.stringify(NODES)})
+      .withExecutor("threaded", { idleMs: 100 }).build();
+    console.log((await dr.execute(["doubled"], { inputs: { x: 4 } })).doubled);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--allow-read", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill(), 10_000);
+  const { code, stdout } = await child.output();
+  clearTimeout(timer);
+  assert.equal(code, 0);
+  assert.equal(new TextDecoder().decode(stdout).trim(), "8");
 });
