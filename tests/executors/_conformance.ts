@@ -1,10 +1,11 @@
 // The executor conformance suite: every executor must pass it with identical
 // results. Each executor's test file calls `conformance(kind, options)`.
 // Nodes come from module files (fixtures/conformance.ts, hamilton.ts,
-// spend.ts), so the threaded executor runs them on workers. Tests whose
-// nodes report to the test through shared variables (closures) need the
-// nodes in the test's own thread: they run for every executor but the
-// threaded one, whose own tests (threaded_test.ts) cover the same ground.
+// spend.ts), so the threaded executor runs them on workers; they report to
+// the test through fixtures/probe.ts, from any thread. Tests of nodes
+// generated as closures, and of ctx.signal reaching a cancelled node (a
+// worker's node is stopped by terminating its worker instead), run for
+// every executor but those that use workers.
 import assert from "node:assert/strict";
 import {
   Builder,
@@ -19,10 +20,10 @@ import {
   named,
   node,
   NodeExecutionError,
-  tag,
   UnknownNodeError,
 } from "../../mod.ts";
 import * as F from "../fixtures/conformance.ts";
+import * as P from "../fixtures/probe.ts";
 
 const hamilton = new URL("../fixtures/hamilton.ts", import.meta.url);
 const spend = new URL("../fixtures/spend.ts", import.meta.url);
@@ -83,44 +84,28 @@ export function conformance(
     assert.equal(out.C, 14291.666666666666);
   });
 
-  sharedTest(
-    "execute() runs only the upstream of the requested values, each node once",
-    async () => {
-      const calls: string[] = [];
-      const mod = {
-        a: () => (calls.push("a"), 1),
-        b: async (
-          { a }: { a: number },
-        ) => (calls.push("b"), await sleep(1), a + 1),
-        c: ({ a }: { a: number }) => (calls.push("c"), a + 2),
-        d: ({ b, c }: { b: number; c: number }) => (calls.push("d"), b * c),
-        unrelated: () => (calls.push("unrelated"), 0),
-      };
-      const dr = await build(mod);
-      assert.deepEqual(await dr.execute(["d", "b"]), { d: 6, b: 2 });
-      assert.deepEqual([...calls].sort(), ["a", "b", "c", "d"]);
-      calls.length = 0;
-      await dr.execute(["b"]);
-      assert.deepEqual(calls.sort(), ["a", "b"]);
-    },
-  );
+  test("execute() runs only the upstream of the requested values, each node once", async () => {
+    using probe = P.listen();
+    const dr = await build(F.upstream);
+    assert.deepEqual(await dr.execute(["d", "b"]), { d: 6, b: 2 });
+    await probe.settle();
+    assert.deepEqual([...P.reports].sort(), ["a", "b", "c", "d"]);
+    P.reports.length = 0;
+    await dr.execute(["b"]);
+    await probe.settle();
+    assert.deepEqual(P.reports.sort(), ["a", "b"]);
+  });
 
-  sharedTest("execute() skips nodes upstream of an override", async () => {
-    const calls: string[] = [];
-    const mod = {
-      raw: ({ path }: { path: string }) => (calls.push("raw"), path.length),
-      clean: ({ raw }: { raw: number }) => (calls.push("clean"), raw * 10),
-      report: (
-        { clean }: { clean: number },
-      ) => (calls.push("report"), clean + 1),
-    };
-    const dr = await build(mod);
+  test("execute() skips nodes upstream of an override", async () => {
+    using probe = P.listen();
+    const dr = await build(F.overridden);
     // `path` is needed only by the pruned part, so it is not required.
     assert.deepEqual(
       await dr.execute(["report"], { overrides: { clean: 5 } }),
       { report: 6 },
     );
-    assert.deepEqual(calls, ["report"]);
+    await probe.settle();
+    assert.deepEqual(P.reports, ["report"]);
   });
 
   test("execute() returns an overridden value when it is requested", async () => {
@@ -131,30 +116,24 @@ export function conformance(
     });
   });
 
-  sharedTest(
-    "execute() raises MissingInputError listing every missing input before anything runs",
-    async () => {
-      let ran = false;
-      const mod = {
-        b: ({ x }: { x: number }) => (ran = true, x),
-        c: ({ b, y, x }: { b: number; y: number; x: number }) => b + y + x,
-      };
-      const dr = await build(mod);
-      await assert.rejects(dr.execute(["c"]), (e: unknown) => {
-        assert.ok(e instanceof MissingInputError);
-        assert.deepEqual(e.missing, [
-          { name: "x", neededBy: ["c", "b"] },
-          { name: "y", neededBy: ["c"] },
-        ]);
-        assert.match(
-          e.message,
-          /required input "x" was not provided \(needed by "c", "b"\)/,
-        );
-        return true;
-      });
-      assert.equal(ran, false);
-    },
-  );
+  test("execute() raises MissingInputError listing every missing input before anything runs", async () => {
+    using probe = P.listen();
+    const dr = await build(F.missing);
+    await assert.rejects(dr.execute(["c"]), (e: unknown) => {
+      assert.ok(e instanceof MissingInputError);
+      assert.deepEqual(e.missing, [
+        { name: "x", neededBy: ["c", "b"] },
+        { name: "y", neededBy: ["c"] },
+      ]);
+      assert.match(
+        e.message,
+        /required input "x" was not provided \(needed by "c", "b"\)/,
+      );
+      return true;
+    });
+    await probe.settle();
+    assert.deepEqual(P.reports, []);
+  });
 
   test("execute() rejects an unknown output name, naming it", async () => {
     const dr = await build(hamilton);
@@ -248,72 +227,46 @@ export function conformance(
     );
   });
 
-  sharedTest("a node declaring ctx receives the run context", async () => {
-    let seen: Record<string, unknown> = {};
-    const mod = {
-      a: node(
-        (
-          { ctx }: {
-            ctx: {
-              signal: AbortSignal;
-              runId: string;
-              nodeName: string;
-              tags: unknown;
-            };
-          },
-        ) => {
-          seen = { ...ctx };
-          return 1;
-        },
-        tag({ team: "x" }),
-      ),
-      b: (a: number, ctx: { nodeName: string }) => `${ctx.nodeName}${a}`,
-    };
-    const dr = await build(mod);
+  test("a node declaring ctx receives the run context", async () => {
+    using probe = P.listen();
+    const dr = await build(F.withCtx);
     const result = await dr.run(["a", "b"]);
     assert.deepEqual(result.outputs, { a: 1, b: "b1" });
-    assert.ok(seen.signal instanceof AbortSignal);
+    await probe.settle();
+    const seen = JSON.parse(P.reports[0]!);
+    assert.equal(seen.signal, true); // an AbortSignal
     assert.equal(seen.runId, result.runId);
     assert.equal(seen.nodeName, "a");
     assert.deepEqual(seen.tags, { team: "x" });
   });
 
-  sharedTest(
-    "an AbortSignal cancels a run within milliseconds and no later node starts",
-    async () => {
-      const started: string[] = [];
-      // The node ignores the signal on purpose; its timer is cleared afterwards
-      // so that it does not outlive the test.
-      const timers: ReturnType<typeof setTimeout>[] = [];
-      const sleepy = {
-        slow: async () => {
-          started.push("slow");
-          await new Promise((r) => timers.push(setTimeout(r, 10_000)));
-          return 1;
-        },
-        after: ({ slow }: { slow: number }) => (started.push("after"), slow),
-      };
-      const dr = await build(sleepy);
-      const controller = new AbortController();
-      const t0 = performance.now();
-      const pending = dr.execute(["after"], { signal: controller.signal });
-      setTimeout(() => controller.abort(), 20);
-      await assert.rejects(pending, CancelledError);
-      const elapsed = performance.now() - t0;
-      timers.forEach(clearTimeout);
-      assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
-      assert.deepEqual(started, ["slow"]);
-    },
-  );
+  test("an AbortSignal cancels a run within milliseconds and no later node starts", async () => {
+    using probe = P.listen();
+    const dr = await build(F.sleepy);
+    const controller = new AbortController();
+    const pending = dr.execute(["after"], { signal: controller.signal });
+    pending.catch(() => {});
+    await probe.seen((r) => r === "slow");
+    await sleep(20);
+    const t0 = performance.now();
+    controller.abort();
+    await assert.rejects(pending, CancelledError);
+    const elapsed = performance.now() - t0;
+    P.clearTimers(); // `slow` ignores the signal; its timer must not outlive the test
+    assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
+    await probe.settle();
+    assert.deepEqual(P.reports, ["slow"]);
+  });
 
-  sharedTest("a run whose signal is already aborted runs nothing", async () => {
-    let ran = false;
-    const dr = await build({ a: () => (ran = true) });
+  test("a run whose signal is already aborted runs nothing", async () => {
+    using probe = P.listen();
+    const dr = await build(F.runsNothing);
     await assert.rejects(
       dr.execute(["a"], { signal: AbortSignal.abort() }),
       CancelledError,
     );
-    assert.equal(ran, false);
+    await probe.settle();
+    assert.deepEqual(P.reports, []);
   });
 
   sharedTest(
@@ -467,54 +420,44 @@ export function conformance(
     );
   });
 
-  sharedTest(
-    "map() is cancelled by its signal within milliseconds",
-    async () => {
-      const timers: ReturnType<typeof setTimeout>[] = [];
-      const started: number[] = [];
-      const dr = await build({
-        slow: async ({ x }: { x: number }) => {
-          started.push(x);
-          await new Promise((r) => timers.push(setTimeout(r, 10_000)));
-          return x;
-        },
-      });
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(), 20);
-      const t0 = performance.now();
-      await assert.rejects(
-        dr.map(["slow"], {
-          inputs: { x: [1, 2, 3, 4] },
-          mapOver: "x",
-          signal: controller.signal,
-        }),
-        CancelledError,
-      );
-      const elapsed = performance.now() - t0;
-      timers.forEach(clearTimeout);
-      assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
-      assert.ok(started.length >= 1);
-    },
-  );
-
-  sharedTest("map() stops starting items after the first failure", async () => {
-    const ran: number[] = [];
-    const dr = await build({
-      y: async ({ x }: { x: number }) => {
-        ran.push(x);
-        await sleep(2);
-        if (x === 0) throw new Error("item 0 failed");
-        return x;
-      },
+  test("map() is cancelled by its signal within milliseconds", async () => {
+    using probe = P.listen();
+    const dr = await build(F.slowItems);
+    const controller = new AbortController();
+    const pending = dr.map(["slow"], {
+      inputs: { x: [1, 2, 3, 4] },
+      mapOver: "x",
+      signal: controller.signal,
     });
+    pending.catch(() => {});
+    await probe.seen(() => true);
+    await sleep(20);
+    const t0 = performance.now();
+    controller.abort();
+    await assert.rejects(pending, CancelledError);
+    const elapsed = performance.now() - t0;
+    P.clearTimers(); // the items ignore the signal
+    assert.ok(elapsed < 500, `cancelled after ${elapsed} ms`);
+    assert.ok(P.reports.length >= 1);
+  });
+
+  test("map() stops starting items after the first failure", async () => {
+    using probe = P.listen();
+    const dr = await build(F.firstItemFails);
     await assert.rejects(
       dr.map(["y"], { inputs: { x: [0, 1, 2, 3, 4, 5] }, mapOver: "x" }),
       /item 0 failed/,
     );
     await sleep(30);
-    const limit = options.concurrency ?? (kind === "sequential" ? 1 : Infinity);
+    await probe.settle();
+    // Map executors run items on every worker at once.
+    const limit = options.concurrency ??
+      (kind === "sequential" && mapKind === undefined ? 1 : Infinity);
     // Items already started may finish; none starts after the failure.
-    assert.ok(ran.length <= Math.min(6, limit), `ran ${ran}`);
+    assert.ok(
+      P.reports.length <= Math.min(6, limit),
+      `ran ${P.reports}`,
+    );
   });
 
   test("an input given as a promise that rejects fails the run with InputError naming it", async () => {
