@@ -163,6 +163,11 @@ function reply(id: number, value: unknown): void {
 async function runCall(task: CallTask): Promise<void> {
   try {
     const fn = await load(task.node, task.id);
+    if (controllers.get(task.id)?.signal.aborted) {
+      // Cancelled while its module loaded: the node never starts.
+      post({ type: "error", id: task.id, error: sendError("cancelled") });
+      return;
+    }
     let value = call(fn, task.node, task.args, task, task.item);
     if (isThenable(value)) value = await value;
     reply(task.id, value);
@@ -215,7 +220,11 @@ async function runChunk(task: ChunkTask): Promise<void> {
         });
         return;
       }
-      if (controllers.get(task.id)?.signal.aborted) return;
+      if (controllers.get(task.id)?.signal.aborted) {
+        // Cancelled: answer anyway, so the pool knows this worker is free.
+        post({ type: "error", id: task.id, error: sendError("cancelled") });
+        return;
+      }
     }
     const out = new Array(task.outputSlots.length);
     for (let k = 0; k < out.length; k++) out[k] = values[task.outputSlots[k]!];
@@ -235,6 +244,9 @@ self.onmessage = (event: MessageEvent<Task | AbortMessage>) => {
     controllers.get(message.id)?.abort();
     return;
   }
+  // Every task has its controller from the start: an abort may come before
+  // the node asks for its ctx.
+  controllers.set(message.id, new AbortController());
   const done = message.type === "call" ? runCall(message) : runChunk(message);
   void done.finally(() => controllers.delete(message.id));
 };

@@ -116,6 +116,9 @@ interface Slot {
 
 const ENTRY = new URL("./_worker.ts", import.meta.url).href;
 
+/** How long a cancelled task's worker may take to stop before it is terminated. */
+export const GRACE_MS = 100;
+
 /** Runs tasks on a lazily started, reusable set of workers. */
 export class WorkerPool {
   /** The most workers that run at once. */
@@ -198,6 +201,7 @@ export class WorkerPool {
     for (const slot of this.#slots.splice(0)) {
       slot.worker.terminate();
       if (slot.pending !== undefined) {
+        clearTimeout(slot.pending.timer); // a cancelled task's grace period
         this.#settle(slot.pending, error(), false);
       }
     }
@@ -330,6 +334,16 @@ export class WorkerPool {
     }
     const pending = slot.pending;
     if (pending === undefined || pending.id !== reply.id) return;
+    if (pending.settled) {
+      // A cancelled task that stopped within its grace period: the worker
+      // is free again, and what it sent no longer matters.
+      if (reply.type === "ok" || reply.type === "error") {
+        clearTimeout(pending.timer);
+        slot.pending = undefined;
+        this.#dispatch();
+      }
+      return;
+    }
     if (reply.type === "log") {
       pending.options.onLog?.(reply);
       return;
@@ -366,19 +380,29 @@ export class WorkerPool {
     slot.worker.terminate();
     const pending = slot.pending;
     slot.pending = undefined;
-    if (pending !== undefined) this.#settle(pending, error);
-    else this.#dispatch();
+    if (pending !== undefined) clearTimeout(pending.timer);
+    if (pending !== undefined && !pending.settled) {
+      this.#settle(pending, error);
+    } else this.#dispatch();
   }
 
+  // A queued task is dropped. A running one fails at once; its worker sees
+  // ctx.signal abort, and is terminated unless it stops within GRACE_MS (a
+  // CPU-bound node cannot be stopped any other way).
   #cancel(pending: Pending, reason: Error): void {
     if (pending.settled) return;
-    if (pending.slot === undefined) {
+    const slot = pending.slot;
+    if (slot === undefined) {
       const index = this.#queue.indexOf(pending);
       if (index >= 0) this.#queue.splice(index, 1);
       this.#settle(pending, reason);
-    } else {
-      this.#kill(pending.slot, reason);
+      return;
     }
+    this.#settle(pending, reason, false);
+    slot.worker.postMessage({ type: "abort", id: pending.id });
+    pending.timer = setTimeout(() => {
+      if (slot.pending === pending) this.#kill(slot, reason);
+    }, GRACE_MS);
   }
 
   #settle(

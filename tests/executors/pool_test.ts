@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { WorkerError } from "../../mod.ts";
-import { WorkerPool } from "../../src/executors/pool.ts";
+import { GRACE_MS, WorkerPool } from "../../src/executors/pool.ts";
 
 const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,13 +90,15 @@ Deno.test("close() fails queued and running tasks with a WorkerError; the pool t
   await pool.close();
 });
 
-Deno.test("a cancelled task's worker is terminated and replaced", async () => {
+Deno.test("a cancelled task fails at once; a worker that does not stop within the grace period is terminated and replaced", async () => {
   const pool = new WorkerPool({ workers: 1 });
   try {
     const task = pool.run(call("hangs", {}), { label: "node" });
     await sleep(50);
     task.cancel(new Error("stop"));
     await assert.rejects(task.promise, /stop/);
+    assert.equal(pool.workers, 1); // its node may still stop by itself
+    await sleep(GRACE_MS + 50);
     assert.equal(pool.workers, 0);
     assert.equal(
       await pool.run(call("doubled", { x: 3 }), { label: "node" }).promise,
@@ -142,4 +144,28 @@ Deno.test("a script that never closes its driver still exits once the workers ar
   clearTimeout(timer);
   assert.equal(code, 0);
   assert.equal(new TextDecoder().decode(stdout).trim(), "8");
+});
+
+Deno.test("a cancelled task whose node stops on ctx.signal keeps its worker", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    // A started worker with the module loaded: it answers an abort at once.
+    await pool.run(call("doubled", { x: 1 }), { label: "node" }).promise;
+    const task = pool.run({
+      ...call("stops_on_abort", {}),
+      node: { ...call("stops_on_abort", {}).node, ctxIndex: 0 },
+    }, { label: "node" });
+    await sleep(50);
+    task.cancel(new Error("stop"));
+    await assert.rejects(task.promise, /stop/);
+    await sleep(GRACE_MS + 50);
+    assert.equal(pool.workers, 1);
+    assert.equal(
+      await pool.run(call("doubled", { x: 3 }), { label: "node" }).promise,
+      6,
+    );
+    assert.equal(pool.workers, 1);
+  } finally {
+    await pool.close();
+  }
 });
