@@ -214,7 +214,25 @@ export class WorkerPool {
       let slot = this.#slots.find((s) => s.pending === undefined);
       if (slot === undefined) {
         if (this.#slots.length >= this.size) return;
-        slot = this.#spawn();
+        try {
+          slot = this.#spawn();
+        } catch (error) {
+          // No worker can start here (e.g. no Worker at all): the task
+          // fails, with the reason. (Permissions without their flag end
+          // the process in Deno itself, with a message naming the flag.)
+          const pending = this.#queue.shift()!;
+          this.#settle(
+            pending,
+            new WorkerError(
+              `Cannot start a worker for ${pending.options.label}: ${
+                (error as Error).message
+              } (use the "async" executor where workers are unavailable)`,
+              { cause: error },
+            ),
+            false,
+          );
+          continue;
+        }
       }
       const pending = this.#queue.shift()!;
       this.#start(slot, pending);
