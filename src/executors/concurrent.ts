@@ -6,25 +6,14 @@
  *
  * @module
  */
-import HeapModule from "mnemonist/heap";
-import { isThenable, type NodeCall, type Run } from "../run.ts";
+import { isThenable, type Run } from "../run.ts";
 import type { PlanNode } from "../plan.ts";
+import { Heap } from "./_heap.ts";
 import {
   checkConcurrency,
   type Executor,
   type ExecutorOptions,
 } from "./executor.ts";
-
-// mnemonist's heap is CommonJS whose typings describe an ES default export;
-// this is the part of its real shape we use.
-interface Heap<T> {
-  readonly size: number;
-  push(item: T): number;
-  pop(): T | undefined;
-}
-const Heap = HeapModule as unknown as new <T>(
-  comparator: (a: T, b: T) => number,
-) => Heap<T>;
 
 /** Runs nodes concurrently on the event loop. */
 export class ConcurrentExecutor implements Executor {
@@ -46,12 +35,9 @@ export class ConcurrentExecutor implements Executor {
   }
 }
 
-/**
- * The bookkeeping of one run: remaining dependency counts, the ready queue,
- * how many nodes are in flight. Lives exactly as long as the run. The
- * threaded executor reuses it with a `call` that runs nodes on workers.
- */
-export class Schedule {
+// The bookkeeping of one run: remaining dependency counts, the ready queue,
+// how many nodes are in flight. Lives exactly as long as the run.
+class Schedule {
   readonly #run: Run;
   readonly #nodes: readonly PlanNode[];
   readonly #limit: number;
@@ -62,7 +48,6 @@ export class Schedule {
   readonly #heap: Heap<number> | undefined;
   readonly #resolve: (values: unknown[]) => void;
   readonly #reject: (error: Error) => void;
-  readonly #call: NodeCall | undefined;
   #running = 0;
   #done = 0;
   #settled = false;
@@ -72,10 +57,8 @@ export class Schedule {
     limit: number,
     resolve: (values: unknown[]) => void,
     reject: (error: Error) => void,
-    call?: NodeCall,
   ) {
     const plan = run.plan;
-    this.#call = call;
     this.#run = run;
     this.#nodes = plan.nodes;
     this.#limit = limit;
@@ -93,10 +76,8 @@ export class Schedule {
     }
   }
 
-  /**
-   * Starts ready nodes until the limit is reached or none is ready; sync
-   * results release their dependents into the same loop.
-   */
+  // Starts ready nodes until the limit is reached or none is ready; sync
+  // results release their dependents into the same loop.
   pump(): void {
     const run = this.#run;
     const signal = run.signal;
@@ -111,9 +92,7 @@ export class Schedule {
       const node = this.#nodes[next]!;
       let value: unknown;
       try {
-        value = this.#call === undefined
-          ? run.invoke(node)
-          : run.invoke(node, this.#call);
+        value = run.invoke(node);
       } catch (error) {
         return this.#finish(run.fail(node, error));
       }

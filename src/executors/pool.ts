@@ -112,6 +112,31 @@ interface Pending {
 interface Slot {
   readonly worker: Worker;
   pending: Pending | undefined;
+  /** Held by a lease, for a task not sent yet. */
+  reserved: boolean;
+}
+
+// A request for a worker of one's own (see `acquire`).
+interface Reservation {
+  readonly reserve: true;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A worker reserved for one task: its task starts the moment it is run. */
+export interface Lease {
+  /** Runs the task on the reserved worker (at once). */
+  run(task: TaskInit, options: TaskOptions): TaskHandle;
+  /** Gives the worker back unused; a no-op once `run` was called. */
+  release(): void;
+}
+
+/** A pending `acquire`. */
+export interface LeaseRequest {
+  /** Resolves with the lease once a worker is free. */
+  readonly promise: Promise<Lease>;
+  /** Withdraws the request (a lease already granted is released). */
+  cancel(): void;
 }
 
 const ENTRY = new URL("./_worker.ts", import.meta.url).href;
@@ -128,7 +153,7 @@ export class WorkerPool {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #slots: Slot[] = [];
-  readonly #queue: Pending[] = [];
+  readonly #queue: (Pending | Reservation)[] = [];
   #nextId = 0;
 
   /** Creates a pool; no worker starts until the first task. */
@@ -167,6 +192,16 @@ export class WorkerPool {
 
   /** Queues a task; it starts as soon as a worker is free. */
   run(task: TaskInit, options: TaskOptions): TaskHandle {
+    const handle = this.#handle(task, options);
+    this.#queue.push(handle.pending);
+    this.#dispatch();
+    return handle;
+  }
+
+  #handle(
+    task: TaskInit,
+    options: TaskOptions,
+  ): TaskHandle & { pending: Pending } {
     let pending!: Pending;
     const promise = new Promise<unknown>((resolve, reject) => {
       pending = {
@@ -180,11 +215,73 @@ export class WorkerPool {
         settled: false,
       };
     });
-    this.#queue.push(pending);
+    return {
+      pending,
+      promise,
+      cancel: (reason: Error) => this.#cancel(pending, reason),
+    };
+  }
+
+  /**
+   * Reserves a worker: when it is free, the lease runs a task on it at once.
+   * An executor that must call hooks right before a node really starts
+   * waits for a lease first.
+   */
+  acquire(): LeaseRequest {
+    let reservation!: Reservation;
+    let granted: Lease | undefined;
+    let withdrawn = false;
+    const promise = new Promise<Lease>((resolve, reject) => {
+      reservation = {
+        reserve: true,
+        resolve: (lease) => {
+          if (withdrawn) lease.release();
+          else resolve(granted = lease);
+        },
+        reject,
+      };
+    });
+    this.#queue.push(reservation);
     this.#dispatch();
     return {
       promise,
-      cancel: (reason: Error) => this.#cancel(pending, reason),
+      cancel: () => {
+        if (withdrawn) return;
+        withdrawn = true;
+        const index = this.#queue.indexOf(reservation);
+        if (index >= 0) this.#queue.splice(index, 1);
+        granted?.release();
+      },
+    };
+  }
+
+  #lease(slot: Slot): Lease {
+    let used = false;
+    return {
+      run: (task, options) => {
+        if (used) throw new Error("A lease runs one task");
+        used = true;
+        const handle = this.#handle(task, options);
+        if (!slot.reserved || !this.#slots.includes(slot)) {
+          // Its worker was closed (or crashed) while reserved.
+          this.#settle(
+            handle.pending,
+            new WorkerError(
+              `The worker reserved for ${options.label} was closed`,
+            ),
+          );
+          return handle;
+        }
+        slot.reserved = false;
+        this.#start(slot, handle.pending);
+        return handle;
+      },
+      release: () => {
+        if (used) return;
+        used = true;
+        slot.reserved = false;
+        this.#dispatch();
+      },
     };
   }
 
@@ -196,7 +293,8 @@ export class WorkerPool {
     this.#stopIdleTimer();
     const error = () => new WorkerError("The worker pool was closed");
     for (const pending of this.#queue.splice(0)) {
-      this.#settle(pending, error(), false);
+      if ("reserve" in pending) pending.reject(error());
+      else this.#settle(pending, error(), false);
     }
     for (const slot of this.#slots.splice(0)) {
       slot.worker.terminate();
@@ -211,7 +309,9 @@ export class WorkerPool {
   #dispatch(): void {
     if (this.#queue.length > 0) this.#stopIdleTimer();
     while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => s.pending === undefined);
+      let slot = this.#slots.find((s) =>
+        s.pending === undefined && !s.reserved
+      );
       if (slot === undefined) {
         if (this.#slots.length >= this.size) return;
         try {
@@ -221,25 +321,28 @@ export class WorkerPool {
           // fails, with the reason. (Permissions without their flag end
           // the process in Deno itself, with a message naming the flag.)
           const pending = this.#queue.shift()!;
-          this.#settle(
-            pending,
-            new WorkerError(
-              `Cannot start a worker for ${pending.options.label}: ${
-                (error as Error).message
-              } (use the "async" executor where workers are unavailable)`,
-              { cause: error },
-            ),
-            false,
+          const failure = new WorkerError(
+            `Cannot start a worker${
+              "reserve" in pending ? "" : ` for ${pending.options.label}`
+            }: ${
+              (error as Error).message
+            } (use the "async" executor where workers are unavailable)`,
+            { cause: error },
           );
+          if ("reserve" in pending) pending.reject(failure);
+          else this.#settle(pending, failure, false);
           continue;
         }
       }
-      const pending = this.#queue.shift()!;
-      this.#start(slot, pending);
+      const next = this.#queue.shift()!;
+      if ("reserve" in next) {
+        slot.reserved = true;
+        next.resolve(this.#lease(slot));
+      } else this.#start(slot, next);
     }
     if (
       this.#idleTimer === undefined && this.#slots.length > 0 &&
-      this.#slots.every((s) => s.pending === undefined)
+      this.#slots.every((s) => s.pending === undefined && !s.reserved)
     ) {
       // Unref'd: the timer alone never keeps the process alive.
       const timer = setTimeout(() => {
@@ -309,7 +412,7 @@ export class WorkerPool {
         ? { type: "module" }
         : { type: "module", deno: { permissions: this.#permissions } },
     );
-    const slot: Slot = { worker, pending: undefined };
+    const slot: Slot = { worker, pending: undefined, reserved: false };
     worker.onmessage = (event: MessageEvent<Reply>) =>
       this.#receive(slot, event.data);
     worker.onerror = (event: ErrorEvent) => {

@@ -1,22 +1,30 @@
 /**
  * The threaded executor: nodes run on a pool of Deno Workers, as soon as
- * their inputs are ready (the async executor's schedule), at most one per
- * worker. A worker imports the node's module and calls its export; values
- * cross by structured clone, large buffers by transfer where safe.
+ * their inputs are ready and a worker is free (longest remaining path
+ * first), one per worker. A node's hooks run once its worker is reserved,
+ * so they see when it really starts. A worker imports the node's module and
+ * calls its export; values cross by structured clone, large buffers by
+ * transfer where safe.
  *
  * @module
  */
 import { WorkerError } from "../errors.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { Run } from "../run.ts";
-import { Schedule } from "./concurrent.ts";
+import { Heap } from "./_heap.ts";
 import {
   checkConcurrency,
   type Executor,
   type ExecutorOptions,
 } from "./executor.ts";
 import { type Origin, originOf } from "./_origin.ts";
-import { RemoteFailure, type TaskHandle, type WorkerPool } from "./pool.ts";
+import {
+  type Lease,
+  type LeaseRequest,
+  RemoteFailure,
+  type TaskHandle,
+  type WorkerPool,
+} from "./pool.ts";
 
 /** Runs each node on a worker of a pool. */
 export class ThreadedExecutor implements Executor {
@@ -45,34 +53,13 @@ export class ThreadedExecutor implements Executor {
     }
     const halted = run.halted();
     if (halted !== undefined) throw halted;
-    const tasks = new Set<TaskHandle>();
-    const signal = run.signal;
-    // Cancellation terminates the workers busy with this run at once: a
-    // CPU-bound node cannot be interrupted any other way.
-    const onAbort = () => {
-      const error = run.cancellation()!;
-      for (const task of tasks) task.cancel(error);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await new Promise<unknown[]>((resolve, reject) => {
-        new Schedule(
-          run,
-          this.concurrency,
-          resolve,
-          reject,
-          (node, values) => this.#call(run, node, values, origins, tasks),
-        ).pump();
-      });
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      // A failed run leaves siblings running: their values are not needed.
-      if (tasks.size > 0) {
-        const error = run.stopped ??
-          new WorkerError(`Run ${run.runId} ended`);
-        for (const task of tasks) task.cancel(error);
-      }
-    }
+    const schedule = new ThreadedSchedule(
+      run,
+      this.pool,
+      this.concurrency,
+      origins,
+    );
+    return await schedule.done;
   }
 
   /** Terminates the pool's workers. */
@@ -87,41 +74,6 @@ export class ThreadedExecutor implements Executor {
       this.#origins.set(plan, origins);
     }
     return origins;
-  }
-
-  #call(
-    run: Run,
-    node: PlanNode,
-    values: unknown[],
-    origins: readonly Origin[],
-    tasks: Set<TaskHandle>,
-  ): Promise<unknown> {
-    const origin = origins[node.index]!;
-    const transfer: ArrayBuffer[] = [];
-    const args = argumentsFor(run.plan, node, values, transfer);
-    const handle = this.pool.run({
-      type: "call",
-      node: taskNode(node, origin),
-      args,
-      runId: run.runId,
-      item: run.item,
-    }, {
-      label: `node "${node.name}"`,
-      nodeName: node.name,
-      transfer,
-      onLog: (log) => run.context(node).log(log.message, log.data),
-    });
-    tasks.add(handle);
-    return handle.promise.then(
-      (value) => {
-        tasks.delete(handle);
-        return value;
-      },
-      (error) => {
-        tasks.delete(handle);
-        throw error instanceof RemoteFailure ? error.error : error;
-      },
-    );
   }
 }
 
@@ -179,4 +131,163 @@ function argumentsFor(
     }
   }
   return args;
+}
+
+// One threaded run: ready nodes wait in a heap (longest remaining path
+// first); each free worker the pool grants takes the best ready node. A
+// node's hooks are called once it holds its worker, so its start, end and
+// duration are those of the work itself, not of a wait in a queue.
+class ThreadedSchedule {
+  readonly done: Promise<unknown[]>;
+  readonly #run: Run;
+  readonly #pool: WorkerPool;
+  readonly #limit: number;
+  readonly #origins: readonly Origin[];
+  readonly #nodes: readonly PlanNode[];
+  readonly #remaining: number[];
+  readonly #ready: Heap<number>;
+  readonly #requests = new Set<LeaseRequest>();
+  readonly #tasks = new Set<TaskHandle>();
+  #running = 0;
+  #completed = 0;
+  #settled = false;
+  #resolve!: (values: unknown[]) => void;
+  #reject!: (error: Error) => void;
+  readonly #onAbort = () => this.#finish(this.#run.cancellation());
+
+  constructor(
+    run: Run,
+    pool: WorkerPool,
+    limit: number,
+    origins: readonly Origin[],
+  ) {
+    this.#run = run;
+    this.#pool = pool;
+    this.#limit = limit;
+    this.#origins = origins;
+    const nodes = this.#nodes = run.plan.nodes;
+    this.#remaining = run.plan.dependencyCounts.slice();
+    this.#ready = new Heap<number>((a: number, b: number) =>
+      nodes[b]!.priority - nodes[a]!.priority || a - b
+    );
+    for (const root of run.plan.roots) this.#ready.push(root);
+    this.done = new Promise<unknown[]>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Cancellation stops at once: pending requests are withdrawn and busy
+    // workers see ctx.signal abort (and end if their node does not stop).
+    run.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.#pump();
+  }
+
+  // Asks for one worker per ready node, within the limit.
+  #pump(): void {
+    if (this.#settled) return;
+    const halted = this.#run.halted();
+    if (halted !== undefined) return this.#finish(halted);
+    if (this.#completed === this.#nodes.length) return this.#finish(undefined);
+    while (
+      this.#ready.size > this.#requests.size &&
+      this.#requests.size + this.#running < this.#limit
+    ) {
+      const request = this.#pool.acquire();
+      this.#requests.add(request);
+      request.promise.then(
+        (lease) => {
+          this.#requests.delete(request);
+          this.#start(lease);
+        },
+        (error) => {
+          this.#requests.delete(request);
+          this.#finish(error);
+        },
+      );
+    }
+  }
+
+  #start(lease: Lease): void {
+    const run = this.#run;
+    const halted = run.halted();
+    const next = this.#settled || halted !== undefined
+      ? undefined
+      : this.#ready.pop();
+    if (next === undefined) {
+      lease.release();
+      if (halted !== undefined) this.#finish(halted);
+      return;
+    }
+    const node = this.#nodes[next]!;
+    this.#running++;
+    let value: unknown;
+    try {
+      value = run.invoke(node, (n, values) => this.#call(n, values, lease));
+    } catch (error) {
+      lease.release();
+      this.#running--;
+      return this.#finish(run.fail(node, error));
+    }
+    (value as Promise<unknown>).then(
+      (result) => {
+        lease.release(); // if a hook answered without calling the node
+        this.#running--;
+        if (this.#settled) return;
+        run.values[node.index] = result;
+        this.#completed++;
+        for (const d of node.dependents) {
+          if (--this.#remaining[d]! === 0) this.#ready.push(d);
+        }
+        this.#pump();
+      },
+      (error) => {
+        lease.release();
+        this.#running--;
+        this.#finish(run.fail(node, error));
+      },
+    );
+  }
+
+  #call(node: PlanNode, values: unknown[], lease: Lease): Promise<unknown> {
+    const run = this.#run;
+    const transfer: ArrayBuffer[] = [];
+    const args = argumentsFor(run.plan, node, values, transfer);
+    const handle = lease.run({
+      type: "call",
+      node: taskNode(node, this.#origins[node.index]!),
+      args,
+      runId: run.runId,
+      item: run.item,
+    }, {
+      label: `node "${node.name}"`,
+      nodeName: node.name,
+      transfer,
+      onLog: (log) => run.context(node).log(log.message, log.data),
+    });
+    this.#tasks.add(handle);
+    return handle.promise.then(
+      (value) => {
+        this.#tasks.delete(handle);
+        return value;
+      },
+      (error) => {
+        this.#tasks.delete(handle);
+        throw error instanceof RemoteFailure ? error.error : error;
+      },
+    );
+  }
+
+  // Settles the run once. Whatever is still pending is withdrawn: a failed
+  // or cancelled run's other nodes are not needed any more.
+  #finish(error: Error | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#run.signal?.removeEventListener("abort", this.#onAbort);
+    for (const request of this.#requests) request.cancel();
+    this.#requests.clear();
+    const reason = error ?? new WorkerError(`Run ${this.#run.runId} ended`);
+    for (const task of this.#tasks) task.cancel(reason);
+    this.#tasks.clear();
+    if (error === undefined) this.#resolve(this.#run.values);
+    else this.#reject(error);
+  }
 }

@@ -242,3 +242,23 @@ Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-op
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.equal(new TextDecoder().decode(stdout).trim(), "NotCapable");
 });
+
+Deno.test("[threaded] a node waiting for a free worker has not started: hooks time only its work", async () => {
+  const durations: Record<string, number> = {};
+  await using dr = await new Builder().withModules(NODES)
+    .withExecutor("threaded", { workers: 1 })
+    .withAdapters({
+      afterNodeExecution: (e) => void (durations[e.nodeName] = e.durationMs),
+    })
+    .build();
+  // Start the worker and load the module first: a cold start is not the point.
+  await dr.execute(["spin_a", "spin_b"] as never[], { inputs: { ms: 1 } });
+  // Two runs share one worker: one node waits for the other to finish.
+  await Promise.all([
+    dr.execute(["spin_a"] as never[], { inputs: { ms: 150 } }),
+    dr.execute(["spin_b"] as never[], { inputs: { ms: 150 } }),
+  ]);
+  for (const d of Object.values(durations)) {
+    assert.ok(d >= 145 && d < 280, `${JSON.stringify(durations)}`);
+  }
+});
