@@ -183,12 +183,15 @@ async function runChunk(task: ChunkTask): Promise<void> {
     return undefined;
   });
   if (fns === undefined) return;
-  const outputs: unknown[][] = new Array(task.items.length);
-  for (let i = 0; i < task.items.length; i++) {
+  // Outputs by column too: one array per requested value.
+  const outputs: unknown[][] = Array.from(
+    task.outputSlots,
+    () => new Array(task.count),
+  );
+  for (let i = 0; i < task.count; i++) {
     const values = task.base.slice();
-    const item = task.items[i]!;
     for (let k = 0; k < task.inputSlots.length; k++) {
-      values[task.inputSlots[k]!] = item[k];
+      values[task.inputSlots[k]!] = task.columns[k]![i];
     }
     for (let n = 0; n < fns.length; n++) {
       const node = task.nodes[n]!;
@@ -226,9 +229,9 @@ async function runChunk(task: ChunkTask): Promise<void> {
         return;
       }
     }
-    const out = new Array(task.outputSlots.length);
-    for (let k = 0; k < out.length; k++) out[k] = values[task.outputSlots[k]!];
-    outputs[i] = out;
+    for (let k = 0; k < outputs.length; k++) {
+      outputs[k]![i] = values[task.outputSlots[k]!];
+    }
   }
   reply(task.id, outputs);
 }

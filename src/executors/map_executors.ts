@@ -223,9 +223,9 @@ class Chunks {
     if (first >= this.#items.length || this.#failed) return;
     const count = Math.min(this.#size, this.#items.length - first);
     this.#next += count;
-    let items: unknown[][];
+    let columns: unknown[][];
     try {
-      items = await this.#itemInputs(first, count);
+      columns = await this.#columns(first, count);
     } catch (error) {
       return this.#fail(error);
     }
@@ -240,7 +240,8 @@ class Chunks {
       argSlots: plan.nodes.map((n) => n.argSlots),
       base: this.#base,
       inputSlots: this.#inputSlots,
-      items,
+      columns,
+      count,
       firstItem: first,
       outputSlots: plan.outputSlots,
     }, { label: `map items ${first} to ${first + count - 1}` });
@@ -257,9 +258,8 @@ class Chunks {
     if (this.#failed) return;
     const names = plan.finalVars;
     for (let i = 0; i < count; i++) {
-      const values = outputs[i]!;
       const out: Record<string, unknown> = {};
-      for (let k = 0; k < names.length; k++) out[names[k]!] = values[k];
+      for (let k = 0; k < names.length; k++) out[names[k]!] = outputs[k]![i];
       this.#results[first + i] = out;
     }
     this.#done += count;
@@ -277,21 +277,21 @@ class Chunks {
     this.#size = Math.max(1, Math.min(wanted, share));
   }
 
-  // Each item's input values, in input-slot order; promises settled first.
-  async #itemInputs(first: number, count: number): Promise<unknown[][]> {
+  // Per input, the values of items first..first+count-1; promises settled.
+  async #columns(first: number, count: number): Promise<unknown[][]> {
     const names = this.#inputNames;
-    const out: unknown[][] = new Array(count);
+    const columns: unknown[][] = names.map(() => new Array(count));
     let pending: Promise<unknown>[] | undefined;
     for (let i = 0; i < count; i++) {
       const item = this.#items[first + i]!;
-      const values = new Array(names.length);
       for (let k = 0; k < names.length; k++) {
+        const values = columns[k]!;
         const value = item[names[k]!];
-        values[k] = value;
+        values[i] = value;
         if (isThenable(value)) {
           (pending ??= []).push(
             Promise.resolve(value).then(
-              (v) => (values[k] = v),
+              (v) => (values[i] = v),
               (error) => {
                 throw new InputError(names[k]!, error, first + i);
               },
@@ -299,10 +299,9 @@ class Chunks {
           );
         }
       }
-      out[i] = values;
     }
     if (pending !== undefined) await Promise.all(pending);
-    return out;
+    return columns;
   }
 
   #error(error: unknown): unknown {
