@@ -151,6 +151,7 @@ export class WorkerPool {
   readonly #timeoutMs: number | undefined;
   readonly #idleMs: number;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleSince = 0;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #slots: Slot[] = [];
   readonly #queue: (Pending | Reservation)[] = [];
@@ -307,7 +308,6 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
-    if (this.#queue.length > 0) this.#stopIdleTimer();
     while (this.#queue.length > 0) {
       let slot = this.#slots.find((s) =>
         s.pending === undefined && !s.reserved
@@ -340,18 +340,31 @@ export class WorkerPool {
         next.resolve(this.#lease(slot));
       } else this.#start(slot, next);
     }
-    if (
-      this.#idleTimer === undefined && this.#slots.length > 0 &&
-      this.#slots.every((s) => s.pending === undefined && !s.reserved)
-    ) {
-      // Unref'd: the timer alone never keeps the process alive.
-      const timer = setTimeout(() => {
-        this.#idleTimer = undefined;
-        void this.close();
-      }, this.#idleMs);
-      Deno.unrefTimer(timer);
-      this.#idleTimer = timer;
-    }
+    if (this.#slots.length === 0) return;
+    if (this.#isIdle()) this.#idleSince = performance.now();
+    if (this.#idleTimer === undefined) this.#armIdleTimer(this.#idleMs);
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 &&
+      this.#slots.every((s) => s.pending === undefined && !s.reserved);
+  }
+
+  // One timer while workers live (not one per task): when it fires, the
+  // workers end if the pool has been idle for idleMs, else it waits again.
+  // Unref'd: the timer alone never keeps the process alive.
+  #armIdleTimer(ms: number): void {
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#slots.length === 0) return;
+      const idleFor = performance.now() - this.#idleSince;
+      // Busy: look again later (not every tick, even when idleMs is 0).
+      if (!this.#isIdle()) this.#armIdleTimer(Math.max(this.#idleMs, 50));
+      else if (idleFor >= this.#idleMs) void this.close();
+      else this.#armIdleTimer(this.#idleMs - idleFor);
+    }, ms);
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
   }
 
   #stopIdleTimer(): void {
