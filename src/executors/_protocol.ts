@@ -74,6 +74,8 @@ export type Reply =
     readonly error: SentError;
     /** Set when the node succeeded but its value could not be cloned. */
     readonly uncloneable?: boolean;
+    /** Set when the node's module could not be imported. */
+    readonly loading?: boolean;
     /** For chunks: the failing item (in the whole map) and node index. */
     readonly item?: number;
     readonly node?: number;

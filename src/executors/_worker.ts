@@ -161,8 +161,19 @@ function reply(id: number, value: unknown): void {
 }
 
 async function runCall(task: CallTask): Promise<void> {
+  let fn: AnyFn;
   try {
-    const fn = await load(task.node, task.id);
+    fn = await load(task.node, task.id);
+  } catch (error) {
+    post({
+      type: "error",
+      id: task.id,
+      error: sendError(error),
+      loading: true,
+    });
+    return;
+  }
+  try {
     if (controllers.get(task.id)?.signal.aborted) {
       // Cancelled while its module loaded: the node never starts.
       post({ type: "error", id: task.id, error: sendError("cancelled") });
@@ -179,7 +190,12 @@ async function runCall(task: CallTask): Promise<void> {
 async function runChunk(task: ChunkTask): Promise<void> {
   const loads = task.nodes.map((node) => load(node, task.id));
   const fns = await Promise.all(loads).catch((error) => {
-    post({ type: "error", id: task.id, error: sendError(error) });
+    post({
+      type: "error",
+      id: task.id,
+      error: sendError(error),
+      loading: true,
+    });
     return undefined;
   });
   if (fns === undefined) return;

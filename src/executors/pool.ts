@@ -489,6 +489,13 @@ export class WorkerPool {
     slot.pending = undefined;
     if (reply.type === "ok") {
       this.#settle(pending, undefined, true, reply.value);
+    } else if (reply.loading === true) {
+      this.#settle(
+        pending,
+        new WorkerError(
+          `A worker cannot import the module of ${pending.options.label}: ${reply.error.message} (workers need read access to the modules they run; see the 'permissions' option)`,
+        ),
+      );
     } else if (reply.uncloneable === true) {
       this.#settle(
         pending,

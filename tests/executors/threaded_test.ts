@@ -217,7 +217,7 @@ Deno.test("[threaded] a large typed array goes to its only consumer by transfer;
   assert.equal(out.total, 1.5 * n);
 });
 
-Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-options)", async () => {
+Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-options); a module they cannot read is a WorkerError", async () => {
   const script = `
     import { Builder } from ${
     JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
@@ -227,6 +227,11 @@ Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-op
       .build();
     try { await dr.execute(["home"]); console.log("read env"); }
     catch (e) { console.log(e.cause.name); }
+    await using none = await new Builder().withModules(${JSON.stringify(NODES)})
+      .withExecutor("threaded", { permissions: "none" })
+      .build();
+    try { await none.execute(["home"]); console.log("imported"); }
+    catch (e) { console.log(e.name, /cannot import the module of node "home"/.test(e.message)); }
   `;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -240,7 +245,10 @@ Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-op
     stderr: "piped",
   }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
-  assert.equal(new TextDecoder().decode(stdout).trim(), "NotCapable");
+  assert.deepEqual(new TextDecoder().decode(stdout).trim().split("\n"), [
+    "NotCapable",
+    "WorkerError true",
+  ]);
 });
 
 Deno.test("[threaded] a node waiting for a free worker has not started: hooks time only its work", async () => {
