@@ -19,7 +19,7 @@ import {
   type MapExecutor,
   type MapExecutorKind,
   ParallelMapExecutor,
-  ThreadedMapExecutor,
+  PerItemMapExecutor,
 } from "./executors/map_executors.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
@@ -160,22 +160,24 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
-   * Chooses how `map` runs its items: `"threaded"` (each item's nodes as
-   * worker tasks) or `"parallel"` (whole items in chunks across the workers;
-   * with adapters attached, items run as with `"threaded"` so that hooks see
-   * every node). By default items run under the node executor. Options
-   * configure the worker pool, shared with a `"threaded"` node executor.
+   * Chooses how `map` runs its items, whatever the node executor:
+   * `"sequential"` (one item at a time), `"async"` (concurrently on the event
+   * loop, up to `concurrency`), `"threaded"` (each item's nodes as worker
+   * tasks) or `"parallel"` (whole items in chunks across the workers; with
+   * adapters attached, items run as with `"threaded"` so that hooks see every
+   * node). By default items run under the node executor. Worker options
+   * configure the pool, shared with a `"threaded"` node executor.
    */
   withMapExecutor(
     kind: MapExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    if (kind !== "threaded" && kind !== "parallel") {
+    if (!MAP_KINDS.includes(kind)) {
       throw new TypeError(
-        `'mapExecutor' must be "threaded" or "parallel": received ${kind}`,
+        `'mapExecutor' must be "sequential", "async", "threaded" or "parallel": received ${kind}`,
       );
     }
-    new WorkerPool(options); // validate options now, not at build()
+    createMapExecutor(kind, options, undefined); // validate options now
     return new Builder({
       ...this.#state,
       mapExecutor: kind,
@@ -199,22 +201,42 @@ export class Builder<M = unknown, R = DictResult> {
     if (state.mapExecutor === undefined) return new AsyncDriver<M, R>(init);
     return new AsyncDriver<M, R>({
       ...init,
-      mapExecutor: createMapExecutor(state, executor),
+      mapExecutor: createMapExecutor(
+        state.mapExecutor,
+        state.mapExecutorOptions ?? {},
+        executor,
+      ),
     });
   }
 }
 
-// A threaded node executor and a map executor share one pool.
+const MAP_KINDS: readonly MapExecutorKind[] = [
+  "sequential",
+  "async",
+  "threaded",
+  "parallel",
+];
+
+// A threaded node executor and a map executor that uses workers share one
+// pool (no worker starts before the first task either way).
 function createMapExecutor(
-  state: BuilderState,
-  executor: Executor,
+  kind: MapExecutorKind,
+  options: ExecutorOptions,
+  executor: Executor | undefined,
 ): MapExecutor {
+  if (kind === "sequential" || kind === "async") {
+    return new PerItemMapExecutor(
+      kind === "async"
+        ? new ConcurrentExecutor(options)
+        : new SequentialExecutor(),
+    );
+  }
   const pool = executor instanceof ThreadedExecutor
     ? executor.pool
-    : new WorkerPool(state.mapExecutorOptions);
-  return state.mapExecutor === "parallel"
+    : new WorkerPool(options);
+  return kind === "parallel"
     ? new ParallelMapExecutor(pool)
-    : new ThreadedMapExecutor(pool);
+    : new PerItemMapExecutor(new ThreadedExecutor(pool, options));
 }
 
 function createExecutor(

@@ -1,9 +1,9 @@
 /**
- * The map executors that use workers. `"threaded"`: each item's nodes are
- * worker tasks (the threaded node executor, item after item as workers free
- * up). `"parallel"`: whole items run inside workers, in chunks whose size
+ * The map executors. `"sequential"`, `"async"` and `"threaded"` run each
+ * item under that node executor (threaded: each item's nodes are worker
+ * tasks). `"parallel"`: whole items run inside workers, in chunks whose size
  * adapts to how long an item takes, so thousands of tiny items do not pay
- * one message each. Both return what the sequential map returns, in order.
+ * one message each. All return what the sequential map returns, in order.
  *
  * @module
  */
@@ -16,9 +16,15 @@ import { EMPTY, type Runner } from "../runner.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import { RemoteFailure, type TaskHandle, type WorkerPool } from "./pool.ts";
 import { taskNode, ThreadedExecutor } from "./threaded.ts";
+import type { Executor } from "./executor.ts";
 
-/** The map executors: how the items of `map` run. */
-export type MapExecutorKind = "threaded" | "parallel";
+/**
+ * The map executors: how the items of `map` run. `"sequential"`: one item
+ * at a time, its nodes in order; `"async"`: every item at once, on the
+ * event loop; `"threaded"`: each item's nodes as worker tasks;
+ * `"parallel"`: whole items in chunks across the workers.
+ */
+export type MapExecutorKind = "sequential" | "async" | "threaded" | "parallel";
 
 /** Runs the items of a map; the driver's `close()` closes it. */
 export interface MapExecutor extends ItemRunner {
@@ -28,19 +34,20 @@ export interface MapExecutor extends ItemRunner {
   close(): Promise<void>;
 }
 
-/** Each item's nodes run as worker tasks. */
-export class ThreadedMapExecutor implements MapExecutor {
-  /** Always `"threaded"`. */
-  readonly kind = "threaded" as const;
-  readonly #executor: ThreadedExecutor;
+/** Each item runs under a node executor (sequential, async or threaded). */
+export class PerItemMapExecutor implements MapExecutor {
+  /** The node executor's kind. */
+  readonly kind: "sequential" | "async" | "threaded";
+  readonly #executor: Executor;
   readonly #runners = new WeakMap<Runner, Runner>();
 
-  /** Creates the executor on `pool`. */
-  constructor(pool: WorkerPool) {
-    this.#executor = new ThreadedExecutor(pool);
+  /** Runs items under `executor`: at most its `concurrency` at once. */
+  constructor(executor: Executor & { kind: PerItemMapExecutor["kind"] }) {
+    this.kind = executor.kind;
+    this.#executor = executor;
   }
 
-  /** Runs the items as the threaded node executor would run each. */
+  /** Runs the items as the node executor would run each. */
   runItems(
     runner: Runner,
     plan: Plan,
@@ -48,17 +55,17 @@ export class ThreadedMapExecutor implements MapExecutor {
     items: readonly Record<string, unknown>[],
     options: ItemOptions,
   ): Promise<Record<string, unknown>[]> {
-    let threaded = this.#runners.get(runner);
-    if (threaded === undefined) {
-      threaded = runner.withExecutor(this.#executor);
-      this.#runners.set(runner, threaded);
+    let own = this.#runners.get(runner);
+    if (own === undefined) {
+      own = runner.withExecutor(this.#executor);
+      this.#runners.set(runner, own);
     }
-    return inThread.runItems(threaded, plan, runId, items, options);
+    return inThread.runItems(own, plan, runId, items, options);
   }
 
-  /** Terminates the workers. */
-  close(): Promise<void> {
-    return this.#executor.close();
+  /** Terminates its workers, if any. */
+  async close(): Promise<void> {
+    await this.#executor.close?.();
   }
 }
 
@@ -72,12 +79,12 @@ export class ParallelMapExecutor implements MapExecutor {
   /** Always `"parallel"`. */
   readonly kind = "parallel" as const;
   readonly #pool: WorkerPool;
-  readonly #threaded: ThreadedMapExecutor;
+  readonly #threaded: PerItemMapExecutor;
 
   /** Creates the executor on `pool`. */
   constructor(pool: WorkerPool) {
     this.#pool = pool;
-    this.#threaded = new ThreadedMapExecutor(pool);
+    this.#threaded = new PerItemMapExecutor(new ThreadedExecutor(pool));
   }
 
   /**

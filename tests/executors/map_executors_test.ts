@@ -5,6 +5,8 @@ import { conformance } from "./_conformance.ts";
 conformance("sequential", {}, "threaded");
 conformance("sequential", {}, "parallel");
 conformance("threaded", {}, "parallel");
+conformance("async", {}, "sequential");
+conformance("sequential", {}, "async");
 
 const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
 
@@ -83,10 +85,51 @@ Deno.test("[parallel map] with adapters, hooks see every node of every item", as
 Deno.test("withMapExecutor rejects an unknown kind and bad options", () => {
   assert.throws(
     () => new Builder().withMapExecutor("fast" as never),
-    /'mapExecutor' must be "threaded" or "parallel": received fast/,
+    /'mapExecutor' must be "sequential", "async", "threaded" or "parallel": received fast/,
   );
   assert.throws(
     () => new Builder().withMapExecutor("parallel", { workers: 0 }),
     RangeError,
   );
+});
+
+Deno.test("the sequential map executor runs one item at a time, whatever the node executor", async () => {
+  let running = 0;
+  let peak = 0;
+  await using dr = await new Builder()
+    .withModules({
+      t: async ({ x }: { x: number }) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 3));
+        running--;
+        return x;
+      },
+    })
+    .withExecutor("async")
+    .withMapExecutor("sequential")
+    .build();
+  const out = await dr.map(["t"], {
+    inputs: { x: [1, 2, 3, 4] },
+    mapOver: "x",
+  });
+  assert.deepEqual(out.map((o) => o.t), [1, 2, 3, 4]);
+  assert.equal(peak, 1);
+});
+
+Deno.test("the async map executor runs items at once, whatever the node executor", async () => {
+  let running = 0;
+  let peak = 0;
+  await using dr = await new Builder()
+    .withModules({
+      t: async ({ x }: { x: number }) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 3));
+        running--;
+        return x;
+      },
+    })
+    .withMapExecutor("async", { concurrency: 3 })
+    .build();
+  await dr.map(["t"], { inputs: { x: [1, 2, 3, 4, 5, 6] }, mapOver: "x" });
+  assert.equal(peak, 3);
 });
