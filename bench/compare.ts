@@ -263,11 +263,12 @@ if (wanted("w1", "w2", "w3", "w4")) {
     await using dr = await new Builder().withModules(work)
       .withExecutor("threaded").build();
     const both = ["cpu_a", "cpu_b"] as never[];
-    await dr.execute(both, { inputs: { ms: 1 } }); // start the workers
+    await dr.execute(both, { inputs: { n: 1 } }); // start the workers
+    const n = W.roundsFor(400);
     const [braid, hand] = await time(
       3,
-      () => dr.execute(both, { inputs: { ms: 400 } }),
-      () => Promise.resolve(W.cpu_a({ ms: 400 }) + W.cpu_b({ ms: 400 })),
+      () => dr.execute(both, { inputs: { n } }),
+      () => Promise.resolve(W.cpu_a({ n }) + W.cpu_b({ n })),
     );
     record({
       id: "w1",
@@ -282,10 +283,11 @@ if (wanted("w1", "w2", "w3", "w4")) {
     await using parallel = await new Builder().withModules(work)
       .withMapExecutor("parallel").build();
     const sequential = await new Builder().withModules(work).build();
-    const request = { inputs: { ms: new Array(8).fill(100) }, mapOver: "ms" };
+    const n = W.roundsFor(100);
+    const request = { inputs: { n: new Array(8).fill(n) }, mapOver: "n" };
     await parallel.map(["cpu_a"] as never[], {
-      inputs: { ms: [1, 1] },
-      mapOver: "ms",
+      inputs: { n: [1, 1] },
+      mapOver: "n",
     });
     const [braid, hand] = await time(
       3,
