@@ -223,14 +223,19 @@ export type {
   SkipReason,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
-export type { Run, RunContext, RunInit } from "./src/run.ts";
+export type { NodeCall, Run, RunContext, RunInit } from "./src/run.ts";
 export type {
   Executor,
   ExecutorKind,
   ExecutorOptions,
 } from "./src/executors/executor.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
-export type { MapExecutor, MapJob } from "./src/executors/map_executor.ts";
+export type {
+  MapExecutor,
+  MapJob,
+  RemoteItems,
+} from "./src/executors/map_executor.ts";
+export type { WorkerPoolOptions } from "./src/executors/pool.ts";
 export type { DotOptions } from "./src/dot.ts";
 export type {
   ExecutionPlan,

@@ -36,8 +36,9 @@ import {
 } from "./_harness.ts";
 
 const N = 10_000;
-const ORDER = "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b f1 f1b f2 f2b h1 h2 h3"
-  .split(" ");
+const ORDER =
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w4"
+    .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
@@ -413,6 +414,115 @@ if (wanted("h3")) {
     row.braid!,
     20,
   );
+}
+
+// w1-w4. Workers. "hand" is the same work in this thread: the functions
+// called one after the other (w1), braid's sequential map (w2, w4), braid's
+// sequential executor (w3). CPU-bound ratios need idle cores to show.
+if (wanted("w1", "w2", "w3", "w4")) {
+  const work = new URL("./_work.ts", import.meta.url).href;
+  const W = await import(work);
+  // Median of `reps` alternating runs of each, in ms.
+  const time = async (reps: number, ...runs: (() => Promise<unknown>)[]) => {
+    const samples: number[][] = runs.map(() => []);
+    for (let r = 0; r < reps; r++) {
+      for (let j = 0; j < runs.length; j++) {
+        const t0 = performance.now();
+        await runs[j]!();
+        samples[j]!.push(performance.now() - t0);
+      }
+    }
+    return samples.map(median) as [number, number];
+  };
+  if (wanted("w1")) {
+    await using dr = await new Builder().withModules(work)
+      .withExecutor("threaded").build();
+    const both = ["cpu_a", "cpu_b"] as never[];
+    await dr.execute(both, { inputs: { n: 1 } }); // start the workers
+    const n = W.roundsFor(400);
+    const [braid, hand] = await time(
+      3,
+      () => dr.execute(both, { inputs: { n } }),
+      () => Promise.resolve(W.cpu_a({ n }) + W.cpu_b({ n })),
+    );
+    record({
+      id: "w1",
+      label: "2 x 400 ms CPU nodes, threaded",
+      unit: "ms",
+      braid,
+      hand,
+    });
+    target("w1", "threaded/sequential (<= 1/1.8)", braid / hand, 1 / 1.8);
+  }
+  if (wanted("w2")) {
+    await using parallel = await new Builder().withModules(work)
+      .withMapExecutor("parallel").build();
+    const sequential = await new Builder().withModules(work).build();
+    const n = W.roundsFor(100);
+    const request = { inputs: { n: new Array(8).fill(n) }, mapOver: "n" };
+    await parallel.map(["cpu_a"] as never[], {
+      inputs: { n: [1, 1] },
+      mapOver: "n",
+    });
+    const [braid, hand] = await time(
+      3,
+      () => parallel.map(["cpu_a"] as never[], request),
+      () => sequential.map(["cpu_a"] as never[], request),
+    );
+    record({
+      id: "w2",
+      label: "map 8 x 100 ms CPU items, parallel",
+      unit: "ms",
+      braid,
+      hand,
+    });
+    target("w2", "parallel/sequential map (<= 1/1.8)", braid / hand, 1 / 1.8);
+  }
+  if (wanted("w3")) {
+    await using threaded = await new Builder().withModules(work)
+      .withExecutor("threaded", { workers: 1 }).build();
+    const sequential = await new Builder().withModules(work).build();
+    const w3 = await scenario(
+      "w3",
+      "1 tiny node, threaded round trip",
+      "us",
+      1e3,
+      {
+        braid: async () => (await threaded.execute(["tiny"] as never[], {
+          inputs: { x: 1 },
+        })),
+        hand: async () => (await sequential.execute(["tiny"] as never[], {
+          inputs: { x: 1 },
+        })),
+      },
+      2000,
+    );
+    target("w3", "threaded round trip, us", w3.braid!, 100);
+  }
+  if (wanted("w4")) {
+    await using parallel = await new Builder().withModules(work)
+      .withMapExecutor("parallel").build();
+    const sequential = await new Builder().withModules(work).build();
+    const xs = Array.from({ length: 100_000 }, (_, i) => i);
+    const request = { inputs: { x: xs }, mapOver: "x" };
+    await parallel.map(["tiny"] as never[], {
+      inputs: { x: [1, 2] },
+      mapOver: "x",
+    });
+    const [braid, hand] = await time(
+      5,
+      () => parallel.map(["tiny"] as never[], request),
+      () => sequential.map(["tiny"] as never[], request),
+    );
+    record({
+      id: "w4",
+      label: "map 100,000 tiny items, parallel",
+      unit: "ms",
+      braid,
+      hand,
+    });
+    target("w4", "parallel/sequential map", braid / hand, 3);
+  }
 }
 
 report(ORDER, [

@@ -195,15 +195,20 @@ export class Builder<M = unknown, R = DictResult> {
     const cache = state.cache === undefined
       ? undefined
       : await Cache.open(state.cache);
+    const executor = createExecutor(state.executor, state.executorOptions);
     return new AsyncDriver<M, R>({
       graph,
       config: state.config,
       hooks,
-      executor: createExecutor(state.executor, state.executorOptions),
+      executor,
       cache,
-      ...(state.mapExecutor === undefined
-        ? {}
-        : { mapExecutor: createMapExecutor(...state.mapExecutor) }),
+      ...(state.mapExecutor === undefined ? {} : {
+        mapExecutor: createMapExecutor(
+          state.mapExecutor[0],
+          state.mapExecutor[1],
+          executor,
+        ),
+      }),
     });
   }
 }

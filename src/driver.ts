@@ -15,6 +15,7 @@ import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
 import type { NodeName, Outputs } from "./types.ts";
+import type { MapExecutor } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
 
 /**
@@ -57,6 +58,11 @@ export class AsyncDriver<M = unknown, R = DictResult>
   /** The executor's kind. */
   get executor(): Executor["kind"] {
     return this.#runner.executor.kind;
+  }
+
+  /** The map executor's kind. */
+  get mapExecutor(): MapExecutor["kind"] {
+    return this.#runner.mapExecutor.kind;
   }
 
   /**
@@ -183,10 +189,12 @@ export class AsyncDriver<M = unknown, R = DictResult>
   }
 
   /**
-   * Releases the driver's resources (the cache store it opened from a
-   * `path`). Safe to call more than once.
+   * Releases the driver's resources: its workers, and the cache store it
+   * opened from a `path`. Safe to call more than once.
    */
   async close(): Promise<void> {
+    await this.#runner.executor.close?.();
+    await this.#runner.mapExecutor.close?.();
     await this.#runner.cache?.close();
   }
 

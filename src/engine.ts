@@ -10,8 +10,10 @@ import {
   checkConcurrency,
   type Executor,
   type ExecutorKind,
+  type ExecutorOptions,
 } from "./executors/executor.ts";
 import type { MapExecutor, MapExecutorKind } from "./executors/map_executor.ts";
+import type { WorkerPoolOptions } from "./executors/pool.ts";
 import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
@@ -20,18 +22,24 @@ import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 
 export type { MapExecutorKind } from "./executors/map_executor.ts";
 
-/** Options of {@linkcode Engine}. */
-export interface EngineOptions {
+/**
+ * Options of {@linkcode Engine}. `workers`, `timeoutMs`, `permissions` and
+ * `idleMs` configure the worker pool of the `"threaded"` and `"parallel"`
+ * executors (one pool, shared by the node and map executors).
+ */
+export interface EngineOptions extends WorkerPoolOptions {
   /**
    * How the nodes of one run (or one map item) run: `"sequential"` (one at
-   * a time, in order) or `"async"` (each as soon as its inputs are ready).
+   * a time, in order), `"async"` (each as soon as its inputs are ready) or
+   * `"threaded"` (on a pool of Deno Workers).
    *
    * @default {"sequential"}
    */
   readonly nodeExecutor?: ExecutorKind;
   /**
-   * How the items of a `map` run: `"sequential"` (one at a time) or
-   * `"async"` (concurrently on the event loop).
+   * How the items of a `map` run: `"sequential"` (one at a time),
+   * `"async"` (concurrently on the event loop), `"threaded"` (each item's
+   * nodes on workers) or `"parallel"` (whole items in chunks on workers).
    *
    * @default {"sequential"}
    */
@@ -112,10 +120,18 @@ export class Engine {
       }
     }
     checkConcurrency(concurrency);
-    const executorOptions = { concurrency };
+    const executorOptions: ExecutorOptions = {
+      concurrency,
+      ...pick(options, ["workers", "timeoutMs", "permissions", "idleMs"]),
+    };
+    const executor = createExecutor(
+      nodeExecutor,
+      executorOptions,
+      "nodeExecutor",
+    );
     const parts: EngineParts = {
-      executor: createExecutor(nodeExecutor, executorOptions, "nodeExecutor"),
-      mapExecutor: createMapExecutor(mapExecutor, executorOptions),
+      executor,
+      mapExecutor: createMapExecutor(mapExecutor, executorOptions, executor),
       hooks: new Hooks(adapters),
       cacheOptions: options.cache === undefined
         ? undefined
@@ -129,9 +145,14 @@ export class Engine {
     Object.freeze(this);
   }
 
-  /** Releases the engine's resources (its cache store). Safe to call twice. */
+  /**
+   * Releases the engine's resources (its workers, its cache store). Safe to
+   * call twice.
+   */
   async close(): Promise<void> {
     const parts = PARTS.get(this)!;
+    await parts.executor.close?.();
+    await parts.mapExecutor.close?.();
     const cache = await parts.opening;
     parts.opening = parts.cache = undefined;
     await cache?.close();
@@ -141,6 +162,18 @@ export class Engine {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// The options of `keys` that are set.
+function pick<T extends object, K extends keyof T>(
+  options: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  for (const key of keys) {
+    if (options[key] !== undefined) picked[key] = options[key];
+  }
+  return picked;
 }
 
 /** The engine of a pipeline given none: sequential nodes and items. */

@@ -243,8 +243,29 @@ export class ValidationError extends BraidError {
   }
 }
 
-/** A node could not be run on a worker. */
-export class WorkerError extends BraidError {}
+/**
+ * A node could not be run on a worker, or its worker failed: the message
+ * says why and what to do.
+ *
+ * @example
+ * ```ts
+ * import { WorkerError } from "@braid/braid";
+ * const err = new WorkerError("cannot clone", { nodeName: "a" });
+ * console.assert(err.nodeName === "a");
+ * ```
+ */
+export class WorkerError extends BraidError {
+  /** The node concerned, when there is one. */
+  readonly nodeName: string | undefined;
+  /** Creates the error; `nodeName` names the node concerned. */
+  constructor(
+    message: string,
+    options: ErrorOptions & { readonly nodeName?: string } = {},
+  ) {
+    super(message, options);
+    this.nodeName = options.nodeName;
+  }
+}
 
 /**
  * The run was cancelled through its `AbortSignal`.

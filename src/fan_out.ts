@@ -10,6 +10,8 @@
 import { toItems } from "./modifiers/parallelizable.ts";
 import type { BlockPlan, Plan, PlanNode } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
+import type { Executor } from "./executors/executor.ts";
+import { EMPTY } from "./runner.ts";
 
 /** Runs the items of block node `node`; resolves with each member's list. */
 export function runBlock(
@@ -61,7 +63,7 @@ async function runItems(
   const submit = hooks?.has("beforeTaskSubmission") === true;
   const progress = hooks?.has("afterMapItem") === true;
   let done = 0;
-  const runItem = async (i: number): Promise<void> => {
+  const runItem = async (i: number, on?: Executor): Promise<void> => {
     if (submit) {
       await hooks!.call("beforeTaskSubmission", {
         runId: run.runId,
@@ -88,7 +90,7 @@ async function runItems(
       runner,
       cache: run.cache?.forItem(plan, slots, i),
     });
-    const values = await executor.execute(itemRun);
+    const values = await (on ?? executor).execute(itemRun);
     const outputs = plan.outputSlots;
     for (let m = 0; m < outputs.length; m++) {
       lists[m]![i] = values[outputs[m]!];
@@ -115,8 +117,23 @@ async function runItems(
       return items.map((item) => inputsOf(plan, block, item, outer));
     },
     plan,
-    runItem: (i) => runItem(i).catch(failed),
+    runItem: (i, on) => runItem(i, on).catch(failed),
     signal,
+    // Whole items may run elsewhere only when nothing here must see their
+    // nodes (adapters, the cache).
+    ...((hooks?.adapters.length ?? 0) > 0 || run.cache !== undefined ? {} : {
+      remote: {
+        runner,
+        runId: run.runId,
+        overrides: EMPTY,
+        done(i: number, outputs: Record<string, unknown>) {
+          const names = plan.finalVars;
+          for (let m = 0; m < names.length; m++) {
+            lists[m]![i] = outputs[names[m]!];
+          }
+        },
+      },
+    }),
   });
   // Items that never started (the run stopped) leave holes: never hand
   // out a partial list as if it were whole.

@@ -8,7 +8,7 @@
  * @module
  */
 import { CancelledError } from "./errors.ts";
-import { raceAbort } from "./executors/executor.ts";
+import { type Executor, raceAbort } from "./executors/executor.ts";
 import type { Hooks } from "./hooks.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
@@ -175,7 +175,7 @@ export async function runMap(
     stop.abort(error);
     throw error;
   };
-  const start = (i: number) =>
+  const start = (i: number, executor?: Executor) =>
     runner.run(
       plan,
       runId,
@@ -183,17 +183,21 @@ export async function runMap(
       hooks,
       i,
       false,
+      executor,
     );
   const runItem = !collect && !hooks.has("afterMapItem")
-    ? (i: number): Promise<void> =>
-      start(i).then(
+    ? (i: number, executor?: Executor): Promise<void> =>
+      start(i, executor).then(
         (values) => void (results[i] = runner.outputs(plan, values)),
         failed,
       )
-    : async (i: number): Promise<void> => {
+    : async (i: number, executor?: Executor): Promise<void> => {
       let outcome: MapItemResult;
       try {
-        outcome = { ok: true, value: runner.outputs(plan, await start(i)) };
+        outcome = {
+          ok: true,
+          value: runner.outputs(plan, await start(i, executor)),
+        };
       } catch (error) {
         // Once the map has stopped, items it cut short are not progress.
         if (!collect && signal.aborted) throw error;
@@ -223,6 +227,19 @@ export async function runMap(
         plan,
         runItem,
         signal,
+        // Whole items may run elsewhere only when nothing here must see
+        // their nodes (adapters, the cache) or their single outcomes.
+        ...(collect || hooks.adapters.length > 0 || runner.cache !== undefined
+          ? {}
+          : {
+            remote: {
+              runner,
+              runId,
+              overrides,
+              done: (i: number, outputs: Record<string, unknown>) =>
+                void (results[i] = outputs),
+            },
+          }),
       }),
       () => new CancelledError(runId, options.signal?.reason),
     );

@@ -193,7 +193,53 @@ export function node<
       else mods.push(m);
     }
   }
+  recordCallSite(fn);
   return new Definition(fn, Object.freeze(mods) as Modifier[], declared);
+}
+
+// Where node() was called, per function: kept as an unformatted stack
+// capture (about a microsecond) and read only when a worker needs the
+// module, since formatting a stack costs far more than capturing one.
+const callSites = new WeakMap<AnyFn, { stack?: unknown }>();
+
+function recordCallSite(fn: AnyFn): void {
+  if (callSites.has(fn)) return; // the first definition of a function wins
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  const site: { stack?: unknown } = {};
+  Error.captureStackTrace(site, node);
+  Error.stackTraceLimit = limit;
+  callSites.set(fn, site);
+}
+
+interface CallSite {
+  getFileName(): string | null | undefined;
+}
+type PrepareStackTrace = (error: unknown, sites: CallSite[]) => unknown;
+
+/**
+ * The URL of the module in which `node(fn)` was called, if it was: how a
+ * worker finds a definition that was loaded from a namespace or an object.
+ */
+export function definedIn(fn: AnyFn): string | undefined {
+  const site = callSites.get(fn);
+  if (site === undefined) return undefined;
+  // The capture is formatted on its first read, by whatever
+  // prepareStackTrace is installed then: ours keeps the call site's file.
+  const E = Error as unknown as {
+    prepareStackTrace?: PrepareStackTrace | undefined;
+  };
+  const previous = E.prepareStackTrace;
+  E.prepareStackTrace = (_error, sites) => sites[0]?.getFileName() ?? null;
+  let file: unknown;
+  try {
+    file = site.stack;
+  } finally {
+    E.prepareStackTrace = previous;
+  }
+  if (typeof file !== "string" || file === "") return undefined;
+  // Deno names local modules by path, others by URL.
+  return file.startsWith("/") ? new URL(`file://${file}`).href : file;
 }
 
 /** A modifier that names its node `N` (what `named()` returns). */

@@ -11,6 +11,7 @@ import {
   HookError,
   NodeExecutionError,
   ValidationError,
+  WorkerError,
 } from "./errors.ts";
 import { runBlock } from "./fan_out.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
@@ -115,17 +116,20 @@ export class Run {
     return this.#onLog;
   }
 
-  /** Calls `node` with its arguments: its value, or a promise of it. */
-  invoke(node: PlanNode): unknown {
-    if (this.hooks === undefined) {
-      // Nodes a plan adds to run blocks run no user code: never cached.
-      return this.cache === undefined || node.synthetic
-        ? callNode(node, this.values, this)
-        : this.cache.invoke(node, () => callNode(node, this.values, this));
-    }
-    // ... and no node hooks either.
+  /**
+   * Calls `node` with its arguments: its value, or a promise of it. An
+   * executor that runs nodes elsewhere (on workers) passes its own `call`.
+   */
+  invoke(node: PlanNode, call: NodeCall = callNode): unknown {
+    // Nodes a plan adds to run blocks run no user code, and run here: no
+    // cache, no node hooks.
     if (node.synthetic) return callNode(node, this.values, this);
-    return this.#invokeWithHooks(node, this.hooks);
+    if (this.hooks === undefined) {
+      return this.cache === undefined
+        ? call(node, this.values, this)
+        : this.cache.invoke(node, () => call(node, this.values, this));
+    }
+    return this.#invokeWithHooks(node, this.hooks, call);
   }
 
   /** Records that `node` failed with `error`, stops the run, returns the error to reject with. */
@@ -134,6 +138,7 @@ export class Run {
     // With hooks on, errors arrive already wrapped (or are a HookError).
     // A block's errors name the item's node already.
     const failure = error instanceof ValidationError ||
+        error instanceof WorkerError ||
         ((this.hooks !== undefined || node.block !== undefined) &&
           error instanceof BraidError)
       ? error
@@ -210,7 +215,11 @@ export class Run {
     );
   }
 
-  async #invokeWithHooks(node: PlanNode, hooks: Hooks): Promise<unknown> {
+  async #invokeWithHooks(
+    node: PlanNode,
+    hooks: Hooks,
+    call: NodeCall,
+  ): Promise<unknown> {
     const event = {
       runId: this.runId,
       nodeName: node.name,
@@ -235,8 +244,8 @@ export class Run {
         const stopped = this.halted();
         if (stopped !== undefined) throw stopped;
         return this.cache === undefined
-          ? callNode(node, this.values, this)
-          : this.cache.invoke(node, () => callNode(node, this.values, this));
+          ? call(node, this.values, this)
+          : this.cache.invoke(node, () => call(node, this.values, this));
       });
       success = true;
     } catch (thrown) {
@@ -254,13 +263,21 @@ export class Run {
         : { ...event, success, error, durationMs },
     );
     if (!success) {
-      throw error instanceof HookError || error instanceof ValidationError
+      throw error instanceof HookError || error instanceof ValidationError ||
+          error instanceof WorkerError
         ? error
         : this.#wrap(node, error);
     }
     return result;
   }
 }
+
+/** How a node is called: in this thread by default. */
+export type NodeCall = (
+  node: PlanNode,
+  values: unknown[],
+  run: Run,
+) => unknown;
 
 /**
  * Calls a node's function with its arguments taken from `values`. Argument

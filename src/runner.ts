@@ -130,6 +130,7 @@ export class Runner {
     hooks: Hooks = this.hooks,
     item?: number,
     watch = true,
+    executor: Executor = this.executor,
   ): Promise<unknown[]> {
     const values: unknown[] = new Array(plan.size);
     const inputs = options.inputs ?? EMPTY;
@@ -156,7 +157,16 @@ export class Runner {
       }
     }
     if (pending === undefined) {
-      return this.#execute(plan, runId, options, hooks, values, item, watch);
+      return this.#execute(
+        plan,
+        runId,
+        options,
+        hooks,
+        values,
+        item,
+        watch,
+        executor,
+      );
     }
     const settled = Promise.all(pending);
     const inputsReady = watch
@@ -167,7 +177,16 @@ export class Runner {
       )
       : settled;
     return inputsReady.then(() =>
-      this.#execute(plan, runId, options, hooks, values, item, watch)
+      this.#execute(
+        plan,
+        runId,
+        options,
+        hooks,
+        values,
+        item,
+        watch,
+        executor,
+      )
     );
   }
 
@@ -179,6 +198,7 @@ export class Runner {
     values: unknown[],
     item: number | undefined,
     watch: boolean,
+    executor: Executor,
   ): Promise<unknown[]> {
     // Pending async onLog hooks; only runs whose adapters log keep a list.
     const logs: Promise<void>[] | undefined = hooks.has("onLog")
@@ -204,8 +224,8 @@ export class Runner {
       runner: this,
     });
     let done = hooks.perGraph
-      ? this.#withGraphHooks(run, hooks, options)
-      : this.executor.execute(run);
+      ? this.#withGraphHooks(run, hooks, options, executor)
+      : executor.execute(run);
     if (logs !== undefined) {
       // An async onLog hook may fail after the last node: the run waits
       // for them, and fails with the first hook error.
@@ -224,6 +244,7 @@ export class Runner {
     run: Run,
     hooks: Hooks,
     options: ExecuteOptions,
+    executor: Executor,
   ): Promise<unknown[]> {
     const event = {
       runId: run.runId,
@@ -234,7 +255,7 @@ export class Runner {
     };
     await hooks.call("beforeGraphExecution", event);
     try {
-      await this.executor.execute(run);
+      await executor.execute(run);
     } catch (error) {
       await hooks.call("afterGraphExecution", {
         ...event,

@@ -7,8 +7,6 @@ import {
   Engine,
   type EngineOptions,
   type ExecutionEvent,
-  named,
-  node,
   NodeExecutionError,
   Pipeline,
 } from "../mod.ts";
@@ -127,11 +125,7 @@ const scenarios: Record<string, (engine: Engine) => Promise<unknown>> = {
           mapOver: "passage",
           outputMapping: { weights: "all_weights", cleaned: "sentences" },
         }),
-        node(
-          ({ all_weights }: { all_weights: number[][] }) =>
-            all_weights.flat().reduce((a, b) => a + b, 0),
-          named("total"),
-        ),
+        nodes.total,
       ],
       engine,
     });

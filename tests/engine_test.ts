@@ -16,14 +16,14 @@ Deno.test("Engine rejects an unknown executor name with a TypeError listing the 
     (e: unknown) =>
       e instanceof TypeError &&
       e.message ===
-        `'nodeExecutor' must be one of "sequential", "async": received "gpu"`,
+        `'nodeExecutor' must be one of "sequential", "async", "threaded": received "gpu"`,
   );
   assert.throws(
     () => new Engine({ mapExecutor: "cluster" as never }),
     (e: unknown) =>
       e instanceof TypeError &&
       e.message ===
-        `'mapExecutor' must be one of "sequential", "async": received "cluster"`,
+        `'mapExecutor' must be one of "sequential", "async", "threaded", "parallel": received "cluster"`,
   );
 });
 
@@ -46,7 +46,7 @@ Deno.test("Builder.withExecutor reports unknown executors the same way", () => {
     (e: unknown) =>
       e instanceof TypeError &&
       e.message ===
-        `'executor' must be one of "sequential", "async": received "gpu"`,
+        `'executor' must be one of "sequential", "async", "threaded": received "gpu"`,
   );
 });
 
@@ -157,7 +157,7 @@ Deno.test("Builder.withMapExecutor chooses how items run, whatever runs their no
   await oneByOne.map(["y"], request);
   assert.equal(peak, 1);
   assert.throws(
-    () => new Builder().withMapExecutor("parallel" as never),
-    /'mapExecutor' must be one of "sequential", "async": received "parallel"/,
+    () => new Builder().withMapExecutor("gpu" as never),
+    /'mapExecutor' must be one of "sequential", "async", "threaded", "parallel": received "gpu"/,
   );
 });

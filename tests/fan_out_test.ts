@@ -573,3 +573,34 @@ Deno.test("toDot draws each block as a cluster, nested blocks nested, collects m
   assert.ok(dot.indexOf('"sums" [shape=box]') < outer);
   assert.match(dot, /"row_sum" -> "sums" \[label="collect", style=bold\];/);
 });
+
+for (
+  const [executor, mapExecutor] of [
+    ["threaded", undefined],
+    ["threaded", "parallel"],
+    ["sequential", "threaded"],
+    ["async", "parallel"],
+  ] as const
+) {
+  Deno.test(`[${executor}${mapExecutor ? `, ${mapExecutor} map` : ""}] a block's items run on workers and sum to 280`, async () => {
+    let builder = new Builder()
+      .withModules(new URL("./fixtures/fan_out.ts", import.meta.url))
+      .withExecutor(executor, { workers: 2 });
+    if (mapExecutor !== undefined) {
+      builder = builder.withMapExecutor(mapExecutor, { workers: 2 });
+    }
+    await using dr = await builder.build();
+    assert.deepEqual(await dr.execute(["total"], { inputs: { n: 6 } }), {
+      total: 280,
+    });
+    assert.deepEqual(
+      await dr.execute(["square", "steps"], { inputs: { n: 3 } }),
+      { square: [0, 1, 4], steps: [0, 1, 2] },
+    );
+    const results = await dr.map(["total"], {
+      inputs: { n: [0, 2, 6] },
+      mapOver: "n",
+    });
+    assert.deepEqual(results.map((r) => r.total), [0, 2, 280]);
+  });
+}

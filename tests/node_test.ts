@@ -191,3 +191,14 @@ Deno.test("inputs named like Object.prototype members (__proto__, toString) arri
   });
   assert.equal(out.def, "__proto__,toString:1");
 });
+
+Deno.test("node() records the module it is called in, for workers to import", async () => {
+  const { definedIn } = await import("../src/node.ts");
+  const fixtures = await import("./fixtures/workers/nodes.ts");
+  const url = new URL("./fixtures/workers/nodes.ts", import.meta.url).href;
+  assert.equal(definedIn(fixtures.tripled.fn), url);
+  assert.equal(definedIn(fixtures.hidden.fn), url);
+  const local = node(() => 1);
+  assert.equal(definedIn(local.fn), import.meta.url);
+  assert.equal(definedIn(() => 2), undefined);
+});

@@ -6,25 +6,14 @@
  *
  * @module
  */
-import HeapModule from "mnemonist/heap";
 import { isThenable, type Run } from "../run.ts";
 import type { PlanNode } from "../plan.ts";
+import { Heap } from "./_heap.ts";
 import {
   checkConcurrency,
   type Executor,
   type ExecutorOptions,
 } from "./executor.ts";
-
-// mnemonist's heap is CommonJS whose typings describe an ES default export;
-// this is the part of its real shape we use.
-interface Heap<T> {
-  readonly size: number;
-  push(item: T): number;
-  pop(): T | undefined;
-}
-const Heap = HeapModule as unknown as new <T>(
-  comparator: (a: T, b: T) => number,
-) => Heap<T>;
 
 /** Runs nodes concurrently on the event loop. */
 export class ConcurrentExecutor implements Executor {

@@ -5,18 +5,23 @@
  * @module
  */
 import type { Run } from "../run.ts";
+import type { WorkerPoolOptions } from "./pool.ts";
 
 /** The executors braid ships. */
-export type ExecutorKind = "sequential" | "async";
+export type ExecutorKind = "sequential" | "async" | "threaded";
 
-/** Options of an executor. */
-export interface ExecutorOptions {
+/**
+ * Options of an executor. `workers`, `timeoutMs`, `permissions` and `idleMs`
+ * configure the worker pool of the `"threaded"` executor and of the
+ * `"threaded"` and `"parallel"` map executors.
+ */
+export interface ExecutorOptions extends WorkerPoolOptions {
   /**
-   * How many nodes of one run may run at once (only the async executor runs
-   * more than one); `map` also runs at most this many items at once, each
-   * item bounded the same way.
+   * How many nodes of one run may run at once (the sequential executor runs
+   * one); `map` also runs at most this many items at once, each item bounded
+   * the same way.
    *
-   * @default {Infinity}
+   * @default {Infinity} for `"async"`, the number of workers for `"threaded"`
    */
   readonly concurrency?: number;
 }
@@ -34,6 +39,8 @@ export interface Executor {
    * the cancellation); the runner, not the executor, listens to the signal.
    */
   execute(run: Run): Promise<unknown[]>;
+  /** Releases what it holds (workers); the driver's `close()` calls it. */
+  close?(): Promise<void>;
 }
 
 /** Checks a `concurrency` option in std style. */

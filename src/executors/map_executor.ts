@@ -7,10 +7,20 @@
  */
 import pLimit from "p-limit";
 import type { Plan } from "../plan.ts";
-import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
+import type { Runner } from "../runner.ts";
+import {
+  checkConcurrency,
+  type Executor,
+  type ExecutorOptions,
+} from "./executor.ts";
 
-/** The map executors braid ships. */
-export type MapExecutorKind = "sequential" | "async";
+/**
+ * The map executors braid ships: `"sequential"` (one item at a time),
+ * `"async"` (items concurrently on the event loop), `"threaded"` (items
+ * concurrently, each item's nodes as worker tasks) and `"parallel"` (whole
+ * items in chunks across the workers).
+ */
+export type MapExecutorKind = "sequential" | "async" | "threaded" | "parallel";
 
 /** One map, as a map executor sees it. */
 export interface MapJob {
@@ -21,13 +31,30 @@ export interface MapJob {
   /** The plan every item runs. */
   readonly plan: Plan;
   /**
-   * Runs item `i` here, under the node executor, and records its outcome;
-   * rejects only when the map must stop (the first failure, unless errors
-   * are collected).
+   * Runs item `i` here, under the node executor (or `executor`, whose nodes
+   * may run elsewhere), and records its outcome; rejects only when the map
+   * must stop (the first failure, unless errors are collected).
    */
-  runItem(i: number): Promise<void>;
+  runItem(i: number, executor?: Executor): Promise<void>;
   /** Aborts when the map must stop: no item may start after that. */
   readonly signal: AbortSignal;
+  /**
+   * Present when whole items may run elsewhere: no adapter needs to see each
+   * node, no cache serves them, and the first failure stops the map.
+   */
+  readonly remote?: RemoteItems;
+}
+
+/** What a map executor that runs whole items elsewhere needs. */
+export interface RemoteItems {
+  /** The runner (its config fills the plan's config seeds). */
+  readonly runner: Runner;
+  /** The run's id. */
+  readonly runId: string;
+  /** Overrides every item shares. */
+  readonly overrides: Readonly<Record<string, unknown>>;
+  /** Records item `i`'s outputs, by the plan's final vars. */
+  done(i: number, outputs: Record<string, unknown>): void;
 }
 
 /** A strategy that runs every item of a map. */
@@ -41,6 +68,8 @@ export interface MapExecutor {
    * first rejection of `runItem` (after which no item starts).
    */
   runItems(job: MapJob): Promise<void>;
+  /** Releases what it holds (workers); the driver's `close()` calls it. */
+  close?(): Promise<void>;
 }
 
 /** Runs items one at a time, in item order. */

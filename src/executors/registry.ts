@@ -14,19 +14,40 @@ import {
   SequentialMapExecutor,
 } from "./map_executor.ts";
 import { SequentialExecutor } from "./sequential.ts";
+import { ThreadedExecutor } from "./threaded.ts";
+import { WorkerPool } from "./pool.ts";
+import {
+  ParallelMapExecutor,
+  ThreadedMapExecutor,
+} from "./worker_map_executors.ts";
 
 const NODE_EXECUTORS: Readonly<
   Record<ExecutorKind, (options: ExecutorOptions) => Executor>
 > = {
   sequential: () => new SequentialExecutor(),
   async: (options) => new ConcurrentExecutor(options),
+  threaded: (options) => new ThreadedExecutor(new WorkerPool(options), options),
 };
 
+// A map executor that uses workers shares the pool of a threaded node
+// executor (no worker starts before the first task either way).
+const poolFor = (options: ExecutorOptions, executor: Executor | undefined) =>
+  executor instanceof ThreadedExecutor
+    ? executor.pool
+    : new WorkerPool(options);
+
 const MAP_EXECUTORS: Readonly<
-  Record<MapExecutorKind, (options: ExecutorOptions) => MapExecutor>
+  Record<
+    MapExecutorKind,
+    (options: ExecutorOptions, executor: Executor | undefined) => MapExecutor
+  >
 > = {
   sequential: () => new SequentialMapExecutor(),
   async: (options) => new AsyncMapExecutor(options),
+  threaded: (options, executor) =>
+    new ThreadedMapExecutor(poolFor(options, executor), options),
+  parallel: (options, executor) =>
+    new ParallelMapExecutor(poolFor(options, executor), options),
 };
 
 /** Every node executor's name, in registry order. */
@@ -48,12 +69,16 @@ export function createExecutor(
   return pick(NODE_EXECUTORS, kind, label)(options);
 }
 
-/** Creates the map executor `kind`; a TypeError lists the known kinds. */
+/**
+ * Creates the map executor `kind`, sharing the workers of `executor` when it
+ * is threaded; a TypeError lists the known kinds.
+ */
 export function createMapExecutor(
   kind: MapExecutorKind,
   options: ExecutorOptions = {},
+  executor?: Executor,
 ): MapExecutor {
-  return pick(MAP_EXECUTORS, kind, "mapExecutor")(options);
+  return pick(MAP_EXECUTORS, kind, "mapExecutor")(options, executor);
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { InvalidNodeError } from "../errors.ts";
 import { withCodeParts } from "../_code.ts";
+import { runsLocally } from "../_local.ts";
 import type { NamingModifier, NodeSpec } from "../node.ts";
 
 /** Options of `extractFields`. */
@@ -126,14 +127,14 @@ function fieldsModifier(
       const fields = names.map((field, index): NodeSpec => ({
         ...spec,
         name: field,
-        fn: withCodeParts((args: Record<string, unknown>) => {
+        fn: runsLocally(withCodeParts((args: Record<string, unknown>) => {
           const [present, found] = read(args[owner], field, index);
           if (present) return found;
           if (fill) return options.fillWith;
           throw new Error(
             `No such field "${field}" in the value of "${owner}"`,
           );
-        }, [read, owner, field, index, fill, options.fillWith]),
+        }, [read, owner, field, index, fill, options.fillWith])),
         inputs: [{ name: owner, optional: false }],
         callStyle: "declared",
         ctxIndex: -1,

@@ -11,6 +11,7 @@ import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import { InvalidNodeError } from "../errors.ts";
 import { isThenable } from "../run.ts";
 import { withCodeParts } from "../_code.ts";
+import { runsLocally } from "../_local.ts";
 
 /**
  * Makes the node's items fan out: each node downstream of it (up to a
@@ -56,7 +57,9 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
     const name = spec.name;
     // The items are read once, here: a generator cannot be replayed, and
     // both the block and a request for the node itself need them.
-    const fn: AnyFn = withCodeParts(
+    // It runs in this thread under every executor: its items are what the
+    // block's items (which may run on workers) need first.
+    const fn: AnyFn = runsLocally(withCodeParts(
       function (this: unknown, ...args: unknown[]) {
         const value = call.apply(this, args);
         return isThenable(value)
@@ -64,7 +67,7 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
           : toItems(name, value);
       },
       [call],
-    );
+    ));
     return [{ ...spec, fn, parallelizable: true }];
   },
 });

@@ -1,0 +1,92 @@
+// The messages between the pool and its workers. Plain data only: every
+// message crosses by structured clone.
+import type { CallStyle, Tags } from "../node.ts";
+
+/** How a worker finds and calls one node's function. */
+export interface TaskNode {
+  /** The module to import. */
+  readonly url: string;
+  /** The export holding the function (or its node() definition). */
+  readonly exportName: string;
+  /** The node's name, for its context. */
+  readonly nodeName: string;
+  readonly callStyle: CallStyle;
+  readonly ctxIndex: number;
+  readonly tags: Tags;
+}
+
+/** One node call: positional arguments, or one argument object. */
+export interface CallTask {
+  readonly type: "call";
+  readonly id: number;
+  readonly node: TaskNode;
+  readonly args: unknown[] | Record<string, unknown>;
+  readonly runId: string;
+  readonly item?: number | undefined;
+}
+
+/** A whole plan, run once per item of a chunk (the parallel map). */
+export interface ChunkTask {
+  readonly type: "chunk";
+  readonly id: number;
+  readonly runId: string;
+  readonly nodes: readonly TaskNode[];
+  /** Per node: its argument keys and slots, as in the plan. */
+  readonly argKeys: readonly (readonly string[])[];
+  readonly argSlots: readonly Int32Array[];
+  /** Slot values shared by every item (overrides, config). */
+  readonly base: readonly unknown[];
+  /** The slots of the inputs that vary per item. */
+  readonly inputSlots: Int32Array;
+  /**
+   * Per input slot, its value for each item: a few long arrays clone much
+   * faster than one short array per item.
+   */
+  readonly columns: readonly (readonly unknown[])[];
+  /** How many items. */
+  readonly count: number;
+  /** The index of the chunk's first item in the whole map. */
+  readonly firstItem: number;
+  readonly outputSlots: Int32Array;
+}
+
+export type Task = CallTask | ChunkTask;
+
+/** From the pool: abort the running task's `ctx.signal`. */
+export interface AbortMessage {
+  readonly type: "abort";
+  readonly id: number;
+}
+
+/** An error as it crosses back: enough to rebuild message and stack. */
+export interface SentError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string | undefined;
+}
+
+/** From a worker. */
+export type Reply =
+  | { readonly type: "ok"; readonly id: number; readonly value: unknown }
+  | {
+    readonly type: "error";
+    readonly id: number;
+    readonly error: SentError;
+    /** Set when the node succeeded but its value could not be cloned. */
+    readonly uncloneable?: boolean;
+    /** Set when the node's module could not be imported. */
+    readonly loading?: boolean;
+    /** For chunks: the failing item (in the whole map) and node index. */
+    readonly item?: number;
+    readonly node?: number;
+  }
+  | {
+    readonly type: "log";
+    readonly id: number;
+    readonly nodeName: string;
+    readonly message: string;
+    readonly data?: unknown;
+    readonly item?: number | undefined;
+  }
+  | { readonly type: "loaded"; readonly id: number }
+  | { readonly type: "exit"; readonly how: string };

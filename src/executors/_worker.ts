@@ -1,0 +1,271 @@
+// The entry script of every pool worker: imports a node's module, calls its
+// export, posts the value back. It also tells the pool when the code it runs
+// ends the worker (self.close() or Deno.exit()), which Deno does not report
+// to the parent: the pool would otherwise wait for an answer forever.
+/// <reference lib="deno.worker" />
+import type {
+  AbortMessage,
+  CallTask,
+  ChunkTask,
+  Reply,
+  SentError,
+  Task,
+  TaskNode,
+} from "./_protocol.ts";
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+const post = (reply: Reply, transfer: Transferable[] = []) =>
+  self.postMessage(reply, transfer);
+
+// Whatever ends the worker is announced first.
+const close = self.close.bind(self);
+self.close = () => {
+  post({ type: "exit", how: "self.close() was called" });
+  close();
+};
+const exit = Deno.exit;
+Deno.exit = ((code?: number) => {
+  post({ type: "exit", how: `Deno.exit(${code ?? ""}) was called` });
+  return exit(code);
+}) as typeof Deno.exit;
+
+const functions = new Map<string, Promise<AnyFn>>();
+
+// The first load of a module can take long (it may import the world): the
+// pool hears when it is done, so a task's timeout counts only its own run.
+function load(node: TaskNode, id: number): Promise<AnyFn> {
+  const key = `${node.exportName}\0${node.url}`;
+  let fn = functions.get(key);
+  if (fn === undefined) {
+    fn = import(node.url).then((ns: Record<string, unknown>) => {
+      post({ type: "loaded", id });
+      // `group.key`: a node inside an exported object of nodes.
+      let value: unknown = ns;
+      for (const part of node.exportName.split(".")) {
+        value = (value as Record<string, unknown> | undefined)?.[part];
+      }
+      const found = typeof value === "function"
+        ? value
+        : (value as { fn?: unknown } | undefined)?.fn;
+      if (typeof found !== "function") {
+        throw new Error(
+          `${node.url} has no function export "${node.exportName}" in the worker`,
+        );
+      }
+      return found as AnyFn;
+    });
+    functions.set(key, fn);
+  }
+  return fn;
+}
+
+const controllers = new Map<number, AbortController>();
+
+function context(
+  task: { id: number; runId: string },
+  node: TaskNode,
+  item: number | undefined,
+) {
+  let controller = controllers.get(task.id);
+  if (controller === undefined) {
+    controllers.set(task.id, controller = new AbortController());
+  }
+  const ctx = {
+    signal: controller.signal,
+    runId: task.runId,
+    nodeName: node.nodeName,
+    tags: node.tags,
+    log(message: string, data?: unknown) {
+      post({
+        type: "log",
+        id: task.id,
+        nodeName: node.nodeName,
+        message,
+        data,
+        item,
+      });
+    },
+  };
+  return item === undefined ? ctx : { ...ctx, item };
+}
+
+function call(
+  fn: AnyFn,
+  node: TaskNode,
+  args: unknown[] | Record<string, unknown>,
+  task: { id: number; runId: string },
+  item: number | undefined,
+): unknown {
+  if (node.callStyle === "positional") {
+    const list = args as unknown[];
+    if (node.ctxIndex >= 0) {
+      list.splice(node.ctxIndex, 0, context(task, node, item));
+    }
+    return fn(...list);
+  }
+  const object = args as Record<string, unknown>;
+  if (node.ctxIndex < 0) return fn(object);
+  if (node.callStyle === "object") {
+    object.ctx = context(task, node, item);
+    return fn(object);
+  }
+  return fn(object, context(task, node, item));
+}
+
+function sendError(error: unknown): SentError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack };
+  }
+  return { name: "Error", message: String(error) };
+}
+
+// Large buffers go back by transfer, not copy: the values a node returns
+// are its own to give. A buffer it already gave away (a cached value
+// returned twice) would arrive empty, so that is an error instead.
+const TRANSFER_BYTES = 64 * 1024;
+
+function transferables(value: unknown): ArrayBuffer[] {
+  const found: ArrayBuffer[] = [];
+  const add = (v: unknown) => {
+    const buffer = v instanceof ArrayBuffer
+      ? v
+      : ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer
+      ? v.buffer
+      : undefined;
+    if (buffer === undefined) return;
+    if ((buffer as { detached?: boolean }).detached === true) {
+      throw new TypeError(
+        "it returned a buffer that an earlier call already transferred (a cached value?): return a copy",
+      );
+    }
+    if (buffer.byteLength < TRANSFER_BYTES) return;
+    if (!found.includes(buffer)) found.push(buffer);
+  };
+  add(value);
+  if (Array.isArray(value)) value.forEach(add);
+  else if (value !== null && typeof value === "object") {
+    if (Object.getPrototypeOf(value) === Object.prototype) {
+      Object.values(value).forEach(add);
+    }
+  }
+  return found;
+}
+
+function reply(id: number, value: unknown): void {
+  try {
+    post({ type: "ok", id, value }, transferables(value));
+  } catch (error) {
+    post({ type: "error", id, error: sendError(error), uncloneable: true });
+  }
+}
+
+async function runCall(task: CallTask): Promise<void> {
+  let fn: AnyFn;
+  try {
+    fn = await load(task.node, task.id);
+  } catch (error) {
+    post({
+      type: "error",
+      id: task.id,
+      error: sendError(error),
+      loading: true,
+    });
+    return;
+  }
+  try {
+    if (controllers.get(task.id)?.signal.aborted) {
+      // Cancelled while its module loaded: the node never starts.
+      post({ type: "error", id: task.id, error: sendError("cancelled") });
+      return;
+    }
+    let value = call(fn, task.node, task.args, task, task.item);
+    if (isThenable(value)) value = await value;
+    reply(task.id, value);
+  } catch (error) {
+    post({ type: "error", id: task.id, error: sendError(error) });
+  }
+}
+
+async function runChunk(task: ChunkTask): Promise<void> {
+  const loads = task.nodes.map((node) => load(node, task.id));
+  const fns = await Promise.all(loads).catch((error) => {
+    post({
+      type: "error",
+      id: task.id,
+      error: sendError(error),
+      loading: true,
+    });
+    return undefined;
+  });
+  if (fns === undefined) return;
+  // Outputs by column too: one array per requested value.
+  const outputs: unknown[][] = Array.from(
+    task.outputSlots,
+    () => new Array(task.count),
+  );
+  for (let i = 0; i < task.count; i++) {
+    const values = task.base.slice();
+    for (let k = 0; k < task.inputSlots.length; k++) {
+      values[task.inputSlots[k]!] = task.columns[k]![i];
+    }
+    for (let n = 0; n < fns.length; n++) {
+      const node = task.nodes[n]!;
+      const slots = task.argSlots[n]!;
+      const keys = task.argKeys[n]!;
+      let args: unknown[] | Record<string, unknown>;
+      if (node.callStyle === "positional") {
+        args = new Array(slots.length);
+        for (let k = 0; k < slots.length; k++) {
+          args[k] = slots[k]! >= 0 ? values[slots[k]!] : undefined;
+        }
+      } else {
+        args = {};
+        for (let k = 0; k < slots.length; k++) {
+          if (slots[k]! >= 0) args[keys[k]!] = values[slots[k]!];
+        }
+      }
+      try {
+        let value = call(fns[n]!, node, args, task, task.firstItem + i);
+        if (isThenable(value)) value = await value;
+        values[n] = value;
+      } catch (error) {
+        post({
+          type: "error",
+          id: task.id,
+          error: sendError(error),
+          item: task.firstItem + i,
+          node: n,
+        });
+        return;
+      }
+      if (controllers.get(task.id)?.signal.aborted) {
+        // Cancelled: answer anyway, so the pool knows this worker is free.
+        post({ type: "error", id: task.id, error: sendError("cancelled") });
+        return;
+      }
+    }
+    for (let k = 0; k < outputs.length; k++) {
+      outputs[k]![i] = values[task.outputSlots[k]!];
+    }
+  }
+  reply(task.id, outputs);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+self.onmessage = (event: MessageEvent<Task | AbortMessage>) => {
+  const message = event.data;
+  if (message.type === "abort") {
+    controllers.get(message.id)?.abort();
+    return;
+  }
+  // Every task has its controller from the start: an abort may come before
+  // the node asks for its ctx.
+  controllers.set(message.id, new AbortController());
+  const done = message.type === "call" ? runCall(message) : runChunk(message);
+  void done.finally(() => controllers.delete(message.id));
+};

@@ -1,0 +1,571 @@
+/**
+ * A pool of Deno Workers: started lazily, one task per worker at a time,
+ * reused across runs. A worker that ends or crashes mid-task, or overruns
+ * `timeoutMs`, fails its task with a `WorkerError` and is replaced on the
+ * next task; `close()` terminates every worker.
+ *
+ * @module
+ */
+import { WorkerError } from "../errors.ts";
+import type { Reply, SentError, Task } from "./_protocol.ts";
+
+/** Options of the worker pool (the threaded and parallel executors). */
+export interface WorkerPoolOptions {
+  /**
+   * How many workers run at once.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
+  readonly workers?: number;
+  /**
+   * Fails a task (with a `WorkerError`) that runs longer than this, and
+   * terminates its worker. Unlimited by default.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Deno permissions of the workers, to run untrusted nodes sandboxed
+   * (`"inherit"`, `"none"` or per permission). Needs the
+   * `--unstable-worker-options` flag. Workers need read access to the
+   * modules of the nodes they run.
+   */
+  readonly permissions?: Deno.PermissionOptions;
+  /**
+   * Workers end after the pool has had no task for this long (they start
+   * again on the next task). Deno keeps a process alive while it has
+   * workers, so a script that forgets `close()` still exits.
+   *
+   * @default {2000}
+   */
+  readonly idleMs?: number;
+}
+
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
+/** A node that threw in a worker: its error, rebuilt, and where it was. */
+export class RemoteFailure {
+  /** The error the node threw (name, message and stack kept). */
+  readonly error: Error;
+  /** For chunks: the failing item of the map. */
+  readonly item: number | undefined;
+  /** For chunks: the failing node's index in the plan. */
+  readonly node: number | undefined;
+  constructor(sent: SentError, item?: number, node?: number) {
+    // Built-in error classes come back as themselves (a TypeError stays
+    // one); others as an Error that keeps their name.
+    const Builtin = Object.hasOwn(BUILTIN_ERRORS, sent.name)
+      ? BUILTIN_ERRORS[sent.name]
+      : undefined;
+    const error = Builtin === undefined
+      ? new Error(sent.message)
+      : new Builtin(sent.message);
+    error.name = sent.name;
+    if (sent.stack !== undefined) error.stack = sent.stack;
+    this.error = error;
+    this.item = item;
+    this.node = node;
+  }
+}
+
+/** A task handed to the pool. */
+export interface TaskHandle {
+  /** Settles with the task's value, a `RemoteFailure` or a `WorkerError`. */
+  readonly promise: Promise<unknown>;
+  /** Withdraws the task; a running one has its worker terminated. */
+  cancel(reason: Error): void;
+}
+
+/** How a task is described and observed. */
+export interface TaskOptions {
+  /** What the task runs, for error messages: `node "x"`. */
+  readonly label: string;
+  /** The node concerned, for the `WorkerError`s of this task. */
+  readonly nodeName?: string;
+  /** Buffers to transfer instead of copying. */
+  readonly transfer?: Transferable[];
+  /** Receives `ctx.log` calls made in the worker. */
+  readonly onLog?: (reply: Extract<Reply, { type: "log" }>) => void;
+}
+
+type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
+/** A task without its id (the pool numbers tasks). */
+export type TaskInit = Distribute<Task>;
+
+interface Pending {
+  readonly id: number;
+  readonly task: TaskInit;
+  readonly options: TaskOptions;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  slot: Slot | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  settled: boolean;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  pending: Pending | undefined;
+  /** Held by a lease, for a task not sent yet. */
+  reserved: boolean;
+}
+
+// A request for a worker of one's own (see `acquire`).
+interface Reservation {
+  readonly reserve: true;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A worker reserved for one task: its task starts the moment it is run. */
+export interface Lease {
+  /** Runs the task on the reserved worker (at once). */
+  run(task: TaskInit, options: TaskOptions): TaskHandle;
+  /** Gives the worker back unused; a no-op once `run` was called. */
+  release(): void;
+}
+
+/** A pending `acquire`. */
+export interface LeaseRequest {
+  /** Resolves with the lease once a worker is free. */
+  readonly promise: Promise<Lease>;
+  /** Withdraws the request (a lease already granted is released). */
+  cancel(): void;
+}
+
+const ENTRY = new URL("./_worker.ts", import.meta.url).href;
+
+/** How long a cancelled task's worker may take to stop before it is terminated. */
+export const GRACE_MS = 100;
+
+/** Runs tasks on a lazily started, reusable set of workers. */
+export class WorkerPool {
+  /** The most workers that run at once. */
+  readonly size: number;
+  readonly #timeoutMs: number | undefined;
+  readonly #idleMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleSince = 0;
+  readonly #permissions: Deno.PermissionOptions | undefined;
+  readonly #slots: Slot[] = [];
+  readonly #queue: (Pending | Reservation)[] = [];
+  #nextId = 0;
+
+  /** Creates a pool; no worker starts until the first task. */
+  constructor(options: WorkerPoolOptions = {}) {
+    const size = options.workers ?? navigator.hardwareConcurrency ?? 1;
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(
+        `'workers' must be a positive integer: received ${size}`,
+      );
+    }
+    const timeoutMs = options.timeoutMs;
+    if (
+      timeoutMs !== undefined &&
+      (typeof timeoutMs !== "number" || !(timeoutMs > 0))
+    ) {
+      throw new RangeError(
+        `'timeoutMs' must be a positive number: received ${timeoutMs}`,
+      );
+    }
+    const idleMs = options.idleMs ?? 2000;
+    if (typeof idleMs !== "number" || !(idleMs >= 0)) {
+      throw new RangeError(
+        `'idleMs' must be a non-negative number: received ${idleMs}`,
+      );
+    }
+    this.size = size;
+    this.#idleMs = idleMs;
+    this.#timeoutMs = timeoutMs;
+    this.#permissions = options.permissions;
+  }
+
+  /** How many workers are alive now. */
+  get workers(): number {
+    return this.#slots.length;
+  }
+
+  /** Queues a task; it starts as soon as a worker is free. */
+  run(task: TaskInit, options: TaskOptions): TaskHandle {
+    const handle = this.#handle(task, options);
+    this.#queue.push(handle.pending);
+    this.#dispatch();
+    return handle;
+  }
+
+  #handle(
+    task: TaskInit,
+    options: TaskOptions,
+  ): TaskHandle & { pending: Pending } {
+    let pending!: Pending;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      pending = {
+        id: this.#nextId++,
+        task,
+        options,
+        resolve,
+        reject,
+        slot: undefined,
+        timer: undefined,
+        settled: false,
+      };
+    });
+    return {
+      pending,
+      promise,
+      cancel: (reason: Error) => this.#cancel(pending, reason),
+    };
+  }
+
+  /**
+   * Reserves a worker: when it is free, the lease runs a task on it at once.
+   * An executor that must call hooks right before a node really starts
+   * waits for a lease first.
+   */
+  acquire(): LeaseRequest {
+    let reservation!: Reservation;
+    let granted: Lease | undefined;
+    let withdrawn = false;
+    const promise = new Promise<Lease>((resolve, reject) => {
+      reservation = {
+        reserve: true,
+        resolve: (lease) => {
+          if (withdrawn) lease.release();
+          else resolve(granted = lease);
+        },
+        reject,
+      };
+    });
+    this.#queue.push(reservation);
+    this.#dispatch();
+    return {
+      promise,
+      cancel: () => {
+        if (withdrawn) return;
+        withdrawn = true;
+        const index = this.#queue.indexOf(reservation);
+        if (index >= 0) this.#queue.splice(index, 1);
+        granted?.release();
+      },
+    };
+  }
+
+  #lease(slot: Slot): Lease {
+    let used = false;
+    return {
+      run: (task, options) => {
+        if (used) throw new Error("A lease runs one task");
+        used = true;
+        const handle = this.#handle(task, options);
+        if (!slot.reserved || !this.#slots.includes(slot)) {
+          // Its worker was closed (or crashed) while reserved.
+          this.#settle(
+            handle.pending,
+            new WorkerError(
+              `The worker reserved for ${options.label} was closed`,
+            ),
+          );
+          return handle;
+        }
+        slot.reserved = false;
+        this.#start(slot, handle.pending);
+        return handle;
+      },
+      release: () => {
+        if (used) return;
+        used = true;
+        slot.reserved = false;
+        this.#dispatch();
+      },
+    };
+  }
+
+  /**
+   * Terminates every worker; queued and running tasks fail with a
+   * `WorkerError`. The pool stays usable: a later task starts new workers.
+   */
+  close(): Promise<void> {
+    this.#stopIdleTimer();
+    const error = () => new WorkerError("The worker pool was closed");
+    for (const pending of this.#queue.splice(0)) {
+      if ("reserve" in pending) pending.reject(error());
+      else this.#settle(pending, error(), false);
+    }
+    for (const slot of this.#slots.splice(0)) {
+      slot.worker.terminate();
+      if (slot.pending !== undefined) {
+        clearTimeout(slot.pending.timer); // a cancelled task's grace period
+        this.#settle(slot.pending, error(), false);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let slot = this.#slots.find((s) =>
+        s.pending === undefined && !s.reserved
+      );
+      if (slot === undefined) {
+        if (this.#slots.length >= this.size) return;
+        try {
+          slot = this.#spawn();
+        } catch (error) {
+          // No worker can start here (e.g. no Worker at all): the task
+          // fails, with the reason. (Permissions without their flag end
+          // the process in Deno itself, with a message naming the flag.)
+          const pending = this.#queue.shift()!;
+          const failure = new WorkerError(
+            `Cannot start a worker${
+              "reserve" in pending ? "" : ` for ${pending.options.label}`
+            }: ${
+              (error as Error).message
+            } (use the "async" executor where workers are unavailable)`,
+            { cause: error },
+          );
+          if ("reserve" in pending) pending.reject(failure);
+          else this.#settle(pending, failure, false);
+          continue;
+        }
+      }
+      const next = this.#queue.shift()!;
+      if ("reserve" in next) {
+        slot.reserved = true;
+        next.resolve(this.#lease(slot));
+      } else this.#start(slot, next);
+    }
+    if (this.#slots.length === 0) return;
+    if (this.#isIdle()) this.#idleSince = performance.now();
+    if (this.#idleTimer === undefined) this.#armIdleTimer(this.#idleMs);
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 &&
+      this.#slots.every((s) => s.pending === undefined && !s.reserved);
+  }
+
+  // One timer while workers live (not one per task): when it fires, the
+  // workers end if the pool has been idle for idleMs, else it waits again.
+  // Unref'd: the timer alone never keeps the process alive.
+  #armIdleTimer(ms: number): void {
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#slots.length === 0) return;
+      const idleFor = performance.now() - this.#idleSince;
+      // Busy: look again later (not every tick, even when idleMs is 0).
+      if (!this.#isIdle()) this.#armIdleTimer(Math.max(this.#idleMs, 50));
+      else if (idleFor >= this.#idleMs) void this.close();
+      else this.#armIdleTimer(this.#idleMs - idleFor);
+    }, ms);
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  #stopIdleTimer(): void {
+    if (this.#idleTimer === undefined) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #start(slot: Slot, pending: Pending): void {
+    slot.pending = pending;
+    pending.slot = slot;
+    try {
+      slot.worker.postMessage(
+        { ...pending.task, id: pending.id },
+        pending.options.transfer ?? [],
+      );
+    } catch (error) {
+      slot.pending = undefined;
+      this.#settle(
+        pending,
+        new WorkerError(
+          `Cannot run ${pending.options.label} on a worker: its arguments cannot be cloned (${
+            (error as Error).message
+          }); pass structured-cloneable values (plain data, typed arrays, Map, Set, Date...) or use the "async" executor`,
+          { cause: error },
+        ),
+        false,
+      );
+      return;
+    }
+    this.#startTimer(slot, pending);
+  }
+
+  // The timeout starts when the task is sent, and again once its worker
+  // has loaded a module for the first time: a fresh worker's start-up and
+  // imports do not count against it.
+  #startTimer(slot: Slot, pending: Pending): void {
+    const timeoutMs = this.#timeoutMs;
+    if (timeoutMs !== undefined) {
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.timer = setTimeout(() => {
+        this.#kill(
+          slot,
+          new WorkerError(
+            `${
+              capitalize(pending.options.label)
+            } did not finish within ${timeoutMs} ms (timeoutMs): its worker was terminated and will be replaced; raise 'timeoutMs' if it needs longer`,
+          ),
+        );
+      }, timeoutMs);
+    }
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(
+      ENTRY,
+      this.#permissions === undefined
+        ? { type: "module" }
+        : { type: "module", deno: { permissions: this.#permissions } },
+    );
+    const slot: Slot = { worker, pending: undefined, reserved: false };
+    worker.onmessage = (event: MessageEvent<Reply>) =>
+      this.#receive(slot, event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault(); // a crashed worker must not take the parent down
+      this.#kill(
+        slot,
+        new WorkerError(
+          `The worker running ${
+            slot.pending?.options.label ?? "no task"
+          } crashed: ${event.message}; it will be replaced (an error thrown outside the node's own call, e.g. in a timer or an unawaited promise)`,
+        ),
+      );
+    };
+    worker.onmessageerror = () => {
+      const pending = slot.pending;
+      if (pending === undefined) return;
+      slot.pending = undefined;
+      this.#settle(
+        pending,
+        new WorkerError(
+          `The value of ${pending.options.label} could not be received from its worker`,
+        ),
+      );
+    };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #receive(slot: Slot, reply: Reply): void {
+    if (reply.type === "exit") {
+      this.#kill(
+        slot,
+        new WorkerError(
+          `${
+            capitalize(slot.pending?.options.label ?? "a task")
+          } ended its worker: ${reply.how}. Nodes on workers must return (or throw), not close their worker; the worker will be replaced`,
+        ),
+      );
+      return;
+    }
+    const pending = slot.pending;
+    if (pending === undefined || pending.id !== reply.id) return;
+    if (pending.settled) {
+      // A cancelled task that stopped within its grace period: the worker
+      // is free again, and what it sent no longer matters.
+      if (reply.type === "ok" || reply.type === "error") {
+        clearTimeout(pending.timer);
+        slot.pending = undefined;
+        this.#dispatch();
+      }
+      return;
+    }
+    if (reply.type === "log") {
+      pending.options.onLog?.(reply);
+      return;
+    }
+    if (reply.type === "loaded") {
+      this.#startTimer(slot, pending);
+      return;
+    }
+    slot.pending = undefined;
+    if (reply.type === "ok") {
+      this.#settle(pending, undefined, true, reply.value);
+    } else if (reply.loading === true) {
+      this.#settle(
+        pending,
+        new WorkerError(
+          `A worker cannot import the module of ${pending.options.label}: ${reply.error.message} (workers need read access to the modules they run; see the 'permissions' option)`,
+        ),
+      );
+    } else if (reply.uncloneable === true) {
+      this.#settle(
+        pending,
+        new WorkerError(
+          `${
+            capitalize(pending.options.label)
+          } returned a value that cannot be sent back from its worker (${reply.error.message}); return structured-cloneable values or use the "async" executor`,
+        ),
+      );
+    } else {
+      this.#settle(
+        pending,
+        new RemoteFailure(reply.error, reply.item, reply.node),
+      );
+    }
+  }
+
+  // Terminates a slot's worker (it is replaced on the next dispatch) and
+  // fails its task with `error`.
+  #kill(slot: Slot, error: Error): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    slot.worker.terminate();
+    const pending = slot.pending;
+    slot.pending = undefined;
+    if (pending !== undefined) clearTimeout(pending.timer);
+    if (pending !== undefined && !pending.settled) {
+      this.#settle(pending, error);
+    } else this.#dispatch();
+  }
+
+  // A queued task is dropped. A running one fails at once; its worker sees
+  // ctx.signal abort, and is terminated unless it stops within GRACE_MS (a
+  // CPU-bound node cannot be stopped any other way).
+  #cancel(pending: Pending, reason: Error): void {
+    if (pending.settled) return;
+    const slot = pending.slot;
+    if (slot === undefined) {
+      const index = this.#queue.indexOf(pending);
+      if (index >= 0) this.#queue.splice(index, 1);
+      this.#settle(pending, reason);
+      return;
+    }
+    this.#settle(pending, reason, false);
+    slot.worker.postMessage({ type: "abort", id: pending.id });
+    pending.timer = setTimeout(() => {
+      if (slot.pending === pending) this.#kill(slot, reason);
+    }, GRACE_MS);
+  }
+
+  #settle(
+    pending: Pending,
+    error: unknown,
+    dispatch = true,
+    value?: unknown,
+  ): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    // The pool's own errors name the task's node, like any node error.
+    if (error instanceof WorkerError && error.nodeName === undefined) {
+      (error as { nodeName?: string | undefined }).nodeName =
+        pending.options.nodeName;
+    }
+    if (error === undefined) pending.resolve(value);
+    else pending.reject(error);
+    if (dispatch) this.#dispatch();
+  }
+}
+
+function capitalize(label: string): string {
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}

@@ -1,0 +1,314 @@
+/**
+ * The map executors that use workers. `"threaded"`: items run concurrently
+ * (up to the pool's size by default), each item's nodes as worker tasks.
+ * `"parallel"`: whole items run inside workers, in chunks whose size adapts
+ * to how long an item takes, so thousands of tiny items do not pay one
+ * message each; when items cannot run elsewhere (adapters see every node, a
+ * cache serves them, errors are collected, or the plan has fan-out blocks or
+ * nested pipelines),
+ * they run as `"threaded"` runs them. Both return what the sequential map
+ * returns, in order.
+ *
+ * @module
+ */
+import { CancelledError, InputError, NodeExecutionError } from "../errors.ts";
+import { pathTo, type Plan } from "../plan.ts";
+import { isThenable } from "../run.ts";
+import type { Runner } from "../runner.ts";
+import { type Origin, originOf } from "./_origin.ts";
+import { RemoteFailure, type TaskHandle, type WorkerPool } from "./pool.ts";
+import { runsHere, taskNode, ThreadedExecutor } from "./threaded.ts";
+import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
+import {
+  AsyncMapExecutor,
+  type MapExecutor,
+  type MapJob,
+  type RemoteItems,
+} from "./map_executor.ts";
+
+/** Items run concurrently; each item's nodes run on the workers. */
+export class ThreadedMapExecutor implements MapExecutor {
+  /** Always `"threaded"`. */
+  readonly kind = "threaded" as const;
+  /** How many items may run at once (the pool's size by default). */
+  readonly concurrency: number;
+  /** Runs each item's nodes. */
+  readonly executor: ThreadedExecutor;
+  readonly #items: AsyncMapExecutor;
+
+  /** Creates the executor on `pool`. */
+  constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
+    this.executor = new ThreadedExecutor(pool, options);
+    this.concurrency = checkConcurrency(options.concurrency ?? pool.size);
+    this.#items = new AsyncMapExecutor({ concurrency: this.concurrency });
+  }
+
+  /** Runs the items, each item's nodes on the workers. */
+  runItems(job: MapJob): Promise<void> {
+    const executor = this.executor;
+    return this.#items.runItems({
+      ...job,
+      items: job.items,
+      runItem: (i) => job.runItem(i, executor),
+    });
+  }
+
+  /** Terminates the workers. */
+  close(): Promise<void> {
+    return this.executor.close();
+  }
+}
+
+// A chunk should keep a worker busy this long: long enough that messaging
+// is a small part of it, short enough that the work balances across workers.
+const CHUNK_MS = 20;
+const FIRST_CHUNK = 16;
+
+/** Whole items run inside workers, in chunks of adaptive size. */
+export class ParallelMapExecutor implements MapExecutor {
+  /** Always `"parallel"`. */
+  readonly kind = "parallel" as const;
+  /** How many chunks run at once: the pool's size. */
+  readonly concurrency: number;
+  readonly #pool: WorkerPool;
+  readonly #threaded: ThreadedMapExecutor;
+
+  /** Creates the executor on `pool`. */
+  constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
+    this.#pool = pool;
+    this.concurrency = pool.size;
+    this.#threaded = new ThreadedMapExecutor(pool, options);
+  }
+
+  /** Runs the items in chunks (or as the threaded map executor does). */
+  async runItems(job: MapJob): Promise<void> {
+    const remote = job.remote;
+    if (
+      remote === undefined || job.plan.nodes.some(runsHere)
+    ) {
+      return await this.#threaded.runItems(job);
+    }
+    const plan = job.plan;
+    const origins = await Promise.all(plan.nodes.map((n) => originOf(n.spec)));
+    const base = await baseValues(remote, plan, job.signal);
+    const results = await new Chunks(
+      this.#pool,
+      plan,
+      remote.runId,
+      origins,
+      base,
+      job.items,
+      job.signal,
+    ).run();
+    for (let i = 0; i < results.length; i++) remote.done(i, results[i]!);
+  }
+
+  /** Terminates the workers. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+// The slot values every item shares: overrides and config.
+async function baseValues(
+  remote: RemoteItems,
+  plan: Plan,
+  signal: AbortSignal,
+): Promise<unknown[]> {
+  const base: unknown[] = new Array(plan.size);
+  const overrides = remote.overrides;
+  const runner: Runner = remote.runner;
+  for (const seed of plan.seeds) {
+    if (seed.source === "input") continue;
+    const source = seed.source === "override" ? overrides : runner.config;
+    let value = source[seed.name];
+    if (isThenable(value)) {
+      try {
+        value = await value;
+      } catch (error) {
+        throw new InputError(seed.name, error);
+      }
+    }
+    base[seed.slot] = value;
+  }
+  if (signal.aborted) throw signal.reason;
+  return base;
+}
+
+// One parallel map: hands out chunks of items to the pool, one chunk per
+// worker at a time, and sizes each chunk from how long items took so far.
+class Chunks {
+  readonly #pool: WorkerPool;
+  readonly #plan: Plan;
+  readonly #runId: string;
+  readonly #origins: readonly Origin[];
+  readonly #base: readonly unknown[];
+  readonly #items: readonly Record<string, unknown>[];
+  readonly #signal: AbortSignal | undefined;
+  readonly #inputNames: string[] = [];
+  readonly #inputSlots: Int32Array;
+  readonly #results: Record<string, unknown>[];
+  readonly #running = new Set<TaskHandle>();
+  #next = 0;
+  #size: number;
+  #done = 0;
+  #failed = false;
+  #resolve!: (results: Record<string, unknown>[]) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(
+    pool: WorkerPool,
+    plan: Plan,
+    runId: string,
+    origins: readonly Origin[],
+    base: readonly unknown[],
+    items: readonly Record<string, unknown>[],
+    signal: AbortSignal | undefined,
+  ) {
+    this.#pool = pool;
+    this.#plan = plan;
+    this.#runId = runId;
+    this.#origins = origins;
+    this.#base = base;
+    this.#items = items;
+    this.#signal = signal;
+    const slots: number[] = [];
+    for (const seed of plan.seeds) {
+      if (seed.source !== "input") continue;
+      this.#inputNames.push(seed.name);
+      slots.push(seed.slot);
+    }
+    this.#inputSlots = Int32Array.from(slots);
+    this.#results = new Array(items.length);
+    this.#size = Math.max(
+      1,
+      Math.min(FIRST_CHUNK, Math.ceil(items.length / (4 * pool.size))),
+    );
+  }
+
+  run(): Promise<Record<string, unknown>[]> {
+    const promise = new Promise<Record<string, unknown>[]>(
+      (resolve, reject) => {
+        this.#resolve = resolve;
+        this.#reject = reject;
+      },
+    );
+    const signal = this.#signal;
+    const onAbort = () =>
+      this.#fail(new CancelledError(this.#runId, signal?.reason));
+    if (signal?.aborted) onAbort();
+    else {
+      signal?.addEventListener("abort", onAbort, { once: true });
+      for (let w = 0; w < this.#pool.size && !this.#failed; w++) {
+        void this.#send();
+      }
+    }
+    return promise.finally(() => signal?.removeEventListener("abort", onAbort));
+  }
+
+  async #send(): Promise<void> {
+    const first = this.#next;
+    if (first >= this.#items.length || this.#failed) return;
+    const count = Math.min(this.#size, this.#items.length - first);
+    this.#next += count;
+    let columns: unknown[][];
+    try {
+      columns = await this.#columns(first, count);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (this.#failed) return;
+    const plan = this.#plan;
+    const start = performance.now();
+    const handle = this.#pool.run({
+      type: "chunk",
+      runId: this.#runId,
+      nodes: plan.nodes.map((n, i) => taskNode(n, this.#origins[i]!)),
+      argKeys: plan.nodes.map((n) => n.argKeys),
+      argSlots: plan.nodes.map((n) => n.argSlots),
+      base: this.#base,
+      inputSlots: this.#inputSlots,
+      columns,
+      count,
+      firstItem: first,
+      outputSlots: plan.outputSlots,
+    }, { label: `map items ${first} to ${first + count - 1}` });
+    this.#running.add(handle);
+    let outputs: unknown[][];
+    try {
+      outputs = await handle.promise as unknown[][];
+    } catch (error) {
+      this.#running.delete(handle);
+      return this.#fail(this.#error(error));
+    } finally {
+      this.#running.delete(handle);
+    }
+    if (this.#failed) return;
+    const names = plan.finalVars;
+    for (let i = 0; i < count; i++) {
+      const out: Record<string, unknown> = {};
+      for (let k = 0; k < names.length; k++) out[names[k]!] = outputs[k]![i];
+      this.#results[first + i] = out;
+    }
+    this.#done += count;
+    if (this.#done === this.#items.length) return this.#resolve(this.#results);
+    this.#adapt((performance.now() - start) / count);
+    return this.#send();
+  }
+
+  // The next chunk keeps a worker busy about CHUNK_MS, and never takes more
+  // than its share of what is left, so the last chunks balance.
+  #adapt(msPerItem: number): void {
+    const left = this.#items.length - this.#next;
+    const share = Math.max(1, Math.ceil(left / this.#pool.size));
+    const wanted = Math.round(CHUNK_MS / Math.max(msPerItem, 1e-6));
+    this.#size = Math.max(1, Math.min(wanted, share));
+  }
+
+  // Per input, the values of items first..first+count-1; promises settled.
+  async #columns(first: number, count: number): Promise<unknown[][]> {
+    const names = this.#inputNames;
+    const columns: unknown[][] = names.map(() => new Array(count));
+    let pending: Promise<unknown>[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const item = this.#items[first + i]!;
+      for (let k = 0; k < names.length; k++) {
+        const values = columns[k]!;
+        const value = item[names[k]!];
+        values[i] = value;
+        if (isThenable(value)) {
+          (pending ??= []).push(
+            Promise.resolve(value).then(
+              (v) => (values[i] = v),
+              (error) => {
+                throw new InputError(names[k]!, error, first + i);
+              },
+            ),
+          );
+        }
+      }
+    }
+    if (pending !== undefined) await Promise.all(pending);
+    return columns;
+  }
+
+  #error(error: unknown): unknown {
+    if (!(error instanceof RemoteFailure)) return error;
+    const node = this.#plan.nodes[error.node ?? 0]!;
+    return new NodeExecutionError(
+      node.name,
+      this.#runId,
+      pathTo(this.#plan, node),
+      error.error,
+      error.item,
+    );
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    for (const handle of this.#running) handle.cancel(error as Error);
+    this.#running.clear();
+    this.#reject(error);
+  }
+}

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { Builder, CancelledError, WorkerError } from "../../mod.ts";
+import { conformance } from "./_conformance.ts";
+
+conformance("sequential", {}, "threaded");
+conformance("sequential", {}, "parallel");
+conformance("threaded", {}, "parallel");
+conformance("async", {}, "sequential");
+conformance("sequential", {}, "async");
+
+const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
+
+for (const kind of ["threaded", "parallel"] as const) {
+  Deno.test(`[${kind} map] gives the sequential map's results, in order, over many items`, async () => {
+    const xs = Array.from({ length: 2000 }, (_, i) => i);
+    await using sequential = await new Builder().withModules(NODES).build();
+    await using workers = await new Builder().withModules(NODES)
+      .withMapExecutor(kind, { workers: 2 }).build();
+    assert.equal(workers.mapExecutor, kind);
+    const request = { inputs: { x: xs }, mapOver: "x" };
+    const expected = await sequential.map(["sum_both"] as never[], request);
+    assert.deepEqual(
+      await workers.map(["sum_both"] as never[], request),
+      expected,
+    );
+  });
+
+  Deno.test(`[${kind} map] CPU-bound items run on several workers at once`, async () => {
+    await using dr = await new Builder().withModules(NODES)
+      .withMapExecutor(kind, { workers: 2 }).build();
+    // Start both workers first: a worker's start-up is not the point here.
+    await dr.map(["span"] as never[], {
+      inputs: { ms: [1, 1] },
+      mapOver: "ms",
+    });
+    const out = await dr.map(["span"] as never[], {
+      inputs: { ms: [150, 150] },
+      mapOver: "ms",
+    }) as { span: [number, number] }[];
+    const [a, b] = [out[0]!.span, out[1]!.span];
+    assert.ok(a[0] < b[1] && b[0] < a[1], `no overlap: ${a} ${b}`);
+  });
+
+  Deno.test(`[${kind} map] cancelling CPU-bound items returns within milliseconds`, async () => {
+    await using dr = await new Builder().withModules(NODES)
+      .withMapExecutor(kind, { workers: 2 }).build();
+    await dr.map(["doubled"] as never[], { inputs: { x: [1] }, mapOver: "x" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const t0 = performance.now();
+    await assert.rejects(
+      dr.map(["spin_a"] as never[], {
+        inputs: { ms: [10_000, 10_000, 10_000] },
+        mapOver: "ms",
+        signal: controller.signal,
+      }),
+      CancelledError,
+    );
+    assert.ok(performance.now() - t0 < 500, "cancelled late");
+  });
+
+  Deno.test(`[${kind} map] an inline closure is a WorkerError naming the node`, async () => {
+    await using dr = await new Builder()
+      .withModules({ inline: ({ x }: { x: number }) => x })
+      .withMapExecutor(kind).build();
+    await assert.rejects(
+      dr.map(["inline"], { inputs: { x: [1, 2] }, mapOver: "x" }),
+      (e: unknown) => e instanceof WorkerError && e.nodeName === "inline",
+    );
+  });
+}
+
+Deno.test("[parallel map] with adapters, hooks see every node of every item", async () => {
+  const seen: string[] = [];
+  await using dr = await new Builder().withModules(NODES)
+    .withMapExecutor("parallel")
+    .withAdapters({
+      afterNodeExecution: (e) => void seen.push(`${e.nodeName}@${e.item}`),
+    })
+    .build();
+  await dr.map(["doubled"] as never[], { inputs: { x: [1, 2] }, mapOver: "x" });
+  assert.deepEqual(seen.sort(), ["doubled@0", "doubled@1"]);
+});
+
+Deno.test("withMapExecutor rejects an unknown kind and bad options", () => {
+  assert.throws(
+    () => new Builder().withMapExecutor("fast" as never),
+    /'mapExecutor' must be one of "sequential", "async", "threaded", "parallel": received "fast"/,
+  );
+  assert.throws(
+    () => new Builder().withMapExecutor("parallel", { workers: 0 }),
+    RangeError,
+  );
+});
+
+Deno.test("the sequential map executor runs one item at a time, whatever the node executor", async () => {
+  let running = 0;
+  let peak = 0;
+  await using dr = await new Builder()
+    .withModules({
+      t: async ({ x }: { x: number }) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 3));
+        running--;
+        return x;
+      },
+    })
+    .withExecutor("async")
+    .withMapExecutor("sequential")
+    .build();
+  const out = await dr.map(["t"], {
+    inputs: { x: [1, 2, 3, 4] },
+    mapOver: "x",
+  });
+  assert.deepEqual(out.map((o) => o.t), [1, 2, 3, 4]);
+  assert.equal(peak, 1);
+});
+
+Deno.test("the async map executor runs items at once, whatever the node executor", async () => {
+  let running = 0;
+  let peak = 0;
+  await using dr = await new Builder()
+    .withModules({
+      t: async ({ x }: { x: number }) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 3));
+        running--;
+        return x;
+      },
+    })
+    .withMapExecutor("async", { concurrency: 3 })
+    .build();
+  await dr.map(["t"], { inputs: { x: [1, 2, 3, 4, 5, 6] }, mapOver: "x" });
+  assert.equal(peak, 3);
+});

@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { WorkerError } from "../../mod.ts";
+import { GRACE_MS, WorkerPool } from "../../src/executors/pool.ts";
+
+const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const call = (exportName: string, args: Record<string, unknown>) => ({
+  type: "call" as const,
+  node: {
+    url: NODES,
+    exportName,
+    nodeName: exportName,
+    callStyle: "object" as const,
+    ctxIndex: -1,
+    tags: {},
+  },
+  args,
+  runId: "run",
+});
+
+Deno.test("the pool starts no worker until its first task, then at most its size", async () => {
+  const pool = new WorkerPool({ workers: 2 });
+  try {
+    assert.equal(pool.workers, 0);
+    const tasks = [1, 2, 3, 4].map((x) =>
+      pool.run(call("doubled", { x }), { label: "node" }).promise
+    );
+    assert.ok(pool.workers <= 2);
+    assert.deepEqual(await Promise.all(tasks), [2, 4, 6, 8]);
+    assert.equal(pool.workers, 2);
+    // Reused: a second batch starts no new worker.
+    await pool.run(call("doubled", { x: 5 }), { label: "node" }).promise;
+    assert.equal(pool.workers, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("the pool is sized by navigator.hardwareConcurrency by default", async () => {
+  const pool = new WorkerPool();
+  assert.equal(pool.size, navigator.hardwareConcurrency);
+  await pool.close();
+  assert.throws(() => new WorkerPool({ workers: 0 }), RangeError);
+  assert.throws(() => new WorkerPool({ timeoutMs: -1 }), RangeError);
+  assert.throws(() => new WorkerPool({ idleMs: -1 }), RangeError);
+});
+
+Deno.test("close() terminates every worker: none of them runs code afterwards", async () => {
+  const dir = await Deno.makeTempDir();
+  const pool = new WorkerPool({ workers: 2 });
+  const paths = [`${dir}/0`, `${dir}/1`];
+  try {
+    // Two tasks at once land on two workers; each leaves a timer that
+    // writes its file every 10 ms for as long as its worker lives.
+    await Promise.all(
+      paths.map((path) =>
+        pool.run(call("heartbeat", { path }), { label: "node" }).promise
+      ),
+    );
+    await sleep(50);
+    const beat = () => paths.map((p) => Deno.readTextFileSync(p));
+    const before = beat();
+    await sleep(50);
+    assert.notDeepEqual(beat(), before, "the workers are alive");
+    await pool.close();
+    assert.equal(pool.workers, 0);
+    await sleep(30); // a write in flight at close() may land
+    const after = beat();
+    await sleep(100);
+    assert.deepEqual(beat(), after, "no worker wrote after close()");
+  } finally {
+    await pool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("close() fails queued and running tasks with a WorkerError; the pool then starts afresh", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  const running = pool.run(call("hangs", {}), { label: "node" }).promise;
+  const queued = pool.run(call("doubled", { x: 1 }), { label: "node" })
+    .promise;
+  await pool.close();
+  await assert.rejects(running, WorkerError);
+  await assert.rejects(queued, WorkerError);
+  assert.equal(
+    await pool.run(call("doubled", { x: 2 }), { label: "node" }).promise,
+    4,
+  );
+  await pool.close();
+});
+
+Deno.test("a cancelled task fails at once; a worker that does not stop within the grace period is terminated and replaced", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const task = pool.run(call("hangs", {}), { label: "node" });
+    await sleep(50);
+    task.cancel(new Error("stop"));
+    await assert.rejects(task.promise, /stop/);
+    assert.equal(pool.workers, 1); // its node may still stop by itself
+    await sleep(GRACE_MS + 50);
+    assert.equal(pool.workers, 0);
+    assert.equal(
+      await pool.run(call("doubled", { x: 3 }), { label: "node" }).promise,
+      6,
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("idle workers end after idleMs and start again on the next task", async () => {
+  const pool = new WorkerPool({ workers: 1, idleMs: 50 });
+  try {
+    await pool.run(call("doubled", { x: 1 }), { label: "node" }).promise;
+    assert.equal(pool.workers, 1);
+    await sleep(150);
+    assert.equal(pool.workers, 0);
+    assert.equal(
+      await pool.run(call("doubled", { x: 2 }), { label: "node" }).promise,
+      4,
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("a script that never closes its driver still exits once the workers are idle", async () => {
+  const script = `
+    import { Builder } from ${
+    JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
+  };
+    const dr = await new Builder().withModules(${JSON.stringify(NODES)})
+      .withExecutor("threaded", { idleMs: 100 }).build();
+    console.log((await dr.execute(["doubled"], { inputs: { x: 4 } })).doubled);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--allow-read", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill(), 10_000);
+  const { code, stdout } = await child.output();
+  clearTimeout(timer);
+  assert.equal(code, 0);
+  assert.equal(new TextDecoder().decode(stdout).trim(), "8");
+});
+
+Deno.test("a cancelled task whose node stops on ctx.signal keeps its worker", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    // A started worker with the module loaded: it answers an abort at once.
+    await pool.run(call("doubled", { x: 1 }), { label: "node" }).promise;
+    const task = pool.run({
+      ...call("stops_on_abort", {}),
+      node: { ...call("stops_on_abort", {}).node, ctxIndex: 0 },
+    }, { label: "node" });
+    await sleep(50);
+    task.cancel(new Error("stop"));
+    await assert.rejects(task.promise, /stop/);
+    await sleep(GRACE_MS + 50);
+    assert.equal(pool.workers, 1);
+    assert.equal(
+      await pool.run(call("doubled", { x: 3 }), { label: "node" }).promise,
+      6,
+    );
+    assert.equal(pool.workers, 1);
+  } finally {
+    await pool.close();
+  }
+});

@@ -1,0 +1,272 @@
+import assert from "node:assert/strict";
+import {
+  type AfterNodeExecutionEvent,
+  Builder,
+  CancelledError,
+  node,
+  NodeExecutionError,
+  WorkerError,
+} from "../../mod.ts";
+import * as nodes from "../fixtures/workers/nodes.ts";
+import { conformance } from "./_conformance.ts";
+
+conformance("threaded");
+
+const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
+const threaded = (options = {}) =>
+  new Builder().withModules(NODES).withExecutor("threaded", options).build();
+
+Deno.test("[threaded] nodes run on workers: every call style, async nodes and ctx", async () => {
+  await using dr = await threaded();
+  assert.equal(dr.executor, "threaded");
+  const out = await dr.execute(
+    ["sum_both", "positional", "declared", "later", "where"] as never[],
+    { inputs: { x: 2 } },
+  );
+  assert.deepEqual(out, {
+    sum_both: 10,
+    positional: 104,
+    declared: 3,
+    later: 3,
+    where: "where string",
+  });
+});
+
+Deno.test("[threaded] independent nodes run at the same time on different workers", async () => {
+  await using dr = await threaded({ workers: 2 });
+  // Start both workers first: a worker's start-up is not the point here.
+  await dr.execute(["span", "span_b"] as never[], { inputs: { ms: 1 } });
+  const out = await dr.execute(["span", "span_b"] as never[], {
+    inputs: { ms: 150 },
+  }) as Record<string, [number, number]>;
+  const [a, b] = [out.span!, out.span_b!];
+  assert.ok(a[0] < b[1] && b[0] < a[1], `no overlap: ${a} ${b}`);
+});
+
+Deno.test("[threaded] node() definitions from a namespace run on workers, even unexported functions they wrap", async () => {
+  await using dr = await new Builder().withModules(nodes)
+    .withExecutor("threaded").build();
+  assert.deepEqual(
+    await dr.execute(["tripled", "hidden"], { inputs: { x: 2 } }),
+    {
+      tripled: 6,
+      hidden: 2,
+    },
+  );
+});
+
+Deno.test("[threaded] an inline closure is a WorkerError naming the node, why and what to do, before anything runs", async () => {
+  await using dr = await new Builder()
+    .withModules({ a: () => 1, b: ({ a }: { a: number }) => a })
+    .withExecutor("threaded").build();
+  await assert.rejects(dr.execute(["b"]), (e: unknown) => {
+    assert.ok(e instanceof WorkerError);
+    assert.equal(e.nodeName, "a");
+    assert.match(e.message, /Node "a" cannot run on a worker/);
+    assert.match(e.message, /inline closure/);
+    assert.match(e.message, /export it from a module file/);
+    assert.match(e.message, /"async" executor/);
+    return true;
+  });
+});
+
+const unexported = node(({ x }: { x: number }) => x);
+
+Deno.test("[threaded] a node() definition its module does not export is a WorkerError", async () => {
+  await using dr = await new Builder().withModules({ unexported })
+    .withExecutor("threaded").build();
+  await assert.rejects(
+    dr.execute(["unexported"], { inputs: { x: 1 } }),
+    (e: unknown) =>
+      e instanceof WorkerError && e.nodeName === "unexported" &&
+      /is not exported from .*threaded_test\.ts/.test(e.message),
+  );
+});
+
+Deno.test("[threaded] values that cannot be cloned are WorkerErrors naming the node", async () => {
+  await using dr = await threaded();
+  await assert.rejects(
+    dr.execute(["doubled"] as never[], { inputs: { x: () => 1 } }),
+    (e: unknown) =>
+      e instanceof WorkerError && e.nodeName === "doubled" &&
+      /arguments cannot be cloned/.test(e.message),
+  );
+  await assert.rejects(
+    dr.execute(["gives_function"] as never[]),
+    (e: unknown) =>
+      e instanceof WorkerError && e.nodeName === "gives_function" &&
+      /cannot be sent back/.test(e.message),
+  );
+});
+
+Deno.test("[threaded] a node that throws is a NodeExecutionError with the original message and stack", async () => {
+  await using dr = await threaded();
+  await assert.rejects(
+    dr.execute(["fails"] as never[], { inputs: { x: 7 } }),
+    (e: unknown) => {
+      assert.ok(e instanceof NodeExecutionError);
+      assert.equal(e.nodeName, "fails");
+      assert.deepEqual(e.path, ["x", "fails"]);
+      const cause = e.cause as Error;
+      assert.equal(cause.name, "RangeError");
+      assert.equal(cause.message, "x is 7");
+      assert.match(cause.stack!, /at fails .*nodes\.ts/);
+      return true;
+    },
+  );
+});
+
+for (const name of ["closes", "exits"]) {
+  Deno.test(`[threaded] a worker that ends mid-task (${name}) fails its node with a WorkerError within a second; the next run works`, async () => {
+    await using dr = await threaded({ workers: 1 });
+    const t0 = performance.now();
+    await assert.rejects(
+      dr.execute([name] as never[]),
+      (e: unknown) =>
+        e instanceof WorkerError && e.nodeName === name &&
+        /ended its worker/.test(e.message),
+    );
+    assert.ok(performance.now() - t0 < 1000);
+    assert.deepEqual(
+      await dr.execute(["doubled"] as never[], { inputs: { x: 4 } }),
+      { doubled: 8 },
+    );
+  });
+}
+
+Deno.test("[threaded] timeoutMs fails a node that runs too long, and the next run works", async () => {
+  await using dr = await threaded({ workers: 1, timeoutMs: 200 });
+  await assert.rejects(
+    dr.execute(["hangs"] as never[]),
+    (e: unknown) =>
+      e instanceof WorkerError && e.nodeName === "hangs" &&
+      /did not finish within 200 ms/.test(e.message),
+  );
+  assert.deepEqual(
+    await dr.execute(["doubled"] as never[], { inputs: { x: 1 } }),
+    { doubled: 2 },
+  );
+});
+
+Deno.test("[threaded] cancelling a CPU-bound run returns within milliseconds and the next run works", async () => {
+  await using dr = await threaded({ workers: 2 });
+  await dr.execute(["doubled"] as never[], { inputs: { x: 1 } }); // warm up
+  const controller = new AbortController();
+  const pending = dr.execute(["spun"] as never[], {
+    inputs: { ms: 10_000 },
+    signal: controller.signal,
+  });
+  setTimeout(() => controller.abort(), 50);
+  const t0 = performance.now();
+  await assert.rejects(pending, CancelledError);
+  assert.ok(performance.now() - t0 < 500, "cancelled late");
+  assert.deepEqual(
+    await dr.execute(["doubled"] as never[], { inputs: { x: 5 } }),
+    { doubled: 10 },
+  );
+});
+
+Deno.test("[threaded] hooks see each node's real duration and error", async () => {
+  const after: AfterNodeExecutionEvent[] = [];
+  await using dr = await new Builder().withModules(NODES)
+    .withExecutor("threaded")
+    .withAdapters({ afterNodeExecution: (e) => void after.push(e) })
+    .build();
+  await dr.execute(["spin_a"] as never[], { inputs: { ms: 120 } });
+  assert.equal(after[0]!.nodeName, "spin_a");
+  assert.ok(after[0]!.durationMs >= 110, `${after[0]!.durationMs} ms`);
+  await assert.rejects(
+    dr.execute(["fails"] as never[], { inputs: { x: 1 } }),
+    NodeExecutionError,
+  );
+  assert.equal(after[1]!.success, false);
+  assert.equal((after[1]!.error as Error).message, "x is 1");
+});
+
+Deno.test("[threaded] ctx.log in a worker reaches stream()", async () => {
+  await using dr = await threaded();
+  const events = [];
+  for await (const e of dr.stream(["logs"] as never[], { inputs: { x: 3 } })) {
+    events.push(e);
+  }
+  const log = events.find((e) => e.type === "log");
+  assert.ok(log?.type === "log");
+  assert.equal(log.nodeName, "logs");
+  assert.deepEqual(log.data, { x: 3 });
+});
+
+Deno.test("[threaded] a large typed array goes to its only consumer by transfer; a requested one is copied", async () => {
+  const seen: unknown[] = [];
+  await using dr = await new Builder().withModules(NODES)
+    .withExecutor("threaded")
+    .withAdapters({
+      afterNodeExecution: (e) => void seen.push(e.inputs.bytes),
+    })
+    .build();
+  const n = 100_000;
+  assert.deepEqual(
+    await dr.execute(["total"] as never[], { inputs: { n } }),
+    { total: 1.5 * n },
+  );
+  // Handed over, not copied: this thread no longer holds its bytes.
+  assert.equal((seen[1] as Float64Array).byteLength, 0);
+  const out = await dr.execute(["bytes", "total"] as never[], {
+    inputs: { n },
+  }) as { bytes: Float64Array; total: number };
+  assert.equal(out.bytes.length, n);
+  assert.equal(out.total, 1.5 * n);
+});
+
+Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-options); a module they cannot read is a WorkerError", async () => {
+  const script = `
+    import { Builder } from ${
+    JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
+  };
+    await using dr = await new Builder().withModules(${JSON.stringify(NODES)})
+      .withExecutor("threaded", { permissions: { read: true, env: false } })
+      .build();
+    try { await dr.execute(["home"]); console.log("read env"); }
+    catch (e) { console.log(e.cause.name); }
+    await using none = await new Builder().withModules(${JSON.stringify(NODES)})
+      .withExecutor("threaded", { permissions: "none" })
+      .build();
+    try { await none.execute(["home"]); console.log("imported"); }
+    catch (e) { console.log(e.name, /cannot import the module of node "home"/.test(e.message)); }
+  `;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--unstable-worker-options",
+      "--allow-read",
+      "--allow-env",
+      script,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.deepEqual(new TextDecoder().decode(stdout).trim().split("\n"), [
+    "NotCapable",
+    "WorkerError true",
+  ]);
+});
+
+Deno.test("[threaded] a node waiting for a free worker has not started: hooks time only its work", async () => {
+  const durations: Record<string, number> = {};
+  await using dr = await new Builder().withModules(NODES)
+    .withExecutor("threaded", { workers: 1 })
+    .withAdapters({
+      afterNodeExecution: (e) => void (durations[e.nodeName] = e.durationMs),
+    })
+    .build();
+  // Start the worker and load the module first: a cold start is not the point.
+  await dr.execute(["spin_a", "spin_b"] as never[], { inputs: { ms: 1 } });
+  // Two runs share one worker: one node waits for the other to finish.
+  await Promise.all([
+    dr.execute(["spin_a"] as never[], { inputs: { ms: 150 } }),
+    dr.execute(["spin_b"] as never[], { inputs: { ms: 150 } }),
+  ]);
+  for (const d of Object.values(durations)) {
+    assert.ok(d >= 145 && d < 280, `${JSON.stringify(durations)}`);
+  }
+});
