@@ -126,8 +126,10 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
-   * Chooses the node executor: `"sequential"` (the default) or `"async"`
-   * (concurrent on the event loop, `concurrency` unbounded by default).
+   * Chooses the node executor: `"sequential"` (the default), `"async"`
+   * (concurrent on the event loop, `concurrency` unbounded by default) or
+   * `"threaded"` (each node on a pool of Deno Workers; `workers`,
+   * `timeoutMs`, `permissions` and `idleMs` configure the pool).
    */
   withExecutor(
     kind: ExecutorKind,
@@ -169,9 +171,13 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
-   * Chooses how `map` runs items, whatever runs each item's nodes:
-   * `"sequential"` (one at a time) or `"async"` (concurrently, up to
-   * `concurrency`). By default items run the way the executor runs nodes.
+   * Chooses how `map` (and fan-out blocks) run items, whatever runs each
+   * item's nodes: `"sequential"` (one at a time), `"async"` (concurrently,
+   * up to `concurrency`), `"threaded"` (concurrently, each item's nodes on
+   * workers) or `"parallel"` (whole items in chunks inside workers; items
+   * run as with `"threaded"` when adapters, a cache or `onError: "collect"`
+   * must see them). A worker pool is shared with a `"threaded"` node
+   * executor. By default items run the way the executor runs nodes.
    */
   withMapExecutor(
     kind: MapExecutorKind,
