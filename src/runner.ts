@@ -156,18 +156,9 @@ export class Runner {
         );
       }
     }
-    if (pending === undefined) {
-      return this.#execute(
-        plan,
-        runId,
-        options,
-        hooks,
-        values,
-        item,
-        watch,
-        executor,
-      );
-    }
+    const execute = () =>
+      this.#execute(plan, runId, options, hooks, values, item, watch, executor);
+    if (pending === undefined) return execute();
     const settled = Promise.all(pending);
     const inputsReady = watch
       ? raceAbort(
@@ -176,18 +167,7 @@ export class Runner {
         () => new CancelledError(runId, options.signal?.reason),
       )
       : settled;
-    return inputsReady.then(() =>
-      this.#execute(
-        plan,
-        runId,
-        options,
-        hooks,
-        values,
-        item,
-        watch,
-        executor,
-      )
-    );
+    return inputsReady.then(execute);
   }
 
   #execute(

@@ -335,9 +335,11 @@ class ThreadedSchedule {
     this.#run.signal?.removeEventListener("abort", this.#onAbort);
     for (const request of this.#requests) request.cancel();
     this.#requests.clear();
-    const reason = error ?? new WorkerError(`Run ${this.#run.runId} ended`);
-    for (const task of this.#tasks) task.cancel(reason);
-    this.#tasks.clear();
+    if (this.#tasks.size > 0) {
+      const reason = error ?? new WorkerError(`Run ${this.#run.runId} ended`);
+      for (const task of this.#tasks) task.cancel(reason);
+      this.#tasks.clear();
+    }
     if (error === undefined) this.#resolve(this.#run.values);
     else this.#reject(error);
   }
