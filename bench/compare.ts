@@ -37,7 +37,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w4"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -498,6 +498,23 @@ if (wanted("w1", "w2", "w3", "w4")) {
       2000,
     );
     target("w3", "threaded round trip, us", w3.braid!, 100);
+    // The same round trip without braid: what the machine's threads cost.
+    const echo = new Worker(
+      new URL("./_echo_worker.ts", import.meta.url).href,
+      { type: "module" },
+    );
+    try {
+      const bare = () =>
+        new Promise((resolve) => {
+          echo.onmessage = (e) => resolve(e.data);
+          echo.postMessage({ x: 1 });
+        });
+      await scenario("w3b", "  bare postMessage round trip", "us", 1e3, {
+        braid: bare,
+      }, 2000);
+    } finally {
+      echo.terminate();
+    }
   }
   if (wanted("w4")) {
     await using parallel = await new Builder().withModules(work)
