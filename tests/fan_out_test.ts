@@ -4,10 +4,13 @@ import {
   Builder,
   CancelledError,
   collect,
+  Engine,
   InvalidNodeError,
+  named,
   node,
   NodeExecutionError,
   parallelizable,
+  Pipeline,
 } from "../mod.ts";
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -604,3 +607,35 @@ for (
     assert.deepEqual(results.map((r) => r.total), [0, 2, 280]);
   });
 }
+
+Deno.test("a Pipeline runs fan-out blocks too, in run and in map", async () => {
+  const pipeline = new Pipeline({
+    nodes: [
+      node(
+        function* ({ n }: { n: number }) {
+          for (let i = 0; i < n; i++) yield i;
+        },
+        named("steps"),
+        parallelizable(),
+      ),
+      node(({ steps }: { steps: number }) => steps * 10, named("tenfold")),
+      node(
+        ({ tenfold }: { tenfold: number[] }) => sum(tenfold),
+        named("total"),
+        collect("tenfold"),
+      ),
+    ],
+    engine: new Engine({ nodeExecutor: "async", mapExecutor: "async" }),
+  });
+  assert.deepEqual(await pipeline.run({ inputs: { n: 3 } }), {
+    steps: [0, 1, 2],
+    tenfold: [0, 10, 20],
+    total: 30,
+  });
+  const items = await pipeline.map({
+    inputs: { n: [1, 4] },
+    mapOver: "n",
+    outputs: ["total"],
+  });
+  assert.deepEqual(items, [{ total: 0 }, { total: 60 }]);
+});
