@@ -1,9 +1,10 @@
 /**
  * Running a fan-out block: the items of its parallelizable node each run the
- * block's per-item plan under the run's executor (one at a time when it is
- * sequential, concurrently up to its limit otherwise). The block's value is
- * one list per member, in item order. The first failing item fails the
- * block, names its item, and stops the items not yet done.
+ * block's per-item plan, handed out by the runner's map executor (one at a
+ * time, concurrently up to a limit, or on workers) and run by its node
+ * executor. The block's value is one list per member, in item order. The
+ * first failing item fails the block, names its item, and stops the items
+ * not yet done.
  *
  * @module
  */
