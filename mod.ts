@@ -243,6 +243,7 @@ export type {
   ExportedNode,
 } from "./src/export.ts";
 export type {
+  BlockTag,
   BuiltIn,
   Checked,
   CollectedBy,
@@ -251,8 +252,10 @@ export type {
   ExportNodeName,
   ExportOf,
   FirstParam,
+  HasFanOut,
   ItemOf,
   LiteralNodeName,
+  Membership,
   MergeModules,
   Mismatches,
   ModuleType,

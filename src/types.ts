@@ -81,7 +81,43 @@ export type ExportOf<M, N extends string> = string extends keyof M ? unknown
  */
 export type ValueOf<M, N extends string> = unknown extends ExportOf<M, N>
   ? unknown
-  : NodeValue<ExportOf<M, N>>;
+  : [HasFanOut<M>] extends [false] ? NodeValue<ExportOf<M, N>>
+  : BlockTag<M, N, []> extends "yes" ? NodeValue<ExportOf<M, N>>[]
+  : BlockTag<M, N, []> extends "no" ? NodeValue<ExportOf<M, N>>
+  : unknown;
+
+/** Whether any export of `M` fans out (`parallelizable()`). */
+export type HasFanOut<M> = true extends {
+  [K in NodeExports<M>]: M[K] extends NodeDef<AnyFn, string, boolean, true>
+    ? true
+    : false;
+}[NodeExports<M>] ? true
+  : false;
+
+/**
+ * Whether node `N` of modules `M` runs once per item of a fan-out block (so
+ * that requesting it gives the list of its per-item values): `"yes"`,
+ * `"no"`, or `"maybe"` when the answer lies deeper upstream than the checker
+ * follows (then its value type is `unknown`, never a wrong one). Object
+ * parameters are followed; positional ones have no names at the type level.
+ */
+export type BlockTag<M, N extends string, D extends readonly unknown[]> =
+  D["length"] extends 12 ? "maybe"
+    : Membership<M, ExportOf<M, N>, D> extends infer R
+      ? "yes" extends R ? "yes" : "maybe" extends R ? "maybe" : "no"
+    : never;
+
+/**
+ * For each object parameter of export `T`: whether it brings a block's items
+ * (a parallelizable node, or a node inside a block, not collected here).
+ */
+export type Membership<M, T, D extends readonly unknown[]> = {
+  [P in keyof ParamObject<T> & string]: P extends CollectedBy<T> ? "no"
+    : P extends LiteralNodeName<M>
+      ? ExportOf<M, P> extends NodeDef<AnyFn, string, boolean, true> ? "yes"
+      : BlockTag<M, P, [...D, 0]>
+    : "no";
+}[keyof ParamObject<T> & string];
 
 /** What consumers of node `N` of modules `M` receive (see {@linkcode EdgeValue}). */
 export type EdgeValueOf<M, N extends string> = unknown extends ExportOf<M, N>
