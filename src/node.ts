@@ -242,6 +242,28 @@ export function definedIn(fn: AnyFn): string | undefined {
   return file.startsWith("/") ? new URL(`file://${file}`).href : file;
 }
 
+/**
+ * What `named()` returns: a modifier that names its node. A class, so that
+ * `toSpecs` can recognise it and name the spec as it makes it.
+ */
+export class Rename implements Modifier {
+  /** Always `"named"`. */
+  readonly kind = "named";
+  /** Runs in the name phase. */
+  readonly phase = "name" as const;
+  /** The node's name. */
+  readonly name: string;
+  /** A renaming to `name` (checked by `named()`). */
+  constructor(name: string) {
+    this.name = name;
+    Object.freeze(this);
+  }
+  /** The spec under its new name. */
+  apply(spec: NodeSpec): readonly NodeSpec[] {
+    return [{ ...spec, name: this.name }];
+  }
+}
+
 /** A modifier that names its node `N` (what `named()` returns). */
 export interface NamingModifier<N extends string> extends Modifier {
   /** Type-level only: the name, for `deno check`. */
@@ -365,6 +387,13 @@ export function toSpecs(
     (def instanceof Definition
       ? def
       : new Definition(def.fn, modifiers, def.declared)).order;
+  // The most common modifier alone (a Pipeline's node(fn, named("x"))): the
+  // spec is made with its name, not made and then copied.
+  if (ordered.length === 1 && ordered[0] instanceof Rename) {
+    return [
+      Object.freeze(baseSpec(def, name, kinds, module, ordered[0].name)),
+    ];
+  }
   let specs: readonly NodeSpec[] = [baseSpec(def, name, kinds, module)];
   for (let m = 0; m < ordered.length; m++) {
     const modifier = ordered[m]!;
@@ -411,8 +440,9 @@ function baseSpec(
   name: string,
   modifiers: readonly string[],
   module?: string,
+  rename?: string,
 ): NodeSpec {
-  if (name === "") {
+  if ((rename ?? name) === "") {
     throw new InvalidNodeError(
       "<anonymous>",
       "a node needs a name: use a named function, an export name or named(...)",
@@ -443,7 +473,7 @@ function baseSpec(
     inputs = list;
   }
   const spec: NodeSpec = {
-    name,
+    name: rename ?? name,
     fn: def.fn,
     inputs,
     callStyle,

@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { InvalidNodeError } from "../errors.ts";
-import type { NamingModifier, NodeSpec } from "../node.ts";
+import { type NamingModifier, Rename } from "../node.ts";
 
 /**
  * Names the node `name` (HyperNodes' `output_name`).
@@ -19,17 +18,6 @@ export function named<const N extends string>(name: N): NamingModifier<N> {
   if (typeof name !== "string" || name === "") {
     throw new TypeError(`'name' must be a non-empty string: received ${name}`);
   }
-  return Object.freeze({
-    kind: "named",
-    phase: "name" as const,
-    apply(spec: NodeSpec): readonly NodeSpec[] {
-      if (name === "ctx") {
-        throw new InvalidNodeError(
-          name,
-          '"ctx" is reserved for the run context',
-        );
-      }
-      return [{ ...spec, name }];
-    },
-  });
+  // A node named "ctx" is refused with the others when the graph is built.
+  return new Rename(name);
 }
