@@ -27,6 +27,7 @@ import { inputs, node, type NodeDef } from "./node.ts";
 import type { RunContext } from "./run.ts";
 import { EMPTY, type ExecuteOptions, Runner } from "./runner.ts";
 import { registerContainer } from "./_containers.ts";
+import { runsLocally } from "./_local.ts";
 import { scopeOf } from "./_scope.ts";
 
 /** Options of `Pipeline.asNode`. */
@@ -216,6 +217,8 @@ export function nestedNode(
     return result;
   }
   registerContainer(runNested, { name, graph, mapOver });
+  // It runs in the calling thread; its inner nodes may go to workers.
+  runsLocally(runNested);
   return node(
     runNested,
     named(name),

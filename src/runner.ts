@@ -156,9 +156,18 @@ export class Runner {
         );
       }
     }
-    const execute = () =>
-      this.#execute(plan, runId, options, hooks, values, item, watch, executor);
-    if (pending === undefined) return execute();
+    if (pending === undefined) {
+      return this.#execute(
+        plan,
+        runId,
+        options,
+        hooks,
+        values,
+        item,
+        watch,
+        executor,
+      );
+    }
     const settled = Promise.all(pending);
     const inputsReady = watch
       ? raceAbort(
@@ -167,7 +176,9 @@ export class Runner {
         () => new CancelledError(runId, options.signal?.reason),
       )
       : settled;
-    return inputsReady.then(execute);
+    return inputsReady.then(() =>
+      this.#execute(plan, runId, options, hooks, values, item, watch, executor)
+    );
   }
 
   #execute(

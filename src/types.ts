@@ -82,9 +82,11 @@ export type ExportOf<M, N extends string> = string extends keyof M ? unknown
 export type ValueOf<M, N extends string> = unknown extends ExportOf<M, N>
   ? unknown
   : [HasFanOut<M>] extends [false] ? NodeValue<ExportOf<M, N>>
-  : BlockTag<M, N, []> extends "yes" ? NodeValue<ExportOf<M, N>>[]
-  : BlockTag<M, N, []> extends "no" ? NodeValue<ExportOf<M, N>>
-  : unknown;
+  : {
+    yes: NodeValue<ExportOf<M, N>>[];
+    no: NodeValue<ExportOf<M, N>>;
+    maybe: unknown;
+  }[BlockTag<M, N, []>];
 
 /** Whether any export of `M` fans out (`parallelizable()`). */
 export type HasFanOut<M> = true extends {

@@ -102,27 +102,45 @@ export class AsyncMapExecutor implements MapExecutor {
 
   /** Starts items as the limit allows; resolves when the last is done. */
   runItems(job: MapJob): Promise<void> {
-    if (this.concurrency !== Infinity) {
-      const limit = pLimit(this.concurrency);
-      const { signal } = job;
-      return Promise.all(
-        job.items.map((_, i) =>
-          limit(() => signal.aborted ? undefined : job.runItem(i))
-        ),
-      ).then(() => {});
-    }
-    // Items start in batches (see startAll), so a counter, not Promise.all,
-    // tells when the last one is done.
-    return new Promise<void>((resolve, reject) => {
-      let left = job.count;
-      if (left === 0) return resolve();
-      const start = (i: number) =>
-        job.runItem(i).then(() => {
-          if (--left === 0) resolve();
-        }, reject);
-      startAll(job.count, start, job.signal).catch(reject);
-    });
+    return runConcurrently(
+      job.count,
+      this.concurrency,
+      job.signal,
+      job.runItem,
+    );
   }
+}
+
+/**
+ * Runs `runItem(i)` for items 0..count-1, at most `concurrency` at once;
+ * resolves when the last is done, rejects with the first rejection. Items
+ * not started when `signal` aborts never start.
+ */
+export function runConcurrently(
+  count: number,
+  concurrency: number,
+  signal: AbortSignal,
+  runItem: (i: number) => Promise<void>,
+): Promise<void> {
+  if (concurrency !== Infinity) {
+    const limit = pLimit(concurrency);
+    const all: Promise<void>[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      all[i] = limit(() => signal.aborted ? undefined : runItem(i));
+    }
+    return Promise.all(all).then(() => {});
+  }
+  // Items start in batches (see startAll), so a counter, not Promise.all,
+  // tells when the last one is done.
+  return new Promise<void>((resolve, reject) => {
+    let left = count;
+    if (left === 0) return resolve();
+    const start = (i: number) =>
+      runItem(i).then(() => {
+        if (--left === 0) resolve();
+      }, reject);
+    startAll(count, start, signal).catch(reject);
+  });
 }
 
 const BATCH = 64;

@@ -9,7 +9,6 @@
  * @module
  */
 import { WorkerError } from "../errors.ts";
-import { isContainer } from "../_containers.ts";
 import { isLocal } from "../_local.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
@@ -89,7 +88,7 @@ export class ThreadedExecutor implements Executor {
  * They hold no worker while they wait.
  */
 export function runsHere(node: PlanNode): boolean {
-  return node.synthetic || isContainer(node.fn) || isLocal(node.fn);
+  return node.synthetic || isLocal(node.fn);
 }
 
 /** What a worker needs to find and call `node`. */

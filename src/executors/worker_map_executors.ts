@@ -20,10 +20,10 @@ import { RemoteFailure, type TaskHandle, type WorkerPool } from "./pool.ts";
 import { runsHere, taskNode, ThreadedExecutor } from "./threaded.ts";
 import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
 import {
-  AsyncMapExecutor,
   type MapExecutor,
   type MapJob,
   type RemoteItems,
+  runConcurrently,
 } from "./map_executor.ts";
 
 /** Items run concurrently; each item's nodes run on the workers. */
@@ -34,23 +34,22 @@ export class ThreadedMapExecutor implements MapExecutor {
   readonly concurrency: number;
   /** Runs each item's nodes. */
   readonly executor: ThreadedExecutor;
-  readonly #items: AsyncMapExecutor;
 
   /** Creates the executor on `pool`. */
   constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
     this.executor = new ThreadedExecutor(pool, options);
     this.concurrency = checkConcurrency(options.concurrency ?? pool.size);
-    this.#items = new AsyncMapExecutor({ concurrency: this.concurrency });
   }
 
   /** Runs the items, each item's nodes on the workers. */
   runItems(job: MapJob): Promise<void> {
     const executor = this.executor;
-    return this.#items.runItems({
-      ...job,
-      items: job.items,
-      runItem: (i) => job.runItem(i, executor),
-    });
+    return runConcurrently(
+      job.count,
+      this.concurrency,
+      job.signal,
+      (i) => job.runItem(i, executor),
+    );
   }
 
   /** Terminates the workers. */
