@@ -1,7 +1,7 @@
 // Turns the modules given to a builder into node specs: imports specifiers,
 // picks the exports that are nodes, applies modifiers, rejects duplicates.
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
-import { CLASS_SOURCE, primeParams } from "./_params.ts";
+import { CLASS_SOURCE, type ParsedParams, readParams } from "./_params.ts";
 import { SpecIndex } from "./_spec_index.ts";
 import { MutateModifier } from "./modifiers/mutate.ts";
 import { postProcess, type Step } from "./modifiers/pipe.ts";
@@ -50,11 +50,15 @@ export function loadModules(
   );
 }
 
-/** Whether an export is a node: a NodeDef or a plain function, not `_private`. */
+/**
+ * Whether an export may be a node: a NodeDef, or a function not `_private`.
+ * A function may still be a class, which is not a node: that is known once
+ * its parameters are read (see `collectSpecs`).
+ */
 function asNodeDef(name: string, value: unknown): NodeDef | undefined {
   if (name.startsWith("_")) return undefined;
   if (isNodeDef(value)) return value;
-  if (typeof value !== "function" || isClass(value as AnyFn)) return undefined;
+  if (typeof value !== "function") return undefined;
   // A plain function has no modifiers: a bare definition is all toSpecs
   // needs, and never leaves the loader.
   return { fn: value as AnyFn, modifiers: NO_MODIFIERS, declared: undefined };
@@ -69,6 +73,32 @@ const NO_MODIFIERS: readonly never[] = Object.freeze([]);
 function isClass(fn: AnyFn): boolean {
   return Object.hasOwn(fn, "prototype") &&
     CLASS_SOURCE.test(Function.prototype.toString.call(fn));
+}
+
+// The parameter lists of a module's functions, kept while its exports
+// object lives, so that building from the same module again reads none of
+// them. One entry per module, where one per function would cost more than
+// reading a short list.
+const moduleParams = new WeakMap<object, {
+  readonly fns: readonly AnyFn[];
+  readonly parsed: readonly (ParsedParams | undefined)[];
+}>();
+
+function paramsOf(
+  exports: object,
+  fns: readonly AnyFn[],
+): readonly (ParsedParams | undefined)[] {
+  const known = moduleParams.get(exports);
+  if (known !== undefined && sameFunctions(known.fns, fns)) return known.parsed;
+  const parsed = readParams(fns);
+  moduleParams.set(exports, { fns, parsed });
+  return parsed;
+}
+
+function sameFunctions(a: readonly AnyFn[], b: readonly AnyFn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -112,12 +142,27 @@ export function collectSpecs(
         }
       }
     }
-    primeParams(toParse);
+    const parsed = paramsOf(exports, toParse);
+    let p = 0;
     for (let e = 0; e < keys.length; e++) {
       const def = defs[e];
       const exportName = keys[e]!;
       if (def === undefined) continue;
-      for (const spec of toSpecs(def, exportName, context, module.url)) {
+      let params: ParsedParams | undefined;
+      if (def.declared === undefined) {
+        params = parsed[p++];
+        // Unread: a class (not a node, when exported plain), or a function
+        // toSpecs reports.
+        if (
+          params === undefined && def.modifiers === NO_MODIFIERS &&
+          isClass(def.fn)
+        ) {
+          continue;
+        }
+      }
+      for (
+        const spec of toSpecs(def, exportName, context, module.url, params)
+      ) {
         const name = spec.name;
         if (name === CTX) {
           throw new InvalidNodeError(

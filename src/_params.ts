@@ -1,7 +1,7 @@
 // Reads a function's parameter list with acorn. Only the parameter list is
 // parsed: the tokenizer finds where it ends, so a long body costs nothing.
 import { parseExpressionAt, tokenizer, tokTypes } from "acorn";
-import type { Node as AcornNode, Pattern, Token } from "acorn";
+import type { Node as AcornNode, Pattern, TokenType } from "acorn";
 
 /** What a function's parameter list says about its inputs. */
 export interface ParsedParams {
@@ -11,17 +11,55 @@ export interface ParsedParams {
   readonly names: readonly string[];
   /** The names that have a default value. */
   readonly optional: ReadonlySet<string>;
+  /** The inputs a node made of it takes: the names but `ctx`, in order. */
+  readonly inputs: readonly ParsedInput[];
+  /** Where `ctx` is among the names, or -1. */
+  readonly ctxIndex: number;
 }
+
+/** One input of a parsed parameter list. */
+export interface ParsedInput {
+  /** The parameter's (or destructured key's) name. */
+  readonly name: string;
+  /** Whether it has a default value. */
+  readonly optional: boolean;
+}
+
+/** The reserved parameter that receives the run context. */
+export const CTX = "ctx";
 
 /** Why a parameter list cannot be read; the caller names the node. */
 export class ParamsError extends Error {}
 
+const EMPTY: ReadonlySet<string> = new Set();
+
+// The inputs are worked out once per function, here, rather than for each
+// spec made of it: all of a node's specs share them.
+function params(
+  style: "object" | "positional",
+  names: readonly string[],
+  optional: ReadonlySet<string> = EMPTY,
+): ParsedParams {
+  const inputs: ParsedInput[] = [];
+  let ctxIndex = -1;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name !== CTX) {
+      inputs.push(Object.freeze({ name, optional: optional.has(name) }));
+    } else if (ctxIndex < 0) ctxIndex = i;
+  }
+  return Object.freeze({
+    style,
+    names,
+    optional,
+    inputs: Object.freeze(inputs),
+    ctxIndex,
+  });
+}
+
 const cache = new WeakMap<AnyFunction, ParsedParams>();
-const NONE: ParsedParams = Object.freeze({
-  style: "positional",
-  names: [],
-  optional: new Set<string>(),
-});
+const NONE: ParsedParams = params("positional", []);
+const OBJECT_NONE: ParsedParams = params("object", []);
 
 /** Parses `fn`'s parameters, caching per function object. */
 export function parseParams(fn: AnyFunction): ParsedParams {
@@ -35,8 +73,7 @@ export function parseParams(fn: AnyFunction): ParsedParams {
 
 /** Parses the parameters of a function's source text. */
 export function parseSource(source: string): ParsedParams {
-  const list = paramList(source);
-  return list.simple ?? parseList(list.text);
+  return paramList(source).params();
 }
 
 // Parses a parenthesised parameter list that is more than names.
@@ -70,11 +107,9 @@ const OPTIONS = { ecmaVersion: "latest" } as const;
 /** A class's source (`class X`, `class {`, `class extends`), not a method named `class(`. */
 export const CLASS_SOURCE: RegExp = /^class\s*[^\s(]/;
 
-interface ParamList {
-  /** The parenthesised parameter list, as written. */
-  readonly text: string;
-  /** Set when the list is only names (`(a, b)` or `({ a, b })`): no parse needed. */
-  readonly simple: ParsedParams | undefined;
+// Most sources do not start with "c": only those run the pattern.
+function isClassSource(source: string): boolean {
+  return source.charCodeAt(0) === 99 && CLASS_SOURCE.test(source);
 }
 
 // Finds the parenthesised parameter list (or a lone arrow parameter) at the
@@ -82,17 +117,18 @@ interface ParamList {
 // comments and template literals in default values cannot confuse it. Lists
 // made only of names are read straight from the tokens; anything else
 // (defaults, renames, nesting, rest) is parsed by acorn afterwards.
-function paramList(source: string): ParamList {
+function paramList(source: string): ParamScanner {
   checkSource(source);
   const scanner = new ParamScanner(source);
   try {
-    for (const token of tokenizer(source, OPTIONS)) {
-      if (scanner.feed(token)) break;
+    const lexer = lex(source);
+    for (lexer.next(); lexer.type !== tokTypes.eof; lexer.next()) {
+      if (scanner.feed(lexer)) break;
     }
   } catch {
     // reported below with the source's first line
   }
-  if (scanner.result !== undefined) return scanner.result;
+  if (scanner.found) return scanner;
   const head = source.split("\n", 1)[0]?.slice(0, 80);
   throw new ParamsError(
     `its parameter list cannot be found in its source "${head}" (is it a native or bound function?)`,
@@ -100,7 +136,7 @@ function paramList(source: string): ParamList {
 }
 
 function checkSource(source: string): void {
-  if (CLASS_SOURCE.test(source)) {
+  if (isClassSource(source)) {
     throw new ParamsError("it is a class, not a function");
   }
   if (source.endsWith("{ [native code] }")) {
@@ -110,102 +146,161 @@ function checkSource(source: string): void {
   }
 }
 
+// acorn's tokenizer is its parser, stepped one token at a time: `next()`
+// reads the next token into `type`, `start`, `end` and `value` (the fields
+// acorn's plugins read). `getToken()` would copy them into a new object per
+// token, which costs as much as reading a short token.
+interface Lexer {
+  next(): void;
+  readonly type: TokenType;
+  readonly start: number;
+  readonly end: number;
+  readonly value: unknown;
+}
+
+function lex(text: string): Lexer {
+  return tokenizer(text, OPTIONS) as unknown as Lexer;
+}
+
 // Reads one function's tokens until its parameter list is complete. `text`
 // is the string the tokens' offsets refer to.
 class ParamScanner {
-  result: ParamList | undefined;
+  /** Whether the list was found and read to its end. */
+  found = false;
+  #simple: ParsedParams | undefined; // a list of names only, read from tokens
   readonly #text: string;
   #depth = 0;
   #start = -1;
+  #end = -1;
   #keyDepth = 0; // inside a computed method key `[...]`
-  #previous: Token | undefined;
-  readonly #inner: Token[] = [];
+  #previous: unknown = undefined; // the previous token's value, if any
+  #hasPrevious = false;
+  // The list's tokens between its parentheses: types and values.
+  readonly #types: TokenType[] = [];
+  readonly #values: unknown[] = [];
 
   constructor(text: string) {
     this.#text = text;
   }
 
+  // What the list found says; a list that is more than names is parsed by
+  // acorn here (and can throw a ParamsError).
+  params(): ParsedParams {
+    return this.#simple ?? parseList(this.#text.slice(this.#start, this.#end));
+  }
+
   // Makes the scanner ready for the next function of the same text.
   reset(): void {
-    this.result = undefined;
+    this.found = false;
+    this.#simple = undefined;
     this.#depth = 0;
     this.#start = -1;
     this.#keyDepth = 0;
     this.#previous = undefined;
-    this.#inner.length = 0;
+    this.#hasPrevious = false;
+    this.#types.length = 0;
+    this.#values.length = 0;
   }
 
-  // Takes the next token; true once the list is read (or cannot be).
-  feed(token: Token): boolean {
+  // Takes the lexer's current token; true once the list is read (or cannot be).
+  feed(token: Lexer): boolean {
+    const type = token.type;
     if (this.#start < 0) {
-      if (token.type === tokTypes.bracketL) {
+      if (type === tokTypes.bracketL) {
         this.#keyDepth++;
-      } else if (token.type === tokTypes.bracketR) {
+      } else if (type === tokTypes.bracketR) {
         this.#keyDepth--;
       } else if (this.#keyDepth > 0) {
         // skip the key's own tokens, parentheses included
-      } else if (token.type === tokTypes.parenL) {
+      } else if (type === tokTypes.parenL) {
         this.#start = token.start;
         this.#depth = 1;
-      } else if (
-        token.type === tokTypes.arrow && this.#previous !== undefined
-      ) {
+      } else if (type === tokTypes.arrow && this.#hasPrevious) {
         // `x => ...` or `async x => ...`: a single bare parameter.
-        const previous = this.#previous;
-        this.result = {
-          text: `(${this.#text.slice(previous.start, previous.end)})`,
-          simple: positional([nameOf(previous)]),
-        };
+        this.#simple = params("positional", [String(this.#previous)]);
+        this.found = true;
         return true;
-      } else if (token.type === tokTypes.braceL) {
+      } else if (type === tokTypes.braceL) {
         return true;
       }
-    } else if (token.type === tokTypes.parenR && --this.#depth === 0) {
-      this.result = {
-        text: this.#text.slice(this.#start, token.end),
-        simple: simpleList(this.#inner),
-      };
+    } else if (type === tokTypes.parenR && --this.#depth === 0) {
+      this.#end = token.end;
+      this.#simple = simpleList(this.#types, this.#values);
+      this.found = true;
       return true;
     } else {
-      if (token.type === tokTypes.parenL) this.#depth++;
-      this.#inner.push(token);
+      if (type === tokTypes.parenL) this.#depth++;
+      this.#types.push(type);
+      this.#values.push(token.value);
     }
-    this.#previous = token;
+    this.#previous = token.value;
+    this.#hasPrevious = true;
     return false;
   }
 }
 
 /**
  * Parses the parameters of many functions with one tokenizer over all their
- * sources, and caches the results for {@linkcode parseParams}. Setting up
- * acorn costs about a microsecond per call, more than reading a small
- * function's tokens; a module's functions share one setup this way.
- * Functions it cannot read are left to `parseParams`, which reports them.
+ * sources, and returns them in the order of `fns`. Setting up acorn costs
+ * about a microsecond per call, more than reading a small function's
+ * tokens; a module's functions share one setup this way. The results are
+ * not put in {@linkcode parseParams}'s cache: the caller keeps them (a
+ * module's worth at a time), which is far cheaper than a weak map entry per
+ * function. A function whose list cannot be read (a class, a native
+ * function, rest parameters) gets `undefined`: `parseParams` reports it.
  */
-export function primeParams(fns: readonly AnyFunction[]): void {
-  const todo: AnyFunction[] = [];
+export function readParams(
+  fns: readonly AnyFunction[],
+): (ParsedParams | undefined)[] {
+  const results = new Array<ParsedParams | undefined>(fns.length);
+  const todo: number[] = []; // positions in fns
   const parts: string[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const bases: number[] = []; // where each source's part of the text starts
+  const starts: number[] = []; // where its first token must start
+  const ends: number[] = []; // where it ends
+  const marks: number[] = []; // where the token after it must start
   let offset = 0;
-  for (const fn of fns) {
-    if (cache.has(fn)) continue;
-    const source = Function.prototype.toString.call(fn);
-    if (CLASS_SOURCE.test(source) || source.endsWith("{ [native code] }")) {
+  for (let f = 0; f < fns.length; f++) {
+    const source = Function.prototype.toString.call(fns[f]);
+    if (isClassSource(source) || source.endsWith("{ [native code] }")) {
       continue;
     }
-    const head = headOf(source);
-    todo.push(fn);
-    // "(head)" then ";": each source is read as an expression statement.
-    parts.push(`(${head})\n;\n`);
-    starts.push(offset + 1);
-    ends.push(offset + 1 + head.length);
-    offset += head.length + 5;
+    const cut = headEnd(source);
+    todo.push(f);
+    bases.push(offset);
+    const open = listStart(source, cut);
+    if (open >= 0) {
+      // "(list)" then ";": the list alone is an expression statement, and
+      // the tokens of keywords and names before it are never read.
+      const length = cut - open;
+      parts.push(source.slice(open, cut), "\n;\n");
+      starts.push(offset);
+      ends.push(offset + length);
+      marks.push(offset + length + 1);
+      offset += length + 3;
+    } else {
+      // "(head)" then ";": the whole head is read as an expression.
+      parts.push("(", source.slice(0, cut), ")\n;\n");
+      starts.push(offset + 1);
+      ends.push(offset + 1 + cut);
+      marks.push(offset + 1 + cut);
+      offset += cut + 5;
+    }
   }
-  if (todo.length < 2) return;
   const text = parts.join("");
   let k = 0;
   while (k < todo.length) k = scanFrom(k);
+  // What one pass could not read is read on its own (and gets undefined if
+  // even that fails, for parseParams to report).
+  for (const f of todo) {
+    if (results[f] !== undefined) continue;
+    try {
+      results[f] = parseSource(Function.prototype.toString.call(fns[f]));
+    } catch (error) {
+      if (!(error instanceof ParamsError)) throw error;
+    }
+  }
+  return results;
 
   // Reads sources k, k + 1, ... with one tokenizer; returns where to go on:
   // past the end, or past a source that went wrong (left to parseParams).
@@ -215,20 +310,20 @@ export function primeParams(fns: readonly AnyFunction[]): void {
   // source must start, and end, exactly where it was put, and its list must
   // be complete; anything else restarts the tokenizer at the next source.
   function scanFrom(first: number): number {
-    const base = starts[first]! - 1;
+    const base = bases[first]!;
     const input = text.slice(base);
     let k = first;
     const scanner = new ParamScanner(input);
     let fed = false;
     let done = false;
     try {
-      for (const token of tokenizer(input, OPTIONS)) {
+      const token = lex(input);
+      for (token.next(); token.type !== tokTypes.eof; token.next()) {
         const at = token.start + base;
         if (at >= ends[k]!) {
-          const list = scanner.result;
-          if (at !== ends[k] || list === undefined) return k + 1;
+          if (at !== marks[k] || !scanner.found) return k + 1;
           try {
-            cache.set(todo[k]!, list.simple ?? parseList(list.text));
+            results[todo[k]!] = scanner.params();
           } catch {
             // left to parseParams, which names the node in its error
           }
@@ -252,12 +347,31 @@ export function primeParams(fns: readonly AnyFunction[]): void {
   }
 }
 
+// Where a head's parameter list starts, when everything before its first
+// "(" is plain: keywords, a name, "*", "#" and white space (`function f(`,
+// `async *m(`, `get x(`, `async (`). Anything else (a comment, a string or
+// computed key, a unicode or escaped name, an arrow's bare parameter) could
+// hide or precede the list, and gives -1: the whole head is read instead.
+function listStart(source: string, cut: number): number {
+  const open = source.indexOf("(");
+  if (open >= cut) return -1;
+  for (let i = 0; i < open; i++) {
+    const c = source.charCodeAt(i);
+    if (
+      !((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
+        c === 95 || c === 36 || c === 42 || c === 35 || c === 32 || c === 9 ||
+        c === 10 || c === 13)
+    ) return -1;
+  }
+  return open;
+}
+
 // The start of a function's source, up to its body: only the parameter list
 // is wanted, and lexing bodies is most of the work. Cut before the first "{"
 // after the first ")", or after the first "=>"; when that falls inside the
 // list (a default holding a function or a brace), the list comes out
 // incomplete and the function is read whole, on its own.
-function headOf(source: string): string {
+function headEnd(source: string): number {
   let cut = source.length;
   const arrow = source.indexOf("=>");
   if (arrow >= 0) cut = arrow + 2;
@@ -266,7 +380,7 @@ function headOf(source: string): string {
     const brace = source.indexOf("{", close);
     if (brace >= 0 && brace < cut) cut = brace;
   }
-  return source.slice(0, cut);
+  return cut;
 }
 
 /** Any function. */
@@ -274,47 +388,31 @@ function headOf(source: string): string {
 type AnyFunction = (...args: any[]) => unknown;
 
 // `a, b, c` or `{ a, b, c }` (a trailing comma allowed), else undefined.
-function simpleList(tokens: Token[]): ParsedParams | undefined {
+function simpleList(
+  types: readonly TokenType[],
+  values: readonly unknown[],
+): ParsedParams | undefined {
   let from = 0;
-  let to = tokens.length;
-  const object = tokens[0]?.type === tokTypes.braceL;
+  let to = types.length;
+  const object = types[0] === tokTypes.braceL;
   if (object) {
-    if (tokens[to - 1]?.type !== tokTypes.braceR) return undefined;
+    if (types[to - 1] !== tokTypes.braceR) return undefined;
     from = 1;
     to--;
   }
   const names: string[] = [];
   for (let i = from; i < to; i++) {
-    const token = tokens[i]!;
     if ((i - from) % 2 === 0) {
-      if (token.type !== tokTypes.name) return undefined;
-      names.push(nameOf(token));
-    } else if (token.type !== tokTypes.comma) {
+      if (types[i] !== tokTypes.name) return undefined;
+      // A name token's value is its name with unicode escapes resolved.
+      names.push(values[i] as string);
+    } else if (types[i] !== tokTypes.comma) {
       return undefined;
     }
   }
   if (names.length === 0) return object ? OBJECT_NONE : NONE;
-  return object
-    ? Object.freeze({ style: "object", names, optional: EMPTY })
-    : positional(names);
+  return params(object ? "object" : "positional", names);
 }
-
-// A name token's value: its source text with unicode escapes resolved.
-// (acorn's typings omit `value`, which every token has at run time.)
-function nameOf(token: Token): string {
-  return String((token as Token & { value: unknown }).value);
-}
-
-function positional(names: string[]): ParsedParams {
-  return Object.freeze({ style: "positional", names, optional: EMPTY });
-}
-
-const EMPTY: ReadonlySet<string> = new Set();
-const OBJECT_NONE: ParsedParams = Object.freeze({
-  style: "object",
-  names: [],
-  optional: EMPTY,
-});
 
 function isObjectPattern(p: Pattern): boolean {
   return p.type === "ObjectPattern" ||
@@ -349,13 +447,13 @@ function objectStyle(param: Pattern): ParsedParams {
     names.push(name);
     if (prop.value.type === "AssignmentPattern") optional.add(name);
   }
-  return Object.freeze({ style: "object", names, optional });
+  return params("object", names, optional);
 }
 
-function positionalStyle(params: Pattern[]): ParsedParams {
+function positionalStyle(list: Pattern[]): ParsedParams {
   const names: string[] = [];
   const optional = new Set<string>();
-  for (const param of params) {
+  for (const param of list) {
     if (param.type === "Identifier") {
       names.push(param.name);
     } else if (
@@ -373,5 +471,5 @@ function positionalStyle(params: Pattern[]): ParsedParams {
       );
     }
   }
-  return Object.freeze({ style: "positional", names, optional });
+  return params("positional", names, optional);
 }

@@ -6,7 +6,7 @@
  */
 import { InvalidNodeError } from "./errors.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
-import { ParamsError, parseParams } from "./_params.ts";
+import { CTX, ParamsError, type ParsedParams, parseParams } from "./_params.ts";
 
 /** Any function that can be a node. */
 // deno-lint-ignore no-explicit-any
@@ -366,22 +366,23 @@ export function inputs(
   return new InputsModifier(Object.freeze(specs));
 }
 
-/** The reserved parameter that receives the run context. */
-export const CTX = "ctx";
+export { CTX };
 
 /**
  * Turns a definition into its specs: parses (or takes declared) inputs, then
- * applies its modifiers phase by phase.
+ * applies its modifiers phase by phase. `parsed` is its function's parameter
+ * list when the caller has read it already.
  */
 export function toSpecs(
   def: NodeDef,
   name: string,
   context: ModifierContext,
   module?: string,
+  parsed?: ParsedParams,
 ): readonly NodeSpec[] {
   const modifiers = def.modifiers;
   if (modifiers.length === 0) {
-    return [Object.freeze(baseSpec(def, name, EMPTY, module))];
+    return [Object.freeze(baseSpec(def, name, EMPTY, module, parsed))];
   }
   const { ordered, kinds } =
     (def instanceof Definition
@@ -391,10 +392,14 @@ export function toSpecs(
   // spec is made with its name, not made and then copied.
   if (ordered.length === 1 && ordered[0] instanceof Rename) {
     return [
-      Object.freeze(baseSpec(def, name, kinds, module, ordered[0].name)),
+      Object.freeze(
+        baseSpec(def, name, kinds, module, parsed, ordered[0].name),
+      ),
     ];
   }
-  let specs: readonly NodeSpec[] = [baseSpec(def, name, kinds, module)];
+  let specs: readonly NodeSpec[] = [
+    baseSpec(def, name, kinds, module, parsed),
+  ];
   for (let m = 0; m < ordered.length; m++) {
     const modifier = ordered[m]!;
     if (specs.length === 1) {
@@ -439,7 +444,8 @@ function baseSpec(
   def: NodeDef,
   name: string,
   modifiers: readonly string[],
-  module?: string,
+  module: string | undefined,
+  parsed: ParsedParams | undefined,
   rename?: string,
 ): NodeSpec {
   if ((rename ?? name) === "") {
@@ -457,20 +463,17 @@ function baseSpec(
     if (def.fn.length >= 2) ctxIndex = 1;
     inputs = def.declared;
   } else {
-    let parsed;
-    try {
-      parsed = parseParams(def.fn);
-    } catch (error) {
-      if (!(error instanceof ParamsError)) throw error;
-      throw new InvalidNodeError(name, error.message);
+    if (parsed === undefined) {
+      try {
+        parsed = parseParams(def.fn);
+      } catch (error) {
+        if (!(error instanceof ParamsError)) throw error;
+        throw new InvalidNodeError(name, error.message);
+      }
     }
     callStyle = parsed.style;
-    ctxIndex = parsed.names.indexOf(CTX);
-    const list: InputSpec[] = [];
-    for (const n of parsed.names) {
-      if (n !== CTX) list.push({ name: n, optional: parsed.optional.has(n) });
-    }
-    inputs = list;
+    ctxIndex = parsed.ctxIndex;
+    inputs = parsed.inputs;
   }
   const spec: NodeSpec = {
     name: rename ?? name,

@@ -3,7 +3,7 @@ import {
   ParamsError,
   parseParams,
   parseSource,
-  primeParams,
+  readParams,
 } from "../src/_params.ts";
 
 const names = (src: string) => parseSource(src).names;
@@ -117,6 +117,8 @@ Deno.test("parseParams reads name-only lists with trailing commas and empty obje
     style: "object",
     names: [],
     optional: new Set(),
+    inputs: [],
+    ctxIndex: -1,
   });
   assert.deepEqual(names("async function f(/* a, */ b) {}"), ["b"]);
 });
@@ -133,7 +135,7 @@ Deno.test("parseParams reads methods with super in defaults and computed keys", 
   assert.deepEqual(names("async *[Symbol.iterator](n) {}"), ["n"]);
 });
 
-Deno.test("primeParams reads many functions in one pass with the same results as one by one", () => {
+Deno.test("readParams reads many functions in one pass with the same results as one by one", () => {
   const obj = {
     method(a: number, b = ")") {
       return a + b;
@@ -155,18 +157,26 @@ Deno.test("primeParams reads many functions in one pass with the same results as
     obj.gen,
     () => 1,
   ];
-  const broken = [Math.max, (() => 1).bind(null)];
-  primeParams([...fns, ...broken]);
-  for (const fn of fns) {
+  const broken = [
+    Math.max,
+    (() => 1).bind(null),
+    class Point {} as unknown as () => void,
+  ];
+  const read = readParams([...fns, ...broken]);
+  assert.equal(read.length, fns.length + broken.length);
+  fns.forEach((fn, i) => {
     assert.deepEqual(
-      parseParams(fn),
+      read[i],
       parseSource(Function.prototype.toString.call(fn)),
     );
-  }
-  for (const fn of broken) assert.throws(() => parseParams(fn), ParamsError);
+  });
+  broken.forEach((fn, i) => {
+    assert.equal(read[fns.length + i], undefined);
+    assert.throws(() => parseParams(fn), ParamsError);
+  });
 });
 
-Deno.test("primeParams never lets a misread body leak into the next function", () => {
+Deno.test("readParams never lets a misread body leak into the next function", () => {
   const obj = {
     *tokens(text: string) {
       // The tokenizer alone reads this regex as a division and "/*" as a comment.
@@ -177,9 +187,9 @@ Deno.test("primeParams never lets a misread body leak into the next function", (
     },
   };
   const after = (x: number, y: number) => x + y;
-  primeParams([obj.tokens, obj.total, after]);
-  assert.deepEqual(parseParams(obj.total).names, ["a", "b"]);
-  assert.deepEqual(parseParams(after).names, ["x", "y"]);
+  const [, total, next] = readParams([obj.tokens, obj.total, after]);
+  assert.deepEqual(total?.names, ["a", "b"]);
+  assert.deepEqual(next?.names, ["x", "y"]);
 });
 
 Deno.test("a method named class is a function, not a class", () => {
@@ -191,7 +201,7 @@ Deno.test("a method named class is a function, not a class", () => {
   assert.deepEqual(parseParams(obj.class).names, ["score"]);
 });
 
-Deno.test("primeParams agrees with one-by-one parsing on tricky sources, wherever they sit", () => {
+Deno.test("readParams agrees with one-by-one parsing on tricky sources, wherever they sit", () => {
   // A factory: each call makes new function objects (nothing cached yet)
   // with the same sources.
   const make = (): ((...args: never[]) => unknown)[] => {
@@ -240,12 +250,81 @@ Deno.test("primeParams agrees with one-by-one parsing on tricky sources, whereve
   for (let shift = 0; shift < count; shift++) {
     const fns = make();
     const order = [...fns.slice(shift), ...fns.slice(0, shift)];
-    primeParams(order);
-    for (const fn of order) {
+    const read = readParams(order);
+    order.forEach((fn, i) => {
       assert.deepEqual(
-        parseParams(fn),
+        read[i],
         parseSource(Function.prototype.toString.call(fn)),
       );
+    });
+  }
+});
+
+Deno.test("a parsed list gives its inputs without ctx, and where ctx is", () => {
+  const p = parseSource("function f(a, ctx, b = 2) {}");
+  assert.deepEqual(p.inputs, [
+    { name: "a", optional: false },
+    { name: "b", optional: true },
+  ]);
+  assert.equal(p.ctxIndex, 1);
+  assert.equal(parseSource("({ x, y }) => x").ctxIndex, -1);
+});
+
+Deno.test("readParams finds the list after plain heads and reads odd heads whole", () => {
+  class Secret {
+    #p(a: number) {
+      return a;
+    }
+    static p() {
+      return new Secret().#p;
     }
   }
+  const obj = {
+    async *m(a: number) {
+      yield a;
+    },
+    set x(v: number) {
+      void v;
+    },
+    función(a: number, b: number) {
+      return a + b;
+    },
+    [String(1) + "k"](a: number) {
+      return a;
+    },
+    "key("(a: number) {
+      return a;
+    },
+  };
+  const setter = Object.getOwnPropertyDescriptor(obj, "x")!.set!;
+  const f = (x: number) => x;
+  const cases: [(...args: never[]) => unknown, string[]][] = [
+    [function /* ( */ g(a: number) {
+      return a;
+    }, ["a"]],
+    [function g(a = "(") {
+      return a;
+    }, ["a"]],
+    [async function* gen(a: number, b: number) {
+      yield a + b;
+    }, ["a", "b"]],
+    [obj.m, ["a"]],
+    [setter, ["v"]],
+    [obj.función, ["a", "b"]],
+    [(obj as unknown as Record<string, (a: number) => number>)["1k"]!, ["a"]],
+    [obj["key("], ["a"]],
+    [Secret.p(), ["a"]],
+    [(x: number) => f(x), ["x"]],
+    [async (a: number) => await a, ["a"]],
+    [function g(a: number) // {
+    {
+      return a;
+    }, ["a"]],
+  ];
+  const read = readParams(cases.map(([fn]) => fn));
+  cases.forEach(([fn, expected], i) => {
+    const source = Function.prototype.toString.call(fn);
+    assert.deepEqual(read[i]?.names, expected, source);
+    assert.deepEqual(read[i], parseSource(source), source);
+  });
 });
