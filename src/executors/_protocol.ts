@@ -19,11 +19,20 @@ export interface TaskNode {
 export interface CallTask {
   readonly type: "call";
   readonly id: number;
+  /**
+   * The node. On the wire: the descriptor with a `ref` the first time a
+   * worker gets it, then that ref alone (see `CallMessage`).
+   */
   readonly node: TaskNode;
   readonly args: unknown[] | Record<string, unknown>;
   readonly runId: string;
   readonly item?: number | undefined;
 }
+
+/** A call as sent: its node as a descriptor with a ref, or a known ref. */
+export type CallMessage = Omit<CallTask, "node"> & {
+  readonly node: (TaskNode & { readonly ref: number }) | number;
+};
 
 /** A whole plan, run once per item of a chunk (the parallel map). */
 export interface ChunkTask {
@@ -51,6 +60,9 @@ export interface ChunkTask {
 }
 
 export type Task = CallTask | ChunkTask;
+
+/** A task as sent to a worker. */
+export type TaskMessage = CallMessage | ChunkTask;
 
 /** From the pool: abort the running task's `ctx.signal`. */
 export interface AbortMessage {

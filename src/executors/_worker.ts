@@ -5,18 +5,22 @@
 /// <reference lib="deno.worker" />
 import type {
   AbortMessage,
+  CallMessage,
   CallTask,
   ChunkTask,
   Reply,
   SentError,
-  Task,
+  TaskMessage,
   TaskNode,
 } from "./_protocol.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-const post = (reply: Reply, transfer: Transferable[] = []) =>
-  self.postMessage(reply, transfer);
+// Without buffers to transfer, no transfer list: Deno skips converting one.
+const post = (reply: Reply, transfer?: Transferable[]) =>
+  transfer === undefined || transfer.length === 0
+    ? self.postMessage(reply)
+    : self.postMessage(reply, transfer);
 
 // Whatever ends the worker is announced first.
 const close = self.close.bind(self);
@@ -257,7 +261,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === "function";
 }
 
-self.onmessage = (event: MessageEvent<Task | AbortMessage>) => {
+// The node descriptors this worker was sent, by ref: later calls of the
+// same node send the ref alone.
+const nodes = new Map<number, TaskNode>();
+
+function callTask(message: CallMessage): CallTask {
+  const sent = message.node;
+  if (typeof sent !== "number") {
+    nodes.set(sent.ref, sent);
+    return message as CallTask;
+  }
+  return { ...message, node: nodes.get(sent)! };
+}
+
+self.onmessage = (event: MessageEvent<TaskMessage | AbortMessage>) => {
   const message = event.data;
   if (message.type === "abort") {
     controllers.get(message.id)?.abort();
@@ -266,6 +283,8 @@ self.onmessage = (event: MessageEvent<Task | AbortMessage>) => {
   // Every task has its controller from the start: an abort may come before
   // the node asks for its ctx.
   controllers.set(message.id, new AbortController());
-  const done = message.type === "call" ? runCall(message) : runChunk(message);
+  const done = message.type === "call"
+    ? runCall(callTask(message))
+    : runChunk(message);
   void done.finally(() => controllers.delete(message.id));
 };

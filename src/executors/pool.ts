@@ -7,7 +7,13 @@
  * @module
  */
 import { WorkerError } from "../errors.ts";
-import type { Reply, SentError, Task } from "./_protocol.ts";
+import type {
+  Reply,
+  SentError,
+  Task,
+  TaskMessage,
+  TaskNode,
+} from "./_protocol.ts";
 
 /** Options of the worker pool (the threaded and parallel executors). */
 export interface WorkerPoolOptions {
@@ -111,6 +117,8 @@ interface Pending {
 
 interface Slot {
   readonly worker: Worker;
+  /** The refs of the node descriptors this worker has been sent. */
+  readonly known: Set<number>;
   pending: Pending | undefined;
   /** Held by a lease, for a task not sent yet. */
   reserved: boolean;
@@ -156,6 +164,10 @@ export class WorkerPool {
   readonly #slots: Slot[] = [];
   readonly #queue: (Pending | Reservation)[] = [];
   #nextId = 0;
+  // Node descriptors by identity: a call sends its node's descriptor to a
+  // worker once, then only its ref (a smaller message to copy each time).
+  readonly #refs = new WeakMap<TaskNode, number>();
+  #nextRef = 0;
 
   /** Creates a pool; no worker starts until the first task. */
   constructor(options: WorkerPoolOptions = {}) {
@@ -377,10 +389,11 @@ export class WorkerPool {
     slot.pending = pending;
     pending.slot = slot;
     try {
-      slot.worker.postMessage(
-        { ...pending.task, id: pending.id },
-        pending.options.transfer ?? [],
-      );
+      const transfer = pending.options.transfer;
+      const message = this.#message(slot, pending);
+      if (transfer === undefined || transfer.length === 0) {
+        slot.worker.postMessage(message);
+      } else slot.worker.postMessage(message, transfer);
     } catch (error) {
       slot.pending = undefined;
       this.#settle(
@@ -396,6 +409,16 @@ export class WorkerPool {
       return;
     }
     this.#startTimer(slot, pending);
+  }
+
+  #message(slot: Slot, pending: Pending): TaskMessage {
+    const task = pending.task;
+    if (task.type !== "call") return { ...task, id: pending.id };
+    let ref = this.#refs.get(task.node);
+    if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
+    if (slot.known.has(ref)) return { ...task, id: pending.id, node: ref };
+    slot.known.add(ref);
+    return { ...task, id: pending.id, node: { ...task.node, ref } };
   }
 
   // The timeout starts when the task is sent, and again once its worker
@@ -425,7 +448,12 @@ export class WorkerPool {
         ? { type: "module" }
         : { type: "module", deno: { permissions: this.#permissions } },
     );
-    const slot: Slot = { worker, pending: undefined, reserved: false };
+    const slot: Slot = {
+      worker,
+      known: new Set(),
+      pending: undefined,
+      reserved: false,
+    };
     worker.onmessage = (event: MessageEvent<Reply>) =>
       this.#receive(slot, event.data);
     worker.onerror = (event: ErrorEvent) => {

@@ -12,6 +12,7 @@ import { WorkerError } from "../errors.ts";
 import { isLocal } from "../_local.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
+import type { TaskNode } from "./_protocol.ts";
 import type { Run } from "../run.ts";
 import { Heap } from "./_heap.ts";
 import {
@@ -36,7 +37,10 @@ export class ThreadedExecutor implements Executor {
   readonly concurrency: number;
   /** The workers. */
   readonly pool: WorkerPool;
-  readonly #origins = new WeakMap<Plan, Promise<(Origin | undefined)[]>>();
+  readonly #taskNodes = new WeakMap<
+    Plan,
+    Promise<(TaskNode | undefined)[]>
+  >();
 
   /** Creates the executor on `pool`. */
   constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
@@ -46,9 +50,9 @@ export class ThreadedExecutor implements Executor {
 
   /** Runs every node of `run.plan` on the pool. */
   async execute(run: Run): Promise<unknown[]> {
-    let origins: (Origin | undefined)[];
+    let taskNodes: (TaskNode | undefined)[];
     try {
-      origins = await this.#originsOf(run.plan);
+      taskNodes = await this.#taskNodesOf(run.plan);
     } catch (error) {
       run.stop(error as Error);
       throw error;
@@ -59,7 +63,7 @@ export class ThreadedExecutor implements Executor {
       run,
       this.pool,
       this.concurrency,
-      origins,
+      taskNodes,
     );
     return await schedule.done;
   }
@@ -69,15 +73,20 @@ export class ThreadedExecutor implements Executor {
     return this.pool.close();
   }
 
-  #originsOf(plan: Plan): Promise<(Origin | undefined)[]> {
-    let origins = this.#origins.get(plan);
-    if (origins === undefined) {
-      origins = Promise.all(
-        plan.nodes.map((n) => runsHere(n) ? undefined : originOf(n.spec)),
+  // What a worker needs to run each node of `plan` (undefined for the
+  // nodes that run here), made once per plan: the same descriptor object
+  // each time lets the pool send it to a worker only once.
+  #taskNodesOf(plan: Plan): Promise<(TaskNode | undefined)[]> {
+    let taskNodes = this.#taskNodes.get(plan);
+    if (taskNodes === undefined) {
+      taskNodes = Promise.all(
+        plan.nodes.map(async (n) =>
+          runsHere(n) ? undefined : taskNode(n, await originOf(n.spec))
+        ),
       );
-      this.#origins.set(plan, origins);
+      this.#taskNodes.set(plan, taskNodes);
     }
-    return origins;
+    return taskNodes;
   }
 }
 
@@ -92,7 +101,7 @@ export function runsHere(node: PlanNode): boolean {
 }
 
 /** What a worker needs to find and call `node`. */
-export function taskNode(node: PlanNode, origin: Origin) {
+export function taskNode(node: PlanNode, origin: Origin): TaskNode {
   // Block nodes run here (see runsHere), never as tasks.
   return {
     url: origin.url,
@@ -157,7 +166,7 @@ class ThreadedSchedule {
   readonly #run: Run;
   readonly #pool: WorkerPool;
   readonly #limit: number;
-  readonly #origins: readonly (Origin | undefined)[];
+  readonly #taskNodes: readonly (TaskNode | undefined)[];
   readonly #nodes: readonly PlanNode[];
   readonly #remaining: number[];
   readonly #ready: Heap<number>;
@@ -175,12 +184,12 @@ class ThreadedSchedule {
     run: Run,
     pool: WorkerPool,
     limit: number,
-    origins: readonly (Origin | undefined)[],
+    taskNodes: readonly (TaskNode | undefined)[],
   ) {
     this.#run = run;
     this.#pool = pool;
     this.#limit = limit;
-    this.#origins = origins;
+    this.#taskNodes = taskNodes;
     const nodes = this.#nodes = run.plan.nodes;
     this.#remaining = run.plan.dependencyCounts.slice();
     this.#ready = new Heap<number>((a: number, b: number) =>
@@ -199,7 +208,7 @@ class ThreadedSchedule {
 
   // A node whose inputs are ready waits for a worker, or runs here.
   #enqueue(index: number): void {
-    if (this.#origins[index] === undefined) this.#local.push(index);
+    if (this.#taskNodes[index] === undefined) this.#local.push(index);
     else this.#ready.push(index);
   }
 
@@ -303,7 +312,7 @@ class ThreadedSchedule {
     const args = argumentsFor(run.plan, node, values, transfer);
     const handle = lease.run({
       type: "call",
-      node: taskNode(node, this.#origins[node.index]!),
+      node: this.#taskNodes[node.index]!,
       args,
       runId: run.runId,
       item: run.item,
