@@ -268,6 +268,20 @@ export class WorkerPool {
     };
   }
 
+  /**
+   * A lease on a worker that is free now, or undefined when none is (or
+   * others are waiting): `acquire` without waiting, for the common case.
+   */
+  tryAcquire(): Lease | undefined {
+    if (this.#queue.length > 0) return undefined;
+    const slot = this.#slots.find((s) =>
+      s.pending === undefined && !s.reserved
+    );
+    if (slot === undefined) return undefined;
+    slot.reserved = true;
+    return this.#lease(slot);
+  }
+
   #lease(slot: Slot): Lease {
     let used = false;
     return {

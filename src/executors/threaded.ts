@@ -253,6 +253,15 @@ class ThreadedSchedule {
       this.#ready.size > this.#requests.size &&
       this.#requests.size + this.#running < this.#limit
     ) {
+      // A free worker is taken at once; otherwise the node waits in line.
+      const lease = this.#requests.size === 0
+        ? this.#pool.tryAcquire()
+        : undefined;
+      if (lease !== undefined) {
+        this.#start(lease);
+        if (this.#settled) return;
+        continue;
+      }
       const request = this.#pool.acquire();
       this.#requests.add(request);
       request.promise.then(

@@ -169,3 +169,39 @@ Deno.test("a cancelled task whose node stops on ctx.signal keeps its worker", as
     await pool.close();
   }
 });
+
+Deno.test("tryAcquire leases a free worker at once, and none while every worker is busy", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    // No worker yet: only acquire() starts one.
+    assert.equal(pool.tryAcquire(), undefined);
+    await pool.run(call("doubled", { x: 1 }), { label: "node" }).promise;
+    const lease = pool.tryAcquire();
+    assert.ok(lease !== undefined);
+    assert.equal(pool.tryAcquire(), undefined); // reserved by the lease
+    const task = lease.run(call("doubled", { x: 2 }), { label: "node" });
+    assert.equal(pool.tryAcquire(), undefined); // busy with the task
+    assert.equal(await task.promise, 4);
+    assert.ok(pool.tryAcquire() !== undefined);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("a node sent once to a worker runs again by reference, and again on the worker that replaces it", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const doubled = call("doubled", { x: 0 }).node;
+    const closes = call("closes", {}).node;
+    const run = (node: typeof doubled, x: number) =>
+      pool.run({ type: "call", node, args: { x }, runId: "run" }, {
+        label: "node",
+      }).promise;
+    assert.deepEqual([await run(doubled, 1), await run(doubled, 2)], [2, 4]);
+    await assert.rejects(run(closes, 0), WorkerError);
+    assert.equal(await run(doubled, 3), 6);
+    assert.equal(await run(doubled, 4), 8);
+  } finally {
+    await pool.close();
+  }
+});
