@@ -19,7 +19,8 @@ export interface Row extends Partial<Record<(typeof COLUMNS)[number], number>> {
 }
 
 const rows: Row[] = [];
-const targets: { id: string; what: string; ok: boolean }[] = [];
+const targets: { id: string; what: string; ok: boolean; stricter: boolean }[] =
+  [];
 
 /** The median of `xs`. */
 export function median(xs: readonly number[]): number {
@@ -94,22 +95,32 @@ export function record(row: Row): Row {
   return row;
 }
 
-/** Records a target: `value <= limit`. */
+/**
+ * Records a target: `value <= limit`. A `stricter` one applies a target to
+ * a variant the target does not name (parsed positional nodes, definitions
+ * counted in a build): printed, but not counted in the verdict.
+ */
 export function target(
   id: string,
   what: string,
   value: number,
   limit: number,
+  stricter = false,
 ): void {
   const ok = value <= limit;
-  targets.push({ id, what: `${what} = ${value.toFixed(2)} (<= ${limit})`, ok });
+  targets.push({
+    id,
+    what: `${what} = ${value.toFixed(2)} (<= ${limit})`,
+    ok,
+    stricter,
+  });
 }
 
 /** The braid/hand-written and braid/faster-peer targets of an async scenario. */
-export function peerTargets(id: string, r: Row): void {
-  target(id, "braid/hand-written", r.braid! / r.hand!, 2);
+export function peerTargets(id: string, r: Row, stricter = false): void {
+  target(id, "braid/hand-written", r.braid! / r.hand!, 2, stricter);
   const peer = Math.min(r.pgraph!, r.grfn!);
-  target(id, "braid/faster peer", r.braid! / peer, 0.5);
+  target(id, "braid/faster peer", r.braid! / peer, 0.5, stricter);
 }
 
 const fmt = (v: number | undefined) =>
@@ -157,12 +168,25 @@ export function report(order: readonly string[], notes: string[]): void {
   }
   console.log(`\n${notes.join("\n")}\n`);
   for (const t of targets) {
-    console.log(`${t.ok ? "PASS" : "FAIL"}  ${t.id.padEnd(4)}${t.what}`);
+    const verdict = t.ok ? "PASS" : "FAIL";
+    console.log(
+      `${t.stricter ? `${verdict}*` : `${verdict} `} ${
+        t.id.padEnd(4)
+      }${t.what}`,
+    );
   }
-  const failed = targets.filter((t) => !t.ok).length;
+  const counted = targets.filter((t) => !t.stricter);
+  const failed = counted.filter((t) => !t.ok).length;
+  const stricter = targets.length - counted.length;
   console.log(
     `\n${failed === 0 ? "PASS" : "FAIL"}: ${
-      targets.length - failed
-    }/${targets.length} targets met`,
+      counted.length - failed
+    }/${counted.length} targets met${
+      stricter === 0
+        ? ""
+        : ` (* ${stricter} stricter readings, not counted: ${
+          targets.filter((t) => t.stricter && t.ok).length
+        } met)`
+    }`,
   );
 }

@@ -86,7 +86,9 @@ if (wanted("f2", "f2b")) {
       ...G.peerBuilders(g),
     },
   );
-  target("f2", "braid ns/node, node() defs + build()", f2.braid!, 500);
+  // Stricter than the target (which is about building): node() also records
+  // where each definition was made, for workers to import (a stack capture).
+  target("f2", "braid ns/node, node() defs + build()", f2.braid!, 500, true);
   const mod = defs();
   const f2b = await scenario(
     "f2b",
@@ -169,7 +171,7 @@ try {
         },
       },
     );
-    target("a2", "braid/hand-written", a2.braid! / a2.hand!, 3);
+    target("a2", "braid/hand-written", a2.braid! / a2.hand!, 3, true);
   }
 
   // b-d. async executor against the peers.
@@ -192,7 +194,7 @@ try {
         ...G.positionalChainRunners(fns),
       },
     );
-    peerTargets("b2", b2);
+    peerTargets("b2", b2, true);
   }
   if (wanted("c")) {
     const g = G.fanOut(1000);
