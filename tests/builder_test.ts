@@ -5,6 +5,7 @@ import {
   CycleError,
   DuplicateNodeError,
   InvalidNodeError,
+  MissingInputError,
 } from "../mod.ts";
 import * as spend from "./fixtures/spend.ts";
 import * as overridesA from "./fixtures/overrides_a.ts";
@@ -200,4 +201,19 @@ Deno.test("a duplicate within one module does not suggest allowModuleOverrides()
       !/allowModuleOverrides/.test(e.message) &&
       /config conditions that exclude each other/.test(e.message),
   );
+});
+
+Deno.test("a module object whose functions change between builds is read again", async () => {
+  const mod: Record<string, unknown> = {
+    a: () => 1,
+    b: ({ a }: { a: number }) => a + 1,
+  };
+  const first = await new Builder().withModules(mod).build();
+  assert.equal((await first.execute(["b"])).b, 2);
+  mod.b = ({ a, x }: { a: number; x: number }) => a + x;
+  const second = await new Builder().withModules(mod).build();
+  await assert.rejects(second.execute(["b"]), MissingInputError);
+  assert.equal((await second.execute(["b"], { inputs: { x: 5 } })).b, 6);
+  // The first driver keeps the graph it was built with.
+  assert.equal((await first.execute(["b"])).b, 2);
 });
