@@ -11,6 +11,8 @@ import {
   isNodeDef,
   type ModifierContext,
   type NodeDef,
+  type NodeSpec,
+  plainSpec,
   toSpecs,
 } from "./node.ts";
 
@@ -49,22 +51,6 @@ export function loadModules(
     ),
   );
 }
-
-/**
- * Whether an export may be a node: a NodeDef, or a function not `_private`.
- * A function may still be a class, which is not a node: that is known once
- * its parameters are read (see `collectSpecs`).
- */
-function asNodeDef(name: string, value: unknown): NodeDef | undefined {
-  if (name.startsWith("_")) return undefined;
-  if (isNodeDef(value)) return value;
-  if (typeof value !== "function") return undefined;
-  // A plain function has no modifiers: a bare definition is all toSpecs
-  // needs, and never leaves the loader.
-  return { fn: value as AnyFn, modifiers: NO_MODIFIERS, declared: undefined };
-}
-
-const NO_MODIFIERS: readonly never[] = Object.freeze([]);
 
 // Classes are functions too, but never nodes. Arrows and methods have no
 // own prototype, so only function declarations and classes have their
@@ -124,65 +110,67 @@ export function collectSpecs(
     const module = modules[m]!;
     starts.push(byName.size);
     const exports = module.exports;
-    const defs: (NodeDef | undefined)[] = [];
-    const toParse: AnyFn[] = [];
     const keys = Object.keys(exports);
-    for (const exportName of keys) {
+    // The exports that may be nodes: definitions, and functions not
+    // `_private` (a class among them is known once its source is read).
+    const candidates = new Array<NodeDef | AnyFn | undefined>(keys.length);
+    const toParse: AnyFn[] = [];
+    for (let e = 0; e < keys.length; e++) {
+      const exportName = keys[e]!;
       const value = exports[exportName];
-      const def = asNodeDef(exportName, value);
-      defs.push(def);
-      if (def !== undefined && def.declared === undefined) toParse.push(def.fn);
-      // Mutators are usually `_private`, so not nodes; their mutations
-      // still apply, once every module is loaded.
       if (isNodeDef(value)) {
+        // Mutators are usually `_private`, so not nodes; their mutations
+        // still apply, once every module is loaded.
         for (const modifier of value.modifiers) {
           if (modifier instanceof MutateModifier) {
             mutations.push({ fn: value.fn, modifier });
           }
         }
+        if (exportName.startsWith("_")) continue;
+        candidates[e] = value;
+        if (value.declared === undefined) toParse.push(value.fn);
+      } else if (typeof value === "function" && !exportName.startsWith("_")) {
+        candidates[e] = value as AnyFn;
+        toParse.push(value as AnyFn);
       }
     }
     const parsed = paramsOf(exports, toParse);
     let p = 0;
+    const add = (spec: NodeSpec, exportName: string) => {
+      const name = spec.name;
+      if (name === CTX) {
+        throw new InvalidNodeError(
+          CTX,
+          '"ctx" is reserved for the run context; rename the node',
+        );
+      }
+      const previous = byName.put(spec);
+      if (previous === undefined) return;
+      // put() keeps the name's position, so this still finds the module
+      // of the definition just replaced.
+      const earlier = moduleOf(name);
+      if (earlier === m || !allowOverrides) {
+        throw new DuplicateNodeError(name, [
+          `export "${previous.originalName}" of ${modules[earlier]!.label}`,
+          `export "${exportName}" of ${module.label}`,
+        ], earlier === m);
+      }
+      redefinedIn.set(name, m);
+    };
     for (let e = 0; e < keys.length; e++) {
-      const def = defs[e];
+      const value = candidates[e];
+      if (value === undefined) continue;
       const exportName = keys[e]!;
-      if (def === undefined) continue;
-      let params: ParsedParams | undefined;
-      if (def.declared === undefined) {
-        params = parsed[p++];
-        // Unread: a class (not a node, when exported plain), or a function
-        // toSpecs reports.
-        if (
-          params === undefined && def.modifiers === NO_MODIFIERS &&
-          isClass(def.fn)
-        ) {
-          continue;
-        }
+      if (typeof value === "function") {
+        // A plain function: one spec, made straight from its parameters.
+        const params = parsed[p++];
+        if (params === undefined && isClass(value)) continue;
+        add(plainSpec(value, exportName, module.url, params), exportName);
+        continue;
       }
-      for (
-        const spec of toSpecs(def, exportName, context, module.url, params)
-      ) {
-        const name = spec.name;
-        if (name === CTX) {
-          throw new InvalidNodeError(
-            CTX,
-            '"ctx" is reserved for the run context; rename the node',
-          );
-        }
-        const previous = byName.put(spec);
-        if (previous === undefined) continue;
-        // put() keeps the name's position, so this still finds the module
-        // of the definition just replaced.
-        const earlier = moduleOf(name);
-        if (earlier === m || !allowOverrides) {
-          throw new DuplicateNodeError(name, [
-            `export "${previous.originalName}" of ${modules[earlier]!.label}`,
-            `export "${exportName}" of ${module.label}`,
-          ], earlier === m);
-        }
-        redefinedIn.set(name, m);
-      }
+      const params = value.declared === undefined ? parsed[p++] : undefined;
+      const specs = toSpecs(value, exportName, context, module.url, params);
+      for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
     }
   }
   applyMutations(byName, mutations, context);

@@ -33,8 +33,35 @@ export class ParamsError extends Error {}
 
 const EMPTY: ReadonlySet<string> = new Set();
 
-// The inputs are worked out once per function, here, rather than for each
-// spec made of it: all of a node's specs share them.
+// What a parameter list says, worked out once per function: every spec made
+// of the function shares its inputs. Nothing here is frozen: freezing costs
+// more than the rest of reading a short list, and these objects stay inside
+// braid (its public views freeze what they show, see graph.ts).
+class Params implements ParsedParams {
+  readonly style: "object" | "positional";
+  readonly optional: ReadonlySet<string>;
+  readonly inputs: readonly ParsedInput[];
+  readonly ctxIndex: number;
+  constructor(
+    style: "object" | "positional",
+    optional: ReadonlySet<string>,
+    inputs: readonly ParsedInput[],
+    ctxIndex: number,
+  ) {
+    this.style = style;
+    this.optional = optional;
+    this.inputs = inputs;
+    this.ctxIndex = ctxIndex;
+  }
+
+  // Rarely read (resolveFromConfig): made from the inputs when asked.
+  get names(): readonly string[] {
+    const names = this.inputs.map((input) => input.name);
+    if (this.ctxIndex >= 0) names.splice(this.ctxIndex, 0, CTX);
+    return names;
+  }
+}
+
 function params(
   style: "object" | "positional",
   names: readonly string[],
@@ -45,16 +72,13 @@ function params(
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (name !== CTX) {
-      inputs.push(Object.freeze({ name, optional: optional.has(name) }));
+      inputs.push({
+        name,
+        optional: optional !== EMPTY && optional.has(name),
+      });
     } else if (ctxIndex < 0) ctxIndex = i;
   }
-  return Object.freeze({
-    style,
-    names,
-    optional,
-    inputs: Object.freeze(inputs),
-    ctxIndex,
-  });
+  return new Params(style, optional, inputs, ctxIndex);
 }
 
 const cache = new WeakMap<AnyFunction, ParsedParams>();
@@ -175,9 +199,12 @@ class ParamScanner {
   #keyDepth = 0; // inside a computed method key `[...]`
   #previous: unknown = undefined; // the previous token's value, if any
   #hasPrevious = false;
-  // The list's tokens between its parentheses: types and values.
+  // The list's tokens between its parentheses: types and values, the
+  // first #count of them. (Emptying an array by its length would free its
+  // storage, to be allocated again by the next list.)
   readonly #types: TokenType[] = [];
   readonly #values: unknown[] = [];
+  #count = 0;
 
   constructor(text: string) {
     this.#text = text;
@@ -198,8 +225,7 @@ class ParamScanner {
     this.#keyDepth = 0;
     this.#previous = undefined;
     this.#hasPrevious = false;
-    this.#types.length = 0;
-    this.#values.length = 0;
+    this.#count = 0;
   }
 
   // Takes the lexer's current token; true once the list is read (or cannot be).
@@ -225,13 +251,13 @@ class ParamScanner {
       }
     } else if (type === tokTypes.parenR && --this.#depth === 0) {
       this.#end = token.end;
-      this.#simple = simpleList(this.#types, this.#values);
+      this.#simple = simpleList(this.#types, this.#values, this.#count);
       this.found = true;
       return true;
     } else {
       if (type === tokTypes.parenL) this.#depth++;
-      this.#types.push(type);
-      this.#values.push(token.value);
+      this.#types[this.#count] = type;
+      this.#values[this.#count++] = token.value;
     }
     this.#previous = token.value;
     this.#hasPrevious = true;
@@ -253,12 +279,17 @@ export function readParams(
   fns: readonly AnyFunction[],
 ): (ParsedParams | undefined)[] {
   const results = new Array<ParsedParams | undefined>(fns.length);
-  const todo: number[] = []; // positions in fns
+  // Per source to read, at the same index: its position in fns, where its
+  // part of the text starts, where its first token must start, where it
+  // ends, and where the token after it must start. Sized once: thousands of
+  // functions are read at a time.
+  const todo = new Int32Array(fns.length);
+  const bases = new Int32Array(fns.length);
+  const starts = new Int32Array(fns.length);
+  const ends = new Int32Array(fns.length);
+  const marks = new Int32Array(fns.length);
   const parts: string[] = [];
-  const bases: number[] = []; // where each source's part of the text starts
-  const starts: number[] = []; // where its first token must start
-  const ends: number[] = []; // where it ends
-  const marks: number[] = []; // where the token after it must start
+  let count = 0;
   let offset = 0;
   for (let f = 0; f < fns.length; f++) {
     const source = Function.prototype.toString.call(fns[f]);
@@ -266,33 +297,35 @@ export function readParams(
       continue;
     }
     const cut = headEnd(source);
-    todo.push(f);
-    bases.push(offset);
+    todo[count] = f;
+    bases[count] = offset;
     const open = listStart(source, cut);
     if (open >= 0) {
       // "(list)" then ";": the list alone is an expression statement, and
       // the tokens of keywords and names before it are never read.
       const length = cut - open;
       parts.push(source.slice(open, cut), "\n;\n");
-      starts.push(offset);
-      ends.push(offset + length);
-      marks.push(offset + length + 1);
+      starts[count] = offset;
+      ends[count] = offset + length;
+      marks[count] = offset + length + 1;
       offset += length + 3;
     } else {
       // "(head)" then ";": the whole head is read as an expression.
       parts.push("(", source.slice(0, cut), ")\n;\n");
-      starts.push(offset + 1);
-      ends.push(offset + 1 + cut);
-      marks.push(offset + 1 + cut);
+      starts[count] = offset + 1;
+      ends[count] = offset + 1 + cut;
+      marks[count] = offset + 1 + cut;
       offset += cut + 5;
     }
+    count++;
   }
   const text = parts.join("");
   let k = 0;
-  while (k < todo.length) k = scanFrom(k);
+  while (k < count) k = scanFrom(k);
   // What one pass could not read is read on its own (and gets undefined if
   // even that fails, for parseParams to report).
-  for (const f of todo) {
+  for (let t = 0; t < count; t++) {
+    const f = todo[t]!;
     if (results[f] !== undefined) continue;
     try {
       results[f] = parseSource(Function.prototype.toString.call(fns[f]));
@@ -327,7 +360,7 @@ export function readParams(
           } catch {
             // left to parseParams, which names the node in its error
           }
-          if (++k === todo.length) return k;
+          if (++k === count) return k;
           scanner.reset();
           fed = false;
           done = false;
@@ -387,31 +420,43 @@ function headEnd(source: string): number {
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
 
-// `a, b, c` or `{ a, b, c }` (a trailing comma allowed), else undefined.
+// `a, b, c` or `{ a, b, c }` (a trailing comma allowed), else undefined:
+// the first `count` tokens of the list, between its parentheses.
 function simpleList(
   types: readonly TokenType[],
   values: readonly unknown[],
+  count: number,
 ): ParsedParams | undefined {
   let from = 0;
-  let to = types.length;
-  const object = types[0] === tokTypes.braceL;
+  let to = count;
+  const object = count > 0 && types[0] === tokTypes.braceL;
   if (object) {
     if (types[to - 1] !== tokTypes.braceR) return undefined;
     from = 1;
     to--;
   }
-  const names: string[] = [];
+  let names = 0;
+  let ctxIndex = -1;
   for (let i = from; i < to; i++) {
     if ((i - from) % 2 === 0) {
       if (types[i] !== tokTypes.name) return undefined;
-      // A name token's value is its name with unicode escapes resolved.
-      names.push(values[i] as string);
+      if (ctxIndex < 0 && values[i] === CTX) ctxIndex = names;
+      names++;
     } else if (types[i] !== tokTypes.comma) {
       return undefined;
     }
   }
-  if (names.length === 0) return object ? OBJECT_NONE : NONE;
-  return params(object ? "object" : "positional", names);
+  if (names === 0) return object ? OBJECT_NONE : NONE;
+  // Only what a spec keeps is allocated, at its exact size.
+  const inputs = new Array<ParsedInput>(ctxIndex < 0 ? names : names - 1);
+  let n = 0;
+  for (let i = from; i < to; i += 2) {
+    // A name token's value is its name with unicode escapes resolved.
+    const name = values[i] as string;
+    if (name !== CTX) inputs[n++] = { name, optional: false };
+  }
+  if (n < inputs.length) inputs.length = n; // ctx named twice
+  return new Params(object ? "object" : "positional", EMPTY, inputs, ctxIndex);
 }
 
 function isObjectPattern(p: Pattern): boolean {

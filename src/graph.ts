@@ -241,13 +241,24 @@ export class Graph {
 const NO_BLOCKS: ReadonlyMap<string, readonly string[]> = new Map();
 
 /** The public view of a spec. */
+// A node's inputs are shared by its specs and by later builds from the same
+// module, and are not frozen as they are made (that would cost more than
+// reading them): a public view freezes them when it first shows them.
+function frozen(inputs: readonly InputSpec[]): readonly InputSpec[] {
+  if (!Object.isFrozen(inputs)) {
+    for (const input of inputs) Object.freeze(input);
+    Object.freeze(inputs);
+  }
+  return inputs;
+}
+
 function nodeInfo(spec: NodeSpec): NodeInfo {
   const info: NodeInfo = {
     name: spec.name,
     kind: "node",
     originalName: spec.originalName,
     tags: spec.tags,
-    inputs: spec.inputs,
+    inputs: frozen(spec.inputs),
     modifiers: spec.modifiers,
   };
   if (spec.module !== undefined) Object.assign(info, { module: spec.module });

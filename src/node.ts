@@ -382,7 +382,11 @@ export function toSpecs(
 ): readonly NodeSpec[] {
   const modifiers = def.modifiers;
   if (modifiers.length === 0) {
-    return [Object.freeze(baseSpec(def, name, EMPTY, module, parsed))];
+    return [
+      Object.freeze(
+        baseSpec(def.fn, def.declared, name, EMPTY, module, parsed),
+      ),
+    ];
   }
   const { ordered, kinds } =
     (def instanceof Definition
@@ -393,12 +397,20 @@ export function toSpecs(
   if (ordered.length === 1 && ordered[0] instanceof Rename) {
     return [
       Object.freeze(
-        baseSpec(def, name, kinds, module, parsed, ordered[0].name),
+        baseSpec(
+          def.fn,
+          def.declared,
+          name,
+          kinds,
+          module,
+          parsed,
+          ordered[0].name,
+        ),
       ),
     ];
   }
   let specs: readonly NodeSpec[] = [
-    baseSpec(def, name, kinds, module, parsed),
+    baseSpec(def.fn, def.declared, name, kinds, module, parsed),
   ];
   for (let m = 0; m < ordered.length; m++) {
     const modifier = ordered[m]!;
@@ -440,8 +452,24 @@ function modifierOrder(modifiers: readonly Modifier[]): ModifierOrder {
   return { ordered, kinds: Object.freeze(ordered.map((m) => m.kind)) };
 }
 
+/**
+ * The spec of a plain function exported as `name`: no modifiers, so no
+ * definition to go through. `parsed` is its parameter list, if read already.
+ */
+export function plainSpec(
+  fn: AnyFn,
+  name: string,
+  module: string | undefined,
+  parsed: ParsedParams | undefined,
+): NodeSpec {
+  return Object.freeze(
+    baseSpec(fn, undefined, name, EMPTY, module, parsed),
+  );
+}
+
 function baseSpec(
-  def: NodeDef,
+  fn: AnyFn,
+  declared: DeclaredInputs | undefined,
   name: string,
   modifiers: readonly string[],
   module: string | undefined,
@@ -457,15 +485,15 @@ function baseSpec(
   let inputs: readonly InputSpec[];
   let callStyle: CallStyle;
   let ctxIndex = -1;
-  if (def.declared !== undefined) {
+  if (declared !== undefined) {
     callStyle = "declared";
     // fn(args, ctx): the context is built only for functions that take it.
-    if (def.fn.length >= 2) ctxIndex = 1;
-    inputs = def.declared;
+    if (fn.length >= 2) ctxIndex = 1;
+    inputs = declared;
   } else {
     if (parsed === undefined) {
       try {
-        parsed = parseParams(def.fn);
+        parsed = parseParams(fn);
       } catch (error) {
         if (!(error instanceof ParamsError)) throw error;
         throw new InvalidNodeError(name, error.message);
@@ -477,7 +505,7 @@ function baseSpec(
   }
   const spec: NodeSpec = {
     name: rename ?? name,
-    fn: def.fn,
+    fn,
     inputs,
     callStyle,
     ctxIndex,

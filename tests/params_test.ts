@@ -113,13 +113,12 @@ Deno.test("parseParams reads name-only lists with trailing commas and empty obje
   assert.deepEqual(names("function f(a, b,) {}"), ["a", "b"]);
   assert.deepEqual(parseSource("({ a, b, }) => a").style, "object");
   assert.deepEqual(names("({ a, b, }) => a"), ["a", "b"]);
-  assert.deepEqual(parseSource("({}) => 1"), {
-    style: "object",
-    names: [],
-    optional: new Set(),
-    inputs: [],
-    ctxIndex: -1,
-  });
+  const empty = parseSource("({}) => 1");
+  assert.equal(empty.style, "object");
+  assert.deepEqual(empty.names, []);
+  assert.deepEqual(empty.inputs, []);
+  assert.equal(empty.optional.size, 0);
+  assert.equal(empty.ctxIndex, -1);
   assert.deepEqual(names("async function f(/* a, */ b) {}"), ["b"]);
 });
 
@@ -327,4 +326,24 @@ Deno.test("readParams finds the list after plain heads and reads odd heads whole
     assert.deepEqual(read[i]?.names, expected, source);
     assert.deepEqual(read[i], parseSource(source), source);
   });
+});
+
+Deno.test("readParams gives ctx's place and the other names as inputs, in one pass or alone", () => {
+  const fns = [
+    function a(x: number, ctx: unknown, y: number) {
+      return [x, ctx, y];
+    },
+    ({ ctx, z }: { ctx: unknown; z: number }) => [ctx, z],
+    function b(p: number) {
+      return p;
+    },
+  ];
+  const read = readParams(fns);
+  assert.deepEqual(read[0]?.names, ["x", "ctx", "y"]);
+  assert.equal(read[0]?.ctxIndex, 1);
+  assert.deepEqual(read[0]?.inputs.map((i) => i.name), ["x", "y"]);
+  assert.equal(read[1]?.style, "object");
+  assert.equal(read[1]?.ctxIndex, 0);
+  assert.deepEqual(read[1]?.inputs.map((i) => i.name), ["z"]);
+  assert.deepEqual(read[2]?.inputs, [{ name: "p", optional: false }]);
 });
