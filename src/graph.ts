@@ -245,11 +245,9 @@ const NO_BLOCKS: ReadonlyMap<string, readonly string[]> = new Map();
 // module, and are not frozen as they are made (that would cost more than
 // reading them): a public view freezes them when it first shows them.
 function frozen(inputs: readonly InputSpec[]): readonly InputSpec[] {
-  if (!Object.isFrozen(inputs)) {
-    for (const input of inputs) Object.freeze(input);
-    Object.freeze(inputs);
-  }
-  return inputs;
+  // Declared inputs come in a frozen list of unfrozen entries.
+  for (const input of inputs) Object.freeze(input);
+  return Object.freeze(inputs);
 }
 
 function nodeInfo(spec: NodeSpec): NodeInfo {

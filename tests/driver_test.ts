@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  inputs,
   MissingInputError,
   named,
   node,
@@ -190,4 +191,17 @@ Deno.test("listAvailableVariables marks inputs that config provides", async () =
     ["a", true],
     ["b", false],
   ]);
+});
+
+Deno.test("the inputs listAvailableVariables shows are frozen, declared ones included", async () => {
+  const dr = await new Builder().withModules({
+    a: ({ x }: { x: number }) => x,
+    b: node((args: { a: number }) => args.a, named("b"), inputs(["a"])),
+  }).build();
+  const shown = dr.listAvailableVariables().filter((v) => v.kind === "node");
+  assert.deepEqual(shown.map((v) => v.name), ["a", "b"]);
+  for (const info of shown) {
+    assert.ok(Object.isFrozen(info.inputs));
+    for (const input of info.inputs) assert.ok(Object.isFrozen(input));
+  }
 });

@@ -31,8 +31,16 @@ export interface CallTask {
 
 /** A call as sent: its node as a descriptor with a ref, or a known ref. */
 export type CallMessage = Omit<CallTask, "node"> & {
-  readonly node: (TaskNode & { readonly ref: number }) | number;
+  readonly node: SentNode | number;
 };
+
+/** A node descriptor as first sent to a worker. */
+export interface SentNode extends TaskNode {
+  /** How later calls name it. */
+  readonly ref: number;
+  /** Set when the worker must first forget every descriptor it keeps. */
+  readonly forget?: boolean;
+}
 
 /** A whole plan, run once per item of a chunk (the parallel map). */
 export interface ChunkTask {

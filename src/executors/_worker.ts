@@ -268,6 +268,7 @@ const nodes = new Map<number, TaskNode>();
 function callTask(message: CallMessage): CallTask {
   const sent = message.node;
   if (typeof sent !== "number") {
+    if (sent.forget === true) nodes.clear();
     nodes.set(sent.ref, sent);
     return message as CallTask;
   }

@@ -149,6 +149,9 @@ export interface LeaseRequest {
 
 const ENTRY = new URL("./_worker.ts", import.meta.url).href;
 
+/** How many node descriptors a worker keeps before it forgets them all. */
+export const MAX_KNOWN_NODES = 4096;
+
 /** How long a cancelled task's worker may take to stop before it is terminated. */
 export const GRACE_MS = 100;
 
@@ -408,6 +411,10 @@ export class WorkerPool {
       if (transfer === undefined || transfer.length === 0) {
         slot.worker.postMessage(message);
       } else slot.worker.postMessage(message, transfer);
+      // Known to the worker only once the descriptor has really gone.
+      if (message.type === "call" && typeof message.node !== "number") {
+        slot.known.add(message.node.ref);
+      }
     } catch (error) {
       slot.pending = undefined;
       this.#settle(
@@ -431,8 +438,15 @@ export class WorkerPool {
     let ref = this.#refs.get(task.node);
     if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
     if (slot.known.has(ref)) return { ...task, id: pending.id, node: ref };
-    slot.known.add(ref);
-    return { ...task, id: pending.id, node: { ...task.node, ref } };
+    // Descriptors are made per plan, and a busy pool may see plans without
+    // end: past a bound, the worker forgets them all and is sent each again.
+    const forget = slot.known.size >= MAX_KNOWN_NODES;
+    if (forget) slot.known.clear();
+    return {
+      ...task,
+      id: pending.id,
+      node: forget ? { ...task.node, ref, forget } : { ...task.node, ref },
+    };
   }
 
   // The timeout starts when the task is sent, and again once its worker

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { WorkerError } from "../../mod.ts";
-import { GRACE_MS, WorkerPool } from "../../src/executors/pool.ts";
+import {
+  GRACE_MS,
+  MAX_KNOWN_NODES,
+  WorkerPool,
+} from "../../src/executors/pool.ts";
 
 const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -201,6 +205,29 @@ Deno.test("a node sent once to a worker runs again by reference, and again on th
     await assert.rejects(run(closes, 0), WorkerError);
     assert.equal(await run(doubled, 3), 6);
     assert.equal(await run(doubled, 4), 8);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("a worker sent more node descriptors than it keeps forgets them and goes on", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    // A new descriptor object per call, as new plans make: each is sent whole.
+    const calls = MAX_KNOWN_NODES + 10;
+    const results: unknown[] = [];
+    for (let x = 0; x < calls; x++) {
+      const task = call("doubled", { x });
+      results.push(await pool.run(task, { label: "node" }).promise);
+    }
+    assert.deepEqual(results, Array.from({ length: calls }, (_, x) => 2 * x));
+    // The descriptors sent after the reset are known by reference again.
+    const known = call("doubled", { x: 0 }).node;
+    const again = (x: number) =>
+      pool.run({ type: "call", node: known, args: { x }, runId: "run" }, {
+        label: "node",
+      }).promise;
+    assert.deepEqual([await again(1), await again(2)], [2, 4]);
   } finally {
     await pool.close();
   }

@@ -99,6 +99,18 @@ Deno.test("[threaded] values that cannot be cloned are WorkerErrors naming the n
   );
 });
 
+Deno.test("[threaded] a node whose arguments could not be sent runs on the same worker next time", async () => {
+  await using dr = await threaded({ workers: 1 });
+  await assert.rejects(
+    dr.execute(["doubled"] as never[], { inputs: { x: () => 1 } }),
+    WorkerError,
+  );
+  assert.deepEqual(
+    await dr.execute(["doubled"] as never[], { inputs: { x: 2 } }),
+    { doubled: 4 },
+  );
+});
+
 Deno.test("[threaded] a node that throws is a NodeExecutionError with the original message and stack", async () => {
   await using dr = await threaded();
   await assert.rejects(
