@@ -164,7 +164,19 @@ function reply(id: number, value: unknown): void {
   }
 }
 
-async function runCall(task: CallTask): Promise<void> {
+// The functions of nodes whose module has loaded, by descriptor: a call of
+// one starts in the task that received it, and a sync node answers in that
+// same task, with no await in between (what a tiny node's round trip is
+// mostly made of, besides the two threads waking up).
+const loaded = new WeakMap<TaskNode, AnyFn>();
+
+// Runs one call; a promise only while something is awaited.
+function runCall(task: CallTask): Promise<void> | undefined {
+  const fn = loaded.get(task.node);
+  return fn === undefined ? loadAndRun(task) : runLoaded(fn, task);
+}
+
+async function loadAndRun(task: CallTask): Promise<void> {
   let fn: AnyFn;
   try {
     fn = await load(task.node, task.id);
@@ -177,18 +189,31 @@ async function runCall(task: CallTask): Promise<void> {
     });
     return;
   }
+  loaded.set(task.node, fn);
+  if (controllers.get(task.id)?.signal.aborted) {
+    // Cancelled while its module loaded: the node never starts.
+    post({ type: "error", id: task.id, error: sendError("cancelled") });
+    return;
+  }
+  await runLoaded(fn, task);
+}
+
+function runLoaded(fn: AnyFn, task: CallTask): Promise<void> | undefined {
+  let value: unknown;
   try {
-    if (controllers.get(task.id)?.signal.aborted) {
-      // Cancelled while its module loaded: the node never starts.
-      post({ type: "error", id: task.id, error: sendError("cancelled") });
-      return;
-    }
-    let value = call(fn, task.node, task.args, task, task.item);
-    if (isThenable(value)) value = await value;
-    reply(task.id, value);
+    value = call(fn, task.node, task.args, task, task.item);
   } catch (error) {
     post({ type: "error", id: task.id, error: sendError(error) });
+    return undefined;
   }
+  if (!isThenable(value)) {
+    reply(task.id, value);
+    return undefined;
+  }
+  return Promise.resolve(value).then(
+    (settled) => reply(task.id, settled),
+    (error) => post({ type: "error", id: task.id, error: sendError(error) }),
+  );
 }
 
 async function runChunk(task: ChunkTask): Promise<void> {
@@ -275,17 +300,32 @@ function callTask(message: CallMessage): CallTask {
   return { ...message, node: nodes.get(sent)! };
 }
 
+// The task this worker runs (the pool sends one at a time), or -1.
+let current = -1;
+
 self.onmessage = (event: MessageEvent<TaskMessage | AbortMessage>) => {
   const message = event.data;
   if (message.type === "abort") {
-    controllers.get(message.id)?.abort();
+    // A task's controller is made when its node first asks for ctx, or
+    // here: an abort may come before that. One for a task already done is
+    // dropped.
+    if (message.id !== current) return;
+    let controller = controllers.get(message.id);
+    if (controller === undefined) {
+      controllers.set(message.id, controller = new AbortController());
+    }
+    controller.abort();
     return;
   }
-  // Every task has its controller from the start: an abort may come before
-  // the node asks for its ctx.
-  controllers.set(message.id, new AbortController());
+  const id = message.id;
+  current = id;
   const done = message.type === "call"
     ? runCall(callTask(message))
     : runChunk(message);
-  void done.finally(() => controllers.delete(message.id));
+  const end = () => {
+    controllers.delete(id);
+    if (current === id) current = -1;
+  };
+  if (done === undefined) end();
+  else void done.finally(end);
 };
