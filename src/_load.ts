@@ -13,6 +13,7 @@ import {
   type NodeDef,
   type NodeSpec,
   plainSpec,
+  simpleSpec,
   toSpecs,
 } from "./node.ts";
 
@@ -169,6 +170,11 @@ export function collectSpecs(
         continue;
       }
       const params = value.declared === undefined ? parsed[p++] : undefined;
+      const simple = simpleSpec(value, exportName, module.url, params);
+      if (simple !== undefined) {
+        add(simple, exportName);
+        continue;
+      }
       const specs = toSpecs(value, exportName, context, module.url, params);
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
     }

@@ -380,35 +380,9 @@ export function toSpecs(
   module?: string,
   parsed?: ParsedParams,
 ): readonly NodeSpec[] {
-  const modifiers = def.modifiers;
-  if (modifiers.length === 0) {
-    return [
-      Object.freeze(
-        baseSpec(def.fn, def.declared, name, EMPTY, module, parsed),
-      ),
-    ];
-  }
-  const { ordered, kinds } =
-    (def instanceof Definition
-      ? def
-      : new Definition(def.fn, modifiers, def.declared)).order;
-  // The most common modifier alone (a Pipeline's node(fn, named("x"))): the
-  // spec is made with its name, not made and then copied.
-  if (ordered.length === 1 && ordered[0] instanceof Rename) {
-    return [
-      Object.freeze(
-        baseSpec(
-          def.fn,
-          def.declared,
-          name,
-          kinds,
-          module,
-          parsed,
-          ordered[0].name,
-        ),
-      ),
-    ];
-  }
+  const simple = simpleSpec(def, name, module, parsed);
+  if (simple !== undefined) return [simple];
+  const { kinds, ordered } = orderOf(def);
   let specs: readonly NodeSpec[] = [
     baseSpec(def.fn, def.declared, name, kinds, module, parsed),
   ];
@@ -426,6 +400,44 @@ export function toSpecs(
   }
   for (let s = 0; s < specs.length; s++) Object.freeze(specs[s]);
   return specs;
+}
+
+/**
+ * The one spec of a definition with no modifiers, or with `named()` alone
+ * (a Pipeline's `node(fn, named("x"))`): made with its name, not made and
+ * then copied by a modifier. Undefined for any other definition.
+ */
+export function simpleSpec(
+  def: NodeDef,
+  name: string,
+  module: string | undefined,
+  parsed: ParsedParams | undefined,
+): NodeSpec | undefined {
+  if (def.modifiers.length === 0) {
+    return Object.freeze(
+      baseSpec(def.fn, def.declared, name, EMPTY, module, parsed),
+    );
+  }
+  const { kinds, ordered } = orderOf(def);
+  if (ordered.length !== 1 || !(ordered[0] instanceof Rename)) return undefined;
+  return Object.freeze(
+    baseSpec(
+      def.fn,
+      def.declared,
+      name,
+      kinds,
+      module,
+      parsed,
+      ordered[0].name,
+    ),
+  );
+}
+
+// A definition's modifiers in phase order (worked out once by node()).
+function orderOf(def: NodeDef): ModifierOrder {
+  return (def instanceof Definition
+    ? def
+    : new Definition(def.fn, def.modifiers, def.declared)).order;
 }
 
 const PHASES: readonly ModifierPhase[] = [
