@@ -16,6 +16,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { decodeResult, encodeResult } from "./_result_bytes.ts";
+import { whileBusy } from "./_busy.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
 import type { MaybePromise } from "../hooks.ts";
 import type { CacheEntry, CacheRead, CacheStore } from "./store.ts";
@@ -75,10 +76,12 @@ export class SqliteCacheStore implements CacheStore {
     Deno.mkdirSync(this.#results, { recursive: true });
     this.#db = new DatabaseSync(join(path, "metadata.sqlite"));
     // The timeout first: the statements after it may wait on another process.
-    this.#db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-    this.#db.exec("PRAGMA journal_mode = WAL");
+    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    const db = this.#db;
+    whileBusy(() => db.exec("PRAGMA journal_mode = WAL"), busyTimeoutMs);
     this.#db.exec("PRAGMA synchronous = NORMAL");
-    this.#db.exec(SCHEMA);
+    whileBusy(() => db.exec(SCHEMA), busyTimeoutMs);
     this.#select = this.#db.prepare(
       "SELECT data_version FROM cache_keys WHERE key = ?",
     );

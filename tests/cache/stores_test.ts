@@ -151,6 +151,42 @@ Deno.test("SqliteCacheStore: two processes on one directory at once both succeed
   await Deno.remove(barrier, { recursive: true });
 });
 
+Deno.test("SqliteCacheStore: processes that open one new cache at the same moment all open it", async () => {
+  const script = new URL("../fixtures/open_cache.ts", import.meta.url);
+  const processes = 4;
+  // A few rounds: the processes race to switch the new database to WAL.
+  for (let round = 0; round < 3; round++) {
+    const path = await tempDir();
+    const barrier = await tempDir();
+    const outputs = await Promise.all(
+      Array.from(
+        { length: processes },
+        () =>
+          new Deno.Command(Deno.execPath(), {
+            args: [
+              "run",
+              "--allow-read",
+              "--allow-write",
+              script.href,
+              path,
+              barrier,
+              String(processes),
+            ],
+            stdout: "piped",
+            stderr: "piped",
+          }).output(),
+      ),
+    );
+    for (const output of outputs) {
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 0, stderr);
+      assert.equal(new TextDecoder().decode(output.stdout).trim(), "v1");
+    }
+    await Deno.remove(path, { recursive: true });
+    await Deno.remove(barrier, { recursive: true });
+  }
+});
+
 Deno.test("DenoKvCacheStore: caches across drivers, splits large results, and treats damage as a miss", async () => {
   const kv = await Deno.openKv(":memory:");
   const { calls, count } = counting();
