@@ -3,18 +3,13 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runDeno } from "./_deno.ts";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "types");
 
 async function check(file: string): Promise<{ ok: boolean; output: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--quiet", file],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { ok: code === 0, output: text.decode(stdout) + text.decode(stderr) };
+  const { code, stdout, stderr } = await runDeno(["check", "--quiet", file]);
+  return { ok: code === 0, output: stdout + stderr };
 }
 
 // deno.json excludes the failing fixtures from the project's own check; a

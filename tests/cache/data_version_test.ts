@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { cacheKey } from "../../mod.ts";
 import { dataVersion } from "../../src/cache/data_version.ts";
 import { loadHasher } from "../../src/cache/hasher.ts";
+import { runDeno } from "../_deno.ts";
 
 const hasher = await loadHasher();
 const v = (value: unknown) => dataVersion(value, hasher).version;
@@ -128,12 +129,8 @@ Deno.test("dataVersion: versions are the same in another process", async () => {
     const value = { m: new Map([[1, new Set(["a"])]]), d: new Date(7), b: 3n, t: new Int16Array([1, -1]), z: [{ y: 1, x: 2 }] };
     console.log(dataVersion(value, hasher).version);
   `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  assert.equal(output.code, 0);
+  const output = await runDeno(["eval", script]);
+  assert.equal(output.code, 0, output.stderr);
   const value = {
     z: [{ x: 2, y: 1 }],
     t: new Int16Array([1, -1]),
@@ -141,5 +138,5 @@ Deno.test("dataVersion: versions are the same in another process", async () => {
     d: new Date(7),
     m: new Map([[1, new Set(["a"])]]),
   };
-  assert.equal(new TextDecoder().decode(output.stdout).trim(), v(value));
+  assert.equal(output.stdout.trim(), v(value));
 });

@@ -7,6 +7,7 @@ import {
   SqliteCacheStore,
 } from "../../mod.ts";
 import { counting, outcomes, tempDir } from "./_helpers.ts";
+import { runDeno } from "../_deno.ts";
 
 async function withWarnings<T>(
   body: () => Promise<T>,
@@ -117,33 +118,28 @@ Deno.test("SqliteCacheStore: two processes on one directory at once both succeed
   const script = new URL("../fixtures/cache_pipeline.ts", import.meta.url);
   const barrier = await tempDir();
   const spawn = (...wait: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        script.href,
-        path,
-        ...wait,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    runDeno([
+      "run",
+      "--allow-read",
+      "--allow-write",
+      script.href,
+      path,
+      ...wait,
+    ]);
   const outputs = await Promise.all([
     spawn(barrier, "2"),
     spawn(barrier, "2"),
   ]);
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   for (const output of outputs) {
-    assert.equal(output.code, 0, decode(output.stderr));
-    const line = JSON.parse(decode(output.stdout));
+    assert.equal(output.code, 0, output.stderr);
+    const line = JSON.parse(output.stdout);
     assert.equal(line.length, 2000);
     assert.equal(line.first, 1 + 199 * 200 / 2 + 0);
   }
   // A third run finds every node, whole.
   const third = await spawn();
-  assert.equal(third.code, 0, decode(third.stderr));
-  assert.equal(JSON.parse(decode(third.stdout)).hits, 200);
+  assert.equal(third.code, 0, third.stderr);
+  assert.equal(JSON.parse(third.stdout).hits, 200);
   for (const file of await resultFiles(path)) {
     assert.doesNotMatch(file, /\.tmp$/);
   }
@@ -158,29 +154,16 @@ Deno.test("SqliteCacheStore: processes that open one new cache at the same momen
   for (let round = 0; round < 3; round++) {
     const path = await tempDir();
     const barrier = await tempDir();
+    const args = ["run", "--allow-read", "--allow-write", script.href];
     const outputs = await Promise.all(
       Array.from(
         { length: processes },
-        () =>
-          new Deno.Command(Deno.execPath(), {
-            args: [
-              "run",
-              "--allow-read",
-              "--allow-write",
-              script.href,
-              path,
-              barrier,
-              String(processes),
-            ],
-            stdout: "piped",
-            stderr: "piped",
-          }).output(),
+        () => runDeno([...args, path, barrier, String(processes)]),
       ),
     );
     for (const output of outputs) {
-      const stderr = new TextDecoder().decode(output.stderr);
-      assert.equal(output.code, 0, stderr);
-      assert.equal(new TextDecoder().decode(output.stdout).trim(), "v1");
+      assert.equal(output.code, 0, output.stderr);
+      assert.equal(output.stdout.trim(), "v1");
     }
     await Deno.remove(path, { recursive: true });
     await Deno.remove(barrier, { recursive: true });

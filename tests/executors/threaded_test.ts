@@ -9,6 +9,7 @@ import {
 } from "../../mod.ts";
 import * as nodes from "../fixtures/workers/nodes.ts";
 import { conformance } from "./_conformance.ts";
+import { runDeno } from "../_deno.ts";
 
 conformance("threaded");
 
@@ -245,19 +246,15 @@ Deno.test("[threaded] permissions sandbox the workers (with --unstable-worker-op
     try { await none.execute(["home"]); console.log("imported"); }
     catch (e) { console.log(e.name, /cannot import the module of node "home"/.test(e.message)); }
   `;
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "--unstable-worker-options",
-      "--allow-read",
-      "--allow-env",
-      script,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  assert.deepEqual(new TextDecoder().decode(stdout).trim().split("\n"), [
+  const { code, stdout, stderr } = await runDeno([
+    "eval",
+    "--unstable-worker-options",
+    "--allow-read",
+    "--allow-env",
+    script,
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(stdout.trim().split("\n"), [
     "NotCapable",
     "WorkerError true",
   ]);

@@ -1,0 +1,25 @@
+// Runs the deno that runs the tests as a subprocess, for what must happen in
+// a process of its own (permissions, several processes, examples, checks).
+
+/** A finished `deno` subprocess: its exit code and decoded output. */
+export interface DenoOutput {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `deno ...args` without colours and returns what it printed. */
+export async function runDeno(args: readonly string[]): Promise<DenoOutput> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+  };
+}
