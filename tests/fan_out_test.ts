@@ -16,6 +16,22 @@ import {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Nested blocks: each row fans out its cells; each row's doubled cells are
+// summed, and the row sums collected.
+const nestedBlocks = (rows: number[][]) => ({
+  rows: node(() => rows, parallelizable()),
+  cells: node(({ rows }: { rows: number[] }) => rows, parallelizable()),
+  doubled: ({ cells }: { cells: number }) => cells * 2,
+  row_sum: node(
+    ({ doubled }: { doubled: number[] }) => sum(doubled),
+    collect("doubled"),
+  ),
+  sums: node(
+    ({ row_sum }: { row_sum: number[] }) => row_sum,
+    collect("row_sum"),
+  ),
+});
+
 // Hamilton's example: steps() yields 0..n-1, per item square + cube, summed.
 function hamilton(calls: Record<string, number> = {}) {
   const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
@@ -111,19 +127,7 @@ for (const [kind, concurrency] of EXECUTORS) {
   });
 
   Deno.test(`${label} nested blocks: a parallelizable inside a block fans out per outer item`, async () => {
-    const dr = await build({
-      rows: node(() => [[1, 2], [3, 4, 5], []], parallelizable()),
-      cells: node(({ rows }: { rows: number[] }) => rows, parallelizable()),
-      doubled: ({ cells }: { cells: number }) => cells * 2,
-      row_sum: node(
-        ({ doubled }: { doubled: number[] }) => sum(doubled),
-        collect("doubled"),
-      ),
-      sums: node(
-        ({ row_sum }: { row_sum: number[] }) => row_sum,
-        collect("row_sum"),
-      ),
-    });
+    const dr = await build(nestedBlocks([[1, 2], [3, 4, 5], []]));
     const out = await dr.execute(["sums", "doubled"]);
     assert.deepEqual(out.sums, [6, 24, 0]);
     assert.deepEqual(out.doubled, [[2, 4], [6, 8, 10], []]);
@@ -550,19 +554,7 @@ Deno.test("stream() reports each block item's progress", async () => {
 });
 
 Deno.test("toDot draws each block as a cluster, nested blocks nested, collects marked", async () => {
-  const dr = await new Builder().withModules({
-    rows: node(() => [[1]], parallelizable()),
-    cells: node(({ rows }: { rows: number[] }) => rows, parallelizable()),
-    doubled: ({ cells }: { cells: number }) => cells * 2,
-    row_sum: node(
-      ({ doubled }: { doubled: number[] }) => sum(doubled),
-      collect("doubled"),
-    ),
-    sums: node(
-      ({ row_sum }: { row_sum: number[] }) => row_sum,
-      collect("row_sum"),
-    ),
-  }).build();
+  const dr = await new Builder().withModules(nestedBlocks([[1]])).build();
   const dot = dr.toDot();
   const outer = dot.indexOf('subgraph "cluster_rows[]"');
   const inner = dot.indexOf('subgraph "cluster_cells[]"');

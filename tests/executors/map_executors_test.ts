@@ -93,18 +93,22 @@ Deno.test("withMapExecutor rejects an unknown kind and bad options", () => {
   );
 });
 
+// A node `t` that records how many of its calls ran at once, at most.
+function overlapping() {
+  const seen = { running: 0, peak: 0 };
+  const t = async ({ x }: { x: number }) => {
+    seen.peak = Math.max(seen.peak, ++seen.running);
+    await new Promise((r) => setTimeout(r, 3));
+    seen.running--;
+    return x;
+  };
+  return { seen, module: { t } };
+}
+
 Deno.test("the sequential map executor runs one item at a time, whatever the node executor", async () => {
-  let running = 0;
-  let peak = 0;
+  const { seen, module } = overlapping();
   await using dr = await new Builder()
-    .withModules({
-      t: async ({ x }: { x: number }) => {
-        peak = Math.max(peak, ++running);
-        await new Promise((r) => setTimeout(r, 3));
-        running--;
-        return x;
-      },
-    })
+    .withModules(module)
     .withExecutor("async")
     .withMapExecutor("sequential")
     .build();
@@ -113,23 +117,15 @@ Deno.test("the sequential map executor runs one item at a time, whatever the nod
     mapOver: "x",
   });
   assert.deepEqual(out.map((o) => o.t), [1, 2, 3, 4]);
-  assert.equal(peak, 1);
+  assert.equal(seen.peak, 1);
 });
 
 Deno.test("the async map executor runs items at once, whatever the node executor", async () => {
-  let running = 0;
-  let peak = 0;
+  const { seen, module } = overlapping();
   await using dr = await new Builder()
-    .withModules({
-      t: async ({ x }: { x: number }) => {
-        peak = Math.max(peak, ++running);
-        await new Promise((r) => setTimeout(r, 3));
-        running--;
-        return x;
-      },
-    })
+    .withModules(module)
     .withMapExecutor("async", { concurrency: 3 })
     .build();
   await dr.map(["t"], { inputs: { x: [1, 2, 3, 4, 5, 6] }, mapOver: "x" });
-  assert.equal(peak, 3);
+  assert.equal(seen.peak, 3);
 });
