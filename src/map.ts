@@ -185,7 +185,8 @@ export async function runMap(
       false,
       executor,
     );
-  const runItem = !collect && !hooks.has("afterMapItem")
+  const progress = hooks.has("afterMapItem");
+  const runItem = !collect && !progress
     ? (i: number, executor?: Executor): Promise<void> =>
       start(i, executor).then(
         (values) => void (results[i] = runner.outputs(plan, values)),
@@ -206,7 +207,7 @@ export async function runMap(
       }
       results[i] = collect ? outcome : (outcome as { value: unknown }).value;
       done++;
-      if (hooks.has("afterMapItem")) {
+      if (progress) {
         await hooks.call("afterMapItem", {
           runId,
           item: i,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isThenable } from "./executors/_wire.ts";
 import {
   BraidError,
   CancelledError,
@@ -171,6 +172,20 @@ export class Run {
     return error;
   }
 
+  /** Emits a message of `node`'s, as its `ctx.log` does. */
+  log(node: PlanNode, message: string, data?: unknown): void {
+    const onLog = this.#onLog;
+    if (onLog === undefined) return;
+    const event: NodeLogEvent = {
+      runId: this.runId,
+      nodeName: node.name,
+      message,
+    };
+    if (data !== undefined) Object.assign(event, { data });
+    if (this.item !== undefined) Object.assign(event, { item: this.item });
+    onLog(event);
+  }
+
   /** The `ctx` for `node`. */
   context(node: PlanNode): RunContext {
     if (this.#controller === undefined) {
@@ -181,21 +196,13 @@ export class Run {
         : AbortSignal.any([this.signal, this.#controller.signal]);
     }
     const signal = this.#ctxSignal!;
-    const onLog = this.#onLog;
-    const runId = this.runId;
     const item = this.item;
     const ctx: RunContext = {
       signal,
-      runId,
+      runId: this.runId,
       nodeName: node.name,
       tags: node.tags,
-      log(message: string, data?: unknown) {
-        if (onLog === undefined) return;
-        const event: NodeLogEvent = { runId, nodeName: node.name, message };
-        if (data !== undefined) Object.assign(event, { data });
-        if (item !== undefined) Object.assign(event, { item });
-        onLog(event);
-      },
+      log: (message: string, data?: unknown) => this.log(node, message, data),
     };
     const runner = this.runner;
     if (runner !== undefined && this.adapters !== undefined) {
@@ -346,8 +353,4 @@ function argumentsOf(
   return args;
 }
 
-/** Whether `value` is a promise-like to await. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" &&
-    typeof (value as { then?: unknown }).then === "function";
-}
+export { isThenable };

@@ -10,3 +10,15 @@ export interface Heap<T> {
 export const Heap = HeapModule as unknown as new <T>(
   comparator: (a: T, b: T) => number,
 ) => Heap<T>;
+
+/**
+ * A queue of ready node indices that pops the node with the longest
+ * remaining path first, and the earlier node of the plan on a tie.
+ */
+export function readyQueue(
+  nodes: readonly { readonly priority: number }[],
+): Heap<number> {
+  return new Heap<number>((a, b) =>
+    nodes[b]!.priority - nodes[a]!.priority || a - b
+  );
+}

@@ -13,6 +13,7 @@ import type {
   TaskMessage,
   TaskNode,
 } from "./_protocol.ts";
+import { bufferOf, isThenable, TRANSFER_BYTES } from "./_wire.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -127,16 +128,10 @@ function sendError(error: unknown): SentError {
 // Large buffers go back by transfer, not copy: the values a node returns
 // are its own to give. A buffer it already gave away (a cached value
 // returned twice) would arrive empty, so that is an error instead.
-const TRANSFER_BYTES = 64 * 1024;
-
 function transferables(value: unknown): ArrayBuffer[] {
   const found: ArrayBuffer[] = [];
   const add = (v: unknown) => {
-    const buffer = v instanceof ArrayBuffer
-      ? v
-      : ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer
-      ? v.buffer
-      : undefined;
+    const buffer = bufferOf(v);
     if (buffer === undefined) return;
     if ((buffer as { detached?: boolean }).detached === true) {
       throw new TypeError(
@@ -279,11 +274,6 @@ async function runChunk(task: ChunkTask): Promise<void> {
     }
   }
   reply(task.id, outputs);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" &&
-    typeof (value as { then?: unknown }).then === "function";
 }
 
 // The node descriptors this worker was sent, by ref: later calls of the

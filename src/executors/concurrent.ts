@@ -8,7 +8,7 @@
  */
 import { isThenable, type Run } from "../run.ts";
 import type { PlanNode } from "../plan.ts";
-import { Heap } from "./_heap.ts";
+import { type Heap, readyQueue } from "./_heap.ts";
 import {
   checkConcurrency,
   type Executor,
@@ -74,10 +74,7 @@ class Schedule {
     if (limit === Infinity) {
       this.#stack = plan.roots.slice();
     } else {
-      const nodes = this.#nodes;
-      this.#heap = new Heap<number>((a: number, b: number) =>
-        nodes[b]!.priority - nodes[a]!.priority || a - b
-      );
+      this.#heap = readyQueue(this.#nodes);
       for (const root of plan.roots) this.#heap.push(root);
     }
   }

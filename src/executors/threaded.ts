@@ -13,8 +13,9 @@ import { isLocal } from "../_local.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
 import type { TaskNode } from "./_protocol.ts";
+import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import type { Run } from "../run.ts";
-import { Heap } from "./_heap.ts";
+import { type Heap, readyQueue } from "./_heap.ts";
 import {
   checkConcurrency,
   type Executor,
@@ -37,10 +38,6 @@ export class ThreadedExecutor implements Executor {
   readonly concurrency: number;
   /** The workers. */
   readonly pool: WorkerPool;
-  readonly #taskNodes = new WeakMap<
-    Plan,
-    Promise<(TaskNode | undefined)[]>
-  >();
 
   /** Creates the executor on `pool`. */
   constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
@@ -52,7 +49,7 @@ export class ThreadedExecutor implements Executor {
   async execute(run: Run): Promise<unknown[]> {
     let taskNodes: (TaskNode | undefined)[];
     try {
-      taskNodes = await this.#taskNodesOf(run.plan);
+      taskNodes = await taskNodesOf(run.plan);
     } catch (error) {
       run.stop(error as Error);
       throw error;
@@ -72,22 +69,6 @@ export class ThreadedExecutor implements Executor {
   close(): Promise<void> {
     return this.pool.close();
   }
-
-  // What a worker needs to run each node of `plan` (undefined for the
-  // nodes that run here), made once per plan: the same descriptor object
-  // each time lets the pool send it to a worker only once.
-  #taskNodesOf(plan: Plan): Promise<(TaskNode | undefined)[]> {
-    let taskNodes = this.#taskNodes.get(plan);
-    if (taskNodes === undefined) {
-      taskNodes = Promise.all(
-        plan.nodes.map(async (n) =>
-          runsHere(n) ? undefined : taskNode(n, await originOf(n.spec))
-        ),
-      );
-      this.#taskNodes.set(plan, taskNodes);
-    }
-    return taskNodes;
-  }
 }
 
 /**
@@ -100,8 +81,27 @@ export function runsHere(node: PlanNode): boolean {
   return node.synthetic || isLocal(node.fn);
 }
 
-/** What a worker needs to find and call `node`. */
-export function taskNode(node: PlanNode, origin: Origin): TaskNode {
+// Per plan, what a worker needs to run each of its nodes (undefined for the
+// nodes that run here), made once for every executor on every pool: the same
+// descriptor object each time lets a pool send it to a worker only once.
+const taskNodes = new WeakMap<Plan, Promise<(TaskNode | undefined)[]>>();
+
+/** What workers need to run each node of `plan`; undefined where it runs here. */
+export function taskNodesOf(plan: Plan): Promise<(TaskNode | undefined)[]> {
+  let nodes = taskNodes.get(plan);
+  if (nodes === undefined) {
+    nodes = Promise.all(
+      plan.nodes.map(async (n) =>
+        runsHere(n) ? undefined : taskNode(n, await originOf(n.spec))
+      ),
+    );
+    taskNodes.set(plan, nodes);
+  }
+  return nodes;
+}
+
+// What a worker needs to find and call `node`.
+function taskNode(node: PlanNode, origin: Origin): TaskNode {
   // Block nodes run here (see runsHere), never as tasks.
   return {
     url: origin.url,
@@ -112,9 +112,6 @@ export function taskNode(node: PlanNode, origin: Origin): TaskNode {
     tags: node.tags,
   };
 }
-
-/** Buffers smaller than this are copied: a transfer costs more. */
-export const TRANSFER_BYTES = 64 * 1024;
 
 // A node's arguments, positional or by name. A large buffer goes by
 // transfer (it is detached here) only when nothing else can read it: it is
@@ -141,11 +138,7 @@ function argumentsFor(
     const value = values[s];
     if (positional) (args as unknown[])[k] = value;
     else (args as Record<string, unknown>)[keys[k]!] = value;
-    const buffer = value instanceof ArrayBuffer
-      ? value
-      : ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer
-      ? value.buffer
-      : undefined;
+    const buffer = bufferOf(value);
     if (
       buffer !== undefined && buffer.byteLength >= TRANSFER_BYTES &&
       s < plan.nodes.length && plan.nodes[s]!.dependents.length === 1 &&
@@ -192,9 +185,7 @@ class ThreadedSchedule {
     this.#taskNodes = taskNodes;
     const nodes = this.#nodes = run.plan.nodes;
     this.#remaining = run.plan.dependencyCounts.slice();
-    this.#ready = new Heap<number>((a: number, b: number) =>
-      nodes[b]!.priority - nodes[a]!.priority || a - b
-    );
+    this.#ready = readyQueue(nodes);
     for (const root of run.plan.roots) this.#enqueue(root);
     this.done = new Promise<unknown[]>((resolve, reject) => {
       this.#resolve = resolve;
@@ -329,7 +320,7 @@ class ThreadedSchedule {
       label: `node "${node.name}"`,
       nodeName: node.name,
       transfer,
-      onLog: (log) => run.context(node).log(log.message, log.data),
+      onLog: (log) => run.log(node, log.message, log.data),
     });
     this.#tasks.add(handle);
     return handle.promise.then(

@@ -15,9 +15,9 @@ import { CancelledError, InputError, NodeExecutionError } from "../errors.ts";
 import { pathTo, type Plan } from "../plan.ts";
 import { isThenable } from "../run.ts";
 import type { Runner } from "../runner.ts";
-import { type Origin, originOf } from "./_origin.ts";
 import { RemoteFailure, type TaskHandle, type WorkerPool } from "./pool.ts";
-import { runsHere, taskNode, ThreadedExecutor } from "./threaded.ts";
+import type { ChunkTask, TaskNode } from "./_protocol.ts";
+import { runsHere, taskNodesOf, ThreadedExecutor } from "./threaded.ts";
 import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
 import {
   type MapExecutor,
@@ -88,13 +88,14 @@ export class ParallelMapExecutor implements MapExecutor {
       return await this.#threaded.runItems(job);
     }
     const plan = job.plan;
-    const origins = await Promise.all(plan.nodes.map((n) => originOf(n.spec)));
+    // No node runs here (checked above): every one has its descriptor.
+    const nodes = await taskNodesOf(plan) as TaskNode[];
     const base = await baseValues(remote, plan, job.signal);
     const results = await new Chunks(
       this.#pool,
       plan,
       remote.runId,
-      origins,
+      nodes,
       base,
       job.items,
       job.signal,
@@ -140,7 +141,8 @@ class Chunks {
   readonly #pool: WorkerPool;
   readonly #plan: Plan;
   readonly #runId: string;
-  readonly #origins: readonly Origin[];
+  // What every chunk of this map sends alike, made once.
+  readonly #shape: Pick<ChunkTask, "nodes" | "argKeys" | "argSlots">;
   readonly #base: readonly unknown[];
   readonly #items: readonly Record<string, unknown>[];
   readonly #signal: AbortSignal | undefined;
@@ -159,7 +161,7 @@ class Chunks {
     pool: WorkerPool,
     plan: Plan,
     runId: string,
-    origins: readonly Origin[],
+    nodes: readonly TaskNode[],
     base: readonly unknown[],
     items: readonly Record<string, unknown>[],
     signal: AbortSignal | undefined,
@@ -167,7 +169,11 @@ class Chunks {
     this.#pool = pool;
     this.#plan = plan;
     this.#runId = runId;
-    this.#origins = origins;
+    this.#shape = {
+      nodes,
+      argKeys: plan.nodes.map((n) => n.argKeys),
+      argSlots: plan.nodes.map((n) => n.argSlots),
+    };
     this.#base = base;
     this.#items = items;
     this.#signal = signal;
@@ -222,9 +228,7 @@ class Chunks {
     const handle = this.#pool.run({
       type: "chunk",
       runId: this.#runId,
-      nodes: plan.nodes.map((n, i) => taskNode(n, this.#origins[i]!)),
-      argKeys: plan.nodes.map((n) => n.argKeys),
-      argSlots: plan.nodes.map((n) => n.argSlots),
+      ...this.#shape,
       base: this.#base,
       inputSlots: this.#inputSlots,
       columns,
