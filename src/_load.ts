@@ -9,12 +9,12 @@ import {
   type AnyFn,
   CTX,
   isNodeDef,
+  modifiedSpecs,
   type ModifierContext,
   type NodeDef,
   type NodeSpec,
   plainSpec,
   simpleSpec,
-  toSpecs,
 } from "./node.ts";
 
 /** A module as given to `withModules`: a namespace, an object, or a specifier. */
@@ -71,15 +71,78 @@ const moduleParams = new WeakMap<object, {
   readonly parsed: readonly (ParsedParams | undefined)[];
 }>();
 
-function paramsOf(
-  exports: object,
-  fns: readonly AnyFn[],
-): readonly (ParsedParams | undefined)[] {
-  const known = moduleParams.get(exports);
-  if (known !== undefined && sameFunctions(known.fns, fns)) return known.parsed;
-  const parsed = readParams(fns);
-  moduleParams.set(exports, { fns, parsed });
-  return parsed;
+// A module's exports that may be nodes, at their positions among its keys:
+// definitions, and functions not `_private` (a class among them is known
+// once its source is read). Mutations are gathered on the way.
+interface Scan {
+  readonly keys: readonly string[];
+  readonly candidates: readonly (NodeDef | AnyFn | undefined)[];
+  /** The functions whose parameters are read, in order. */
+  readonly toParse: AnyFn[];
+  /** Their parameter lists, once read. */
+  parsed: readonly (ParsedParams | undefined)[];
+}
+
+function scan(
+  exports: Readonly<Record<string, unknown>>,
+  mutations: { fn: AnyFn; modifier: MutateModifier }[],
+): Scan {
+  const keys = Object.keys(exports);
+  const candidates = new Array<NodeDef | AnyFn | undefined>(keys.length);
+  const toParse: AnyFn[] = [];
+  for (let e = 0; e < keys.length; e++) {
+    const exportName = keys[e]!;
+    const value = exports[exportName];
+    if (isNodeDef(value)) {
+      // Mutators are usually `_private`, so not nodes; their mutations
+      // still apply, once every module is loaded.
+      for (const modifier of value.modifiers) {
+        if (modifier instanceof MutateModifier) {
+          mutations.push({ fn: value.fn, modifier });
+        }
+      }
+      if (exportName.startsWith("_")) continue;
+      candidates[e] = value;
+      if (value.declared === undefined) toParse.push(value.fn);
+    } else if (typeof value === "function" && !exportName.startsWith("_")) {
+      candidates[e] = value as AnyFn;
+      toParse.push(value as AnyFn);
+    }
+  }
+  return { keys, candidates, toParse, parsed: [] };
+}
+
+// Fills in every scan's parameter lists: those of modules read before are
+// kept, the rest read in one pass for all modules together (a Pipeline
+// gives each node a module of its own, and one pass each would set acorn
+// up once per node).
+function readAllParams(
+  modules: readonly LoadedModule[],
+  scans: readonly Scan[],
+): void {
+  const missed: number[] = [];
+  const fns: AnyFn[] = [];
+  for (let m = 0; m < scans.length; m++) {
+    const scan = scans[m]!;
+    const known = moduleParams.get(modules[m]!.exports);
+    if (known !== undefined && sameFunctions(known.fns, scan.toParse)) {
+      scan.parsed = known.parsed;
+    } else if (scan.toParse.length > 0) {
+      missed.push(m);
+      for (const fn of scan.toParse) fns.push(fn);
+    }
+  }
+  if (fns.length === 0) return;
+  const read = readParams(fns);
+  let at = 0;
+  for (const m of missed) {
+    const scan = scans[m]!;
+    scan.parsed = read.slice(at, at += scan.toParse.length);
+    moduleParams.set(modules[m]!.exports, {
+      fns: scan.toParse,
+      parsed: scan.parsed,
+    });
+  }
 }
 
 function sameFunctions(a: readonly AnyFn[], b: readonly AnyFn[]): boolean {
@@ -107,35 +170,12 @@ export function collectSpecs(
   const moduleOf = (name: string) =>
     redefinedIn.get(name) ??
       starts.findLastIndex((start) => start <= byName.positions.get(name)!);
+  const scans = modules.map((module) => scan(module.exports, mutations));
+  readAllParams(modules, scans);
   for (let m = 0; m < modules.length; m++) {
     const module = modules[m]!;
     starts.push(byName.size);
-    const exports = module.exports;
-    const keys = Object.keys(exports);
-    // The exports that may be nodes: definitions, and functions not
-    // `_private` (a class among them is known once its source is read).
-    const candidates = new Array<NodeDef | AnyFn | undefined>(keys.length);
-    const toParse: AnyFn[] = [];
-    for (let e = 0; e < keys.length; e++) {
-      const exportName = keys[e]!;
-      const value = exports[exportName];
-      if (isNodeDef(value)) {
-        // Mutators are usually `_private`, so not nodes; their mutations
-        // still apply, once every module is loaded.
-        for (const modifier of value.modifiers) {
-          if (modifier instanceof MutateModifier) {
-            mutations.push({ fn: value.fn, modifier });
-          }
-        }
-        if (exportName.startsWith("_")) continue;
-        candidates[e] = value;
-        if (value.declared === undefined) toParse.push(value.fn);
-      } else if (typeof value === "function" && !exportName.startsWith("_")) {
-        candidates[e] = value as AnyFn;
-        toParse.push(value as AnyFn);
-      }
-    }
-    const parsed = paramsOf(exports, toParse);
+    const { keys, candidates, parsed } = scans[m]!;
     let p = 0;
     const add = (spec: NodeSpec, exportName: string) => {
       const name = spec.name;
@@ -175,7 +215,13 @@ export function collectSpecs(
         add(simple, exportName);
         continue;
       }
-      const specs = toSpecs(value, exportName, context, module.url, params);
+      const specs = modifiedSpecs(
+        value,
+        exportName,
+        context,
+        module.url,
+        params,
+      );
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
     }
   }

@@ -244,7 +244,7 @@ export function definedIn(fn: AnyFn): string | undefined {
 
 /**
  * What `named()` returns: a modifier that names its node. A class, so that
- * `toSpecs` can recognise it and name the spec as it makes it.
+ * `simpleSpec` can recognise it and name the spec as it makes it.
  */
 export class Rename implements Modifier {
   /** Always `"named"`. */
@@ -369,19 +369,16 @@ export function inputs(
 export { CTX };
 
 /**
- * Turns a definition into its specs: parses (or takes declared) inputs, then
- * applies its modifiers phase by phase. `parsed` is its function's parameter
- * list when the caller has read it already.
+ * The specs of a definition {@linkcode simpleSpec} does not cover: its
+ * modifiers applied phase by phase.
  */
-export function toSpecs(
+export function modifiedSpecs(
   def: NodeDef,
   name: string,
   context: ModifierContext,
-  module?: string,
-  parsed?: ParsedParams,
+  module: string | undefined,
+  parsed: ParsedParams | undefined,
 ): readonly NodeSpec[] {
-  const simple = simpleSpec(def, name, module, parsed);
-  if (simple !== undefined) return [simple];
   const { kinds, ordered } = orderOf(def);
   let specs: readonly NodeSpec[] = [
     baseSpec(def.fn, def.declared, name, kinds, module, parsed),
