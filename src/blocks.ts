@@ -116,7 +116,8 @@ export function blockPaths(
   return paths;
 }
 
-function isPrefix(a: readonly string[], b: readonly string[]): boolean {
+/** Whether block path `a` starts block path `b` (or equals it). */
+export function isPrefix(a: readonly string[], b: readonly string[]): boolean {
   if (a.length > b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

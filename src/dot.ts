@@ -8,6 +8,7 @@
  */
 import type { Graph } from "./graph.ts";
 import { containerOf } from "./_containers.ts";
+import { isPrefix } from "./blocks.ts";
 
 /** Options of `toDot`. */
 export interface DotOptions {
@@ -90,9 +91,9 @@ function draw(
     for (const name of names) {
       const p = pathOf(name);
       if (p.length === path.length) {
-        if (path.every((b, i) => p[i] === b)) node(name, indent);
+        if (isPrefix(path, p)) node(name, indent);
       } else if (
-        p.length > path.length && path.every((b, i) => p[i] === b) &&
+        p.length > path.length && isPrefix(path, p) &&
         !openers.includes(p[path.length]!)
       ) {
         openers.push(p[path.length]!);

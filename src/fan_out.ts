@@ -10,7 +10,8 @@
  */
 import { toItems } from "./modifiers/parallelizable.ts";
 import type { BlockPlan, Plan, PlanNode } from "./plan.ts";
-import { isThenable, Run } from "./run.ts";
+import { Run } from "./run.ts";
+import { andThen } from "./_thenable.ts";
 import type { Executor } from "./executors/executor.ts";
 import { EMPTY } from "./runner.ts";
 
@@ -27,9 +28,7 @@ export function runBlock(
     block.parallelizable,
     values[node.argSlots[block.itemsArg]!],
   );
-  return isThenable(items)
-    ? items.then((list) => runItems(node, values, run, list))
-    : runItems(node, values, run, items);
+  return andThen(items, (list) => runItems(node, values, run, list));
 }
 
 async function runItems(

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isThenable } from "./executors/_wire.ts";
+import { isThenable } from "./_thenable.ts";
 import {
   BraidError,
   CancelledError,

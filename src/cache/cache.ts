@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CacheBehavior } from "../modifiers/cache.ts";
+import { BEHAVIORS, type CacheBehavior } from "../modifiers/cache.ts";
 import type { NodeSpec } from "../node.ts";
 import type { Plan } from "../plan.ts";
 import { codeVersion } from "./code_version.ts";
@@ -87,12 +87,6 @@ export interface CacheView {
   logs(runId: string): readonly CacheLogEntry[];
 }
 
-const BEHAVIORS: readonly CacheBehavior[] = [
-  "default",
-  "recompute",
-  "disable",
-  "ignore",
-];
 // Logs of this many recent runs are kept: a long-lived driver must not grow.
 const KEPT_RUNS = 1000;
 

@@ -9,7 +9,7 @@
  */
 import type { CacheBehavior } from "../modifiers/cache.ts";
 import type { Plan, PlanNode } from "../plan.ts";
-import { isThenable } from "../run.ts";
+import { andThen as after, isThenable } from "../_thenable.ts";
 import type { Cache, CacheLogEntry, CacheOutcome, RunRecord } from "./cache.ts";
 import { type DataVersion, dataVersion } from "./data_version.ts";
 import type { CacheRead } from "./store.ts";
@@ -243,10 +243,6 @@ export class CacheSession {
 }
 
 // Applies `next` to a value or, once settled, to a promise's value.
-function after(value: unknown, next: (value: unknown) => unknown): unknown {
-  return isThenable(value) ? Promise.resolve(value).then(next) : next(value);
-}
-
 // Runs a store operation: `next` with its answer, or `fallback` with a
 // message when it throws or rejects. Sync answers stay sync.
 function attempt<T>(

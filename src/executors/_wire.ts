@@ -1,6 +1,5 @@
 // What both sides of the pool's messages agree on: when a buffer goes by
-// transfer, and how to tell an awaitable. No imports: the worker entry
-// script loads this too.
+// transfer. No imports: the worker entry script loads this too.
 
 /** Buffers smaller than this are copied: a transfer costs more. */
 export const TRANSFER_BYTES = 64 * 1024;
@@ -12,10 +11,4 @@ export function bufferOf(value: unknown): ArrayBuffer | undefined {
     : ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer
     ? value.buffer
     : undefined;
-}
-
-/** Whether `value` is a promise-like to await. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" &&
-    typeof (value as { then?: unknown }).then === "function";
 }

@@ -13,7 +13,8 @@ import type {
   TaskMessage,
   TaskNode,
 } from "./_protocol.ts";
-import { bufferOf, isThenable, TRANSFER_BYTES } from "./_wire.ts";
+import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
+import { isThenable } from "../_thenable.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 

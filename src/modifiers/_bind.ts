@@ -38,6 +38,12 @@ export class Group {
 /** What a parameter can be bound to. */
 export type Binding = Source | Value | Group;
 
+/** Whether `given` is made by source(), value() or group(). */
+export function isBinding(given: unknown): given is Binding {
+  return given instanceof Value || given instanceof Source ||
+    given instanceof Group;
+}
+
 /**
  * Binds a parameter to the value of node (or input) `name`.
  *
@@ -108,10 +114,7 @@ export function rebind(
         `${modifier} binds "${param}", which is not a parameter of it (or is bound twice)`,
       );
     }
-    if (
-      !(binding instanceof Source) && !(binding instanceof Value) &&
-      !(binding instanceof Group)
-    ) {
+    if (!isBinding(binding)) {
       throw new InvalidNodeError(
         spec.name,
         `${modifier} binds "${param}" to something other than source(...), value(...) or group(...)`,

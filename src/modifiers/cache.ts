@@ -23,7 +23,8 @@ export interface CacheDeclaration {
   readonly version?: string;
 }
 
-const BEHAVIORS: readonly CacheBehavior[] = [
+/** Every cache behavior. */
+export const BEHAVIORS: readonly CacheBehavior[] = [
   "default",
   "recompute",
   "disable",

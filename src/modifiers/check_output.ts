@@ -10,7 +10,7 @@ import { ValidationError } from "../errors.ts";
 import { withCodeParts } from "../_code.ts";
 import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import type { RunContext } from "../run.ts";
-import { isThenable } from "../run.ts";
+import { andThen } from "../_thenable.ts";
 import { rebind } from "./_bind.ts";
 
 /** A validator function: `true` passes; `false` or a message fails. */
@@ -77,16 +77,11 @@ export function checkOutput(
           });
           return value;
         };
-        return isThenable(reason)
-          ? Promise.resolve(reason).then(settle)
-          : settle(reason);
+        return andThen(reason, settle);
       };
       const fn: AnyFn = withCodeParts(
         (args: Record<string, unknown>, ctx: RunContext) => {
-          const value = call(args, ctx);
-          return isThenable(value)
-            ? Promise.resolve(value).then((v) => verdict(v, ctx))
-            : verdict(value, ctx);
+          return andThen(call(args, ctx), (v) => verdict(v, ctx));
         },
         // A schema object is left out: it only checks, never changes, values.
         [
@@ -129,9 +124,6 @@ function toCheck(
       ? undefined
       : result.issues.map((issue) => issue.message).join("; ");
   return (value) => {
-    const result = standard.validate(value);
-    return isThenable(result)
-      ? Promise.resolve(result).then(read)
-      : read(result);
+    return andThen(standard.validate(value), read);
   };
 }

@@ -9,7 +9,7 @@
  */
 import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import { InvalidNodeError } from "../errors.ts";
-import { isThenable } from "../run.ts";
+import { andThen } from "../_thenable.ts";
 import { withCodeParts } from "../_code.ts";
 import { runsLocally } from "../_local.ts";
 
@@ -61,10 +61,7 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
     // block's items (which may run on workers) need first.
     const fn: AnyFn = runsLocally(withCodeParts(
       function (this: unknown, ...args: unknown[]) {
-        const value = call.apply(this, args);
-        return isThenable(value)
-          ? Promise.resolve(value).then((v) => toItems(name, v))
-          : toItems(name, value);
+        return andThen(call.apply(this, args), (v) => toItems(name, v));
       },
       [call],
     ));

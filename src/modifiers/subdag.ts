@@ -8,15 +8,7 @@
 import { InvalidNodeError } from "../errors.ts";
 import type { Modifier, ModifierContext, NodeSpec } from "../node.ts";
 import { collectSpecs } from "../_load.ts";
-import {
-  type Binding,
-  Group,
-  rebind,
-  Source,
-  source,
-  Value,
-  value,
-} from "./_bind.ts";
+import { type Binding, isBinding, rebind, source, value } from "./_bind.ts";
 
 /** How one use of a subdag is wired. */
 export interface SubdagOptions {
@@ -170,9 +162,4 @@ function expand(
   }
   out.push(rebind(spec, outputs, "subdag"));
   return out;
-}
-
-function isBinding(given: unknown): given is Binding {
-  return given instanceof Value || given instanceof Source ||
-    given instanceof Group;
 }
