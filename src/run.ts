@@ -9,12 +9,12 @@ import { isThenable } from "./_thenable.ts";
 import {
   BraidError,
   CancelledError,
-  HookError,
   NodeExecutionError,
   ValidationError,
   WorkerError,
 } from "./errors.ts";
 import { runBlock } from "./fan_out.ts";
+import { invokeWithHooks } from "./_hooked_call.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
@@ -130,7 +130,7 @@ export class Run {
         ? call(node, this.values, this)
         : this.cache.invoke(node, () => call(node, this.values, this));
     }
-    return this.#invokeWithHooks(node, this.hooks, call);
+    return invokeWithHooks(this, node, this.hooks, call);
   }
 
   /** Records that `node` failed with `error`, stops the run, returns the error to reject with. */
@@ -143,7 +143,7 @@ export class Run {
         ((this.hooks !== undefined || node.block !== undefined) &&
           error instanceof BraidError)
       ? error
-      : this.#wrap(node, error);
+      : this.wrap(node, error);
     this.stop(failure);
     return failure;
   }
@@ -212,7 +212,8 @@ export class Run {
     return item === undefined ? ctx : { ...ctx, item };
   }
 
-  #wrap(node: PlanNode, error: unknown): NodeExecutionError {
+  /** `error` as the `NodeExecutionError` of `node` in this run. */
+  wrap(node: PlanNode, error: unknown): NodeExecutionError {
     return new NodeExecutionError(
       node.name,
       this.runId,
@@ -220,62 +221,6 @@ export class Run {
       error,
       this.item,
     );
-  }
-
-  async #invokeWithHooks(
-    node: PlanNode,
-    hooks: Hooks,
-    call: NodeCall,
-  ): Promise<unknown> {
-    const event = {
-      runId: this.runId,
-      nodeName: node.name,
-      tags: node.tags,
-      inputs: argumentsOf(node, this.values),
-      taskId: this.item === undefined
-        ? `${this.runId}/${node.name}`
-        : `${this.runId}/${this.item}/${node.name}`,
-      ...(this.item === undefined ? {} : { item: this.item }),
-    };
-    await hooks.call("beforeNodeExecution", event);
-    // Async hooks give the run time to fail or be cancelled: a node must not
-    // start after that, whichever hook let time pass.
-    const halted = this.halted();
-    if (halted !== undefined) throw halted;
-    const start = performance.now();
-    let result: unknown;
-    let error: unknown;
-    let success = false;
-    try {
-      result = await hooks.wrap(event, () => {
-        const stopped = this.halted();
-        if (stopped !== undefined) throw stopped;
-        return this.cache === undefined
-          ? call(node, this.values, this)
-          : this.cache.invoke(node, () => call(node, this.values, this));
-      });
-      success = true;
-    } catch (thrown) {
-      error = thrown;
-    }
-    if (error !== undefined && error === this.stopped) throw error;
-    const durationMs = performance.now() - start;
-    const cache = this.cache?.outcome(node);
-    await hooks.call(
-      "afterNodeExecution",
-      success
-        ? cache === undefined
-          ? { ...event, success, result, durationMs }
-          : { ...event, success, result, durationMs, cache }
-        : { ...event, success, error, durationMs },
-    );
-    if (!success) {
-      throw error instanceof HookError || error instanceof ValidationError ||
-          error instanceof WorkerError
-        ? error
-        : this.#wrap(node, error);
-    }
-    return result;
   }
 }
 
@@ -341,7 +286,7 @@ function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
 }
 
 /** A node's arguments by input name (absent optional inputs left out). */
-function argumentsOf(
+export function argumentsOf(
   node: PlanNode,
   values: readonly unknown[],
 ): Record<string, unknown> {
