@@ -4,7 +4,8 @@
 import { HookError, ValidationError, WorkerError } from "./errors.ts";
 import type { Hooks } from "./hooks.ts";
 import type { PlanNode } from "./plan.ts";
-import { argumentsOf, type NodeCall, type Run } from "./run.ts";
+import { argumentsOf } from "./_call.ts";
+import type { NodeCall, Run } from "./run.ts";
 
 /** Calls `node` in `run` inside the hooks; resolves with its value. */
 export async function invokeWithHooks(

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from "./errors.ts";
 import { AsyncDriver, type DictResult } from "./driver.ts";
-import type { ExecutorKind, ExecutorOptions } from "./executors/executor.ts";
+import type { ExecutorLike, ExecutorOptions } from "./executors/executor.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import { Graph } from "./graph.ts";
@@ -23,7 +23,7 @@ interface BuilderState {
   readonly config: Readonly<Record<string, unknown>>;
   readonly allowOverrides: boolean;
   readonly adapters: readonly Adapter[];
-  readonly executor: ExecutorKind;
+  readonly executor: ExecutorLike;
   readonly executorOptions: ExecutorOptions;
   readonly cache?: CacheOptions;
   readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
@@ -126,19 +126,25 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
-   * Chooses the node executor: `"sequential"` (the default), `"async"`
-   * (concurrent on the event loop, `concurrency` unbounded by default) or
-   * `"threaded"` (each node on a pool of Deno Workers; `workers`,
-   * `timeoutMs`, `permissions` and `idleMs` configure the pool).
+   * Chooses the node executor: an {@linkcode Executor} instance (such as
+   * `new ThreadedExecutor({ workers: 4 })`, or one of your own), or the name
+   * of a built-in one with its options: `"sequential"` (the default),
+   * `"async"` (concurrent on the event loop, `concurrency` unbounded by
+   * default) or `"threaded"` (each node on a pool of Deno Workers; `workers`,
+   * `timeoutMs`, `permissions`, `idleMs` and `prestart` configure the pool).
+   * A name makes a new executor for each driver built; an instance is used
+   * as it is, and the driver's `close()` closes it.
    */
   withExecutor(
-    kind: ExecutorKind,
+    executor: ExecutorLike,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    createExecutor(kind, options); // validate kind and options now, not at build()
+    // Validate now, not at build(); a name's executor is made per build.
+    if (typeof executor === "string") createExecutor(executor, options);
+    else createExecutor(executor);
     return new Builder({
       ...this.#state,
-      executor: kind,
+      executor,
       executorOptions: options,
     });
   }

@@ -6,7 +6,6 @@
  * @module
  */
 import type { ExecutionEvent } from "./events.ts";
-import type { Executor } from "./executors/executor.ts";
 import type { Graph, NodeInfo, TagFilter } from "./graph.ts";
 import { recordRun, type RunResult } from "./results.ts";
 import { type ExecuteOptions, Runner, type RunnerInit } from "./runner.ts";
@@ -55,9 +54,9 @@ export class AsyncDriver<M = unknown, R = DictResult>
     return this.#runner.cache ?? NO_CACHE;
   }
 
-  /** The executor's kind. */
-  get executor(): Executor["kind"] {
-    return this.#runner.executor.kind;
+  /** The node executor's name (the default one, when nodes are routed). */
+  get executor(): string {
+    return this.#runner.executor.name;
   }
 
   /** The map executor's kind. */
@@ -193,7 +192,9 @@ export class AsyncDriver<M = unknown, R = DictResult>
    * opened from a `path`. Safe to call more than once.
    */
   async close(): Promise<void> {
-    await this.#runner.executor.close?.();
+    for (const executor of this.#runner.lanes.executors) {
+      await executor.close?.();
+    }
     await this.#runner.mapExecutor.close?.();
     await this.#runner.cache?.close();
   }

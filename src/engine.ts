@@ -9,7 +9,7 @@
 import {
   checkConcurrency,
   type Executor,
-  type ExecutorKind,
+  type ExecutorLike,
   type ExecutorOptions,
 } from "./executors/executor.ts";
 import type { MapExecutor, MapExecutorKind } from "./executors/map_executor.ts";
@@ -29,13 +29,13 @@ export type { MapExecutorKind } from "./executors/map_executor.ts";
  */
 export interface EngineOptions extends WorkerPoolOptions {
   /**
-   * How the nodes of one run (or one map item) run: `"sequential"` (one at
-   * a time, in order), `"async"` (each as soon as its inputs are ready) or
-   * `"threaded"` (on a pool of Deno Workers).
+   * How the nodes of one run (or one map item) run: an executor instance,
+   * or `"sequential"` (one at a time, in order), `"async"` (each as soon as
+   * its inputs are ready) or `"threaded"` (on a pool of Deno Workers).
    *
    * @default {"sequential"}
    */
-  readonly nodeExecutor?: ExecutorKind;
+  readonly nodeExecutor?: ExecutorLike;
   /**
    * How the items of a `map` run: `"sequential"` (one at a time),
    * `"async"` (concurrently on the event loop), `"threaded"` (each item's
@@ -92,7 +92,7 @@ const PARTS = new WeakMap<Engine, EngineParts>();
  */
 export class Engine {
   /** The node executor's name. */
-  readonly nodeExecutor: ExecutorKind;
+  readonly nodeExecutor: string;
   /** The map executor's name. */
   readonly mapExecutor: MapExecutorKind;
   /** How many nodes (and map items) may run at once. */
@@ -122,7 +122,12 @@ export class Engine {
     checkConcurrency(concurrency);
     const executorOptions: ExecutorOptions = {
       concurrency,
-      ...pick(options, ["workers", "timeoutMs", "permissions", "idleMs"]),
+      ...pick(options, [
+        "workers",
+        "timeoutMs",
+        "permissions",
+        "idleMs",
+      ]),
     };
     const executor = createExecutor(
       nodeExecutor,
@@ -137,7 +142,7 @@ export class Engine {
         ? undefined
         : checkCacheOptions(options.cache),
     };
-    this.nodeExecutor = nodeExecutor;
+    this.nodeExecutor = executor.name;
     this.mapExecutor = mapExecutor;
     this.concurrency = concurrency;
     this.adapters = Object.freeze([...adapters]);

@@ -329,3 +329,52 @@ function describe(value: unknown): string {
   if (value instanceof Error) return value.message;
   return String(value);
 }
+
+/**
+ * A run with `onFailure: "continue"` finished with failed nodes: everything
+ * that did not depend on them ran first. `errors` holds each failure (a
+ * `NodeExecutionError`, or whatever else stopped a node), in the order they
+ * happened; `skipped` names the nodes left out because something upstream
+ * failed.
+ *
+ * It is an `AggregateError`, so it is not a `BraidError`.
+ *
+ * @example
+ * ```ts
+ * import { NodeExecutionError, RunFailedError } from "@braid/braid";
+ * const failure = new NodeExecutionError("a", "run-1", ["a"], new Error("boom"));
+ * const err = new RunFailedError("run-1", [failure], ["b"]);
+ * console.assert(err.errors[0] === failure && err.skipped[0] === "b");
+ * ```
+ */
+export class RunFailedError extends AggregateError {
+  /** The run that failed. */
+  readonly runId: string;
+  /** The nodes that did not run because a node they depend on failed. */
+  readonly skipped: readonly string[];
+  /** Creates the error for `runId` from its node failures. */
+  constructor(
+    runId: string,
+    errors: readonly unknown[],
+    skipped: readonly string[] = [],
+  ) {
+    const names = errors.map((e) =>
+      e instanceof NodeExecutionError ? `"${e.nodeName}"` : describe(e)
+    );
+    super(
+      errors,
+      `Run ${runId} finished with ${errors.length} failed node${
+        errors.length === 1 ? "" : "s"
+      } (${names.join(", ")})${
+        skipped.length === 0
+          ? ""
+          : `; ${skipped.length} downstream node${
+            skipped.length === 1 ? "" : "s"
+          } skipped`
+      }`,
+    );
+    this.name = "RunFailedError";
+    this.runId = runId;
+    this.skipped = Object.freeze([...skipped]);
+  }
+}

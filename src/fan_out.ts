@@ -13,7 +13,9 @@ import type { BlockPlan, Plan, PlanNode } from "./plan.ts";
 import { Run } from "./run.ts";
 import { andThen } from "./_thenable.ts";
 import type { Executor } from "./executors/executor.ts";
-import { EMPTY } from "./runner.ts";
+import { soleLane } from "./scheduler.ts";
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Runs the items of block node `node`; resolves with each member's list. */
 export function runBlock(
@@ -59,7 +61,6 @@ async function runItems(
   const stop = new AbortController();
   const signal = AbortSignal.any([run.context(node).signal, stop.signal]);
   const runner = run.runner!;
-  const executor = runner.executor;
   const submit = hooks?.has("beforeTaskSubmission") === true;
   const progress = hooks?.has("afterMapItem") === true;
   let done = 0;
@@ -89,8 +90,12 @@ async function runItems(
       item: i,
       runner,
       cache: run.cache?.forItem(plan, slots, i),
+      onFailure: run.onFailure,
     });
-    const values = await (on ?? executor).execute(itemRun);
+    const values = await runner.schedule(
+      itemRun,
+      on === undefined ? undefined : soleLane(on),
+    );
     const outputs = plan.outputSlots;
     for (let m = 0; m < outputs.length; m++) {
       lists[m]![i] = values[outputs[m]!];

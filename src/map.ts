@@ -10,6 +10,7 @@
 import { CancelledError } from "./errors.ts";
 import { type Executor, raceAbort } from "./executors/executor.ts";
 import type { Hooks } from "./hooks.ts";
+import { soleLane } from "./scheduler.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
@@ -165,6 +166,7 @@ export async function runMap(
     ? stop.signal
     : AbortSignal.any([options.signal, stop.signal]);
   const overrides = options.overrides ?? EMPTY;
+  const onFailure = options.onFailure;
   const hooks = scope.hooks ?? runner.hooks;
   const collect = onError === "collect";
   const total = items.length;
@@ -179,11 +181,11 @@ export async function runMap(
     runner.run(
       plan,
       runId,
-      { inputs: items[i]!, overrides, signal },
+      { inputs: items[i]!, overrides, signal, onFailure },
       hooks,
       i,
       false,
-      executor,
+      executor === undefined ? undefined : soleLane(executor),
     );
   const progress = hooks.has("afterMapItem");
   const runItem = !collect && !progress

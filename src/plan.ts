@@ -8,6 +8,7 @@
 import { BraidError, type MissingInput, MissingInputError } from "./errors.ts";
 import type { Graph } from "./graph.ts";
 import type { AnyFn, CallStyle, NodeSpec, Tags } from "./node.ts";
+import { Heap } from "./executors/_heap.ts";
 
 /** Where a provided value comes from. */
 export type SeedSource = "input" | "override" | "config";
@@ -32,8 +33,16 @@ export interface PlanNode {
   readonly spec: NodeSpec;
   /** Its function. */
   readonly fn: AnyFn;
-  /** How its function is called; `"block"` runs a fan-out block's items. */
-  readonly callStyle: CallStyle | "block";
+  /**
+   * What it is: `"task"`, a node of the graph whose function runs;
+   * `"block"`, the node a plan adds to run a fan-out block's items (its
+   * value is one list per member); `"member"`, the node that hands out one
+   * member's list from its block's value. Blocks and members run no user
+   * code: they run in the calling thread, without node hooks or cache.
+   */
+  readonly kind: "task" | "block" | "member";
+  /** How its function is called. */
+  readonly callStyle: CallStyle;
   /** The argument names (object keys, or parameter names), without `ctx`. */
   readonly argKeys: readonly string[];
   /** The slot of each argument; -1 for an optional input with no value. */
@@ -46,12 +55,21 @@ export interface PlanNode {
   readonly dependents: Int32Array;
   /** How many plan nodes it waits for. */
   readonly dependencyCount: number;
-  /** Length of the longest path from it to the end of the plan (scheduling priority). */
+  /** Length of the longest path from it to the end of the plan, in nodes. */
+  readonly pathLength: number;
+  /** Its `priority` tag (or `priority()` modifier); 0 when absent. */
   readonly priority: number;
+  /**
+   * Its place in the scheduling order: among ready nodes, the lowest rank
+   * starts first (see {@linkcode compilePlan}).
+   */
+  readonly rank: number;
   /** Its topological generation within the plan. */
   readonly generation: number;
   /** For a block node: what runs per item. */
   readonly block: BlockPlan | undefined;
+  /** For a member node: picks its list out of the value slots. */
+  readonly member: ((values: readonly unknown[]) => unknown) | undefined;
   /**
    * True for the nodes a plan adds to run a fan-out block (the block itself,
    * and one node handing out each requested member's list of values): they
@@ -92,6 +110,12 @@ export interface Plan {
   readonly dependencyCounts: readonly number[];
   /** The nodes with no dependency in the plan: where a run starts. */
   readonly roots: readonly number[];
+  /**
+   * The order nodes run in when one runs at a time: at each step the ready
+   * node of lowest rank. Made once per plan, so a one-at-a-time run walks an
+   * array instead of a queue.
+   */
+  readonly serialOrder: Int32Array;
   /** Whether any node takes `ctx`. */
   readonly usesCtx: boolean;
   /** Nodes skipped because an override or input replaced them. */
@@ -277,6 +301,10 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     : topologicalOrder(graph, specOf);
   const slotOf = new Map<string, number>();
   names.forEach((name, i) => slotOf.set(name, i));
+  const memberOf = new Map<string, [block: string, k: number]>();
+  for (const group of groups.values()) {
+    group.members.forEach((m, k) => memberOf.set(m, [group.name, k]));
+  }
   const seedList: Seed[] = [];
   for (const [name, source] of seeds) {
     const slot = names.length + seedList.length;
@@ -303,33 +331,47 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     argSlots.push(slots);
   });
   // Longest remaining path, computed backwards over the topological order.
-  const priorities = new Int32Array(names.length);
+  const pathLengths = new Int32Array(names.length);
   for (let i = names.length - 1; i >= 0; i--) {
     let p = 0;
-    for (const d of dependents[i]!) p = Math.max(p, priorities[d]!);
-    priorities[i] = p + 1;
+    for (const d of dependents[i]!) p = Math.max(p, pathLengths[d]!);
+    pathLengths[i] = p + 1;
   }
+  const ranks = rankNodes(graph, names, specOf, pathLengths);
 
   let usesCtx = false;
   const nodes: PlanNode[] = names.map((name, i) => {
     const spec = specOf.get(name)!;
     const block = blockOf.get(name);
+    const member = memberOf.get(name);
     usesCtx ||= spec.ctxIndex >= 0;
+    const blockSlot = member === undefined ? -1 : slotOf.get(member[0])!;
     return Object.freeze({
       index: i,
       name,
       spec,
       fn: spec.fn,
-      callStyle: block === undefined ? spec.callStyle : "block" as const,
+      kind: block !== undefined
+        ? "block" as const
+        : member !== undefined
+        ? "member" as const
+        : "task" as const,
+      callStyle: spec.callStyle,
       argKeys: spec.inputs.map((input) => input.name),
       argSlots: argSlots[i]!,
       ctxIndex: spec.ctxIndex,
       tags: spec.tags,
       dependents: Int32Array.from(dependents[i]!),
       dependencyCount: dependencyCounts[i]!,
-      priority: priorities[i]!,
+      pathLength: pathLengths[i]!,
+      priority: priorityOf(spec),
+      rank: ranks[i]!,
       generation: generations[i]!,
       block,
+      member: member === undefined
+        ? undefined
+        : (values: readonly unknown[]) =>
+          (values[blockSlot] as readonly unknown[])[member[1]],
       synthetic: spec !== graph.specs.get(name),
     });
   });
@@ -344,9 +386,81 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     // and executors copy these once per run.
     dependencyCounts: Array.from(dependencyCounts),
     roots: nodes.filter((n) => n.dependencyCount === 0).map((n) => n.index),
+    serialOrder: serialOrder(nodes, ranks),
     usesCtx,
     replaced: Object.freeze(replaced),
   });
+}
+
+/** A node's scheduling priority: its numeric `priority` tag, else 0. */
+export function priorityOf(spec: NodeSpec): number {
+  const priority = spec.tags.priority;
+  return typeof priority === "number" ? priority : 0;
+}
+
+/**
+ * Each node's rank in the one scheduling order braid uses everywhere: higher
+ * priority first, then the longer remaining path (in nodes, so the order
+ * never depends on timings), then declaration order (modules in the order
+ * given, each module's nodes in `Object.keys` order).
+ */
+function rankNodes(
+  graph: Graph,
+  names: readonly string[],
+  specOf: ReadonlyMap<string, NodeSpec>,
+  pathLengths: Int32Array,
+): Int32Array {
+  const declared = declarationOrder(graph);
+  const declaredAt = new Float64Array(names.length);
+  const priorities = new Float64Array(names.length);
+  names.forEach((name, i) => {
+    const spec = specOf.get(name)!;
+    priorities[i] = priorityOf(spec);
+    // Blocks and the members they hand out rank where their nodes were declared.
+    declaredAt[i] = declared.get(name) ?? declared.get(spec.originalName) ??
+      declared.size + i;
+  });
+  const byRank = Array.from(names, (_, i) => i).sort((a, b) =>
+    priorities[b]! - priorities[a]! || pathLengths[b]! - pathLengths[a]! ||
+    declaredAt[a]! - declaredAt[b]! || a - b
+  );
+  const ranks = new Int32Array(names.length);
+  byRank.forEach((node, rank) => ranks[node] = rank);
+  return ranks;
+}
+
+// Each node's position among the graph's specs, which keep the order the
+// nodes were defined in. Made once per graph.
+const declarations = new WeakMap<Graph, Map<string, number>>();
+function declarationOrder(graph: Graph): Map<string, number> {
+  let order = declarations.get(graph);
+  if (order === undefined) {
+    order = new Map();
+    for (const name of graph.specs.keys()) order.set(name, order.size);
+    declarations.set(graph, order);
+  }
+  return order;
+}
+
+// List scheduling with one slot: repeatedly the ready node of lowest rank.
+function serialOrder(
+  nodes: readonly PlanNode[],
+  ranks: Int32Array,
+): Int32Array {
+  const order = new Int32Array(nodes.length);
+  const waiting = Int32Array.from(nodes, (n) => n.dependencyCount);
+  const ready = new Heap<number>((a, b) => ranks[a]! - ranks[b]!);
+  for (const node of nodes) {
+    if (node.dependencyCount === 0) ready.push(node.index);
+  }
+  for (let k = 0; k < nodes.length; k++) {
+    const next = ready.pop()!;
+    order[k] = next;
+    for (const d of nodes[next]!.dependents) {
+      if (--waiting[d]! === 0) ready.push(d);
+    }
+  }
+  return order;
 }
 
 /** The plan's nodes grouped by generation, by name. */
@@ -407,6 +521,9 @@ function blockPlan(
   });
 }
 
+// A block node's spec describes it (name, inputs, origin) for views and
+// errors; the scheduler runs its items through its `BlockPlan`, never a
+// function of its own.
 const runsItems: AnyFn = () => {
   throw new Error("a block node runs through its plan, not its function");
 };
@@ -432,7 +549,8 @@ function blockSpec(
   });
 }
 
-// The node that hands out one member's per-item values, as that member.
+// The node that hands out one member's per-item values, as that member
+// (the plan node picks the list; the spec describes it).
 function memberSpec(member: NodeSpec, block: string, k: number): NodeSpec {
   return Object.freeze({
     ...member,

@@ -13,12 +13,13 @@ import {
   ValidationError,
   WorkerError,
 } from "./errors.ts";
-import { runBlock } from "./fan_out.ts";
 import { invokeWithHooks } from "./_hooked_call.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
 import type { CacheSession } from "./cache/session.ts";
+import { callNode } from "./_call.ts";
+import type { FailurePolicy } from "./scheduler.ts";
 import type { Runner } from "./runner.ts";
 import { type RunScope, SCOPE } from "./_scope.ts";
 
@@ -58,6 +59,8 @@ export interface RunInit {
   readonly cache?: CacheSession | undefined;
   /** The runner, handed (with the hooks) to nested pipelines through `ctx`. */
   readonly runner?: Runner | undefined;
+  /** What a node failure does. @default {"stop"} */
+  readonly onFailure?: FailurePolicy | undefined;
 }
 
 /** One run of a plan. */
@@ -88,6 +91,10 @@ export class Run {
    * `cache.invoke(node, compute)`.
    */
   readonly cache: CacheSession | undefined;
+  /** What a node failure does. */
+  readonly onFailure: FailurePolicy;
+  /** Told when the run stops: the scheduler that drives it settles at once. */
+  onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
@@ -110,6 +117,7 @@ export class Run {
     this.runner = init.runner;
     this.#onLog = init.onLog;
     this.cache = init.cache;
+    this.onFailure = init.onFailure ?? "stop";
   }
 
   /** Where `ctx.log` messages go. */
@@ -124,7 +132,8 @@ export class Run {
   invoke(node: PlanNode, call: NodeCall = callNode): unknown {
     // Nodes a plan adds to run blocks run no user code, and run here: no
     // cache, no node hooks.
-    if (node.synthetic) return callNode(node, this.values, this);
+    if (node.kind === "block") return this.runner!.runBlock(node, this);
+    if (node.kind === "member") return node.member!(this.values);
     if (this.hooks === undefined) {
       return this.cache === undefined
         ? call(node, this.values, this)
@@ -136,16 +145,22 @@ export class Run {
   /** Records that `node` failed with `error`, stops the run, returns the error to reject with. */
   fail(node: PlanNode, error: unknown): Error {
     if (this.stopped !== undefined) return this.stopped;
-    // With hooks on, errors arrive already wrapped (or are a HookError).
-    // A block's errors name the item's node already.
-    const failure = error instanceof ValidationError ||
-        error instanceof WorkerError ||
-        ((this.hooks !== undefined || node.block !== undefined) &&
-          error instanceof BraidError)
-      ? error
-      : this.wrap(node, error);
+    const failure = this.failure(node, error);
     this.stop(failure);
     return failure;
+  }
+
+  /** What `node` failing with `error` is reported as (the run goes on). */
+  failure(node: PlanNode, error: unknown): Error {
+    // With hooks on, errors arrive already wrapped (or are a HookError).
+    // A block's errors name the item's node already.
+    return error instanceof ValidationError ||
+        error instanceof WorkerError ||
+        error instanceof AggregateError ||
+        ((this.hooks !== undefined || node.block !== undefined) &&
+          error instanceof BraidError)
+      ? error as Error
+      : this.wrap(node, error);
   }
 
   /** Stops the run with `error`: no new node starts; `ctx.signal` aborts. */
@@ -153,6 +168,22 @@ export class Run {
     if (this.#stopped !== undefined) return;
     this.#stopped = error;
     this.#controller?.abort(error);
+    this.onStop?.(error);
+  }
+
+  /**
+   * Aborts when the run stops (fails, or its signal aborts): what `ctx.signal`
+   * is, and what executors watch to withdraw calls. Made on first use.
+   */
+  get stopSignal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stopped !== undefined) this.#controller.abort(this.stopped);
+      this.#ctxSignal = this.signal === undefined
+        ? this.#controller.signal
+        : AbortSignal.any([this.signal, this.#controller.signal]);
+    }
+    return this.#ctxSignal!;
   }
 
   /**
@@ -188,14 +219,7 @@ export class Run {
 
   /** The `ctx` for `node`. */
   context(node: PlanNode): RunContext {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.stopped !== undefined) this.#controller.abort(this.stopped);
-      this.#ctxSignal = this.signal === undefined
-        ? this.#controller.signal
-        : AbortSignal.any([this.signal, this.#controller.signal]);
-    }
-    const signal = this.#ctxSignal!;
+    const signal = this.stopSignal;
     const item = this.item;
     const ctx: RunContext = {
       signal,
@@ -230,72 +254,5 @@ export type NodeCall = (
   values: unknown[],
   run: Run,
 ) => unknown;
-
-/**
- * Calls a node's function with its arguments taken from `values`. Argument
- * objects have no prototype: an input may be named `__proto__` or `toString`,
- * and V8 keeps such dictionaries cheap where graphs have thousands of distinct
- * input names (ordinary objects would each need a hidden class of their own).
- */
-function callNode(node: PlanNode, values: unknown[], run: Run): unknown {
-  const slots = node.argSlots;
-  const keys = node.argKeys;
-  switch (node.callStyle) {
-    case "positional": {
-      if (node.ctxIndex < 0) {
-        if (slots.length === 0) return node.fn();
-        if (slots.length === 1) {
-          const s = slots[0]!;
-          return node.fn(s >= 0 ? values[s] : undefined);
-        }
-      }
-      const count = slots.length + (node.ctxIndex >= 0 ? 1 : 0);
-      const args = new Array(count);
-      for (let p = 0, k = 0; p < count; p++) {
-        if (p === node.ctxIndex) {
-          args[p] = run.context(node);
-        } else {
-          const s = slots[k++]!;
-          args[p] = s >= 0 ? values[s] : undefined;
-        }
-      }
-      return node.fn(...args);
-    }
-    case "object": {
-      const args: Record<string, unknown> = Object.create(null);
-      for (let k = 0; k < slots.length; k++) {
-        const s = slots[k]!;
-        if (s >= 0) args[keys[k]!] = values[s];
-      }
-      if (node.ctxIndex >= 0) args.ctx = run.context(node);
-      return node.fn(args);
-    }
-    case "block":
-      return runBlock(node, values, run);
-    default: {
-      const args: Record<string, unknown> = Object.create(null);
-      for (let k = 0; k < slots.length; k++) {
-        const s = slots[k]!;
-        if (s >= 0) args[keys[k]!] = values[s];
-      }
-      return node.ctxIndex >= 0
-        ? node.fn(args, run.context(node))
-        : node.fn(args);
-    }
-  }
-}
-
-/** A node's arguments by input name (absent optional inputs left out). */
-export function argumentsOf(
-  node: PlanNode,
-  values: readonly unknown[],
-): Record<string, unknown> {
-  const args: Record<string, unknown> = Object.create(null);
-  for (let k = 0; k < node.argSlots.length; k++) {
-    const s = node.argSlots[k]!;
-    if (s >= 0) args[node.argKeys[k]!] = values[s];
-  }
-  return args;
-}
 
 export { isThenable };

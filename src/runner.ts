@@ -12,6 +12,9 @@ import {
   InputError,
 } from "./errors.ts";
 import { type Executor, raceAbort } from "./executors/executor.ts";
+import { type FailurePolicy, type Lanes, schedule } from "./scheduler.ts";
+import { runBlock } from "./fan_out.ts";
+import type { PlanNode } from "./plan.ts";
 import type { MapExecutor } from "./executors/map_executor.ts";
 import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
@@ -29,6 +32,16 @@ export interface ExecuteOptions {
   readonly overrides?: Readonly<Record<string, unknown>>;
   /** Cancels the run with a `CancelledError`. */
   readonly signal?: AbortSignal;
+  /**
+   * What a node failure does: `"stop"` (nothing new starts; the run rejects
+   * with that failure) or `"continue"` (every node that does not depend on a
+   * failed one still runs; dependents are skipped with reason
+   * `"upstream-failed"`; `execute` then rejects with a `RunFailedError`
+   * holding every failure).
+   *
+   * @default {"stop"}
+   */
+  readonly onFailure?: FailurePolicy | undefined;
 }
 
 /** What a runner is made of. */
@@ -39,8 +52,10 @@ export interface RunnerInit {
   readonly config: Readonly<Record<string, unknown>>;
   /** The adapters' hooks. */
   readonly hooks: Hooks;
-  /** The executor. */
+  /** The executor (the default one, when nodes are routed). */
   readonly executor: Executor;
+  /** Where each node runs, when there is more than one executor. */
+  readonly lanes?: Lanes;
   /** The cache, if any. */
   readonly cache?: Cache | undefined;
   /**
@@ -62,8 +77,10 @@ export class Runner {
   readonly config: Readonly<Record<string, unknown>>;
   /** The adapters' hooks. */
   readonly hooks: Hooks;
-  /** The executor. */
+  /** The executor (the default one, when nodes are routed). */
   readonly executor: Executor;
+  /** Where each node runs. */
+  readonly lanes: Lanes;
   /** The cache, if any. */
   readonly cache: Cache | undefined;
   /** How `map` runs items. */
@@ -76,6 +93,7 @@ export class Runner {
     this.config = init.config;
     this.hooks = init.hooks;
     this.executor = init.executor;
+    this.lanes = init.lanes ?? { executors: [init.executor] };
     this.cache = init.cache;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
   }
@@ -95,6 +113,15 @@ export class Runner {
           `Input "${name}" is also a config key; inputs and config must be disjoint (rename one)`,
         );
       }
+    }
+    const onFailure = options.onFailure;
+    if (
+      onFailure !== undefined && onFailure !== "stop" &&
+      onFailure !== "continue"
+    ) {
+      throw new TypeError(
+        `'onFailure' must be "stop" or "continue": received ${onFailure}`,
+      );
     }
     if (inputNames.includes(CTX) || overrideNames.includes(CTX)) {
       throw new TypeError(
@@ -130,7 +157,7 @@ export class Runner {
     hooks: Hooks = this.hooks,
     item?: number,
     watch = true,
-    executor: Executor = this.executor,
+    lanes: Lanes = this.lanes,
   ): Promise<unknown[]> {
     const values: unknown[] = new Array(plan.size);
     const inputs = options.inputs ?? EMPTY;
@@ -165,7 +192,7 @@ export class Runner {
         values,
         item,
         watch,
-        executor,
+        lanes,
       );
     }
     const settled = Promise.all(pending);
@@ -177,7 +204,7 @@ export class Runner {
       )
       : settled;
     return inputsReady.then(() =>
-      this.#execute(plan, runId, options, hooks, values, item, watch, executor)
+      this.#execute(plan, runId, options, hooks, values, item, watch, lanes)
     );
   }
 
@@ -189,7 +216,7 @@ export class Runner {
     values: unknown[],
     item: number | undefined,
     watch: boolean,
-    executor: Executor,
+    lanes: Lanes,
   ): Promise<unknown[]> {
     // Pending async onLog hooks; only runs whose adapters log keep a list.
     const logs: Promise<void>[] | undefined = hooks.has("onLog")
@@ -213,10 +240,11 @@ export class Runner {
       item,
       cache: this.cache?.session(plan, runId, values, item),
       runner: this,
+      onFailure: options.onFailure,
     });
     let done = hooks.perGraph
-      ? this.#withGraphHooks(run, hooks, options, executor)
-      : executor.execute(run);
+      ? this.#withGraphHooks(run, hooks, options, lanes)
+      : schedule(run, lanes);
     if (logs !== undefined) {
       // An async onLog hook may fail after the last node: the run waits
       // for them, and fails with the first hook error.
@@ -226,6 +254,8 @@ export class Runner {
         return values;
       });
     }
+    // One listener per run: a cancellation stops the run at once, and the
+    // scheduler withdraws what is in flight.
     return watch
       ? raceAbort(run.signal, done, () => run.cancellation()!)
       : done;
@@ -235,7 +265,7 @@ export class Runner {
     run: Run,
     hooks: Hooks,
     options: ExecuteOptions,
-    executor: Executor,
+    lanes: Lanes,
   ): Promise<unknown[]> {
     const event = {
       runId: run.runId,
@@ -246,7 +276,7 @@ export class Runner {
     };
     await hooks.call("beforeGraphExecution", event);
     try {
-      await executor.execute(run);
+      await schedule(run, lanes);
     } catch (error) {
       await hooks.call("afterGraphExecution", {
         ...event,
@@ -257,6 +287,16 @@ export class Runner {
     }
     await hooks.call("afterGraphExecution", { ...event, success: true });
     return run.values;
+  }
+
+  /** Runs `run` on `lanes` (the runner's by default). */
+  schedule(run: Run, lanes: Lanes = this.lanes): Promise<unknown[]> {
+    return schedule(run, lanes);
+  }
+
+  /** Runs the items of block node `node` of `run`. */
+  runBlock(node: PlanNode, run: Run): Promise<unknown[][]> {
+    return runBlock(node, run.values, run);
   }
 
   /** The requested values by name. */

@@ -7,6 +7,7 @@ import {
   Engine,
   type EngineOptions,
   type ExecutionEvent,
+  type ExecutorKind,
   NodeExecutionError,
   Pipeline,
 } from "../mod.ts";
@@ -149,7 +150,7 @@ const scenarios: Record<string, (engine: Engine) => Promise<unknown>> = {
       afterMapItem: (e) => void seen.push(`item ${e.nodeName}:${e.item}`),
     };
     await using hooked = new Engine({
-      nodeExecutor: engine.nodeExecutor,
+      nodeExecutor: engine.nodeExecutor as ExecutorKind,
       mapExecutor: engine.mapExecutor,
       concurrency: engine.concurrency,
       adapters: [adapter],

@@ -6,19 +6,15 @@ export interface Heap<T> {
   readonly size: number;
   push(item: T): number;
   pop(): T | undefined;
+  peek(): T | undefined;
 }
 export const Heap = HeapModule as unknown as new <T>(
   comparator: (a: T, b: T) => number,
 ) => Heap<T>;
 
-/**
- * A queue of ready node indices that pops the node with the longest
- * remaining path first, and the earlier node of the plan on a tie.
- */
+/** A queue of ready node indices that pops the node of lowest rank first. */
 export function readyQueue(
-  nodes: readonly { readonly priority: number }[],
+  nodes: readonly { readonly rank: number }[],
 ): Heap<number> {
-  return new Heap<number>((a, b) =>
-    nodes[b]!.priority - nodes[a]!.priority || a - b
-  );
+  return new Heap<number>((a, b) => nodes[a]!.rank - nodes[b]!.rank);
 }

@@ -5,8 +5,14 @@
  *
  * @module
  */
-import { ConcurrentExecutor } from "./concurrent.ts";
-import type { Executor, ExecutorKind, ExecutorOptions } from "./executor.ts";
+import { AsyncExecutor } from "./async.ts";
+import {
+  checkExecutor,
+  type Executor,
+  type ExecutorKind,
+  type ExecutorLike,
+  type ExecutorOptions,
+} from "./executor.ts";
 import {
   AsyncMapExecutor,
   type MapExecutor,
@@ -25,8 +31,8 @@ const NODE_EXECUTORS: Readonly<
   Record<ExecutorKind, (options: ExecutorOptions) => Executor>
 > = {
   sequential: () => new SequentialExecutor(),
-  async: (options) => new ConcurrentExecutor(options),
-  threaded: (options) => new ThreadedExecutor(new WorkerPool(options), options),
+  async: (options) => new AsyncExecutor(options),
+  threaded: (options) => new ThreadedExecutor(options),
 };
 
 // A map executor that uses workers shares the pool of a threaded node
@@ -60,13 +66,23 @@ export const MAP_EXECUTOR_KINDS: readonly MapExecutorKind[] = Object.freeze(
   Object.keys(MAP_EXECUTORS) as MapExecutorKind[],
 );
 
-/** Creates the node executor `kind`; a TypeError lists the known kinds. */
+/**
+ * The node executor `executor` stands for: a built-in one created by name
+ * (a TypeError lists the known names), or the instance itself, checked.
+ */
 export function createExecutor(
-  kind: ExecutorKind,
+  executor: ExecutorLike,
   options: ExecutorOptions = {},
   label = "executor",
 ): Executor {
-  return pick(NODE_EXECUTORS, kind, label)(options);
+  if (typeof executor === "string") {
+    return pick(NODE_EXECUTORS, executor, label)(options);
+  }
+  if (typeof executor === "object" && executor !== null) {
+    checkExecutor(executor, label);
+    return executor;
+  }
+  return pick(NODE_EXECUTORS, executor, label)(options);
 }
 
 /**

@@ -1,39 +1,33 @@
 /**
- * The sequential executor: one node at a time, in topological-generation
- * order, deterministic. A sync node is called and stored without a promise.
+ * The sequential executor: one call at a time, in this thread. With it the
+ * scheduler walks the plan's serial order, and a sync node is called and
+ * stored without a promise.
  *
  * @module
  */
-import { isThenable, type Run } from "../run.ts";
-import type { Executor } from "./executor.ts";
+import type { Executor, ExecutorCall } from "./executor.ts";
 
-/** Runs nodes one at a time, in topological-generation order. */
+/**
+ * Runs one node at a time, in this thread, in braid's scheduling order.
+ *
+ * @example
+ * ```ts
+ * import { Builder, SequentialExecutor } from "@braid/braid";
+ * const dr = await new Builder()
+ *   .withModules({ a: () => 1 })
+ *   .withExecutor(new SequentialExecutor())
+ *   .build();
+ * console.assert((await dr.execute(["a"])).a === 1);
+ * ```
+ */
 export class SequentialExecutor implements Executor {
   /** Always `"sequential"`. */
-  readonly kind = "sequential" as const;
+  readonly name = "sequential" as const;
   /** Always 1. */
   readonly concurrency = 1;
 
-  /** Runs every node of `run.plan` in order. */
-  async execute(run: Run): Promise<unknown[]> {
-    const nodes = run.plan.nodes;
-    const values = run.values;
-    const signal = run.signal;
-    for (let i = 0; i < nodes.length; i++) {
-      if (run.stopped !== undefined) throw run.stopped;
-      if (signal?.aborted) throw run.cancellation();
-      const node = nodes[i]!;
-      let value: unknown;
-      try {
-        value = run.invoke(node);
-        if (isThenable(value)) value = await value;
-      } catch (error) {
-        if (run.stopped !== undefined) throw run.stopped;
-        throw run.fail(node, error);
-      }
-      values[i] = value;
-    }
-    if (run.stopped !== undefined) throw run.stopped; // e.g. a failed onLog hook
-    return values;
+  /** Runs the call here. */
+  run(call: ExecutorCall): unknown {
+    return call.execute();
   }
 }

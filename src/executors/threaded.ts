@@ -1,10 +1,10 @@
 /**
- * The threaded executor: nodes run on a pool of Deno Workers, as soon as
- * their inputs are ready and a worker is free (longest remaining path
- * first), one per worker. A node's hooks run once its worker is reserved,
- * so they see when it really starts. A worker imports the node's module and
- * calls its export; values cross by structured clone, large buffers by
- * transfer where safe.
+ * The threaded executor: nodes run on a pool of Deno Workers, one per
+ * worker. The scheduler hands a node over as soon as its inputs are ready
+ * (in braid's scheduling order); it starts once a worker is free, and its
+ * hooks then, so they see when it really starts. A worker imports the
+ * node's module and calls its export; values cross by structured clone,
+ * large buffers by transfer where safe.
  *
  * @module
  */
@@ -14,55 +14,169 @@ import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
 import type { TaskNode } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
-import type { Run } from "../run.ts";
-import { type Heap, readyQueue } from "./_heap.ts";
 import {
   checkConcurrency,
   type Executor,
+  type ExecutorCall,
   type ExecutorOptions,
 } from "./executor.ts";
+import { Call } from "../scheduler.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import {
   type Lease,
-  type LeaseRequest,
   RemoteFailure,
-  type TaskHandle,
-  type WorkerPool,
+  WorkerPool,
+  type WorkerPoolOptions,
 } from "./pool.ts";
 
-/** Runs each node on a worker of a pool. */
+// The pool `onPool` hands the constructor (which keeps its public
+// signature: options only).
+let sharedPool: WorkerPool | undefined;
+
+/** Options of the threaded executor: its worker pool and its limit. */
+export interface ThreadedExecutorOptions extends WorkerPoolOptions {
+  /**
+   * How many nodes of one run may run at once.
+   *
+   * @default {the number of workers}
+   */
+  readonly concurrency?: number;
+}
+
+/**
+ * Runs each node on a worker of a pool of Deno Workers, one node per worker
+ * at a time. A worker imports the node's module and calls its export, so
+ * nodes must come from module files; values cross by structured clone,
+ * large buffers by transfer where safe. A node's hooks run once it holds
+ * its worker, so they see when it really starts.
+ *
+ * @example
+ * ```ts ignore
+ * import { Builder, ThreadedExecutor } from "@braid/braid";
+ * const executor = new ThreadedExecutor({ workers: 4, prestart: true });
+ * await executor.warm(); // the first run pays no worker start-up
+ * const dr = await new Builder()
+ *   .withModules(import.meta.resolve("./nodes.ts"))
+ *   .withExecutor(executor)
+ *   .build();
+ * ```
+ */
 export class ThreadedExecutor implements Executor {
   /** Always `"threaded"`. */
-  readonly kind = "threaded" as const;
+  readonly name = "threaded" as const;
   /** How many nodes of one run may run at once (the pool's size by default). */
   readonly concurrency: number;
   /** The workers. */
   readonly pool: WorkerPool;
 
-  /** Creates the executor on `pool`. */
-  constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
-    this.pool = pool;
-    this.concurrency = checkConcurrency(options.concurrency ?? pool.size);
+  /** Creates the executor and its pool (no worker starts before the first task, unless `prestart`). */
+  constructor(options: ThreadedExecutorOptions = {}) {
+    const concurrency = options.concurrency;
+    if (concurrency !== undefined) checkConcurrency(concurrency);
+    this.pool = sharedPool ?? new WorkerPool(options);
+    this.concurrency = concurrency ?? this.pool.size;
   }
 
-  /** Runs every node of `run.plan` on the pool. */
-  async execute(run: Run): Promise<unknown[]> {
-    let taskNodes: (TaskNode | undefined)[];
+  /** An executor on an existing pool (a map executor shares the node executor's). */
+  static onPool(
+    pool: WorkerPool,
+    options: ExecutorOptions = {},
+  ): ThreadedExecutor {
+    sharedPool = pool;
     try {
-      taskNodes = await taskNodesOf(run.plan);
-    } catch (error) {
-      run.stop(error as Error);
-      throw error;
+      return new ThreadedExecutor(options);
+    } finally {
+      sharedPool = undefined;
     }
+  }
+
+  /**
+   * Runs `call` on a free worker, once one is free: the node's hooks start
+   * then. Nodes that run here (see `runsHere`) run at once.
+   */
+  run(call: ExecutorCall): unknown {
+    if (!(call instanceof Call)) {
+      throw new TypeError(
+        "ThreadedExecutor.run() takes the calls braid's scheduler hands out",
+      );
+    }
+    if (runsHere(call.node)) return call.execute();
+    return this.#runOnWorker(call);
+  }
+
+  async #runOnWorker(call: Call): Promise<unknown> {
+    const taskNodes = await taskNodesOf(call.run.plan);
+    const taskNode = taskNodes[call.node.index]!;
+    const run = call.run;
     const halted = run.halted();
     if (halted !== undefined) throw halted;
-    const schedule = new ThreadedSchedule(
-      run,
-      this.pool,
-      this.concurrency,
-      taskNodes,
+    let lease = this.pool.tryAcquire();
+    if (lease === undefined) {
+      // Waiting in line: a run that stops meanwhile withdraws the request.
+      const request = this.pool.acquire();
+      call.onAbort = () => request.cancel();
+      try {
+        lease = await request.promise;
+      } finally {
+        call.onAbort = undefined;
+      }
+      const stopped = run.halted();
+      if (stopped !== undefined) {
+        lease.release();
+        throw stopped;
+      }
+    }
+    const granted = lease;
+    try {
+      return await run.invoke(
+        call.node,
+        (node, values) => this.#call(call, node, values, granted, taskNode),
+      );
+    } finally {
+      granted.release(); // if a hook answered without calling the node
+    }
+  }
+
+  #call(
+    call: Call,
+    node: PlanNode,
+    values: unknown[],
+    lease: Lease,
+    taskNode: TaskNode,
+  ): Promise<unknown> {
+    const run = call.run;
+    const transfer: ArrayBuffer[] = [];
+    const args = argumentsFor(run.plan, node, values, transfer);
+    const handle = lease.run({
+      type: "call",
+      node: taskNode,
+      args,
+      runId: run.runId,
+      item: run.item,
+    }, {
+      label: `node "${node.name}"`,
+      nodeName: node.name,
+      transfer,
+      onLog: (log) => run.log(node, log.message, log.data),
+    });
+    // A run that stops while the node runs cancels it (its worker sees
+    // ctx.signal abort, and ends if the node does not stop).
+    call.onAbort = (reason) => handle.cancel(reason);
+    return handle.promise.then(
+      (value) => {
+        call.onAbort = undefined;
+        return value;
+      },
+      (error) => {
+        call.onAbort = undefined;
+        throw error instanceof RemoteFailure ? error.error : error;
+      },
     );
-    return await schedule.done;
+  }
+
+  /** Starts every worker and resolves once each has loaded its entry. */
+  warm(): Promise<void> {
+    return (this.pool as unknown as { warm(): Promise<void> }).warm();
   }
 
   /** Terminates the pool's workers. */
@@ -78,7 +192,7 @@ export class ThreadedExecutor implements Executor {
  * They hold no worker while they wait.
  */
 export function runsHere(node: PlanNode): boolean {
-  return node.synthetic || isLocal(node.fn);
+  return node.kind !== "task" || isLocal(node.fn);
 }
 
 // Per plan, what a worker needs to run each of its nodes (undefined for the
@@ -148,207 +262,4 @@ function argumentsFor(
     }
   }
   return args;
-}
-
-// One threaded run: ready nodes wait in a heap (longest remaining path
-// first); each free worker the pool grants takes the best ready node. A
-// node's hooks are called once it holds its worker, so its start, end and
-// duration are those of the work itself, not of a wait in a queue.
-class ThreadedSchedule {
-  readonly done: Promise<unknown[]>;
-  readonly #run: Run;
-  readonly #pool: WorkerPool;
-  readonly #limit: number;
-  readonly #taskNodes: readonly (TaskNode | undefined)[];
-  readonly #nodes: readonly PlanNode[];
-  readonly #remaining: number[];
-  readonly #ready: Heap<number>;
-  readonly #local: number[] = [];
-  readonly #requests = new Set<LeaseRequest>();
-  readonly #tasks = new Set<TaskHandle>();
-  #running = 0;
-  #completed = 0;
-  #settled = false;
-  #resolve!: (values: unknown[]) => void;
-  #reject!: (error: Error) => void;
-  readonly #onAbort = () => this.#finish(this.#run.cancellation());
-
-  constructor(
-    run: Run,
-    pool: WorkerPool,
-    limit: number,
-    taskNodes: readonly (TaskNode | undefined)[],
-  ) {
-    this.#run = run;
-    this.#pool = pool;
-    this.#limit = limit;
-    this.#taskNodes = taskNodes;
-    const nodes = this.#nodes = run.plan.nodes;
-    this.#remaining = run.plan.dependencyCounts.slice();
-    this.#ready = readyQueue(nodes);
-    for (const root of run.plan.roots) this.#enqueue(root);
-    this.done = new Promise<unknown[]>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // Cancellation stops at once: pending requests are withdrawn and busy
-    // workers see ctx.signal abort (and end if their node does not stop).
-    run.signal?.addEventListener("abort", this.#onAbort, { once: true });
-    this.#pump();
-  }
-
-  // A node whose inputs are ready waits for a worker, or runs here.
-  #enqueue(index: number): void {
-    if (this.#taskNodes[index] === undefined) this.#local.push(index);
-    else this.#ready.push(index);
-  }
-
-  // Its dependents whose inputs are now all ready are enqueued.
-  #release(node: PlanNode): void {
-    for (const d of node.dependents) {
-      if (--this.#remaining[d]! === 0) this.#enqueue(d);
-    }
-    this.#pump();
-  }
-
-  // Runs a node that runs here (see runsHere): no worker is reserved.
-  #runHere(index: number): void {
-    const run = this.#run;
-    const node = this.#nodes[index]!;
-    let value: unknown;
-    try {
-      value = run.invoke(node);
-    } catch (error) {
-      return this.#finish(run.fail(node, error));
-    }
-    Promise.resolve(value).then(
-      (result) => {
-        if (this.#settled) return;
-        run.values[index] = result;
-        this.#completed++;
-        this.#release(node);
-      },
-      (error) => this.#finish(run.fail(node, error)),
-    );
-  }
-
-  // Asks for one worker per ready node, within the limit.
-  #pump(): void {
-    if (this.#settled) return;
-    const halted = this.#run.halted();
-    if (halted !== undefined) return this.#finish(halted);
-    if (this.#completed === this.#nodes.length) return this.#finish(undefined);
-    while (this.#local.length > 0) this.#runHere(this.#local.pop()!);
-    if (this.#settled) return;
-    while (
-      this.#ready.size > this.#requests.size &&
-      this.#requests.size + this.#running < this.#limit
-    ) {
-      // A free worker is taken at once; otherwise the node waits in line.
-      const lease = this.#requests.size === 0
-        ? this.#pool.tryAcquire()
-        : undefined;
-      if (lease !== undefined) {
-        this.#start(lease);
-        if (this.#settled) return;
-        continue;
-      }
-      const request = this.#pool.acquire();
-      this.#requests.add(request);
-      request.promise.then(
-        (lease) => {
-          this.#requests.delete(request);
-          this.#start(lease);
-        },
-        (error) => {
-          this.#requests.delete(request);
-          this.#finish(error);
-        },
-      );
-    }
-  }
-
-  #start(lease: Lease): void {
-    const run = this.#run;
-    const halted = run.halted();
-    const next = this.#settled || halted !== undefined
-      ? undefined
-      : this.#ready.pop();
-    if (next === undefined) {
-      lease.release();
-      if (halted !== undefined) this.#finish(halted);
-      return;
-    }
-    const node = this.#nodes[next]!;
-    this.#running++;
-    let value: unknown;
-    try {
-      value = run.invoke(node, (n, values) => this.#call(n, values, lease));
-    } catch (error) {
-      lease.release();
-      this.#running--;
-      return this.#finish(run.fail(node, error));
-    }
-    (value as Promise<unknown>).then(
-      (result) => {
-        lease.release(); // if a hook answered without calling the node
-        this.#running--;
-        if (this.#settled) return;
-        run.values[node.index] = result;
-        this.#completed++;
-        this.#release(node);
-      },
-      (error) => {
-        lease.release();
-        this.#running--;
-        this.#finish(run.fail(node, error));
-      },
-    );
-  }
-
-  #call(node: PlanNode, values: unknown[], lease: Lease): Promise<unknown> {
-    const run = this.#run;
-    const transfer: ArrayBuffer[] = [];
-    const args = argumentsFor(run.plan, node, values, transfer);
-    const handle = lease.run({
-      type: "call",
-      node: this.#taskNodes[node.index]!,
-      args,
-      runId: run.runId,
-      item: run.item,
-    }, {
-      label: `node "${node.name}"`,
-      nodeName: node.name,
-      transfer,
-      onLog: (log) => run.log(node, log.message, log.data),
-    });
-    this.#tasks.add(handle);
-    return handle.promise.then(
-      (value) => {
-        this.#tasks.delete(handle);
-        return value;
-      },
-      (error) => {
-        this.#tasks.delete(handle);
-        throw error instanceof RemoteFailure ? error.error : error;
-      },
-    );
-  }
-
-  // Settles the run once. Whatever is still pending is withdrawn: a failed
-  // or cancelled run's other nodes are not needed any more.
-  #finish(error: Error | undefined): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#run.signal?.removeEventListener("abort", this.#onAbort);
-    for (const request of this.#requests) request.cancel();
-    this.#requests.clear();
-    if (this.#tasks.size > 0) {
-      const reason = error ?? new WorkerError(`Run ${this.#run.runId} ended`);
-      for (const task of this.#tasks) task.cancel(reason);
-      this.#tasks.clear();
-    }
-    if (error === undefined) this.#resolve(this.#run.values);
-    else this.#reject(error);
-  }
 }

@@ -37,7 +37,7 @@ export class ThreadedMapExecutor implements MapExecutor {
 
   /** Creates the executor on `pool`. */
   constructor(pool: WorkerPool, options: ExecutorOptions = {}) {
-    this.executor = new ThreadedExecutor(pool, options);
+    this.executor = ThreadedExecutor.onPool(pool, options);
     this.concurrency = checkConcurrency(options.concurrency ?? pool.size);
   }
 

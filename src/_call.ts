@@ -1,0 +1,94 @@
+// The calling convention: how a node's arguments are laid out and its
+// function called, from the run's value slots. The main thread calls nodes
+// through it; executors that send calls elsewhere take their arguments from
+// it. Types only: worker entry scripts may load this too.
+import type { PlanNode } from "./plan.ts";
+import type { RunContext } from "./run.ts";
+
+/** What a call needs from its run: the `ctx` of a node that declares one. */
+export interface ContextSource {
+  /** The `ctx` for `node`. */
+  context(node: PlanNode): RunContext;
+}
+
+/**
+ * Calls a node's function with its arguments taken from `values`. Argument
+ * objects have no prototype: an input may be named `__proto__` or `toString`,
+ * and V8 keeps such dictionaries cheap where graphs have thousands of distinct
+ * input names (ordinary objects would each need a hidden class of their own).
+ */
+export function callNode(
+  node: PlanNode,
+  values: readonly unknown[],
+  source: ContextSource,
+): unknown {
+  const slots = node.argSlots;
+  const keys = node.argKeys;
+  if (node.callStyle === "positional") {
+    if (node.ctxIndex < 0) {
+      if (slots.length === 0) return node.fn();
+      if (slots.length === 1) {
+        const s = slots[0]!;
+        return node.fn(s >= 0 ? values[s] : undefined);
+      }
+    }
+    const count = slots.length + (node.ctxIndex >= 0 ? 1 : 0);
+    const args = new Array(count);
+    for (let p = 0, k = 0; p < count; p++) {
+      if (p === node.ctxIndex) {
+        args[p] = source.context(node);
+      } else {
+        const s = slots[k++]!;
+        args[p] = s >= 0 ? values[s] : undefined;
+      }
+    }
+    return node.fn(...args);
+  }
+  const args: Record<string, unknown> = Object.create(null);
+  for (let k = 0; k < slots.length; k++) {
+    const s = slots[k]!;
+    if (s >= 0) args[keys[k]!] = values[s];
+  }
+  if (node.ctxIndex < 0) return node.fn(args);
+  if (node.callStyle === "object") {
+    args.ctx = source.context(node);
+    return node.fn(args);
+  }
+  return node.fn(args, source.context(node)); // "declared"
+}
+
+/** A node's arguments by input name (absent optional inputs left out). */
+export function argumentsOf(
+  node: PlanNode,
+  values: readonly unknown[],
+): Record<string, unknown> {
+  const args: Record<string, unknown> = Object.create(null);
+  for (let k = 0; k < node.argSlots.length; k++) {
+    const s = node.argSlots[k]!;
+    if (s >= 0) args[node.argKeys[k]!] = values[s];
+  }
+  return args;
+}
+
+/**
+ * A node's arguments as they travel to another thread or process: a list
+ * for positional nodes (absent optional inputs as undefined), else an
+ * object by input name; without `ctx`, which the far side builds.
+ */
+export function wireArguments(
+  node: PlanNode,
+  values: readonly unknown[],
+): unknown[] | Record<string, unknown> {
+  const slots = node.argSlots;
+  if (node.callStyle === "positional") {
+    const args = new Array(slots.length);
+    for (let k = 0; k < slots.length; k++) {
+      const s = slots[k]!;
+      args[k] = s >= 0 ? values[s] : undefined;
+    }
+    return args;
+  }
+  // A plain object with a null prototype survives structured clone as a
+  // plain object, and keeps an input named `__proto__` as data.
+  return argumentsOf(node, values);
+}

@@ -1,0 +1,452 @@
+/**
+ * The scheduler: braid's one ready-set loop, for every executor. It owns a
+ * run's dependency counts, the ready queue and its order, each executor's
+ * concurrency limit, the failure policy, cancellation and settling; an
+ * executor only carries out the calls it is given.
+ *
+ * Order: among ready nodes the lowest plan rank starts first (higher
+ * `priority`, then the longer remaining path, then declaration order; see
+ * `plan.ts`), on every executor and at every limit. When one node runs at a
+ * time on this thread, that order is the plan's precomputed serial order and
+ * the loop walks it as an array.
+ *
+ * Sync results release their dependents inside the loop (never by
+ * recursion), so a 100,000-node chain cannot overflow the stack.
+ *
+ * @module
+ */
+import { isThenable } from "./_thenable.ts";
+import { HookError, RunFailedError } from "./errors.ts";
+import type { Carry, Executor, ExecutorCall } from "./executors/executor.ts";
+import { AsyncExecutor } from "./executors/async.ts";
+import { SequentialExecutor } from "./executors/sequential.ts";
+import { type Heap, readyQueue } from "./executors/_heap.ts";
+import type { PlanNode } from "./plan.ts";
+import type { Run } from "./run.ts";
+import type { Tags } from "./node.ts";
+import { wireArguments } from "./_call.ts";
+
+/**
+ * What happens when a node fails: `"stop"` (nothing new starts; the run
+ * rejects with the failure) or `"continue"` (everything that does not
+ * depend on a failed node still runs; the run then rejects with a
+ * `RunFailedError` listing every failure).
+ */
+export type FailurePolicy = "stop" | "continue";
+
+/** Where a run's nodes go: its executors, and which one each node takes. */
+export interface Lanes {
+  /** The executors, by lane index. */
+  readonly executors: readonly Executor[];
+  /** The lane of `node` in `run`; absent when there is one executor. */
+  readonly laneOf?: (node: PlanNode, run: Run) => number;
+  /** Called with each node's duration when durations are wanted. */
+  readonly measured?: (node: PlanNode, durationMs: number) => void;
+}
+
+// The lanes of a map executor's own node executor, made once for it.
+const soleLanes = new WeakMap<Executor, Lanes>();
+
+/** Lanes that send every node to `executor`. */
+export function soleLane(executor: Executor): Lanes {
+  let lanes = soleLanes.get(executor);
+  if (lanes === undefined) {
+    soleLanes.set(executor, lanes = { executors: [executor] });
+  }
+  return lanes;
+}
+
+/** One node's call, as an executor sees it. */
+export class Call implements ExecutorCall {
+  /** The run the call belongs to. */
+  readonly run: Run;
+  /** The node to call. */
+  readonly node: PlanNode;
+
+  /**
+   * Set by the executor while the call waits or runs elsewhere: how to
+   * withdraw it when the run stops.
+   */
+  onAbort: ((reason: Error) => void) | undefined;
+  #controller: AbortController | undefined;
+
+  /** Wraps `node` of `run`. */
+  constructor(run: Run, node: PlanNode) {
+    this.run = run;
+    this.node = node;
+  }
+
+  /** Tells the executor the run stopped. */
+  abort(reason: Error): void {
+    this.#controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
+
+  /** The run's id. */
+  get runId(): string {
+    return this.run.runId;
+  }
+
+  /** The node's name. */
+  get nodeName(): string {
+    return this.node.name;
+  }
+
+  /** The node's tags. */
+  get tags(): Tags {
+    return this.node.tags;
+  }
+
+  /** The map item, if any. */
+  get item(): number | undefined {
+    return this.run.item;
+  }
+
+  /** Aborts when the run stops. Made on first use. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      const stopped = this.run.halted();
+      if (stopped !== undefined) this.#controller.abort(stopped);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Runs the call: here, or through `carry`. */
+  execute(carry?: Carry): unknown {
+    if (carry === undefined) return this.run.invoke(this.node);
+    return this.run.invoke(this.node, (node, values, run) =>
+      carry({
+        args: wireArguments(node, values),
+        log: (message, data) => run.log(node, message, data),
+      }));
+  }
+}
+
+// Whether calls on `executor` run in this thread unchanged, so the loop may
+// call the node itself instead of building a Call for the executor.
+function inline(executor: Executor): boolean {
+  return executor instanceof SequentialExecutor ||
+    executor instanceof AsyncExecutor;
+}
+
+/**
+ * Runs every node of `run.plan` and resolves with `run.values`. Rejects
+ * with the first failure (or, when the run continues past failures, a
+ * `RunFailedError` once everything else has settled).
+ */
+export function schedule(run: Run, lanes: Lanes): Promise<unknown[]> {
+  const executors = lanes.executors;
+  if (
+    executors.length === 1 && executors[0]!.concurrency === 1 &&
+    inline(executors[0]!) && lanes.measured === undefined
+  ) {
+    return runSerially(run);
+  }
+  return new Promise<unknown[]>((resolve, reject) => {
+    new Schedule(run, lanes, resolve, reject).pump();
+  });
+}
+
+// Skips `node`'s dependents, and theirs, for good: their counts can never
+// reach zero again. Returns how many were skipped.
+const NEVER = -(2 ** 30);
+function skipDownstream(
+  node: PlanNode,
+  nodes: readonly PlanNode[],
+  remaining: number[] | Int32Array,
+  skipped: string[],
+): number {
+  let count = 0;
+  const stack = [node];
+  while (stack.length > 0) {
+    for (const d of stack.pop()!.dependents) {
+      if (remaining[d]! <= NEVER / 2) continue;
+      remaining[d] = NEVER;
+      skipped.push(nodes[d]!.name);
+      count++;
+      stack.push(nodes[d]!);
+    }
+  }
+  return count;
+}
+
+// One node at a time on this thread: the plan's serial order, as an array.
+async function runSerially(run: Run): Promise<unknown[]> {
+  const plan = run.plan;
+  const nodes = plan.nodes;
+  const order = plan.serialOrder;
+  const values = run.values;
+  const signal = run.signal;
+  const goOn = run.onFailure === "continue";
+  let remaining: Int32Array | undefined; // only to mark skipped nodes
+  let failures: unknown[] | undefined;
+  let skipped: string[] | undefined;
+  for (let k = 0; k < order.length; k++) {
+    if (run.stopped !== undefined) throw run.stopped;
+    if (signal?.aborted) throw run.cancellation();
+    const i = order[k]!;
+    if (remaining !== undefined && remaining[i] === NEVER) continue;
+    const node = nodes[i]!;
+    let value: unknown;
+    try {
+      value = run.invoke(node);
+      if (isThenable(value)) value = await value;
+    } catch (error) {
+      if (run.stopped !== undefined) throw run.stopped;
+      if (!goOn || error instanceof HookError) throw run.fail(node, error);
+      (failures ??= []).push(run.failure(node, error));
+      remaining ??= new Int32Array(nodes.length);
+      skipDownstream(node, nodes, remaining, skipped ??= []);
+      continue;
+    }
+    values[i] = value;
+  }
+  if (run.stopped !== undefined) throw run.stopped; // e.g. a failed onLog hook
+  if (failures !== undefined) {
+    throw new RunFailedError(run.runId, failures, skipped);
+  }
+  return values;
+}
+
+// A started node whose promise is yet to be awaited.
+interface Pending {
+  readonly node: PlanNode;
+  readonly lane: number;
+  readonly promise: PromiseLike<unknown>;
+}
+
+// The bookkeeping of one run: remaining dependency counts, a ready queue
+// per lane, how many calls are in flight on each. Lives as long as the run.
+class Schedule {
+  readonly #run: Run;
+  readonly #nodes: readonly PlanNode[];
+  readonly #executors: readonly Executor[];
+  readonly #inline: boolean[];
+  readonly #limits: number[];
+  readonly #running: number[];
+  readonly #queues: Heap<number>[];
+  readonly #laneOf: ((node: PlanNode, run: Run) => number) | undefined;
+  readonly #measured: ((node: PlanNode, ms: number) => void) | undefined;
+  readonly #starts: Float64Array | undefined;
+  readonly #remaining: number[];
+  readonly #continue: boolean;
+  readonly #resolve: (values: unknown[]) => void;
+  readonly #reject: (error: Error) => void;
+  #failures: unknown[] | undefined;
+  #skipped: string[] | undefined;
+  // Calls in flight on executors that run them their own way: told when
+  // the run stops, so they are withdrawn or cancelled.
+  readonly #calls = new Set<Call>();
+  #done = 0;
+  #settled = false;
+
+  constructor(
+    run: Run,
+    lanes: Lanes,
+    resolve: (values: unknown[]) => void,
+    reject: (error: Error) => void,
+  ) {
+    const plan = run.plan;
+    this.#run = run;
+    this.#nodes = plan.nodes;
+    this.#executors = lanes.executors;
+    this.#inline = lanes.executors.map(inline);
+    this.#limits = lanes.executors.map((e) => e.concurrency);
+    this.#running = lanes.executors.map(() => 0);
+    this.#queues = lanes.executors.map(() => readyQueue(plan.nodes));
+    this.#laneOf = lanes.executors.length > 1 ? lanes.laneOf : undefined;
+    this.#measured = lanes.measured;
+    if (this.#measured !== undefined) {
+      this.#starts = new Float64Array(plan.nodes.length);
+    }
+    this.#remaining = plan.dependencyCounts.slice();
+    this.#continue = run.onFailure === "continue";
+    this.#resolve = resolve;
+    this.#reject = reject;
+    run.onStop = (error) => this.#finish(error);
+    for (const root of plan.roots) this.#enqueue(root);
+  }
+
+  // Starts ready nodes until every lane is at its limit or none is ready;
+  // sync results release their dependents into the same loop.
+  pump(): void {
+    this.#launch(false);
+  }
+
+  #enqueue(index: number): void {
+    const laneOf = this.#laneOf;
+    const lane = laneOf === undefined
+      ? 0
+      : laneOf(this.#nodes[index]!, this.#run);
+    this.#queues[lane]!.push(index);
+  }
+
+  // The lane whose best ready node starts next, or -1.
+  #nextLane(): number {
+    const queues = this.#queues;
+    if (queues.length === 1) {
+      return this.#running[0]! < this.#limits[0]! && queues[0]!.size > 0
+        ? 0
+        : -1;
+    }
+    let best = -1;
+    let bestRank = Infinity;
+    for (let lane = 0; lane < queues.length; lane++) {
+      if (this.#running[lane]! >= this.#limits[lane]!) continue;
+      const head = queues[lane]!.peek();
+      if (head === undefined) continue;
+      const rank = this.#nodes[head]!.rank;
+      if (rank < bestRank) {
+        best = lane;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  // pump()'s loop. With `keep`, the first node that returns a promise is
+  // handed back for the caller to await, rather than given an awaiting
+  // strand of its own: a chain of async nodes then runs on one strand, with
+  // no new async frame per node.
+  #launch(keep: boolean): Pending | undefined {
+    const run = this.#run;
+    const signal = run.signal;
+    let kept: Pending | undefined;
+    while (!this.#settled) {
+      if (run.stopped !== undefined) {
+        this.#finish(run.stopped);
+        return undefined;
+      }
+      if (signal?.aborted) {
+        this.#finish(run.cancellation());
+        return undefined;
+      }
+      const lane = this.#nextLane();
+      if (lane < 0) break;
+      const node = this.#nodes[this.#queues[lane]!.pop()!]!;
+      if (this.#starts !== undefined) {
+        this.#starts[node.index] = performance.now();
+      }
+      let value: unknown;
+      if (this.#inline[lane]) {
+        try {
+          value = run.invoke(node);
+        } catch (error) {
+          this.#failed(node, error);
+          continue;
+        }
+      } else {
+        const call = new Call(run, node);
+        try {
+          value = this.#executors[lane]!.run(call);
+        } catch (error) {
+          this.#failed(node, error);
+          continue;
+        }
+        if (isThenable(value)) value = this.#track(call, value);
+      }
+      if (isThenable(value)) {
+        this.#running[lane]!++;
+        if (keep && kept === undefined) kept = { node, lane, promise: value };
+        else void this.#strand(node, lane, value);
+      } else {
+        this.#complete(node, value);
+      }
+    }
+    this.#check();
+    return this.#settled ? undefined : kept;
+  }
+
+  // Keeps `call` in the in-flight set until `promise` settles.
+  #track(call: Call, promise: PromiseLike<unknown>): Promise<unknown> {
+    this.#calls.add(call);
+    return Promise.resolve(promise).finally(() => this.#calls.delete(call));
+  }
+
+  // Awaits a node's promise, completes it, and goes on with a node it
+  // releases, if one returns a promise. (Awaiting is cheaper than then()
+  // with two closures.)
+  async #strand(
+    node: PlanNode,
+    lane: number,
+    promise: PromiseLike<unknown>,
+  ): Promise<void> {
+    for (;;) {
+      let value: unknown;
+      try {
+        value = await promise;
+      } catch (error) {
+        this.#running[lane]!--;
+        if (this.#settled) return;
+        this.#failed(node, error);
+        this.pump();
+        return;
+      }
+      this.#running[lane]!--;
+      if (this.#settled) return;
+      this.#complete(node, value);
+      const next = this.#launch(true);
+      if (next === undefined) return;
+      node = next.node;
+      lane = next.lane;
+      promise = next.promise;
+    }
+  }
+
+  #complete(node: PlanNode, value: unknown): void {
+    this.#run.values[node.index] = value;
+    this.#done++;
+    if (this.#starts !== undefined) {
+      this.#measured!(node, performance.now() - this.#starts[node.index]!);
+    }
+    const dependents = node.dependents;
+    const remaining = this.#remaining;
+    for (let k = 0; k < dependents.length; k++) {
+      const d = dependents[k]!;
+      if (--remaining[d]! === 0) this.#enqueue(d);
+    }
+  }
+
+  // A node failed: the run stops, or (continuing past failures) the node's
+  // dependents are skipped and the rest goes on.
+  #failed(node: PlanNode, error: unknown): void {
+    const run = this.#run;
+    // A hook that throws fails the run whatever the policy.
+    if (
+      !this.#continue || run.stopped !== undefined || error instanceof HookError
+    ) {
+      this.#finish(run.fail(node, error));
+      return;
+    }
+    (this.#failures ??= []).push(run.failure(node, error));
+    this.#done += 1 +
+      skipDownstream(node, this.#nodes, this.#remaining, this.#skipped ??= []);
+  }
+
+  // Settles the run once every node is done or skipped.
+  #check(): void {
+    if (this.#settled || this.#done < this.#nodes.length) return;
+    const run = this.#run;
+    if (run.stopped !== undefined) return this.#finish(run.stopped);
+    if (this.#failures !== undefined) {
+      return this.#finish(
+        new RunFailedError(run.runId, this.#failures, this.#skipped),
+      );
+    }
+    this.#finish(undefined);
+  }
+
+  #finish(error: Error | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#run.onStop = undefined;
+    if (error === undefined) this.#resolve(this.#run.values);
+    else {
+      this.#run.stop(error);
+      for (const call of this.#calls) call.abort(error);
+      this.#calls.clear();
+      this.#reject(error);
+    }
+  }
+}
