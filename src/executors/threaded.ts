@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { WorkerError } from "../errors.ts";
 import { isLocal } from "../_local.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
