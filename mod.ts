@@ -73,6 +73,7 @@ export {
   type VariantModifier,
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
+export { priority } from "./src/modifiers/priority.ts";
 export {
   type Binding,
   Group,
@@ -179,6 +180,7 @@ export {
   type MissingInput,
   MissingInputError,
   NodeExecutionError,
+  RunFailedError,
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
@@ -225,10 +227,24 @@ export type {
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
 export type { NodeCall, Run, RunContext, RunInit } from "./src/run.ts";
 export type {
+  CarriedCall,
+  Carry,
   Executor,
+  ExecutorCall,
   ExecutorKind,
+  ExecutorLike,
   ExecutorOptions,
 } from "./src/executors/executor.ts";
+export { SequentialExecutor } from "./src/executors/sequential.ts";
+export {
+  AsyncExecutor,
+  type AsyncExecutorOptions,
+} from "./src/executors/async.ts";
+export {
+  ThreadedExecutor,
+  type ThreadedExecutorOptions,
+} from "./src/executors/threaded.ts";
+export type { FailurePolicy } from "./src/scheduler.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
 export type {
   MapExecutor,

@@ -1,5 +1,6 @@
 // The executor conformance suite: every executor must pass it with identical
-// results. Each executor's test file calls `conformance(kind, options)`.
+// results. Each executor's test file calls `conformance(kind, options)`, or
+// `conformance(factory)` with a function that makes a fresh executor.
 // Nodes come from module files (fixtures/conformance.ts, hamilton.ts,
 // spend.ts), so the threaded executor runs them on workers; they report to
 // the test through fixtures/probe.ts, from any thread. Nodes generated from
@@ -12,6 +13,7 @@ import {
   Builder,
   CancelledError,
   ConfigError,
+  type Executor,
   type ExecutorKind,
   type ExecutorOptions,
   InputError,
@@ -37,10 +39,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * on that map executor.
  */
 export function conformance(
-  kind: ExecutorKind,
+  subject: ExecutorKind | (() => Executor),
   options: ExecutorOptions = {},
   mapKind?: MapExecutorKind,
 ): void {
+  const kind = typeof subject === "string" ? subject : subject().name;
+  // A builder's executor: the named one with `options`, or a fresh instance.
+  const withExecutor = <M>(builder: Builder<M>): Builder<M> =>
+    typeof subject === "string"
+      ? builder.withExecutor(subject, options)
+      : builder.withExecutor(subject());
   const label =
     (options.concurrency === undefined
       ? kind
@@ -71,8 +79,9 @@ export function conformance(
   // A generic helper cannot carry each module's types (deno check proves
   // those in tests/types_test.ts): modules are plain records here.
   const build = async (modules: Record<string, unknown> | URL, config = {}) => {
-    let builder = new Builder().withModules(modules).withConfig(config)
-      .withExecutor(kind, options);
+    let builder = withExecutor(
+      new Builder().withModules(modules).withConfig(config),
+    );
     if (mapKind !== undefined) builder = builder.withMapExecutor(mapKind);
     const dr = await builder.build();
     open.push(dr);
@@ -534,8 +543,7 @@ export function conformance(
     // 10 ms after b starts (run() hooks every node anyway).
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const dr = await new Builder().withModules(F.cancelledMidway)
-      .withExecutor(kind, options)
+    const dr = await withExecutor(new Builder().withModules(F.cancelledMidway))
       .withAdapters({
         beforeNodeExecution: (e) => {
           if (e.nodeName === "b") {
@@ -622,8 +630,7 @@ export function conformance(
   });
 
   test("with a cache, a second identical run hits every node and returns equal values", async () => {
-    const dr = await new Builder().withModules(hamilton)
-      .withExecutor(kind, options)
+    const dr = await withExecutor(new Builder().withModules(hamilton))
       .withCache({ store: new MemoryCacheStore() })
       .build();
     open.push(dr);
