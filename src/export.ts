@@ -6,6 +6,12 @@
  */
 import type { Tags } from "./node.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
+import {
+  type CostFunction,
+  type NodeMetrics,
+  planMetrics,
+  tagCost,
+} from "./metrics.ts";
 import { type Plan, planGenerations, type SeedSource } from "./plan.ts";
 
 /** Where one argument of a planned node comes from. */
@@ -38,6 +44,8 @@ export interface ExportedNode {
   readonly inputs: readonly ExportedInput[];
   /** Its generation: 0 for nodes that need no other node of the plan. */
   readonly generation: number;
+  /** Its critical-path, cost and centrality metrics within this plan. */
+  readonly metrics: NodeMetrics;
   /**
    * For a fan-out block's node (named `<parallelizable>[]`): what runs once
    * per item of its parallelizable node.
@@ -68,8 +76,16 @@ export interface ExecutionPlan {
   readonly generations: readonly (readonly string[])[];
 }
 
-/** Exports `plan` as JSON-ready data. */
-export function exportPlan(plan: Plan): ExecutionPlan {
+/**
+ * Exports `plan` as JSON-ready data; each node's metrics use `costOf` for its
+ * cost (by default its numeric `cost` tag; unknown costs count 1), and so do
+ * the per-item plans of fan-out blocks.
+ */
+export function exportPlan(
+  plan: Plan,
+  costOf: CostFunction = tagCost,
+): ExecutionPlan {
+  const metrics = planMetrics(plan, costOf);
   const seedsBy = (source: SeedSource) =>
     plan.seeds.filter((s) => s.source === source).map((s) => s.name);
   const nodes = plan.nodes.map((node): ExportedNode => {
@@ -90,6 +106,7 @@ export function exportPlan(plan: Plan): ExecutionPlan {
       modifiers: spec.modifiers,
       inputs,
       generation: node.generation,
+      metrics: metrics[node.index]!,
     };
     if (spec.module !== undefined) {
       Object.assign(exported, { module: spec.module });
@@ -102,7 +119,7 @@ export function exportPlan(plan: Plan): ExecutionPlan {
       Object.assign(exported, {
         block: {
           parallelizable: node.block.parallelizable,
-          perItem: exportPlan(node.block.plan),
+          perItem: exportPlan(node.block.plan, costOf),
         },
       });
     } else if (node.synthetic) {
