@@ -6,12 +6,7 @@
  */
 import type { Tags } from "./node.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
-import {
-  type CostFunction,
-  type NodeMetrics,
-  planMetrics,
-  tagCost,
-} from "./metrics.ts";
+import { type CostFunction, planMetrics, tagCost } from "./metrics.ts";
 import { type Plan, planGenerations, type SeedSource } from "./plan.ts";
 
 /** Where one argument of a planned node comes from. */
@@ -44,8 +39,22 @@ export interface ExportedNode {
   readonly inputs: readonly ExportedInput[];
   /** Its generation: 0 for nodes that need no other node of the plan. */
   readonly generation: number;
-  /** Its critical-path, cost and centrality metrics within this plan. */
-  readonly metrics: NodeMetrics;
+  /**
+   * Its metrics within this plan, as `planMetrics` computes them (the shape
+   * of `NodeMetrics`, spelled out while that type is not part of `mod.ts`).
+   */
+  readonly metrics: {
+    /** Its topological generation. */
+    readonly generation: number;
+    /** Whether it lies on a longest cost-weighted path (`slack === 0`). */
+    readonly onCriticalPath: boolean;
+    /** The longest cost-weighted path from it to an output, its cost included. */
+    readonly bottomLevel: number;
+    /** The critical path's cost minus the longest path through it. */
+    readonly slack: number;
+    /** Its normalised directed betweenness centrality. */
+    readonly betweenness: number;
+  };
   /**
    * For a fan-out block's node (named `<parallelizable>[]`): what runs once
    * per item of its parallelizable node.
@@ -106,7 +115,8 @@ export function exportPlan(
       modifiers: spec.modifiers,
       inputs,
       generation: node.generation,
-      metrics: metrics[node.index]!,
+      // Plain data: reading every field computes the plan's betweenness once.
+      metrics: { ...metrics[node.index]! },
     };
     if (spec.module !== undefined) {
       Object.assign(exported, { module: spec.module });

@@ -5,21 +5,12 @@
  * sees as `task.metrics`.
  *
  * Levels and slack take one pass each way over the plan's flat arrays
- * (`O(V + E)`). Betweenness centrality is `O(V·E)` and needs a graphology
- * graph, so it is computed once per plan object and kept.
+ * (`O(V + E)`). Betweenness centrality is `O(V·E)`, so it is computed once
+ * per plan object and kept.
  *
  * @module
  */
-import { DirectedGraph } from "graphology";
-import betweennessModule from "graphology-metrics/centrality/betweenness";
 import type { Plan, PlanNode } from "./plan.ts";
-
-// graphology-metrics is CommonJS whose typings describe an ES default export;
-// this is the part of its real shape we use.
-const betweennessCentrality = betweennessModule as unknown as (
-  graph: DirectedGraph,
-  options: { getEdgeWeight: null; normalized: boolean },
-) => Record<string, number>;
 
 /** The metrics of one plan node. */
 export interface NodeMetrics {
@@ -81,8 +72,9 @@ const EPSILON = 1e-9;
  * `costOf` does not know it, costs the critical path of one item's plan; a
  * node handing out a member's values runs no user code and costs 0.
  *
- * The result is computed afresh for levels and slack; betweenness, which does
- * not depend on costs, is computed once per plan.
+ * Levels and slack are computed on each call, in `O(V + E)`. Betweenness
+ * does not depend on costs and takes `O(V·E)`: it is computed for the whole
+ * plan when a node's `betweenness` is first read, and kept for that plan.
  *
  * @example A diamond where the left branch is the slow one
  * ```ts
@@ -110,8 +102,7 @@ export function planMetrics(
   costOf: CostFunction = tagCost,
 ): readonly NodeMetrics[] {
   const { top, bottom, length } = levels(plan, costOf);
-  const centrality = betweenness(plan);
-  return plan.nodes.map((node, i): NodeMetrics => {
+  return Object.freeze(plan.nodes.map((node, i): NodeMetrics => {
     let slack = length - (top[i]! + bottom[i]!);
     if (slack <= EPSILON * length) slack = 0;
     return Object.freeze({
@@ -119,9 +110,12 @@ export function planMetrics(
       onCriticalPath: slack === 0,
       bottomLevel: bottom[i]!,
       slack,
-      betweenness: centrality[i]!,
+      // A getter, so that a router reading only levels never pays O(V·E).
+      get betweenness(): number {
+        return betweenness(plan)[i]!;
+      },
     });
-  });
+  }));
 }
 
 interface Levels {
@@ -143,16 +137,18 @@ function levels(plan: Plan, costOf: CostFunction): Levels {
   const top = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const reach = top[i]! + cost[i]!;
-    for (const d of nodes[i]!.dependents) {
-      if (reach > top[d]!) top[d] = reach;
+    const dependents = nodes[i]!.dependents;
+    for (let k = 0; k < dependents.length; k++) {
+      if (reach > top[dependents[k]!]!) top[dependents[k]!] = reach;
     }
   }
   const bottom = new Float64Array(n);
   let length = 0;
   for (let i = n - 1; i >= 0; i--) {
     let rest = 0;
-    for (const d of nodes[i]!.dependents) {
-      if (bottom[d]! > rest) rest = bottom[d]!;
+    const dependents = nodes[i]!.dependents;
+    for (let k = 0; k < dependents.length; k++) {
+      if (bottom[dependents[k]!]! > rest) rest = bottom[dependents[k]!]!;
     }
     bottom[i] = cost[i]! + rest;
     if (bottom[i]! > length) length = bottom[i]!;
@@ -171,23 +167,86 @@ function nodeCost(node: PlanNode, costOf: CostFunction): number {
 const centralities = new WeakMap<Plan, Float64Array>();
 
 // Directed betweenness of each plan node, by index, over the dependency
-// edges: a pure function of the plan, kept per plan since it is O(V·E).
+// edges (unweighted), normalised by (n - 1)(n - 2) as graphology-metrics and
+// networkx do: Brandes' algorithm, one breadth-first search per source.
+//
+// Written here rather than taken from graphology-metrics (the package the
+// tests compare it with) for two reasons. graphology-shortest-path counts
+// shortest paths in a Uint32Array, which wraps past 2^32: a 34-layer ladder
+// of width 2 already gives Infinity, and layered dataflow graphs have that
+// many paths. And it allocates a predecessor list for every node per source
+// (n² arrays: 5 s for a 10,000-node chain); here a search touches only the
+// nodes it reaches and reads predecessors from `argSlots`. It is a pure
+// function of the plan, O(V·E), so it is kept per plan.
 function betweenness(plan: Plan): Float64Array {
   let result = centralities.get(plan);
   if (result !== undefined) return result;
   const nodes = plan.nodes;
-  result = new Float64Array(nodes.length);
-  if (nodes.length > 2) {
-    const g = new DirectedGraph();
-    for (let i = 0; i < nodes.length; i++) g.addNode(i);
-    for (let i = 0; i < nodes.length; i++) {
-      for (const d of nodes[i]!.dependents) g.addEdge(i, d);
+  const n = nodes.length;
+  result = new Float64Array(n);
+  if (n > 2) {
+    // Dependents and dependencies as compressed rows: node v's are
+    // out[outStart[v] .. outStart[v + 1]) and in[inStart[v] .. inStart[v + 1]).
+    const outStart = new Int32Array(n + 1);
+    const inStart = new Int32Array(n + 1);
+    for (let v = 0; v < n; v++) {
+      const dependents = nodes[v]!.dependents;
+      outStart[v + 1] = outStart[v]! + dependents.length;
+      for (let k = 0; k < dependents.length; k++) {
+        inStart[dependents[k]! + 1]!++;
+      }
     }
-    const byKey = betweennessCentrality(g, {
-      getEdgeWeight: null,
-      normalized: true,
-    });
-    for (let i = 0; i < nodes.length; i++) result[i] = byKey[i] ?? 0;
+    for (let v = 0; v < n; v++) inStart[v + 1]! += inStart[v]!;
+    const out = new Int32Array(outStart[n]!);
+    const into = new Int32Array(inStart[n]!);
+    const filled = inStart.slice(0, n);
+    for (let v = 0; v < n; v++) {
+      const dependents = nodes[v]!.dependents;
+      out.set(dependents, outStart[v]!);
+      for (let k = 0; k < dependents.length; k++) {
+        into[filled[dependents[k]!]!++] = v;
+      }
+    }
+    const dist = new Int32Array(n).fill(-1);
+    const sigma = new Float64Array(n); // shortest paths from the source
+    const delta = new Float64Array(n); // the source's dependency on a node
+    const order = new Int32Array(n); // nodes reached, by distance
+    for (let s = 0; s < n; s++) {
+      dist[s] = 0;
+      sigma[s] = 1;
+      order[0] = s;
+      let reached = 1;
+      for (let head = 0; head < reached; head++) {
+        const v = order[head]!;
+        const next = dist[v]! + 1;
+        for (let e = outStart[v]!, end = outStart[v + 1]!; e < end; e++) {
+          const w = out[e]!;
+          if (dist[w] === -1) {
+            dist[w] = next;
+            order[reached++] = w;
+          }
+          if (dist[w] === next) sigma[w]! += sigma[v]!;
+        }
+      }
+      for (let k = reached - 1; k > 0; k--) {
+        const w = order[k]!;
+        const share = (1 + delta[w]!) / sigma[w]!;
+        const before = dist[w]! - 1;
+        for (let e = inStart[w]!, end = inStart[w + 1]!; e < end; e++) {
+          const v = into[e]!;
+          if (dist[v] === before) delta[v]! += sigma[v]! * share;
+        }
+        result[w]! += delta[w]!;
+      }
+      for (let k = 0; k < reached; k++) {
+        const v = order[k]!;
+        dist[v] = -1;
+        sigma[v] = 0;
+        delta[v] = 0;
+      }
+    }
+    const scale = 1 / ((n - 1) * (n - 2));
+    for (let i = 0; i < n; i++) result[i]! *= scale;
   }
   centralities.set(plan, result);
   return result;
