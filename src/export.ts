@@ -6,6 +6,7 @@
  */
 import type { Tags } from "./node.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
+import { type CostFunction, planMetrics, tagCost } from "./metrics.ts";
 import { type Plan, planGenerations, type SeedSource } from "./plan.ts";
 
 /** Where one argument of a planned node comes from. */
@@ -39,6 +40,22 @@ export interface ExportedNode {
   /** Its generation: 0 for nodes that need no other node of the plan. */
   readonly generation: number;
   /**
+   * Its metrics within this plan, as `planMetrics` computes them (the shape
+   * of `NodeMetrics`, spelled out while that type is not part of `mod.ts`).
+   */
+  readonly metrics: {
+    /** Its topological generation. */
+    readonly generation: number;
+    /** Whether it lies on a longest cost-weighted path (`slack === 0`). */
+    readonly onCriticalPath: boolean;
+    /** The longest cost-weighted path from it to an output, its cost included. */
+    readonly bottomLevel: number;
+    /** The critical path's cost minus the longest path through it. */
+    readonly slack: number;
+    /** Its normalised directed betweenness centrality. */
+    readonly betweenness: number;
+  };
+  /**
    * For a fan-out block's node (named `<parallelizable>[]`): what runs once
    * per item of its parallelizable node.
    */
@@ -68,8 +85,16 @@ export interface ExecutionPlan {
   readonly generations: readonly (readonly string[])[];
 }
 
-/** Exports `plan` as JSON-ready data. */
-export function exportPlan(plan: Plan): ExecutionPlan {
+/**
+ * Exports `plan` as JSON-ready data; each node's metrics use `costOf` for its
+ * cost (by default its numeric `cost` tag; unknown costs count 1), and so do
+ * the per-item plans of fan-out blocks.
+ */
+export function exportPlan(
+  plan: Plan,
+  costOf: CostFunction = tagCost,
+): ExecutionPlan {
+  const metrics = planMetrics(plan, costOf);
   const seedsBy = (source: SeedSource) =>
     plan.seeds.filter((s) => s.source === source).map((s) => s.name);
   const nodes = plan.nodes.map((node): ExportedNode => {
@@ -90,6 +115,8 @@ export function exportPlan(plan: Plan): ExecutionPlan {
       modifiers: spec.modifiers,
       inputs,
       generation: node.generation,
+      // Plain data: reading every field computes the plan's betweenness once.
+      metrics: { ...metrics[node.index]! },
     };
     if (spec.module !== undefined) {
       Object.assign(exported, { module: spec.module });
@@ -102,7 +129,7 @@ export function exportPlan(plan: Plan): ExecutionPlan {
       Object.assign(exported, {
         block: {
           parallelizable: node.block.parallelizable,
-          perItem: exportPlan(node.block.plan),
+          perItem: exportPlan(node.block.plan, costOf),
         },
       });
     } else if (node.synthetic) {
