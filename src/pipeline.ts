@@ -16,7 +16,6 @@ import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import { collectSpecs } from "./_load.ts";
 import { EMPTY } from "./runner.ts";
-import { isContainer } from "./_containers.ts";
 import { type AsNodeOptions, nestedNode } from "./nested.ts";
 
 /** What a pipeline's `nodes` may hold: definitions and plain functions. */
@@ -154,7 +153,9 @@ export class Pipeline<
       bound: EMPTY,
       graph,
       outputs: Object.freeze(
-        graph.order.filter((name) => !isContainer(graph.specs.get(name)!.fn)),
+        graph.order.filter((name) =>
+          graph.specs.get(name)!.container === undefined
+        ),
       ),
     });
   }

@@ -9,7 +9,6 @@
  * @module
  */
 import { WorkerError } from "../errors.ts";
-import { isLocal } from "../_local.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
 import type { TaskNode } from "./_protocol.ts";
@@ -78,7 +77,7 @@ export class ThreadedExecutor implements Executor {
  * They hold no worker while they wait.
  */
 export function runsHere(node: PlanNode): boolean {
-  return node.synthetic || isLocal(node.fn);
+  return node.synthetic || node.spec.local === true;
 }
 
 // Per plan, what a worker needs to run each of its nodes (undefined for the
