@@ -7,7 +7,6 @@
  * @module
  */
 import type { Graph } from "./graph.ts";
-import { containerOf } from "./_containers.ts";
 import { isPrefix } from "./blocks.ts";
 
 /** Options of `toDot`. */
@@ -55,9 +54,7 @@ function draw(
         'fillcolor="#ffd966"',
       );
     }
-    const nested = external
-      ? undefined
-      : containerOf(graph.specs.get(name)!.fn);
+    const nested = external ? undefined : graph.specs.get(name)!.container;
     if (nested === undefined) {
       lines.push(`${indent}${id} [${attrs.join(", ")}];`);
       return;

@@ -23,11 +23,9 @@ import {
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
 import { named } from "./modifiers/named.ts";
-import { inputs, node, type NodeDef } from "./node.ts";
+import { generatedNode, inputs, type NodeDef } from "./node.ts";
 import type { RunContext } from "./run.ts";
 import { EMPTY, type ExecuteOptions, Runner } from "./runner.ts";
-import { registerContainer } from "./_containers.ts";
-import { runsLocally } from "./_local.ts";
 import { scopeOf } from "./_scope.ts";
 
 /** Options of `Pipeline.asNode`. */
@@ -216,11 +214,10 @@ export function nestedNode(
     }
     return result;
   }
-  registerContainer(runNested, { name, graph, mapOver });
   // It runs in the calling thread; its inner nodes may go to workers.
-  runsLocally(runNested);
-  return node(
+  return generatedNode(
     runNested,
+    { local: true, container: Object.freeze({ name, graph, mapOver }) },
     named(name),
     inputs(required, { optional }),
     extractFields(...exposed),

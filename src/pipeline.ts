@@ -16,7 +16,6 @@ import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import { collectSpecs } from "./_load.ts";
 import { EMPTY } from "./runner.ts";
-import { isContainer } from "./_containers.ts";
 import { type AsNodeOptions, nestedNode } from "./nested.ts";
 
 /** What a pipeline's `nodes` may hold: definitions and plain functions. */
@@ -103,8 +102,14 @@ interface PipelineState {
   readonly outputs: readonly string[];
 }
 
-// The state of the copy `#with` is making (the constructor takes it).
-let derived: PipelineState | undefined;
+// The key under which `#with` hands a copy its checked state: a symbol no
+// other module can name, so the public options never carry it.
+const STATE = Symbol("braid.pipelineState");
+
+interface CopyOptions<N extends readonly PipelineNode[]>
+  extends PipelineOptions<N> {
+  readonly [STATE]: PipelineState;
+}
 
 /**
  * A pipeline of nodes (HyperNodes' `Pipeline`): an immutable definition,
@@ -134,14 +139,14 @@ export class Pipeline<
 
   /** Creates a pipeline; throws what building its graph would (cycles, duplicates). */
   constructor(options: PipelineOptions<N>) {
-    if (derived !== undefined) {
-      // A copy made by bind/withEngine: already checked.
-      this.#state = derived;
-      derived = undefined;
-      return;
-    }
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`'options' must be an object: received ${options}`);
+    }
+    const state = (options as Partial<CopyOptions<N>>)[STATE];
+    if (state !== undefined) {
+      // A copy made by bind/withEngine: already checked.
+      this.#state = state;
+      return;
     }
     const { nodes, engine } = options;
     if (engine !== undefined && !(engine instanceof Engine)) {
@@ -154,7 +159,9 @@ export class Pipeline<
       bound: EMPTY,
       graph,
       outputs: Object.freeze(
-        graph.order.filter((name) => !isContainer(graph.specs.get(name)!.fn)),
+        graph.order.filter((name) =>
+          graph.specs.get(name)!.container === undefined
+        ),
       ),
     });
   }
@@ -293,8 +300,11 @@ export class Pipeline<
   }
 
   #with(changes: Partial<PipelineState>): Pipeline<N> {
-    derived = Object.freeze({ ...this.#state, ...changes });
-    return new Pipeline({ nodes: this.nodes });
+    const options: CopyOptions<N> = {
+      nodes: this.nodes,
+      [STATE]: Object.freeze({ ...this.#state, ...changes }),
+    };
+    return new Pipeline(options);
   }
 
   // The driver that runs this pipeline, made on first use.

@@ -12,11 +12,13 @@ import {
   inject,
   InvalidNodeError,
   mutate,
+  named,
   node,
   NodeExecutionError,
   parameterize,
   parameterizedSubdag,
   pipeInput,
+  Pipeline,
   pipeOutput,
   resolveFromConfig,
   source,
@@ -659,4 +661,47 @@ Deno.test("generated names show up in listAvailableVariables, toDot and exportEx
   }
   assert.match(dot, /"base" -> "total\.doubled";/);
   assert.match(dot, /"total\.doubled" -> "total";/);
+});
+
+Deno.test("facts travel with specs: kept with the function, the node's kept by wrappers, none on a derived node", async () => {
+  const { modifiedSpecs } = await import("../src/node.ts");
+  const context = { config: {} };
+  const url = "file:///features.ts";
+  const stats = node(() => ({ m: 1 }), extractFields("m"), tag({ t: "1" }));
+  const [whole, field] = modifiedSpecs(stats, "stats", context, url, undefined);
+  // The function's own facts: where a worker finds it.
+  assert.equal(whole!.exportName, "stats");
+  assert.equal(whole!.definedAt?.url, import.meta.url);
+  assert.equal(whole!.local, undefined);
+  // A field is a new node: it runs here, calls what it reads with, and
+  // has none of the facts of the function it reads.
+  assert.equal(field!.local, true);
+  assert.equal(field!.exportName, undefined);
+  assert.equal(field!.definedAt, undefined);
+  assert.equal(field!.module, url);
+  assert.ok(field!.codeParts?.includes("m"));
+  assert.deepEqual(field!.tags, { t: "1" });
+
+  const inner = new Pipeline({
+    nodes: [node(({ x }: { x: number }) => x + 1, named("y"))],
+  });
+  const [nested, y] = modifiedSpecs(
+    inner.asNode({ name: "nested" }),
+    "nested",
+    context,
+    undefined,
+    undefined,
+  );
+  assert.equal(nested!.local, true);
+  assert.equal(nested!.container?.name, "nested");
+  assert.deepEqual(nested!.container?.graph.order, ["y"]);
+  assert.equal(y!.container, undefined); // an output, not the nested pipeline
+  // A wrapper is the same node: it still runs the nested pipeline, here.
+  const [checked] = checkOutput(() => true).apply(nested!, context);
+  assert.notEqual(checked!.fn, nested!.fn);
+  assert.equal(checked!.local, true);
+  assert.equal(checked!.container, nested!.container);
+  const [tagged] = tag({ t: "2" }).apply(whole!, context);
+  assert.equal(tagged!.exportName, "stats");
+  assert.equal(tagged!.definedAt, whole!.definedAt);
 });

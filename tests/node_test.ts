@@ -7,6 +7,7 @@ import {
   isNodeDef,
   named,
   node,
+  type NodeDef,
   tag,
 } from "../mod.ts";
 
@@ -192,13 +193,34 @@ Deno.test("inputs named like Object.prototype members (__proto__, toString) arri
   assert.equal(out.def, "__proto__,toString:1");
 });
 
-Deno.test("node() records the module it is called in, for workers to import", async () => {
-  const { definedIn } = await import("../src/node.ts");
+Deno.test("node() records the module it is called in on its specs, for workers to import", async () => {
+  const { plainSpec, simpleSpec } = await import("../src/node.ts");
   const fixtures = await import("./fixtures/workers/nodes.ts");
   const url = new URL("./fixtures/workers/nodes.ts", import.meta.url).href;
-  assert.equal(definedIn(fixtures.tripled.fn), url);
-  assert.equal(definedIn(fixtures.hidden.fn), url);
-  const local = node(() => 1);
-  assert.equal(definedIn(local.fn), import.meta.url);
-  assert.equal(definedIn(() => 2), undefined);
+  const siteOf = (def: NodeDef) =>
+    simpleSpec(def, "x", undefined, undefined)?.definedAt?.url;
+  assert.equal(siteOf(fixtures.tripled), url);
+  assert.equal(siteOf(fixtures.hidden), url);
+  assert.equal(siteOf(node(() => 1)), import.meta.url);
+  assert.equal(
+    plainSpec(() => 2, "y", undefined, undefined).definedAt,
+    undefined,
+  );
+  const fn = () => 3;
+  node(fn);
+  assert.deepEqual(Object.keys(fn), []); // the site is not on the function
+});
+
+Deno.test("a module the builder imports gives its specs their export, which modifiers that generate a function drop", async () => {
+  const { collectSpecs, loadModules } = await import("../src/_load.ts");
+  const url = new URL("./fixtures/workers/nodes.ts", import.meta.url).href;
+  const specs = collectSpecs(await loadModules([url]), { config: {} }, false);
+  assert.equal(specs.get("doubled")?.module, url);
+  assert.equal(specs.get("doubled")?.exportName, "doubled");
+  assert.equal(specs.get("tripled")?.exportName, "tripled");
+  const spec = specs.get("doubled")!;
+  const { rebind, value } = await import("../src/modifiers/_bind.ts");
+  const bound = rebind(spec, { x: value(1) }, "test");
+  assert.equal(bound.exportName, undefined);
+  assert.equal(bound.module, url); // provenance stays
 });

@@ -241,7 +241,7 @@ export class Cache implements CacheView {
     const behaviors = plan.nodes.map((node) => this.behaviorOf(node.spec));
     infos = plan.nodes.map((node, index): NodeCacheInfo => {
       const declared = node.spec.cache?.version;
-      let code = codeVersion(node.fn, this.hasher);
+      let code = codeVersion(node.fn, this.hasher, node.spec.codeParts);
       if (declared !== undefined) {
         code = this.hasher.hashText(`${code}\0version=${declared}`);
       }

@@ -3,7 +3,7 @@
  * formatting left out, so that reformatting or commenting a function keeps
  * its cached results, and any other edit invalidates them. Functions that
  * braid's modifiers generate list the user functions and bound values they
- * call (see `_code.ts`), and those are hashed too.
+ * call (a spec's `codeParts`), and those are hashed too.
  *
  * Helpers called from a body are not seen: bump `cache({ version })` when
  * one changes.
@@ -11,7 +11,7 @@
  * @module
  */
 import { tokenizer } from "acorn";
-import { codePartsOf } from "../_code.ts";
+import { GeneratedCode } from "../_code.ts";
 import { dataVersion } from "./data_version.ts";
 import type { Hasher } from "./hasher.ts";
 
@@ -40,28 +40,42 @@ const OPTIONS = {
   allowAwaitOutsideFunction: true,
 } as const;
 
+// Computed once per function object, or per generated function and the
+// list of what it calls (both are made together, once per spec).
 const versions = new WeakMap<object, string>();
+const generated = new WeakMap<
+  readonly unknown[],
+  { readonly fn: object; readonly version: string }
+>();
 // Bound and native functions all read "function () { [native code] }": each
 // gets a version of its own, valid in this process only, never a false hit.
 const NATIVE = /\{\s*\[native code\]\s*\}\s*$/;
 
 /**
- * The code version of `fn`, and of what a generated function wraps;
- * computed once per function object.
+ * The code version of `fn` and, for a function a modifier generated, of
+ * what it calls (`parts`, its spec's `codeParts`).
  */
-export function codeVersion(fn: unknown, hasher: Hasher): string {
+export function codeVersion(
+  fn: unknown,
+  hasher: Hasher,
+  parts?: readonly unknown[],
+): string {
+  if (fn instanceof GeneratedCode) return codeVersion(fn.fn, hasher, fn.parts);
   if (typeof fn !== "function") return dataVersion(fn, hasher).version;
-  const known = versions.get(fn);
-  if (known !== undefined) return known;
+  const known = parts === undefined ? versions.get(fn) : generated.get(parts);
+  if (known !== undefined) {
+    if (typeof known === "string") return known;
+    if (known.fn === fn) return known.version;
+  }
   const source = Function.prototype.toString.call(fn);
   let text = NATIVE.test(source)
     ? `native:${crypto.randomUUID()}`
     : normalizeSource(source);
-  const parts = codePartsOf(fn);
   if (parts !== undefined) {
     for (const part of parts) text += `\0${codeVersion(part, hasher)}`;
   }
   const version = hasher.hashText(text);
-  versions.set(fn, version);
+  if (parts === undefined) versions.set(fn, version);
+  else generated.set(parts, { fn, version });
   return version;
 }

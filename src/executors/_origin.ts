@@ -1,8 +1,10 @@
 // Where a worker finds a node: the module URL and the export that holds its
-// function. Checked in this thread, against the very module a worker will
-// import, so a node that cannot run on a worker fails before anything runs.
+// function, from what its spec knows (the module the builder imported and
+// the export it found the function under, or where node() was called).
+// Checked in this thread, against the very module a worker will import, so
+// a node that cannot run on a worker fails before anything runs.
 import { WorkerError } from "../errors.ts";
-import { definedIn, isNodeDef, type NodeSpec } from "../node.ts";
+import { isNodeDef, type NodeSpec } from "../node.ts";
 
 /** A node's module URL and export name. */
 export interface Origin {
@@ -10,6 +12,8 @@ export interface Origin {
   readonly exportName: string;
 }
 
+// A memo per spec (not a fact about it: the spec holds those), so that the
+// plans of one graph check each node once.
 const origins = new WeakMap<NodeSpec, Promise<Origin>>();
 
 /** The origin of `spec`'s function, or a `WorkerError` saying why it has none. */
@@ -64,8 +68,17 @@ async function find(spec: NodeSpec): Promise<Origin> {
   const url =
     spec.module !== undefined && /^[a-z][a-z0-9+.-]*:/i.test(spec.module)
       ? spec.module
-      : definedIn(fn);
+      : spec.definedAt?.url;
   const name = spec.name;
+  const known = spec.exportName;
+  if (url !== undefined && url === spec.module && known !== undefined) {
+    // Found there when the graph was built. A modifier written outside
+    // braid may have replaced the function and kept the fact: check it.
+    const value = (await import(url))[known];
+    if ((isNodeDef(value) ? value.fn : value) === fn) {
+      return { url, exportName: known };
+    }
+  }
   if (url === undefined) {
     throw new WorkerError(
       `Node "${name}" cannot run on a worker: its function${

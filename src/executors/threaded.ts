@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { isLocal } from "../_local.ts";
 import type { Plan, PlanNode } from "../plan.ts";
 import type { CallStyle } from "../node.ts";
 import type { TaskNode } from "./_protocol.ts";
@@ -191,7 +190,7 @@ export class ThreadedExecutor implements Executor {
  * They hold no worker while they wait.
  */
 export function runsHere(node: PlanNode): boolean {
-  return node.kind !== "task" || isLocal(node.fn);
+  return node.kind !== "task" || node.spec.local === true;
 }
 
 // Per plan, what a worker needs to run each of its nodes (undefined for the

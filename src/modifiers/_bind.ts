@@ -2,7 +2,7 @@
 // by `parameterize` and `inject`: `source("x")` reads node (or input) "x",
 // `value(v)` is a literal, `group(...)` a list of either.
 import { InvalidNodeError } from "../errors.ts";
-import { withCodeParts } from "../_code.ts";
+import { wrappedSpec } from "../_code.ts";
 import type { AnyFn, InputSpec, NodeSpec } from "../node.ts";
 
 /** A parameter bound to the value of another node or input. */
@@ -145,35 +145,30 @@ export function rebind(
   const original = spec.fn;
   const style = spec.callStyle;
   const ctxIndex = spec.ctxIndex;
-  const fn: AnyFn = withCodeParts(
-    (args: Record<string, unknown>, ctx?: unknown) => {
-      if (style === "positional") {
-        const list: unknown[] = [];
-        for (let k = 0; k < getters.length; k++) list.push(getters[k]!(args));
-        if (ctxIndex >= 0) list.splice(ctxIndex, 0, ctx);
-        return original(...list);
-      }
-      const object: Record<string, unknown> = Object.create(null);
-      for (let k = 0; k < getters.length; k++) {
-        // An unbound optional parameter with no value keeps its default.
-        if (optional[k] && !(names[k]! in args)) continue;
-        object[names[k]!] = getters[k]!(args);
-      }
-      if (style === "object") {
-        if (ctxIndex >= 0) object.ctx = ctx;
-        return original(object);
-      }
-      return ctxIndex >= 0 ? original(object, ctx) : original(object);
-    },
-    [original, bindings],
-  );
-  return {
-    ...spec,
-    fn,
+  const fn: AnyFn = (args: Record<string, unknown>, ctx?: unknown) => {
+    if (style === "positional") {
+      const list: unknown[] = [];
+      for (let k = 0; k < getters.length; k++) list.push(getters[k]!(args));
+      if (ctxIndex >= 0) list.splice(ctxIndex, 0, ctx);
+      return original(...list);
+    }
+    const object: Record<string, unknown> = Object.create(null);
+    for (let k = 0; k < getters.length; k++) {
+      // An unbound optional parameter with no value keeps its default.
+      if (optional[k] && !(names[k]! in args)) continue;
+      object[names[k]!] = getters[k]!(args);
+    }
+    if (style === "object") {
+      if (ctxIndex >= 0) object.ctx = ctx;
+      return original(object);
+    }
+    return ctxIndex >= 0 ? original(object, ctx) : original(object);
+  };
+  return wrappedSpec(spec, fn, [bindings], {
     inputs,
     callStyle: "declared",
     ctxIndex: ctxIndex >= 0 ? 1 : -1,
-  };
+  });
 }
 
 /**

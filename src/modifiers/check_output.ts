@@ -7,7 +7,7 @@
  * @module
  */
 import { ValidationError } from "../errors.ts";
-import { withCodeParts } from "../_code.ts";
+import { wrappedSpec } from "../_code.ts";
 import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import type { RunContext } from "../run.ts";
 import { andThen } from "../_thenable.ts";
@@ -65,7 +65,8 @@ export function checkOutput(
     phase: "decorate" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
       // The node's own call, as a function of its inputs object and ctx.
-      const call = rebind(spec, {}, "checkOutput").fn;
+      const rebound = rebind(spec, {}, "checkOutput");
+      const call = rebound.fn;
       const name = spec.name;
       const verdict = (value: unknown, ctx: RunContext): unknown => {
         const reason = check(value);
@@ -79,24 +80,16 @@ export function checkOutput(
         };
         return andThen(reason, settle);
       };
-      const fn: AnyFn = withCodeParts(
-        (args: Record<string, unknown>, ctx: RunContext) => {
-          return andThen(call(args, ctx), (v) => verdict(v, ctx));
-        },
-        // A schema object is left out: it only checks, never changes, values.
-        [
-          call,
-          typeof validator === "function" ? validator : "schema",
-          importance,
-        ],
-      );
-      return [{
-        ...spec,
+      const fn: AnyFn = (args: Record<string, unknown>, ctx: RunContext) => {
+        return andThen(call(args, ctx), (v) => verdict(v, ctx));
+      };
+      return [wrappedSpec(
+        rebound,
         fn,
-        callStyle: "declared",
-        ctxIndex: 1,
-        inputs: spec.inputs,
-      }];
+        // A schema object is left out: it only checks, never changes, values.
+        [typeof validator === "function" ? validator : "schema", importance],
+        { callStyle: "declared", ctxIndex: 1, inputs: spec.inputs },
+      )];
     },
   });
 }

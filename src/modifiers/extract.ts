@@ -6,8 +6,7 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import { withCodeParts } from "../_code.ts";
-import { runsLocally } from "../_local.ts";
+import { derivedSpec } from "../_code.ts";
 import type { NamingModifier, NodeSpec } from "../node.ts";
 
 /** Options of `extractFields`. */
@@ -124,21 +123,29 @@ function fieldsModifier(
           `${kind} cannot name a field after the node itself`,
         );
       }
-      const fields = names.map((field, index): NodeSpec => ({
-        ...spec,
-        name: field,
-        fn: runsLocally(withCodeParts((args: Record<string, unknown>) => {
-          const [present, found] = read(args[owner], field, index);
-          if (present) return found;
-          if (fill) return options.fillWith;
-          throw new Error(
-            `No such field "${field}" in the value of "${owner}"`,
-          );
-        }, [read, owner, field, index, fill, options.fillWith])),
-        inputs: [{ name: owner, optional: false }],
-        callStyle: "declared",
-        ctxIndex: -1,
-      }));
+      // Reading a field is cheap plumbing a worker could not import: it
+      // runs here under every executor.
+      const fields = names.map((field, index): NodeSpec =>
+        derivedSpec(
+          spec,
+          (args: Record<string, unknown>) => {
+            const [present, found] = read(args[owner], field, index);
+            if (present) return found;
+            if (fill) return options.fillWith;
+            throw new Error(
+              `No such field "${field}" in the value of "${owner}"`,
+            );
+          },
+          [read, owner, field, index, fill, options.fillWith],
+          {
+            name: field,
+            inputs: [{ name: owner, optional: false }],
+            callStyle: "declared",
+            ctxIndex: -1,
+            local: true,
+          },
+        )
+      );
       return [spec, ...fields];
     },
   });

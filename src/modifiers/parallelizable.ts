@@ -10,8 +10,7 @@
 import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
 import { InvalidNodeError } from "../errors.ts";
 import { andThen } from "../_thenable.ts";
-import { withCodeParts } from "../_code.ts";
-import { runsLocally } from "../_local.ts";
+import { wrappedSpec } from "../_code.ts";
 
 /**
  * Makes the node's items fan out: each node downstream of it (up to a
@@ -59,13 +58,10 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
     // both the block and a request for the node itself need them.
     // It runs in this thread under every executor: its items are what the
     // block's items (which may run on workers) need first.
-    const fn: AnyFn = runsLocally(withCodeParts(
-      function (this: unknown, ...args: unknown[]) {
-        return andThen(call.apply(this, args), (v) => toItems(name, v));
-      },
-      [call],
-    ));
-    return [{ ...spec, fn, parallelizable: true }];
+    const fn: AnyFn = function (this: unknown, ...args: unknown[]) {
+      return andThen(call.apply(this, args), (v) => toItems(name, v));
+    };
+    return [wrappedSpec(spec, fn, [], { parallelizable: true, local: true })];
   },
 });
 

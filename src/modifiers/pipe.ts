@@ -6,7 +6,6 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import { withCodeParts } from "../_code.ts";
 import type {
   AnyFn,
   InputSpec,
@@ -307,11 +306,11 @@ function stepSpec(
   for (const [key, bound] of Object.entries(s.bindings)) {
     getters.push([key, getterOf(bound, need)]);
   }
-  const fn = withCodeParts((args: Record<string, unknown>) => {
+  const fn = (args: Record<string, unknown>) => {
     const bound: Record<string, unknown> = {};
     for (const [key, get] of getters) bound[key] = get(args);
     return s.fn(args[previous], bound);
-  }, [s.fn, s.bindings, previous]);
+  };
   return {
     name,
     fn,
@@ -322,5 +321,6 @@ function stepSpec(
     originalName: owner.originalName,
     modifiers: owner.modifiers,
     ...(owner.module === undefined ? {} : { module: owner.module }),
+    codeParts: Object.freeze([s.fn, s.bindings, previous]),
   };
 }

@@ -3,11 +3,17 @@ import {
   Builder,
   cache,
   cacheKey,
+  checkOutput,
   collect,
   type ExecutionEvent,
   MemoryCacheStore,
   node,
   parallelizable,
+  parameterize,
+  pipeInput,
+  source,
+  step,
+  value,
 } from "../../mod.ts";
 import { counting, outcomes, tempDir } from "./_helpers.ts";
 
@@ -456,4 +462,41 @@ Deno.test("cache: adapters' node hooks see hits in afterNodeExecution", async ()
   await dr.execute(["a"]);
   await dr.execute(["a"]);
   assert.deepEqual(seen, [["a", "miss"], ["a", "hit"]]);
+});
+
+Deno.test("cache: a changed value bound to a step or a parameter misses, through any depth of generated wrappers", async () => {
+  const store = new MemoryCacheStore();
+  const times = (x: number, { k }: { k: number }) => x * k;
+  const add = ({ a, b }: { a: number; b: number }) => a + b;
+  const build = (k: number, b: number) =>
+    new Builder().withModules({
+      raw: () => 2,
+      report: node(
+        ({ raw }: { raw: number }) => raw + 1,
+        pipeInput(step(times, { k: value(k) })),
+      ),
+      // checkOutput wraps the function parameterize generates around add.
+      sum: node(
+        add,
+        parameterize({ total: { a: source("raw"), b: value(b) } }),
+        checkOutput((v: number) => v > 0),
+      ),
+    }).withCache({ store }).build();
+  const run = async (k: number, b: number) => {
+    const dr = await build(k, b);
+    const result = await dr.run(["report", "total"]);
+    return {
+      outputs: result.outputs,
+      log: outcomes(dr.cache.logs(result.runId)),
+    };
+  };
+  await run(3, 10);
+  assert.deepEqual(await run(3, 10), {
+    outputs: { report: 7, total: 12 },
+    log: { raw: "hit", "report.times": "hit", report: "hit", total: "hit" },
+  });
+  assert.deepEqual(await run(4, 20), {
+    outputs: { report: 9, total: 22 },
+    log: { raw: "hit", "report.times": "miss", report: "miss", total: "miss" },
+  });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { codeVersion, normalizeSource } from "../../src/cache/code_version.ts";
 import { loadHasher } from "../../src/cache/hasher.ts";
-import { withCodeParts } from "../../src/_code.ts";
+import { GeneratedCode } from "../../src/_code.ts";
 
 const hasher = await loadHasher();
 
@@ -37,14 +37,19 @@ Deno.test("codeVersion: a generated function hashes what it wraps", () => {
   const user1 = (x: number) => x + 1;
   const user2 = (x: number) => x + 2;
   const make = (fn: (x: number) => number, bound: number) =>
-    withCodeParts((x: number) => fn(x) * bound, [fn, bound]);
+    new GeneratedCode((x: number) => fn(x) * bound, [fn, bound]);
   const versions = [
     make(user1, 2),
     make(user2, 2),
     make(user1, 3),
-  ].map((fn) => codeVersion(fn, hasher));
+  ].map((code) => codeVersion(code.fn, hasher, code.parts));
   assert.equal(new Set(versions).size, 3);
   assert.equal(codeVersion(make(user1, 2), hasher), versions[0]);
+  // ...and what a generated function it wraps calls, to any depth.
+  const outer = (inner: GeneratedCode) =>
+    codeVersion((x: number) => inner.fn(x), hasher, [inner]);
+  assert.notEqual(outer(make(user1, 2)), outer(make(user1, 3)));
+  assert.equal(outer(make(user1, 2)), outer(make(user1, 2)));
 });
 
 Deno.test("codeVersion: bound functions never share a version", () => {

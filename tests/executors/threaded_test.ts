@@ -3,8 +3,10 @@ import {
   type AfterNodeExecutionEvent,
   Builder,
   CancelledError,
+  checkOutput,
   node,
   NodeExecutionError,
+  parallelizable,
   WorkerError,
 } from "../../mod.ts";
 import * as nodes from "../fixtures/workers/nodes.ts";
@@ -278,4 +280,24 @@ Deno.test("[threaded] a node waiting for a free worker has not started: hooks ti
   for (const d of Object.values(durations)) {
     assert.ok(d >= 145 && d < 280, `${JSON.stringify(durations)}`);
   }
+});
+
+Deno.test("[threaded] specs a modifier makes to read fields or list items run in this thread, as do wrappers around them", async () => {
+  const generated = import.meta.resolve("../fixtures/generated.ts");
+  await using fields = await new Builder().withModules(generated)
+    .withExecutor("threaded", { workers: 1 }).build();
+  // "stats" runs on the worker; its fields, which no worker could import, here.
+  assert.deepEqual(await fields.execute(["stats", "mean", "std"] as never[]), {
+    stats: { mean: 1, std: 2 },
+    mean: 1,
+    std: 2,
+  });
+  await using items = await new Builder().withModules({
+    items: node(
+      () => [1, 2],
+      parallelizable(),
+      checkOutput((v: number[]) => v.length > 0),
+    ),
+  }).withExecutor("threaded", { workers: 1 }).build();
+  assert.deepEqual(await items.execute(["items"]), { items: [1, 2] });
 });
