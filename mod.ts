@@ -245,6 +245,14 @@ export {
   type ThreadedExecutorOptions,
 } from "./src/executors/threaded.ts";
 export type { FailurePolicy } from "./src/scheduler.ts";
+export {
+  type ExecutorsOptions,
+  type Route,
+  routeByCost,
+  type RouteByCostOptions,
+  type RouteTask,
+} from "./src/routing.ts";
+export type { CostFunction, NodeMetrics } from "./src/metrics.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
 export type {
   MapExecutor,

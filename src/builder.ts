@@ -9,6 +9,7 @@ import { AsyncDriver, type DictResult } from "./driver.ts";
 import type { ExecutorLike, ExecutorOptions } from "./executors/executor.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { createExecutor, createMapExecutor } from "./executors/registry.ts";
+import { type ExecutorsOptions, Router } from "./routing.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -27,6 +28,7 @@ interface BuilderState {
   readonly executorOptions: ExecutorOptions;
   readonly cache?: CacheOptions;
   readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
+  readonly executors?: ExecutorsOptions;
 }
 
 /**
@@ -150,6 +152,38 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
+   * Runs nodes on several executors (Hamilton's `with_execution_manager`).
+   * On every run, per task: a node's `executor` tag wins; otherwise
+   * `route(task)` picks (it gets `{ name, tags, metrics, cost }`; see
+   * {@linkcode routeByCost}); otherwise `default`, the first key unless
+   * given. A tag naming no executor is a `ConfigError` at `build()`; a route
+   * that names none fails the run with a `ConfigError`. Replaces
+   * `withExecutor`.
+   *
+   * @example
+   * ```ts
+   * import { Builder, routeByCost, tag, node } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({
+   *     small: node(() => 1, tag({ cost: 1 })),
+   *     big: node(() => 2, tag({ cost: 500 })),
+   *   })
+   *   .withExecutors({
+   *     executors: { local: "sequential", heavy: "async" },
+   *     route: routeByCost({ threshold: 100, above: "heavy", below: "local" }),
+   *   })
+   *   .build();
+   * assert.deepEqual(await dr.execute(["small", "big"]), { small: 1, big: 2 });
+   * ```
+   */
+  withExecutors(options: ExecutorsOptions): Builder<M, R> {
+    new Router(options); // validate now, not at build()
+    return new Builder({ ...this.#state, executors: options });
+  }
+
+  /**
    * Caches node results (Hamilton's `with_cache`): a node whose code and
    * input data versions match a stored result is not run. `path` is the
    * directory of the default `SqliteCacheStore` (`.braid_cache`); `store`
@@ -207,12 +241,18 @@ export class Builder<M = unknown, R = DictResult> {
     const cache = state.cache === undefined
       ? undefined
       : await Cache.open(state.cache);
-    const executor = createExecutor(state.executor, state.executorOptions);
+    const router = state.executors === undefined
+      ? undefined
+      : new Router(state.executors);
+    router?.check(graph);
+    const executor = router?.defaultExecutor ??
+      createExecutor(state.executor, state.executorOptions);
     return new AsyncDriver<M, R>({
       graph,
       config: state.config,
       hooks,
       executor,
+      ...(router === undefined ? {} : { router }),
       cache,
       ...(state.mapExecutor === undefined ? {} : {
         mapExecutor: createMapExecutor(

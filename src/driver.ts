@@ -178,7 +178,11 @@ export class AsyncDriver<M = unknown, R = DictResult>
     vars: readonly NodeName<M>[],
     options: ExecuteOptions = {},
   ): ExecutionPlan {
-    return exportPlan(this.#runner.plan(vars, options));
+    const router = this.#runner.router;
+    return exportPlan(
+      this.#runner.plan(vars, options),
+      router === undefined ? undefined : (node) => router.costOf(node),
+    );
   }
 
   /** The graph as Graphviz DOT. */

@@ -15,6 +15,7 @@ import { type Executor, raceAbort } from "./executors/executor.ts";
 import { type FailurePolicy, type Lanes, schedule } from "./scheduler.ts";
 import { runBlock } from "./fan_out.ts";
 import type { PlanNode } from "./plan.ts";
+import type { Router } from "./routing.ts";
 import type { MapExecutor } from "./executors/map_executor.ts";
 import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
@@ -54,8 +55,8 @@ export interface RunnerInit {
   readonly hooks: Hooks;
   /** The executor (the default one, when nodes are routed). */
   readonly executor: Executor;
-  /** Where each node runs, when there is more than one executor. */
-  readonly lanes?: Lanes;
+  /** Routes nodes among several executors, when there are. */
+  readonly router?: Router;
   /** The cache, if any. */
   readonly cache?: Cache | undefined;
   /**
@@ -81,6 +82,8 @@ export class Runner {
   readonly executor: Executor;
   /** Where each node runs. */
   readonly lanes: Lanes;
+  /** Routes nodes among several executors, when there are. */
+  readonly router: Router | undefined;
   /** The cache, if any. */
   readonly cache: Cache | undefined;
   /** How `map` runs items. */
@@ -93,7 +96,8 @@ export class Runner {
     this.config = init.config;
     this.hooks = init.hooks;
     this.executor = init.executor;
-    this.lanes = init.lanes ?? { executors: [init.executor] };
+    this.router = init.router;
+    this.lanes = init.router?.lanes ?? { executors: [init.executor] };
     this.cache = init.cache;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
   }

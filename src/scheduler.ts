@@ -38,7 +38,7 @@ export type FailurePolicy = "stop" | "continue";
 export interface Lanes {
   /** The executors, by lane index. */
   readonly executors: readonly Executor[];
-  /** The lane of `node` in `run`; absent when there is one executor. */
+  /** The lane of `node` in `run`; absent when every node takes lane 0. */
   readonly laneOf?: (node: PlanNode, run: Run) => number;
   /** Called with each node's duration when durations are wanted. */
   readonly measured?: (node: PlanNode, durationMs: number) => void;
@@ -139,7 +139,8 @@ export function schedule(run: Run, lanes: Lanes): Promise<unknown[]> {
   const executors = lanes.executors;
   if (
     executors.length === 1 && executors[0]!.concurrency === 1 &&
-    inline(executors[0]!) && lanes.measured === undefined
+    inline(executors[0]!) && lanes.laneOf === undefined &&
+    lanes.measured === undefined
   ) {
     return runSerially(run);
   }
@@ -255,7 +256,7 @@ class Schedule {
     this.#limits = lanes.executors.map((e) => e.concurrency);
     this.#running = lanes.executors.map(() => 0);
     this.#queues = lanes.executors.map(() => readyQueue(plan.nodes));
-    this.#laneOf = lanes.executors.length > 1 ? lanes.laneOf : undefined;
+    this.#laneOf = lanes.laneOf;
     this.#measured = lanes.measured;
     if (this.#measured !== undefined) {
       this.#starts = new Float64Array(plan.nodes.length);
