@@ -184,7 +184,6 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
-export type { Runner, RunnerInit } from "./src/runner.ts";
 export {
   type BlockPlan,
   type Plan,
@@ -225,7 +224,7 @@ export type {
   SkipReason,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
-export type { NodeCall, Run, RunContext, RunInit } from "./src/run.ts";
+export type { RunContext } from "./src/run.ts";
 export type {
   CarriedCall,
   Carry,
@@ -254,11 +253,6 @@ export {
 } from "./src/routing.ts";
 export type { CostFunction, NodeMetrics } from "./src/metrics.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
-export type {
-  MapExecutor,
-  MapJob,
-  RemoteItems,
-} from "./src/executors/map_executor.ts";
 export type { WorkerPoolOptions } from "./src/executors/pool.ts";
 export type { DotOptions } from "./src/dot.ts";
 export type {

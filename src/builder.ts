@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import { AsyncDriver, type DictResult } from "./driver.ts";
+import { type AsyncDriver, createDriver, type DictResult } from "./driver.ts";
 import type { ExecutorLike, ExecutorOptions } from "./executors/executor.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { createExecutor, createMapExecutor } from "./executors/registry.ts";
@@ -247,7 +247,7 @@ export class Builder<M = unknown, R = DictResult> {
     router?.check(graph);
     const executor = router?.defaultExecutor ??
       createExecutor(state.executor, state.executorOptions);
-    return new AsyncDriver<M, R>({
+    return createDriver<M, R>({
       graph,
       config: state.config,
       hooks,

@@ -14,7 +14,7 @@ import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
 import type { NodeName, Outputs } from "./types.ts";
-import type { MapExecutor } from "./executors/map_executor.ts";
+import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
 
 /**
@@ -34,16 +34,38 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapItemResult, MapOptions } from "./map.ts";
 
+// The runner `createDriver` hands the constructor, which takes nothing a
+// user could give it: drivers are made by Builder.build() and pipelines.
+let building: Runner | undefined;
+
+/** Makes a driver on a new runner (for Builder and Pipeline). */
+export function createDriver<M, R>(init: RunnerInit): AsyncDriver<M, R> {
+  building = new Runner(init);
+  try {
+    return new AsyncDriver<M, R>();
+  } finally {
+    building = undefined;
+  }
+}
+
 /** Runs a built graph. Create it with `new Builder()...build()`. */
 export class AsyncDriver<M = unknown, R = DictResult>
   implements AsyncDisposable {
   readonly #runner: Runner;
   readonly #graph: Graph;
 
-  /** Use {@linkcode Builder} instead. */
-  constructor(init: RunnerInit) {
-    this.#runner = new Runner(init);
-    this.#graph = init.graph;
+  /**
+   * Not for direct use: `Builder.build()` and pipelines create drivers.
+   * Throws a TypeError when called otherwise.
+   */
+  constructor() {
+    if (building === undefined) {
+      throw new TypeError(
+        "AsyncDriver is created by Builder.build() (or a Pipeline), not with new",
+      );
+    }
+    this.#runner = building;
+    this.#graph = building.graph;
   }
 
   /**
@@ -60,7 +82,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
   }
 
   /** The map executor's kind. */
-  get mapExecutor(): MapExecutor["kind"] {
+  get mapExecutor(): MapExecutorKind {
     return this.#runner.mapExecutor.kind;
   }
 

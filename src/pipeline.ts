@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { AsyncDriver } from "./driver.ts";
+import { type AsyncDriver, createDriver } from "./driver.ts";
 import { DEFAULT_ENGINE, Engine, openEngine, runnerInit } from "./engine.ts";
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import type { ExecutionEvent } from "./events.ts";
@@ -293,7 +293,7 @@ export class Pipeline<
   /** The pipeline as Graphviz DOT; nested pipelines are clusters. */
   toDot(options: DotOptions = {}): string {
     // Drawing needs no cache: a driver made here is not kept for runs.
-    const driver = this.#runs ?? new AsyncDriver(
+    const driver = this.#runs ?? createDriver(
       runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
     );
     return driver.toDot(options);
@@ -309,7 +309,7 @@ export class Pipeline<
 
   // The driver that runs this pipeline, made on first use.
   #driver(): AsyncDriver<Record<string, unknown>> {
-    return this.#runs ??= new AsyncDriver(
+    return this.#runs ??= createDriver(
       runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
     );
   }

@@ -39,7 +39,7 @@ const NODE_EXECUTORS: Readonly<
 // executor (no worker starts before the first task either way).
 const poolFor = (options: ExecutorOptions, executor: Executor | undefined) =>
   executor instanceof ThreadedExecutor
-    ? executor.pool
+    ? ThreadedExecutor.poolOf(executor)
     : new WorkerPool(options);
 
 const MAP_EXECUTORS: Readonly<

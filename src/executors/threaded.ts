@@ -64,15 +64,19 @@ export class ThreadedExecutor implements Executor {
   readonly name = "threaded" as const;
   /** How many nodes of one run may run at once (the pool's size by default). */
   readonly concurrency: number;
-  /** The workers. */
-  readonly pool: WorkerPool;
+  readonly #pool: WorkerPool;
 
   /** Creates the executor and its pool (no worker starts before the first task, unless `prestart`). */
   constructor(options: ThreadedExecutorOptions = {}) {
     const concurrency = options.concurrency;
     if (concurrency !== undefined) checkConcurrency(concurrency);
-    this.pool = sharedPool ?? new WorkerPool(options);
-    this.concurrency = concurrency ?? this.pool.size;
+    this.#pool = sharedPool ?? new WorkerPool(options);
+    this.concurrency = concurrency ?? this.#pool.size;
+  }
+
+  /** The workers of `executor` (a map executor shares them). */
+  static poolOf(executor: ThreadedExecutor): WorkerPool {
+    return executor.#pool;
   }
 
   /** An executor on an existing pool (a map executor shares the node executor's). */
@@ -108,10 +112,10 @@ export class ThreadedExecutor implements Executor {
     const run = call.run;
     const halted = run.halted();
     if (halted !== undefined) throw halted;
-    let lease = this.pool.tryAcquire();
+    let lease = this.#pool.tryAcquire();
     if (lease === undefined) {
       // Waiting in line: a run that stops meanwhile withdraws the request.
-      const request = this.pool.acquire();
+      const request = this.#pool.acquire();
       call.onAbort = () => request.cancel();
       try {
         lease = await request.promise;
@@ -174,12 +178,12 @@ export class ThreadedExecutor implements Executor {
 
   /** Starts every worker and resolves once each has loaded its entry. */
   warm(): Promise<void> {
-    return (this.pool as unknown as { warm(): Promise<void> }).warm();
+    return (this.#pool as unknown as { warm(): Promise<void> }).warm();
   }
 
   /** Terminates the pool's workers. */
   close(): Promise<void> {
-    return this.pool.close();
+    return this.#pool.close();
   }
 }
 
