@@ -193,14 +193,14 @@ export class Router {
     const route = this.#route;
     // Blocks and members run no user code: they stay on the default.
     if (route === undefined || node.kind !== "task") return this.#default;
-    const self = this;
+    const metricsOf = () => this.#metricsOf(run.plan)[node.index]!;
     const name = route({
       name: node.name,
       tags: node.tags,
       cost: this.costOf(node),
       // Made on first use: most policies never look.
       get metrics() {
-        return self.#metricsOf(run.plan)[node.index]!;
+        return metricsOf();
       },
     });
     const lane = this.names.indexOf(name);
