@@ -154,6 +154,9 @@ class Chunks {
   #size: number;
   #done = 0;
   #failed = false;
+  // A chunk that fails withdraws the others at once, before its worker (or
+  // another) takes a chunk still queued in the pool.
+  readonly #onFailure = (error: unknown) => this.#fail(this.#error(error));
   #resolve!: (results: Record<string, unknown>[]) => void;
   #reject!: (error: unknown) => void;
 
@@ -235,7 +238,10 @@ class Chunks {
       count,
       firstItem: first,
       outputSlots: plan.outputSlots,
-    }, { label: `map items ${first} to ${first + count - 1}` });
+    }, {
+      label: `map items ${first} to ${first + count - 1}`,
+      onFailure: this.#onFailure,
+    });
     this.#running.add(handle);
     let outputs: unknown[][];
     try {
