@@ -135,7 +135,8 @@ export class Builder<M = unknown, R = DictResult> {
     kind: ExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    createExecutor(kind, options); // validate kind and options now, not at build()
+    // Validate kind and options now, not at build() (no worker starts).
+    createExecutor(kind, { ...options, prestart: false });
     return new Builder({
       ...this.#state,
       executor: kind,
@@ -183,7 +184,7 @@ export class Builder<M = unknown, R = DictResult> {
     kind: MapExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    createMapExecutor(kind, options); // validate kind and options now
+    createMapExecutor(kind, { ...options, prestart: false }); // validate now
     return new Builder({ ...this.#state, mapExecutor: [kind, options] });
   }
 

@@ -284,3 +284,30 @@ Deno.test("[threaded] a node waiting for a free worker has not started: hooks ti
     assert.ok(d >= 145 && d < 280, `${JSON.stringify(durations)}`);
   }
 });
+
+Deno.test("[threaded] prestart starts the workers when the driver is built, not when withExecutor() checks the options", async () => {
+  const made: { terminated: boolean }[] = [];
+  const real = globalThis.Worker;
+  globalThis.Worker = class {
+    terminated = false;
+    constructor() {
+      made.push(this);
+    }
+    postMessage() {}
+    terminate() {
+      this.terminated = true;
+    }
+  } as unknown as typeof Worker;
+  try {
+    const builder = new Builder().withModules(NODES)
+      .withExecutor("threaded", { workers: 2, prestart: true })
+      .withMapExecutor("parallel", { workers: 2, prestart: true });
+    assert.equal(made.length, 0);
+    const dr = await builder.build();
+    assert.equal(made.length, 2); // one pool, shared by both executors
+    await dr.close();
+    assert.ok(made.every((w) => w.terminated));
+  } finally {
+    globalThis.Worker = real;
+  }
+});
