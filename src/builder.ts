@@ -141,9 +141,11 @@ export class Builder<M = unknown, R = DictResult> {
     executor: ExecutorLike,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    // Validate now, not at build(); a name's executor is made per build.
-    if (typeof executor === "string") createExecutor(executor, options);
-    else createExecutor(executor);
+    // Validate now, not at build() (no worker starts); a name's executor
+    // is made per build.
+    if (typeof executor === "string") {
+      createExecutor(executor, { ...options, prestart: false });
+    } else createExecutor(executor);
     return new Builder({
       ...this.#state,
       executor,
@@ -223,7 +225,7 @@ export class Builder<M = unknown, R = DictResult> {
     kind: MapExecutorKind,
     options: ExecutorOptions = {},
   ): Builder<M, R> {
-    createMapExecutor(kind, options); // validate kind and options now
+    createMapExecutor(kind, { ...options, prestart: false }); // validate now
     return new Builder({ ...this.#state, mapExecutor: [kind, options] });
   }
 

@@ -127,6 +127,7 @@ export class Engine {
         "timeoutMs",
         "permissions",
         "idleMs",
+        "prestart",
       ]),
     };
     const executor = createExecutor(

@@ -27,6 +27,8 @@ export interface CallTask {
   readonly args: unknown[] | Record<string, unknown>;
   readonly runId: string;
   readonly item?: number | undefined;
+  /** Set by a pool that times its tasks: the worker says when it starts. */
+  readonly timed?: boolean;
 }
 
 /** A call as sent: its node as a descriptor with a ref, or a known ref. */
@@ -65,6 +67,8 @@ export interface ChunkTask {
   /** The index of the chunk's first item in the whole map. */
   readonly firstItem: number;
   readonly outputSlots: Int32Array;
+  /** Set by a pool that times its tasks: the worker says when it starts. */
+  readonly timed?: boolean;
 }
 
 export type Task = CallTask | ChunkTask;
@@ -108,5 +112,11 @@ export type Reply =
     readonly data?: unknown;
     readonly item?: number | undefined;
   }
-  | { readonly type: "loaded"; readonly id: number }
+  /**
+   * A timed task starts: its modules are loaded and its first node is being
+   * called. Its timeout counts from here.
+   */
+  | { readonly type: "started"; readonly id: number }
+  /** The worker has loaded its entry script: it takes tasks at once. */
+  | { readonly type: "ready" }
   | { readonly type: "exit"; readonly how: string };

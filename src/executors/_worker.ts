@@ -38,14 +38,11 @@ Deno.exit = ((code?: number) => {
 
 const functions = new Map<string, Promise<AnyFn>>();
 
-// The first load of a module can take long (it may import the world): the
-// pool hears when it is done, so a task's timeout counts only its own run.
-function load(node: TaskNode, id: number): Promise<AnyFn> {
+function load(node: TaskNode): Promise<AnyFn> {
   const key = `${node.exportName}\0${node.url}`;
   let fn = functions.get(key);
   if (fn === undefined) {
     fn = import(node.url).then((ns: Record<string, unknown>) => {
-      post({ type: "loaded", id });
       // `group.key`: a node inside an exported object of nodes.
       let value: unknown = ns;
       for (const part of node.exportName.split(".")) {
@@ -175,7 +172,7 @@ function runCall(task: CallTask): Promise<void> | undefined {
 async function loadAndRun(task: CallTask): Promise<void> {
   let fn: AnyFn;
   try {
-    fn = await load(task.node, task.id);
+    fn = await load(task.node);
   } catch (error) {
     post({
       type: "error",
@@ -194,7 +191,15 @@ async function loadAndRun(task: CallTask): Promise<void> {
   await runLoaded(fn, task);
 }
 
+// A timed task's timeout counts from here, once its module has loaded (a
+// first import may take long: it may import the world), so neither the
+// worker's start-up nor imports count against it.
+function starts(task: CallTask | ChunkTask): void {
+  if (task.timed === true) post({ type: "started", id: task.id });
+}
+
 function runLoaded(fn: AnyFn, task: CallTask): Promise<void> | undefined {
+  starts(task);
   let value: unknown;
   try {
     value = call(fn, task.node, task.args, task, task.item);
@@ -213,7 +218,7 @@ function runLoaded(fn: AnyFn, task: CallTask): Promise<void> | undefined {
 }
 
 async function runChunk(task: ChunkTask): Promise<void> {
-  const loads = task.nodes.map((node) => load(node, task.id));
+  const loads = task.nodes.map(load);
   const fns = await Promise.all(loads).catch((error) => {
     post({
       type: "error",
@@ -224,6 +229,7 @@ async function runChunk(task: ChunkTask): Promise<void> {
     return undefined;
   });
   if (fns === undefined) return;
+  starts(task);
   // Outputs by column too: one array per requested value.
   const outputs: unknown[][] = Array.from(
     task.outputSlots,
@@ -320,3 +326,6 @@ self.onmessage = (event: MessageEvent<TaskMessage | AbortMessage>) => {
   if (done === undefined) end();
   else void done.finally(end);
 };
+
+// Messages sent before this point wait: the pool may send a task at once.
+post({ type: "ready" });

@@ -1,8 +1,9 @@
 /**
- * A pool of Deno Workers: started lazily, one task per worker at a time,
- * reused across runs. A worker that ends or crashes mid-task, or overruns
- * `timeoutMs`, fails its task with a `WorkerError` and is replaced on the
- * next task; `close()` terminates every worker.
+ * A pool of Deno Workers: started lazily (or all at once with `prestart` or
+ * `warm()`), one task per worker at a time, reused across runs. A worker
+ * that ends or crashes mid-task, or overruns `timeoutMs`, fails its task
+ * with a `WorkerError` and is replaced on the next task; `close()`
+ * terminates every worker.
  *
  * @module
  */
@@ -18,14 +19,20 @@ import type {
 /** Options of the worker pool (the threaded and parallel executors). */
 export interface WorkerPoolOptions {
   /**
-   * How many workers run at once.
+   * How many workers run at once: an integer from 1 to 256.
    *
    * @default {navigator.hardwareConcurrency}
    */
   readonly workers?: number;
   /**
    * Fails a task (with a `WorkerError`) that runs longer than this, and
-   * terminates its worker. Unlimited by default.
+   * terminates its worker. It counts from when the task starts in its
+   * worker: neither the worker's start-up nor the first import of a node's
+   * module counts. At most 2^31-1 ms; `Infinity` means no limit. A worker
+   * stuck in a synchronous loop is not stopped by Deno 2.9's `terminate()`
+   * (see README).
+   *
+   * @default {Infinity}
    */
   readonly timeoutMs?: number;
   /**
@@ -38,12 +45,27 @@ export interface WorkerPoolOptions {
   /**
    * Workers end after the pool has had no task for this long (they start
    * again on the next task). Deno keeps a process alive while it has
-   * workers, so a script that forgets `close()` still exits.
+   * workers, so a script that forgets `close()` still exits. At most
+   * 2^31-1 ms; `Infinity`: workers end only on `close()`.
    *
    * @default {2000}
    */
   readonly idleMs?: number;
+  /**
+   * Starts every worker when the pool is created (as `warm()` does), so the
+   * first tasks do not wait for workers to start. They still end after
+   * `idleMs` without a task.
+   *
+   * @default {false}
+   */
+  readonly prestart?: boolean;
 }
+
+/** The most workers a pool may have. */
+export const MAX_WORKERS = 256;
+
+/** The longest delay `setTimeout` keeps: past it, a timer fires after 1 ms. */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
 
 const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
   Error,
@@ -98,6 +120,12 @@ export interface TaskOptions {
   readonly transfer?: Transferable[];
   /** Receives `ctx.log` calls made in the worker. */
   readonly onLog?: (reply: Extract<Reply, { type: "log" }>) => void;
+  /**
+   * Called at once when the task fails by itself (not when cancelled or
+   * closed), before its worker takes another task: what an owner that stops
+   * on a failure withdraws here never starts. Must not throw.
+   */
+  readonly onFailure?: (error: unknown) => void;
 }
 
 type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -122,6 +150,10 @@ interface Slot {
   pending: Pending | undefined;
   /** Held by a lease, for a task not sent yet. */
   reserved: boolean;
+  /** Set once the worker has loaded its entry script. */
+  ready: boolean;
+  /** Settles when it is ready, or fails when it ends before. */
+  readonly started: PromiseWithResolvers<void>;
 }
 
 // A request for a worker of one's own (see `acquire`).
@@ -159,8 +191,9 @@ export const GRACE_MS = 100;
 export class WorkerPool {
   /** The most workers that run at once. */
   readonly size: number;
+  // Undefined: no limit.
   readonly #timeoutMs: number | undefined;
-  readonly #idleMs: number;
+  readonly #idleMs: number | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleSince = 0;
   readonly #permissions: Deno.PermissionOptions | undefined;
@@ -172,7 +205,11 @@ export class WorkerPool {
   readonly #refs = new WeakMap<TaskNode, number>();
   #nextRef = 0;
 
-  /** Creates a pool; no worker starts until the first task. */
+  /**
+   * Creates a pool. No worker starts until the first task, unless
+   * `prestart` is set: then every worker starts now (in the background; see
+   * `warm()`).
+   */
   constructor(options: WorkerPoolOptions = {}) {
     const size = options.workers ?? navigator.hardwareConcurrency ?? 1;
     if (!Number.isInteger(size) || size < 1) {
@@ -180,30 +217,46 @@ export class WorkerPool {
         `'workers' must be a positive integer: received ${size}`,
       );
     }
-    const timeoutMs = options.timeoutMs;
-    if (
-      timeoutMs !== undefined &&
-      (typeof timeoutMs !== "number" || !(timeoutMs > 0))
-    ) {
+    if (size > MAX_WORKERS) {
       throw new RangeError(
-        `'timeoutMs' must be a positive number: received ${timeoutMs}`,
+        `'workers' must be at most ${MAX_WORKERS}: received ${size}`,
       );
     }
-    const idleMs = options.idleMs ?? 2000;
-    if (typeof idleMs !== "number" || !(idleMs >= 0)) {
-      throw new RangeError(
-        `'idleMs' must be a non-negative number: received ${idleMs}`,
-      );
+    const prestart = options.prestart ?? false;
+    if (typeof prestart !== "boolean") {
+      throw new TypeError(`'prestart' must be a boolean: received ${prestart}`);
     }
     this.size = size;
-    this.#idleMs = idleMs;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = delay("timeoutMs", options.timeoutMs ?? Infinity, true);
+    this.#idleMs = delay("idleMs", options.idleMs ?? 2000, false);
     this.#permissions = options.permissions;
+    // A worker that cannot start fails the tasks sent to it, with the reason.
+    if (prestart) this.warm().catch(() => {});
   }
 
-  /** How many workers are alive now. */
+  /** How many workers are alive now (started or starting). */
   get workers(): number {
     return this.#slots.length;
+  }
+
+  /**
+   * Starts every worker not alive yet and resolves once each has loaded its
+   * entry script, so the next tasks do not wait for start-up. Rejects with a
+   * `WorkerError` when a worker cannot start, or when the pool is closed
+   * first. Workers started this way still end after `idleMs` without a task.
+   */
+  warm(): Promise<void> {
+    let failure: WorkerError | undefined;
+    try {
+      while (this.#slots.length < this.size) this.#spawn();
+    } catch (error) {
+      failure = cannotStart(error);
+    }
+    this.#dispatch(); // arms the idle timer
+    if (failure !== undefined) return Promise.reject(failure);
+    return Promise.all(this.#slots.map((s) => s.started.promise)).then(
+      () => {},
+    );
   }
 
   /** Queues a task; it starts as soon as a worker is free. */
@@ -328,6 +381,11 @@ export class WorkerPool {
     }
     for (const slot of this.#slots.splice(0)) {
       slot.worker.terminate();
+      if (!slot.ready) {
+        slot.started.reject(
+          new WorkerError("The worker pool was closed before a worker started"),
+        );
+      }
       if (slot.pending !== undefined) {
         clearTimeout(slot.pending.timer); // a cancelled task's grace period
         this.#settle(slot.pending, error(), false);
@@ -350,16 +408,8 @@ export class WorkerPool {
           // fails, with the reason. (Permissions without their flag end
           // the process in Deno itself, with a message naming the flag.)
           const pending = this.#queue.shift()!;
-          const failure = new WorkerError(
-            `Cannot start a worker${
-              "reserve" in pending ? "" : ` for ${pending.options.label}`
-            }: ${
-              (error as Error).message
-            } (use the "async" executor where workers are unavailable)`,
-            { cause: error },
-          );
-          if ("reserve" in pending) pending.reject(failure);
-          else this.#settle(pending, failure, false);
+          if ("reserve" in pending) pending.reject(cannotStart(error));
+          else this.#fail(pending, cannotStart(error, pending), false);
           continue;
         }
       }
@@ -369,28 +419,32 @@ export class WorkerPool {
         next.resolve(this.#lease(slot));
       } else this.#start(slot, next);
     }
-    if (this.#slots.length === 0) return;
+    if (this.#slots.length === 0 || this.#idleMs === undefined) return;
     if (this.#isIdle()) this.#idleSince = performance.now();
     if (this.#idleTimer === undefined) this.#armIdleTimer(this.#idleMs);
   }
 
+  // A worker still starting is not idle: it must not end before it is ready.
   #isIdle(): boolean {
     return this.#queue.length === 0 &&
-      this.#slots.every((s) => s.pending === undefined && !s.reserved);
+      this.#slots.every((s) =>
+        s.ready && s.pending === undefined && !s.reserved
+      );
   }
 
   // One timer while workers live (not one per task): when it fires, the
   // workers end if the pool has been idle for idleMs, else it waits again.
   // Unref'd: the timer alone never keeps the process alive.
   #armIdleTimer(ms: number): void {
+    const idleMs = this.#idleMs!;
     const timer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#slots.length === 0) return;
       const idleFor = performance.now() - this.#idleSince;
       // Busy: look again later (not every tick, even when idleMs is 0).
-      if (!this.#isIdle()) this.#armIdleTimer(Math.max(this.#idleMs, 50));
-      else if (idleFor >= this.#idleMs) void this.close();
-      else this.#armIdleTimer(this.#idleMs - idleFor);
+      if (!this.#isIdle()) this.#armIdleTimer(Math.max(idleMs, 50));
+      else if (idleFor >= idleMs) void this.close();
+      else this.#armIdleTimer(idleMs - idleFor);
     }, ms);
     Deno.unrefTimer(timer);
     this.#idleTimer = timer;
@@ -417,7 +471,7 @@ export class WorkerPool {
       }
     } catch (error) {
       slot.pending = undefined;
-      this.#settle(
+      this.#fail(
         pending,
         new WorkerError(
           `Cannot run ${pending.options.label} on a worker: its arguments cannot be cloned (${
@@ -427,31 +481,33 @@ export class WorkerPool {
         ),
         false,
       );
-      return;
     }
-    this.#startTimer(slot, pending);
   }
 
   #message(slot: Slot, pending: Pending): TaskMessage {
     const task = pending.task;
-    if (task.type !== "call") return { ...task, id: pending.id };
+    // A timed task's worker says when it starts (see #startTimer).
+    const id = pending.id, timed = this.#timeoutMs !== undefined;
+    if (task.type !== "call") return { ...task, id, timed };
     let ref = this.#refs.get(task.node);
     if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
-    if (slot.known.has(ref)) return { ...task, id: pending.id, node: ref };
+    if (slot.known.has(ref)) return { ...task, id, timed, node: ref };
     // Descriptors are made per plan, and a busy pool may see plans without
     // end: past a bound, the worker forgets them all and is sent each again.
     const forget = slot.known.size >= MAX_KNOWN_NODES;
     if (forget) slot.known.clear();
     return {
       ...task,
-      id: pending.id,
+      id,
+      timed,
       node: forget ? { ...task.node, ref, forget } : { ...task.node, ref },
     };
   }
 
-  // The timeout starts when the task is sent, and again once its worker
-  // has loaded a module for the first time: a fresh worker's start-up and
-  // imports do not count against it.
+  // The timeout starts when the worker says the task has started: after
+  // the worker's own start-up and the imports of the task's modules, which
+  // may take long on a busy machine and are not the task's run. (A module
+  // whose import never ends is not caught by it.)
   #startTimer(slot: Slot, pending: Pending): void {
     const timeoutMs = this.#timeoutMs;
     if (timeoutMs !== undefined) {
@@ -481,17 +537,26 @@ export class WorkerPool {
       known: new Set(),
       pending: undefined,
       reserved: false,
+      ready: false,
+      started: Promise.withResolvers<void>(),
     };
+    // Nobody need wait for it: a failure to start is not unhandled.
+    slot.started.promise.catch(() => {});
     worker.onmessage = (event: MessageEvent<Reply>) =>
       this.#receive(slot, event.data);
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault(); // a crashed worker must not take the parent down
+      const label = slot.pending?.options.label;
       this.#kill(
         slot,
         new WorkerError(
-          `The worker running ${
-            slot.pending?.options.label ?? "no task"
-          } crashed: ${event.message}; it will be replaced (an error thrown outside the node's own call, e.g. in a timer or an unawaited promise)`,
+          slot.ready
+            ? `The worker running ${
+              label ?? "no task"
+            } crashed: ${event.message}; it will be replaced (an error thrown outside the node's own call, e.g. in a timer or an unawaited promise)`
+            : `A worker${
+              label === undefined ? "" : ` for ${label}`
+            } could not start: ${event.message}`,
         ),
       );
     };
@@ -499,7 +564,7 @@ export class WorkerPool {
       const pending = slot.pending;
       if (pending === undefined) return;
       slot.pending = undefined;
-      this.#settle(
+      this.#fail(
         pending,
         new WorkerError(
           `The value of ${pending.options.label} could not be received from its worker`,
@@ -511,6 +576,12 @@ export class WorkerPool {
   }
 
   #receive(slot: Slot, reply: Reply): void {
+    if (reply.type === "ready") {
+      slot.ready = true;
+      slot.started.resolve();
+      if (this.#isIdle()) this.#idleSince = performance.now();
+      return;
+    }
     if (reply.type === "exit") {
       this.#kill(
         slot,
@@ -538,7 +609,7 @@ export class WorkerPool {
       pending.options.onLog?.(reply);
       return;
     }
-    if (reply.type === "loaded") {
+    if (reply.type === "started") {
       this.#startTimer(slot, pending);
       return;
     }
@@ -546,14 +617,14 @@ export class WorkerPool {
     if (reply.type === "ok") {
       this.#settle(pending, undefined, true, reply.value);
     } else if (reply.loading === true) {
-      this.#settle(
+      this.#fail(
         pending,
         new WorkerError(
           `A worker cannot import the module of ${pending.options.label}: ${reply.error.message} (workers need read access to the modules they run; see the 'permissions' option)`,
         ),
       );
     } else if (reply.uncloneable === true) {
-      this.#settle(
+      this.#fail(
         pending,
         new WorkerError(
           `${
@@ -562,7 +633,7 @@ export class WorkerPool {
         ),
       );
     } else {
-      this.#settle(
+      this.#fail(
         pending,
         new RemoteFailure(reply.error, reply.item, reply.node),
       );
@@ -575,11 +646,12 @@ export class WorkerPool {
     const index = this.#slots.indexOf(slot);
     if (index >= 0) this.#slots.splice(index, 1);
     slot.worker.terminate();
+    if (!slot.ready) slot.started.reject(new WorkerError(error.message));
     const pending = slot.pending;
     slot.pending = undefined;
     if (pending !== undefined) clearTimeout(pending.timer);
     if (pending !== undefined && !pending.settled) {
-      this.#settle(pending, error);
+      this.#fail(pending, error);
     } else this.#dispatch();
   }
 
@@ -602,6 +674,15 @@ export class WorkerPool {
     }, GRACE_MS);
   }
 
+  // The task failed by itself: its owner hears before the worker (or a
+  // worker) takes the next task, so what the owner withdraws never starts.
+  #fail(pending: Pending, error: unknown, dispatch = true): void {
+    if (pending.settled) return;
+    this.#settle(pending, error, false);
+    pending.options.onFailure?.(error);
+    if (dispatch) this.#dispatch();
+  }
+
   #settle(
     pending: Pending,
     error: unknown,
@@ -620,6 +701,40 @@ export class WorkerPool {
     else pending.reject(error);
     if (dispatch) this.#dispatch();
   }
+}
+
+function cannotStart(error: unknown, pending?: Pending): WorkerError {
+  return new WorkerError(
+    `Cannot start a worker${
+      pending === undefined ? "" : ` for ${pending.options.label}`
+    }: ${
+      (error as Error).message
+    } (use the "async" executor where workers are unavailable)`,
+    { cause: error },
+  );
+}
+
+// A timer delay option: a number up to MAX_DELAY_MS, or Infinity for none
+// (undefined). Never a longer delay: setTimeout would fire it after 1 ms.
+function delay(
+  name: string,
+  value: number,
+  positive: boolean,
+): number | undefined {
+  if (value === Infinity) return undefined;
+  if (typeof value !== "number" || !(positive ? value > 0 : value >= 0)) {
+    throw new RangeError(
+      `'${name}' must be a ${
+        positive ? "positive" : "non-negative"
+      } number: received ${value}`,
+    );
+  }
+  if (value > MAX_DELAY_MS) {
+    throw new RangeError(
+      `'${name}' must be at most ${MAX_DELAY_MS} ms (2^31-1), or Infinity for none: received ${value}`,
+    );
+  }
+  return value;
 }
 
 function capitalize(label: string): string {

@@ -178,7 +178,7 @@ export class ThreadedExecutor implements Executor {
 
   /** Starts every worker and resolves once each has loaded its entry. */
   warm(): Promise<void> {
-    return (this.#pool as unknown as { warm(): Promise<void> }).warm();
+    return this.#pool.warm();
   }
 
   /** Terminates the pool's workers. */

@@ -91,16 +91,7 @@ export class ParallelMapExecutor implements MapExecutor {
     // No node runs here (checked above): every one has its descriptor.
     const nodes = await taskNodesOf(plan) as TaskNode[];
     const base = await baseValues(remote, plan, job.signal);
-    const results = await new Chunks(
-      this.#pool,
-      plan,
-      remote.runId,
-      nodes,
-      base,
-      job.items,
-      job.signal,
-    ).run();
-    for (let i = 0; i < results.length; i++) remote.done(i, results[i]!);
+    await new Chunks(this.#pool, plan, remote, nodes, base, job).run();
   }
 
   /** Terminates the workers. */
@@ -140,6 +131,7 @@ async function baseValues(
 class Chunks {
   readonly #pool: WorkerPool;
   readonly #plan: Plan;
+  readonly #remote: RemoteItems;
   readonly #runId: string;
   // What every chunk of this map sends alike, made once.
   readonly #shape: Pick<ChunkTask, "nodes" | "argKeys" | "argSlots">;
@@ -148,35 +140,37 @@ class Chunks {
   readonly #signal: AbortSignal | undefined;
   readonly #inputNames: string[] = [];
   readonly #inputSlots: Int32Array;
-  readonly #results: Record<string, unknown>[];
   readonly #running = new Set<TaskHandle>();
   #next = 0;
   #size: number;
   #done = 0;
   #failed = false;
-  #resolve!: (results: Record<string, unknown>[]) => void;
+  // A chunk that fails withdraws the others at once, before its worker (or
+  // another) takes a chunk still queued in the pool.
+  readonly #onFailure = (error: unknown) => this.#fail(this.#error(error));
+  #resolve!: () => void;
   #reject!: (error: unknown) => void;
 
   constructor(
     pool: WorkerPool,
     plan: Plan,
-    runId: string,
+    remote: RemoteItems,
     nodes: readonly TaskNode[],
     base: readonly unknown[],
-    items: readonly Record<string, unknown>[],
-    signal: AbortSignal | undefined,
+    job: Pick<MapJob, "items" | "signal">,
   ) {
     this.#pool = pool;
     this.#plan = plan;
-    this.#runId = runId;
+    this.#remote = remote;
+    this.#runId = remote.runId;
     this.#shape = {
       nodes,
       argKeys: plan.nodes.map((n) => n.argKeys),
       argSlots: plan.nodes.map((n) => n.argSlots),
     };
     this.#base = base;
-    this.#items = items;
-    this.#signal = signal;
+    const items = this.#items = job.items;
+    this.#signal = job.signal;
     const slots: number[] = [];
     for (const seed of plan.seeds) {
       if (seed.source !== "input") continue;
@@ -184,20 +178,18 @@ class Chunks {
       slots.push(seed.slot);
     }
     this.#inputSlots = Int32Array.from(slots);
-    this.#results = new Array(items.length);
     this.#size = Math.max(
       1,
       Math.min(FIRST_CHUNK, Math.ceil(items.length / (4 * pool.size))),
     );
   }
 
-  run(): Promise<Record<string, unknown>[]> {
-    const promise = new Promise<Record<string, unknown>[]>(
-      (resolve, reject) => {
-        this.#resolve = resolve;
-        this.#reject = reject;
-      },
-    );
+  // Resolves once every item's outputs went to `remote.done`.
+  run(): Promise<void> {
+    const promise = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     const signal = this.#signal;
     const onAbort = () =>
       this.#fail(new CancelledError(this.#runId, signal?.reason));
@@ -235,7 +227,10 @@ class Chunks {
       count,
       firstItem: first,
       outputSlots: plan.outputSlots,
-    }, { label: `map items ${first} to ${first + count - 1}` });
+    }, {
+      label: `map items ${first} to ${first + count - 1}`,
+      onFailure: this.#onFailure,
+    });
     this.#running.add(handle);
     let outputs: unknown[][];
     try {
@@ -248,13 +243,14 @@ class Chunks {
     }
     if (this.#failed) return;
     const names = plan.finalVars;
+    const remote = this.#remote;
     for (let i = 0; i < count; i++) {
       const out: Record<string, unknown> = {};
       for (let k = 0; k < names.length; k++) out[names[k]!] = outputs[k]![i];
-      this.#results[first + i] = out;
+      remote.done(first + i, out);
     }
     this.#done += count;
-    if (this.#done === this.#items.length) return this.#resolve(this.#results);
+    if (this.#done === this.#items.length) return this.#resolve();
     this.#adapt((performance.now() - start) / count);
     return this.#send();
   }

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
-import { Builder, CancelledError, WorkerError } from "../../mod.ts";
+import {
+  Builder,
+  CancelledError,
+  NodeExecutionError,
+  WorkerError,
+} from "../../mod.ts";
 import { conformance } from "./_conformance.ts";
+import { listen, reports } from "../fixtures/probe.ts";
+import { open } from "../fixtures/workers/gates.ts";
 
 conformance("sequential", {}, "threaded");
 conformance("sequential", {}, "parallel");
@@ -80,6 +87,37 @@ Deno.test("[parallel map] with adapters, hooks see every node of every item", as
     .build();
   await dr.map(["doubled"] as never[], { inputs: { x: [1, 2] }, mapOver: "x" });
   assert.deepEqual(seen.sort(), ["doubled@0", "doubled@1"]);
+});
+
+Deno.test("[parallel map] after an item fails, chunks waiting in the pool's queue are withdrawn and never start", async () => {
+  using probe = await listen();
+  await using dr = await new Builder()
+    .withModules(new URL("../fixtures/workers/gates.ts", import.meta.url).href)
+    .withExecutor("threaded", { workers: 2 })
+    .withMapExecutor("parallel") // on the same two workers
+    .build();
+  // Another run holds one worker: of the map's first two chunks (one item
+  // each), one runs on the other worker and fails, one waits in the queue.
+  const holder = dr.execute(["held"] as never[], { inputs: { key: "m" } });
+  await probe.seen((r) => r === "held:m");
+  await assert.rejects(
+    dr.map(["ran"] as never[], { inputs: { x: [-1, 1, 2, 3] }, mapOver: "x" }),
+    (e: unknown) =>
+      e instanceof NodeExecutionError && e.item === 0 &&
+      (e.cause as Error).message === "x is -1",
+  );
+  open("m");
+  await holder;
+  // Each worker holds a fence: whatever either ran before has reported.
+  const fences = ["f1", "f2"].map((key) =>
+    dr.execute(["held"] as never[], { inputs: { key } })
+  );
+  await probe.seen((r) => r === "held:f1");
+  await probe.seen((r) => r === "held:f2");
+  open("f1");
+  open("f2");
+  await Promise.all(fences);
+  assert.deepEqual(reports.filter((r) => r.startsWith("ran:")), ["ran:-1"]);
 });
 
 Deno.test("withMapExecutor rejects an unknown kind and bad options", () => {

@@ -2,17 +2,29 @@ import assert from "node:assert/strict";
 import { WorkerError } from "../../mod.ts";
 import {
   GRACE_MS,
+  MAX_DELAY_MS,
   MAX_KNOWN_NODES,
+  MAX_WORKERS,
+  RemoteFailure,
+  type TaskHandle,
   WorkerPool,
 } from "../../src/executors/pool.ts";
+import { listen, reports } from "../fixtures/probe.ts";
+import { open } from "../fixtures/workers/gates.ts";
 
-const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
+const fixture = (name: string) =>
+  new URL(`../fixtures/workers/${name}`, import.meta.url).href;
+const NODES = fixture("nodes.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const call = (exportName: string, args: Record<string, unknown>) => ({
+const call = (
+  exportName: string,
+  args: Record<string, unknown>,
+  url = NODES,
+) => ({
   type: "call" as const,
   node: {
-    url: NODES,
+    url,
     exportName,
     nodeName: exportName,
     callStyle: "object" as const,
@@ -22,6 +34,22 @@ const call = (exportName: string, args: Record<string, unknown>) => ({
   args,
   runId: "run",
 });
+const gates = (exportName: string, args: Record<string, unknown>) =>
+  call(exportName, args, fixture("gates.ts"));
+
+// Runs `body` with `Worker` replaced by `Stub` (what the pool constructs).
+async function withWorker(
+  Stub: unknown,
+  body: () => Promise<void>,
+): Promise<void> {
+  const real = globalThis.Worker;
+  globalThis.Worker = Stub as typeof Worker;
+  try {
+    await body();
+  } finally {
+    globalThis.Worker = real;
+  }
+}
 
 Deno.test("the pool starts no worker until its first task, then at most its size", async () => {
   const pool = new WorkerPool({ workers: 2 });
@@ -48,6 +76,241 @@ Deno.test("the pool is sized by navigator.hardwareConcurrency by default", async
   assert.throws(() => new WorkerPool({ workers: 0 }), RangeError);
   assert.throws(() => new WorkerPool({ timeoutMs: -1 }), RangeError);
   assert.throws(() => new WorkerPool({ idleMs: -1 }), RangeError);
+});
+
+Deno.test("timeoutMs and idleMs past 2^31-1 ms and workers past 256 are RangeErrors, before any worker starts", async () => {
+  let started = 0;
+  await withWorker(
+    class {
+      constructor() {
+        started++;
+      }
+    },
+    () => {
+      const big = MAX_DELAY_MS + 1;
+      assert.throws(
+        () => new WorkerPool({ timeoutMs: big, prestart: true }),
+        new RangeError(
+          `'timeoutMs' must be at most 2147483647 ms (2^31-1), or Infinity for none: received ${big}`,
+        ),
+      );
+      assert.throws(
+        () => new WorkerPool({ idleMs: big, prestart: true }),
+        new RangeError(
+          `'idleMs' must be at most 2147483647 ms (2^31-1), or Infinity for none: received ${big}`,
+        ),
+      );
+      assert.throws(
+        () => new WorkerPool({ workers: MAX_WORKERS + 1, prestart: true }),
+        new RangeError("'workers' must be at most 256: received 257"),
+      );
+      assert.throws(
+        () => new WorkerPool({ timeoutMs: NaN }),
+        new RangeError("'timeoutMs' must be a positive number: received NaN"),
+      );
+      return Promise.resolve();
+    },
+  );
+  assert.equal(started, 0);
+  // The bounds themselves are fine.
+  const pool = new WorkerPool({
+    workers: MAX_WORKERS,
+    timeoutMs: MAX_DELAY_MS,
+    idleMs: MAX_DELAY_MS,
+  });
+  assert.equal(pool.size, 256);
+  await pool.close();
+});
+
+Deno.test("timeoutMs and idleMs of Infinity set no timer (setTimeout would fire one after 1 ms)", async () => {
+  const delays: (number | undefined)[] = [];
+  const real = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    delays.push(ms);
+    return real(fn, ms);
+  }) as typeof setTimeout;
+  const pool = new WorkerPool({
+    workers: 1,
+    timeoutMs: Infinity,
+    idleMs: Infinity,
+  });
+  try {
+    assert.equal(
+      await pool.run(call("doubled", { x: 2 }), { label: "node" }).promise,
+      4,
+    );
+  } finally {
+    globalThis.setTimeout = real;
+    await pool.close();
+  }
+  assert.deepEqual(delays.filter((ms) => !(ms! <= MAX_DELAY_MS)), []);
+});
+
+Deno.test("prestart starts every worker when the pool is created", async () => {
+  const pool = new WorkerPool({ workers: 2, prestart: true });
+  try {
+    assert.equal(pool.workers, 2);
+    await pool.warm(); // already started: none more
+    assert.equal(pool.workers, 2);
+  } finally {
+    await pool.close();
+  }
+  assert.equal(pool.workers, 0);
+});
+
+Deno.test("warm() starts the workers, and they still end after idleMs", async () => {
+  const pool = new WorkerPool({ workers: 2, idleMs: 50 });
+  try {
+    assert.equal(pool.workers, 0);
+    await pool.warm();
+    assert.equal(pool.workers, 2);
+    const tasks = [1, 2].map((x) =>
+      pool.run(call("doubled", { x }), { label: "node" }).promise
+    );
+    assert.deepEqual(await Promise.all(tasks), [2, 4]);
+    assert.equal(pool.workers, 2); // the warm ones took them
+    const deadline = performance.now() + 10_000;
+    while (pool.workers > 0 && performance.now() < deadline) await sleep(10);
+    assert.equal(pool.workers, 0);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("warm() rejects with a WorkerError when a worker cannot be created", async () => {
+  await withWorker(
+    class {
+      constructor() {
+        throw new TypeError("no workers here");
+      }
+    },
+    async () => {
+      const pool = new WorkerPool({ workers: 2 });
+      await assert.rejects(
+        pool.warm(),
+        (e: unknown) =>
+          e instanceof WorkerError &&
+          /Cannot start a worker: no workers here/.test(e.message),
+      );
+      assert.equal(pool.workers, 0);
+      await pool.close();
+    },
+  );
+});
+
+Deno.test("warm() rejects with a WorkerError when a worker fails before it is ready, and terminates that worker", async () => {
+  const terminated: unknown[] = [];
+  let made = 0;
+  class Failing {
+    onerror: ((e: ErrorEvent) => void) | null = null;
+    constructor() {
+      // The second worker fails as it starts; the first never gets ready.
+      if (++made === 2) {
+        queueMicrotask(() =>
+          this.onerror?.(
+            new ErrorEvent("error", {
+              message: "entry failed",
+              cancelable: true,
+            }),
+          )
+        );
+      }
+    }
+    postMessage() {}
+    terminate() {
+      terminated.push(this);
+    }
+  }
+  await withWorker(Failing, async () => {
+    const pool = new WorkerPool({ workers: 2 });
+    await assert.rejects(
+      pool.warm(),
+      (e: unknown) =>
+        e instanceof WorkerError &&
+        e.message === "A worker could not start: entry failed",
+    );
+    assert.equal(terminated.length, 1);
+    assert.equal(pool.workers, 1);
+    await pool.close();
+    assert.equal(terminated.length, 2);
+  });
+});
+
+Deno.test("warm() rejects with a WorkerError when the pool is closed before its workers are ready", async () => {
+  const pool = new WorkerPool({ workers: 1 });
+  const warming = pool.warm();
+  await pool.close();
+  await assert.rejects(warming, WorkerError);
+  assert.equal(pool.workers, 0);
+});
+
+Deno.test("timeoutMs counts from when a task starts in its worker: a slow first import does not count", async () => {
+  using probe = await listen();
+  const pool = new WorkerPool({ workers: 1, timeoutMs: 50 });
+  try {
+    const task = pool.run(call("quick", {}, fixture("slow_import.ts")), {
+      label: "node",
+    });
+    const outcome = task.promise.catch((error: Error) => error.message);
+    await probe.seen((r) => r === "importing");
+    await sleep(200); // the import takes four times timeoutMs
+    open("imported");
+    assert.equal(await outcome, "quick");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("a task cancelled while it waits in the queue never starts", async () => {
+  using probe = await listen();
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const holder = pool.run(gates("held", { key: "q" }), { label: "node" });
+    await probe.seen((r) => r === "held:q");
+    const queued = pool.run(gates("ran", { x: 1 }), { label: "node" });
+    queued.cancel(new Error("withdrawn"));
+    await assert.rejects(queued.promise, /withdrawn/);
+    open("q");
+    assert.equal(await holder.promise, "q");
+    // One worker runs its tasks in order: had the withdrawn one started,
+    // its report would come first.
+    assert.equal(
+      await pool.run(gates("ran", { x: 2 }), { label: "node" }).promise,
+      2,
+    );
+    await probe.seen((r) => r === "ran:2");
+    assert.deepEqual(reports, ["held:q", "ran:2"]);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("onFailure runs before the failed task's worker takes another task: what it withdraws never starts", async () => {
+  using probe = await listen();
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const others: TaskHandle[] = [];
+    const failing = pool.run(gates("ran", { x: -1 }), {
+      label: "node",
+      onFailure: () => others.forEach((t) => t.cancel(new Error("withdrawn"))),
+    });
+    const queued = pool.run(gates("ran", { x: 1 }), { label: "node" });
+    others.push(queued);
+    await assert.rejects(
+      failing.promise,
+      (e: unknown) =>
+        e instanceof RemoteFailure && e.error.message === "x is -1",
+    );
+    await assert.rejects(queued.promise, /withdrawn/);
+    assert.equal(
+      await pool.run(gates("ran", { x: 2 }), { label: "node" }).promise,
+      2,
+    );
+    await probe.seen((r) => r === "ran:2");
+    assert.deepEqual(reports, ["ran:-1", "ran:2"]);
+  } finally {
+    await pool.close();
+  }
 });
 
 Deno.test("close() terminates every worker: none of them runs code afterwards", async () => {
