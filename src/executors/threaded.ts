@@ -289,7 +289,7 @@ class ThreadedSchedule {
       this.#running--;
       return this.#finish(run.fail(node, error));
     }
-    (value as Promise<unknown>).then(
+    Promise.resolve(value).then(
       (result) => {
         lease.release(); // if a hook answered without calling the node
         this.#running--;
