@@ -137,7 +137,11 @@ export type {
   CacheView,
   RunRecord,
 } from "./src/cache/cache.ts";
-export type { CacheSession, NodeCacheInfo } from "./src/cache/session.ts";
+export type {
+  CacheProbe,
+  CacheSession,
+  NodeCacheInfo,
+} from "./src/cache/session.ts";
 export type { Hasher } from "./src/cache/hasher.ts";
 export type { DataVersion } from "./src/cache/data_version.ts";
 export {
@@ -197,12 +201,16 @@ export type { HookName, Hooks } from "./src/hooks.ts";
 export type {
   Adapter,
   AfterGraphExecutionEvent,
+  AfterMapEvent,
   AfterNodeExecutionEvent,
   BeforeGraphExecutionEvent,
+  BeforeMapEvent,
   BeforeNodeExecutionEvent,
   BuildResultEvent,
+  EventOf,
   MapItemEvent,
   MaybePromise,
+  NodeCachedEvent,
   NodeLogEvent,
   TaskExpandEvent,
   TaskGroupEvent,
@@ -213,6 +221,7 @@ export type {
   EventBase,
   ExecutionEvent,
   MapItemStreamEvent,
+  NodeCachedStreamEvent,
   NodeEventBase,
   NodeFailedEvent,
   NodeLogStreamEvent,

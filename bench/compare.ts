@@ -37,7 +37,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -373,6 +373,94 @@ try {
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
+}
+
+// s1. stream() with mapOver against map() over the same 100,000 items of
+// the 3-node async chain: what reading every node event and item progress
+// costs on top of the map.
+if (wanted("s1")) {
+  const n = 100_000;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const dr = await new Builder().withModules(G.mapModule).withExecutor("async")
+    .build();
+  const request = { inputs: { x: xs }, mapOver: "x" };
+  const row = await scenario(
+    "s1",
+    `stream() of map ${n} x 3 nodes, vs map()`,
+    "ns/node",
+    1e6 / (3 * n),
+    {
+      braid: async () => {
+        let items = 0;
+        for await (const e of dr.stream(["c"], request)) {
+          if (e.type === "mapItem") items++;
+        }
+        return items;
+      },
+      hand: async () => (await dr.map(["c"], request)).length,
+    },
+    6000,
+    3,
+  );
+  target("s1", "stream()/map()", row.braid! / row.hand!, 1.5);
+}
+
+// o1-o3. What observability rides on, per node of a 10,000-node chain of
+// async nodes (async executor), against execute() with no adapter: one
+// adapter with one no-op node hook (o1), run()'s record (o2), stream()'s
+// events (o3). o1b-o3b: the same on a chain of sync nodes (sequential
+// executor), where braid's own cost per node is smallest.
+for (
+  const [suffix, kind, executor] of [
+    ["", "async", "async"],
+    ["b", "sync", "sequential"],
+  ] as const
+) {
+  const ids = ["o1", "o2", "o3"].map((id) => id + suffix);
+  if (!wanted(...ids)) continue;
+  const g = G.chain(N, kind);
+  const bare = await new Builder().withModules(G.braidModule(g))
+    .withExecutor(executor).build();
+  const hooked = await new Builder().withModules(G.braidModule(g))
+    .withExecutor(executor).withAdapters({ beforeNodeExecution() {} }).build();
+  const execute = async () => (await bare.execute([g.sink]))[g.sink];
+  const stricter = suffix !== "";
+  const what = `${kind} chain ${N}, ${executor}`;
+  const [o1, o2, o3] = ids as [string, string, string];
+  if (wanted(o1)) {
+    const row = await scenario(
+      o1,
+      `${what}: 1 no-op node hook`,
+      "ns/node",
+      1e6 / N,
+      {
+        braid: async () => (await hooked.execute([g.sink]))[g.sink],
+        hand: execute,
+      },
+    );
+    target(o1, "hooked/no adapter", row.braid! / row.hand!, 2, stricter);
+  }
+  if (wanted(o2)) {
+    const row = await scenario(o2, `${what}: run()`, "ns/node", 1e6 / N, {
+      braid: async () => (await bare.run([g.sink])).outputs![g.sink],
+      hand: execute,
+    });
+    target(o2, "run()/execute()", row.braid! / row.hand!, 2, stricter);
+  }
+  if (wanted(o3)) {
+    const row = await scenario(o3, `${what}: stream()`, "ns/node", 1e6 / N, {
+      // Both answer whether the run succeeded: events carry no values.
+      braid: async () => {
+        let success = false;
+        for await (const e of bare.stream([g.sink])) {
+          if (e.type === "runFinished") success = e.success;
+        }
+        return success;
+      },
+      hand: async () => (await execute(), true),
+    });
+    target(o3, "stream()/execute()", row.braid! / row.hand!, 3, stricter);
+  }
 }
 
 // h1-h2. a warm-cache re-run of a 1,000-node graph (50 layers x 20 async

@@ -8,41 +8,109 @@ import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /**
  * Yields the events of `vars` run once, or once per item when `options` has
- * `mapOver`. Request errors throw before the first event; stopping the
- * iteration early cancels the run.
+ * `mapOver`. Request errors reject the first `next()`, before any event;
+ * stopping the iteration early cancels the run.
  */
-export async function* streamEvents(
+export function streamEvents(
   runner: Runner,
   vars: readonly string[],
   options: ExecuteOptions | MapOptions,
 ): AsyncGenerator<ExecutionEvent, void, undefined> {
-  const mapped = "mapOver" in options && options.mapOver !== undefined;
-  if (mapped) {
-    const items = expandItems(
-      options.inputs ?? EMPTY,
-      options.mapOver,
-      options.mapMode,
-    );
-    runner.plan(vars, { ...options, inputs: items[0] ?? EMPTY });
-  } else {
-    runner.plan(vars, options);
+  return new EventStream(runner, vars, options);
+}
+
+const FINISHED: IteratorResult<never, void> = Object.freeze({
+  value: undefined,
+  done: true,
+});
+
+// An async generator written out: an `async function*` that `yield*`s the
+// channel costs two generator resumptions per event, more than a node.
+class EventStream implements AsyncGenerator<ExecutionEvent, void, undefined> {
+  readonly #runner: Runner;
+  readonly #vars: readonly string[];
+  readonly #options: ExecuteOptions | MapOptions;
+  readonly #channel = new EventChannel<ExecutionEvent>();
+  readonly #stop = new AbortController();
+  #done: Promise<void> | undefined;
+  #finished = false;
+
+  constructor(
+    runner: Runner,
+    vars: readonly string[],
+    options: ExecuteOptions | MapOptions,
+  ) {
+    this.#runner = runner;
+    this.#vars = vars;
+    this.#options = options;
   }
-  const channel = new EventChannel<ExecutionEvent>();
-  const stop = new AbortController();
-  const signal = options.signal === undefined
-    ? stop.signal
-    : AbortSignal.any([options.signal, stop.signal]);
-  const emit = (event: ExecutionEvent) => channel.push(event);
-  const done =
-    (mapped
+
+  next(): Promise<IteratorResult<ExecutionEvent, void>> {
+    if (this.#finished) return Promise.resolve(FINISHED);
+    if (this.#done === undefined) {
+      try {
+        this.#done = this.#start();
+      } catch (error) {
+        this.#finished = true;
+        return Promise.reject(error);
+      }
+    }
+    return this.#channel.next();
+  }
+
+  async return(): Promise<IteratorResult<ExecutionEvent, void>> {
+    await this.#finish();
+    return FINISHED;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionEvent, void>> {
+    await this.#finish();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#finish();
+  }
+
+  // Stops the run (if it still goes on) and waits for it to settle.
+  async #finish(): Promise<void> {
+    this.#finished = true;
+    this.#stop.abort();
+    await this.#done;
+  }
+
+  // Checks the request (throwing before any event) and starts the run.
+  #start(): Promise<void> {
+    const runner = this.#runner;
+    const vars = this.#vars;
+    const options = this.#options;
+    const mapped = "mapOver" in options && options.mapOver !== undefined;
+    if (mapped) {
+      const items = expandItems(
+        options.inputs ?? EMPTY,
+        options.mapOver,
+        options.mapMode,
+      );
+      runner.plan(vars, { ...options, inputs: items[0] ?? EMPTY });
+    } else {
+      runner.plan(vars, options);
+    }
+    const stop = this.#stop.signal;
+    const signal = options.signal === undefined
+      ? stop
+      : AbortSignal.any([options.signal, stop]);
+    const channel = this.#channel;
+    const emit = (event: ExecutionEvent) => channel.push(event);
+    // Neither rejects for a failed or cancelled run; anything else reaches
+    // the consumer after the events before it.
+    return (mapped
       ? recordMap(runner, vars, { ...options as MapOptions, signal }, emit)
       : recordRun(runner, vars, { ...options, signal }, emit))
-      .finally(() => channel.close());
-  try {
-    yield* channel;
-  } finally {
-    stop.abort();
-    await done;
+      .then(() => channel.close(), (error) => channel.fail(error));
   }
 }
 

@@ -3,8 +3,18 @@
  *
  * @module
  */
+import QueueModule from "mnemonist/queue";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { MapItemEvent } from "./hooks.ts";
+
+// mnemonist's queue is CommonJS whose typings describe an ES default export;
+// this is the part of its real shape we use.
+interface Queue<T> {
+  readonly size: number;
+  enqueue(item: T): number;
+  dequeue(): T | undefined;
+}
+const Queue = QueueModule as unknown as new <T>() => Queue<T>;
 
 /** What every event carries. */
 export interface EventBase {
@@ -42,8 +52,19 @@ export interface NodeSucceededEvent extends NodeEventBase {
   readonly type: "nodeSucceeded";
   /** How long it ran. */
   readonly durationMs: number;
-  /** What the cache did, when the driver has one (`"hit"`: the function did not run). */
+  /**
+   * What the cache did, when the driver has one. Never `"hit"`: a hit is a
+   * `"nodeCached"` event instead of `"nodeStarted"` and `"nodeSucceeded"`.
+   */
   readonly cache?: CacheOutcome;
+}
+
+/** The cache answered for a node: its function did not run. */
+export interface NodeCachedStreamEvent extends NodeEventBase {
+  /** Discriminant. */
+  readonly type: "nodeCached";
+  /** How long the cache took to answer. */
+  readonly durationMs: number;
 }
 
 /** A node threw. */
@@ -103,56 +124,73 @@ export type ExecutionEvent =
   | RunStartedEvent
   | NodeStartedEvent
   | NodeSucceededEvent
+  | NodeCachedStreamEvent
   | NodeFailedEvent
   | NodeSkippedEvent
   | NodeLogStreamEvent
   | MapItemStreamEvent
   | RunFinishedEvent;
 
+const DONE: IteratorResult<never, undefined> = Object.freeze({
+  value: undefined,
+  done: true,
+});
+
 /**
  * An unbounded queue that a run pushes events into and one consumer reads
  * with `for await`. Closing it ends the iteration after the queued events.
+ * A run may push far faster than its consumer reads (a sync chain pushes
+ * every event before the first is read): dequeuing is O(1).
  */
-export class EventChannel<T> implements AsyncIterable<T> {
-  readonly #queue: T[] = [];
-  #waiting: ((result: IteratorResult<T>) => void) | undefined;
+export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
+  readonly #queue = new Queue<T>();
+  // Reads waiting for an event, oldest first.
+  readonly #waiting = new Queue<
+    (result: IteratorResult<T, undefined>) => void
+  >();
   #closed = false;
+  #error: { error: unknown } | undefined;
 
   /** Adds an event (dropped once closed). */
   push(event: T): void {
     if (this.#closed) return;
-    if (this.#waiting !== undefined) {
-      const wake = this.#waiting;
-      this.#waiting = undefined;
-      wake({ value: event, done: false });
-    } else {
-      this.#queue.push(event);
-    }
+    if (this.#waiting.size > 0) {
+      this.#waiting.dequeue()!({ value: event, done: false });
+    } else this.#queue.enqueue(event);
   }
 
   /** Ends the stream once the queued events are read. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    if (this.#waiting !== undefined) {
-      const wake = this.#waiting;
-      this.#waiting = undefined;
-      wake({ value: undefined, done: true });
+    while (this.#waiting.size > 0) this.#end(this.#waiting.dequeue()!);
+  }
+
+  /** Ends the stream: the read after the queued events rejects with `error`. */
+  fail(error: unknown): void {
+    if (!this.#closed) this.#error = { error };
+    this.close();
+  }
+
+  /** The next event, in order; done once closed and drained. */
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#queue.size > 0) {
+      return Promise.resolve({ value: this.#queue.dequeue()!, done: false });
     }
+    if (this.#closed) return new Promise((resolve) => this.#end(resolve));
+    return new Promise((resolve) => this.#waiting.enqueue(resolve));
+  }
+
+  // Answers a read after the last event: done, or the error once.
+  #end(resolve: (result: IteratorResult<T, undefined>) => void): void {
+    const failure = this.#error;
+    this.#error = undefined;
+    if (failure === undefined) resolve(DONE);
+    else resolve(Promise.reject(failure.error) as never);
   }
 
   /** Reads events in order until closed. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    while (true) {
-      if (this.#queue.length > 0) {
-        yield this.#queue.shift()!;
-        continue;
-      }
-      if (this.#closed) return;
-      const next = await new Promise<IteratorResult<T>>((resolve) => {
-        this.#waiting = resolve;
-      });
-      if (next.done) return;
-      yield next.value;
-    }
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }

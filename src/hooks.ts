@@ -9,7 +9,9 @@
 import { HookError } from "./errors.ts";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeInfo } from "./graph.ts";
+import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
+import { isThenable } from "./_thenable.ts";
 
 /** What a graph-level hook receives before a run. */
 export interface BeforeGraphExecutionEvent {
@@ -59,8 +61,23 @@ export interface AfterNodeExecutionEvent extends BeforeNodeExecutionEvent {
   readonly error?: unknown;
   /** How long it ran, in milliseconds. */
   readonly durationMs: number;
-  /** What the cache did, when the driver has one (`"hit"`: the function did not run). */
+  /**
+   * What the cache did, when the driver has one. Never `"hit"`: a hit
+   * fires `nodeCached` instead of the node's before and after hooks.
+   */
   readonly cache?: CacheOutcome;
+}
+
+/**
+ * What `nodeCached` receives: the cache answered for a node, so its function
+ * did not run and neither `beforeNodeExecution`, `executeNode` nor
+ * `afterNodeExecution` fire for it.
+ */
+export interface NodeCachedEvent extends BeforeNodeExecutionEvent {
+  /** The value read from the cache. */
+  readonly result: unknown;
+  /** How long the cache took to answer, in milliseconds. */
+  readonly durationMs: number;
 }
 
 /** A message a node emitted with `ctx.log`. */
@@ -137,6 +154,28 @@ export interface MapItemEvent {
   readonly nodeName?: string;
 }
 
+/** What `beforeMap` receives: a map is about to run its items. */
+export interface BeforeMapEvent {
+  /** The map's run id (its items' node events carry it too). */
+  readonly runId: string;
+  /** How many items the map runs. */
+  readonly items: number;
+  /** How the mapped lists were combined into items. */
+  readonly mapMode: MapMode;
+  /** The map's run tags. */
+  readonly tags: Tags;
+}
+
+/** What `afterMap` receives: a map is done, whether it succeeded or not. */
+export interface AfterMapEvent extends BeforeMapEvent {
+  /** Whether the map succeeded (with `onError: "collect"`, failed items still succeed). */
+  readonly success: boolean;
+  /** Why it failed. */
+  readonly error?: unknown;
+  /** How long the map took, in milliseconds. */
+  readonly durationMs: number;
+}
+
 /** What `buildResult` receives. */
 export interface BuildResultEvent {
   /** The run's id. */
@@ -165,6 +204,8 @@ export interface Adapter {
   beforeNodeExecution?(event: BeforeNodeExecutionEvent): MaybePromise<void>;
   /** Runs after each node, whether it succeeded or not. */
   afterNodeExecution?(event: AfterNodeExecutionEvent): MaybePromise<void>;
+  /** Runs instead of the node's other hooks when the cache answers for it. */
+  nodeCached?(event: NodeCachedEvent): MaybePromise<void>;
   /** Wraps a node call: call `next()` to run the node (or the next wrapper). */
   executeNode?(
     event: BeforeNodeExecutionEvent,
@@ -178,8 +219,12 @@ export interface Adapter {
   beforeTaskSubmission?(event: TaskSubmissionEvent): MaybePromise<void>;
   /** Receives each `ctx.log` message. */
   onLog?(event: NodeLogEvent): MaybePromise<void>;
+  /** Runs once before the items of a `map` (`stream()` with `mapOver` too). */
+  beforeMap?(event: BeforeMapEvent): MaybePromise<void>;
   /** Runs after each item of a `map` (nested maps included). */
   afterMapItem?(event: MapItemEvent): MaybePromise<void>;
+  /** Runs once after a `map`, whether it succeeded or not. */
+  afterMap?(event: AfterMapEvent): MaybePromise<void>;
   /** Checks each node when the graph is built. */
   validateNode?(
     event: { readonly node: NodeInfo },
@@ -195,23 +240,39 @@ export interface Adapter {
 
 /** The name of a hook method. */
 export type HookName = Exclude<keyof Adapter, "name">;
+
+/** The event object hook `K` receives. */
+export type EventOf<K extends HookName> = Parameters<
+  NonNullable<Adapter[K]>
+>[0];
+
 const HOOKS: readonly HookName[] = [
   "beforeGraphExecution",
   "afterGraphExecution",
   "beforeNodeExecution",
   "afterNodeExecution",
+  "nodeCached",
   "executeNode",
   "afterTaskExpand",
   "afterTaskGroup",
   "beforeTaskSubmission",
   "onLog",
+  "beforeMap",
   "afterMapItem",
+  "afterMap",
   "validateNode",
   "validateGraph",
   "buildResult",
 ];
 
-type Fn<E> = (event: E) => MaybePromise<unknown>;
+// One implementation of a hook: the adapter and its method, looked up once.
+interface Listener {
+  readonly adapter: Adapter;
+  readonly method: (event: unknown, ...rest: never[]) => unknown;
+}
+
+const NONE: readonly Listener[] = Object.freeze([]);
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
 export class Hooks {
@@ -223,58 +284,93 @@ export class Hooks {
   readonly perGraph: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
-  readonly #present = new Set<HookName>();
+  // Each hook's implementations in adapter order, found once: a node's
+  // hooks cost a loop over the adapters that have them, nothing for the rest.
+  readonly #listeners: Readonly<Record<HookName, readonly Listener[]>>;
 
   /** Groups the hooks of `adapters`; throws if more than one builds results. */
   constructor(adapters: readonly Adapter[]) {
-    const builders = adapters.filter((a) =>
-      typeof a.buildResult === "function"
-    );
+    const listeners = {} as Record<HookName, readonly Listener[]>;
+    for (const hook of HOOKS) {
+      const list: Listener[] = [];
+      for (const adapter of adapters) {
+        const method = adapter[hook];
+        if (typeof method === "function") {
+          list.push({ adapter, method: method as Listener["method"] });
+        }
+      }
+      listeners[hook] = list.length === 0 ? NONE : list;
+    }
+    const builders = listeners.buildResult;
     if (builders.length > 1) {
       throw new TypeError(
         `Only one adapter may implement 'buildResult': received ${
-          builders.map(adapterName).join(", ")
+          builders.map((l) => adapterName(l.adapter)).join(", ")
         }`,
       );
     }
+    this.#listeners = listeners;
     this.adapters = Object.freeze([...adapters]);
-    for (const adapter of adapters) {
-      for (const hook of HOOKS) {
-        if (typeof adapter[hook] === "function") this.#present.add(hook);
-      }
-    }
-    this.resultBuilder = builders[0];
-    this.perNode = adapters.some((a) =>
-      a.beforeNodeExecution !== undefined ||
-      a.afterNodeExecution !== undefined ||
-      a.executeNode !== undefined
-    );
-    this.perGraph = adapters.some((a) =>
-      a.beforeGraphExecution !== undefined ||
-      a.afterGraphExecution !== undefined
-    );
+    this.resultBuilder = builders[0]?.adapter;
+    this.perNode = this.has("beforeNodeExecution") ||
+      this.has("afterNodeExecution") || this.has("executeNode") ||
+      this.has("nodeCached");
+    this.perGraph = this.has("beforeGraphExecution") ||
+      this.has("afterGraphExecution");
   }
 
   /** Whether any adapter implements `hook`. */
   has(hook: HookName): boolean {
-    return this.#present.has(hook);
+    return this.#listeners[hook].length > 0;
   }
 
   /** Calls `hook` on every adapter that has it, in order, awaiting each. */
-  async call<E>(hook: HookName, event: E): Promise<void> {
-    for (const adapter of this.adapters) {
-      const method = adapter[hook] as Fn<E> | undefined;
-      if (method === undefined) continue;
+  call<K extends HookName>(hook: K, event: EventOf<K>): Promise<void> {
+    try {
+      return this.dispatch(hook, event) ?? SETTLED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Calls `hook` on every adapter that has it, in order, each after the
+   * previous one settled; returns a promise only once some hook returned
+   * one, so sync hooks keep a sync node sync. A hook that throws (or
+   * rejects) ends the dispatch with a HookError naming it.
+   */
+  dispatch<K extends HookName>(
+    hook: K,
+    event: EventOf<K>,
+  ): Promise<void> | undefined {
+    const list = this.#listeners[hook];
+    for (let i = 0; i < list.length; i++) {
+      const { adapter, method } = list[i]!;
+      let result: unknown;
       try {
-        await method.call(adapter, event);
+        result = method.call(adapter, event);
       } catch (error) {
-        const nodeName = (event as { nodeName?: unknown }).nodeName;
-        throw new HookError(
-          hook,
-          adapterName(adapter),
-          error,
-          typeof nodeName === "string" ? nodeName : undefined,
-        );
+        throw hookError(hook, adapter, error, event);
+      }
+      if (isThenable(result)) return this.#rest(hook, event, i, result);
+    }
+    return undefined;
+  }
+
+  // The rest of a dispatch once hook `i` returned a promise.
+  async #rest<K extends HookName>(
+    hook: K,
+    event: EventOf<K>,
+    i: number,
+    pending: PromiseLike<unknown>,
+  ): Promise<void> {
+    const list = this.#listeners[hook];
+    for (let j = i; j < list.length; j++) {
+      const { adapter, method } = list[j]!;
+      try {
+        await (j === i ? pending : method.call(adapter, event));
+      } catch (error) {
+        throw hookError(hook, adapter, error, event);
       }
     }
   }
@@ -285,29 +381,19 @@ export class Hooks {
    * later, reaches `onError` as a HookError. Returns the async hooks'
    * promises (settled, never rejected), for the caller to await later.
    */
-  notify<E>(
-    hook: HookName,
-    event: E,
+  notify<K extends HookName>(
+    hook: K,
+    event: EventOf<K>,
     onError: (error: HookError) => void,
   ): Promise<void>[] | undefined {
     let pending: Promise<void>[] | undefined;
-    const nodeName = (event as { nodeName?: unknown }).nodeName;
-    for (const adapter of this.adapters) {
-      const method = adapter[hook] as Fn<E> | undefined;
-      if (method === undefined) continue;
+    for (const { adapter, method } of this.#listeners[hook]) {
       const fail = (error: unknown) =>
-        onError(
-          new HookError(
-            hook,
-            adapterName(adapter),
-            error,
-            typeof nodeName === "string" ? nodeName : undefined,
-          ),
-        );
+        onError(hookError(hook, adapter, error, event));
       try {
         const result = method.call(adapter, event);
-        if (result instanceof Promise) {
-          (pending ??= []).push(result.then(() => {}, fail));
+        if (isThenable(result)) {
+          (pending ??= []).push(Promise.resolve(result).then(() => {}, fail));
         }
       } catch (error) {
         fail(error);
@@ -318,10 +404,10 @@ export class Hooks {
 
   /** Runs `call` inside every `executeNode` wrapper, the first adapter outermost. */
   wrap(event: BeforeNodeExecutionEvent, call: () => unknown): Promise<unknown> {
-    const wrappers = this.adapters.filter((a) => a.executeNode !== undefined);
+    const wrappers = this.#listeners.executeNode;
     const at = async (i: number): Promise<unknown> => {
       if (i === wrappers.length) return await call();
-      const adapter = wrappers[i]!;
+      const adapter = wrappers[i]!.adapter;
       // What came out of next() (the node, or inner wrappers) passes through
       // unchanged; anything else this wrapper throws is its own failure.
       let inner: { error: unknown } | undefined;
@@ -403,6 +489,21 @@ export class Hooks {
     if (verdict === undefined || verdict === true) return undefined;
     return verdict === false ? "" : String(verdict);
   }
+}
+
+function hookError(
+  hook: HookName,
+  adapter: Adapter,
+  error: unknown,
+  event: unknown,
+): HookError {
+  const nodeName = (event as { nodeName?: unknown }).nodeName;
+  return new HookError(
+    hook,
+    adapterName(adapter),
+    error,
+    typeof nodeName === "string" ? nodeName : undefined,
+  );
 }
 
 /** An adapter's name for messages. */

@@ -9,7 +9,9 @@
  */
 import { CancelledError } from "./errors.ts";
 import { type Executor, raceAbort } from "./executors/executor.ts";
-import type { Hooks } from "./hooks.ts";
+import type { BeforeMapEvent, Hooks } from "./hooks.ts";
+import type { Tags } from "./node.ts";
+import type { Plan } from "./plan.ts";
 import { soleLane } from "./scheduler.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
@@ -119,7 +121,11 @@ export interface MapOptions extends ExecuteOptions {
    * @default {"raise"}
    */
   readonly onError?: MapErrorMode;
+  /** The map's run tags, given to the `beforeMap` and `afterMap` hooks. @default {{}} */
+  readonly tags?: Tags;
 }
+
+const NO_TAGS: Tags = Object.freeze({});
 
 /** What braid itself passes to a map: the hooks and run id to use. */
 export interface MapScope {
@@ -152,12 +158,55 @@ export async function runMap(
     options.mapMode,
   );
   const results: unknown[] = new Array(items.length);
-  if (items.length === 0) {
-    runner.plan(vars, options); // still reject a bad request
-    return results;
-  }
-  const plan = runner.plan(vars, { ...options, inputs: items[0]! });
+  // Without items, the request as given is still checked.
+  const plan = runner.plan(
+    vars,
+    items.length === 0 ? options : { ...options, inputs: items[0]! },
+  );
   const runId = scope.runId ?? crypto.randomUUID();
+  const hooks = scope.hooks ?? runner.hooks;
+  const event: BeforeMapEvent = {
+    runId,
+    items: items.length,
+    mapMode: options.mapMode ?? "zip",
+    tags: options.tags ?? NO_TAGS,
+  };
+  // Like the graph hooks: a failing beforeMap fails the map before any item,
+  // and afterMap sees every map that started, whatever its outcome.
+  if (hooks.has("beforeMap")) await hooks.call("beforeMap", event);
+  const started = performance.now();
+  let outcome: { readonly success: boolean; readonly error?: unknown } = {
+    success: true,
+  };
+  try {
+    if (items.length > 0) {
+      await runItems(runner, options, hooks, runId, plan, items, results);
+    }
+  } catch (error) {
+    outcome = { success: false, error };
+  }
+  if (hooks.has("afterMap")) {
+    await hooks.call("afterMap", {
+      ...event,
+      ...outcome,
+      durationMs: performance.now() - started,
+    });
+  }
+  if (!outcome.success) throw outcome.error;
+  return results;
+}
+
+// Hands the items to the runner's map executor; fills `results` in item order.
+async function runItems(
+  runner: Runner,
+  options: MapOptions,
+  hooks: Hooks,
+  runId: string,
+  plan: Plan,
+  items: readonly Record<string, unknown>[],
+  results: unknown[],
+): Promise<void> {
+  const onError = options.onError ?? "raise";
   // One controller for the whole map: the first failure (or the caller's
   // signal) stops every item from starting new nodes. Items poll it; only the
   // map as a whole listens, so a map costs one listener, not one per item.
@@ -167,7 +216,6 @@ export async function runMap(
     : AbortSignal.any([options.signal, stop.signal]);
   const overrides = options.overrides ?? EMPTY;
   const onFailure = options.onFailure;
-  const hooks = scope.hooks ?? runner.hooks;
   const collect = onError === "collect";
   const total = items.length;
   let done = 0;
@@ -250,5 +298,4 @@ export async function runMap(
     stop.abort(error);
     throw error;
   }
-  return results;
 }

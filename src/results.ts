@@ -13,6 +13,7 @@ import {
   type BeforeNodeExecutionEvent,
   Hooks,
   type MapItemEvent,
+  type NodeCachedEvent,
   type NodeLogEvent,
 } from "./hooks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
@@ -21,6 +22,7 @@ import type { ExecuteOptions, Runner } from "./runner.ts";
 /**
  * What happened to one node of the plan: `"cancelled"` when it had started
  * but the run ended (failed elsewhere or was cancelled) before it finished.
+ * A node the cache answered for `"succeeded"`, with `cache: "hit"`.
  */
 export type NodeStatus = "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -32,13 +34,19 @@ export interface NodeResult {
   readonly status: NodeStatus;
   /** Why it was skipped. */
   readonly skipReason?: SkipReason;
-  /** How long it ran, in milliseconds (0 when skipped). */
+  /**
+   * How long it ran, in milliseconds (0 when skipped); for a cache hit, how
+   * long the cache took to answer.
+   */
   readonly durationMs: number;
   /** What it threw. */
   readonly error?: unknown;
   /** What it (or a check of its value) logged with `ctx.log`, in order. */
   readonly logs?: readonly NodeLogEvent[];
-  /** What the cache did, when the driver has one (`"hit"`: the function did not run). */
+  /**
+   * What the cache did, when the driver has one (`"hit"`: the function did
+   * not run, and the node's events were `nodeCached` alone).
+   */
   readonly cache?: CacheOutcome;
 }
 
@@ -58,13 +66,17 @@ export interface RunResult<O = Record<string, unknown>> {
   readonly durationMs: number;
 }
 
+// Event timestamps are this plus a performance.now() reading the recorder
+// takes anyway: Date.now() would cost a clock read more per event.
+const ORIGIN = performance.timeOrigin;
+
 /** Records node outcomes (and emits events) for one run. */
 export class Recorder implements Adapter {
   /** Shown in hook errors. */
   readonly name = "Recorder";
-  readonly #results = new Map<string, NodeResult>();
-  readonly #started = new Map<string, number>();
-  readonly #logs = new Map<string, NodeLogEvent[]>();
+  // By node name: one lookup per hook (node names in a run are unique; a
+  // fan-out node's items share its entry).
+  readonly #entries = new Map<string, Entry>();
   #finished = false;
   readonly #emit: ((event: ExecutionEvent) => void) | undefined;
 
@@ -79,11 +91,20 @@ export class Recorder implements Adapter {
 
   /** Node started. */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
-    this.#started.set(event.nodeName, performance.now());
-    this.#emit?.(withItem({
+    const now = performance.now();
+    const entry = this.#entries.get(event.nodeName);
+    if (entry === undefined) {
+      this.#entries.set(event.nodeName, {
+        started: now,
+        result: undefined,
+        logs: undefined,
+      });
+    } else entry.started = now;
+    if (this.#emit === undefined) return;
+    this.#emit(withItem({
       type: "nodeStarted",
       runId: event.runId,
-      timestamp: Date.now(),
+      timestamp: ORIGIN + now,
       nodeName: event.nodeName,
     }, event.item));
   }
@@ -94,31 +115,28 @@ export class Recorder implements Adapter {
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     const { nodeName, durationMs, cache } = event;
-    // Inside a fan-out block a node runs once per item: its record sums
-    // their durations and keeps the first failure.
-    const previous = this.#results.get(nodeName);
-    if (previous?.status !== "failed") {
-      const total = durationMs + (previous?.durationMs ?? 0);
-      const succeeded: NodeResult = cache === undefined
-        ? { name: nodeName, status: "succeeded", durationMs: total }
-        : { name: nodeName, status: "succeeded", durationMs: total, cache };
-      this.#results.set(
-        nodeName,
-        event.success ? succeeded : {
-          name: nodeName,
-          status: "failed",
-          durationMs: total,
-          error: event.error,
-        },
-      );
-    }
+    this.#record(
+      nodeName,
+      event.success
+        ? cache === undefined
+          ? { name: nodeName, status: "succeeded", durationMs }
+          : { name: nodeName, status: "succeeded", durationMs, cache }
+        : { name: nodeName, status: "failed", durationMs, error: event.error },
+    );
+    if (this.#emit === undefined) return;
+    // Its start plus its duration, unless it runs once per item (items
+    // share the record of its start).
+    const started = this.#entries.get(nodeName)?.started;
+    const ended = event.item === undefined && started !== undefined
+      ? started + durationMs
+      : performance.now();
     const base = {
       runId: event.runId,
-      timestamp: Date.now(),
+      timestamp: ORIGIN + ended,
       nodeName,
       durationMs,
     };
-    this.#emit?.(withItem(
+    this.#emit(withItem(
       event.success
         ? cache === undefined
           ? { ...base, type: "nodeSucceeded" }
@@ -128,12 +146,54 @@ export class Recorder implements Adapter {
     ));
   }
 
+  /** The cache answered for a node. */
+  nodeCached(event: NodeCachedEvent): void {
+    if (this.#finished) return;
+    const { nodeName, durationMs } = event;
+    this.#record(nodeName, {
+      name: nodeName,
+      status: "succeeded",
+      durationMs,
+      cache: "hit",
+    });
+    if (this.#emit === undefined) return;
+    this.#emit(withItem({
+      type: "nodeCached",
+      runId: event.runId,
+      timestamp: ORIGIN + performance.now(),
+      nodeName,
+      durationMs,
+    }, event.item));
+  }
+
+  // Inside a fan-out block a node runs once per item: its record sums
+  // their durations and keeps the first failure.
+  #record(name: string, result: NodeResult): void {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) {
+      // A cache hit: no before hook made an entry.
+      this.#entries.set(name, { started: undefined, result, logs: undefined });
+      return;
+    }
+    const previous = entry.result;
+    if (previous === undefined) entry.result = result;
+    else if (previous.status !== "failed") {
+      entry.result = {
+        ...result,
+        durationMs: result.durationMs + previous.durationMs,
+      };
+    }
+  }
+
   /** A node logged. */
   onLog(event: NodeLogEvent): void {
     if (this.#finished) return;
-    let logs = this.#logs.get(event.nodeName);
-    if (logs === undefined) this.#logs.set(event.nodeName, logs = []);
-    logs.push(event);
+    let entry = this.#entries.get(event.nodeName);
+    if (entry === undefined) {
+      entry = { started: undefined, result: undefined, logs: undefined };
+      this.#entries.set(event.nodeName, entry);
+    }
+    (entry.logs ??= []).push(event);
     this.#emit?.({ ...event, type: "log", timestamp: Date.now() });
   }
 
@@ -163,9 +223,10 @@ export class Recorder implements Adapter {
       skip(name, seed?.source === "override" ? "override" : "input");
     }
     for (const node of runNodes(plan)) {
-      const result = this.#results.get(node.name);
-      const started = this.#started.get(node.name);
-      const logs = this.#logs.get(node.name);
+      const entry = this.#entries.get(node.name);
+      const result = entry?.result;
+      const started = entry?.started;
+      const logs = entry?.logs;
       if (result !== undefined) {
         all.push(logs === undefined ? result : { ...result, logs });
       } else if (started === undefined) skip(node.name, "not-reached");
@@ -201,7 +262,8 @@ export class Recorder implements Adapter {
 
 // The nodes whose functions a plan runs, in plan order: a fan-out block
 // stands for the nodes of its per-item plan (once each, however many items).
-function runNodes(plan: Plan): PlanNode[] {
+function runNodes(plan: Plan): readonly PlanNode[] {
+  if (!plan.nodes.some((node) => node.block !== undefined)) return plan.nodes;
   const nodes: PlanNode[] = [];
   const seen = new Set<string>();
   const add = (plan: Plan) => {
@@ -215,6 +277,13 @@ function runNodes(plan: Plan): PlanNode[] {
   };
   add(plan);
   return nodes;
+}
+
+// What the recorder knows of one node.
+interface Entry {
+  started: number | undefined;
+  result: NodeResult | undefined;
+  logs: NodeLogEvent[] | undefined;
 }
 
 function withItem<T extends object>(event: T, item: number | undefined): T {

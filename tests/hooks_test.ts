@@ -6,8 +6,10 @@ import {
   type BuildResultEvent,
   CancelledError,
   HookError,
+  MemoryCacheStore,
   NodeExecutionError,
 } from "../mod.ts";
+import { Hooks, type NodeCachedEvent } from "../src/hooks.ts";
 
 const mod = {
   a: () => 1,
@@ -329,4 +331,92 @@ Deno.test("run() and stream() report a node whose before-hook threw as failed", 
     if (e.type === "nodeFailed") types.push(`${e.type}:${e.nodeName}`);
   }
   assert.deepEqual(types, ["nodeFailed:b"]);
+});
+
+Deno.test("a cache hit fires nodeCached with the node's inputs and value, and runs no executeNode wrapper", async () => {
+  const seen: string[] = [];
+  let cached: NodeCachedEvent | undefined;
+  const dr = await new Builder()
+    .withModules({ a: () => 1, b: ({ a }: { a: number }) => a + 1 })
+    .withAdapters({
+      executeNode: (e, next) => (seen.push(`wrap ${e.nodeName}`), next()),
+      nodeCached: (e) => {
+        seen.push(`cached ${e.nodeName}`);
+        if (e.nodeName === "b") cached = e;
+      },
+    })
+    .withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["b"]);
+  assert.deepEqual(seen, ["wrap a", "wrap b"]);
+  seen.length = 0;
+  const { runId } = await dr.run(["b"]);
+  assert.deepEqual(seen, ["cached a", "cached b"]);
+  assert.equal(cached!.runId, runId);
+  assert.equal(cached!.result, 2);
+  assert.equal(cached!.taskId, `${runId}/b`);
+  assert.equal(cached!.inputs.a, 1);
+  assert.ok(cached!.durationMs >= 0);
+});
+
+Deno.test("a nodeCached hook that throws fails the run with a HookError naming the hook and node", async () => {
+  const dr = await new Builder().withModules({ a: () => 1 })
+    .withAdapters({
+      nodeCached() {
+        throw new Error("metrics down");
+      },
+    })
+    .withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["a"]);
+  await assert.rejects(
+    dr.execute(["a"]),
+    (e: unknown) =>
+      e instanceof HookError && e.hook === "nodeCached" && e.nodeName === "a",
+  );
+});
+
+Deno.test("Hooks.dispatch calls sync hooks without a promise; after an async one, the rest wait their turn", async () => {
+  const log: string[] = [];
+  const sync = new Hooks([
+    { afterMapItem: () => void log.push("1") },
+    { afterMapItem: () => void log.push("2") },
+  ]);
+  const event = { runId: "r", item: 0, done: 1, total: 1, success: true };
+  assert.equal(sync.dispatch("afterMapItem", event), undefined);
+  assert.deepEqual(log, ["1", "2"]);
+
+  log.length = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const mixed = new Hooks([
+    { afterMapItem: () => void log.push("sync") },
+    { afterMapItem: async () => (await gate, void log.push("async")) },
+    { afterMapItem: () => void log.push("last") },
+  ]);
+  const pending = mixed.dispatch("afterMapItem", event);
+  assert.ok(pending instanceof Promise);
+  assert.deepEqual(log, ["sync"]);
+  release();
+  await pending;
+  assert.deepEqual(log, ["sync", "async", "last"]);
+});
+
+Deno.test("Hooks.dispatch throws a sync hook's error as a HookError at once", () => {
+  const hooks = new Hooks([{
+    name: "Audit",
+    beforeMap() {
+      throw new Error("nope");
+    },
+  }]);
+  assert.throws(
+    () =>
+      hooks.dispatch("beforeMap", {
+        runId: "r",
+        items: 1,
+        mapMode: "zip",
+        tags: {},
+      }),
+    (e: unknown) =>
+      e instanceof HookError &&
+      e.message === 'Hook "beforeMap" of adapter Audit threw: nope',
+  );
 });

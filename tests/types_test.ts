@@ -46,7 +46,16 @@ Deno.test("deno check accepts typed Pipeline results: named() outputs, requested
   assert.ok(ok, output);
 });
 
+Deno.test("deno check accepts each hook dispatched with its own event type", async () => {
+  const { ok, output } = await check(join(dir, "pass_hook_event.ts"));
+  assert.ok(ok, output);
+});
+
 const failing: [string, RegExp][] = [
+  [
+    "fail_hook_event.ts",
+    /'nonsense' does not exist in type 'MapItemEvent'/,
+  ],
   [
     "fail_pipeline_type.ts",
     /Type 'number' is not assignable to type 'string'[\s\S]*Property 'cleaned' does not exist/,

@@ -28,6 +28,14 @@ export interface NodeCacheInfo {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * What a cache lookup found: a hit's value, or a miss that computes the
+ * value with the given call (a local call, a worker round trip) and stores it.
+ */
+export type CacheProbe =
+  | { readonly hit: true; readonly value: unknown }
+  | { readonly hit: false; compute(call: () => unknown): unknown };
+
 /** Caches the nodes of one run (or one map item). */
 export class CacheSession {
   readonly #cache: Cache;
@@ -78,47 +86,57 @@ export class CacheSession {
    * errors from `compute` propagate unchanged.
    */
   invoke(node: PlanNode, compute: () => unknown): unknown {
+    return after(
+      this.lookup(node),
+      (probe) => probe.hit ? probe.value : probe.compute(compute),
+    );
+  }
+
+  /**
+   * Looks `node` up without running it: a hit with its value (already in
+   * the log), or a miss whose `compute` runs the node and stores its value.
+   * Lets hooks tell a hit from a call before the call (`nodeCached`).
+   */
+  lookup(node: PlanNode): CacheProbe | Promise<CacheProbe> {
     const info = this.#infos[node.index]!;
     const behavior = info.behavior;
     if (behavior === "disable" || behavior === "ignore") {
-      return after(compute(), (value) => {
-        const version = `unversioned:${crypto.randomUUID()}`;
-        this.#versions[node.index] = version;
-        this.#record(node, {
-          nodeName: node.name,
-          outcome: behavior === "disable" ? "disabled" : "ignored",
-          dataVersion: version,
-        });
-        return value;
-      });
+      return {
+        hit: false,
+        compute: (compute) =>
+          after(compute(), (value) => {
+            const version = `unversioned:${crypto.randomUUID()}`;
+            this.#versions[node.index] = version;
+            this.#record(node, {
+              nodeName: node.name,
+              outcome: behavior === "disable" ? "disabled" : "ignored",
+              dataVersion: version,
+            });
+            return value;
+          }),
+      };
     }
     const key = this.#key(node, info);
-    if (behavior === "recompute") {
-      return this.#compute(node, info, key, compute, "recompute", undefined);
-    }
+    if (behavior === "recompute") return this.#miss(node, key, "recompute");
     return attempt(
       () => this.#cache.store.getVersion(key),
       (stored) =>
         stored === undefined
-          ? this.#compute(node, info, key, compute, "miss", undefined)
-          : this.#read(node, info, key, stored, compute),
-      (warning) => this.#compute(node, info, key, compute, "miss", warning),
+          ? this.#miss(node, key, "miss")
+          : this.#read(node, key, stored),
+      (warning) => this.#miss(node, key, "miss", warning),
     );
   }
 
   #read(
     node: PlanNode,
-    info: NodeCacheInfo,
     key: string,
     version: string,
-    compute: () => unknown,
-  ): unknown {
+  ): CacheProbe | Promise<CacheProbe> {
     return attempt(
       () => this.#cache.store.getResult(version),
-      (read: CacheRead) => {
-        if (!read.found) {
-          return this.#compute(node, info, key, compute, "miss", read.warning);
-        }
+      (read: CacheRead): CacheProbe => {
+        if (!read.found) return this.#miss(node, key, "miss", read.warning);
         this.#versions[node.index] = version;
         this.#record(node, {
           nodeName: node.name,
@@ -126,10 +144,24 @@ export class CacheSession {
           key,
           dataVersion: version,
         });
-        return read.value;
+        return { hit: true, value: read.value };
       },
-      (warning) => this.#compute(node, info, key, compute, "miss", warning),
+      (warning) => this.#miss(node, key, "miss", warning),
     );
+  }
+
+  #miss(
+    node: PlanNode,
+    key: string,
+    outcome: CacheOutcome,
+    warning?: string,
+  ): CacheProbe {
+    const info = this.#infos[node.index]!;
+    return {
+      hit: false,
+      compute: (compute) =>
+        this.#compute(node, info, key, compute, outcome, warning),
+    };
   }
 
   #compute(
@@ -245,11 +277,11 @@ export class CacheSession {
 // Applies `next` to a value or, once settled, to a promise's value.
 // Runs a store operation: `next` with its answer, or `fallback` with a
 // message when it throws or rejects. Sync answers stay sync.
-function attempt<T>(
+function attempt<T, R>(
   operation: () => T | Promise<T>,
-  next: (answer: T) => unknown,
-  fallback: (problem: string) => unknown,
-): unknown {
+  next: (answer: T) => R | Promise<R>,
+  fallback: (problem: string) => R | Promise<R>,
+): R | Promise<R> {
   let answer: T | Promise<T>;
   try {
     answer = operation();

@@ -185,7 +185,7 @@ for (const executor of ["sequential", "async"] as const) {
     assert.match(client.notStored!, /cannot be hashed/);
   });
 
-  Deno.test(`cache (${executor}): run() results and stream() events show hits`, async () => {
+  Deno.test(`cache (${executor}): run() records hits as succeeded; stream() yields nodeCached instead of nodeStarted/nodeSucceeded`, async () => {
     const dr = await build({ a: () => 1, b: ({ a }: { a: number }) => a + 1 });
     const cold = await dr.run(["b"]);
     assert.deepEqual(cold.nodes.map((n) => n.cache), ["miss", "miss"]);
@@ -196,11 +196,13 @@ for (const executor of ["sequential", "async"] as const) {
     ]);
     const events: ExecutionEvent[] = [];
     for await (const event of dr.stream(["b"])) events.push(event);
-    const succeeded = events.filter((e) => e.type === "nodeSucceeded");
     assert.deepEqual(
-      succeeded.map((e) => e.type === "nodeSucceeded" && [e.nodeName, e.cache]),
-      [["a", "hit"], ["b", "hit"]],
+      events.map((e) => "nodeName" in e ? `${e.type} ${e.nodeName}` : e.type),
+      ["runStarted", "nodeCached a", "nodeCached b", "runFinished"],
     );
+    for (const e of events) {
+      if (e.type === "nodeCached") assert.ok(e.durationMs >= 0);
+    }
   });
 
   Deno.test(`cache (${executor}): logs give each node's outcome, key and data version`, async () => {
@@ -452,16 +454,19 @@ Deno.test("cache: a map hashes a broadcast input once, not once per item", async
   assert.equal(hashed, 1);
 });
 
-Deno.test("cache: adapters' node hooks see hits in afterNodeExecution", async () => {
-  const seen: [string, string | undefined][] = [];
+Deno.test("cache: a hit fires nodeCached with the value instead of the node's before/after hooks", async () => {
+  const seen: string[] = [];
   const dr = await new Builder().withModules({ a: () => 1 })
     .withAdapters({
-      afterNodeExecution: (e) => void seen.push([e.nodeName, e.cache]),
+      beforeNodeExecution: (e) => void seen.push(`before ${e.nodeName}`),
+      afterNodeExecution: (e) =>
+        void seen.push(`after ${e.nodeName} ${e.cache}`),
+      nodeCached: (e) => void seen.push(`cached ${e.nodeName} ${e.result}`),
     })
     .withCache({ store: new MemoryCacheStore() }).build();
   await dr.execute(["a"]);
   await dr.execute(["a"]);
-  assert.deepEqual(seen, [["a", "miss"], ["a", "hit"]]);
+  assert.deepEqual(seen, ["before a", "after a miss", "cached a 1"]);
 });
 
 Deno.test("cache: a changed value bound to a step or a parameter misses, through any depth of generated wrappers", async () => {
