@@ -116,6 +116,8 @@ export interface Plan {
    * array instead of a queue.
    */
   readonly serialOrder: Int32Array;
+  /** The node of each rank: `nodes[byRank[r]].rank === r`. */
+  readonly byRank: Int32Array;
   /** Whether any node takes `ctx`. */
   readonly usesCtx: boolean;
   /** Nodes skipped because an override or input replaced them. */
@@ -361,7 +363,10 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
       argSlots: argSlots[i]!,
       ctxIndex: spec.ctxIndex,
       tags: spec.tags,
-      dependents: Int32Array.from(dependents[i]!),
+      // By rank: released together, they reach the ready queue in order.
+      dependents: Int32Array.from(dependents[i]!).sort((a, b) =>
+        ranks[a]! - ranks[b]!
+      ),
       dependencyCount: dependencyCounts[i]!,
       pathLength: pathLengths[i]!,
       priority: priorityOf(spec),
@@ -385,8 +390,11 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     // Plain arrays, not frozen: a frozen array's slice() takes a slow path,
     // and executors copy these once per run.
     dependencyCounts: Array.from(dependencyCounts),
-    roots: nodes.filter((n) => n.dependencyCount === 0).map((n) => n.index),
+    roots: nodes.filter((n) => n.dependencyCount === 0).sort((a, b) =>
+      a.rank - b.rank
+    ).map((n) => n.index),
     serialOrder: serialOrder(nodes, ranks),
+    byRank: inverse(ranks),
     usesCtx,
     replaced: Object.freeze(replaced),
   });
@@ -440,6 +448,12 @@ function declarationOrder(graph: Graph): Map<string, number> {
     declarations.set(graph, order);
   }
   return order;
+}
+
+function inverse(ranks: Int32Array): Int32Array {
+  const byRank = new Int32Array(ranks.length);
+  for (let i = 0; i < ranks.length; i++) byRank[ranks[i]!] = i;
+  return byRank;
 }
 
 // List scheduling with one slot: repeatedly the ready node of lowest rank.

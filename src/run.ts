@@ -93,8 +93,8 @@ export class Run {
   readonly cache: CacheSession | undefined;
   /** What a node failure does. */
   readonly onFailure: FailurePolicy;
-  /** Told when the run stops: the scheduler that drives it settles at once. */
-  onStop: ((error: Error) => void) | undefined;
+  /** The scheduler driving the run: told when it stops, so it settles at once. */
+  driver: { stopped(error: Error): void } | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
@@ -168,7 +168,7 @@ export class Run {
     if (this.#stopped !== undefined) return;
     this.#stopped = error;
     this.#controller?.abort(error);
-    this.onStop?.(error);
+    this.driver?.stopped(error);
   }
 
   /**

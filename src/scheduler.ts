@@ -20,7 +20,7 @@ import { HookError, RunFailedError } from "./errors.ts";
 import type { Carry, Executor, ExecutorCall } from "./executors/executor.ts";
 import { AsyncExecutor } from "./executors/async.ts";
 import { SequentialExecutor } from "./executors/sequential.ts";
-import { type Heap, readyQueue } from "./executors/_heap.ts";
+import { IntQueue } from "./executors/_heap.ts";
 import type { PlanNode } from "./plan.ts";
 import type { Run } from "./run.ts";
 import type { Tags } from "./node.ts";
@@ -217,18 +217,43 @@ interface Pending {
   readonly promise: PromiseLike<unknown>;
 }
 
+// What the scheduler needs to know of a set of lanes, worked out once per
+// lanes object rather than once per run (a map runs thousands of runs).
+interface LaneFacts {
+  readonly inline: readonly boolean[];
+  readonly limits: readonly number[];
+}
+const laneFacts = new WeakMap<Lanes, LaneFacts>();
+function factsOf(lanes: Lanes): LaneFacts {
+  let facts = laneFacts.get(lanes);
+  if (facts === undefined) {
+    facts = {
+      inline: lanes.executors.map(inline),
+      limits: lanes.executors.map((e) => e.concurrency),
+    };
+    laneFacts.set(lanes, facts);
+  }
+  return facts;
+}
+
+// Ready nodes are kept as ranks, so the queue compares plain integers; the
+// plan's `byRank` turns a rank back into its node.
+const newQueue = (): IntQueue => new IntQueue();
+
 // The bookkeeping of one run: remaining dependency counts, a ready queue
 // per lane, how many calls are in flight on each. Lives as long as the run.
 class Schedule {
   readonly #run: Run;
   readonly #nodes: readonly PlanNode[];
-  readonly #executors: readonly Executor[];
-  readonly #inline: boolean[];
-  readonly #limits: number[];
-  readonly #running: number[];
-  readonly #queues: Heap<number>[];
-  readonly #laneOf: ((node: PlanNode, run: Run) => number) | undefined;
-  readonly #measured: ((node: PlanNode, ms: number) => void) | undefined;
+  readonly #byRank: Int32Array;
+  readonly #lanes: Lanes;
+  readonly #facts: LaneFacts;
+  // Lane 0's queue and count, apart: most runs have one lane.
+  readonly #queue: IntQueue;
+  #running = 0;
+  // Other lanes', made only when there are other lanes.
+  readonly #queues: IntQueue[] | undefined;
+  readonly #runningOn: number[] | undefined;
   readonly #starts: Float64Array | undefined;
   readonly #remaining: number[];
   readonly #continue: boolean;
@@ -238,7 +263,7 @@ class Schedule {
   #skipped: string[] | undefined;
   // Calls in flight on executors that run them their own way: told when
   // the run stops, so they are withdrawn or cancelled.
-  readonly #calls = new Set<Call>();
+  #calls: Set<Call> | undefined;
   #done = 0;
   #settled = false;
 
@@ -251,22 +276,31 @@ class Schedule {
     const plan = run.plan;
     this.#run = run;
     this.#nodes = plan.nodes;
-    this.#executors = lanes.executors;
-    this.#inline = lanes.executors.map(inline);
-    this.#limits = lanes.executors.map((e) => e.concurrency);
-    this.#running = lanes.executors.map(() => 0);
-    this.#queues = lanes.executors.map(() => readyQueue(plan.nodes));
-    this.#laneOf = lanes.laneOf;
-    this.#measured = lanes.measured;
-    if (this.#measured !== undefined) {
+    this.#byRank = plan.byRank;
+    this.#lanes = lanes;
+    this.#facts = factsOf(lanes);
+    this.#queue = newQueue();
+    const count = lanes.executors.length;
+    if (count > 1) {
+      this.#queues = [this.#queue];
+      this.#runningOn = [0];
+      for (let lane = 1; lane < count; lane++) {
+        this.#queues.push(newQueue());
+        this.#runningOn.push(0);
+      }
+    }
+    if (lanes.measured !== undefined) {
       this.#starts = new Float64Array(plan.nodes.length);
     }
     this.#remaining = plan.dependencyCounts.slice();
     this.#continue = run.onFailure === "continue";
     this.#resolve = resolve;
     this.#reject = reject;
-    run.onStop = (error) => this.#finish(error);
-    for (const root of plan.roots) this.#enqueue(root);
+    run.driver = this;
+    const roots = plan.roots;
+    for (let k = 0; k < roots.length && !this.#settled; k++) {
+      this.#enqueue(roots[k]!);
+    }
   }
 
   // Starts ready nodes until every lane is at its limit or none is ready;
@@ -275,30 +309,51 @@ class Schedule {
     this.#launch(false);
   }
 
+  /** The run stopped (failed, or cancelled): settle now. */
+  stopped(error: Error): void {
+    this.#finish(error);
+  }
+
   #enqueue(index: number): void {
-    const laneOf = this.#laneOf;
-    const lane = laneOf === undefined
-      ? 0
-      : laneOf(this.#nodes[index]!, this.#run);
-    this.#queues[lane]!.push(index);
+    const node = this.#nodes[index]!;
+    const laneOf = this.#lanes.laneOf;
+    if (laneOf === undefined) {
+      this.#queue.push(node.rank);
+      return;
+    }
+    let lane: number;
+    try {
+      lane = laneOf(node, this.#run);
+    } catch (error) {
+      // A route that fails (or names no executor) stops the run with its error.
+      this.#finish(error as Error);
+      return;
+    }
+    (this.#queues?.[lane] ?? this.#queue).push(node.rank);
+  }
+
+  #inFlight(lane: number): number {
+    return lane === 0 ? this.#running : this.#runningOn![lane]!;
+  }
+
+  #count(lane: number, delta: number): void {
+    if (lane === 0) this.#running += delta;
+    else this.#runningOn![lane]! += delta;
   }
 
   // The lane whose best ready node starts next, or -1.
   #nextLane(): number {
     const queues = this.#queues;
-    if (queues.length === 1) {
-      return this.#running[0]! < this.#limits[0]! && queues[0]!.size > 0
-        ? 0
-        : -1;
+    const limits = this.#facts.limits;
+    if (queues === undefined) {
+      return this.#running < limits[0]! && this.#queue.size > 0 ? 0 : -1;
     }
     let best = -1;
     let bestRank = Infinity;
     for (let lane = 0; lane < queues.length; lane++) {
-      if (this.#running[lane]! >= this.#limits[lane]!) continue;
-      const head = queues[lane]!.peek();
-      if (head === undefined) continue;
-      const rank = this.#nodes[head]!.rank;
-      if (rank < bestRank) {
+      if (this.#inFlight(lane) >= limits[lane]!) continue;
+      const rank = queues[lane]!.peek();
+      if (rank !== undefined && rank < bestRank) {
         best = lane;
         bestRank = rank;
       }
@@ -313,6 +368,7 @@ class Schedule {
   #launch(keep: boolean): Pending | undefined {
     const run = this.#run;
     const signal = run.signal;
+    const inlineLanes = this.#facts.inline;
     let kept: Pending | undefined;
     while (!this.#settled) {
       if (run.stopped !== undefined) {
@@ -325,12 +381,13 @@ class Schedule {
       }
       const lane = this.#nextLane();
       if (lane < 0) break;
-      const node = this.#nodes[this.#queues[lane]!.pop()!]!;
+      const rank = (lane === 0 ? this.#queue : this.#queues![lane]!).pop()!;
+      const node = this.#nodes[this.#byRank[rank]!]!;
       if (this.#starts !== undefined) {
         this.#starts[node.index] = performance.now();
       }
       let value: unknown;
-      if (this.#inline[lane]) {
+      if (inlineLanes[lane]) {
         try {
           value = run.invoke(node);
         } catch (error) {
@@ -340,7 +397,7 @@ class Schedule {
       } else {
         const call = new Call(run, node);
         try {
-          value = this.#executors[lane]!.run(call);
+          value = this.#lanes.executors[lane]!.run(call);
         } catch (error) {
           this.#failed(node, error);
           continue;
@@ -348,7 +405,7 @@ class Schedule {
         if (isThenable(value)) value = this.#track(call, value);
       }
       if (isThenable(value)) {
-        this.#running[lane]!++;
+        this.#count(lane, 1);
         if (keep && kept === undefined) kept = { node, lane, promise: value };
         else void this.#strand(node, lane, value);
       } else {
@@ -361,8 +418,9 @@ class Schedule {
 
   // Keeps `call` in the in-flight set until `promise` settles.
   #track(call: Call, promise: PromiseLike<unknown>): Promise<unknown> {
-    this.#calls.add(call);
-    return Promise.resolve(promise).finally(() => this.#calls.delete(call));
+    const calls = this.#calls ??= new Set();
+    calls.add(call);
+    return Promise.resolve(promise).finally(() => calls.delete(call));
   }
 
   // Awaits a node's promise, completes it, and goes on with a node it
@@ -378,13 +436,13 @@ class Schedule {
       try {
         value = await promise;
       } catch (error) {
-        this.#running[lane]!--;
+        this.#count(lane, -1);
         if (this.#settled) return;
         this.#failed(node, error);
         this.pump();
         return;
       }
-      this.#running[lane]!--;
+      this.#count(lane, -1);
       if (this.#settled) return;
       this.#complete(node, value);
       const next = this.#launch(true);
@@ -399,7 +457,10 @@ class Schedule {
     this.#run.values[node.index] = value;
     this.#done++;
     if (this.#starts !== undefined) {
-      this.#measured!(node, performance.now() - this.#starts[node.index]!);
+      this.#lanes.measured!(
+        node,
+        performance.now() - this.#starts[node.index]!,
+      );
     }
     const dependents = node.dependents;
     const remaining = this.#remaining;
@@ -441,12 +502,14 @@ class Schedule {
   #finish(error: Error | undefined): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#run.onStop = undefined;
+    this.#run.driver = undefined;
     if (error === undefined) this.#resolve(this.#run.values);
     else {
       this.#run.stop(error);
-      for (const call of this.#calls) call.abort(error);
-      this.#calls.clear();
+      if (this.#calls !== undefined) {
+        for (const call of this.#calls) call.abort(error);
+        this.#calls.clear();
+      }
       this.#reject(error);
     }
   }
