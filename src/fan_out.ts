@@ -61,6 +61,7 @@ async function runItems(
   const stop = new AbortController();
   const signal = AbortSignal.any([run.context(node).signal, stop.signal]);
   const runner = run.runner!;
+  const stopItems = (error: Error) => stop.abort(error);
   const submit = hooks?.has("beforeTaskSubmission") === true;
   const progress = hooks?.has("afterMapItem") === true;
   let done = 0;
@@ -91,6 +92,8 @@ async function runItems(
       runner,
       cache: run.cache?.forItem(plan, slots, i),
       onFailure: run.onFailure,
+      // An item's failure stops the other items at once.
+      onStop: stopItems,
     });
     const values = await runner.schedule(
       itemRun,

@@ -225,15 +225,21 @@ async function runItems(
     stop.abort(error);
     throw error;
   };
+  const stopMap = (error: Error) => stop.abort(error);
   const start = (i: number, executor?: Executor) =>
     runner.run(
       plan,
       runId,
       { inputs: items[i]!, overrides, signal, onFailure },
       hooks,
-      i,
-      false,
-      executor === undefined ? undefined : soleLane(executor),
+      {
+        item: i,
+        watch: false,
+        lanes: executor === undefined ? undefined : soleLane(executor),
+        // Raising, an item's failure stops the map before the item's
+        // promise settles: no other item starts meanwhile.
+        onStop: collect ? undefined : stopMap,
+      },
     );
   const progress = hooks.has("afterMapItem");
   const runItem = !collect && !progress
@@ -250,8 +256,9 @@ async function runItems(
           value: runner.outputs(plan, await start(i, executor)),
         };
       } catch (error) {
-        // Once the map has stopped, items it cut short are not progress.
-        if (!collect && signal.aborted) throw error;
+        // Once the map has stopped, items it cut short are not progress
+        // (the item whose failure stopped it is).
+        if (!collect && signal.aborted && signal.reason !== error) throw error;
         if (!collect) stop.abort(error);
         outcome = { ok: false, error };
       }

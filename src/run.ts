@@ -61,6 +61,11 @@ export interface RunInit {
   readonly runner?: Runner | undefined;
   /** What a node failure does. @default {"stop"} */
   readonly onFailure?: FailurePolicy | undefined;
+  /**
+   * Told at once when the run stops: a map stops handing out items the
+   * moment one fails, not a promise tick later.
+   */
+  readonly onStop?: ((error: Error) => void) | undefined;
 }
 
 /** One run of a plan. */
@@ -95,6 +100,7 @@ export class Run {
   readonly onFailure: FailurePolicy;
   /** The scheduler driving the run: told when it stops, so it settles at once. */
   driver: { stopped(error: Error): void } | undefined;
+  readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
@@ -118,6 +124,7 @@ export class Run {
     this.#onLog = init.onLog;
     this.cache = init.cache;
     this.onFailure = init.onFailure ?? "stop";
+    this.#onStop = init.onStop;
   }
 
   /** Where `ctx.log` messages go. */
@@ -169,6 +176,7 @@ export class Run {
     this.#stopped = error;
     this.#controller?.abort(error);
     this.driver?.stopped(error);
+    this.#onStop?.(error);
   }
 
   /**

@@ -66,6 +66,23 @@ export interface RunnerInit {
   readonly mapExecutor?: MapExecutor;
 }
 
+/** How a run is part of something larger: one item of a map. */
+export interface RunPart {
+  /** The item's index. */
+  readonly item?: number | undefined;
+  /**
+   * Whether the run listens to its signal itself (rejecting as soon as it
+   * aborts); a map listens once for all its items and passes `false`.
+   * @default {true}
+   */
+  readonly watch?: boolean;
+  /** Where its nodes run. @default {the runner's lanes} */
+  readonly lanes?: Lanes | undefined;
+  /** Told at once when the run stops, before its promise rejects. */
+  readonly onStop?: ((error: Error) => void) | undefined;
+}
+const WHOLE: RunPart = Object.freeze({});
+
 /** An empty, shared record for absent inputs and overrides. */
 export const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const PLAN_CACHE_SIZE = 256;
@@ -159,10 +176,10 @@ export class Runner {
     runId: string,
     options: ExecuteOptions,
     hooks: Hooks = this.hooks,
-    item?: number,
-    watch = true,
-    lanes: Lanes = this.lanes,
+    part: RunPart = WHOLE,
   ): Promise<unknown[]> {
+    const item = part.item;
+    const watch = part.watch ?? true;
     const values: unknown[] = new Array(plan.size);
     const inputs = options.inputs ?? EMPTY;
     const overrides = options.overrides ?? EMPTY;
@@ -188,16 +205,7 @@ export class Runner {
       }
     }
     if (pending === undefined) {
-      return this.#execute(
-        plan,
-        runId,
-        options,
-        hooks,
-        values,
-        item,
-        watch,
-        lanes,
-      );
+      return this.#execute(plan, runId, options, hooks, values, part);
     }
     const settled = Promise.all(pending);
     const inputsReady = watch
@@ -208,7 +216,7 @@ export class Runner {
       )
       : settled;
     return inputsReady.then(() =>
-      this.#execute(plan, runId, options, hooks, values, item, watch, lanes)
+      this.#execute(plan, runId, options, hooks, values, part)
     );
   }
 
@@ -218,10 +226,10 @@ export class Runner {
     options: ExecuteOptions,
     hooks: Hooks,
     values: unknown[],
-    item: number | undefined,
-    watch: boolean,
-    lanes: Lanes,
+    part: RunPart,
   ): Promise<unknown[]> {
+    const item = part.item;
+    const lanes = part.lanes ?? this.lanes;
     // Pending async onLog hooks; only runs whose adapters log keep a list.
     const logs: Promise<void>[] | undefined = hooks.has("onLog")
       ? []
@@ -245,6 +253,7 @@ export class Runner {
       cache: this.cache?.session(plan, runId, values, item),
       runner: this,
       onFailure: options.onFailure,
+      onStop: part.onStop,
     });
     let done = hooks.perGraph
       ? this.#withGraphHooks(run, hooks, options, lanes)
@@ -260,7 +269,7 @@ export class Runner {
     }
     // One listener per run: a cancellation stops the run at once, and the
     // scheduler withdraws what is in flight.
-    return watch
+    return part.watch ?? true
       ? raceAbort(run.signal, done, () => run.cancellation()!)
       : done;
   }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   AsyncExecutor,
   Builder,
+  collect,
   type Executor,
   type ExecutorCall,
   type ExecutorKind,
@@ -12,6 +13,7 @@ import {
   inputs,
   node,
   NodeExecutionError,
+  parallelizable,
   priority,
   RunFailedError,
   SequentialExecutor,
@@ -312,4 +314,39 @@ Deno.test("a custom executor's signal aborts when another branch fails", async (
   }).withExecutor(executor).build();
   await assert.rejects(dr.execute(["slow", "broken"]), /broken/);
   assert.ok(aborted instanceof NodeExecutionError);
+});
+
+Deno.test("an unbounded async map starts no other item once an item has failed synchronously", async () => {
+  const started: number[] = [];
+  const dr = await new Builder().withModules({
+    checked: ({ x }: { x: number }) => {
+      started.push(x);
+      if (x === 0) throw new Error("item 0 broke");
+      return x;
+    },
+  }).withExecutor("async").build();
+  const xs = Array.from({ length: 200 }, (_, i) => i);
+  await assert.rejects(
+    dr.map(["checked"], { inputs: { x: xs }, mapOver: "x" }),
+    /item 0 broke/,
+  );
+  assert.deepEqual(started, [0]);
+});
+
+Deno.test("a fan-out block starts no other item once an item has failed synchronously", async () => {
+  const started: number[] = [];
+  const dr = await new Builder().withModules({
+    xs: node(() => Array.from({ length: 200 }, (_, i) => i), parallelizable()),
+    checked: ({ xs }: { xs: number }) => {
+      started.push(xs);
+      if (xs === 0) throw new Error("item 0 broke");
+      return xs;
+    },
+    total: node(
+      ({ checked }: { checked: number[] }) => checked.length,
+      collect("checked"),
+    ),
+  }).withExecutor("async").build();
+  await assert.rejects(dr.execute(["total"]), /item 0 broke/);
+  assert.deepEqual(started, [0]);
 });
