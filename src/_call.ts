@@ -70,13 +70,24 @@ export function argumentsOf(
   return args;
 }
 
+/** What laying out a node's arguments needs to know of it. */
+export interface ArgumentShape {
+  /** How its function is called. */
+  readonly callStyle: "object" | "positional" | "declared";
+  /** The argument names, without `ctx`. */
+  readonly argKeys: readonly string[];
+  /** The value slot of each argument; -1 for an absent optional input. */
+  readonly argSlots: ArrayLike<number>;
+}
+
 /**
  * A node's arguments as they travel to another thread or process: a list
  * for positional nodes (absent optional inputs as undefined), else an
- * object by input name; without `ctx`, which the far side builds.
+ * object by input name; without `ctx`, which the far side builds (see
+ * {@linkcode callWith}).
  */
 export function wireArguments(
-  node: PlanNode,
+  node: ArgumentShape,
   values: readonly unknown[],
 ): unknown[] | Record<string, unknown> {
   const slots = node.argSlots;
@@ -88,7 +99,40 @@ export function wireArguments(
     }
     return args;
   }
-  // A plain object with a null prototype survives structured clone as a
-  // plain object, and keeps an input named `__proto__` as data.
-  return argumentsOf(node, values);
+  // No prototype: an input named `__proto__` stays data, here and after a
+  // structured clone (which copies own properties as data).
+  const args: Record<string, unknown> = Object.create(null);
+  const keys = node.argKeys;
+  for (let k = 0; k < slots.length; k++) {
+    const s = slots[k]!;
+    if (s >= 0) args[keys[k]!] = values[s];
+  }
+  return args;
+}
+
+/**
+ * The far side of {@linkcode wireArguments}: calls `fn` with arguments laid
+ * out for a node of `callStyle`, putting `ctx()` where the node takes it.
+ */
+export function callWith(
+  fn: (...args: unknown[]) => unknown,
+  node: {
+    readonly callStyle: ArgumentShape["callStyle"];
+    readonly ctxIndex: number;
+  },
+  args: unknown[] | Record<string, unknown>,
+  ctx: () => unknown,
+): unknown {
+  if (node.callStyle === "positional") {
+    const list = args as unknown[];
+    if (node.ctxIndex >= 0) list.splice(node.ctxIndex, 0, ctx());
+    return fn(...list);
+  }
+  const object = args as Record<string, unknown>;
+  if (node.ctxIndex < 0) return fn(object);
+  if (node.callStyle === "object") {
+    object.ctx = ctx();
+    return fn(object);
+  }
+  return fn(object, ctx());
 }

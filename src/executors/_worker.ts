@@ -15,6 +15,7 @@ import type {
 } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import { isThenable } from "../_thenable.ts";
+import { callWith, wireArguments } from "../_call.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -93,6 +94,7 @@ function context(
   return item === undefined ? ctx : { ...ctx, item };
 }
 
+// The calling convention's far side (_call.ts), with this worker's ctx.
 function call(
   fn: AnyFn,
   node: TaskNode,
@@ -100,20 +102,7 @@ function call(
   task: { id: number; runId: string },
   item: number | undefined,
 ): unknown {
-  if (node.callStyle === "positional") {
-    const list = args as unknown[];
-    if (node.ctxIndex >= 0) {
-      list.splice(node.ctxIndex, 0, context(task, node, item));
-    }
-    return fn(...list);
-  }
-  const object = args as Record<string, unknown>;
-  if (node.ctxIndex < 0) return fn(object);
-  if (node.callStyle === "object") {
-    object.ctx = context(task, node, item);
-    return fn(object);
-  }
-  return fn(object, context(task, node, item));
+  return callWith(fn, node, args, () => context(task, node, item));
 }
 
 function sendError(error: unknown): SentError {
@@ -242,20 +231,11 @@ async function runChunk(task: ChunkTask): Promise<void> {
     }
     for (let n = 0; n < fns.length; n++) {
       const node = task.nodes[n]!;
-      const slots = task.argSlots[n]!;
-      const keys = task.argKeys[n]!;
-      let args: unknown[] | Record<string, unknown>;
-      if (node.callStyle === "positional") {
-        args = new Array(slots.length);
-        for (let k = 0; k < slots.length; k++) {
-          args[k] = slots[k]! >= 0 ? values[slots[k]!] : undefined;
-        }
-      } else {
-        args = {};
-        for (let k = 0; k < slots.length; k++) {
-          if (slots[k]! >= 0) args[keys[k]!] = values[slots[k]!];
-        }
-      }
+      const args = wireArguments({
+        callStyle: node.callStyle,
+        argKeys: task.argKeys[n]!,
+        argSlots: task.argSlots[n]!,
+      }, values);
       try {
         let value = call(fns[n]!, node, args, task, task.firstItem + i);
         if (isThenable(value)) value = await value;

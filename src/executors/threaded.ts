@@ -19,6 +19,7 @@ import {
   type ExecutorOptions,
 } from "./executor.ts";
 import { Call } from "../scheduler.ts";
+import { wireArguments } from "../_call.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import {
   type Lease,
@@ -240,21 +241,10 @@ function argumentsFor(
   transfer: ArrayBuffer[],
 ): unknown[] | Record<string, unknown> {
   const slots = node.argSlots;
-  const keys = node.argKeys;
-  const positional = node.callStyle === "positional";
-  const args: unknown[] | Record<string, unknown> = positional
-    ? new Array(slots.length)
-    : {};
   for (let k = 0; k < slots.length; k++) {
     const s = slots[k]!;
-    if (s < 0) {
-      if (positional) (args as unknown[])[k] = undefined;
-      continue;
-    }
-    const value = values[s];
-    if (positional) (args as unknown[])[k] = value;
-    else (args as Record<string, unknown>)[keys[k]!] = value;
-    const buffer = bufferOf(value);
+    if (s < 0) continue;
+    const buffer = bufferOf(values[s]);
     if (
       buffer !== undefined && buffer.byteLength >= TRANSFER_BYTES &&
       s < plan.nodes.length && plan.nodes[s]!.dependents.length === 1 &&
@@ -263,5 +253,5 @@ function argumentsFor(
       transfer.push(buffer);
     }
   }
-  return args;
+  return wireArguments(node, values);
 }

@@ -349,3 +349,25 @@ Deno.test("[threaded] specs a modifier makes to read fields or list items run in
   }).withExecutor("threaded", { workers: 1 }).build();
   assert.deepEqual(await items.execute(["items"]), { items: [1, 2] });
 });
+
+Deno.test("[threaded] inputs named __proto__ and toString reach a node on a worker as plain keys", async () => {
+  await using dr = await new Builder().withModules(NODES)
+    .withExecutor("threaded", { workers: 1 }).build();
+  const out = await dr.execute(["proto_keys"], {
+    inputs: { ["__proto__"]: 1, toString: 2 },
+  });
+  assert.equal(out.proto_keys, "__proto__,toString:1");
+});
+
+Deno.test("[parallel map] inputs named __proto__ and toString reach a node inside a chunk as plain keys", async () => {
+  await using dr = await new Builder().withModules(NODES)
+    .withMapExecutor("parallel", { workers: 1 }).build();
+  const out = await dr.map(["proto_keys"], {
+    inputs: { ["__proto__"]: [1, 3], toString: 2 },
+    mapOver: "__proto__",
+  });
+  assert.deepEqual(out.map((o) => o.proto_keys), [
+    "__proto__,toString:1",
+    "__proto__,toString:3",
+  ]);
+});
