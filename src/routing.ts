@@ -7,7 +7,11 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import type { Executor, ExecutorLike } from "./executors/executor.ts";
+import type {
+  Executor,
+  ExecutorLike,
+  ExecutorOptions,
+} from "./executors/executor.ts";
 import { createExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import { type NodeMetrics, planMetrics } from "./metrics.ts";
@@ -107,8 +111,14 @@ export class Router {
   readonly #durations = new Durations();
   readonly #metrics = new WeakMap<Plan, readonly NodeMetrics[]>();
 
-  /** Checks `options` and creates (or takes) the executors. */
-  constructor(options: ExecutorsOptions) {
+  /**
+   * Checks `options` and creates (or takes) the executors; those given by
+   * name get `executorOptions`.
+   */
+  constructor(
+    options: ExecutorsOptions,
+    executorOptions: ExecutorOptions = {},
+  ) {
     if (
       typeof options !== "object" || options === null ||
       typeof options.executors !== "object" || options.executors === null
@@ -134,7 +144,11 @@ export class Router {
       );
     }
     const executors = names.map((name) =>
-      createExecutor(options.executors[name]!, {}, `executors.${name}`)
+      createExecutor(
+        options.executors[name]!,
+        executorOptions,
+        `executors.${name}`,
+      )
     );
     this.names = Object.freeze(names);
     this.#route = options.route;
@@ -167,11 +181,7 @@ export class Router {
     for (const spec of graph.specs.values()) {
       const tagged = spec.tags.executor;
       if (tagged !== undefined && !this.names.includes(String(tagged))) {
-        throw new ConfigError(
-          `Node "${spec.name}" is tagged with executor "${tagged}", which is not one of ${
-            list(this.names)
-          }`,
-        );
+        throw unknownTag(spec.name, tagged, this.names);
       }
     }
   }
@@ -188,7 +198,9 @@ export class Router {
     const tagged = node.tags.executor;
     if (tagged !== undefined) {
       const lane = this.names.indexOf(String(tagged));
-      if (lane >= 0) return lane;
+      // A nested pipeline's nodes reach here unchecked by check().
+      if (lane < 0) throw unknownTag(node.name, tagged, this.names);
+      return lane;
     }
     const route = this.#route;
     // Blocks and members run no user code: they stay on the default.
@@ -226,3 +238,14 @@ export class Router {
 
 const list = (names: readonly string[]) =>
   names.map((n) => `"${n}"`).join(", ");
+
+const unknownTag = (
+  node: string,
+  executor: unknown,
+  names: readonly string[],
+) =>
+  new ConfigError(
+    `Node "${node}" is tagged with executor "${executor}", which is not one of ${
+      list(names)
+    }`,
+  );
