@@ -30,7 +30,9 @@ export interface RouteTask {
   readonly metrics: NodeMetrics;
   /**
    * The numeric `cost` tag if present, else the node's mean duration in ms
-   * over this driver's earlier runs, else undefined.
+   * over this driver's earlier runs, else undefined. Nodes are timed only
+   * while the route reads this for untagged nodes (and on runs before the
+   * route is first called), so a route that never does costs no clock reads.
    */
   readonly cost: number | undefined;
 }
@@ -110,6 +112,9 @@ export class Router {
   readonly #default: number;
   readonly #durations = new Durations();
   readonly #metrics = new WeakMap<Plan, readonly NodeMetrics[]>();
+  // Whether the route has read a cost only measured durations give:
+  // undefined until it first runs (until then, runs are measured).
+  #needsDurations: boolean | undefined;
 
   /**
    * Checks `options` and creates (or takes) the executors; those given by
@@ -154,18 +159,23 @@ export class Router {
     this.#route = options.route;
     this.#default = defaultIndex;
     const route = this.#route;
+    const record = (node: PlanNode, ms: number) =>
+      this.#durations.record(node.name, ms);
+    const measuring = () => this.#needsDurations !== false;
+    const laneOf = (node: PlanNode, run: Run) => this.#laneOf(node, run);
     // One executor and no route: every node takes it, at no cost per node.
-    this.lanes = {
-      executors,
-      ...(executors.length === 1 && route === undefined
-        ? {}
-        : { laneOf: (node: PlanNode, run: Run) => this.#laneOf(node, run) }),
-      // Durations feed `task.cost`: measured only when something routes by it.
-      ...(route === undefined ? {} : {
-        measured: (node: PlanNode, ms: number) =>
-          this.#durations.record(node.name, ms),
-      }),
-    };
+    // Durations feed `task.cost`, and timing a node costs two clock reads:
+    // they are measured only while a route may read them (the scheduler
+    // reads `measured` once per run, so it is a getter).
+    this.lanes = route === undefined
+      ? executors.length === 1 ? { executors } : { executors, laneOf }
+      : {
+        executors,
+        laneOf,
+        get measured() {
+          return measuring() ? record : undefined;
+        },
+      };
   }
 
   /** The default executor. */
@@ -205,16 +215,8 @@ export class Router {
     const route = this.#route;
     // Blocks and members run no user code: they stay on the default.
     if (route === undefined || node.kind !== "task") return this.#default;
-    const metricsOf = () => this.#metricsOf(run.plan)[node.index]!;
-    const name = route({
-      name: node.name,
-      tags: node.tags,
-      cost: this.costOf(node),
-      // Made on first use: most policies never look.
-      get metrics() {
-        return metricsOf();
-      },
-    });
+    const name = route(new Task(this, node, run.plan));
+    this.#needsDurations ??= false;
     const lane = this.names.indexOf(name);
     if (lane < 0) {
       throw new ConfigError(
@@ -226,13 +228,45 @@ export class Router {
     return lane;
   }
 
-  #metricsOf(plan: Plan): readonly NodeMetrics[] {
+  /** A routed task's cost (see {@linkcode RouteTask.cost}). */
+  taskCost(node: PlanNode): number | undefined {
+    const tagged = node.tags.cost;
+    if (typeof tagged === "number") return tagged;
+    this.#needsDurations = true;
+    return this.#durations.meanMs(node.name);
+  }
+
+  /** The plan metrics of `plan`'s nodes, made on first use. */
+  metricsOf(plan: Plan): readonly NodeMetrics[] {
     let metrics = this.#metrics.get(plan);
     if (metrics === undefined) {
       metrics = planMetrics(plan, (node) => this.costOf(node));
       this.#metrics.set(plan, metrics);
     }
     return metrics;
+  }
+}
+
+// What route() gets: one object per call; cost and metrics are read on
+// demand (most policies never look at the metrics).
+class Task implements RouteTask {
+  readonly name: string;
+  readonly tags: Tags;
+  readonly #router: Router;
+  readonly #node: PlanNode;
+  readonly #plan: Plan;
+  constructor(router: Router, node: PlanNode, plan: Plan) {
+    this.name = node.name;
+    this.tags = node.tags;
+    this.#router = router;
+    this.#node = node;
+    this.#plan = plan;
+  }
+  get cost(): number | undefined {
+    return this.#router.taskCost(this.#node);
+  }
+  get metrics(): NodeMetrics {
+    return this.#router.metricsOf(this.#plan)[this.#node.index]!;
   }
 }
 
