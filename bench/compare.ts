@@ -37,7 +37,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -632,6 +632,115 @@ if (wanted("w1", "w2", "w3", "w4")) {
     });
     target("w4", "parallel/sequential map", braid / hand, 3);
   }
+}
+
+// t1. A threaded map's cost per item stays flat: each item's node is a
+// worker task (withMapExecutor("threaded")), at 100,000 items and at 1,000.
+if (wanted("t1", "t1b")) {
+  const work = new URL("./_work.ts", import.meta.url).href;
+  await using dr = await new Builder().withModules(work)
+    .withExecutor("threaded").withMapExecutor("threaded").build();
+  const items = (n: number) => ({
+    inputs: { x: Array.from({ length: n }, (_, i) => i) },
+    mapOver: "x",
+  });
+  const big = items(100_000);
+  const small = items(1_000);
+  await dr.map(["tiny"] as never[], small); // start the workers
+  // Alternating samples; the small map repeated to take comparable time.
+  const perItem: [number[], number[]] = [[], []];
+  for (let r = 0; r < 3; r++) {
+    let t0 = performance.now();
+    await dr.map(["tiny"] as never[], big);
+    perItem[0].push((performance.now() - t0) * 1e3 / 100_000);
+    for (let k = 0; k < 10; k++) {
+      t0 = performance.now();
+      await dr.map(["tiny"] as never[], small);
+      perItem[1].push((performance.now() - t0) * 1e3 / 1_000);
+    }
+  }
+  const [large, base] = perItem.map(median) as [number, number];
+  record({
+    id: "t1",
+    label: "threaded map, 100,000 tiny items",
+    unit: "us/item",
+    braid: large,
+  });
+  record({
+    id: "t1b",
+    label: "  same, 1,000 items",
+    unit: "us/item",
+    braid: base,
+  });
+  target("t1", "per item, 100,000 / 1,000 items", large / base, 1.2);
+}
+
+// Runs a bench helper script in a process of its own; returns its JSON.
+async function inProcess<T>(script: string, ...args: string[]): Promise<T> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(
+      `${script} ${args.join(" ")} failed: ${new TextDecoder().decode(stderr)}`,
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+// t2. A prestarted, warmed threaded executor's first run against its warm
+// runs, one fresh process per sample (a process has one first run); t2b
+// the same on the sequential executor, what any first run pays for code
+// that is not compiled yet.
+if (wanted("t2", "t2b")) {
+  const script = new URL("./_first_run.ts", import.meta.url).pathname;
+  for (
+    const [id, mode, label] of [
+      ["t2", "threaded", "prestarted threaded, first run (hand: warm)"],
+      ["t2b", "sequential", "  sequential, first run (hand: warm)"],
+    ] as const
+  ) {
+    const runs: { first: number; warm: number }[] = [];
+    for (let k = 0; k < 7; k++) runs.push(await inProcess(script, mode));
+    const first = median(runs.map((r) => r.first));
+    const warm = median(runs.map((r) => r.warm));
+    record({ id, label, unit: "us", braid: first * 1e3, hand: warm * 1e3 });
+    if (id === "t2") target(id, "first run / warm run", first / warm, 2);
+  }
+}
+
+// r1. What routing adds per node when every node goes to one executor: a
+// 10,000-node sync chain on the sequential executor, given alone (hand) or
+// routed among two by route: () => "a" (braid). Each side runs in processes
+// of its own, taking turns at going first: two drivers timed in one process
+// differ by 30-80 ns/node from the order V8 compiles them in alone.
+if (wanted("r1")) {
+  const script = new URL("./_route_chain.ts", import.meta.url).pathname;
+  const times = { plain: [] as number[], routed: [] as number[] };
+  for (let k = 0; k < 6; k++) {
+    const order = k % 2 === 0
+      ? (["plain", "routed"] as const)
+      : (["routed", "plain"] as const);
+    for (const mode of order) {
+      const { nsPerNode } = await inProcess<{ nsPerNode: number }>(
+        script,
+        mode,
+      );
+      times[mode].push(nsPerNode);
+    }
+  }
+  const routed = median(times.routed);
+  const plain = median(times.plain);
+  record({
+    id: "r1",
+    label: `sequential, ${N}-node sync chain, routed (hand: not)`,
+    unit: "ns/node",
+    braid: routed,
+    hand: plain,
+  });
+  target("r1", "routed - unrouted, ns/node", routed - plain, 30);
 }
 
 report(ORDER, [

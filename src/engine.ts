@@ -1,8 +1,9 @@
 /**
  * `Engine`: the runtime half of HyperNodes' split (a `Pipeline` is the pure
  * definition). It chooses how nodes run, how map items run, the concurrency
- * limit and the lifecycle adapters, and turns a graph into the same
- * `Runner` the `Builder` front door uses.
+ * limit, the lifecycle adapters and (with several executors) how nodes are
+ * routed among them, and turns a graph into the same `Runner` the `Builder`
+ * front door uses.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import type { WorkerPoolOptions } from "./executors/pool.ts";
 import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
+import { type Route, Router } from "./routing.ts";
 import { EMPTY, type RunnerInit } from "./runner.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 
@@ -36,6 +38,30 @@ export interface EngineOptions extends WorkerPoolOptions {
    * @default {"sequential"}
    */
   readonly nodeExecutor?: ExecutorLike;
+  /**
+   * Several node executors by name (instances, or built-in executors'
+   * names), as `Builder.withExecutors` takes them: per task, on every run, a
+   * node's `executor` tag wins, else `route(task)`, else `default`. Replaces
+   * `nodeExecutor` (giving both is a TypeError).
+   *
+   * @default {one executor, `nodeExecutor`}
+   */
+  readonly executors?: Readonly<Record<string, ExecutorLike>>;
+  /**
+   * With `executors`: picks an executor per task (after the node's
+   * `executor` tag); it gets `{ name, tags, metrics, cost }`, see
+   * {@linkcode routeByCost}. A name that is none of `executors` fails the
+   * run with a `ConfigError`.
+   *
+   * @default {every task not tagged goes to `default`}
+   */
+  readonly route?: Route;
+  /**
+   * With `executors`: the executor of tasks neither tagged nor routed.
+   *
+   * @default {the first key of `executors`}
+   */
+  readonly default?: string;
   /**
    * How the items of a `map` run: `"sequential"` (one at a time),
    * `"async"` (concurrently on the event loop), `"threaded"` (each item's
@@ -63,6 +89,7 @@ export interface EngineOptions extends WorkerPoolOptions {
 // What a pipeline needs from its engine; kept off the public surface.
 interface EngineParts {
   readonly executor: Executor;
+  readonly router: Router | undefined;
   readonly mapExecutor: MapExecutor;
   readonly hooks: Hooks;
   readonly cacheOptions: CacheOptions | undefined;
@@ -91,7 +118,7 @@ const PARTS = new WeakMap<Engine, EngineParts>();
  * ```
  */
 export class Engine {
-  /** The node executor's name. */
+  /** The node executor's name (the default one's, with `executors`). */
   readonly nodeExecutor: string;
   /** The map executor's name. */
   readonly mapExecutor: MapExecutorKind;
@@ -100,7 +127,10 @@ export class Engine {
   /** The adapters, in order. */
   readonly adapters: readonly Adapter[];
 
-  /** Creates an engine; throws a TypeError for an unknown executor name. */
+  /**
+   * Creates an engine; throws a TypeError for an unknown executor name, or
+   * for `executors` given with `nodeExecutor`.
+   */
   constructor(options: EngineOptions = {}) {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`'options' must be an object: received ${options}`);
@@ -130,13 +160,12 @@ export class Engine {
         "prestart",
       ]),
     };
-    const executor = createExecutor(
-      nodeExecutor,
-      executorOptions,
-      "nodeExecutor",
-    );
+    const router = routerOf(options, executorOptions);
+    const executor = router?.defaultExecutor ??
+      createExecutor(nodeExecutor, executorOptions, "nodeExecutor");
     const parts: EngineParts = {
       executor,
+      router,
       mapExecutor: createMapExecutor(mapExecutor, executorOptions, executor),
       hooks: new Hooks(adapters),
       cacheOptions: options.cache === undefined
@@ -152,12 +181,14 @@ export class Engine {
   }
 
   /**
-   * Releases the engine's resources (its workers, its cache store). Safe to
-   * call twice.
+   * Releases the engine's resources (the workers of every executor, its
+   * cache store). Safe to call twice.
    */
   async close(): Promise<void> {
     const parts = PARTS.get(this)!;
-    await parts.executor.close?.();
+    for (const executor of parts.router?.lanes.executors ?? [parts.executor]) {
+      await executor.close?.();
+    }
     await parts.mapExecutor.close?.();
     const cache = await parts.opening;
     parts.opening = parts.cache = undefined;
@@ -168,6 +199,32 @@ export class Engine {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// The router of an engine with several executors, checked.
+function routerOf(
+  options: EngineOptions,
+  executorOptions: ExecutorOptions,
+): Router | undefined {
+  const { executors, route } = options;
+  if (executors === undefined) {
+    if (route !== undefined || options.default !== undefined) {
+      throw new TypeError(
+        "'route' and 'default' need 'executors': give the executors to route among",
+      );
+    }
+    return undefined;
+  }
+  if (options.nodeExecutor !== undefined) {
+    throw new TypeError(
+      "'nodeExecutor' and 'executors' cannot both be given: name the node executor in 'executors' (the first, or 'default')",
+    );
+  }
+  return new Router({
+    executors,
+    ...(route === undefined ? {} : { route }),
+    ...(options.default === undefined ? {} : { default: options.default }),
+  }, executorOptions);
 }
 
 // The options of `keys` that are set.
@@ -193,6 +250,15 @@ export async function openEngine(engine: Engine): Promise<void> {
 }
 
 /**
+ * Checks that every `executor` tag of `graph`'s nodes names one of
+ * `engine`'s executors (a ConfigError naming the node and the executor);
+ * an engine with one executor lets tags be.
+ */
+export function checkEngine(engine: Engine, graph: Graph): void {
+  PARTS.get(engine)!.router?.check(graph);
+}
+
+/**
  * What a runner for `graph` with `engine`'s executors, adapters and (once
  * opened, see {@linkcode openEngine}) cache is made of.
  */
@@ -203,6 +269,7 @@ export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
     config: EMPTY,
     hooks: parts.hooks,
     executor: parts.executor,
+    ...(parts.router === undefined ? {} : { router: parts.router }),
     mapExecutor: parts.mapExecutor,
     cache: parts.cache,
   };

@@ -163,11 +163,13 @@ export function nestedNode(
     }
     let runner = runners.get(caller);
     if (runner === undefined) {
+      caller.router?.check(graph); // its executor tags name the caller's
       runner = new Runner({
         graph,
         config: EMPTY,
         hooks: NO_HOOKS,
         executor: caller.executor,
+        ...(caller.router && { router: caller.router }),
         mapExecutor: caller.mapExecutor,
         cache: caller.cache,
       });

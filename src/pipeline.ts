@@ -7,7 +7,13 @@
  * @module
  */
 import { type AsyncDriver, createDriver } from "./driver.ts";
-import { DEFAULT_ENGINE, Engine, openEngine, runnerInit } from "./engine.ts";
+import {
+  checkEngine,
+  DEFAULT_ENGINE,
+  Engine,
+  openEngine,
+  runnerInit,
+} from "./engine.ts";
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import type { ExecutionEvent } from "./events.ts";
 import { Graph } from "./graph.ts";
@@ -137,7 +143,11 @@ export class Pipeline<
   // true once the adapters' validate hooks passed (or there are none).
   #validated: Promise<void> | true | undefined;
 
-  /** Creates a pipeline; throws what building its graph would (cycles, duplicates). */
+  /**
+   * Creates a pipeline; throws what building its graph would (cycles,
+   * duplicates), and a ConfigError for a node whose `executor` tag names
+   * none of the engine's executors.
+   */
   constructor(options: PipelineOptions<N>) {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`'options' must be an object: received ${options}`);
@@ -153,6 +163,7 @@ export class Pipeline<
       throw new TypeError(`'engine' must be an Engine: received ${engine}`);
     }
     const graph = buildGraph(nodes);
+    if (engine !== undefined) checkEngine(engine, graph);
     this.#state = Object.freeze({
       nodes: Object.freeze([...nodes]),
       engine,
@@ -203,11 +214,15 @@ export class Pipeline<
     });
   }
 
-  /** A new pipeline that runs on `engine`. */
+  /**
+   * A new pipeline that runs on `engine`; a ConfigError for a node whose
+   * `executor` tag names none of its executors.
+   */
   withEngine(engine: Engine): Pipeline<N> {
     if (!(engine instanceof Engine)) {
       throw new TypeError(`'engine' must be an Engine: received ${engine}`);
     }
+    checkEngine(engine, this.#state.graph);
     return this.#with({ engine });
   }
 

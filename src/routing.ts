@@ -7,7 +7,11 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import type { Executor, ExecutorLike } from "./executors/executor.ts";
+import type {
+  Executor,
+  ExecutorLike,
+  ExecutorOptions,
+} from "./executors/executor.ts";
 import { createExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import { type NodeMetrics, planMetrics } from "./metrics.ts";
@@ -26,7 +30,9 @@ export interface RouteTask {
   readonly metrics: NodeMetrics;
   /**
    * The numeric `cost` tag if present, else the node's mean duration in ms
-   * over this driver's earlier runs, else undefined.
+   * over this driver's earlier runs, else undefined. Nodes are timed only
+   * while the route reads this for untagged nodes (and on runs before the
+   * route is first called), so a route that never does costs no clock reads.
    */
   readonly cost: number | undefined;
 }
@@ -106,9 +112,18 @@ export class Router {
   readonly #default: number;
   readonly #durations = new Durations();
   readonly #metrics = new WeakMap<Plan, readonly NodeMetrics[]>();
+  // Whether the route has read a cost only measured durations give:
+  // undefined until it first runs (until then, runs are measured).
+  #needsDurations: boolean | undefined;
 
-  /** Checks `options` and creates (or takes) the executors. */
-  constructor(options: ExecutorsOptions) {
+  /**
+   * Checks `options` and creates (or takes) the executors; those given by
+   * name get `executorOptions`.
+   */
+  constructor(
+    options: ExecutorsOptions,
+    executorOptions: ExecutorOptions = {},
+  ) {
     if (
       typeof options !== "object" || options === null ||
       typeof options.executors !== "object" || options.executors === null
@@ -134,24 +149,33 @@ export class Router {
       );
     }
     const executors = names.map((name) =>
-      createExecutor(options.executors[name]!, {}, `executors.${name}`)
+      createExecutor(
+        options.executors[name]!,
+        executorOptions,
+        `executors.${name}`,
+      )
     );
     this.names = Object.freeze(names);
     this.#route = options.route;
     this.#default = defaultIndex;
     const route = this.#route;
+    const record = (node: PlanNode, ms: number) =>
+      this.#durations.record(node.name, ms);
+    const measuring = () => this.#needsDurations !== false;
+    const laneOf = (node: PlanNode, run: Run) => this.#laneOf(node, run);
     // One executor and no route: every node takes it, at no cost per node.
-    this.lanes = {
-      executors,
-      ...(executors.length === 1 && route === undefined
-        ? {}
-        : { laneOf: (node: PlanNode, run: Run) => this.#laneOf(node, run) }),
-      // Durations feed `task.cost`: measured only when something routes by it.
-      ...(route === undefined ? {} : {
-        measured: (node: PlanNode, ms: number) =>
-          this.#durations.record(node.name, ms),
-      }),
-    };
+    // Durations feed `task.cost`, and timing a node costs two clock reads:
+    // they are measured only while a route may read them (the scheduler
+    // reads `measured` once per run, so it is a getter).
+    this.lanes = route === undefined
+      ? executors.length === 1 ? { executors } : { executors, laneOf }
+      : {
+        executors,
+        laneOf,
+        get measured() {
+          return measuring() ? record : undefined;
+        },
+      };
   }
 
   /** The default executor. */
@@ -167,11 +191,7 @@ export class Router {
     for (const spec of graph.specs.values()) {
       const tagged = spec.tags.executor;
       if (tagged !== undefined && !this.names.includes(String(tagged))) {
-        throw new ConfigError(
-          `Node "${spec.name}" is tagged with executor "${tagged}", which is not one of ${
-            list(this.names)
-          }`,
-        );
+        throw unknownTag(spec.name, tagged, this.names);
       }
     }
   }
@@ -188,21 +208,15 @@ export class Router {
     const tagged = node.tags.executor;
     if (tagged !== undefined) {
       const lane = this.names.indexOf(String(tagged));
-      if (lane >= 0) return lane;
+      // A nested pipeline's nodes reach here unchecked by check().
+      if (lane < 0) throw unknownTag(node.name, tagged, this.names);
+      return lane;
     }
     const route = this.#route;
     // Blocks and members run no user code: they stay on the default.
     if (route === undefined || node.kind !== "task") return this.#default;
-    const metricsOf = () => this.#metricsOf(run.plan)[node.index]!;
-    const name = route({
-      name: node.name,
-      tags: node.tags,
-      cost: this.costOf(node),
-      // Made on first use: most policies never look.
-      get metrics() {
-        return metricsOf();
-      },
-    });
+    const name = route(new Task(this, node, run.plan));
+    this.#needsDurations ??= false;
     const lane = this.names.indexOf(name);
     if (lane < 0) {
       throw new ConfigError(
@@ -214,7 +228,16 @@ export class Router {
     return lane;
   }
 
-  #metricsOf(plan: Plan): readonly NodeMetrics[] {
+  /** A routed task's cost (see {@linkcode RouteTask.cost}). */
+  taskCost(node: PlanNode): number | undefined {
+    const tagged = node.tags.cost;
+    if (typeof tagged === "number") return tagged;
+    this.#needsDurations = true;
+    return this.#durations.meanMs(node.name);
+  }
+
+  /** The plan metrics of `plan`'s nodes, made on first use. */
+  metricsOf(plan: Plan): readonly NodeMetrics[] {
     let metrics = this.#metrics.get(plan);
     if (metrics === undefined) {
       metrics = planMetrics(plan, (node) => this.costOf(node));
@@ -224,5 +247,39 @@ export class Router {
   }
 }
 
+// What route() gets: one object per call; cost and metrics are read on
+// demand (most policies never look at the metrics).
+class Task implements RouteTask {
+  readonly name: string;
+  readonly tags: Tags;
+  readonly #router: Router;
+  readonly #node: PlanNode;
+  readonly #plan: Plan;
+  constructor(router: Router, node: PlanNode, plan: Plan) {
+    this.name = node.name;
+    this.tags = node.tags;
+    this.#router = router;
+    this.#node = node;
+    this.#plan = plan;
+  }
+  get cost(): number | undefined {
+    return this.#router.taskCost(this.#node);
+  }
+  get metrics(): NodeMetrics {
+    return this.#router.metricsOf(this.#plan)[this.#node.index]!;
+  }
+}
+
 const list = (names: readonly string[]) =>
   names.map((n) => `"${n}"`).join(", ");
+
+const unknownTag = (
+  node: string,
+  executor: unknown,
+  names: readonly string[],
+) =>
+  new ConfigError(
+    `Node "${node}" is tagged with executor "${executor}", which is not one of ${
+      list(names)
+    }`,
+  );

@@ -41,7 +41,9 @@ export interface Lanes {
   /** The lane of `node` in `run`; absent when every node takes lane 0. */
   readonly laneOf?: (node: PlanNode, run: Run) => number;
   /** Called with each node's duration when durations are wanted. */
-  readonly measured?: (node: PlanNode, durationMs: number) => void;
+  readonly measured?:
+    | ((node: PlanNode, durationMs: number) => void)
+    | undefined;
 }
 
 // The lanes of a map executor's own node executor, made once for it.

@@ -7,7 +7,9 @@ import {
   ConfigError,
   type Executor,
   type ExecutorCall,
+  inputs,
   node,
+  type NodeDef,
   routeByCost,
   type RouteTask,
   tag,
@@ -166,4 +168,38 @@ Deno.test("map items are routed as nodes are", async () => {
   });
   assert.deepEqual(out.map((o) => o.double), [2, 4, 6]);
   assert.deepEqual(heavy.ran, ["double", "double", "double"]);
+});
+
+Deno.test("nodes are timed for task.cost only while the route reads costs: a route that never does adds no clock reads", async () => {
+  // A 50-node chain; the third run is counted, after the route has run.
+  const chain: Record<string, NodeDef> = { n0: node(() => 0) };
+  for (let i = 1; i < 50; i++) {
+    const dep = `n${i - 1}`;
+    chain[`n${i}`] = node(
+      (a: Record<string, number>) => a[dep]! + 1,
+      inputs([dep]),
+    );
+  }
+  const clockReads = async (route?: (task: RouteTask) => string) => {
+    const dr = await new Builder().withModules(chain).withExecutors({
+      executors: { a: "sequential", b: "async" },
+      ...(route === undefined ? {} : { route }),
+    }).build();
+    await dr.execute(["n49"]);
+    await dr.execute(["n49"]);
+    const now = performance.now;
+    let reads = 0;
+    performance.now = () => (reads++, now.call(performance));
+    try {
+      assert.deepEqual(await dr.execute(["n49"]), { n49: 49 });
+    } finally {
+      performance.now = now;
+    }
+    return reads;
+  };
+  const unrouted = await clockReads();
+  assert.equal(await clockReads(() => "a"), unrouted);
+  // Reading an untagged cost turns the timing on: two reads per node.
+  const reading = await clockReads((task) => (void task.cost, "a"));
+  assert.ok(reading >= unrouted + 100, `${reading} vs ${unrouted}`);
 });

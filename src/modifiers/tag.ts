@@ -14,7 +14,10 @@ export const RESERVED_TAG_NAMESPACES: readonly string[] = Object.freeze([
 ]);
 
 /**
- * Attaches tags to the node; they never change what it computes.
+ * Attaches tags to the node; they never change what it computes. A
+ * `priority` tag orders ready nodes (as `priority(n)` does) and must be a
+ * finite number: any other value is an `InvalidNodeError` when the node is
+ * built.
  *
  * @example
  * ```ts
@@ -43,6 +46,19 @@ export function tag(tags: Readonly<Record<string, TagValue>>): Modifier {
           throw new InvalidNodeError(
             spec.name,
             `tag "${key}" must be a string, number, boolean or a list of them`,
+          );
+        }
+        // The scheduler orders ready nodes by it: a string or NaN would
+        // silently sort as something else.
+        if (
+          key === "priority" &&
+          (typeof value !== "number" || !Number.isFinite(value))
+        ) {
+          throw new InvalidNodeError(
+            spec.name,
+            `tag "priority" must be a finite number: received ${
+              typeof value === "number" ? value : JSON.stringify(value)
+            }`,
           );
         }
       }
