@@ -13,7 +13,12 @@ import type { BeforeMapEvent, Hooks } from "./hooks.ts";
 import type { Tags } from "./node.ts";
 import type { Plan } from "./plan.ts";
 import { soleLane } from "./scheduler.ts";
-import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
+import {
+  EMPTY,
+  type ExecuteOptions,
+  type Runner,
+  type RunPart,
+} from "./runner.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
@@ -226,20 +231,30 @@ async function runItems(
     throw error;
   };
   const stopMap = (error: Error) => stop.abort(error);
+  // What every item's run shares; a map executor's own node executor
+  // gets a part of its own.
+  const part = {
+    watch: false,
+    // Raising, an item's failure stops the map before the item's promise
+    // settles: no other item starts meanwhile.
+    onStop: collect ? undefined : stopMap,
+  };
+  const parts = new Map<Executor, RunPart>();
+  const partOn = (executor: Executor) => {
+    let found = parts.get(executor);
+    if (found === undefined) {
+      parts.set(executor, found = { ...part, lanes: soleLane(executor) });
+    }
+    return found;
+  };
   const start = (i: number, executor?: Executor) =>
     runner.run(
       plan,
       runId,
       { inputs: items[i]!, overrides, signal, onFailure },
       hooks,
-      {
-        item: i,
-        watch: false,
-        lanes: executor === undefined ? undefined : soleLane(executor),
-        // Raising, an item's failure stops the map before the item's
-        // promise settles: no other item starts meanwhile.
-        onStop: collect ? undefined : stopMap,
-      },
+      executor === undefined ? part : partOn(executor),
+      i,
     );
   const progress = hooks.has("afterMapItem");
   const runItem = !collect && !progress

@@ -66,10 +66,8 @@ export interface RunnerInit {
   readonly mapExecutor?: MapExecutor;
 }
 
-/** How a run is part of something larger: one item of a map. */
+/** How a run is part of something larger: the items of a map share one. */
 export interface RunPart {
-  /** The item's index. */
-  readonly item?: number | undefined;
   /**
    * Whether the run listens to its signal itself (rejecting as soon as it
    * aborts); a map listens once for all its items and passes `false`.
@@ -177,8 +175,8 @@ export class Runner {
     options: ExecuteOptions,
     hooks: Hooks = this.hooks,
     part: RunPart = WHOLE,
+    item?: number,
   ): Promise<unknown[]> {
-    const item = part.item;
     const watch = part.watch ?? true;
     const values: unknown[] = new Array(plan.size);
     const inputs = options.inputs ?? EMPTY;
@@ -205,7 +203,7 @@ export class Runner {
       }
     }
     if (pending === undefined) {
-      return this.#execute(plan, runId, options, hooks, values, part);
+      return this.#execute(plan, runId, options, hooks, values, part, item);
     }
     const settled = Promise.all(pending);
     const inputsReady = watch
@@ -216,7 +214,7 @@ export class Runner {
       )
       : settled;
     return inputsReady.then(() =>
-      this.#execute(plan, runId, options, hooks, values, part)
+      this.#execute(plan, runId, options, hooks, values, part, item)
     );
   }
 
@@ -227,8 +225,8 @@ export class Runner {
     hooks: Hooks,
     values: unknown[],
     part: RunPart,
+    item: number | undefined,
   ): Promise<unknown[]> {
-    const item = part.item;
     const lanes = part.lanes ?? this.lanes;
     // Pending async onLog hooks; only runs whose adapters log keep a list.
     const logs: Promise<void>[] | undefined = hooks.has("onLog")

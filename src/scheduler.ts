@@ -138,17 +138,40 @@ function inline(executor: Executor): boolean {
  * `RunFailedError` once everything else has settled).
  */
 export function schedule(run: Run, lanes: Lanes): Promise<unknown[]> {
-  const executors = lanes.executors;
+  // Each node's lane for this run, when nodes are routed: worked out once,
+  // as the run starts.
+  let laneOf: Int32Array | undefined;
+  let only = 0;
+  if (lanes.laneOf !== undefined) {
+    try {
+      laneOf = routeAll(run, lanes.laneOf);
+    } catch (error) {
+      // A route that fails (or names no executor) fails the run.
+      run.stop(error as Error);
+      return Promise.reject(error);
+    }
+    only = laneOf.length === 0 ? 0 : laneOf[0]!;
+    if (laneOf.some((lane) => lane !== only)) only = -1;
+  }
   if (
-    executors.length === 1 && executors[0]!.concurrency === 1 &&
-    inline(executors[0]!) && lanes.laneOf === undefined &&
+    only >= 0 && factsOf(lanes).serial[only] === true &&
     lanes.measured === undefined
   ) {
     return runSerially(run);
   }
   return new Promise<unknown[]>((resolve, reject) => {
-    new Schedule(run, lanes, resolve, reject).pump();
+    new Schedule(run, lanes, laneOf, resolve, reject).pump();
   });
+}
+
+function routeAll(
+  run: Run,
+  laneOf: (node: PlanNode, run: Run) => number,
+): Int32Array {
+  const nodes = run.plan.nodes;
+  const lanes = new Int32Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) lanes[i] = laneOf(nodes[i]!, run);
+  return lanes;
 }
 
 // Skips `node`'s dependents, and theirs, for good: their counts can never
@@ -224,6 +247,8 @@ interface Pending {
 interface LaneFacts {
   readonly inline: readonly boolean[];
   readonly limits: readonly number[];
+  /** Lanes whose calls run here, one at a time: the serial loop's. */
+  readonly serial: readonly boolean[];
 }
 const laneFacts = new WeakMap<Lanes, LaneFacts>();
 function factsOf(lanes: Lanes): LaneFacts {
@@ -232,6 +257,7 @@ function factsOf(lanes: Lanes): LaneFacts {
     facts = {
       inline: lanes.executors.map(inline),
       limits: lanes.executors.map((e) => e.concurrency),
+      serial: lanes.executors.map((e) => inline(e) && e.concurrency === 1),
     };
     laneFacts.set(lanes, facts);
   }
@@ -249,6 +275,7 @@ class Schedule {
   readonly #nodes: readonly PlanNode[];
   readonly #byRank: Int32Array;
   readonly #lanes: Lanes;
+  readonly #laneOf: Int32Array | undefined;
   readonly #facts: LaneFacts;
   // Lane 0's queue and count, apart: most runs have one lane.
   readonly #queue: IntQueue;
@@ -272,6 +299,7 @@ class Schedule {
   constructor(
     run: Run,
     lanes: Lanes,
+    laneOf: Int32Array | undefined,
     resolve: (values: unknown[]) => void,
     reject: (error: Error) => void,
   ) {
@@ -280,6 +308,7 @@ class Schedule {
     this.#nodes = plan.nodes;
     this.#byRank = plan.byRank;
     this.#lanes = lanes;
+    this.#laneOf = laneOf;
     this.#facts = factsOf(lanes);
     this.#queue = newQueue();
     const count = lanes.executors.length;
@@ -318,20 +347,9 @@ class Schedule {
 
   #enqueue(index: number): void {
     const node = this.#nodes[index]!;
-    const laneOf = this.#lanes.laneOf;
-    if (laneOf === undefined) {
-      this.#queue.push(node.rank);
-      return;
-    }
-    let lane: number;
-    try {
-      lane = laneOf(node, this.#run);
-    } catch (error) {
-      // A route that fails (or names no executor) stops the run with its error.
-      this.#finish(error as Error);
-      return;
-    }
-    (this.#queues?.[lane] ?? this.#queue).push(node.rank);
+    const laneOf = this.#laneOf;
+    if (laneOf === undefined) this.#queue.push(node.rank);
+    else (this.#queues?.[laneOf[index]!] ?? this.#queue).push(node.rank);
   }
 
   #inFlight(lane: number): number {
