@@ -10,6 +10,7 @@ import type { ExecutorLike, ExecutorOptions } from "./executors/executor.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import { type ExecutorsOptions, Router } from "./routing.ts";
+import { preloadPrestarted } from "./executors/threaded.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
@@ -249,6 +250,13 @@ export class Builder<M = unknown, R = DictResult> {
     router?.check(graph);
     const executor = router?.defaultExecutor ??
       createExecutor(state.executor, state.executorOptions);
+    // A prestarted executor pays start-up before the first run: its workers
+    // import the nodes' modules now, and `warm()` waits for that. (Not
+    // awaited here: a worker stuck importing must not hang build().)
+    preloadPrestarted(
+      router?.lanes.executors ?? [executor],
+      graph.specs.values(),
+    ).catch(() => {}); // a module that fails to import fails its nodes' calls
     return createDriver<M, R>({
       graph,
       config: state.config,

@@ -76,6 +76,14 @@ export type Task = CallTask | ChunkTask;
 /** A task as sent to a worker. */
 export type TaskMessage = CallMessage | ChunkTask;
 
+/** From the pool: import these modules now, ahead of the calls that need them. */
+export interface PreloadMessage {
+  readonly type: "preload";
+  /** Answered with a `preloaded` reply of the same number. */
+  readonly seq: number;
+  readonly urls: readonly string[];
+}
+
 /** From the pool: abort the running task's `ctx.signal`. */
 export interface AbortMessage {
   readonly type: "abort";
@@ -119,4 +127,10 @@ export type Reply =
   | { readonly type: "started"; readonly id: number }
   /** The worker has loaded its entry script: it takes tasks at once. */
   | { readonly type: "ready" }
+  /** The modules of a preload message are imported (or one failed). */
+  | {
+    readonly type: "preloaded";
+    readonly seq: number;
+    readonly error?: SentError | undefined;
+  }
   | { readonly type: "exit"; readonly how: string };

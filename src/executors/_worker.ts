@@ -8,6 +8,7 @@ import type {
   CallMessage,
   CallTask,
   ChunkTask,
+  PreloadMessage,
   Reply,
   SentError,
   TaskMessage,
@@ -280,8 +281,19 @@ function callTask(message: CallMessage): CallTask {
 // The task this worker runs (the pool sends one at a time), or -1.
 let current = -1;
 
-self.onmessage = (event: MessageEvent<TaskMessage | AbortMessage>) => {
+self.onmessage = (
+  event: MessageEvent<TaskMessage | AbortMessage | PreloadMessage>,
+) => {
   const message = event.data;
+  if (message.type === "preload") {
+    // The module cache keeps them: a later call's import() finds them done.
+    Promise.all(message.urls.map((url) => import(url))).then(
+      () => post({ type: "preloaded", seq: message.seq }),
+      (error) =>
+        post({ type: "preloaded", seq: message.seq, error: sendError(error) }),
+    );
+    return;
+  }
   if (message.type === "abort") {
     // A task's controller is made when its node first asks for ctx, or
     // here: an abort may come before that. One for a task already done is

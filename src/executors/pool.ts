@@ -9,6 +9,7 @@
  */
 import { WorkerError } from "../errors.ts";
 import type {
+  PreloadMessage,
   Reply,
   SentError,
   Task,
@@ -154,6 +155,8 @@ interface Slot {
   ready: boolean;
   /** Settles when it is ready, or fails when it ends before. */
   readonly started: PromiseWithResolvers<void>;
+  /** Preload messages it has not answered yet, by number. */
+  readonly preloading: Map<number, PromiseWithResolvers<void>>;
 }
 
 // A request for a worker of one's own (see `acquire`).
@@ -198,6 +201,9 @@ export class WorkerPool {
   #idleSince = 0;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #slots: Slot[] = [];
+  // Modules every worker imports as it starts (see preload()).
+  readonly #preloads: string[] = [];
+  #preloadSeq = 0;
   readonly #queue: (Pending | Reservation)[] = [];
   #nextId = 0;
   // Node descriptors by identity: a call sends its node's descriptor to a
@@ -254,9 +260,32 @@ export class WorkerPool {
     }
     this.#dispatch(); // arms the idle timer
     if (failure !== undefined) return Promise.reject(failure);
-    return Promise.all(this.#slots.map((s) => s.started.promise)).then(
-      () => {},
-    );
+    return Promise.all(
+      this.#slots.flatMap((s) => [
+        s.started.promise,
+        ...[...s.preloading.values()].map((answer) => answer.promise),
+      ]),
+    ).then(() => {});
+  }
+
+  /**
+   * Has every worker (those alive, and those started later) import `urls`,
+   * so the first calls of their nodes do not wait for the imports; starts
+   * no worker (`warm()` does, and waits for these imports too). Resolves
+   * once the live workers have imported them; rejects with a `WorkerError`
+   * when one cannot be imported.
+   */
+  preload(urls: readonly string[]): Promise<void> {
+    const fresh = [...new Set(urls)].filter((u) => !this.#preloads.includes(u));
+    if (fresh.length > 0) {
+      this.#preloads.push(...fresh);
+      for (const slot of this.#slots) this.#sendPreload(slot, fresh);
+    }
+    return Promise.all(
+      this.#slots.flatMap((s) =>
+        [...s.preloading.values()].map((answer) => answer.promise)
+      ),
+    ).then(() => {});
   }
 
   /** Queues a task; it starts as soon as a worker is free. */
@@ -381,6 +410,7 @@ export class WorkerPool {
     }
     for (const slot of this.#slots.splice(0)) {
       slot.worker.terminate();
+      this.#dropPreloads(slot, error());
       if (!slot.ready) {
         slot.started.reject(
           new WorkerError("The worker pool was closed before a worker started"),
@@ -424,11 +454,13 @@ export class WorkerPool {
     if (this.#idleTimer === undefined) this.#armIdleTimer(this.#idleMs);
   }
 
-  // A worker still starting is not idle: it must not end before it is ready.
+  // A worker still starting (or importing preloaded modules) is not idle:
+  // it must not end before it is ready.
   #isIdle(): boolean {
     return this.#queue.length === 0 &&
       this.#slots.every((s) =>
-        s.ready && s.pending === undefined && !s.reserved
+        s.ready && s.pending === undefined && !s.reserved &&
+        s.preloading.size === 0
       );
   }
 
@@ -539,6 +571,7 @@ export class WorkerPool {
       reserved: false,
       ready: false,
       started: Promise.withResolvers<void>(),
+      preloading: new Map(),
     };
     // Nobody need wait for it: a failure to start is not unhandled.
     slot.started.promise.catch(() => {});
@@ -572,10 +605,43 @@ export class WorkerPool {
       );
     };
     this.#slots.push(slot);
+    if (this.#preloads.length > 0) this.#sendPreload(slot, this.#preloads);
     return slot;
   }
 
+  // Asks `slot`'s worker to import `urls` now.
+  #sendPreload(slot: Slot, urls: readonly string[]): void {
+    const seq = this.#preloadSeq++;
+    const answer = Promise.withResolvers<void>();
+    answer.promise.catch(() => {}); // nobody may be waiting
+    slot.preloading.set(seq, answer);
+    const message: PreloadMessage = { type: "preload", seq, urls: [...urls] };
+    slot.worker.postMessage(message);
+  }
+
+  // A worker that ends fails what it had not answered.
+  #dropPreloads(slot: Slot, error: Error): void {
+    for (const answer of slot.preloading.values()) {
+      answer.reject(new WorkerError(error.message));
+    }
+    slot.preloading.clear();
+  }
+
   #receive(slot: Slot, reply: Reply): void {
+    if (reply.type === "preloaded") {
+      const answer = slot.preloading.get(reply.seq);
+      slot.preloading.delete(reply.seq);
+      if (this.#isIdle()) this.#idleSince = performance.now();
+      if (reply.error === undefined) answer?.resolve();
+      else {
+        answer?.reject(
+          new WorkerError(
+            `A worker could not import a node module ahead of time: ${reply.error.message}`,
+          ),
+        );
+      }
+      return;
+    }
     if (reply.type === "ready") {
       slot.ready = true;
       slot.started.resolve();
@@ -647,6 +713,7 @@ export class WorkerPool {
     if (index >= 0) this.#slots.splice(index, 1);
     slot.worker.terminate();
     if (!slot.ready) slot.started.reject(new WorkerError(error.message));
+    this.#dropPreloads(slot, error);
     const pending = slot.pending;
     slot.pending = undefined;
     if (pending !== undefined) clearTimeout(pending.timer);

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Plan, PlanNode } from "../plan.ts";
-import type { CallStyle } from "../node.ts";
+import type { CallStyle, NodeSpec } from "../node.ts";
 import type { TaskNode } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import {
@@ -66,12 +66,14 @@ export class ThreadedExecutor implements Executor {
   /** How many nodes of one run may run at once (the pool's size by default). */
   readonly concurrency: number;
   readonly #pool: WorkerPool;
+  readonly #prestart: boolean;
 
   /** Creates the executor and its pool (no worker starts before the first task, unless `prestart`). */
   constructor(options: ThreadedExecutorOptions = {}) {
     const concurrency = options.concurrency;
     if (concurrency !== undefined) checkConcurrency(concurrency);
     this.#pool = sharedPool ?? new WorkerPool(options);
+    this.#prestart = options.prestart === true;
     this.concurrency = concurrency ?? this.#pool.size;
   }
 
@@ -177,7 +179,25 @@ export class ThreadedExecutor implements Executor {
     );
   }
 
-  /** Starts every worker and resolves once each has loaded its entry. */
+  /** Whether its workers start with it (the `prestart` option). */
+  get prestarts(): boolean {
+    return this.#prestart;
+  }
+
+  /**
+   * Has every worker (alive now, or started later) import `urls` (node
+   * modules) ahead of the first call; resolves once the live ones have. A driver built on a
+   * prestarted executor starts this with its own node modules, and
+   * `warm()` resolves once it is done.
+   */
+  preload(urls: readonly string[]): Promise<void> {
+    return this.#pool.preload(urls);
+  }
+
+  /**
+   * Starts every worker and resolves once each has loaded its entry and
+   * imported the modules preloaded so far (see `preload`).
+   */
   warm(): Promise<void> {
     return this.#pool.warm();
   }
@@ -202,6 +222,42 @@ export function runsHere(node: PlanNode): boolean {
 // nodes that run here), made once for every executor on every pool: the same
 // descriptor object each time lets a pool send it to a worker only once.
 const taskNodes = new WeakMap<Plan, Promise<(TaskNode | undefined)[]>>();
+
+/**
+ * Has each prestarted threaded executor among `executors` import the
+ * modules of `specs` in every worker; resolves once they all have.
+ */
+export async function preloadPrestarted(
+  executors: readonly Executor[],
+  specs: Iterable<NodeSpec>,
+): Promise<void> {
+  const prestarted = executors.filter((e) =>
+    e instanceof ThreadedExecutor && e.prestarts
+  ) as ThreadedExecutor[];
+  if (prestarted.length === 0) return;
+  const urls = await nodeModules(specs);
+  await Promise.all(prestarted.map((e) => e.preload(urls)));
+}
+
+/**
+ * The modules that hold `specs`' functions, for workers to import ahead of
+ * time; nodes that cannot run on a worker are left out (they fail when
+ * they run, with the reason).
+ */
+export async function nodeModules(
+  specs: Iterable<NodeSpec>,
+): Promise<string[]> {
+  const urls = new Set<string>();
+  await Promise.all(
+    [...specs].map((spec) =>
+      spec.local === true ? undefined : originOf(spec).then(
+        (origin) => void urls.add(origin.url),
+        () => {},
+      )
+    ),
+  );
+  return [...urls];
+}
 
 /** What workers need to run each node of `plan`; undefined where it runs here. */
 export function taskNodesOf(plan: Plan): Promise<(TaskNode | undefined)[]> {

@@ -7,6 +7,7 @@ import {
   node,
   NodeExecutionError,
   parallelizable,
+  ThreadedExecutor,
   WorkerError,
 } from "../../mod.ts";
 import * as nodes from "../fixtures/workers/nodes.ts";
@@ -370,4 +371,41 @@ Deno.test("[parallel map] inputs named __proto__ and toString reach a node insid
     "__proto__,toString:1",
     "__proto__,toString:3",
   ]);
+});
+
+Deno.test("[threaded] a prestarted executor's warm() resolves once every worker has imported the node modules of the drivers built on it", async () => {
+  using probe = await listen();
+  const executor = new ThreadedExecutor({ workers: 2, prestart: true });
+  await using dr = await new Builder()
+    .withModules(
+      new URL("../fixtures/workers/announced.ts", import.meta.url).href,
+    )
+    .withExecutor(executor).build();
+  await executor.warm();
+  // Nothing has run yet; both workers have imported the module.
+  await probe.seen(() =>
+    reports.filter((x) => x === "imported in a worker").length === 2
+  );
+  assert.deepEqual(reports, ["imported in a worker", "imported in a worker"]);
+  assert.deepEqual(
+    await dr.execute(["echo"] as never[], { inputs: { x: 3 } }),
+    { echo: 3 },
+  );
+});
+
+Deno.test("[threaded] workers started after preload() import the preloaded modules as they start", async () => {
+  using probe = await listen();
+  const executor = new ThreadedExecutor({ workers: 2 });
+  try {
+    const announced =
+      new URL("../fixtures/workers/announced.ts", import.meta.url).href;
+    await executor.preload([announced]); // no worker is alive yet
+    await executor.warm();
+    await probe.seen(() =>
+      reports.filter((x) => x === "imported in a worker").length === 2
+    );
+    assert.equal(reports.filter((x) => x === "imported in a worker").length, 2);
+  } finally {
+    await executor.close();
+  }
 });
