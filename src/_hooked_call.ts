@@ -5,10 +5,11 @@
 //
 // Each step goes on at once when the previous one was sync (a sync hook, a
 // sync node, a sync cache store) and after it settles otherwise, so sync
-// hooks around a sync node cost no promise. Clock reads (about 90 ns each,
-// more than the rest of a hooked node) happen only when an after hook
-// needs a duration.
+// hooks around a sync node cost no promise. Durations come from the shared
+// clock of `_clock.ts` (one reading per stretch, renewed after each node
+// call), and only when an after hook needs one.
 import { isThenable } from "./_thenable.ts";
+import { elapsed, now } from "./_clock.ts";
 import { HookError, ValidationError, WorkerError } from "./errors.ts";
 import type {
   AfterNodeExecutionEvent,
@@ -17,8 +18,12 @@ import type {
 } from "./hooks.ts";
 import type { PlanNode } from "./plan.ts";
 import { argumentsOf } from "./_call.ts";
+import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeCall, Run } from "./run.ts";
 import type { CacheProbe } from "./cache/session.ts";
+
+// What events carry as `inputs` when no adapter's node hook reads them.
+const NO_INPUTS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Calls `node` in `run` inside the hooks: its value, or a promise of it. */
 export function invokeWithHooks(
@@ -27,25 +32,33 @@ export function invokeWithHooks(
   hooks: Hooks,
   call: NodeCall,
 ): unknown {
-  const base = {
-    runId: run.runId,
-    nodeName: node.name,
-    tags: node.tags,
-    inputs: argumentsOf(node, run.values),
-    taskId: run.item === undefined
-      ? `${run.runId}/${node.name}`
-      : `${run.runId}/${run.item}/${node.name}`,
-  };
-  const event: BeforeNodeExecutionEvent = run.item === undefined
-    ? base
-    : { ...base, item: run.item };
+  const runId = run.runId;
+  const item = run.item;
+  const inputs = hooks.readsInputs ? argumentsOf(node, run.values) : NO_INPUTS;
+  // Written out rather than spread: one object of a fixed shape per event.
+  const event: BeforeNodeExecutionEvent = item === undefined
+    ? {
+      runId,
+      nodeName: node.name,
+      tags: node.tags,
+      inputs,
+      taskId: runId + "/" + node.name,
+    }
+    : {
+      runId,
+      nodeName: node.name,
+      tags: node.tags,
+      inputs,
+      taskId: `${runId}/${item}/${node.name}`,
+      item,
+    };
   const cache = run.cache;
   if (cache === undefined) {
     return begin(run, node, hooks, event, () => call(node, run.values, run));
   }
   // The cache is asked first: a hit fires nodeCached instead of the node's
   // other hooks, as no node call happens.
-  const start = performance.now();
+  const start = now();
   const probe = cache.lookup(node);
   return isThenable(probe)
     ? probe.then((found) => looked(run, node, hooks, event, call, found, start))
@@ -77,7 +90,7 @@ function looked(
   const pending = hooks.dispatch("nodeCached", {
     ...event,
     result: value,
-    durationMs: performance.now() - start,
+    durationMs: now() - start,
   });
   return pending === undefined ? value : pending.then(() => value);
 }
@@ -106,10 +119,10 @@ function execute(
   // start after that, whichever hook let time pass.
   const halted = run.halted();
   if (halted !== undefined) throw halted;
-  const start = hooks.has("afterNodeExecution") ? performance.now() : 0;
+  const start = hooks.afterNode ? now() : 0;
   let value: unknown;
   try {
-    value = hooks.has("executeNode")
+    value = hooks.wrapsNode
       ? hooks.wrap(event, () => {
         const stopped = run.halted();
         if (stopped !== undefined) throw stopped;
@@ -117,15 +130,33 @@ function execute(
       })
       : compute();
   } catch (error) {
+    elapsed();
     return end(run, node, hooks, event, start, false, error);
   }
+  elapsed();
   if (!isThenable(value)) {
     return end(run, node, hooks, event, start, true, value);
   }
-  return Promise.resolve(value).then(
-    (result) => end(run, node, hooks, event, start, true, result),
-    (error) => end(run, node, hooks, event, start, false, error),
-  );
+  return finish(run, node, hooks, event, start, value);
+}
+
+// The end of a node that returned a promise. (Awaiting costs less than
+// then() with two closures.)
+async function finish(
+  run: Run,
+  node: PlanNode,
+  hooks: Hooks,
+  event: BeforeNodeExecutionEvent,
+  start: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = await pending;
+  } catch (error) {
+    return end(run, node, hooks, event, start, false, error);
+  }
+  return end(run, node, hooks, event, start, true, result);
 }
 
 function end(
@@ -140,20 +171,104 @@ function end(
   if (!success && outcome !== undefined && outcome === run.stopped) {
     throw outcome;
   }
-  if (hooks.has("afterNodeExecution")) {
-    const durationMs = performance.now() - start;
-    const cache = run.cache?.outcome(node);
-    const after: AfterNodeExecutionEvent = success
-      ? cache === undefined
-        ? { ...event, success, result: outcome, durationMs }
-        : { ...event, success, result: outcome, durationMs, cache }
-      : { ...event, success, error: outcome, durationMs };
+  if (hooks.afterNode) {
+    const after = afterEvent(
+      event,
+      success,
+      outcome,
+      now() - start,
+      run.cache?.outcome(node),
+    );
     const pending = hooks.dispatch("afterNodeExecution", after);
     if (pending !== undefined) {
       return pending.then(() => settle(run, node, success, outcome));
     }
   }
   return settle(run, node, success, outcome);
+}
+
+// The after event, written out per shape rather than spread from `event`.
+function afterEvent(
+  event: BeforeNodeExecutionEvent,
+  success: boolean,
+  outcome: unknown,
+  durationMs: number,
+  cache: CacheOutcome | undefined,
+): AfterNodeExecutionEvent {
+  const { runId, nodeName, tags, inputs, taskId, item } = event;
+  if (item === undefined) {
+    if (!success) {
+      return {
+        runId,
+        nodeName,
+        tags,
+        inputs,
+        taskId,
+        success,
+        error: outcome,
+        durationMs,
+      };
+    }
+    return cache === undefined
+      ? {
+        runId,
+        nodeName,
+        tags,
+        inputs,
+        taskId,
+        success,
+        result: outcome,
+        durationMs,
+      }
+      : {
+        runId,
+        nodeName,
+        tags,
+        inputs,
+        taskId,
+        success,
+        result: outcome,
+        durationMs,
+        cache,
+      };
+  }
+  if (!success) {
+    return {
+      runId,
+      nodeName,
+      tags,
+      inputs,
+      taskId,
+      item,
+      success,
+      error: outcome,
+      durationMs,
+    };
+  }
+  return cache === undefined
+    ? {
+      runId,
+      nodeName,
+      tags,
+      inputs,
+      taskId,
+      item,
+      success,
+      result: outcome,
+      durationMs,
+    }
+    : {
+      runId,
+      nodeName,
+      tags,
+      inputs,
+      taskId,
+      item,
+      success,
+      result: outcome,
+      durationMs,
+      cache,
+    };
 }
 
 function settle(

@@ -164,6 +164,8 @@ export interface BeforeMapEvent {
   readonly mapMode: MapMode;
   /** The map's run tags. */
   readonly tags: Tags;
+  /** For a map inside a nested pipeline: the node that runs it. */
+  readonly nodeName?: string;
 }
 
 /** What `afterMap` receives: a map is done, whether it succeeded or not. */
@@ -265,6 +267,14 @@ const HOOKS: readonly HookName[] = [
   "buildResult",
 ];
 
+// The hooks whose events carry a node's inputs.
+const NODE_HOOKS = [
+  "beforeNodeExecution",
+  "afterNodeExecution",
+  "nodeCached",
+  "executeNode",
+] as const;
+
 // One implementation of a hook: the adapter and its method, looked up once.
 interface Listener {
   readonly adapter: Adapter;
@@ -272,6 +282,13 @@ interface Listener {
 }
 
 const NONE: readonly Listener[] = Object.freeze([]);
+
+/**
+ * Set (to true) on braid's own adapters whose node hooks never read the
+ * event's `inputs`: when no other adapter has node hooks, nodes skip
+ * building their arguments by name for the events.
+ */
+export const IGNORES_INPUTS: unique symbol = Symbol("braid.ignoresInputs");
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
@@ -282,6 +299,15 @@ export class Hooks {
   readonly perNode: boolean;
   /** True when any graph-level hook exists. */
   readonly perGraph: boolean;
+  /** True when any adapter has `afterNodeExecution`. */
+  readonly afterNode: boolean;
+  /** True when any adapter has `executeNode`. */
+  readonly wrapsNode: boolean;
+  /**
+   * True when some adapter with node hooks may read a node event's
+   * `inputs`; otherwise events carry an empty record instead.
+   */
+  readonly readsInputs: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
   // Each hook's implementations in adapter order, found once: a node's
@@ -317,6 +343,12 @@ export class Hooks {
       this.has("nodeCached");
     this.perGraph = this.has("beforeGraphExecution") ||
       this.has("afterGraphExecution");
+    this.afterNode = this.has("afterNodeExecution");
+    this.wrapsNode = this.has("executeNode");
+    this.readsInputs = adapters.some((adapter) =>
+      (adapter as { [IGNORES_INPUTS]?: boolean })[IGNORES_INPUTS] !== true &&
+      NODE_HOOKS.some((hook) => typeof adapter[hook] === "function")
+    );
   }
 
   /** Whether any adapter implements `hook`. */
