@@ -123,7 +123,7 @@ async function recordMap(
   emit: (event: ExecutionEvent) => void,
 ): Promise<void> {
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(emit);
+  const recorder = new Recorder(undefined, emit);
   const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
   emit({ type: "runStarted", runId, timestamp: Date.now(), finalVars: vars });

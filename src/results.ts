@@ -5,13 +5,15 @@
  * @module
  */
 import type { CacheOutcome } from "./cache/cache.ts";
-import { HookError } from "./errors.ts";
+import { HookError, RunFailedError } from "./errors.ts";
+import { now } from "./_clock.ts";
 import type { ExecutionEvent, SkipReason } from "./events.ts";
 import {
   type Adapter,
   type AfterNodeExecutionEvent,
   type BeforeNodeExecutionEvent,
   Hooks,
+  IGNORES_INPUTS,
   type MapItemEvent,
   type NodeCachedEvent,
   type NodeLogEvent,
@@ -66,21 +68,44 @@ export interface RunResult<O = Record<string, unknown>> {
   readonly durationMs: number;
 }
 
-// Event timestamps are this plus a performance.now() reading the recorder
-// takes anyway: Date.now() would cost a clock read more per event.
+// Event timestamps are this plus a reading of the shared clock, which the
+// node hooks take anyway: Date.now() would cost a clock read more per event.
 const ORIGIN = performance.timeOrigin;
 
-/** Records node outcomes (and emits events) for one run. */
+/**
+ * Records node outcomes (and emits events) for one run; given no plan (a
+ * map's items), it only emits.
+ */
 export class Recorder implements Adapter {
   /** Shown in hook errors. */
   readonly name = "Recorder";
-  // By node name: one lookup per hook (node names in a run are unique; a
-  // fan-out node's items share its entry).
-  readonly #entries = new Map<string, Entry>();
+  /** Its node hooks read no `inputs`. */
+  readonly [IGNORES_INPUTS] = true;
+  readonly #roster: Roster | undefined;
+  // By position in the roster: when each node (last) started (NaN if it
+  // did not), what became of it (a NodeResult is made once, in results()),
+  // what it logged.
+  readonly #started: Float64Array;
+  readonly #status: Uint8Array;
+  readonly #durations: Float64Array;
+  #errors: unknown[] | undefined;
+  #caches: (CacheOutcome | undefined)[] | undefined;
+  #logs: (NodeLogEvent[] | undefined)[] | undefined;
+  // The last node looked up: its after hook usually follows its before hook.
+  #lastName = "";
+  #lastAt = -1;
   #finished = false;
   readonly #emit: ((event: ExecutionEvent) => void) | undefined;
 
-  constructor(emit?: (event: ExecutionEvent) => void) {
+  constructor(
+    plan: Plan | undefined,
+    emit?: (event: ExecutionEvent) => void,
+  ) {
+    this.#roster = plan === undefined ? undefined : rosterOf(plan);
+    const size = this.#roster?.nodes.length ?? 0;
+    this.#started = new Float64Array(size).fill(NaN);
+    this.#status = new Uint8Array(size);
+    this.#durations = new Float64Array(size);
     this.#emit = emit;
   }
 
@@ -89,24 +114,40 @@ export class Recorder implements Adapter {
     this.#emit?.(event);
   }
 
+  // The roster position of a node, or -1 for one the run's plan does not
+  // hold (a nested pipeline's, forwarded under its outer name).
+  #at(name: string): number {
+    if (name === this.#lastName) return this.#lastAt;
+    const at = this.#roster?.index.get(name) ?? -1;
+    this.#lastName = name;
+    this.#lastAt = at;
+    return at;
+  }
+
   /** Node started. */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
-    const now = performance.now();
-    const entry = this.#entries.get(event.nodeName);
-    if (entry === undefined) {
-      this.#entries.set(event.nodeName, {
-        started: now,
-        result: undefined,
-        logs: undefined,
-      });
-    } else entry.started = now;
-    if (this.#emit === undefined) return;
-    this.#emit(withItem({
-      type: "nodeStarted",
-      runId: event.runId,
-      timestamp: ORIGIN + now,
-      nodeName: event.nodeName,
-    }, event.item));
+    const started = now();
+    const at = this.#at(event.nodeName);
+    if (at >= 0) this.#started[at] = started;
+    const emit = this.#emit;
+    if (emit === undefined) return;
+    const item = event.item;
+    emit(
+      item === undefined
+        ? {
+          type: "nodeStarted",
+          runId: event.runId,
+          timestamp: ORIGIN + started,
+          nodeName: event.nodeName,
+        }
+        : {
+          type: "nodeStarted",
+          runId: event.runId,
+          timestamp: ORIGIN + started,
+          nodeName: event.nodeName,
+          item,
+        },
+    );
   }
 
   /** Node ended. */
@@ -115,52 +156,76 @@ export class Recorder implements Adapter {
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     const { nodeName, durationMs, cache } = event;
-    this.#record(
-      nodeName,
-      event.success
-        ? cache === undefined
-          ? { name: nodeName, status: "succeeded", durationMs }
-          : { name: nodeName, status: "succeeded", durationMs, cache }
-        : { name: nodeName, status: "failed", durationMs, error: event.error },
-    );
-    if (this.#emit === undefined) return;
+    const at = this.#at(nodeName);
+    if (at >= 0) {
+      this.#record(at, event.success, durationMs, event.error, cache);
+    }
+    const emit = this.#emit;
+    if (emit === undefined) return;
     // Its start plus its duration, unless it runs once per item (items
     // share the record of its start).
-    const started = this.#entries.get(nodeName)?.started;
-    const ended = event.item === undefined && started !== undefined
-      ? started + durationMs
-      : performance.now();
-    const base = {
-      runId: event.runId,
-      timestamp: ORIGIN + ended,
-      nodeName,
-      durationMs,
-    };
-    this.#emit(withItem(
-      event.success
-        ? cache === undefined
-          ? { ...base, type: "nodeSucceeded" }
-          : { ...base, type: "nodeSucceeded", cache }
-        : { ...base, type: "nodeFailed", error: event.error },
-      event.item,
-    ));
+    const item = event.item;
+    const started = at >= 0 && item === undefined ? this.#started[at]! : NaN;
+    const timestamp = ORIGIN +
+      (started === started ? started + durationMs : now());
+    const runId = event.runId;
+    if (!event.success) {
+      const error = event.error;
+      emit(
+        item === undefined
+          ? {
+            type: "nodeFailed",
+            runId,
+            timestamp,
+            nodeName,
+            durationMs,
+            error,
+          }
+          : {
+            type: "nodeFailed",
+            runId,
+            timestamp,
+            nodeName,
+            item,
+            durationMs,
+            error,
+          },
+      );
+    } else if (cache === undefined) {
+      emit(
+        item === undefined
+          ? { type: "nodeSucceeded", runId, timestamp, nodeName, durationMs }
+          : {
+            type: "nodeSucceeded",
+            runId,
+            timestamp,
+            nodeName,
+            item,
+            durationMs,
+          },
+      );
+    } else {
+      emit(withItem({
+        type: "nodeSucceeded",
+        runId,
+        timestamp,
+        nodeName,
+        durationMs,
+        cache,
+      }, item));
+    }
   }
 
   /** The cache answered for a node. */
   nodeCached(event: NodeCachedEvent): void {
     if (this.#finished) return;
     const { nodeName, durationMs } = event;
-    this.#record(nodeName, {
-      name: nodeName,
-      status: "succeeded",
-      durationMs,
-      cache: "hit",
-    });
-    if (this.#emit === undefined) return;
-    this.#emit(withItem({
+    const at = this.#at(nodeName);
+    if (at >= 0) this.#record(at, true, durationMs, undefined, "hit");
+    this.#emit?.(withItem({
       type: "nodeCached",
       runId: event.runId,
-      timestamp: ORIGIN + performance.now(),
+      timestamp: ORIGIN + now(),
       nodeName,
       durationMs,
     }, event.item));
@@ -168,52 +233,71 @@ export class Recorder implements Adapter {
 
   // Inside a fan-out block a node runs once per item: its record sums
   // their durations and keeps the first failure.
-  #record(name: string, result: NodeResult): void {
-    const entry = this.#entries.get(name);
-    if (entry === undefined) {
-      // A cache hit: no before hook made an entry.
-      this.#entries.set(name, { started: undefined, result, logs: undefined });
-      return;
+  #record(
+    at: number,
+    success: boolean,
+    durationMs: number,
+    error: unknown,
+    cache: CacheOutcome | undefined,
+  ): void {
+    const previous = this.#status[at];
+    if (previous === FAILED) return;
+    this.#status[at] = success ? SUCCEEDED : FAILED;
+    this.#durations[at] = this.#durations[at]! + durationMs;
+    if (!success) (this.#errors ??= [])[at] = error;
+    if (cache !== undefined || this.#caches?.[at] !== undefined) {
+      (this.#caches ??= [])[at] = cache;
     }
-    const previous = entry.result;
-    if (previous === undefined) entry.result = result;
-    else if (previous.status !== "failed") {
-      entry.result = {
-        ...result,
-        durationMs: result.durationMs + previous.durationMs,
-      };
+  }
+
+  // The record of the node at `at`, if it ended.
+  #result(at: number, name: string): NodeResult | undefined {
+    const status = this.#status[at];
+    if (status === NONE) return undefined;
+    const durationMs = this.#durations[at]!;
+    if (status === FAILED) {
+      return { name, status: "failed", durationMs, error: this.#errors![at] };
     }
+    const cache = this.#caches?.[at];
+    return cache === undefined
+      ? { name, status: "succeeded", durationMs }
+      : { name, status: "succeeded", durationMs, cache };
   }
 
   /** A node logged. */
   onLog(event: NodeLogEvent): void {
     if (this.#finished) return;
-    let entry = this.#entries.get(event.nodeName);
-    if (entry === undefined) {
-      entry = { started: undefined, result: undefined, logs: undefined };
-      this.#entries.set(event.nodeName, entry);
+    const at = this.#at(event.nodeName);
+    if (at >= 0) {
+      const logs = this.#logs ??= new Array(this.#status.length);
+      (logs[at] ??= []).push(event);
     }
-    (entry.logs ??= []).push(event);
-    this.#emit?.({ ...event, type: "log", timestamp: Date.now() });
+    this.#emit?.({ ...event, type: "log", timestamp: ORIGIN + now() });
   }
 
   /** A map item is done. */
   afterMapItem(event: MapItemEvent): void {
     if (this.#finished) return;
-    this.#emit?.({ ...event, type: "mapItem", timestamp: Date.now() });
+    this.#emit?.({ ...event, type: "mapItem", timestamp: ORIGIN + now() });
   }
 
-  /** The outcome of every node of `plan`, skipped ones included. */
-  results(plan: Plan, runId: string, runError?: unknown): NodeResult[] {
+  /**
+   * The outcome of every node of the plan, skipped ones included: the run
+   * ended with `runError`, if it failed.
+   */
+  results(runId: string, runError?: unknown): NodeResult[] {
     this.#finished = true;
-    const now = performance.now();
+    const roster = this.#roster!;
+    const plan = roster.plan;
+    const end = performance.now();
+    const timestamp = ORIGIN + end;
     const all: NodeResult[] = [];
     const skip = (name: string, skipReason: SkipReason) => {
       all.push({ name, status: "skipped", skipReason, durationMs: 0 });
       this.#emit?.({
         type: "nodeSkipped",
         runId,
-        timestamp: Date.now(),
+        timestamp,
         nodeName: name,
         reason: skipReason,
       });
@@ -222,68 +306,83 @@ export class Recorder implements Adapter {
       const seed = plan.seeds.find((s) => s.name === name);
       skip(name, seed?.source === "override" ? "override" : "input");
     }
-    for (const node of runNodes(plan)) {
-      const entry = this.#entries.get(node.name);
-      const result = entry?.result;
-      const started = entry?.started;
-      const logs = entry?.logs;
+    // Continuing past failures, the nodes left out because an upstream
+    // node failed (a fan-out block left out leaves out all its nodes).
+    const upstreamFailed = runError instanceof RunFailedError
+      ? new Set(runError.skipped)
+      : undefined;
+    const { nodes, outer } = roster;
+    for (let at = 0; at < nodes.length; at++) {
+      const name = nodes[at]!.name;
+      const result = this.#result(at, name);
+      const started = this.#started[at]!;
+      const logs = this.#logs?.[at];
       if (result !== undefined) {
         all.push(logs === undefined ? result : { ...result, logs });
-      } else if (started === undefined) skip(node.name, "not-reached");
-      else if (
-        runError instanceof HookError && runError.nodeName === node.name
-      ) {
+      } else if (started !== started) {
+        skip(
+          name,
+          upstreamFailed?.has(name) || upstreamFailed?.has(outer[at]!)
+            ? "upstream-failed"
+            : "not-reached",
+        );
+      } else if (runError instanceof HookError && runError.nodeName === name) {
         // One of its own hooks failed: the node failed, with that error.
-        all.push({
-          name: node.name,
-          status: "failed",
-          durationMs: now - started,
-          error: runError,
-        });
+        const durationMs = end - started;
+        all.push({ name, status: "failed", durationMs, error: runError });
         this.#emit?.({
           type: "nodeFailed",
           runId,
-          timestamp: Date.now(),
-          nodeName: node.name,
-          durationMs: now - started,
+          timestamp,
+          nodeName: name,
+          durationMs,
           error: runError,
         });
       } else {
-        all.push({
-          name: node.name,
-          status: "cancelled",
-          durationMs: now - started,
-        });
+        all.push({ name, status: "cancelled", durationMs: end - started });
       }
     }
     return all;
   }
 }
 
-// The nodes whose functions a plan runs, in plan order: a fan-out block
-// stands for the nodes of its per-item plan (once each, however many items).
-function runNodes(plan: Plan): readonly PlanNode[] {
-  if (!plan.nodes.some((node) => node.block !== undefined)) return plan.nodes;
+// What became of a node, in a recorder.
+const NONE = 0;
+const SUCCEEDED = 1;
+const FAILED = 2;
+
+// The nodes whose functions a plan runs, in plan order (a fan-out block
+// stands for the nodes of its per-item plan, once each however many items),
+// with their positions by name; made once per plan.
+interface Roster {
+  readonly plan: Plan;
+  readonly nodes: readonly PlanNode[];
+  readonly index: ReadonlyMap<string, number>;
+  /** For each node, the node of `plan` it runs under: itself, or its block. */
+  readonly outer: readonly string[];
+}
+
+const rosters = new WeakMap<Plan, Roster>();
+
+function rosterOf(plan: Plan): Roster {
+  let roster = rosters.get(plan);
+  if (roster !== undefined) return roster;
   const nodes: PlanNode[] = [];
-  const seen = new Set<string>();
-  const add = (plan: Plan) => {
-    for (const node of plan.nodes) {
-      if (node.block !== undefined) add(node.block.plan);
-      else if (!seen.has(node.name)) {
-        seen.add(node.name);
+  const outer: string[] = [];
+  const index = new Map<string, number>();
+  const add = (inner: Plan, under: string | undefined) => {
+    for (const node of inner.nodes) {
+      if (node.block !== undefined) add(node.block.plan, under ?? node.name);
+      else if (!index.has(node.name)) {
+        index.set(node.name, nodes.length);
         nodes.push(node);
+        outer.push(under ?? node.name);
       }
     }
   };
-  add(plan);
-  return nodes;
-}
-
-// What the recorder knows of one node.
-interface Entry {
-  started: number | undefined;
-  result: NodeResult | undefined;
-  logs: NodeLogEvent[] | undefined;
+  add(plan, undefined);
+  rosters.set(plan, roster = { plan, nodes, index, outer });
+  return roster;
 }
 
 function withItem<T extends object>(event: T, item: number | undefined): T {
@@ -302,7 +401,7 @@ export async function recordRun(
 ): Promise<RunResult> {
   const plan = runner.plan(vars, options);
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(emit);
+  const recorder = new Recorder(plan, emit);
   // First, so it sees a node start even when a later adapter's hook throws.
   const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
@@ -322,7 +421,7 @@ export async function recordRun(
   } catch (thrown) {
     error = thrown;
   }
-  const nodes = recorder.results(plan, runId, error);
+  const nodes = recorder.results(runId, error);
   const durationMs = performance.now() - start;
   const success = error === undefined;
   recorder.emit({
