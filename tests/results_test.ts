@@ -7,7 +7,7 @@ import {
   type ExecutionEvent,
   type ExecutorKind,
   type ExecutorOptions,
-  NodeExecutionError,
+  type NodeExecutionError,
   type NodeResult,
   RunFailedError,
 } from "../mod.ts";
