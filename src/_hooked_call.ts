@@ -32,11 +32,35 @@ export function invokeWithHooks(
   hooks: Hooks,
   call: NodeCall,
 ): unknown {
+  // Event objects only when some adapter takes them; braid's own recorder
+  // (the observer) is told of the node directly.
+  const event = hooks.nodeEvents ? eventOf(run, node, hooks) : undefined;
+  const cache = run.cache;
+  if (cache === undefined) {
+    return begin(run, node, hooks, event, () => call(node, run.values, run));
+  }
+  // The cache is asked first: a hit fires nodeCached instead of the node's
+  // other hooks, as no node call happens.
+  const start = now();
+  const probe = cache.lookup(node);
+  return isThenable(probe)
+    ? probe.then((found) => {
+      elapsed(); // the store took its time
+      return looked(run, node, hooks, event, call, found, start);
+    })
+    : looked(run, node, hooks, event, call, probe, start);
+}
+
+function eventOf(
+  run: Run,
+  node: PlanNode,
+  hooks: Hooks,
+): BeforeNodeExecutionEvent {
   const runId = run.runId;
   const item = run.item;
   const inputs = hooks.readsInputs ? argumentsOf(node, run.values) : NO_INPUTS;
   // Written out rather than spread: one object of a fixed shape per event.
-  const event: BeforeNodeExecutionEvent = item === undefined
+  return item === undefined
     ? {
       runId,
       nodeName: node.name,
@@ -52,24 +76,13 @@ export function invokeWithHooks(
       taskId: `${runId}/${item}/${node.name}`,
       item,
     };
-  const cache = run.cache;
-  if (cache === undefined) {
-    return begin(run, node, hooks, event, () => call(node, run.values, run));
-  }
-  // The cache is asked first: a hit fires nodeCached instead of the node's
-  // other hooks, as no node call happens.
-  const start = now();
-  const probe = cache.lookup(node);
-  return isThenable(probe)
-    ? probe.then((found) => looked(run, node, hooks, event, call, found, start))
-    : looked(run, node, hooks, event, call, probe, start);
 }
 
 function looked(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   call: NodeCall,
   probe: CacheProbe,
   start: number,
@@ -87,10 +100,13 @@ function looked(
     );
   }
   const value = probe.value;
+  const durationMs = now() - start;
+  hooks.observer?.cached(node, run.runId, run.item, durationMs);
+  if (event === undefined) return value;
   const pending = hooks.dispatch("nodeCached", {
     ...event,
     result: value,
-    durationMs: now() - start,
+    durationMs,
   });
   return pending === undefined ? value : pending.then(() => value);
 }
@@ -99,30 +115,36 @@ function begin(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   compute: () => unknown,
 ): unknown {
+  hooks.observer?.started(node, run.runId, run.item, now());
+  if (event === undefined || !hooks.beforeNode) {
+    return execute(run, node, hooks, event, compute);
+  }
   const pending = hooks.dispatch("beforeNodeExecution", event);
-  return pending === undefined
-    ? execute(run, node, hooks, event, compute)
-    : pending.then(() => execute(run, node, hooks, event, compute));
+  if (pending === undefined) return execute(run, node, hooks, event, compute);
+  return pending.then(() => {
+    elapsed(); // the hooks took their time
+    return execute(run, node, hooks, event, compute);
+  });
 }
 
 function execute(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   compute: () => unknown,
 ): unknown {
   // Async hooks give the run time to fail or be cancelled: a node must not
   // start after that, whichever hook let time pass.
   const halted = run.halted();
   if (halted !== undefined) throw halted;
-  const start = hooks.afterNode ? now() : 0;
+  const start = hooks.afterNode || hooks.observer !== undefined ? now() : 0;
   let value: unknown;
   try {
-    value = hooks.wrapsNode
+    value = event !== undefined && hooks.wrapsNode
       ? hooks.wrap(event, () => {
         const stopped = run.halted();
         if (stopped !== undefined) throw stopped;
@@ -146,7 +168,7 @@ async function finish(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   start: number,
   pending: PromiseLike<unknown>,
 ): Promise<unknown> {
@@ -163,7 +185,7 @@ function end(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   start: number,
   success: boolean,
   outcome: unknown,
@@ -171,17 +193,29 @@ function end(
   if (!success && outcome !== undefined && outcome === run.stopped) {
     throw outcome;
   }
-  if (hooks.afterNode) {
-    const after = afterEvent(
-      event,
+  const observer = hooks.observer;
+  const afterNode = event !== undefined && hooks.afterNode;
+  if (observer !== undefined || afterNode) {
+    const durationMs = now() - start;
+    const cache = run.cache?.outcome(node);
+    observer?.ended(
+      node,
+      run.runId,
+      run.item,
       success,
       outcome,
-      now() - start,
-      run.cache?.outcome(node),
+      durationMs,
+      cache,
     );
-    const pending = hooks.dispatch("afterNodeExecution", after);
-    if (pending !== undefined) {
-      return pending.then(() => settle(run, node, success, outcome));
+    if (afterNode) {
+      const after = afterEvent(event, success, outcome, durationMs, cache);
+      const pending = hooks.dispatch("afterNodeExecution", after);
+      if (pending !== undefined) {
+        return pending.then(() => {
+          elapsed(); // the hooks took their time
+          return settle(run, node, success, outcome);
+        });
+      }
     }
   }
   return settle(run, node, success, outcome);

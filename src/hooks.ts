@@ -11,6 +11,7 @@ import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeInfo } from "./graph.ts";
 import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
+import type { PlanNode } from "./plan.ts";
 import { isThenable } from "./_thenable.ts";
 
 /** What a graph-level hook receives before a run. */
@@ -267,6 +268,43 @@ const HOOKS: readonly HookName[] = [
   "buildResult",
 ];
 
+/**
+ * braid's own record of a run's nodes (run()'s and stream()'s recorder),
+ * told of each node of the run by its plan node, with no event objects: an
+ * adapter whose `[OBSERVES]` holds one gets these calls instead of its node
+ * hooks (which still serve it where only events exist, in nested runs).
+ * Observers never throw.
+ */
+export interface NodeObserver {
+  /** `node` starts, at `now` (the shared clock's reading). */
+  started(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    now: number,
+  ): void;
+  /** `node` ended: its value or what it threw, and what the cache did. */
+  ended(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    success: boolean,
+    outcome: unknown,
+    durationMs: number,
+    cache: CacheOutcome | undefined,
+  ): void;
+  /** The cache answered for `node`. */
+  cached(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    durationMs: number,
+  ): void;
+}
+
+/** Where an adapter holds its {@linkcode NodeObserver}. */
+export const OBSERVES: unique symbol = Symbol("braid.observes");
+
 // The hooks whose events carry a node's inputs.
 const NODE_HOOKS = [
   "beforeNodeExecution",
@@ -299,6 +337,15 @@ export class Hooks {
   readonly perNode: boolean;
   /** True when any graph-level hook exists. */
   readonly perGraph: boolean;
+  /**
+   * The first adapter's node observer, if it has one: that adapter's node
+   * hooks are left out of the lists, and nodes tell the observer instead.
+   */
+  readonly observer: NodeObserver | undefined;
+  /** True when some adapter has node hooks that take event objects. */
+  readonly nodeEvents: boolean;
+  /** True when any adapter has `beforeNodeExecution`. */
+  readonly beforeNode: boolean;
   /** True when any adapter has `afterNodeExecution`. */
   readonly afterNode: boolean;
   /** True when any adapter has `executeNode`. */
@@ -317,9 +364,17 @@ export class Hooks {
   /** Groups the hooks of `adapters`; throws if more than one builds results. */
   constructor(adapters: readonly Adapter[]) {
     const listeners = {} as Record<HookName, readonly Listener[]>;
+    const observing = adapters[0] as
+      | { [OBSERVES]?: NodeObserver }
+      | undefined;
+    const observer = observing?.[OBSERVES];
     for (const hook of HOOKS) {
       const list: Listener[] = [];
       for (const adapter of adapters) {
+        if (
+          observer !== undefined && adapter === observing &&
+          (NODE_HOOKS as readonly string[]).includes(hook)
+        ) continue;
         const method = adapter[hook];
         if (typeof method === "function") {
           list.push({ adapter, method: method as Listener["method"] });
@@ -338,15 +393,19 @@ export class Hooks {
     this.#listeners = listeners;
     this.adapters = Object.freeze([...adapters]);
     this.resultBuilder = builders[0]?.adapter;
-    this.perNode = this.has("beforeNodeExecution") ||
+    this.observer = observer;
+    this.nodeEvents = this.has("beforeNodeExecution") ||
       this.has("afterNodeExecution") || this.has("executeNode") ||
       this.has("nodeCached");
+    this.perNode = this.nodeEvents || observer !== undefined;
+    this.beforeNode = this.has("beforeNodeExecution");
     this.perGraph = this.has("beforeGraphExecution") ||
       this.has("afterGraphExecution");
     this.afterNode = this.has("afterNodeExecution");
     this.wrapsNode = this.has("executeNode");
     this.readsInputs = adapters.some((adapter) =>
       (adapter as { [IGNORES_INPUTS]?: boolean })[IGNORES_INPUTS] !== true &&
+      !(observer !== undefined && adapter === observing) &&
       NODE_HOOKS.some((hook) => typeof adapter[hook] === "function")
     );
   }

@@ -17,6 +17,8 @@ import {
   type MapItemEvent,
   type NodeCachedEvent,
   type NodeLogEvent,
+  type NodeObserver,
+  OBSERVES,
 } from "./hooks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import type { ExecuteOptions, Runner } from "./runner.ts";
@@ -85,7 +87,7 @@ export class Recorder implements Adapter {
   // By position in the roster: when each node (last) started (NaN if it
   // did not), what became of it (a NodeResult is made once, in results()),
   // what it logged.
-  readonly #started: Float64Array;
+  readonly #starts: Float64Array;
   readonly #status: Uint8Array;
   readonly #durations: Float64Array;
   #errors: unknown[] | undefined;
@@ -103,7 +105,7 @@ export class Recorder implements Adapter {
   ) {
     this.#roster = plan === undefined ? undefined : rosterOf(plan);
     const size = this.#roster?.nodes.length ?? 0;
-    this.#started = new Float64Array(size).fill(NaN);
+    this.#starts = new Float64Array(size).fill(NaN);
     this.#status = new Uint8Array(size);
     this.#durations = new Float64Array(size);
     this.#emit = emit;
@@ -124,53 +126,97 @@ export class Recorder implements Adapter {
     return at;
   }
 
-  /** Node started. */
+  /** Node started (a node of a nested run, forwarded). */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
-    const started = now();
-    const at = this.#at(event.nodeName);
-    if (at >= 0) this.#started[at] = started;
-    const emit = this.#emit;
-    if (emit === undefined) return;
-    const item = event.item;
-    emit(
-      item === undefined
-        ? {
-          type: "nodeStarted",
-          runId: event.runId,
-          timestamp: ORIGIN + started,
-          nodeName: event.nodeName,
-        }
-        : {
-          type: "nodeStarted",
-          runId: event.runId,
-          timestamp: ORIGIN + started,
-          nodeName: event.nodeName,
-          item,
-        },
+    this.#started(event.nodeName, event.runId, event.item, now());
+  }
+
+  /** Node ended (a node of a nested run, forwarded). */
+  afterNodeExecution(event: AfterNodeExecutionEvent): void {
+    this.#ended(
+      event.nodeName,
+      event.runId,
+      event.item,
+      event.success,
+      event.error,
+      event.durationMs,
+      event.cache,
     );
   }
 
-  /** Node ended. */
-  afterNodeExecution(event: AfterNodeExecutionEvent): void {
+  /** The cache answered for a node (of a nested run, forwarded). */
+  nodeCached(event: NodeCachedEvent): void {
+    this.#cached(event.nodeName, event.runId, event.item, event.durationMs);
+  }
+
+  /** The run's own nodes, told directly: no event objects. */
+  readonly [OBSERVES]: NodeObserver = {
+    started: (node, runId, item, at) =>
+      this.#started(node.name, runId, item, at, this.#atNode(node)),
+    ended: (node, runId, item, success, outcome, durationMs, cache) =>
+      this.#ended(
+        node.name,
+        runId,
+        item,
+        success,
+        outcome,
+        durationMs,
+        cache,
+        this.#atNode(node),
+      ),
+    cached: (node, runId, item, durationMs) =>
+      this.#cached(node.name, runId, item, durationMs),
+  };
+
+  // The roster position of one of the run's plan nodes: its index, in a
+  // plan without fan-out blocks (the roster is then the plan's node list).
+  #atNode(node: PlanNode): number {
+    const at = node.index;
+    return this.#roster?.nodes[at] === node ? at : this.#at(node.name);
+  }
+
+  #started(
+    nodeName: string,
+    runId: string,
+    item: number | undefined,
+    started: number,
+    at = this.#at(nodeName),
+  ): void {
+    if (at >= 0) this.#starts[at] = started;
+    const emit = this.#emit;
+    if (emit === undefined) return;
+    const timestamp = ORIGIN + started;
+    emit(
+      item === undefined
+        ? { type: "nodeStarted", runId, timestamp, nodeName }
+        : { type: "nodeStarted", runId, timestamp, nodeName, item },
+    );
+  }
+
+  // `outcome` is what the node threw, when it failed.
+  #ended(
+    nodeName: string,
+    runId: string,
+    item: number | undefined,
+    success: boolean,
+    outcome: unknown,
+    durationMs: number,
+    cache: CacheOutcome | undefined,
+    at = this.#at(nodeName),
+  ): void {
     // A node abandoned by a failed or cancelled run may finish later: its
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
-    const { nodeName, durationMs, cache } = event;
-    const at = this.#at(nodeName);
-    if (at >= 0) {
-      this.#record(at, event.success, durationMs, event.error, cache);
-    }
+    if (at >= 0) this.#record(at, success, durationMs, outcome, cache);
     const emit = this.#emit;
     if (emit === undefined) return;
     // Its start plus its duration, unless it runs once per item (items
     // share the record of its start).
-    const item = event.item;
-    const started = at >= 0 && item === undefined ? this.#started[at]! : NaN;
+    const started = at >= 0 && item === undefined ? this.#starts[at]! : NaN;
     const timestamp = ORIGIN +
       (started === started ? started + durationMs : now());
-    const runId = event.runId;
-    if (!event.success) {
-      const error = event.error;
+    if (!success) {
+      const error = outcome;
       emit(
         item === undefined
           ? {
@@ -216,19 +262,22 @@ export class Recorder implements Adapter {
     }
   }
 
-  /** The cache answered for a node. */
-  nodeCached(event: NodeCachedEvent): void {
+  #cached(
+    nodeName: string,
+    runId: string,
+    item: number | undefined,
+    durationMs: number,
+  ): void {
     if (this.#finished) return;
-    const { nodeName, durationMs } = event;
     const at = this.#at(nodeName);
     if (at >= 0) this.#record(at, true, durationMs, undefined, "hit");
     this.#emit?.(withItem({
       type: "nodeCached",
-      runId: event.runId,
+      runId,
       timestamp: ORIGIN + now(),
       nodeName,
       durationMs,
-    }, event.item));
+    }, item));
   }
 
   // Inside a fan-out block a node runs once per item: its record sums
@@ -315,7 +364,7 @@ export class Recorder implements Adapter {
     for (let at = 0; at < nodes.length; at++) {
       const name = nodes[at]!.name;
       const result = this.#result(at, name);
-      const started = this.#started[at]!;
+      const started = this.#starts[at]!;
       const logs = this.#logs?.[at];
       if (result !== undefined) {
         all.push(logs === undefined ? result : { ...result, logs });

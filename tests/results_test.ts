@@ -139,3 +139,18 @@ Deno.test("a run's durations do not reach back to the previous run's last clock 
     assert.ok(node.durationMs < 30, `${node.name}: ${node.durationMs} ms`);
   }
 });
+
+Deno.test("run() times an async node from its start to its settling, on the async executor", async () => {
+  const dr = await new Builder().withModules({
+    quick: async () => (await null, 1),
+    waits: async ({ quick }: { quick: number }) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return quick + 1;
+    },
+    after: ({ waits }: { waits: number }) => waits + 1,
+  }).withExecutor("async").build();
+  const nodes = byName((await dr.run(["after"])).nodes);
+  assert.ok(nodes.waits!.durationMs >= 15, `${nodes.waits!.durationMs} ms`);
+  assert.ok(nodes.quick!.durationMs < 15, `${nodes.quick!.durationMs} ms`);
+  assert.ok(nodes.after!.durationMs < 15, `${nodes.after!.durationMs} ms`);
+});
