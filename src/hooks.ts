@@ -340,6 +340,9 @@ export class Hooks {
   /**
    * The first adapter's node observer, if it has one: that adapter's node
    * hooks are left out of the lists, and nodes tell the observer instead.
+   * braid's own (run()'s recorder); not part of the public API.
+   *
+   * @ignore
    */
   readonly observer: NodeObserver | undefined;
   /** True when some adapter has node hooks that take event objects. */
