@@ -3,7 +3,8 @@
 import { EventChannel, type ExecutionEvent } from "./events.ts";
 import { Hooks } from "./hooks.ts";
 import { expandItems, type MapOptions, runMap } from "./map.ts";
-import { Recorder, recordRun } from "./results.ts";
+import { Recorder } from "./_recorder.ts";
+import { recordRun } from "./results.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /**
