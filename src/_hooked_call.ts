@@ -22,6 +22,9 @@ import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeCall, Run } from "./run.ts";
 import type { CacheProbe } from "./cache/session.ts";
 
+// A cache lookup that missed: it computes and stores the value.
+type CacheMiss = Extract<CacheProbe, { hit: false }>;
+
 // What events carry as `inputs` when no adapter's node hook reads them.
 const NO_INPUTS: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -37,7 +40,7 @@ export function invokeWithHooks(
   const event = hooks.nodeEvents ? eventOf(run, node, hooks) : undefined;
   const cache = run.cache;
   if (cache === undefined) {
-    return begin(run, node, hooks, event, () => call(node, run.values, run));
+    return begin(run, node, hooks, event, call, undefined);
   }
   // The cache is asked first: a hit fires nodeCached instead of the node's
   // other hooks, as no node call happens.
@@ -91,13 +94,7 @@ function looked(
   const halted = run.halted();
   if (halted !== undefined) throw halted;
   if (!probe.hit) {
-    return begin(
-      run,
-      node,
-      hooks,
-      event,
-      () => probe.compute(() => call(node, run.values, run)),
-    );
+    return begin(run, node, hooks, event, call, probe);
   }
   const value = probe.value;
   const durationMs = now() - start;
@@ -116,17 +113,20 @@ function begin(
   node: PlanNode,
   hooks: Hooks,
   event: BeforeNodeExecutionEvent | undefined,
-  compute: () => unknown,
+  call: NodeCall,
+  miss: CacheMiss | undefined,
 ): unknown {
   hooks.observer?.started(node, run.runId, run.item, now());
   if (event === undefined || !hooks.beforeNode) {
-    return execute(run, node, hooks, event, compute);
+    return execute(run, node, hooks, event, call, miss);
   }
   const pending = hooks.dispatch("beforeNodeExecution", event);
-  if (pending === undefined) return execute(run, node, hooks, event, compute);
+  if (pending === undefined) {
+    return execute(run, node, hooks, event, call, miss);
+  }
   return pending.then(() => {
     elapsed(); // the hooks took their time
-    return execute(run, node, hooks, event, compute);
+    return execute(run, node, hooks, event, call, miss);
   });
 }
 
@@ -135,7 +135,8 @@ function execute(
   node: PlanNode,
   hooks: Hooks,
   event: BeforeNodeExecutionEvent | undefined,
-  compute: () => unknown,
+  call: NodeCall,
+  miss: CacheMiss | undefined,
 ): unknown {
   // Async hooks give the run time to fail or be cancelled: a node must not
   // start after that, whichever hook let time pass.
@@ -148,9 +149,9 @@ function execute(
       ? hooks.wrap(event, () => {
         const stopped = run.halted();
         if (stopped !== undefined) throw stopped;
-        return compute();
+        return compute(run, node, call, miss);
       })
-      : compute();
+      : compute(run, node, call, miss);
   } catch (error) {
     elapsed();
     return end(run, node, hooks, event, start, false, error);
@@ -160,6 +161,18 @@ function execute(
     return end(run, node, hooks, event, start, true, value);
   }
   return finish(run, node, hooks, event, start, value);
+}
+
+// The node's own call, through the cache when the lookup missed (no
+// closure per node otherwise).
+function compute(
+  run: Run,
+  node: PlanNode,
+  call: NodeCall,
+  miss: CacheMiss | undefined,
+): unknown {
+  if (miss === undefined) return call(node, run.values, run);
+  return miss.compute(() => call(node, run.values, run));
 }
 
 // The end of a node that returned a promise. (Awaiting costs less than
