@@ -46,6 +46,7 @@ export function invokeWithHooks(
   // other hooks, as no node call happens.
   const start = now();
   const probe = cache.lookup(node);
+  elapsed(); // a store (hashing, reading) takes its time
   return isThenable(probe)
     ? probe.then((found) => {
       elapsed(); // the store took its time

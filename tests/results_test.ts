@@ -4,9 +4,11 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  type CacheRead,
   type ExecutionEvent,
   type ExecutorKind,
   type ExecutorOptions,
+  MemoryCacheStore,
   type NodeExecutionError,
   type NodeResult,
   RunFailedError,
@@ -153,4 +155,25 @@ Deno.test("run() times an async node from its start to its settling, on the asyn
   assert.ok(nodes.waits!.durationMs >= 15, `${nodes.waits!.durationMs} ms`);
   assert.ok(nodes.quick!.durationMs < 15, `${nodes.quick!.durationMs} ms`);
   assert.ok(nodes.after!.durationMs < 15, `${nodes.after!.durationMs} ms`);
+});
+
+// A memory store that takes 5 ms of this thread's time to read a result.
+class SlowStore extends MemoryCacheStore {
+  override getResult(dataVersion: string): CacheRead {
+    spin(5);
+    return super.getResult(dataVersion);
+  }
+}
+
+Deno.test("run() gives a cache hit the time a sync store took to answer", async () => {
+  const dr = await new Builder().withModules({
+    a: () => 1,
+    b: ({ a }: { a: number }) => a + 1,
+  }).withCache({ store: new SlowStore() }).build();
+  await dr.run(["b"]);
+  const nodes = (await dr.run(["b"])).nodes;
+  for (const node of nodes) {
+    assert.equal(node.cache, "hit", node.name);
+    assert.ok(node.durationMs >= 4, `${node.name}: ${node.durationMs} ms`);
+  }
 });
