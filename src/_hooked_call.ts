@@ -5,10 +5,11 @@
 //
 // Each step goes on at once when the previous one was sync (a sync hook, a
 // sync node, a sync cache store) and after it settles otherwise, so sync
-// hooks around a sync node cost no promise. Clock reads (about 90 ns each,
-// more than the rest of a hooked node) happen only when an after hook
-// needs a duration.
+// hooks around a sync node cost no promise. Durations come from the shared
+// clock of `_clock.ts` (one reading per stretch, renewed after each node
+// call), and only when an after hook needs one.
 import { isThenable } from "./_thenable.ts";
+import { elapsed, now } from "./_clock.ts";
 import { HookError, ValidationError, WorkerError } from "./errors.ts";
 import type {
   AfterNodeExecutionEvent,
@@ -17,8 +18,15 @@ import type {
 } from "./hooks.ts";
 import type { PlanNode } from "./plan.ts";
 import { argumentsOf } from "./_call.ts";
+import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeCall, Run } from "./run.ts";
 import type { CacheProbe } from "./cache/session.ts";
+
+// A cache lookup that missed: it computes and stores the value.
+type CacheMiss = Extract<CacheProbe, { hit: false }>;
+
+// What events carry as `inputs` when no adapter's node hook reads them.
+const NO_INPUTS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Calls `node` in `run` inside the hooks: its value, or a promise of it. */
 export function invokeWithHooks(
@@ -27,36 +35,58 @@ export function invokeWithHooks(
   hooks: Hooks,
   call: NodeCall,
 ): unknown {
-  const base = {
-    runId: run.runId,
-    nodeName: node.name,
-    tags: node.tags,
-    inputs: argumentsOf(node, run.values),
-    taskId: run.item === undefined
-      ? `${run.runId}/${node.name}`
-      : `${run.runId}/${run.item}/${node.name}`,
-  };
-  const event: BeforeNodeExecutionEvent = run.item === undefined
-    ? base
-    : { ...base, item: run.item };
+  // Event objects only when some adapter takes them; braid's own recorder
+  // (the observer) is told of the node directly.
+  const event = hooks.nodeEvents ? eventOf(run, node, hooks) : undefined;
   const cache = run.cache;
   if (cache === undefined) {
-    return begin(run, node, hooks, event, () => call(node, run.values, run));
+    return begin(run, node, hooks, event, call, undefined);
   }
   // The cache is asked first: a hit fires nodeCached instead of the node's
   // other hooks, as no node call happens.
-  const start = performance.now();
+  const start = now();
   const probe = cache.lookup(node);
+  elapsed(); // a store (hashing, reading) takes its time
   return isThenable(probe)
-    ? probe.then((found) => looked(run, node, hooks, event, call, found, start))
+    ? probe.then((found) => {
+      elapsed(); // the store took its time
+      return looked(run, node, hooks, event, call, found, start);
+    })
     : looked(run, node, hooks, event, call, probe, start);
+}
+
+function eventOf(
+  run: Run,
+  node: PlanNode,
+  hooks: Hooks,
+): BeforeNodeExecutionEvent {
+  const runId = run.runId;
+  const item = run.item;
+  const inputs = hooks.readsInputs ? argumentsOf(node, run.values) : NO_INPUTS;
+  // Written out rather than spread: one object of a fixed shape per event.
+  return item === undefined
+    ? {
+      runId,
+      nodeName: node.name,
+      tags: node.tags,
+      inputs,
+      taskId: runId + "/" + node.name,
+    }
+    : {
+      runId,
+      nodeName: node.name,
+      tags: node.tags,
+      inputs,
+      taskId: `${runId}/${item}/${node.name}`,
+      item,
+    };
 }
 
 function looked(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   call: NodeCall,
   probe: CacheProbe,
   start: number,
@@ -65,19 +95,16 @@ function looked(
   const halted = run.halted();
   if (halted !== undefined) throw halted;
   if (!probe.hit) {
-    return begin(
-      run,
-      node,
-      hooks,
-      event,
-      () => probe.compute(() => call(node, run.values, run)),
-    );
+    return begin(run, node, hooks, event, call, probe);
   }
   const value = probe.value;
+  const durationMs = now() - start;
+  hooks.observer?.cached(node, run.runId, run.item, durationMs);
+  if (event === undefined) return value;
   const pending = hooks.dispatch("nodeCached", {
     ...event,
     result: value,
-    durationMs: performance.now() - start,
+    durationMs,
   });
   return pending === undefined ? value : pending.then(() => value);
 }
@@ -86,53 +113,93 @@ function begin(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
-  compute: () => unknown,
+  event: BeforeNodeExecutionEvent | undefined,
+  call: NodeCall,
+  miss: CacheMiss | undefined,
 ): unknown {
+  hooks.observer?.started(node, run.runId, run.item, now());
+  if (event === undefined || !hooks.beforeNode) {
+    return execute(run, node, hooks, event, call, miss);
+  }
   const pending = hooks.dispatch("beforeNodeExecution", event);
-  return pending === undefined
-    ? execute(run, node, hooks, event, compute)
-    : pending.then(() => execute(run, node, hooks, event, compute));
+  if (pending === undefined) {
+    return execute(run, node, hooks, event, call, miss);
+  }
+  return pending.then(() => {
+    elapsed(); // the hooks took their time
+    return execute(run, node, hooks, event, call, miss);
+  });
 }
 
 function execute(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
-  compute: () => unknown,
+  event: BeforeNodeExecutionEvent | undefined,
+  call: NodeCall,
+  miss: CacheMiss | undefined,
 ): unknown {
   // Async hooks give the run time to fail or be cancelled: a node must not
   // start after that, whichever hook let time pass.
   const halted = run.halted();
   if (halted !== undefined) throw halted;
-  const start = hooks.has("afterNodeExecution") ? performance.now() : 0;
+  const start = hooks.afterNode || hooks.observer !== undefined ? now() : 0;
   let value: unknown;
   try {
-    value = hooks.has("executeNode")
+    value = event !== undefined && hooks.wrapsNode
       ? hooks.wrap(event, () => {
         const stopped = run.halted();
         if (stopped !== undefined) throw stopped;
-        return compute();
+        return compute(run, node, call, miss);
       })
-      : compute();
+      : compute(run, node, call, miss);
   } catch (error) {
+    elapsed();
     return end(run, node, hooks, event, start, false, error);
   }
+  elapsed();
   if (!isThenable(value)) {
     return end(run, node, hooks, event, start, true, value);
   }
-  return Promise.resolve(value).then(
-    (result) => end(run, node, hooks, event, start, true, result),
-    (error) => end(run, node, hooks, event, start, false, error),
-  );
+  return finish(run, node, hooks, event, start, value);
+}
+
+// The node's own call, through the cache when the lookup missed (no
+// closure per node otherwise).
+function compute(
+  run: Run,
+  node: PlanNode,
+  call: NodeCall,
+  miss: CacheMiss | undefined,
+): unknown {
+  if (miss === undefined) return call(node, run.values, run);
+  return miss.compute(() => call(node, run.values, run));
+}
+
+// The end of a node that returned a promise. (Awaiting costs less than
+// then() with two closures.)
+async function finish(
+  run: Run,
+  node: PlanNode,
+  hooks: Hooks,
+  event: BeforeNodeExecutionEvent | undefined,
+  start: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = await pending;
+  } catch (error) {
+    return end(run, node, hooks, event, start, false, error);
+  }
+  return end(run, node, hooks, event, start, true, result);
 }
 
 function end(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
-  event: BeforeNodeExecutionEvent,
+  event: BeforeNodeExecutionEvent | undefined,
   start: number,
   success: boolean,
   outcome: unknown,
@@ -140,20 +207,116 @@ function end(
   if (!success && outcome !== undefined && outcome === run.stopped) {
     throw outcome;
   }
-  if (hooks.has("afterNodeExecution")) {
-    const durationMs = performance.now() - start;
+  const observer = hooks.observer;
+  const afterNode = event !== undefined && hooks.afterNode;
+  if (observer !== undefined || afterNode) {
+    const durationMs = now() - start;
     const cache = run.cache?.outcome(node);
-    const after: AfterNodeExecutionEvent = success
-      ? cache === undefined
-        ? { ...event, success, result: outcome, durationMs }
-        : { ...event, success, result: outcome, durationMs, cache }
-      : { ...event, success, error: outcome, durationMs };
-    const pending = hooks.dispatch("afterNodeExecution", after);
-    if (pending !== undefined) {
-      return pending.then(() => settle(run, node, success, outcome));
+    observer?.ended(
+      node,
+      run.runId,
+      run.item,
+      success,
+      outcome,
+      durationMs,
+      cache,
+    );
+    if (afterNode) {
+      const after = afterEvent(event, success, outcome, durationMs, cache);
+      const pending = hooks.dispatch("afterNodeExecution", after);
+      if (pending !== undefined) {
+        return pending.then(() => {
+          elapsed(); // the hooks took their time
+          return settle(run, node, success, outcome);
+        });
+      }
     }
   }
   return settle(run, node, success, outcome);
+}
+
+// The after event, written out per shape rather than spread from `event`.
+function afterEvent(
+  event: BeforeNodeExecutionEvent,
+  success: boolean,
+  outcome: unknown,
+  durationMs: number,
+  cache: CacheOutcome | undefined,
+): AfterNodeExecutionEvent {
+  const { runId, nodeName, tags, inputs, taskId, item } = event;
+  if (item === undefined) {
+    if (!success) {
+      return {
+        runId,
+        nodeName,
+        tags,
+        inputs,
+        taskId,
+        success,
+        error: outcome,
+        durationMs,
+      };
+    }
+    return cache === undefined
+      ? {
+        runId,
+        nodeName,
+        tags,
+        inputs,
+        taskId,
+        success,
+        result: outcome,
+        durationMs,
+      }
+      : {
+        runId,
+        nodeName,
+        tags,
+        inputs,
+        taskId,
+        success,
+        result: outcome,
+        durationMs,
+        cache,
+      };
+  }
+  if (!success) {
+    return {
+      runId,
+      nodeName,
+      tags,
+      inputs,
+      taskId,
+      item,
+      success,
+      error: outcome,
+      durationMs,
+    };
+  }
+  return cache === undefined
+    ? {
+      runId,
+      nodeName,
+      tags,
+      inputs,
+      taskId,
+      item,
+      success,
+      result: outcome,
+      durationMs,
+    }
+    : {
+      runId,
+      nodeName,
+      tags,
+      inputs,
+      taskId,
+      item,
+      success,
+      result: outcome,
+      durationMs,
+      cache,
+    };
 }
 
 function settle(

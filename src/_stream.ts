@@ -3,7 +3,8 @@
 import { EventChannel, type ExecutionEvent } from "./events.ts";
 import { Hooks } from "./hooks.ts";
 import { expandItems, type MapOptions, runMap } from "./map.ts";
-import { Recorder, recordRun } from "./results.ts";
+import { Recorder } from "./_recorder.ts";
+import { recordRun } from "./results.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /**
@@ -123,7 +124,7 @@ async function recordMap(
   emit: (event: ExecutionEvent) => void,
 ): Promise<void> {
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(emit);
+  const recorder = new Recorder(undefined, emit);
   const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
   emit({ type: "runStarted", runId, timestamp: Date.now(), finalVars: vars });

@@ -78,7 +78,11 @@ export interface NodeFailedEvent extends NodeEventBase {
 }
 
 /** Why a planned node did not run. */
-export type SkipReason = "override" | "input" | "not-reached";
+export type SkipReason =
+  | "override"
+  | "input"
+  | "not-reached"
+  | "upstream-failed";
 
 /** A node of the plan did not run. */
 export interface NodeSkippedEvent extends NodeEventBase {
@@ -86,7 +90,8 @@ export interface NodeSkippedEvent extends NodeEventBase {
   readonly type: "nodeSkipped";
   /**
    * `"override"`/`"input"`: a provided value replaced it; `"not-reached"`:
-   * the run failed or was cancelled before it started.
+   * the run failed or was cancelled before it started; `"upstream-failed"`:
+   * with `onFailure: "continue"`, a node it depends on failed.
    */
   readonly reason: SkipReason;
 }

@@ -11,6 +11,7 @@ import type { CacheOutcome } from "./cache/cache.ts";
 import type { NodeInfo } from "./graph.ts";
 import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
+import type { PlanNode } from "./plan.ts";
 import { isThenable } from "./_thenable.ts";
 
 /** What a graph-level hook receives before a run. */
@@ -164,6 +165,8 @@ export interface BeforeMapEvent {
   readonly mapMode: MapMode;
   /** The map's run tags. */
   readonly tags: Tags;
+  /** For a map inside a nested pipeline: the node that runs it. */
+  readonly nodeName?: string;
 }
 
 /** What `afterMap` receives: a map is done, whether it succeeded or not. */
@@ -265,6 +268,51 @@ const HOOKS: readonly HookName[] = [
   "buildResult",
 ];
 
+/**
+ * braid's own record of a run's nodes (run()'s and stream()'s recorder),
+ * told of each node of the run by its plan node, with no event objects: an
+ * adapter whose `[OBSERVES]` holds one gets these calls instead of its node
+ * hooks (which still serve it where only events exist, in nested runs).
+ * Observers never throw.
+ */
+export interface NodeObserver {
+  /** `node` starts, at `now` (the shared clock's reading). */
+  started(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    now: number,
+  ): void;
+  /** `node` ended: its value or what it threw, and what the cache did. */
+  ended(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    success: boolean,
+    outcome: unknown,
+    durationMs: number,
+    cache: CacheOutcome | undefined,
+  ): void;
+  /** The cache answered for `node`. */
+  cached(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    durationMs: number,
+  ): void;
+}
+
+/** Where an adapter holds its {@linkcode NodeObserver}. */
+export const OBSERVES: unique symbol = Symbol("braid.observes");
+
+// The hooks whose events carry a node's inputs.
+const NODE_HOOKS = [
+  "beforeNodeExecution",
+  "afterNodeExecution",
+  "nodeCached",
+  "executeNode",
+] as const;
+
 // One implementation of a hook: the adapter and its method, looked up once.
 interface Listener {
   readonly adapter: Adapter;
@@ -272,6 +320,13 @@ interface Listener {
 }
 
 const NONE: readonly Listener[] = Object.freeze([]);
+
+/**
+ * Set (to true) on braid's own adapters whose node hooks never read the
+ * event's `inputs`: when no other adapter has node hooks, nodes skip
+ * building their arguments by name for the events.
+ */
+export const IGNORES_INPUTS: unique symbol = Symbol("braid.ignoresInputs");
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
@@ -282,6 +337,27 @@ export class Hooks {
   readonly perNode: boolean;
   /** True when any graph-level hook exists. */
   readonly perGraph: boolean;
+  /**
+   * The first adapter's node observer, if it has one: that adapter's node
+   * hooks are left out of the lists, and nodes tell the observer instead.
+   * braid's own (run()'s recorder); not part of the public API.
+   *
+   * @ignore
+   */
+  readonly observer: NodeObserver | undefined;
+  /** True when some adapter has node hooks that take event objects. */
+  readonly nodeEvents: boolean;
+  /** True when any adapter has `beforeNodeExecution`. */
+  readonly beforeNode: boolean;
+  /** True when any adapter has `afterNodeExecution`. */
+  readonly afterNode: boolean;
+  /** True when any adapter has `executeNode`. */
+  readonly wrapsNode: boolean;
+  /**
+   * True when some adapter with node hooks may read a node event's
+   * `inputs`; otherwise events carry an empty record instead.
+   */
+  readonly readsInputs: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
   // Each hook's implementations in adapter order, found once: a node's
@@ -291,9 +367,17 @@ export class Hooks {
   /** Groups the hooks of `adapters`; throws if more than one builds results. */
   constructor(adapters: readonly Adapter[]) {
     const listeners = {} as Record<HookName, readonly Listener[]>;
+    const observing = adapters[0] as
+      | { [OBSERVES]?: NodeObserver }
+      | undefined;
+    const observer = observing?.[OBSERVES];
     for (const hook of HOOKS) {
       const list: Listener[] = [];
       for (const adapter of adapters) {
+        if (
+          observer !== undefined && adapter === observing &&
+          (NODE_HOOKS as readonly string[]).includes(hook)
+        ) continue;
         const method = adapter[hook];
         if (typeof method === "function") {
           list.push({ adapter, method: method as Listener["method"] });
@@ -312,11 +396,21 @@ export class Hooks {
     this.#listeners = listeners;
     this.adapters = Object.freeze([...adapters]);
     this.resultBuilder = builders[0]?.adapter;
-    this.perNode = this.has("beforeNodeExecution") ||
+    this.observer = observer;
+    this.nodeEvents = this.has("beforeNodeExecution") ||
       this.has("afterNodeExecution") || this.has("executeNode") ||
       this.has("nodeCached");
+    this.perNode = this.nodeEvents || observer !== undefined;
+    this.beforeNode = this.has("beforeNodeExecution");
     this.perGraph = this.has("beforeGraphExecution") ||
       this.has("afterGraphExecution");
+    this.afterNode = this.has("afterNodeExecution");
+    this.wrapsNode = this.has("executeNode");
+    this.readsInputs = adapters.some((adapter) =>
+      (adapter as { [IGNORES_INPUTS]?: boolean })[IGNORES_INPUTS] !== true &&
+      !(observer !== undefined && adapter === observing) &&
+      NODE_HOOKS.some((hook) => typeof adapter[hook] === "function")
+    );
   }
 
   /** Whether any adapter implements `hook`. */

@@ -1,9 +1,10 @@
 /**
  * Nested pipelines: `pipeline.asNode(...)` makes a pipeline one node of
  * another. The node runs the inner pipeline (once, or once per item with
- * `mapOver`) on the calling run's executors, forwarding its node hooks, log
- * messages and item progress to the caller's adapters under
- * `"<node>.<inner node>"` names, and its cancellation to the inner run.
+ * `mapOver`) on the calling run's executors, forwarding its node hooks
+ * (`nodeCached` included), log messages, maps (`beforeMap`/`afterMap`) and
+ * item progress to the caller's adapters under `"<node>.<inner node>"`
+ * names, and its cancellation to the inner run.
  * Graph-level hooks are not forwarded: the nested pipeline is one node of
  * the outer graph, and its own engine's adapters (if it has one) see it
  * whole.
@@ -19,6 +20,7 @@ import {
   type AfterNodeExecutionEvent,
   type BeforeNodeExecutionEvent,
   Hooks,
+  IGNORES_INPUTS,
 } from "./hooks.ts";
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
@@ -260,7 +262,14 @@ function forward(
   const out: { -readonly [K in keyof Adapter]: Adapter[K] } = {
     name: adapterName(adapter),
   };
-  const { beforeNodeExecution, afterNodeExecution, executeNode } = adapter;
+  const {
+    beforeNodeExecution,
+    afterNodeExecution,
+    executeNode,
+    nodeCached,
+    beforeMap,
+    afterMap,
+  } = adapter;
   if (beforeNodeExecution !== undefined) {
     out.beforeNodeExecution = (event: BeforeNodeExecutionEvent) =>
       beforeNodeExecution.call(adapter, rename(event));
@@ -273,20 +282,39 @@ function forward(
     out.executeNode = (event, next) =>
       executeNode.call(adapter, rename(event), next);
   }
+  if (nodeCached !== undefined) {
+    out.nodeCached = (event) => nodeCached.call(adapter, rename(event));
+  }
+  // A map the inner pipeline runs (its mapOver, or a map further in) is
+  // named after the node that runs it.
+  const mapName = (nodeName: string | undefined) =>
+    nodeName === undefined ? name : `${name}.${nodeName}`;
+  if (beforeMap !== undefined) {
+    out.beforeMap = (event) =>
+      beforeMap.call(adapter, { ...event, nodeName: mapName(event.nodeName) });
+  }
+  if (afterMap !== undefined) {
+    out.afterMap = (event) =>
+      afterMap.call(adapter, { ...event, nodeName: mapName(event.nodeName) });
+  }
   if (adapter.onLog !== undefined) {
     out.onLog = (event) =>
       adapter.onLog!({ ...event, nodeName: `${name}.${event.nodeName}` });
   }
   if (adapter.afterMapItem !== undefined) {
     out.afterMapItem = (event) =>
-      adapter.afterMapItem!({
-        ...event,
-        nodeName: event.nodeName === undefined
-          ? name
-          : `${name}.${event.nodeName}`,
-      });
+      adapter.afterMapItem!({ ...event, nodeName: mapName(event.nodeName) });
   }
-  return Object.keys(out).length > 1 ? out : undefined;
+  if (Object.keys(out).length === 1) return undefined;
+  // What the adapter promised about its node hooks holds for their forwards.
+  if ((adapter as IgnoresInputs)[IGNORES_INPUTS] === true) {
+    (out as IgnoresInputs)[IGNORES_INPUTS] = true;
+  }
+  return out;
+}
+
+interface IgnoresInputs {
+  [IGNORES_INPUTS]?: boolean;
 }
 
 function strings(

@@ -378,3 +378,61 @@ Deno.test("an engine's cache serves pipelines and the nodes of nested pipelines"
   await outer.run({ inputs: { word: ["a", "b", "c"] } });
   assert.deepEqual(calls, { upper: 3, joined: 2 });
 });
+
+Deno.test("outer adapters see an inner node's cache hits as nodeCached, and the inner map through beforeMap/afterMap, named after the nested node", async () => {
+  const calls: string[] = [];
+  const inner = new Pipeline({
+    nodes: [
+      node(
+        ({ word }: { word: string }) => (calls.push(word), word.toUpperCase()),
+        named("upper"),
+      ),
+    ],
+  });
+  const cached: string[] = [];
+  const maps: string[] = [];
+  const adapter: Adapter = {
+    nodeCached: (e) => {
+      cached.push(`${e.nodeName}#${e.item}:${e.result}`);
+      assert.ok(e.taskId.includes("/shout/"), e.taskId);
+    },
+    beforeMap: (e) => void maps.push(`before ${e.nodeName} ${e.items}`),
+    afterMap: (e) =>
+      void maps.push(`after ${e.nodeName} ${e.items} ${e.success}`),
+  };
+  await using engine = new Engine({
+    adapters: [adapter],
+    cache: { store: new MemoryCacheStore() },
+  });
+  const outer = new Pipeline({
+    nodes: [inner.asNode({ name: "shout", mapOver: "word" })],
+    engine,
+  });
+  await outer.run({ inputs: { word: ["a", "b"] } });
+  assert.deepEqual(cached, []);
+  assert.deepEqual(maps, ["before shout 2", "after shout 2 true"]);
+  // A third item: the outer node misses, the first two inner items hit.
+  await outer.run({ inputs: { word: ["a", "b", "c"] } });
+  assert.deepEqual(calls, ["a", "b", "c"]);
+  assert.deepEqual(cached, ["shout.upper#0:A", "shout.upper#1:B"]);
+  assert.deepEqual(maps.slice(2), ["before shout 3", "after shout 3 true"]);
+});
+
+Deno.test("stream() of an outer pipeline yields nodeCached for the inner nodes the cache answers", async () => {
+  const inner = new Pipeline({
+    nodes: [
+      node(({ word }: { word: string }) => word.toUpperCase(), named("upper")),
+    ],
+  });
+  await using engine = new Engine({ cache: { store: new MemoryCacheStore() } });
+  const outer = new Pipeline({
+    nodes: [inner.asNode({ name: "shout", mapOver: "word" })],
+    engine,
+  });
+  await outer.run({ inputs: { word: ["a"] } });
+  const cached: string[] = [];
+  for await (const e of outer.stream({ inputs: { word: ["a", "b"] } })) {
+    if (e.type === "nodeCached") cached.push(`${e.nodeName}#${e.item}`);
+  }
+  assert.deepEqual(cached, ["shout.upper#0"]);
+});

@@ -1,0 +1,388 @@
+// The recorder behind `run()` and `stream()`: it gathers each node's
+// outcome (and emits the stream's events) through the hooks any adapter
+// uses, and, for the run's own nodes, as their node observer.
+import type { CacheOutcome } from "./cache/cache.ts";
+import { HookError, RunFailedError } from "./errors.ts";
+import { now } from "./_clock.ts";
+import type { ExecutionEvent, SkipReason } from "./events.ts";
+import {
+  type Adapter,
+  type AfterNodeExecutionEvent,
+  type BeforeNodeExecutionEvent,
+  IGNORES_INPUTS,
+  type MapItemEvent,
+  type NodeCachedEvent,
+  type NodeLogEvent,
+  type NodeObserver,
+  OBSERVES,
+} from "./hooks.ts";
+import type { Plan, PlanNode } from "./plan.ts";
+import type { NodeResult } from "./results.ts";
+
+// Event timestamps are this plus a reading of the shared clock, which the
+// node hooks take anyway: Date.now() would cost a clock read more per event.
+const ORIGIN = performance.timeOrigin;
+
+/**
+ * Records node outcomes (and emits events) for one run; given no plan (a
+ * map's items), it only emits.
+ */
+export class Recorder implements Adapter {
+  /** Shown in hook errors. */
+  readonly name = "Recorder";
+  /** Its node hooks read no `inputs`. */
+  readonly [IGNORES_INPUTS] = true;
+  readonly #roster: Roster | undefined;
+  // By position in the roster: when each node (last) started (NaN if it
+  // did not), what became of it (a NodeResult is made once, in results()),
+  // what it logged.
+  readonly #starts: Float64Array;
+  readonly #status: Uint8Array;
+  readonly #durations: Float64Array;
+  #errors: unknown[] | undefined;
+  #caches: (CacheOutcome | undefined)[] | undefined;
+  #logs: (NodeLogEvent[] | undefined)[] | undefined;
+  // The last node looked up: its after hook usually follows its before hook.
+  #lastName = "";
+  #lastAt = -1;
+  #finished = false;
+  readonly #emit: ((event: ExecutionEvent) => void) | undefined;
+
+  constructor(
+    plan: Plan | undefined,
+    emit?: (event: ExecutionEvent) => void,
+  ) {
+    this.#roster = plan === undefined ? undefined : rosterOf(plan);
+    const size = this.#roster?.nodes.length ?? 0;
+    this.#starts = new Float64Array(size).fill(NaN);
+    this.#status = new Uint8Array(size);
+    this.#durations = new Float64Array(size);
+    this.#emit = emit;
+  }
+
+  /** Emits an event if someone listens. */
+  emit(event: ExecutionEvent): void {
+    this.#emit?.(event);
+  }
+
+  // The roster position of a node, or -1 for one the run's plan does not
+  // hold (a nested pipeline's, forwarded under its outer name).
+  #at(name: string): number {
+    if (name === this.#lastName) return this.#lastAt;
+    const at = this.#roster?.index.get(name) ?? -1;
+    this.#lastName = name;
+    this.#lastAt = at;
+    return at;
+  }
+
+  /** Node started (a node of a nested run, forwarded). */
+  beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
+    this.#started(event.nodeName, event.runId, event.item, now());
+  }
+
+  /** Node ended (a node of a nested run, forwarded). */
+  afterNodeExecution(event: AfterNodeExecutionEvent): void {
+    this.#ended(
+      event.nodeName,
+      event.runId,
+      event.item,
+      event.success,
+      event.error,
+      event.durationMs,
+      event.cache,
+    );
+  }
+
+  /** The cache answered for a node (of a nested run, forwarded). */
+  nodeCached(event: NodeCachedEvent): void {
+    this.#cached(event.nodeName, event.runId, event.item, event.durationMs);
+  }
+
+  /** The run's own nodes, told directly: no event objects. */
+  readonly [OBSERVES]: NodeObserver = {
+    started: (node, runId, item, at) =>
+      this.#started(node.name, runId, item, at, this.#atNode(node)),
+    ended: (node, runId, item, success, outcome, durationMs, cache) =>
+      this.#ended(
+        node.name,
+        runId,
+        item,
+        success,
+        outcome,
+        durationMs,
+        cache,
+        this.#atNode(node),
+      ),
+    cached: (node, runId, item, durationMs) =>
+      this.#cached(node.name, runId, item, durationMs),
+  };
+
+  // The roster position of one of the run's plan nodes: its index, in a
+  // plan without fan-out blocks (the roster is then the plan's node list).
+  #atNode(node: PlanNode): number {
+    const at = node.index;
+    return this.#roster?.nodes[at] === node ? at : this.#at(node.name);
+  }
+
+  #started(
+    nodeName: string,
+    runId: string,
+    item: number | undefined,
+    started: number,
+    at = this.#at(nodeName),
+  ): void {
+    if (at >= 0) this.#starts[at] = started;
+    const emit = this.#emit;
+    if (emit === undefined) return;
+    const timestamp = ORIGIN + started;
+    emit(
+      item === undefined
+        ? { type: "nodeStarted", runId, timestamp, nodeName }
+        : { type: "nodeStarted", runId, timestamp, nodeName, item },
+    );
+  }
+
+  // `outcome` is what the node threw, when it failed.
+  #ended(
+    nodeName: string,
+    runId: string,
+    item: number | undefined,
+    success: boolean,
+    outcome: unknown,
+    durationMs: number,
+    cache: CacheOutcome | undefined,
+    at = this.#at(nodeName),
+  ): void {
+    // A node abandoned by a failed or cancelled run may finish later: its
+    // outcome no longer belongs to the run's record.
+    if (this.#finished) return;
+    if (at >= 0) this.#record(at, success, durationMs, outcome, cache);
+    const emit = this.#emit;
+    if (emit === undefined) return;
+    // Its start plus its duration, unless it runs once per item (items
+    // share the record of its start).
+    const started = at >= 0 && item === undefined ? this.#starts[at]! : NaN;
+    const timestamp = ORIGIN +
+      (started === started ? started + durationMs : now());
+    if (!success) {
+      const error = outcome;
+      emit(
+        item === undefined
+          ? {
+            type: "nodeFailed",
+            runId,
+            timestamp,
+            nodeName,
+            durationMs,
+            error,
+          }
+          : {
+            type: "nodeFailed",
+            runId,
+            timestamp,
+            nodeName,
+            item,
+            durationMs,
+            error,
+          },
+      );
+    } else if (cache === undefined) {
+      emit(
+        item === undefined
+          ? { type: "nodeSucceeded", runId, timestamp, nodeName, durationMs }
+          : {
+            type: "nodeSucceeded",
+            runId,
+            timestamp,
+            nodeName,
+            item,
+            durationMs,
+          },
+      );
+    } else {
+      emit(withItem({
+        type: "nodeSucceeded",
+        runId,
+        timestamp,
+        nodeName,
+        durationMs,
+        cache,
+      }, item));
+    }
+  }
+
+  #cached(
+    nodeName: string,
+    runId: string,
+    item: number | undefined,
+    durationMs: number,
+  ): void {
+    if (this.#finished) return;
+    const at = this.#at(nodeName);
+    if (at >= 0) this.#record(at, true, durationMs, undefined, "hit");
+    this.#emit?.(withItem({
+      type: "nodeCached",
+      runId,
+      timestamp: ORIGIN + now(),
+      nodeName,
+      durationMs,
+    }, item));
+  }
+
+  // Inside a fan-out block a node runs once per item: its record sums
+  // their durations and keeps the first failure.
+  #record(
+    at: number,
+    success: boolean,
+    durationMs: number,
+    error: unknown,
+    cache: CacheOutcome | undefined,
+  ): void {
+    const previous = this.#status[at];
+    if (previous === FAILED) return;
+    this.#status[at] = success ? SUCCEEDED : FAILED;
+    this.#durations[at] = this.#durations[at]! + durationMs;
+    if (!success) (this.#errors ??= [])[at] = error;
+    if (cache !== undefined || this.#caches?.[at] !== undefined) {
+      (this.#caches ??= [])[at] = cache;
+    }
+  }
+
+  // The record of the node at `at`, if it ended.
+  #result(at: number, name: string): NodeResult | undefined {
+    const status = this.#status[at];
+    if (status === NONE) return undefined;
+    const durationMs = this.#durations[at]!;
+    if (status === FAILED) {
+      return { name, status: "failed", durationMs, error: this.#errors![at] };
+    }
+    const cache = this.#caches?.[at];
+    return cache === undefined
+      ? { name, status: "succeeded", durationMs }
+      : { name, status: "succeeded", durationMs, cache };
+  }
+
+  /** A node logged. */
+  onLog(event: NodeLogEvent): void {
+    if (this.#finished) return;
+    const at = this.#at(event.nodeName);
+    if (at >= 0) {
+      const logs = this.#logs ??= new Array(this.#status.length);
+      (logs[at] ??= []).push(event);
+    }
+    this.#emit?.({ ...event, type: "log", timestamp: ORIGIN + now() });
+  }
+
+  /** A map item is done. */
+  afterMapItem(event: MapItemEvent): void {
+    if (this.#finished) return;
+    this.#emit?.({ ...event, type: "mapItem", timestamp: ORIGIN + now() });
+  }
+
+  /**
+   * The outcome of every node of the plan, skipped ones included: the run
+   * ended with `runError`, if it failed.
+   */
+  results(runId: string, runError?: unknown): NodeResult[] {
+    this.#finished = true;
+    const roster = this.#roster!;
+    const plan = roster.plan;
+    const end = performance.now();
+    const timestamp = ORIGIN + end;
+    const all: NodeResult[] = [];
+    const skip = (name: string, skipReason: SkipReason) => {
+      all.push({ name, status: "skipped", skipReason, durationMs: 0 });
+      this.#emit?.({
+        type: "nodeSkipped",
+        runId,
+        timestamp,
+        nodeName: name,
+        reason: skipReason,
+      });
+    };
+    for (const name of plan.replaced) {
+      const seed = plan.seeds.find((s) => s.name === name);
+      skip(name, seed?.source === "override" ? "override" : "input");
+    }
+    // Continuing past failures, the nodes left out because an upstream
+    // node failed (a fan-out block left out leaves out all its nodes).
+    const upstreamFailed = runError instanceof RunFailedError
+      ? new Set(runError.skipped)
+      : undefined;
+    const { nodes, outer } = roster;
+    for (let at = 0; at < nodes.length; at++) {
+      const name = nodes[at]!.name;
+      const result = this.#result(at, name);
+      const started = this.#starts[at]!;
+      const logs = this.#logs?.[at];
+      if (result !== undefined) {
+        all.push(logs === undefined ? result : { ...result, logs });
+      } else if (started !== started) {
+        skip(
+          name,
+          upstreamFailed?.has(name) || upstreamFailed?.has(outer[at]!)
+            ? "upstream-failed"
+            : "not-reached",
+        );
+      } else if (runError instanceof HookError && runError.nodeName === name) {
+        // One of its own hooks failed: the node failed, with that error.
+        const durationMs = end - started;
+        all.push({ name, status: "failed", durationMs, error: runError });
+        this.#emit?.({
+          type: "nodeFailed",
+          runId,
+          timestamp,
+          nodeName: name,
+          durationMs,
+          error: runError,
+        });
+      } else {
+        all.push({ name, status: "cancelled", durationMs: end - started });
+      }
+    }
+    return all;
+  }
+}
+
+// What became of a node, in a recorder.
+const NONE = 0;
+const SUCCEEDED = 1;
+const FAILED = 2;
+
+// The nodes whose functions a plan runs, in plan order (a fan-out block
+// stands for the nodes of its per-item plan, once each however many items),
+// with their positions by name; made once per plan.
+interface Roster {
+  readonly plan: Plan;
+  readonly nodes: readonly PlanNode[];
+  readonly index: ReadonlyMap<string, number>;
+  /** For each node, the node of `plan` it runs under: itself, or its block. */
+  readonly outer: readonly string[];
+}
+
+const rosters = new WeakMap<Plan, Roster>();
+
+function rosterOf(plan: Plan): Roster {
+  let roster = rosters.get(plan);
+  if (roster !== undefined) return roster;
+  const nodes: PlanNode[] = [];
+  const outer: string[] = [];
+  const index = new Map<string, number>();
+  const add = (inner: Plan, under: string | undefined) => {
+    for (const node of inner.nodes) {
+      if (node.block !== undefined) add(node.block.plan, under ?? node.name);
+      else if (!index.has(node.name)) {
+        index.set(node.name, nodes.length);
+        nodes.push(node);
+        outer.push(under ?? node.name);
+      }
+    }
+  };
+  add(plan, undefined);
+  rosters.set(plan, roster = { plan, nodes, index, outer });
+  return roster;
+}
+
+function withItem<T extends object>(event: T, item: number | undefined): T {
+  return item === undefined ? event : { ...event, item };
+}
