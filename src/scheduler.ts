@@ -17,14 +17,14 @@
  */
 import { isThenable } from "./_thenable.ts";
 import { HookError, RunFailedError } from "./errors.ts";
-import type { Carry, Executor, ExecutorCall } from "./executors/executor.ts";
+import type { Executor } from "./executors/executor.ts";
 import { AsyncExecutor } from "./executors/async.ts";
 import { SequentialExecutor } from "./executors/sequential.ts";
 import { IntQueue } from "./executors/_heap.ts";
 import type { PlanNode } from "./plan.ts";
 import type { Run } from "./run.ts";
-import type { Tags } from "./node.ts";
-import { wireArguments } from "./_call.ts";
+import { Call } from "./_executor_call.ts";
+import { runSerially, skipDownstream } from "./_serial.ts";
 
 /**
  * What happens when a node fails: `"stop"` (nothing new starts; the run
@@ -56,73 +56,6 @@ export function soleLane(executor: Executor): Lanes {
     soleLanes.set(executor, lanes = { executors: [executor] });
   }
   return lanes;
-}
-
-/** One node's call, as an executor sees it. */
-export class Call implements ExecutorCall {
-  /** The run the call belongs to. */
-  readonly run: Run;
-  /** The node to call. */
-  readonly node: PlanNode;
-
-  /**
-   * Set by the executor while the call waits or runs elsewhere: how to
-   * withdraw it when the run stops.
-   */
-  onAbort: ((reason: Error) => void) | undefined;
-  #controller: AbortController | undefined;
-
-  /** Wraps `node` of `run`. */
-  constructor(run: Run, node: PlanNode) {
-    this.run = run;
-    this.node = node;
-  }
-
-  /** Tells the executor the run stopped. */
-  abort(reason: Error): void {
-    this.#controller?.abort(reason);
-    this.onAbort?.(reason);
-  }
-
-  /** The run's id. */
-  get runId(): string {
-    return this.run.runId;
-  }
-
-  /** The node's name. */
-  get nodeName(): string {
-    return this.node.name;
-  }
-
-  /** The node's tags. */
-  get tags(): Tags {
-    return this.node.tags;
-  }
-
-  /** The map item, if any. */
-  get item(): number | undefined {
-    return this.run.item;
-  }
-
-  /** Aborts when the run stops. Made on first use. */
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      const stopped = this.run.halted();
-      if (stopped !== undefined) this.#controller.abort(stopped);
-    }
-    return this.#controller.signal;
-  }
-
-  /** Runs the call: here, or through `carry`. */
-  execute(carry?: Carry): unknown {
-    if (carry === undefined) return this.run.invoke(this.node);
-    return this.run.invoke(this.node, (node, values, run) =>
-      carry({
-        args: wireArguments(node, values),
-        log: (message, data) => run.log(node, message, data),
-      }));
-  }
 }
 
 // Whether calls on `executor` run in this thread unchanged, so the loop may
@@ -174,67 +107,6 @@ function routeAll(
   return lanes;
 }
 
-// Skips `node`'s dependents, and theirs, for good: their counts can never
-// reach zero again. Returns how many were skipped.
-const NEVER = -(2 ** 30);
-function skipDownstream(
-  node: PlanNode,
-  nodes: readonly PlanNode[],
-  remaining: number[] | Int32Array,
-  skipped: string[],
-): number {
-  let count = 0;
-  const stack = [node];
-  while (stack.length > 0) {
-    for (const d of stack.pop()!.dependents) {
-      if (remaining[d]! <= NEVER / 2) continue;
-      remaining[d] = NEVER;
-      skipped.push(nodes[d]!.name);
-      count++;
-      stack.push(nodes[d]!);
-    }
-  }
-  return count;
-}
-
-// One node at a time on this thread: the plan's serial order, as an array.
-async function runSerially(run: Run): Promise<unknown[]> {
-  const plan = run.plan;
-  const nodes = plan.nodes;
-  const order = plan.serialOrder;
-  const values = run.values;
-  const signal = run.signal;
-  const goOn = run.onFailure === "continue";
-  let remaining: Int32Array | undefined; // only to mark skipped nodes
-  let failures: unknown[] | undefined;
-  let skipped: string[] | undefined;
-  for (let k = 0; k < order.length; k++) {
-    if (run.stopped !== undefined) throw run.stopped;
-    if (signal?.aborted) throw run.cancellation();
-    const i = order[k]!;
-    if (remaining !== undefined && remaining[i] === NEVER) continue;
-    const node = nodes[i]!;
-    let value: unknown;
-    try {
-      value = run.invoke(node);
-      if (isThenable(value)) value = await value;
-    } catch (error) {
-      if (run.stopped !== undefined) throw run.stopped;
-      if (!goOn || error instanceof HookError) throw run.fail(node, error);
-      (failures ??= []).push(run.failure(node, error));
-      remaining ??= new Int32Array(nodes.length);
-      skipDownstream(node, nodes, remaining, skipped ??= []);
-      continue;
-    }
-    values[i] = value;
-  }
-  if (run.stopped !== undefined) throw run.stopped; // e.g. a failed onLog hook
-  if (failures !== undefined) {
-    throw new RunFailedError(run.runId, failures, skipped);
-  }
-  return values;
-}
-
 // A started node whose promise is yet to be awaited.
 interface Pending {
   readonly node: PlanNode;
@@ -284,6 +156,7 @@ class Schedule {
   readonly #queues: IntQueue[] | undefined;
   readonly #runningOn: number[] | undefined;
   readonly #starts: Float64Array | undefined;
+  readonly #measured: ((node: PlanNode, ms: number) => void) | undefined;
   readonly #remaining: number[];
   readonly #continue: boolean;
   readonly #resolve: (values: unknown[]) => void;
@@ -320,7 +193,9 @@ class Schedule {
         this.#runningOn.push(0);
       }
     }
-    if (lanes.measured !== undefined) {
+    // Read once: whether this run is timed must not change as it goes.
+    this.#measured = lanes.measured;
+    if (this.#measured !== undefined) {
       this.#starts = new Float64Array(plan.nodes.length);
     }
     this.#remaining = plan.dependencyCounts.slice();
@@ -356,18 +231,10 @@ class Schedule {
     return lane === 0 ? this.#running : this.#runningOn![lane]!;
   }
 
-  #count(lane: number, delta: number): void {
-    if (lane === 0) this.#running += delta;
-    else this.#runningOn![lane]! += delta;
-  }
-
-  // The lane whose best ready node starts next, or -1.
+  // With several lanes: the lane whose best ready node starts next, or -1.
   #nextLane(): number {
-    const queues = this.#queues;
+    const queues = this.#queues!;
     const limits = this.#facts.limits;
-    if (queues === undefined) {
-      return this.#running < limits[0]! && this.#queue.size > 0 ? 0 : -1;
-    }
     let best = -1;
     let bestRank = Infinity;
     for (let lane = 0; lane < queues.length; lane++) {
@@ -399,9 +266,18 @@ class Schedule {
         this.#finish(run.cancellation());
         return undefined;
       }
-      const lane = this.#nextLane();
-      if (lane < 0) break;
-      const rank = (lane === 0 ? this.#queue : this.#queues![lane]!).pop()!;
+      let lane = 0;
+      let rank: number | undefined;
+      if (this.#queues === undefined) {
+        // One lane: the queue's head, while the limit allows.
+        if (this.#running >= this.#facts.limits[0]!) break;
+        rank = this.#queue.pop();
+        if (rank === undefined) break;
+      } else {
+        lane = this.#nextLane();
+        if (lane < 0) break;
+        rank = this.#queues[lane]!.pop()!;
+      }
       const node = this.#nodes[this.#byRank[rank]!]!;
       if (this.#starts !== undefined) {
         this.#starts[node.index] = performance.now();
@@ -415,17 +291,16 @@ class Schedule {
           continue;
         }
       } else {
-        const call = new Call(run, node);
         try {
-          value = this.#lanes.executors[lane]!.run(call);
+          value = this.#hand(lane, node);
         } catch (error) {
           this.#failed(node, error);
           continue;
         }
-        if (isThenable(value)) value = this.#track(call, value);
       }
       if (isThenable(value)) {
-        this.#count(lane, 1);
+        if (lane === 0) this.#running++;
+        else this.#runningOn![lane]!++;
         if (keep && kept === undefined) kept = { node, lane, promise: value };
         else void this.#strand(node, lane, value);
       } else {
@@ -436,11 +311,16 @@ class Schedule {
     return this.#settled ? undefined : kept;
   }
 
-  // Keeps `call` in the in-flight set until `promise` settles.
-  #track(call: Call, promise: PromiseLike<unknown>): Promise<unknown> {
+  // Hands `node` to the executor of `lane` (one that runs calls its own
+  // way), keeping the call in the in-flight set until it settles. Apart
+  // from #launch, which stays small for the common, inline case.
+  #hand(lane: number, node: PlanNode): unknown {
+    const call = new Call(this.#run, node);
+    const value = this.#lanes.executors[lane]!.run(call);
+    if (!isThenable(value)) return value;
     const calls = this.#calls ??= new Set();
     calls.add(call);
-    return Promise.resolve(promise).finally(() => calls.delete(call));
+    return Promise.resolve(value).finally(() => calls.delete(call));
   }
 
   // Awaits a node's promise, completes it, and goes on with a node it
@@ -456,13 +336,15 @@ class Schedule {
       try {
         value = await promise;
       } catch (error) {
-        this.#count(lane, -1);
+        if (lane === 0) this.#running--;
+        else this.#runningOn![lane]!--;
         if (this.#settled) return;
         this.#failed(node, error);
         this.pump();
         return;
       }
-      this.#count(lane, -1);
+      if (lane === 0) this.#running--;
+      else this.#runningOn![lane]!--;
       if (this.#settled) return;
       this.#complete(node, value);
       const next = this.#launch(true);
@@ -477,7 +359,7 @@ class Schedule {
     this.#run.values[node.index] = value;
     this.#done++;
     if (this.#starts !== undefined) {
-      this.#lanes.measured!(
+      this.#measured!(
         node,
         performance.now() - this.#starts[node.index]!,
       );

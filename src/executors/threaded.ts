@@ -18,7 +18,7 @@ import {
   type ExecutorCall,
   type ExecutorOptions,
 } from "./executor.ts";
-import { Call } from "../scheduler.ts";
+import { Call } from "../_executor_call.ts";
 import { wireArguments } from "../_call.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import {
