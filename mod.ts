@@ -129,7 +129,6 @@ export {
 } from "./src/modifiers/cache.ts";
 export { cacheKey } from "./src/cache/data_version.ts";
 export type {
-  Cache,
   CacheBehaviors,
   CacheLogEntry,
   CacheOptions,
@@ -137,11 +136,7 @@ export type {
   CacheView,
   RunRecord,
 } from "./src/cache/cache.ts";
-export type {
-  CacheProbe,
-  CacheSession,
-  NodeCacheInfo,
-} from "./src/cache/session.ts";
+export type { NodeCacheInfo } from "./src/cache/session.ts";
 export type { Hasher } from "./src/cache/hasher.ts";
 export type { DataVersion } from "./src/cache/data_version.ts";
 export {
@@ -188,16 +183,9 @@ export {
   ValidationError,
   WorkerError,
 } from "./src/errors.ts";
-export {
-  type BlockPlan,
-  type Plan,
-  type PlanNode,
-  type Seed,
-  type SeedSource,
-  UnknownNodeError,
-} from "./src/plan.ts";
-export type { Graph, NodeInfo, TagFilter } from "./src/graph.ts";
-export type { HookName, Hooks } from "./src/hooks.ts";
+export { type SeedSource, UnknownNodeError } from "./src/plan.ts";
+export type { NodeInfo, TagFilter } from "./src/graph.ts";
+export type { HookName } from "./src/hooks.ts";
 export type {
   Adapter,
   AfterGraphExecutionEvent,
@@ -260,7 +248,7 @@ export {
   type RouteByCostOptions,
   type RouteTask,
 } from "./src/routing.ts";
-export type { CostFunction, NodeMetrics } from "./src/metrics.ts";
+export type { NodeMetrics } from "./src/metrics.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
 export type { WorkerPoolOptions } from "./src/executors/pool.ts";
 export type { DotOptions } from "./src/dot.ts";

@@ -102,7 +102,12 @@ export interface NodeSpec {
    * hit a stale cached result.
    */
   readonly codeParts?: readonly unknown[];
-  /** The nested pipeline it runs, when it is a pipeline's `asNode()`. */
+  /**
+   * The nested pipeline it runs, when it is a pipeline's `asNode()`:
+   * braid's own, for drawing and routing.
+   *
+   * @ignore
+   */
   readonly container?: {
     /** The node's name in the outer pipeline. */
     readonly name: string;

@@ -197,7 +197,12 @@ export class Cache implements CacheView {
       spec.cache?.behavior ?? this.#options.defaultBehavior ?? "default";
   }
 
-  /** Starts caching one run (or one map item) of `plan`. */
+  /**
+   * Starts caching one run (or one map item) of `plan`: braid's own, for
+   * its runner.
+   *
+   * @ignore
+   */
   session(
     plan: Plan,
     runId: string,
@@ -215,7 +220,11 @@ export class Cache implements CacheView {
     return this.recordSession(plan, record, values, item);
   }
 
-  /** Starts caching `plan` as part of a run already recorded (a fan-out item). */
+  /**
+   * Starts caching `plan` as part of a run already recorded (a fan-out item).
+   *
+   * @ignore
+   */
   recordSession(
     plan: Plan,
     record: RunRecord,
