@@ -161,6 +161,10 @@ function execute(
   if (!isThenable(value)) {
     return end(run, node, hooks, event, start, true, value);
   }
+  // Nothing to do at its end (no after hook, no recorder): the node's own
+  // promise is the call's, one promise hop fewer; the run wraps a failure
+  // as `settle` would.
+  if (!hooks.afterNode && hooks.observer === undefined) return value;
   return finish(run, node, hooks, event, start, value);
 }
 

@@ -9,6 +9,7 @@ import { isThenable } from "./_thenable.ts";
 import {
   BraidError,
   CancelledError,
+  HookError,
   NodeExecutionError,
   ValidationError,
   WorkerError,
@@ -159,13 +160,19 @@ export class Run {
 
   /** What `node` failing with `error` is reported as (the run goes on). */
   failure(node: PlanNode, error: unknown): Error {
-    // With hooks on, errors arrive already wrapped (or are a HookError).
-    // A block's errors name the item's node already.
+    // Errors that already say what failed pass as they are: a hook's, a
+    // check's, a worker's, a cancellation, this node's own wrapped error
+    // (node hooks wrap what they report), and a block's (they name the
+    // item's node already).
     return error instanceof ValidationError ||
         error instanceof WorkerError ||
         error instanceof AggregateError ||
-        ((this.hooks !== undefined || node.block !== undefined) &&
-          error instanceof BraidError)
+        error instanceof HookError ||
+        error instanceof CancelledError ||
+        (error instanceof NodeExecutionError &&
+          error.nodeName === node.name && error.runId === this.runId &&
+          error.item === this.item) ||
+        (node.block !== undefined && error instanceof BraidError)
       ? error as Error
       : this.wrap(node, error);
   }

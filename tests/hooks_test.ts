@@ -420,3 +420,25 @@ Deno.test("Hooks.dispatch throws a sync hook's error as a HookError at once", ()
       e.message === 'Hook "beforeMap" of adapter Audit threw: nope',
   );
 });
+
+Deno.test("a node that throws a braid error fails the run with a NodeExecutionError naming it, with or without node hooks", async () => {
+  const { ConfigError: Thrown } = await import("../mod.ts");
+  const mod = {
+    a: async (): Promise<number> => {
+      await null;
+      throw new Thrown("made by the node");
+    },
+  };
+  const plain = await new Builder().withModules(mod).withExecutor("async")
+    .build();
+  const hooked = await new Builder().withModules(mod).withExecutor("async")
+    .withAdapters({ beforeNodeExecution: () => {} }).build();
+  for (const dr of [plain, hooked]) {
+    await assert.rejects(dr.execute(["a"]), (e: unknown) => {
+      assert.ok(e instanceof NodeExecutionError, String(e));
+      assert.equal(e.nodeName, "a");
+      assert.ok(e.cause instanceof Thrown);
+      return true;
+    });
+  }
+});
