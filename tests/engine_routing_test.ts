@@ -5,8 +5,6 @@ import {
   Builder,
   ConfigError,
   Engine,
-  type Executor,
-  type ExecutorCall,
   named,
   node,
   NodeExecutionError,
@@ -14,22 +12,7 @@ import {
   type RouteTask,
   tag,
 } from "../mod.ts";
-
-// An executor that runs calls here and records which nodes it ran.
-class Recording implements Executor {
-  readonly concurrency = Infinity;
-  readonly ran: string[] = [];
-  closed = 0;
-  constructor(readonly name: string) {}
-  run(call: ExecutorCall): unknown {
-    this.ran.push(call.nodeName);
-    return call.execute();
-  }
-  close(): Promise<void> {
-    this.closed++;
-    return Promise.resolve();
-  }
-}
+import { Recording } from "./fixtures/recording_executor.ts";
 
 const tagged = node(
   ({ x }: { x: number }) => x + 1,

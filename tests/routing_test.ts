@@ -5,8 +5,6 @@ import {
   AsyncExecutor,
   Builder,
   ConfigError,
-  type Executor,
-  type ExecutorCall,
   inputs,
   node,
   type NodeDef,
@@ -14,17 +12,7 @@ import {
   type RouteTask,
   tag,
 } from "../mod.ts";
-
-// An executor that runs calls here and records which nodes it ran.
-class Recording implements Executor {
-  readonly concurrency = Infinity;
-  readonly ran: string[] = [];
-  constructor(readonly name: string) {}
-  run(call: ExecutorCall): unknown {
-    this.ran.push(call.nodeName);
-    return call.execute();
-  }
-}
+import { Recording } from "./fixtures/recording_executor.ts";
 
 const nodes = () => ({
   tagged: node(() => 1, tag({ executor: "heavy" })),
