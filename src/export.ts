@@ -132,7 +132,7 @@ export function exportPlan(
           perItem: exportPlan(node.block.plan, costOf),
         },
       });
-    } else if (node.synthetic) {
+    } else if (node.kind === "member") {
       Object.assign(exported, { listFrom: spec.inputs[0]!.name });
     }
     return exported;

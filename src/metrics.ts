@@ -157,7 +157,7 @@ function levels(plan: Plan, costOf: CostFunction): Levels {
 }
 
 function nodeCost(node: PlanNode, costOf: CostFunction): number {
-  if (node.synthetic && node.block === undefined) return 0;
+  if (node.kind === "member") return 0;
   const cost = costOf(node);
   if (cost !== undefined && Number.isFinite(cost) && cost >= 0) return cost;
   if (node.block !== undefined) return levels(node.block.plan, costOf).length;

@@ -70,12 +70,6 @@ export interface PlanNode {
   readonly block: BlockPlan | undefined;
   /** For a member node: picks its list out of the value slots. */
   readonly member: ((values: readonly unknown[]) => unknown) | undefined;
-  /**
-   * True for the nodes a plan adds to run a fan-out block (the block itself,
-   * and one node handing out each requested member's list of values): they
-   * run no user code, so node hooks do not see them.
-   */
-  readonly synthetic: boolean;
 }
 
 /**
@@ -377,7 +371,6 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
         ? undefined
         : (values: readonly unknown[]) =>
           (values[blockSlot] as readonly unknown[])[member[1]],
-      synthetic: spec !== graph.specs.get(name),
     });
   });
 
