@@ -12,8 +12,7 @@ import { toItems } from "./modifiers/parallelizable.ts";
 import type { BlockPlan, Plan, PlanNode } from "./plan.ts";
 import { Run } from "./run.ts";
 import { andThen } from "./_thenable.ts";
-import type { Executor } from "./executors/executor.ts";
-import { soleLane } from "./scheduler.ts";
+import { runItemJob } from "./items.ts";
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -58,81 +57,60 @@ async function runItems(
     if (arg !== block.itemsArg) outer[s] = values[node.argSlots[arg]!];
   }
   // Items stop when the run stops (its ctx signal) or an item fails.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([run.context(node).signal, stop.signal]);
   const runner = run.runner!;
-  const stopItems = (error: Error) => stop.abort(error);
   const submit = hooks?.has("beforeTaskSubmission") === true;
-  const progress = hooks?.has("afterMapItem") === true;
-  let done = 0;
-  const runItem = async (i: number, on?: Executor): Promise<void> => {
-    if (submit) {
-      await hooks!.call("beforeTaskSubmission", {
-        runId: run.runId,
-        nodeName: block.parallelizable,
-        taskId: `${taskId}/${i}`,
-        index: i,
-        nodes: plan.nodes.map((n) => n.name),
-      });
-    }
-    const slots: unknown[] = new Array(plan.size);
-    for (let s = 0; s < seeds.length; s++) {
-      slots[seeds[s]!.slot] = block.seedArgs[s] === block.itemsArg
-        ? items[i]
-        : outer[s];
-    }
-    const itemRun = new Run({
-      runId: run.runId,
-      plan,
-      values: slots,
-      signal,
-      hooks,
-      onLog: run.onLog,
-      item: i,
-      runner,
-      cache: run.cache?.forItem(plan, slots, i),
-      onFailure: run.onFailure,
-      // An item's failure stops the other items at once.
-      onStop: stopItems,
-    });
-    const values = await runner.schedule(
-      itemRun,
-      on === undefined ? undefined : soleLane(on),
-    );
-    const outputs = plan.outputSlots;
-    for (let m = 0; m < outputs.length; m++) {
-      lists[m]![i] = values[outputs[m]!];
-    }
-    if (progress) {
-      await hooks!.call("afterMapItem", {
-        runId: run.runId,
-        nodeName: block.parallelizable,
-        item: i,
-        done: ++done,
-        total: count,
-        success: true,
-      });
-    }
-  };
-  const failed = (error: unknown) => {
-    stop.abort(error);
-    throw error;
-  };
-  await runner.mapExecutor.runItems({
-    count,
-    // Each item's inputs, made only for map executors that ship items.
-    get items() {
-      return items.map((item) => inputsOf(plan, block, item, outer));
-    },
+  await runItemJob({
+    runner,
     plan,
-    runItem: (i, on) => runItem(i, on).catch(failed),
-    signal,
+    runId: run.runId,
+    count,
+    hooks,
+    nodeName: block.parallelizable,
+    parent: run.context(node).signal,
+    collect: false,
+    async run(i, part, signal) {
+      if (submit) {
+        await hooks!.call("beforeTaskSubmission", {
+          runId: run.runId,
+          nodeName: block.parallelizable,
+          taskId: `${taskId}/${i}`,
+          index: i,
+          nodes: plan.nodes.map((n) => n.name),
+        });
+      }
+      const slots: unknown[] = new Array(plan.size);
+      for (let s = 0; s < seeds.length; s++) {
+        slots[seeds[s]!.slot] = block.seedArgs[s] === block.itemsArg
+          ? items[i]
+          : outer[s];
+      }
+      const itemRun = new Run({
+        runId: run.runId,
+        plan,
+        values: slots,
+        signal,
+        hooks,
+        onLog: run.onLog,
+        item: i,
+        runner,
+        cache: run.cache?.forItem(plan, slots, i),
+        onFailure: run.onFailure,
+        onStop: part.onStop,
+      });
+      return await runner.schedule(itemRun, part.lanes);
+    },
+    done(i, outcome) {
+      if (!outcome.ok) return; // the block fails with it
+      const outputs = plan.outputSlots;
+      for (let m = 0; m < outputs.length; m++) {
+        lists[m]![i] = outcome.value[outputs[m]!];
+      }
+    },
     // Whole items may run elsewhere only when nothing here must see their
     // nodes (adapters, the cache).
     ...((hooks?.adapters.length ?? 0) > 0 || run.cache !== undefined ? {} : {
       remote: {
-        runner,
-        runId: run.runId,
+        items: () => items.map((item) => inputsOf(plan, block, item, outer)),
         overrides: EMPTY,
         done(i: number, outputs: Record<string, unknown>) {
           const names = plan.finalVars;
@@ -142,10 +120,8 @@ async function runItems(
         },
       },
     }),
+    stopped: () => run.halted(),
   });
-  // Items that never started (the run stopped) leave holes: never hand
-  // out a partial list as if it were whole.
-  if (signal.aborted) throw run.halted() ?? signal.reason;
   return lists;
 }
 

@@ -8,17 +8,12 @@
  * @module
  */
 import { CancelledError } from "./errors.ts";
-import { type Executor, raceAbort } from "./executors/executor.ts";
+import { raceAbort } from "./executors/executor.ts";
 import type { BeforeMapEvent, Hooks } from "./hooks.ts";
 import type { Tags } from "./node.ts";
 import type { Plan } from "./plan.ts";
-import { soleLane } from "./scheduler.ts";
-import {
-  EMPTY,
-  type ExecuteOptions,
-  type Runner,
-  type RunPart,
-} from "./runner.ts";
+import { runItemJob } from "./items.ts";
+import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
@@ -201,7 +196,7 @@ export async function runMap(
   return results;
 }
 
-// Hands the items to the runner's map executor; fills `results` in item order.
+// Hands the items to the item loop; fills `results` in item order.
 async function runItems(
   runner: Runner,
   options: MapOptions,
@@ -211,113 +206,54 @@ async function runItems(
   items: readonly Record<string, unknown>[],
   results: unknown[],
 ): Promise<void> {
-  const onError = options.onError ?? "raise";
-  // One controller for the whole map: the first failure (or the caller's
-  // signal) stops every item from starting new nodes. Items poll it; only the
-  // map as a whole listens, so a map costs one listener, not one per item.
-  const stop = new AbortController();
-  const signal = options.signal === undefined
-    ? stop.signal
-    : AbortSignal.any([options.signal, stop.signal]);
+  const collect = (options.onError ?? "raise") === "collect";
   const overrides = options.overrides ?? EMPTY;
   const onFailure = options.onFailure;
-  const collect = onError === "collect";
-  const total = items.length;
-  let done = 0;
-  // The first failure stops the other items at once, before the map
-  // executor can hand out another one.
-  const failed = (error: unknown) => {
-    stop.abort(error);
-    throw error;
-  };
-  const stopMap = (error: Error) => stop.abort(error);
-  // What every item's run shares; a map executor's own node executor
-  // gets a part of its own.
-  const part = {
-    watch: false,
-    // Raising, an item's failure stops the map before the item's promise
-    // settles: no other item starts meanwhile.
-    onStop: collect ? undefined : stopMap,
-  };
-  const parts = new Map<Executor, RunPart>();
-  const partOn = (executor: Executor) => {
-    let found = parts.get(executor);
-    if (found === undefined) {
-      parts.set(executor, found = { ...part, lanes: soleLane(executor) });
-    }
-    return found;
-  };
-  const start = (i: number, executor?: Executor) =>
-    runner.run(
-      plan,
-      runId,
-      { inputs: items[i]!, overrides, signal, onFailure },
-      hooks,
-      executor === undefined ? part : partOn(executor),
-      i,
-    );
-  const progress = hooks.has("afterMapItem");
-  const runItem = !collect && !progress
-    ? (i: number, executor?: Executor): Promise<void> =>
-      start(i, executor).then(
-        (values) => void (results[i] = runner.outputs(plan, values)),
-        failed,
-      )
-    : async (i: number, executor?: Executor): Promise<void> => {
-      let outcome: MapItemResult;
-      try {
-        outcome = {
-          ok: true,
-          value: runner.outputs(plan, await start(i, executor)),
-        };
-      } catch (error) {
-        // Once the map has stopped, items it cut short are not progress
-        // (the item whose failure stopped it is).
-        if (!collect && signal.aborted && signal.reason !== error) throw error;
-        if (!collect) stop.abort(error);
-        outcome = { ok: false, error };
-      }
-      results[i] = collect ? outcome : (outcome as { value: unknown }).value;
-      done++;
-      if (progress) {
-        await hooks.call("afterMapItem", {
-          runId,
-          item: i,
-          done,
-          total,
-          success: outcome.ok,
-          ...(outcome.ok ? {} : { error: outcome.error }),
-        }).catch(failed);
-      }
-      if (!outcome.ok && !collect) throw outcome.error;
-    };
-  try {
-    await raceAbort(
-      options.signal, // only the caller's: our own stop follows a failure
-      runner.mapExecutor.runItems({
-        count: items.length,
-        items,
+  const done = runItemJob({
+    runner,
+    plan,
+    runId,
+    count: items.length,
+    hooks,
+    parent: options.signal,
+    collect,
+    run: (i, part, signal) =>
+      runner.run(
         plan,
-        runItem,
-        signal,
-        // Whole items may run elsewhere only when nothing here must see
-        // their nodes (adapters, the cache) or their single outcomes.
-        ...(collect || hooks.adapters.length > 0 || runner.cache !== undefined
-          ? {}
-          : {
-            remote: {
-              runner,
-              runId,
-              overrides,
-              done: (i: number, outputs: Record<string, unknown>) =>
-                void (results[i] = outputs),
-            },
-          }),
+        runId,
+        { inputs: items[i]!, overrides, signal, onFailure },
+        hooks,
+        part,
+        i,
+      ),
+    done(i, outcome) {
+      const value = outcome.ok
+        ? runner.outputs(plan, outcome.value)
+        : undefined;
+      results[i] = !collect
+        ? value
+        : outcome.ok
+        ? { ok: true, value }
+        : outcome;
+    },
+    // Whole items may run elsewhere only when nothing here must see their
+    // nodes (adapters, the cache) or their single outcomes.
+    ...(collect || hooks.adapters.length > 0 || runner.cache !== undefined
+      ? {}
+      : {
+        remote: {
+          items: () => items,
+          overrides,
+          done: (i: number, outputs: Record<string, unknown>) =>
+            void (results[i] = outputs),
+        },
       }),
-      () => new CancelledError(runId, options.signal?.reason),
-    );
-  } catch (error) {
-    stop.abort(error);
-    throw error;
-  }
+  });
+  // Only the caller's signal is raced: the loop's own stop follows a
+  // failure, and rejects with it.
+  await raceAbort(
+    options.signal,
+    done,
+    () => new CancelledError(runId, options.signal?.reason),
+  );
 }

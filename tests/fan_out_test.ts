@@ -631,3 +631,23 @@ Deno.test("a Pipeline runs fan-out blocks too, in run and in map", async () => {
   });
   assert.deepEqual(items, [{ total: 0 }, { total: 60 }]);
 });
+
+Deno.test("a block's failed item is reported to afterMapItem as a map's is, then the run fails with it", async () => {
+  const seen: string[] = [];
+  const adapter: Adapter = {
+    afterMapItem: (e) => void seen.push(`${e.nodeName}#${e.item}:${e.success}`),
+  };
+  const dr = await new Builder().withModules({
+    xs: node(() => [1, 2], parallelizable()),
+    checked: ({ xs }: { xs: number }) => {
+      if (xs === 2) throw new Error("two");
+      return xs;
+    },
+    all: node(
+      ({ checked }: { checked: number[] }) => checked,
+      collect("checked"),
+    ),
+  }).withAdapters(adapter).build();
+  await assert.rejects(dr.execute(["all"]), /two/);
+  assert.deepEqual(seen, ["xs#0:true", "xs#1:false"]);
+});
