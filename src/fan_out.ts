@@ -99,11 +99,10 @@ async function runItems(
       });
       return await runner.schedule(itemRun, part.lanes);
     },
-    done(i, outcome) {
-      if (!outcome.ok) return; // the block fails with it
+    done(i, values) {
       const outputs = plan.outputSlots;
       for (let m = 0; m < outputs.length; m++) {
-        lists[m]![i] = outcome.value[outputs[m]!];
+        lists[m]![i] = values[outputs[m]!];
       }
     },
     // Whole items may run elsewhere only when nothing here must see their

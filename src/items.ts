@@ -38,8 +38,10 @@ export interface ItemJob {
    * with its value slots.
    */
   run(i: number, part: RunPart, signal: AbortSignal): Promise<unknown[]>;
-  /** Records item `i`'s outcome (its value slots, or its error). */
-  done(i: number, outcome: MapItemResult<unknown[]>): void;
+  /** Records item `i`'s value slots. */
+  done(i: number, values: unknown[]): void;
+  /** Records item `i`'s failure, when failures are collected. */
+  failed?(i: number, error: unknown): void;
   /**
    * Present when whole items may run elsewhere (no adapter, no cache and
    * no collected outcome needs to see them here).
@@ -90,7 +92,7 @@ export async function runItemJob(job: ItemJob): Promise<void> {
   const runItem = !collect && !progress
     ? (i: number, executor?: Executor): Promise<void> =>
       job.run(i, partOn(executor), signal).then(
-        (value) => job.done(i, { ok: true, value }),
+        (values) => job.done(i, values),
         failed,
       )
     : async (i: number, executor?: Executor): Promise<void> => {
@@ -107,7 +109,8 @@ export async function runItemJob(job: ItemJob): Promise<void> {
         if (!collect) stop.abort(error);
         outcome = { ok: false, error };
       }
-      job.done(i, outcome);
+      if (outcome.ok) job.done(i, outcome.value);
+      else job.failed?.(i, outcome.error);
       done++;
       if (progress) {
         await hooks!.call("afterMapItem", {

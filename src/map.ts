@@ -226,15 +226,12 @@ async function runItems(
         part,
         i,
       ),
-    done(i, outcome) {
-      const value = outcome.ok
-        ? runner.outputs(plan, outcome.value)
-        : undefined;
-      results[i] = !collect
-        ? value
-        : outcome.ok
-        ? { ok: true, value }
-        : outcome;
+    done(i, values) {
+      const value = runner.outputs(plan, values);
+      results[i] = collect ? { ok: true, value } : value;
+    },
+    failed(i, error) {
+      results[i] = { ok: false, error };
     },
     // Whole items may run elsewhere only when nothing here must see their
     // nodes (adapters, the cache) or their single outcomes.
