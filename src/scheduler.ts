@@ -123,7 +123,11 @@ interface LaneFacts {
   readonly serial: readonly boolean[];
 }
 const laneFacts = new WeakMap<Lanes, LaneFacts>();
+// The last lanes asked about: a map asks about the same lanes per item.
+let lastLanes: Lanes | undefined;
+let lastFacts: LaneFacts | undefined;
 function factsOf(lanes: Lanes): LaneFacts {
+  if (lanes === lastLanes) return lastFacts!;
   let facts = laneFacts.get(lanes);
   if (facts === undefined) {
     facts = {
@@ -133,6 +137,8 @@ function factsOf(lanes: Lanes): LaneFacts {
     };
     laneFacts.set(lanes, facts);
   }
+  lastLanes = lanes;
+  lastFacts = facts;
   return facts;
 }
 
@@ -155,14 +161,18 @@ class Schedule {
   // Other lanes', made only when there are other lanes.
   readonly #queues: IntQueue[] | undefined;
   readonly #runningOn: number[] | undefined;
-  readonly #starts: Float64Array | undefined;
-  readonly #measured: ((node: PlanNode, ms: number) => void) | undefined;
+  // When durations are wanted: each node's start, and who hears its end.
+  readonly #timing:
+    | {
+      readonly starts: Float64Array;
+      readonly measured: (node: PlanNode, ms: number) => void;
+    }
+    | undefined;
   readonly #remaining: number[];
-  readonly #continue: boolean;
   readonly #resolve: (values: unknown[]) => void;
   readonly #reject: (error: Error) => void;
-  #failures: unknown[] | undefined;
-  #skipped: string[] | undefined;
+  // Continuing past failures: what failed, and what was skipped for it.
+  #failures: { errors: unknown[]; skipped: string[] } | undefined;
   // Calls in flight on executors that run them their own way: told when
   // the run stops, so they are withdrawn or cancelled.
   #calls: Set<Call> | undefined;
@@ -194,12 +204,14 @@ class Schedule {
       }
     }
     // Read once: whether this run is timed must not change as it goes.
-    this.#measured = lanes.measured;
-    if (this.#measured !== undefined) {
-      this.#starts = new Float64Array(plan.nodes.length);
+    const measured = lanes.measured;
+    if (measured !== undefined) {
+      this.#timing = {
+        starts: new Float64Array(plan.nodes.length),
+        measured,
+      };
     }
     this.#remaining = plan.dependencyCounts.slice();
-    this.#continue = run.onFailure === "continue";
     this.#resolve = resolve;
     this.#reject = reject;
     run.driver = this;
@@ -279,8 +291,8 @@ class Schedule {
         rank = this.#queues[lane]!.pop()!;
       }
       const node = this.#nodes[this.#byRank[rank]!]!;
-      if (this.#starts !== undefined) {
-        this.#starts[node.index] = performance.now();
+      if (this.#timing !== undefined) {
+        this.#timing.starts[node.index] = performance.now();
       }
       let value: unknown;
       if (inlineLanes[lane]) {
@@ -358,11 +370,9 @@ class Schedule {
   #complete(node: PlanNode, value: unknown): void {
     this.#run.values[node.index] = value;
     this.#done++;
-    if (this.#starts !== undefined) {
-      this.#measured!(
-        node,
-        performance.now() - this.#starts[node.index]!,
-      );
+    const timing = this.#timing;
+    if (timing !== undefined) {
+      timing.measured(node, performance.now() - timing.starts[node.index]!);
     }
     const dependents = node.dependents;
     const remaining = this.#remaining;
@@ -378,14 +388,16 @@ class Schedule {
     const run = this.#run;
     // A hook that throws fails the run whatever the policy.
     if (
-      !this.#continue || run.stopped !== undefined || error instanceof HookError
+      run.onFailure !== "continue" || run.stopped !== undefined ||
+      error instanceof HookError
     ) {
       this.#finish(run.fail(node, error));
       return;
     }
-    (this.#failures ??= []).push(run.failure(node, error));
+    const failed = this.#failures ??= { errors: [], skipped: [] };
+    failed.errors.push(run.failure(node, error));
     this.#done += 1 +
-      skipDownstream(node, this.#nodes, this.#remaining, this.#skipped ??= []);
+      skipDownstream(node, this.#nodes, this.#remaining, failed.skipped);
   }
 
   // Settles the run once every node is done or skipped.
@@ -393,9 +405,10 @@ class Schedule {
     if (this.#settled || this.#done < this.#nodes.length) return;
     const run = this.#run;
     if (run.stopped !== undefined) return this.#finish(run.stopped);
-    if (this.#failures !== undefined) {
+    const failed = this.#failures;
+    if (failed !== undefined) {
       return this.#finish(
-        new RunFailedError(run.runId, this.#failures, this.#skipped),
+        new RunFailedError(run.runId, failed.errors, failed.skipped),
       );
     }
     this.#finish(undefined);
