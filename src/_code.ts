@@ -24,7 +24,7 @@ export class GeneratedCode {
 }
 
 /** The code of `spec`'s function, as a part of a function that calls it. */
-export function codeOf(spec: NodeSpec): unknown {
+function codeOf(spec: NodeSpec): unknown {
   return spec.codeParts === undefined
     ? spec.fn
     : new GeneratedCode(spec.fn, spec.codeParts);

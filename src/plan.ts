@@ -394,7 +394,7 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
 }
 
 /** A node's scheduling priority: its numeric `priority` tag, else 0. */
-export function priorityOf(spec: NodeSpec): number {
+function priorityOf(spec: NodeSpec): number {
   const priority = spec.tags.priority;
   return typeof priority === "number" ? priority : 0;
 }

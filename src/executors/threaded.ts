@@ -244,7 +244,7 @@ export async function preloadPrestarted(
  * time; nodes that cannot run on a worker are left out (they fail when
  * they run, with the reason).
  */
-export async function nodeModules(
+async function nodeModules(
   specs: Iterable<NodeSpec>,
 ): Promise<string[]> {
   const urls = new Set<string>();
