@@ -28,19 +28,24 @@ type CacheMiss = Extract<CacheProbe, { hit: false }>;
 // What events carry as `inputs` when no adapter's node hook reads them.
 const NO_INPUTS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** Calls `node` in `run` inside the hooks: its value, or a promise of it. */
+/**
+ * Calls `node` in `run` inside the hooks: its value, or a promise of it.
+ * With `deferEnd`, the caller awaits a promise it gets itself and then
+ * calls `endDeferred` (see `Run.invokeInline`).
+ */
 export function invokeWithHooks(
   run: Run,
   node: PlanNode,
   hooks: Hooks,
   call: NodeCall,
+  deferEnd = false,
 ): unknown {
   // Event objects only when some adapter takes them; braid's own recorder
   // (the observer) is told of the node directly.
   const event = hooks.nodeEvents ? eventOf(run, node, hooks) : undefined;
   const cache = run.cache;
   if (cache === undefined) {
-    return begin(run, node, hooks, event, call, undefined);
+    return begin(run, node, hooks, event, call, undefined, deferEnd);
   }
   // The cache is asked first: a hit fires nodeCached instead of the node's
   // other hooks, as no node call happens.
@@ -50,9 +55,9 @@ export function invokeWithHooks(
   return isThenable(probe)
     ? probe.then((found) => {
       elapsed(); // the store took its time
-      return looked(run, node, hooks, event, call, found, start);
+      return looked(run, node, hooks, event, call, found, start, deferEnd);
     })
-    : looked(run, node, hooks, event, call, probe, start);
+    : looked(run, node, hooks, event, call, probe, start, deferEnd);
 }
 
 function eventOf(
@@ -90,12 +95,13 @@ function looked(
   call: NodeCall,
   probe: CacheProbe,
   start: number,
+  deferEnd: boolean,
 ): unknown {
   // An async store gives the run time to fail or be cancelled.
   const halted = run.halted();
   if (halted !== undefined) throw halted;
   if (!probe.hit) {
-    return begin(run, node, hooks, event, call, probe);
+    return begin(run, node, hooks, event, call, probe, deferEnd);
   }
   const value = probe.value;
   const durationMs = now() - start;
@@ -116,18 +122,19 @@ function begin(
   event: BeforeNodeExecutionEvent | undefined,
   call: NodeCall,
   miss: CacheMiss | undefined,
+  deferEnd: boolean,
 ): unknown {
   hooks.observer?.started(node, run.runId, run.item, now());
   if (event === undefined || !hooks.beforeNode) {
-    return execute(run, node, hooks, event, call, miss);
+    return execute(run, node, hooks, event, call, miss, deferEnd);
   }
   const pending = hooks.dispatch("beforeNodeExecution", event);
   if (pending === undefined) {
-    return execute(run, node, hooks, event, call, miss);
+    return execute(run, node, hooks, event, call, miss, deferEnd);
   }
   return pending.then(() => {
     elapsed(); // the hooks took their time
-    return execute(run, node, hooks, event, call, miss);
+    return execute(run, node, hooks, event, call, miss, deferEnd);
   });
 }
 
@@ -138,6 +145,7 @@ function execute(
   event: BeforeNodeExecutionEvent | undefined,
   call: NodeCall,
   miss: CacheMiss | undefined,
+  deferEnd: boolean,
 ): unknown {
   // Async hooks give the run time to fail or be cancelled: a node must not
   // start after that, whichever hook let time pass.
@@ -164,8 +172,43 @@ function execute(
   // Nothing to do at its end (no after hook, no recorder): the node's own
   // promise is the call's, one promise hop fewer; the run wraps a failure
   // as `settle` would.
-  if (!hooks.afterNode && hooks.observer === undefined) return value;
+  if (!hooks.afterNode) {
+    if (hooks.observer === undefined) return value;
+    // Only the recorder waits for its end: the caller that awaits the
+    // node's promise tells it (endDeferred), so braid wraps no promise of
+    // its own around the node's.
+    if (deferEnd) {
+      const starts = run.deferredStarts ??= new Float64Array(
+        run.plan.nodes.length,
+      ).fill(NaN);
+      starts[node.index] = start;
+      return value;
+    }
+  }
   return finish(run, node, hooks, event, start, value);
+}
+
+/**
+ * `node`, whose end `execute` left to the caller, settled: tells the
+ * recorder, as `end` would have.
+ */
+export function endDeferred(
+  run: Run,
+  node: PlanNode,
+  start: number,
+  success: boolean,
+  outcome: unknown,
+): void {
+  if (!success && outcome !== undefined && outcome === run.stopped) return;
+  run.hooks!.observer!.ended(
+    node,
+    run.runId,
+    run.item,
+    success,
+    outcome,
+    now() - start,
+    run.cache?.outcome(node),
+  );
 }
 
 // The node's own call, through the cache when the lookup missed (no

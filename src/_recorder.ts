@@ -46,6 +46,9 @@ export class Recorder implements Adapter {
   #lastName = "";
   #lastAt = -1;
   #finished = false;
+  #end = NaN;
+  #runError: unknown;
+  #skipped: Set<string> | undefined;
   readonly #emit: ((event: ExecutionEvent) => void) | undefined;
 
   constructor(
@@ -280,67 +283,113 @@ export class Recorder implements Adapter {
   }
 
   /**
-   * The outcome of every node of the plan, skipped ones included: the run
-   * ended with `runError`, if it failed.
+   * The run ended (with `runError`, if it failed): what nodes still report
+   * no longer counts. Call `results()` next, at once when events are
+   * emitted (it emits the skipped nodes').
    */
-  results(runId: string, runError?: unknown): NodeResult[] {
+  finish(runError?: unknown): void {
+    if (this.#finished) return;
     this.#finished = true;
-    const roster = this.#roster!;
-    const plan = roster.plan;
-    const end = performance.now();
-    const timestamp = ORIGIN + end;
+    this.#end = performance.now();
+    this.#runError = runError;
+  }
+
+  /**
+   * The outcome of every node of the plan, skipped ones included, as they
+   * were when the run finished.
+   */
+  results(): NodeResult[] {
+    const { nodes } = this.#roster!;
+    const end = this.#end;
     const all: NodeResult[] = [];
-    const skip = (name: string, skipReason: SkipReason) => {
+    for (const { name, skipReason } of this.#replaced()) {
       all.push({ name, status: "skipped", skipReason, durationMs: 0 });
-      this.#emit?.({
-        type: "nodeSkipped",
-        runId,
-        timestamp,
-        nodeName: name,
-        reason: skipReason,
-      });
-    };
-    for (const name of plan.replaced) {
-      const seed = plan.seeds.find((s) => s.name === name);
-      skip(name, seed?.source === "override" ? "override" : "input");
     }
-    // Continuing past failures, the nodes left out because an upstream
-    // node failed (a fan-out block left out leaves out all its nodes).
-    const upstreamFailed = runError instanceof RunFailedError
-      ? new Set(runError.skipped)
-      : undefined;
-    const { nodes, outer } = roster;
     for (let at = 0; at < nodes.length; at++) {
       const name = nodes[at]!.name;
       const result = this.#result(at, name);
-      const started = this.#starts[at]!;
-      const logs = this.#logs?.[at];
       if (result !== undefined) {
+        const logs = this.#logs?.[at];
         all.push(logs === undefined ? result : { ...result, logs });
-      } else if (started !== started) {
-        skip(
-          name,
-          upstreamFailed?.has(name) || upstreamFailed?.has(outer[at]!)
-            ? "upstream-failed"
-            : "not-reached",
-        );
-      } else if (runError instanceof HookError && runError.nodeName === name) {
-        // One of its own hooks failed: the node failed, with that error.
-        const durationMs = end - started;
-        all.push({ name, status: "failed", durationMs, error: runError });
-        this.#emit?.({
-          type: "nodeFailed",
-          runId,
-          timestamp,
-          nodeName: name,
-          durationMs,
-          error: runError,
-        });
+        continue;
+      }
+      const fate = this.#unfinished(at);
+      if (fate === "cancelled") {
+        const durationMs = end - this.#starts[at]!;
+        all.push({ name, status: "cancelled", durationMs });
+      } else if (fate === "failed") {
+        const durationMs = end - this.#starts[at]!;
+        const error = this.#runError;
+        all.push({ name, status: "failed", durationMs, error });
       } else {
-        all.push({ name, status: "cancelled", durationMs: end - started });
+        all.push({ name, status: "skipped", skipReason: fate, durationMs: 0 });
       }
     }
     return all;
+  }
+
+  /**
+   * Emits the events of the nodes that did not end on their own when the
+   * run finished: the skipped ones, and one whose own hook failed.
+   */
+  announceUnfinished(runId: string): void {
+    const emit = this.#emit;
+    if (emit === undefined) return;
+    const timestamp = ORIGIN + this.#end;
+    const skipped = (nodeName: string, reason: SkipReason) =>
+      emit({ type: "nodeSkipped", runId, timestamp, nodeName, reason });
+    for (const { name, skipReason } of this.#replaced()) {
+      skipped(name, skipReason);
+    }
+    const { nodes } = this.#roster!;
+    for (let at = 0; at < nodes.length; at++) {
+      if (this.#status[at] !== NONE) continue;
+      const fate = this.#unfinished(at);
+      if (fate === "cancelled") continue;
+      const nodeName = nodes[at]!.name;
+      if (fate !== "failed") skipped(nodeName, fate);
+      else {
+        emit({
+          type: "nodeFailed",
+          runId,
+          timestamp,
+          nodeName,
+          durationMs: this.#end - this.#starts[at]!,
+          error: this.#runError,
+        });
+      }
+    }
+  }
+
+  // The plan's nodes whose values were given (inputs, overrides).
+  *#replaced(): Iterable<{ name: string; skipReason: SkipReason }> {
+    const plan = this.#roster!.plan;
+    for (const name of plan.replaced) {
+      const seed = plan.seeds.find((s) => s.name === name);
+      yield {
+        name,
+        skipReason: seed?.source === "override" ? "override" : "input",
+      };
+    }
+  }
+
+  // What became of the node at `at`, which did not end: never reached, left
+  // out below a failure (continuing past failures; a fan-out block left out
+  // leaves out all its nodes), failed by its own hook, or cut off.
+  #unfinished(at: number): SkipReason | "failed" | "cancelled" {
+    const runError = this.#runError;
+    if (this.#starts[at] !== this.#starts[at]) {
+      if (!(runError instanceof RunFailedError)) return "not-reached";
+      const skipped = this.#skipped ??= new Set(runError.skipped);
+      const { nodes, outer } = this.#roster!;
+      return skipped.has(nodes[at]!.name) || skipped.has(outer[at]!)
+        ? "upstream-failed"
+        : "not-reached";
+    }
+    return runError instanceof HookError &&
+        runError.nodeName === this.#roster!.nodes[at]!.name
+      ? "failed"
+      : "cancelled";
   }
 }
 

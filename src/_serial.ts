@@ -49,8 +49,16 @@ export async function runSerially(run: Run): Promise<unknown[]> {
     const node = nodes[i]!;
     let value: unknown;
     try {
-      value = run.invoke(node);
-      if (isThenable(value)) value = await value;
+      value = run.invokeInline(node);
+      if (isThenable(value)) {
+        try {
+          value = await value;
+        } catch (error) {
+          run.settled(node, false, error);
+          throw error;
+        }
+        run.settled(node, true, value);
+      }
     } catch (error) {
       if (run.stopped !== undefined) throw run.stopped;
       if (!goOn || error instanceof HookError) throw run.fail(node, error);

@@ -89,7 +89,13 @@ export async function recordRun(
   } catch (thrown) {
     error = thrown;
   }
-  const nodes = recorder.results(runId, error);
+  recorder.finish(error);
+  // The node records are made when first read: a caller after the outputs
+  // alone (or a stream, which has the events) pays nothing per node for
+  // them. A stream gets the unfinished nodes' events now, before
+  // runFinished.
+  recorder.announceUnfinished(runId);
+  let nodes: NodeResult[] | undefined;
   const durationMs = performance.now() - start;
   const success = error === undefined;
   recorder.emit({
@@ -101,6 +107,23 @@ export async function recordRun(
     ...(success ? {} : { error }),
   });
   return success
-    ? { runId, success, outputs, nodes, durationMs }
-    : { runId, success, outputs: undefined, error, nodes, durationMs };
+    ? {
+      runId,
+      success,
+      outputs,
+      get nodes() {
+        return nodes ??= recorder.results();
+      },
+      durationMs,
+    }
+    : {
+      runId,
+      success,
+      outputs: undefined,
+      error,
+      get nodes() {
+        return nodes ??= recorder.results();
+      },
+      durationMs,
+    };
 }

@@ -14,7 +14,7 @@ import {
   ValidationError,
   WorkerError,
 } from "./errors.ts";
-import { invokeWithHooks } from "./_hooked_call.ts";
+import { endDeferred, invokeWithHooks } from "./_hooked_call.ts";
 import type { Hooks, NodeLogEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
@@ -103,6 +103,11 @@ export class Run {
   driver: { stopped(error: Error): void } | undefined;
   readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
+  /**
+   * By node index, when each node whose end `invokeInline`'s caller reports
+   * started (NaN for none); made on first use.
+   */
+  deferredStarts: Float64Array | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
   #scope: RunScope | undefined;
@@ -148,6 +153,28 @@ export class Run {
         : this.cache.invoke(node, () => call(node, this.values, this));
     }
     return invokeWithHooks(this, node, this.hooks, call);
+  }
+
+  /**
+   * Calls `node` as `invoke` does, for a caller in this thread that awaits
+   * a promise it gets itself and then calls `settled`: the recorder learns
+   * of the node's end from there, with no promise of braid's own wrapped
+   * around the node's.
+   */
+  invokeInline(node: PlanNode): unknown {
+    const hooks = this.hooks;
+    if (hooks === undefined || node.kind !== "task") return this.invoke(node);
+    return invokeWithHooks(this, node, hooks, callNode, true);
+  }
+
+  /** A node whose promise `invokeInline` returned settled. */
+  settled(node: PlanNode, success: boolean, outcome: unknown): void {
+    const starts = this.deferredStarts;
+    if (starts === undefined) return;
+    const start = starts[node.index]!;
+    if (start !== start) return; // not deferred
+    starts[node.index] = NaN;
+    endDeferred(this, node, start, success, outcome);
   }
 
   /** Records that `node` failed with `error`, stops the run, returns the error to reject with. */

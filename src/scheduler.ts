@@ -297,7 +297,7 @@ class Schedule {
       let value: unknown;
       if (inlineLanes[lane]) {
         try {
-          value = run.invoke(node);
+          value = run.invokeInline(node);
         } catch (error) {
           this.#failed(node, error);
           continue;
@@ -348,6 +348,7 @@ class Schedule {
       try {
         value = await promise;
       } catch (error) {
+        this.#run.settled(node, false, error);
         if (lane === 0) this.#running--;
         else this.#runningOn![lane]!--;
         if (this.#settled) return;
@@ -355,6 +356,7 @@ class Schedule {
         this.pump();
         return;
       }
+      this.#run.settled(node, true, value);
       if (lane === 0) this.#running--;
       else this.#runningOn![lane]!--;
       if (this.#settled) return;
