@@ -107,13 +107,6 @@ function routeAll(
   return lanes;
 }
 
-// A started node whose promise is yet to be awaited.
-interface Pending {
-  readonly node: PlanNode;
-  readonly lane: number;
-  readonly promise: PromiseLike<unknown>;
-}
-
 // What the scheduler needs to know of a set of lanes, worked out once per
 // lanes object rather than once per run (a map runs thousands of runs).
 interface LaneFacts {
@@ -178,6 +171,10 @@ class Schedule {
   #calls: Set<Call> | undefined;
   #done = 0;
   #settled = false;
+  // What #launch kept for its calling strand to await.
+  #keptNode: PlanNode | undefined;
+  #keptLane = 0;
+  #kept: PromiseLike<unknown> | undefined;
 
   constructor(
     run: Run,
@@ -260,23 +257,27 @@ class Schedule {
     return best;
   }
 
-  // pump()'s loop. With `keep`, the first node that returns a promise is
-  // handed back for the caller to await, rather than given an awaiting
-  // strand of its own: a chain of async nodes then runs on one strand, with
-  // no new async frame per node.
-  #launch(keep: boolean): Pending | undefined {
+  // pump()'s loop. With `keep`, the last node started that returns a
+  // promise is left in #kept for the calling strand to await, rather than
+  // given an awaiting strand of its own: a chain of async nodes then runs
+  // on one strand, with no new async frame per node. The last, not the
+  // first: strands resume in the order they began awaiting, so nodes
+  // started together are awaited in the order they started, and the kept
+  // one, awaited after #launch returns, comes last. (Awaited out of order,
+  // a layered graph of async nodes ran a fifth slower.)
+  #launch(keep: boolean): boolean {
     const run = this.#run;
     const signal = run.signal;
     const inlineLanes = this.#facts.inline;
-    let kept: Pending | undefined;
+    let kept = false;
     while (!this.#settled) {
       if (run.stopped !== undefined) {
         this.#finish(run.stopped);
-        return undefined;
+        return false;
       }
       if (signal?.aborted) {
         this.#finish(run.cancellation());
-        return undefined;
+        return false;
       }
       let lane = 0;
       let rank: number | undefined;
@@ -313,14 +314,22 @@ class Schedule {
       if (isThenable(value)) {
         if (lane === 0) this.#running++;
         else this.#runningOn![lane]!++;
-        if (keep && kept === undefined) kept = { node, lane, promise: value };
-        else void this.#strand(node, lane, value);
+        if (!keep) void this.#strand(node, lane, value);
+        else {
+          if (kept) {
+            void this.#strand(this.#keptNode!, this.#keptLane, this.#kept!);
+          }
+          kept = true;
+          this.#keptNode = node;
+          this.#keptLane = lane;
+          this.#kept = value;
+        }
       } else {
         this.#complete(node, value);
       }
     }
     this.#check();
-    return this.#settled ? undefined : kept;
+    return kept && !this.#settled;
   }
 
   // Hands `node` to the executor of `lane` (one that runs calls its own
@@ -361,11 +370,10 @@ class Schedule {
       else this.#runningOn![lane]!--;
       if (this.#settled) return;
       this.#complete(node, value);
-      const next = this.#launch(true);
-      if (next === undefined) return;
-      node = next.node;
-      lane = next.lane;
-      promise = next.promise;
+      if (!this.#launch(true)) return;
+      node = this.#keptNode!;
+      lane = this.#keptLane;
+      promise = this.#kept!;
     }
   }
 
