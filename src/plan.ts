@@ -110,6 +110,11 @@ export interface Plan {
    * array instead of a queue.
    */
   readonly serialOrder: Int32Array;
+  /**
+   * Whether at most one node is ever ready (a chain): any limit then runs
+   * one node at a time, in `serialOrder`.
+   */
+  readonly oneAtATime: boolean;
   /** The node of each rank: `nodes[byRank[r]].rank === r`. */
   readonly byRank: Int32Array;
   /** Whether any node takes `ctx`. */
@@ -386,7 +391,7 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     roots: nodes.filter((n) => n.dependencyCount === 0).sort((a, b) =>
       a.rank - b.rank
     ).map((n) => n.index),
-    serialOrder: serialOrder(nodes, ranks),
+    ...serialOrder(nodes, ranks),
     byRank: inverse(ranks),
     usesCtx,
     replaced: Object.freeze(replaced),
@@ -449,25 +454,28 @@ function inverse(ranks: Int32Array): Int32Array {
   return byRank;
 }
 
-// List scheduling with one slot: repeatedly the ready node of lowest rank.
+// List scheduling with one slot: repeatedly the ready node of lowest rank;
+// and whether two nodes were ever ready at once.
 function serialOrder(
   nodes: readonly PlanNode[],
   ranks: Int32Array,
-): Int32Array {
+): { serialOrder: Int32Array; oneAtATime: boolean } {
   const order = new Int32Array(nodes.length);
   const waiting = Int32Array.from(nodes, (n) => n.dependencyCount);
   const ready = new Heap<number>((a, b) => ranks[a]! - ranks[b]!);
   for (const node of nodes) {
     if (node.dependencyCount === 0) ready.push(node.index);
   }
+  let oneAtATime = ready.size <= 1;
   for (let k = 0; k < nodes.length; k++) {
     const next = ready.pop()!;
     order[k] = next;
     for (const d of nodes[next]!.dependents) {
       if (--waiting[d]! === 0) ready.push(d);
     }
+    if (ready.size > 1) oneAtATime = false;
   }
-  return order;
+  return { serialOrder: order, oneAtATime };
 }
 
 /** The plan's nodes grouped by generation, by name. */

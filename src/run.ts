@@ -163,8 +163,13 @@ export class Run {
    */
   invokeInline(node: PlanNode): unknown {
     const hooks = this.hooks;
-    if (hooks === undefined || node.kind !== "task") return this.invoke(node);
-    return invokeWithHooks(this, node, hooks, callNode, true);
+    if (node.kind !== "task") return this.invoke(node);
+    if (hooks !== undefined) {
+      return invokeWithHooks(this, node, hooks, callNode, true);
+    }
+    return this.cache === undefined
+      ? callNode(node, this.values, this)
+      : this.cache.invoke(node, () => callNode(node, this.values, this));
   }
 
   /** A node whose promise `invokeInline` returned settled. */

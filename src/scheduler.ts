@@ -86,11 +86,14 @@ export function schedule(run: Run, lanes: Lanes): Promise<unknown[]> {
     only = laneOf.length === 0 ? 0 : laneOf[0]!;
     if (laneOf.some((lane) => lane !== only)) only = -1;
   }
-  if (
-    only >= 0 && factsOf(lanes).serial[only] === true &&
-    lanes.measured === undefined
-  ) {
-    return runSerially(run);
+  // One node at a time on this thread: the executor allows no more, or
+  // the plan never has two ready (a chain) and the executor runs calls here.
+  if (only >= 0 && lanes.measured === undefined) {
+    const facts = factsOf(lanes);
+    if (
+      facts.serial[only] === true ||
+      (run.plan.oneAtATime && facts.inline[only] === true)
+    ) return runSerially(run);
   }
   return new Promise<unknown[]>((resolve, reject) => {
     new Schedule(run, lanes, laneOf, resolve, reject).pump();
@@ -357,7 +360,9 @@ class Schedule {
       try {
         value = await promise;
       } catch (error) {
-        this.#run.settled(node, false, error);
+        if (this.#run.deferredStarts !== undefined) {
+          this.#run.settled(node, false, error);
+        }
         if (lane === 0) this.#running--;
         else this.#runningOn![lane]!--;
         if (this.#settled) return;
@@ -365,7 +370,9 @@ class Schedule {
         this.pump();
         return;
       }
-      this.#run.settled(node, true, value);
+      if (this.#run.deferredStarts !== undefined) {
+        this.#run.settled(node, true, value);
+      }
       if (lane === 0) this.#running--;
       else this.#runningOn![lane]!--;
       if (this.#settled) return;
