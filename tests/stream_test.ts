@@ -27,6 +27,19 @@ Deno.test("EventChannel.fail rejects the read after the queued events", async ()
   assert.deepEqual(await channel.next(), { value: undefined, done: true });
 });
 
+Deno.test("EventChannel answers reads made while others wait in the order they were made, and ends the rest on close", async () => {
+  const channel = new EventChannel<string>();
+  const reads = [channel.next(), channel.next(), channel.next()];
+  channel.push("a");
+  channel.push("b");
+  channel.close();
+  assert.deepEqual(await Promise.all(reads), [
+    { value: "a", done: false },
+    { value: "b", done: false },
+    { value: undefined, done: true },
+  ]);
+});
+
 Deno.test("stream() rejects its first read for a bad request, before any event, and then is done", async () => {
   const dr = await new Builder().withModules({ a: () => 1 }).build();
   const events = dr.stream(["nope" as "a"]);
