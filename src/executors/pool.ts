@@ -204,6 +204,8 @@ export class WorkerPool {
   // Modules every worker imports as it starts (see preload()).
   readonly #preloads: string[] = [];
   #preloadSeq = 0;
+  // Preloads whose list of modules is still being made (see preload()).
+  readonly #listing = new Set<Promise<void>>();
   readonly #queue: (Pending | Reservation)[] = [];
   #nextId = 0;
   // Node descriptors by identity: a call sends its node's descriptor to a
@@ -247,9 +249,10 @@ export class WorkerPool {
 
   /**
    * Starts every worker not alive yet and resolves once each has loaded its
-   * entry script, so the next tasks do not wait for start-up. Rejects with a
-   * `WorkerError` when a worker cannot start, or when the pool is closed
-   * first. Workers started this way still end after `idleMs` without a task.
+   * entry script and imported the modules preloaded so far (see `preload`),
+   * so the next tasks do not wait for start-up. Rejects with a `WorkerError`
+   * when a worker cannot start, or when the pool is closed first. Workers
+   * started this way still end after `idleMs` without a task.
    */
   warm(): Promise<void> {
     let failure: WorkerError | undefined;
@@ -260,11 +263,16 @@ export class WorkerPool {
     }
     this.#dispatch(); // arms the idle timer
     if (failure !== undefined) return Promise.reject(failure);
-    return Promise.all(
-      this.#slots.flatMap((s) => [
-        s.started.promise,
-        ...[...s.preloading.values()].map((answer) => answer.promise),
-      ]),
+    const slots = [...this.#slots];
+    // Preloads whose list is still being made are sent to these workers
+    // once it is: wait for the lists first, then for every answer.
+    return Promise.all(this.#listing).then(() =>
+      Promise.all(
+        slots.flatMap((s) => [
+          s.started.promise,
+          ...[...s.preloading.values()].map((answer) => answer.promise),
+        ]),
+      )
     ).then(() => {});
   }
 
@@ -273,9 +281,25 @@ export class WorkerPool {
    * so the first calls of their nodes do not wait for the imports; starts
    * no worker (`warm()` does, and waits for these imports too). Resolves
    * once the live workers have imported them; rejects with a `WorkerError`
-   * when one cannot be imported.
+   * when one cannot be imported. `urls` may be a promise, for a list still
+   * being made: `warm()` waits for it from now on.
    */
-  preload(urls: readonly string[]): Promise<void> {
+  preload(urls: readonly string[] | Promise<readonly string[]>): Promise<void> {
+    if (!(urls instanceof Promise)) return this.#preload(urls);
+    const listed = urls.then((list) => {
+      this.#listing.delete(listed);
+      return this.#preload(list);
+    }, (error) => {
+      this.#listing.delete(listed);
+      throw error;
+    });
+    this.#listing.add(listed);
+    // warm() waits for the list, not for this promise to be handled.
+    listed.catch(() => {});
+    return listed;
+  }
+
+  #preload(urls: readonly string[]): Promise<void> {
     const fresh = [...new Set(urls)].filter((u) => !this.#preloads.includes(u));
     if (fresh.length > 0) {
       this.#preloads.push(...fresh);

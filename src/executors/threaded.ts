@@ -225,18 +225,22 @@ const taskNodes = new WeakMap<Plan, Promise<(TaskNode | undefined)[]>>();
 
 /**
  * Has each prestarted threaded executor among `executors` import the
- * modules of `specs` in every worker; resolves once they all have.
+ * modules of `specs` in every worker; resolves once they all have. Their
+ * `warm()` waits for these imports from the moment this is called, while
+ * the list of modules is still being made.
  */
-export async function preloadPrestarted(
+export function preloadPrestarted(
   executors: readonly Executor[],
   specs: Iterable<NodeSpec>,
 ): Promise<void> {
   const prestarted = executors.filter((e) =>
     e instanceof ThreadedExecutor && e.prestarts
   ) as ThreadedExecutor[];
-  if (prestarted.length === 0) return;
-  const urls = await nodeModules(specs);
-  await Promise.all(prestarted.map((e) => e.preload(urls)));
+  if (prestarted.length === 0) return Promise.resolve();
+  const urls = nodeModules(specs);
+  return Promise.all(
+    prestarted.map((e) => ThreadedExecutor.poolOf(e).preload(urls)),
+  ).then(() => {});
 }
 
 /**

@@ -393,6 +393,28 @@ Deno.test("[threaded] a prestarted executor's warm() resolves once every worker 
   );
 });
 
+Deno.test("[threaded] warm() called as soon as a driver is built on a prestarted executor waits until its workers have imported the driver's node modules", async () => {
+  using probe = await listen();
+  const executor = new ThreadedExecutor({ workers: 2, prestart: true });
+  await using dr = await new Builder()
+    .withModules(
+      new URL("../fixtures/workers/gated_in_workers.ts", import.meta.url).href,
+    )
+    .withExecutor(executor).build();
+  let warm = false;
+  const warming = executor.warm().then(() => warm = true);
+  const importing = () =>
+    reports.filter((x) => x === "importing in a worker").length;
+  await probe.seen(() => importing() === 2);
+  // Both workers are importing the module (they wait at the gate): the
+  // first run would wait for the import.
+  assert.equal(warm, false);
+  open("worker-import");
+  await warming;
+  assert.equal(importing(), 2);
+  assert.deepEqual(await dr.execute(["quick"] as never[]), { quick: "quick" });
+});
+
 Deno.test("[threaded] workers started after preload() import the preloaded modules as they start", async () => {
   using probe = await listen();
   const executor = new ThreadedExecutor({ workers: 2 });
