@@ -14,6 +14,7 @@ import type {
   TaskMessage,
   TaskNode,
 } from "./_protocol.ts";
+import { WARM_REF } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import { isThenable } from "../_thenable.ts";
 import { callWith, wireArguments } from "../_call.ts";
@@ -153,6 +154,18 @@ function reply(id: number, value: unknown): void {
 // mostly made of, besides the two threads waking up).
 const loaded = new WeakMap<TaskNode, AnyFn>();
 
+// The node of warm-up calls (see WarmTask): a function of this worker's
+// own, called as a node taking an argument object is. Known from the start.
+const WARM_NODE: TaskNode = {
+  url: import.meta.url,
+  exportName: "",
+  nodeName: "",
+  callStyle: "object",
+  ctxIndex: -1,
+  tags: {},
+};
+loaded.set(WARM_NODE, () => 0);
+
 // Runs one call; a promise only while something is awaited.
 function runCall(task: CallTask): Promise<void> | undefined {
   const fn = loaded.get(task.node);
@@ -266,12 +279,15 @@ async function runChunk(task: ChunkTask): Promise<void> {
 
 // The node descriptors this worker was sent, by ref: later calls of the
 // same node send the ref alone.
-const nodes = new Map<number, TaskNode>();
+const nodes = new Map<number, TaskNode>([[WARM_REF, WARM_NODE]]);
 
 function callTask(message: CallMessage): CallTask {
   const sent = message.node;
   if (typeof sent !== "number") {
-    if (sent.forget === true) nodes.clear();
+    if (sent.forget === true) {
+      nodes.clear();
+      nodes.set(WARM_REF, WARM_NODE);
+    }
     nodes.set(sent.ref, sent);
     return message as CallTask;
   }

@@ -8,13 +8,14 @@
  * @module
  */
 import { WorkerError } from "../errors.ts";
-import type {
-  PreloadMessage,
-  Reply,
-  SentError,
-  Task,
-  TaskMessage,
-  TaskNode,
+import {
+  type PreloadMessage,
+  type Reply,
+  type SentError,
+  type Task,
+  type TaskMessage,
+  type TaskNode,
+  WARM_REF,
 } from "./_protocol.ts";
 
 /** Options of the worker pool (the threaded and parallel executors). */
@@ -129,6 +130,9 @@ export interface TaskOptions {
   readonly onFailure?: (error: unknown) => void;
 }
 
+// The arguments of a warm-up call: an empty argument object.
+const WARM_ARGS: Record<string, unknown> = Object.freeze(Object.create(null));
+
 type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
 /** A task without its id (the pool numbers tasks). */
 export type TaskInit = Distribute<Task>;
@@ -157,6 +161,8 @@ interface Slot {
   readonly started: PromiseWithResolvers<void>;
   /** Preload messages it has not answered yet, by number. */
   readonly preloading: Map<number, PromiseWithResolvers<void>>;
+  /** Settles once it has started and answered its warm-up calls. */
+  warmed: Promise<void> | undefined;
 }
 
 // A request for a worker of one's own (see `acquire`).
@@ -189,6 +195,14 @@ export const MAX_KNOWN_NODES = 4096;
 
 /** How long a cancelled task's worker may take to stop before it is terminated. */
 export const GRACE_MS = 100;
+
+/**
+ * How many no-op calls `warm()` has each worker answer, one after the
+ * other. Until the message path between two threads has carried about ten
+ * messages, V8 runs it (Deno's side and braid's, in both threads)
+ * uncompiled, and a round trip costs several times what it does later.
+ */
+export const WARM_ROUNDS = 16;
 
 /** Runs tasks on a lazily started, reusable set of workers. */
 export class WorkerPool {
@@ -249,10 +263,12 @@ export class WorkerPool {
 
   /**
    * Starts every worker not alive yet and resolves once each has loaded its
-   * entry script and imported the modules preloaded so far (see `preload`),
-   * so the next tasks do not wait for start-up. Rejects with a `WorkerError`
-   * when a worker cannot start, or when the pool is closed first. Workers
-   * started this way still end after `idleMs` without a task.
+   * entry script, imported the modules preloaded so far (see `preload`) and
+   * answered a few no-op calls (`WARM_ROUNDS`): the first tasks then wait
+   * neither for start-up nor for the call path to be compiled, in the
+   * worker or here. Rejects with a `WorkerError` when a worker cannot start,
+   * or when the pool is closed first. Workers started this way still end
+   * after `idleMs` without a task.
    */
   warm(): Promise<void> {
     let failure: WorkerError | undefined;
@@ -267,13 +283,36 @@ export class WorkerPool {
     // Preloads whose list is still being made are sent to these workers
     // once it is: wait for the lists first, then for every answer.
     return Promise.all(this.#listing).then(() =>
-      Promise.all(
-        slots.flatMap((s) => [
-          s.started.promise,
-          ...[...s.preloading.values()].map((answer) => answer.promise),
-        ]),
-      )
+      Promise.all(slots.map((slot) => this.#warmUp(slot)))
     ).then(() => {});
+  }
+
+  // Resolves once `slot` has started, imported the preloads sent to it so
+  // far and answered its warm-up calls (once per worker: later calls only
+  // wait for new preloads).
+  #warmUp(slot: Slot): Promise<void> {
+    slot.warmed ??= slot.started.promise.then(async () => {
+      for (let round = 0; round < WARM_ROUNDS; round++) {
+        if (!this.#slots.includes(slot)) {
+          throw new WorkerError(
+            "The worker pool was closed before its workers were warm",
+          );
+        }
+        // A worker with real work warms up on it, and that work goes first.
+        if (
+          slot.pending !== undefined || slot.reserved || this.#queue.length > 0
+        ) return;
+        const handle = this.#handle({ type: "warm" }, {
+          label: "a warm-up call",
+        });
+        this.#start(slot, handle.pending);
+        await handle.promise;
+      }
+    });
+    return Promise.all([
+      slot.warmed,
+      ...[...slot.preloading.values()].map((answer) => answer.promise),
+    ]).then(() => {});
   }
 
   /**
@@ -543,7 +582,12 @@ export class WorkerPool {
   #message(slot: Slot, pending: Pending): TaskMessage {
     const task = pending.task;
     // A timed task's worker says when it starts (see #startTimer).
-    const id = pending.id, timed = this.#timeoutMs !== undefined;
+    const id = pending.id;
+    if (task.type === "warm") {
+      // No timeout: a busy machine must not make warm() fail.
+      return { type: "call", id, node: WARM_REF, args: WARM_ARGS, runId: "" };
+    }
+    const timed = this.#timeoutMs !== undefined;
     if (task.type !== "call") return { ...task, id, timed };
     let ref = this.#refs.get(task.node);
     if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
@@ -596,6 +640,7 @@ export class WorkerPool {
       ready: false,
       started: Promise.withResolvers<void>(),
       preloading: new Map(),
+      warmed: undefined,
     };
     // Nobody need wait for it: a failure to start is not unhandled.
     slot.started.promise.catch(() => {});

@@ -195,8 +195,11 @@ export class ThreadedExecutor implements Executor {
   }
 
   /**
-   * Starts every worker and resolves once each has loaded its entry and
-   * imported the modules preloaded so far (see `preload`).
+   * Starts every worker and resolves once each has loaded its entry,
+   * imported the modules preloaded so far (see `preload`; for a driver
+   * built on a prestarted executor, its node modules) and answered a few
+   * no-op calls, so that the first run pays neither start-up nor the
+   * compiling of the call path between the threads.
    */
   warm(): Promise<void> {
     return this.#pool.warm();

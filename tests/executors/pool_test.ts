@@ -7,8 +7,10 @@ import {
   MAX_WORKERS,
   RemoteFailure,
   type TaskHandle,
+  WARM_ROUNDS,
   WorkerPool,
 } from "../../src/executors/pool.ts";
+import { WARM_REF } from "../../src/executors/_protocol.ts";
 import { listen, reports } from "../fixtures/probe.ts";
 import { open } from "../fixtures/workers/gates.ts";
 
@@ -49,6 +51,40 @@ async function withWorker(
   } finally {
     globalThis.Worker = real;
   }
+}
+
+// Stand-ins for workers that speak the pool's protocol: each says it is
+// ready at once, and answers the calls it has received with 0 when the test
+// calls its `answer()`.
+function answeringWorkers() {
+  const made: Answering[] = [];
+  class Answering {
+    onmessage: ((event: { data: unknown }) => void) | null = null;
+    onerror = null;
+    onmessageerror = null;
+    readonly received: { type: string; id: number; [key: string]: unknown }[] =
+      [];
+    #unanswered: number[] = [];
+    constructor() {
+      made.push(this);
+      queueMicrotask(() => this.onmessage?.({ data: { type: "ready" } }));
+    }
+    postMessage(message: { type: string; id: number }) {
+      this.received.push(message);
+      if (message.type === "call") this.#unanswered.push(message.id);
+    }
+    /** How many calls it has not answered yet. */
+    get unanswered(): number {
+      return this.#unanswered.length;
+    }
+    answer() {
+      for (const id of this.#unanswered.splice(0)) {
+        this.onmessage?.({ data: { type: "ok", id, value: 0 } });
+      }
+    }
+    terminate() {}
+  }
+  return { Answering, made };
 }
 
 Deno.test("the pool starts no worker until its first task, then at most its size", async () => {
@@ -242,6 +278,70 @@ Deno.test("warm() rejects with a WorkerError when the pool is closed before its 
   await pool.close();
   await assert.rejects(warming, WorkerError);
   assert.equal(pool.workers, 0);
+});
+
+Deno.test("warm() resolves once every worker has answered WARM_ROUNDS no-op calls, one at a time and with no timeout", async () => {
+  const { Answering, made } = answeringWorkers();
+  await withWorker(Answering, async () => {
+    const pool = new WorkerPool({ workers: 2, timeoutMs: 1000 });
+    let warm = false;
+    const warming = pool.warm().then(() => warm = true);
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+      await sleep(0);
+      assert.deepEqual(made.map((w) => w.unanswered), [1, 1]);
+      assert.equal(warm, false);
+      made.forEach((w) => w.answer());
+    }
+    await warming;
+    for (const worker of made) {
+      assert.equal(worker.received.length, WARM_ROUNDS);
+      for (const message of worker.received) {
+        // The worker's own no-op node, which no timeout applies to.
+        assert.equal(message.type, "call");
+        assert.equal(message.node, WARM_REF);
+        assert.equal(message.timed, undefined);
+      }
+    }
+    await pool.close();
+  });
+});
+
+Deno.test("a task queued while a worker warms up runs once its current warm-up call is answered, and ends its warm-up", async () => {
+  const { Answering, made } = answeringWorkers();
+  await withWorker(Answering, async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const warming = pool.warm();
+    await sleep(0);
+    const worker = made[0]!;
+    assert.equal(worker.received.length, 1); // the first warm-up call
+    const task = pool.run(call("doubled", { x: 1 }), { label: "node" });
+    await sleep(0);
+    assert.equal(worker.received.length, 1); // waiting for the worker
+    worker.answer();
+    await sleep(0);
+    assert.equal(worker.received.length, 2);
+    assert.equal(
+      (worker.received[1]!.node as { exportName: string }).exportName,
+      "doubled",
+    );
+    worker.answer();
+    assert.equal(await task.promise, 0);
+    await warming; // it warmed up on the task
+    assert.equal(worker.received.length, 2);
+    await pool.close();
+  });
+});
+
+Deno.test("warm() rejects with a WorkerError when the pool is closed during the warm-up calls", async () => {
+  const { Answering, made } = answeringWorkers();
+  await withWorker(Answering, async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const warming = pool.warm();
+    await sleep(0);
+    assert.equal(made[0]!.unanswered, 1);
+    await pool.close();
+    await assert.rejects(warming, WorkerError);
+  });
 });
 
 Deno.test("timeoutMs counts from when a task starts in its worker: a slow first import does not count", async () => {
