@@ -89,12 +89,17 @@ export type Task = CallTask | ChunkTask | WarmTask;
 /** A task as sent to a worker. */
 export type TaskMessage = CallMessage | ChunkTask;
 
-/** From the pool: import these modules now, ahead of the calls that need them. */
+/**
+ * From the pool: import these modules now, and find the functions of these
+ * nodes (importing their modules too), ahead of the calls that need them.
+ * The nodes' refs stand for them in later calls.
+ */
 export interface PreloadMessage {
   readonly type: "preload";
   /** Answered with a `preloaded` reply of the same number. */
   readonly seq: number;
   readonly urls: readonly string[];
+  readonly nodes: readonly SentNode[];
 }
 
 /** From the pool: abort the running task's `ctx.signal`. */

@@ -39,28 +39,42 @@ Deno.exit = ((code?: number) => {
   return exit(code);
 }) as typeof Deno.exit;
 
+type Namespace = Record<string, unknown>;
+
+// Node modules by URL, imported once: preloads and calls share them.
+const modules = new Map<string, Promise<Namespace>>();
+
+function importOnce(url: string): Promise<Namespace> {
+  let ns = modules.get(url);
+  if (ns === undefined) modules.set(url, ns = import(url));
+  return ns;
+}
+
+// `node`'s function in the namespace of its module.
+function exported(ns: Namespace, node: TaskNode): AnyFn {
+  // `group.key`: a node inside an exported object of nodes.
+  let value: unknown = ns;
+  for (const part of node.exportName.split(".")) {
+    value = (value as Namespace | undefined)?.[part];
+  }
+  const found = typeof value === "function"
+    ? value
+    : (value as { fn?: unknown } | undefined)?.fn;
+  if (typeof found !== "function") {
+    throw new Error(
+      `${node.url} has no function export "${node.exportName}" in the worker`,
+    );
+  }
+  return found as AnyFn;
+}
+
 const functions = new Map<string, Promise<AnyFn>>();
 
 function load(node: TaskNode): Promise<AnyFn> {
   const key = `${node.exportName}\0${node.url}`;
   let fn = functions.get(key);
   if (fn === undefined) {
-    fn = import(node.url).then((ns: Record<string, unknown>) => {
-      // `group.key`: a node inside an exported object of nodes.
-      let value: unknown = ns;
-      for (const part of node.exportName.split(".")) {
-        value = (value as Record<string, unknown> | undefined)?.[part];
-      }
-      const found = typeof value === "function"
-        ? value
-        : (value as { fn?: unknown } | undefined)?.fn;
-      if (typeof found !== "function") {
-        throw new Error(
-          `${node.url} has no function export "${node.exportName}" in the worker`,
-        );
-      }
-      return found as AnyFn;
-    });
+    fn = importOnce(node.url).then((ns) => exported(ns, node));
     functions.set(key, fn);
   }
   return fn;
@@ -294,6 +308,31 @@ function callTask(message: CallMessage): CallTask {
   return { ...message, node: nodes.get(sent)! };
 }
 
+// Imports the modules of a preload, and finds its nodes' functions: their
+// first calls then run as any later one does, at once.
+function preload(message: PreloadMessage): void {
+  // Known at once: a call may name them before their modules are imported.
+  for (const node of message.nodes) nodes.set(node.ref, node);
+  const urls = [
+    ...new Set([...message.urls, ...message.nodes.map((node) => node.url)]),
+  ];
+  Promise.all(urls.map(importOnce)).then(
+    (namespaces) => {
+      const byUrl = new Map(urls.map((url, i) => [url, namespaces[i]!]));
+      for (const node of message.nodes) {
+        try {
+          loaded.set(node, exported(byUrl.get(node.url)!, node));
+        } catch {
+          // Not there after all: its calls fail, with the reason (load()).
+        }
+      }
+      post({ type: "preloaded", seq: message.seq });
+    },
+    (error) =>
+      post({ type: "preloaded", seq: message.seq, error: sendError(error) }),
+  );
+}
+
 // The task this worker runs (the pool sends one at a time), or -1.
 let current = -1;
 
@@ -302,12 +341,7 @@ self.onmessage = (
 ) => {
   const message = event.data;
   if (message.type === "preload") {
-    // The module cache keeps them: a later call's import() finds them done.
-    Promise.all(message.urls.map((url) => import(url))).then(
-      () => post({ type: "preloaded", seq: message.seq }),
-      (error) =>
-        post({ type: "preloaded", seq: message.seq, error: sendError(error) }),
-    );
+    preload(message);
     return;
   }
   if (message.type === "abort") {

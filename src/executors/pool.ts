@@ -130,6 +130,14 @@ export interface TaskOptions {
   readonly onFailure?: (error: unknown) => void;
 }
 
+/** What workers import ahead of the calls that need it (see `preload`). */
+export interface Preload {
+  /** The modules to import. */
+  readonly urls: readonly string[];
+  /** Nodes whose functions to find (their modules are imported too). */
+  readonly nodes?: readonly TaskNode[];
+}
+
 // The arguments of a warm-up call: an empty argument object.
 const WARM_ARGS: Record<string, unknown> = Object.freeze(Object.create(null));
 
@@ -215,8 +223,11 @@ export class WorkerPool {
   #idleSince = 0;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #slots: Slot[] = [];
-  // Modules every worker imports as it starts (see preload()).
-  readonly #preloads: string[] = [];
+  // What every worker imports as it starts (see preload()).
+  readonly #preloads = {
+    urls: new Set<string>(),
+    nodes: new Set<TaskNode>(),
+  };
   #preloadSeq = 0;
   // Preloads whose list of modules is still being made (see preload()).
   readonly #listing = new Set<Promise<void>>();
@@ -316,16 +327,17 @@ export class WorkerPool {
   }
 
   /**
-   * Has every worker (those alive, and those started later) import `urls`,
-   * so the first calls of their nodes do not wait for the imports; starts
-   * no worker (`warm()` does, and waits for these imports too). Resolves
-   * once the live workers have imported them; rejects with a `WorkerError`
-   * when one cannot be imported. `urls` may be a promise, for a list still
-   * being made: `warm()` waits for it from now on.
+   * Has every worker (those alive, and those started later) import the
+   * modules of `preload` and find its nodes' functions in them, so that the
+   * first calls of these nodes wait for neither; starts no worker (`warm()`
+   * does, and waits for these imports too). Resolves once the live workers
+   * have imported them; rejects with a `WorkerError` when one cannot be
+   * imported. `preload` may be a promise, for a list still being made:
+   * `warm()` waits for it from now on.
    */
-  preload(urls: readonly string[] | Promise<readonly string[]>): Promise<void> {
-    if (!(urls instanceof Promise)) return this.#preload(urls);
-    const listed = urls.then((list) => {
+  preload(preload: Preload | Promise<Preload>): Promise<void> {
+    if (!(preload instanceof Promise)) return this.#preload(preload);
+    const listed = preload.then((list) => {
       this.#listing.delete(listed);
       return this.#preload(list);
     }, (error) => {
@@ -338,11 +350,19 @@ export class WorkerPool {
     return listed;
   }
 
-  #preload(urls: readonly string[]): Promise<void> {
-    const fresh = [...new Set(urls)].filter((u) => !this.#preloads.includes(u));
-    if (fresh.length > 0) {
-      this.#preloads.push(...fresh);
-      for (const slot of this.#slots) this.#sendPreload(slot, fresh);
+  #preload(preload: Preload): Promise<void> {
+    const preloads = this.#preloads;
+    const urls = [...new Set(preload.urls)].filter((u) =>
+      !preloads.urls.has(u)
+    );
+    for (const url of urls) preloads.urls.add(url);
+    // Up to what a worker keeps (past it, a node goes with its first call).
+    const room = MAX_KNOWN_NODES - preloads.nodes.size;
+    const nodes = (preload.nodes ?? []).filter((n) => !preloads.nodes.has(n))
+      .slice(0, Math.max(room, 0));
+    for (const node of nodes) preloads.nodes.add(node);
+    if (urls.length > 0 || nodes.length > 0) {
+      for (const slot of this.#slots) this.#sendPreload(slot, urls, nodes);
     }
     return Promise.all(
       this.#slots.flatMap((s) =>
@@ -589,11 +609,11 @@ export class WorkerPool {
     }
     const timed = this.#timeoutMs !== undefined;
     if (task.type !== "call") return { ...task, id, timed };
-    let ref = this.#refs.get(task.node);
-    if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
+    const ref = this.#refOf(task.node);
     if (slot.known.has(ref)) return { ...task, id, timed, node: ref };
-    // Descriptors are made per plan, and a busy pool may see plans without
-    // end: past a bound, the worker forgets them all and is sent each again.
+    // Descriptors are made per node of a built graph, and a busy pool may
+    // see graphs without end: past a bound, the worker forgets them all and
+    // is sent each again.
     const forget = slot.known.size >= MAX_KNOWN_NODES;
     if (forget) slot.known.clear();
     return {
@@ -674,18 +694,38 @@ export class WorkerPool {
       );
     };
     this.#slots.push(slot);
-    if (this.#preloads.length > 0) this.#sendPreload(slot, this.#preloads);
+    const preloads = this.#preloads;
+    if (preloads.urls.size > 0 || preloads.nodes.size > 0) {
+      this.#sendPreload(slot, [...preloads.urls], [...preloads.nodes]);
+    }
     return slot;
   }
 
-  // Asks `slot`'s worker to import `urls` now.
-  #sendPreload(slot: Slot, urls: readonly string[]): void {
+  // Asks `slot`'s worker to import `urls` now, and find `nodes` in them:
+  // later calls of these nodes send their refs alone.
+  #sendPreload(
+    slot: Slot,
+    urls: readonly string[],
+    nodes: readonly TaskNode[],
+  ): void {
     const seq = this.#preloadSeq++;
     const answer = Promise.withResolvers<void>();
     answer.promise.catch(() => {}); // nobody may be waiting
     slot.preloading.set(seq, answer);
-    const message: PreloadMessage = { type: "preload", seq, urls: [...urls] };
+    const message: PreloadMessage = {
+      type: "preload",
+      seq,
+      urls: [...urls],
+      nodes: nodes.map((node) => ({ ...node, ref: this.#refOf(node) })),
+    };
     slot.worker.postMessage(message);
+    for (const node of message.nodes) slot.known.add(node.ref);
+  }
+
+  #refOf(node: TaskNode): number {
+    let ref = this.#refs.get(node);
+    if (ref === undefined) this.#refs.set(node, ref = this.#nextRef++);
+    return ref;
   }
 
   // A worker that ends fails what it had not answered.

@@ -344,6 +344,29 @@ Deno.test("warm() rejects with a WorkerError when the pool is closed during the 
   });
 });
 
+Deno.test("preloaded nodes have their modules imported ahead of their first call; one the module lacks fails its call with the reason", async () => {
+  using probe = await listen();
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const echo = call("echo", { x: 3 }, fixture("announced.ts"));
+    const missing = call("nope", {}, fixture("announced.ts"));
+    await pool.warm();
+    await pool.preload({ urls: [], nodes: [echo.node, missing.node] });
+    await probe.seen((r) => r === "imported in a worker");
+    assert.deepEqual(reports, ["imported in a worker"]); // no call yet
+    assert.equal(await pool.run(echo, { label: "node" }).promise, 3);
+    await assert.rejects(
+      pool.run(missing, { label: 'node "nope"' }).promise,
+      (e: unknown) =>
+        e instanceof WorkerError &&
+        /has no function export "nope"/.test(e.message),
+    );
+    assert.equal(await pool.run(echo, { label: "node" }).promise, 3);
+  } finally {
+    await pool.close();
+  }
+});
+
 Deno.test("timeoutMs counts from when a task starts in its worker: a slow first import does not count", async () => {
   using probe = await listen();
   const pool = new WorkerPool({ workers: 1, timeoutMs: 50 });
