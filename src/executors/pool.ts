@@ -11,98 +11,20 @@ import { WorkerError } from "../errors.ts";
 import {
   type PreloadMessage,
   type Reply,
-  type SentError,
   type Task,
   type TaskMessage,
   type TaskNode,
   WARM_REF,
 } from "./_protocol.ts";
+import { poolSettings, type WorkerPoolOptions } from "./_pool_options.ts";
+import { RemoteFailure } from "./_remote_failure.ts";
 
-/** Options of the worker pool (the threaded and parallel executors). */
-export interface WorkerPoolOptions {
-  /**
-   * How many workers run at once: an integer from 1 to 256.
-   *
-   * @default {navigator.hardwareConcurrency}
-   */
-  readonly workers?: number;
-  /**
-   * Fails a task (with a `WorkerError`) that runs longer than this, and
-   * terminates its worker. It counts from when the task starts in its
-   * worker: neither the worker's start-up nor the first import of a node's
-   * module counts. At most 2^31-1 ms; `Infinity` means no limit. A worker
-   * stuck in a synchronous loop is not stopped by Deno 2.9's `terminate()`
-   * (see README).
-   *
-   * @default {Infinity}
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Deno permissions of the workers, to run untrusted nodes sandboxed
-   * (`"inherit"`, `"none"` or per permission). Needs the
-   * `--unstable-worker-options` flag. Workers need read access to the
-   * modules of the nodes they run.
-   */
-  readonly permissions?: Deno.PermissionOptions;
-  /**
-   * Workers end after the pool has had no task for this long (they start
-   * again on the next task). Deno keeps a process alive while it has
-   * workers, so a script that forgets `close()` still exits. At most
-   * 2^31-1 ms; `Infinity`: workers end only on `close()`.
-   *
-   * @default {2000}
-   */
-  readonly idleMs?: number;
-  /**
-   * Starts every worker when the pool is created (as `warm()` does), so the
-   * first tasks do not wait for workers to start. They still end after
-   * `idleMs` without a task.
-   *
-   * @default {false}
-   */
-  readonly prestart?: boolean;
-}
-
-/** The most workers a pool may have. */
-export const MAX_WORKERS = 256;
-
-/** The longest delay `setTimeout` keeps: past it, a timer fires after 1 ms. */
-export const MAX_DELAY_MS = 2 ** 31 - 1;
-
-const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
-
-/** A node that threw in a worker: its error, rebuilt, and where it was. */
-export class RemoteFailure {
-  /** The error the node threw (name, message and stack kept). */
-  readonly error: Error;
-  /** For chunks: the failing item of the map. */
-  readonly item: number | undefined;
-  /** For chunks: the failing node's index in the plan. */
-  readonly node: number | undefined;
-  constructor(sent: SentError, item?: number, node?: number) {
-    // Built-in error classes come back as themselves (a TypeError stays
-    // one); others as an Error that keeps their name.
-    const Builtin = Object.hasOwn(BUILTIN_ERRORS, sent.name)
-      ? BUILTIN_ERRORS[sent.name]
-      : undefined;
-    const error = Builtin === undefined
-      ? new Error(sent.message)
-      : new Builtin(sent.message);
-    error.name = sent.name;
-    if (sent.stack !== undefined) error.stack = sent.stack;
-    this.error = error;
-    this.item = item;
-    this.node = node;
-  }
-}
+export {
+  MAX_DELAY_MS,
+  MAX_WORKERS,
+  type WorkerPoolOptions,
+} from "./_pool_options.ts";
+export { RemoteFailure } from "./_remote_failure.ts";
 
 /** A task handed to the pool. */
 export interface TaskHandle {
@@ -244,27 +166,13 @@ export class WorkerPool {
    * `warm()`).
    */
   constructor(options: WorkerPoolOptions = {}) {
-    const size = options.workers ?? navigator.hardwareConcurrency ?? 1;
-    if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(
-        `'workers' must be a positive integer: received ${size}`,
-      );
-    }
-    if (size > MAX_WORKERS) {
-      throw new RangeError(
-        `'workers' must be at most ${MAX_WORKERS}: received ${size}`,
-      );
-    }
-    const prestart = options.prestart ?? false;
-    if (typeof prestart !== "boolean") {
-      throw new TypeError(`'prestart' must be a boolean: received ${prestart}`);
-    }
-    this.size = size;
-    this.#timeoutMs = delay("timeoutMs", options.timeoutMs ?? Infinity, true);
-    this.#idleMs = delay("idleMs", options.idleMs ?? 2000, false);
-    this.#permissions = options.permissions;
+    const settings = poolSettings(options);
+    this.size = settings.size;
+    this.#timeoutMs = settings.timeoutMs;
+    this.#idleMs = settings.idleMs;
+    this.#permissions = settings.permissions;
     // A worker that cannot start fails the tasks sent to it, with the reason.
-    if (prestart) this.warm().catch(() => {});
+    if (settings.prestart) this.warm().catch(() => {});
   }
 
   /** How many workers are alive now (started or starting). */
@@ -888,29 +796,6 @@ function cannotStart(error: unknown, pending?: Pending): WorkerError {
     } (use the "async" executor where workers are unavailable)`,
     { cause: error },
   );
-}
-
-// A timer delay option: a number up to MAX_DELAY_MS, or Infinity for none
-// (undefined). Never a longer delay: setTimeout would fire it after 1 ms.
-function delay(
-  name: string,
-  value: number,
-  positive: boolean,
-): number | undefined {
-  if (value === Infinity) return undefined;
-  if (typeof value !== "number" || !(positive ? value > 0 : value >= 0)) {
-    throw new RangeError(
-      `'${name}' must be a ${
-        positive ? "positive" : "non-negative"
-      } number: received ${value}`,
-    );
-  }
-  if (value > MAX_DELAY_MS) {
-    throw new RangeError(
-      `'${name}' must be at most ${MAX_DELAY_MS} ms (2^31-1), or Infinity for none: received ${value}`,
-    );
-  }
-  return value;
 }
 
 function capitalize(label: string): string {
