@@ -188,8 +188,9 @@ export class ThreadedExecutor implements Executor {
 
   /**
    * Has every worker (alive now, or started later) import `urls` (node
-   * modules) ahead of the first call; resolves once the live ones have. A driver built on a
-   * prestarted executor starts this with its own node modules, and
+   * modules) ahead of the first call; resolves once the live ones have. A
+   * driver built on a prestarted executor does this with its own node
+   * modules (its workers also find the nodes' functions there), and
    * `warm()` resolves once it is done.
    */
   preload(urls: readonly string[]): Promise<void> {
