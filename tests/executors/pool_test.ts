@@ -11,13 +11,22 @@ import {
   WorkerPool,
 } from "../../src/executors/pool.ts";
 import { WARM_REF } from "../../src/executors/_protocol.ts";
-import { listen, reports } from "../fixtures/probe.ts";
+import { listen, type Probe, reports } from "../fixtures/probe.ts";
 import { open } from "../fixtures/workers/gates.ts";
 
 const fixture = (name: string) =>
   new URL(`../fixtures/workers/${name}`, import.meta.url).href;
 const NODES = fixture("nodes.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Waits until `event` is reported, however long a busy machine takes to
+// start workers (probe.seen() alone gives up after a while).
+async function reported(
+  probe: Probe,
+  event: (reported: string) => boolean,
+): Promise<void> {
+  while (!reports.some(event)) await probe.seen(event);
+}
 
 const call = (
   exportName: string,
@@ -352,7 +361,7 @@ Deno.test("preloaded nodes have their modules imported ahead of their first call
     const missing = call("nope", {}, fixture("announced.ts"));
     await pool.warm();
     await pool.preload({ urls: [], nodes: [echo.node, missing.node] });
-    await probe.seen((r) => r === "imported in a worker");
+    await reported(probe, (r) => r === "imported in a worker");
     assert.deepEqual(reports, ["imported in a worker"]); // no call yet
     assert.equal(await pool.run(echo, { label: "node" }).promise, 3);
     await assert.rejects(
@@ -375,7 +384,7 @@ Deno.test("timeoutMs counts from when a task starts in its worker: a slow first 
       label: "node",
     });
     const outcome = task.promise.catch((error: Error) => error.message);
-    await probe.seen((r) => r === "importing");
+    await reported(probe, (r) => r === "importing");
     await sleep(200); // the import takes four times timeoutMs
     open("imported");
     assert.equal(await outcome, "quick");
@@ -389,7 +398,7 @@ Deno.test("a task cancelled while it waits in the queue never starts", async () 
   const pool = new WorkerPool({ workers: 1 });
   try {
     const holder = pool.run(gates("held", { key: "q" }), { label: "node" });
-    await probe.seen((r) => r === "held:q");
+    await reported(probe, (r) => r === "held:q");
     const queued = pool.run(gates("ran", { x: 1 }), { label: "node" });
     queued.cancel(new Error("withdrawn"));
     await assert.rejects(queued.promise, /withdrawn/);
