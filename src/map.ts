@@ -8,6 +8,7 @@
  * @module
  */
 import { CancelledError } from "./errors.ts";
+import { describeValue } from "./_describe.ts";
 import { raceAbort } from "./executors/executor.ts";
 import type { BeforeMapEvent, Hooks } from "./hooks.ts";
 import type { Tags } from "./node.ts";
@@ -24,10 +25,7 @@ export function expandItems(
   mapOver: string | readonly string[],
   mapMode: MapMode = "zip",
 ): Record<string, unknown>[] {
-  const names = typeof mapOver === "string" ? [mapOver] : [...mapOver];
-  if (names.length === 0) {
-    throw new TypeError("'mapOver' must name at least one input");
-  }
+  const names = mapOverNames(mapOver);
   if (mapMode !== "zip" && mapMode !== "product") {
     throw new TypeError(
       `'mapMode' must be "zip" or "product": received ${mapMode}`,
@@ -57,6 +55,27 @@ export function expandItems(
   return mapMode === "zip"
     ? zip(names, lists, broadcast)
     : product(names, lists, broadcast);
+}
+
+// The names `mapOver` gives, checked: from JavaScript callers it may be
+// anything.
+function mapOverNames(mapOver: unknown): string[] {
+  const names = typeof mapOver === "string"
+    ? [mapOver]
+    : Array.isArray(mapOver)
+    ? [...mapOver]
+    : undefined;
+  if (names === undefined || names.some((n) => typeof n !== "string")) {
+    throw new TypeError(
+      `'mapOver' must be an input name or a list of input names: received ${
+        describeValue(mapOver)
+      }`,
+    );
+  }
+  if (names.length === 0) {
+    throw new TypeError("'mapOver' must name at least one input");
+  }
+  return names;
 }
 
 function zip(

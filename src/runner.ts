@@ -328,7 +328,16 @@ export class Runner {
   ): Promise<unknown> {
     const outputs = this.outputs(plan, values);
     const builder = this.hooks.resultBuilder;
-    if (builder === undefined) return outputs;
+    if (builder === undefined) {
+      // An object with a `then` method is taken for a promise: awaiting
+      // it would call the value and wait, forever if it never calls back.
+      if (typeof outputs.then === "function") {
+        throw new TypeError(
+          `The requested value "then" is a function, so the result object would be taken for a promise: rename the node (named()), or request it through run(), whose outputs are not awaited`,
+        );
+      }
+      return outputs;
+    }
     try {
       return await builder.buildResult!({
         runId,
