@@ -37,7 +37,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 l1 l1b l1c"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -676,9 +676,21 @@ if (wanted("t1", "t1b")) {
 }
 
 // Runs a bench helper script in a process of its own; returns its JSON.
-async function inProcess<T>(script: string, ...args: string[]): Promise<T> {
+async function inProcess<T>(
+  script: string,
+  ...args: string[]
+): Promise<T> {
+  return await inProcessWith<T>(["--allow-read", "--allow-env"], script, args);
+}
+
+// The same, with the given `deno run` flags.
+async function inProcessWith<T>(
+  flags: readonly string[],
+  script: string,
+  args: readonly string[] = [],
+): Promise<T> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", script, ...args],
+    args: ["run", ...flags, script, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -741,6 +753,42 @@ if (wanted("r1")) {
     hand: plain,
   });
   target("r1", "routed - unrouted, ns/node", routed - plain, 30);
+}
+
+// l1. examples/serve.ts under a bounded load on loopback against a
+// handler calling the same functions by hand (see _serve_load.ts): requests
+// per second (braid column: braid's, hand: by hand), then p99 latency.
+if (wanted("l1")) {
+  const script = new URL("./_serve_load.ts", import.meta.url).pathname;
+  type Side = { rps: number; p50: number; p99: number; errors: number };
+  const load = await inProcessWith<
+    { braid: Side; hand: Side; heapStart: number; heapEnd: number }
+  >(
+    ["--allow-read", "--allow-net=127.0.0.1", "--v8-flags=--expose-gc"],
+    script,
+  );
+  record({
+    id: "l1",
+    label: "serve.ts under load, requests/s (hand: by hand)",
+    unit: "req/s",
+    braid: load.braid.rps,
+    hand: load.hand.rps,
+  });
+  record({
+    id: "l1b",
+    label: "  same, p99 latency",
+    unit: "ms",
+    braid: load.braid.p99,
+    hand: load.hand.p99,
+  });
+  record({
+    id: "l1c",
+    label: "  same, heap after GC: start (hand) and end (braid)",
+    unit: "MB",
+    braid: load.heapEnd / 2 ** 20,
+    hand: load.heapStart / 2 ** 20,
+  });
+  target("l1", "errors under load", load.braid.errors + load.hand.errors, 0);
 }
 
 report(ORDER, [
