@@ -178,10 +178,7 @@ function execute(
     // node's promise tells it (endDeferred), so braid wraps no promise of
     // its own around the node's.
     if (deferEnd) {
-      const starts = run.deferredStarts ??= new Float64Array(
-        run.plan.nodes.length,
-      ).fill(NaN);
-      starts[node.index] = start;
+      run.deferEnd(node, start);
       return value;
     }
   }

@@ -54,10 +54,10 @@ export async function runSerially(run: Run): Promise<unknown[]> {
         try {
           value = await value;
         } catch (error) {
-          run.settled(node, false, error);
+          if (run.defers) run.settled(node, false, error);
           throw error;
         }
-        run.settled(node, true, value);
+        if (run.defers) run.settled(node, true, value);
       }
     } catch (error) {
       if (run.stopped !== undefined) throw run.stopped;

@@ -360,7 +360,7 @@ class Schedule {
       try {
         value = await promise;
       } catch (error) {
-        if (this.#run.deferredStarts !== undefined) {
+        if (this.#run.defers) {
           this.#run.settled(node, false, error);
         }
         if (lane === 0) this.#running--;
@@ -370,7 +370,7 @@ class Schedule {
         this.pump();
         return;
       }
-      if (this.#run.deferredStarts !== undefined) {
+      if (this.#run.defers) {
         this.#run.settled(node, true, value);
       }
       if (lane === 0) this.#running--;
