@@ -155,6 +155,24 @@ export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
   #behind: PromiseWithResolvers<IteratorResult<T, undefined>>[] | undefined;
   #closed = false;
   #error: { error: unknown } | undefined;
+  // A producer waiting for the queue to shrink to `#low` events.
+  #drained: PromiseWithResolvers<void> | undefined;
+  #low = 0;
+
+  /** How many events wait to be read. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Resolves once at most `low` events wait (or the channel is closed): a
+   * producer's backpressure. One producer waits at a time.
+   */
+  drained(low: number): Promise<void> {
+    if (this.#closed || this.#queue.size <= low) return Promise.resolve();
+    this.#low = low;
+    return (this.#drained ??= Promise.withResolvers()).promise;
+  }
 
   /** Adds an event (dropped once closed). */
   push(event: T): void {
@@ -172,6 +190,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#release();
     while (this.#waiter !== undefined) {
       const waiter = this.#waiter;
       this.#waiter = this.#behind?.shift();
@@ -188,13 +207,24 @@ export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
   /** The next event, in order; done once closed and drained. */
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.#queue.size > 0) {
-      return Promise.resolve({ value: this.#queue.dequeue()!, done: false });
+      const value = this.#queue.dequeue()!;
+      if (this.#drained !== undefined && this.#queue.size <= this.#low) {
+        this.#release();
+      }
+      return Promise.resolve({ value, done: false });
     }
     const read = Promise.withResolvers<IteratorResult<T, undefined>>();
     if (this.#closed) this.#end(read);
     else if (this.#waiter === undefined) this.#waiter = read;
     else (this.#behind ??= []).push(read);
     return read.promise;
+  }
+
+  // Lets a producer waiting in drained() go on.
+  #release(): void {
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.resolve();
   }
 
   // Answers a read after the last event: done, or the error once.

@@ -152,6 +152,8 @@ export interface MapScope {
   readonly hooks?: Hooks;
   /** The run id. @default {a new one} */
   readonly runId?: string;
+  /** A reader's backpressure on starting items (see `MapJob.ready`). */
+  readonly ready?: () => Promise<void> | undefined;
 }
 
 /**
@@ -199,7 +201,16 @@ export async function runMap(
   };
   try {
     if (items.length > 0) {
-      await runItems(runner, options, hooks, runId, plan, items, results);
+      await runItems(
+        runner,
+        options,
+        scope,
+        hooks,
+        runId,
+        plan,
+        items,
+        results,
+      );
     }
   } catch (error) {
     outcome = { success: false, error };
@@ -219,6 +230,7 @@ export async function runMap(
 async function runItems(
   runner: Runner,
   options: MapOptions,
+  scope: MapScope,
   hooks: Hooks,
   runId: string,
   plan: Plan,
@@ -236,6 +248,7 @@ async function runItems(
     hooks,
     parent: options.signal,
     collect,
+    ready: scope.ready,
     run: (i, part, signal) =>
       runner.run(
         plan,
