@@ -52,8 +52,11 @@ export class WorkerProcess {
       this.#read(events),
       this.#passStderr(),
     ]);
-    this.ended = Promise.all([this.#child.status, output]).then(([status]) =>
-      events.onEnd(this.#corrupt ?? describe(status, this.#lastLine()))
+    this.ended = Promise.all([this.#child.status, output]).then(
+      async ([status]) => {
+        await this.#stdin.abort().catch(() => {}); // nothing more can go
+        events.onEnd(this.#corrupt ?? describe(status, this.#lastLine()));
+      },
     );
   }
 
@@ -83,7 +86,6 @@ export class WorkerProcess {
       this.#signal("SIGTERM");
       const timer = setTimeout(() => this.#signal("SIGKILL"), KILL_GRACE_MS);
       void this.ended.finally(() => clearTimeout(timer));
-      this.#stdin.close().catch(() => {});
     }
     return this.ended;
   }
