@@ -5,8 +5,8 @@
 // dies (out of memory, say) fails its task; either way the next task gets a
 // new process. Idle processes do not keep this process alive.
 import { WorkerError } from "../errors.ts";
-import { RemoteFailure } from "./pool.ts";
-import type { NodeTask, TaskReply } from "./_task_protocol.ts";
+import { MAX_KNOWN_NODES, RemoteFailure } from "./pool.ts";
+import type { NodeTask, TaskNode, TaskReply } from "./_task_protocol.ts";
 import {
   heapFlags,
   permissionFlags,
@@ -28,7 +28,9 @@ export interface ProcessPoolOptions {
 }
 
 /** A node call as the pool takes it (it numbers tasks itself). */
-export type CallInit = Omit<NodeTask, "id" | "type" | "timed">;
+export type CallInit = Omit<NodeTask, "id" | "type" | "timed" | "node"> & {
+  readonly node: TaskNode;
+};
 
 /** How a task is described and observed. */
 export interface CallOptions {
@@ -67,6 +69,8 @@ interface Slot {
   process: WorkerProcess;
   /** What it may read (see `allowRead`). */
   readonly reads: readonly string[];
+  /** The refs of the node descriptors it has been sent. */
+  readonly known: Set<number>;
   readonly ready: PromiseWithResolvers<void>;
   isReady: boolean;
   pending: Pending | undefined;
@@ -91,6 +95,10 @@ export class ProcessPool {
   #reads: readonly string[] = readsFor([]);
   readonly #readsAll: boolean;
   #nextId = 0;
+  // Node descriptors by identity (one per plan node): each goes to a
+  // process once, then its ref alone.
+  readonly #refs = new WeakMap<TaskNode, number>();
+  #nextRef = 0;
 
   /** A pool; no process starts before the first task or `warm()`. */
   constructor(options: ProcessPoolOptions) {
@@ -218,13 +226,26 @@ export class ProcessPool {
     }
     slot.pending = pending;
     slot.process.hold(true);
+    let ref = this.#refs.get(task.node);
+    if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
+    const known = slot.known.has(ref);
+    // A busy pool may see plans without end: past a bound, the process
+    // forgets every descriptor and is sent each again.
+    const forget = !known && slot.known.size >= MAX_KNOWN_NODES;
     try {
       slot.process.send({
         ...task,
         type: "call",
         id: pending.id,
+        node: known
+          ? ref
+          : forget
+          ? { ...task.node, ref, forget }
+          : { ...task.node, ref },
         timed: this.#options.timeoutMs !== undefined,
       });
+      if (forget) slot.known.clear();
+      slot.known.add(ref);
     } catch (error) {
       slot.pending = undefined;
       this.#settle(
@@ -283,6 +304,7 @@ export class ProcessPool {
     const slot: Slot = {
       process: undefined!, // just below: its events need the slot
       reads: this.#reads,
+      known: new Set(),
       ready: Promise.withResolvers<void>(),
       isReady: false,
       pending: undefined,

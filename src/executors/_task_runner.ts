@@ -18,6 +18,9 @@ import { callWith, wireArguments } from "../_call.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/** A call whose node descriptor is at hand. */
+type Called = NodeTask & { readonly node: TaskNode };
+
 /** Sends one reply; throws when the value cannot be sent. */
 export type Send = (reply: TaskReply) => void;
 
@@ -33,14 +36,24 @@ export function sentError(error: unknown): SentError {
 export class TaskRunner {
   readonly #send: Send;
   readonly #functions = new Map<string, Promise<AnyFn>>();
+  // The same, once loaded: a call of one runs in the turn that receives
+  // it, and a sync node answers in that same turn.
+  readonly #loaded = new Map<string, AnyFn>();
   // The running tasks' controllers, made when a node first asks for ctx
   // (or when an abort comes first).
   readonly #controllers = new Map<number, AbortController>();
   readonly #running = new Set<number>();
+  // The descriptors sent with a ref, by ref.
+  readonly #nodes = new Map<number, TaskNode>();
 
   /** A runner that answers through `send`. */
   constructor(send: Send) {
     this.#send = send;
+  }
+
+  /** Whether a task is still running (it awaits something). */
+  get busy(): boolean {
+    return this.#running.size > 0;
   }
 
   /** Handles one message; a task's answer goes to `send` when it is done. */
@@ -88,7 +101,7 @@ export class TaskRunner {
   }
 
   #load(node: TaskNode): Promise<AnyFn> {
-    const key = `${node.exportName}\0${node.url}`;
+    const key = keyOf(node);
     let fn = this.#functions.get(key);
     if (fn === undefined) {
       fn = import(node.url).then((ns: Record<string, unknown>) => {
@@ -105,6 +118,7 @@ export class TaskRunner {
             `${node.url} has no function export "${node.exportName}" here`,
           );
         }
+        this.#loaded.set(key, found as AnyFn);
         return found as AnyFn;
       });
       // A module that failed to import is tried again by the next task.
@@ -157,31 +171,57 @@ export class TaskRunner {
     if (task.timed === true) this.#send({ type: "started", id: task.id });
   }
 
+  // The call with its node's descriptor (a ref is looked up).
+  #resolve(message: NodeTask): Called {
+    const node = message.node;
+    if (typeof node === "number") {
+      const known = this.#nodes.get(node);
+      if (known === undefined) throw new Error(`Unknown node ref ${node}`);
+      return { ...message, node: known };
+    }
+    if ("ref" in node) {
+      if (node.forget === true) this.#nodes.clear();
+      this.#nodes.set(node.ref, node);
+    }
+    return message as Called;
+  }
+
   // Runs one call; a promise only while something is awaited.
-  #runCall(task: NodeTask): Promise<void> | undefined {
+  #runCall(message: NodeTask): Promise<void> | undefined {
+    const task = this.#resolve(message);
+    const fn = this.#loaded.get(keyOf(task.node));
+    if (fn !== undefined) return this.#callLoaded(fn, task);
     return this.#load(task.node).then((fn) => {
       if (this.#controllers.get(task.id)?.signal.aborted) {
         // Cancelled while its module loaded: the node never starts.
         return this.#fail(task.id, "cancelled");
       }
-      this.#starts(task);
-      let value: unknown;
-      try {
-        value = callWith(
-          fn,
-          task.node,
-          task.args,
-          () => this.#context(task, task.node, task.item),
-        );
-      } catch (error) {
-        return this.#fail(task.id, error);
-      }
-      if (!isThenable(value)) return this.#reply(task.id, value);
-      return Promise.resolve(value).then(
-        (settled) => this.#reply(task.id, settled),
-        (error) => this.#fail(task.id, error),
-      );
+      return this.#callLoaded(fn, task);
     }, (error) => this.#fail(task.id, error, { loading: true }));
+  }
+
+  #callLoaded(fn: AnyFn, task: Called): Promise<void> | undefined {
+    this.#starts(task);
+    let value: unknown;
+    try {
+      value = callWith(
+        fn,
+        task.node,
+        task.args,
+        () => this.#context(task, task.node, task.item),
+      );
+    } catch (error) {
+      this.#fail(task.id, error);
+      return undefined;
+    }
+    if (!isThenable(value)) {
+      this.#reply(task.id, value);
+      return undefined;
+    }
+    return Promise.resolve(value).then(
+      (settled) => this.#reply(task.id, settled),
+      (error) => this.#fail(task.id, error),
+    );
   }
 
   // Every item of the chunk through the whole plan; outputs by column.
@@ -232,4 +272,8 @@ export class TaskRunner {
     }
     this.#reply(task.id, outputs);
   }
+}
+
+function keyOf(node: TaskNode): string {
+  return `${node.exportName}\0${node.url}`;
 }

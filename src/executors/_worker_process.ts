@@ -100,11 +100,17 @@ export class WorkerProcess {
 
   async #read(events: WorkerProcessEvents): Promise<void> {
     const decoder = new FrameDecoder();
-    for await (const chunk of this.#child.stdout) {
+    // Into one buffer, handed back each time: no allocation per read.
+    const reader = this.#child.stdout.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(64 * 1024);
+    for (;;) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done) break;
+      buffer = value.buffer;
       if (this.#corrupt !== undefined) continue; // drained, not read
       let replies: unknown[];
       try {
-        replies = decoder.push(chunk);
+        replies = decoder.push(value);
       } catch (error) {
         this.#corrupt = `wrote to its stdout outside the task protocol (${
           (error as Error).message
@@ -114,6 +120,7 @@ export class WorkerProcess {
       }
       for (const reply of replies) events.onReply(reply as TaskReply);
     }
+    reader.releaseLock();
   }
 
   async #passStderr(): Promise<void> {
