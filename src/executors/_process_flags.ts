@@ -114,15 +114,25 @@ export function heapFlags(heapLimitMb: number | undefined): string[] {
 
 /**
  * What importing modules at `urls` needs read access to: the directory of
- * each local one (with what is below it), and braid's own (node modules
- * import it). A module that imports files elsewhere needs those granted too.
+ * each local one (with what is below it), and braid's own modules (node
+ * modules import them). A module that imports files elsewhere needs those
+ * granted too.
  */
 export function readsFor(urls: Iterable<string>): string[] {
   const dirs = new Set<string>();
   const root = new URL("../../", import.meta.url);
-  if (root.protocol === "file:") dirs.add(pathOf(root));
+  if (root.protocol === "file:") {
+    dirs.add(pathOf(new URL("mod.ts", root)));
+    dirs.add(pathOf(new URL("src/", root)));
+  }
   for (const url of urls) {
     if (url.startsWith("file:")) dirs.add(pathOf(new URL(".", url)));
   }
-  return [...dirs];
+  // A directory inside another needs no flag of its own.
+  const all = [...dirs];
+  return all.filter((d) =>
+    !all.some((other) =>
+      other !== d && other.endsWith("/") && d.startsWith(other)
+    )
+  );
 }

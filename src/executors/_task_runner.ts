@@ -43,6 +43,7 @@ export class TaskRunner {
   // (or when an abort comes first).
   readonly #controllers = new Map<number, AbortController>();
   readonly #running = new Set<number>();
+  #preloads = 0;
   // The descriptors sent with a ref, by ref.
   readonly #nodes = new Map<number, TaskNode>();
 
@@ -51,9 +52,9 @@ export class TaskRunner {
     this.#send = send;
   }
 
-  /** Whether a task is still running (it awaits something). */
+  /** Whether a task or a preload is still running (it awaits something). */
   get busy(): boolean {
-    return this.#running.size > 0;
+    return this.#running.size > 0 || this.#preloads > 0;
   }
 
   /** Handles one message; a task's answer goes to `send` when it is done. */
@@ -80,7 +81,10 @@ export class TaskRunner {
         return;
       case "preload":
         // The module cache keeps them: a later call's import() finds them.
-        Promise.all(message.urls.map((url) => import(url))).then(
+        this.#preloads++;
+        Promise.all(message.urls.map((url) => import(url))).finally(() =>
+          this.#preloads--
+        ).then(
           () => this.#send({ type: "preloaded", seq: message.seq }),
           (error) =>
             this.#send({

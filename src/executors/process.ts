@@ -223,9 +223,21 @@ export class ProcessExecutor implements Executor {
   }
 
   /**
+   * Has every process (alive now, or started later) import `urls` (node
+   * modules) ahead of the first call, and lets the processes read them;
+   * resolves once the live ones have imported them.
+   */
+  preload(urls: readonly string[]): Promise<void> {
+    return this.#pool.preload(urls);
+  }
+
+  /**
    * Starts every process not alive yet and resolves once each is ready to
-   * take a node, so the first run does not wait for processes to start.
-   * Processes started this way import node modules on their first call.
+   * take a node and has imported the modules preloaded so far, so the
+   * first run does not wait for processes to start. A process may read
+   * only the node modules it was started for: `preload()` the modules
+   * first (processes that cannot read a module are replaced when it is
+   * needed).
    */
   warm(): Promise<void> {
     return this.#pool.warm();

@@ -163,6 +163,34 @@ Deno.test("[process] close() ends every process; closing twice is harmless; a la
   assert.equal(alive(again), false);
 });
 
+Deno.test("[process] preload() then warm(): the processes start with the node module imported, and the first run keeps them", async () => {
+  const executor = new ProcessExecutor({ processes: 2 });
+  await using dr = await build(executor);
+  await executor.preload([NODES]);
+  await executor.warm();
+  const pids = [...executor.pids];
+  assert.equal(pids.length, 2);
+  const out = await dr.execute(["pid", "pid_b"] as never[]) as Pids;
+  assert.ok(pids.includes(out.pid!) && pids.includes(out.pid_b!));
+  assert.deepEqual(executor.pids, pids);
+});
+
+Deno.test("[process] a node module from a directory its processes cannot read: idle processes are replaced by ones that can", async () => {
+  const executor = new ProcessExecutor({ processes: 1 });
+  await using dr = await build(executor);
+  const first = await pidOf(dr);
+  // tests/fixtures/ holds tests/fixtures/process/: one read flag for both.
+  await using other = await new Builder()
+    .withModules(new URL("../fixtures/hamilton.ts", import.meta.url).href)
+    .withExecutor(executor).build();
+  assert.equal((await other.execute(["C"])).C, 14291.666666666666);
+  const [second] = executor.pids;
+  assert.ok(second !== undefined && second !== first);
+  assert.equal(await pidOf(dr), second);
+  await executor.close();
+  assert.deepEqual([first, second].map(alive), [false, false]);
+});
+
 Deno.test("[process] close() fails a running node with a WorkerError", async () => {
   const executor = new ProcessExecutor({ processes: 1 });
   await using dr = await build(executor);
