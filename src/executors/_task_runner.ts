@@ -192,7 +192,13 @@ export class TaskRunner {
 
   // Runs one call; a promise only while something is awaited.
   #runCall(message: NodeTask): Promise<void> | undefined {
-    const task = this.#resolve(message);
+    let task: Called;
+    try {
+      task = this.#resolve(message);
+    } catch (error) {
+      this.#fail(message.id, error, { loading: true });
+      return undefined;
+    }
     const fn = this.#loaded.get(keyOf(task.node));
     if (fn !== undefined) return this.#callLoaded(fn, task);
     return this.#load(task.node).then((fn) => {

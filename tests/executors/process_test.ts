@@ -12,6 +12,17 @@ import {
 } from "../../mod.ts";
 import { conformance } from "./_conformance.ts";
 import { probePermissions } from "../fixtures/probe.ts";
+import {
+  encodeFrame,
+  FrameDecoder,
+  FrameError,
+} from "../../src/executors/_frames.ts";
+import { TaskRunner } from "../../src/executors/_task_runner.ts";
+import type {
+  TaskMessage,
+  TaskNode,
+  TaskReply,
+} from "../../src/executors/_task_protocol.ts";
 
 conformance(() =>
   new ProcessExecutor({ processes: 2, permissions: probePermissions() })
@@ -355,4 +366,105 @@ Deno.test('[process] "process" by name takes its options; bad options are RangeE
     () => new Builder().withExecutor("process", { processes: -1 }),
     RangeError,
   );
+});
+
+Deno.test("[process] frames: messages come back whole and in order however the bytes are cut; bytes that are not a frame are a FrameError", () => {
+  const messages = [
+    { type: "ok", id: 1, value: new Map([[1, new Date(0)]]) },
+    { type: "ok", id: 2, value: new Float64Array(20_000).fill(1.5) },
+    { type: "ok", id: 3, value: 2n ** 70n },
+    "",
+  ];
+  const bytes = new Uint8Array(
+    messages.flatMap((m) => [...encodeFrame(m)]),
+  );
+  for (const cut of [1, 7, 4096, bytes.byteLength]) {
+    const decoder = new FrameDecoder();
+    const out: unknown[] = [];
+    for (let at = 0; at < bytes.byteLength; at += cut) {
+      out.push(...decoder.push(bytes.subarray(at, at + cut)));
+    }
+    assert.deepEqual(out, messages);
+  }
+  assert.throws(
+    () => new FrameDecoder().push(new TextEncoder().encode("hello, world")),
+    (e: unknown) => e instanceof FrameError && /"hello, world"/.test(e.message),
+  );
+});
+
+// A task runner whose replies are collected; `next()` resolves with the
+// next answer (ok or error).
+function runner() {
+  const replies: TaskReply[] = [];
+  let wake = () => {};
+  const runner = new TaskRunner((reply) => {
+    replies.push(reply);
+    wake();
+  });
+  return {
+    send: (message: TaskMessage) => runner.handle(message),
+    async next(): Promise<TaskReply> {
+      for (;;) {
+        const i = replies.findIndex((r) =>
+          r.type === "ok" || r.type === "error"
+        );
+        if (i >= 0) return replies.splice(i, 1)[0]!;
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+    },
+  };
+}
+
+const descriptor = (exportName: string): TaskNode => ({
+  url: NODES,
+  exportName,
+  nodeName: exportName,
+  callStyle: "object",
+  ctxIndex: -1,
+  tags: {},
+});
+
+Deno.test("[process] the task runner: a call names its node in full once, then by ref", async () => {
+  const r = runner();
+  r.send({
+    type: "call",
+    id: 1,
+    node: { ...descriptor("doubled"), ref: 7 },
+    args: { x: 2 },
+    runId: "run",
+  });
+  assert.deepEqual(await r.next(), { type: "ok", id: 1, value: 4 });
+  r.send({ type: "call", id: 2, node: 7, args: { x: 5 }, runId: "run" });
+  assert.deepEqual(await r.next(), { type: "ok", id: 2, value: 10 });
+  r.send({ type: "call", id: 3, node: 8, args: {}, runId: "run" });
+  const unknown = await r.next();
+  assert.ok(unknown.type === "error");
+  assert.match(unknown.error.message, /Unknown node ref 8/);
+});
+
+Deno.test("[process] the task runner runs a chunk of map items through a plan, and names the item and node that fail", async () => {
+  const r = runner();
+  // Slot 0 is the node, slot 1 the mapped input x.
+  const chunk = (exportName: string, xs: number[]): TaskMessage => ({
+    type: "chunk",
+    id: 1,
+    runId: "run",
+    nodes: [descriptor(exportName)],
+    argKeys: [["x"]],
+    argSlots: [Int32Array.of(1)],
+    base: [undefined, undefined],
+    inputSlots: Int32Array.of(1),
+    columns: [xs],
+    count: xs.length,
+    firstItem: 10,
+    outputSlots: Int32Array.of(0),
+  });
+  r.send(chunk("doubled", [1, 2, 3]));
+  assert.deepEqual(await r.next(), { type: "ok", id: 1, value: [[2, 4, 6]] });
+  r.send(chunk("fails", [0, 0, 4]));
+  const failed = await r.next();
+  assert.ok(failed.type === "error");
+  assert.equal(failed.item, 12);
+  assert.equal(failed.node, 0);
+  assert.equal(failed.error.message, "x is 4");
 });
