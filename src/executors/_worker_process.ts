@@ -11,7 +11,7 @@ const ENTRY = new URL("./_process_entry.ts", import.meta.url).href;
 export const KILL_GRACE_MS = 500;
 
 // How much of its stderr is kept, to explain its end.
-const TAIL_BYTES = 2048;
+const TAIL_BYTES = 16 * 1024; // V8's report of a full heap runs long
 
 /** How a worker process reports. */
 export interface WorkerProcessEvents {
@@ -55,7 +55,7 @@ export class WorkerProcess {
     this.ended = Promise.all([this.#child.status, output]).then(
       async ([status]) => {
         await this.#stdin.abort().catch(() => {}); // nothing more can go
-        events.onEnd(this.#corrupt ?? describe(status, this.#lastLine()));
+        events.onEnd(this.#corrupt ?? describe(status, this.#reason()));
       },
     );
   }
@@ -103,54 +103,64 @@ export class WorkerProcess {
     // Into one buffer, handed back each time: no allocation per read.
     const reader = this.#child.stdout.getReader({ mode: "byob" });
     let buffer = new ArrayBuffer(64 * 1024);
-    for (;;) {
-      const { value, done } = await reader.read(new Uint8Array(buffer));
-      if (done) break;
-      buffer = value.buffer;
-      if (this.#corrupt !== undefined) continue; // drained, not read
-      let replies: unknown[];
-      try {
-        replies = decoder.push(value);
-      } catch (error) {
-        this.#corrupt = `wrote to its stdout outside the task protocol (${
-          (error as Error).message
-        })`;
-        void this.kill();
-        continue;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read(new Uint8Array(buffer));
+        if (done) break;
+        buffer = value.buffer;
+        if (this.#corrupt !== undefined) continue; // drained, not read
+        let replies: unknown[];
+        try {
+          replies = decoder.push(value);
+        } catch (error) {
+          this.#corrupt = `wrote to its stdout outside the task protocol (${
+            (error as Error).message
+          })`;
+          void this.kill();
+          continue;
+        }
+        for (const reply of replies) events.onReply(reply as TaskReply);
       }
-      for (const reply of replies) events.onReply(reply as TaskReply);
+    } catch {
+      // The pipe broke: the process's end says why.
+    } finally {
+      reader.releaseLock();
     }
-    reader.releaseLock();
   }
 
   async #passStderr(): Promise<void> {
-    for await (const chunk of this.#child.stderr) {
-      for (let at = 0; at < chunk.byteLength;) {
-        at += Deno.stderr.writeSync(chunk.subarray(at));
+    try {
+      for await (const chunk of this.#child.stderr) {
+        this.#keep(chunk);
+        for (let at = 0; at < chunk.byteLength;) {
+          at += Deno.stderr.writeSync(chunk.subarray(at));
+        }
       }
-      const tail = new Uint8Array(
-        Math.min(TAIL_BYTES, this.#tail.byteLength + chunk.byteLength),
-      );
-      const fromChunk = Math.min(chunk.byteLength, tail.byteLength);
-      tail.set(
-        this.#tail.subarray(
-          this.#tail.byteLength - (tail.byteLength - fromChunk),
-        ),
-      );
-      tail.set(
-        chunk.subarray(chunk.byteLength - fromChunk),
-        tail.byteLength - fromChunk,
-      );
-      this.#tail = tail;
+    } catch {
+      // This process's stderr is gone; the process's end still comes.
     }
   }
 
-  #lastLine(): string {
+  // Keeps the last TAIL_BYTES of what it wrote to stderr.
+  #keep(chunk: Uint8Array): void {
+    const tail = new Uint8Array(
+      Math.min(TAIL_BYTES, this.#tail.byteLength + chunk.byteLength),
+    );
+    const fromChunk = Math.min(chunk.byteLength, tail.byteLength);
+    const fromTail = tail.byteLength - fromChunk;
+    tail.set(this.#tail.subarray(this.#tail.byteLength - fromTail));
+    tail.set(chunk.subarray(chunk.byteLength - fromChunk), fromTail);
+    this.#tail = tail;
+  }
+
+  // The line of its stderr that says most about its end: V8's out of
+  // memory, else Deno's uncaught error, else the last.
+  #reason(): string {
     const lines = new TextDecoder().decode(this.#tail).split("\n")
-      .map((line) => line.trim()).filter((line) => line !== "");
-    // V8 names a heap exhausted in its first line; else the last one says most.
-    return lines.find((line) => /out of memory/i.test(line)) ?? lines.at(-1) ??
-      "";
+      .map((line) => line.replace(/^[#\s]+/, "").trimEnd())
+      .filter((line) => line !== "");
+    return lines.find((line) => /out of memory/i.test(line)) ??
+      lines.find((line) => line.startsWith("error:")) ?? lines.at(-1) ?? "";
   }
 }
 
