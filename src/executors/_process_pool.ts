@@ -109,18 +109,26 @@ export class ProcessPool {
 
   /**
    * Has every process (alive now, or started later) import `urls` ahead of
-   * the first call; resolves once the live ones have.
+   * the first call; resolves once the live ones have. Idle processes that
+   * cannot read them are replaced by ones that can.
    */
   preload(urls: readonly string[]): Promise<void> {
     this.allowRead(urls);
     const fresh = [...new Set(urls)].filter((u) => !this.#preloads.includes(u));
-    if (fresh.length > 0) {
-      this.#preloads.push(...fresh);
-      for (const slot of this.#slots) {
-        if (slot.reads === this.#reads) {
+    this.#preloads.push(...fresh);
+    try {
+      for (const slot of [...this.#slots]) {
+        if (slot.reads !== this.#reads) {
+          if (slot.free) {
+            this.#retire(slot);
+            this.#spawn(); // imports every preloaded module as it starts
+          }
+        } else if (fresh.length > 0) {
           void slot.preload(this.#preloadSeq++, fresh);
         }
       }
+    } catch (error) {
+      return Promise.reject(error);
     }
     return Promise.all(this.#slots.flatMap((s) => s.preloading)).then(() => {});
   }

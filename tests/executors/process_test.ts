@@ -30,6 +30,7 @@ conformance(() =>
 
 const NODES = new URL("../fixtures/process/nodes.ts", import.meta.url).href;
 const ROUTED = new URL("../fixtures/process/routed.ts", import.meta.url).href;
+const HAMILTON = new URL("../fixtures/hamilton.ts", import.meta.url).href;
 
 const build = (executor: ProcessExecutor) =>
   new Builder().withModules(NODES).withExecutor(executor).build();
@@ -184,6 +185,13 @@ Deno.test("[process] preload() then warm(): the processes start with the node mo
   const out = await dr.execute(["pid", "pid_b"] as never[]) as Pids;
   assert.ok(pids.includes(out.pid!) && pids.includes(out.pid_b!));
   assert.deepEqual(executor.pids, pids);
+  // A module beside it: the same processes import it.
+  await executor.preload([ROUTED]);
+  assert.deepEqual(executor.pids, pids);
+  // One from a directory they cannot read: new processes that can.
+  await executor.preload([HAMILTON]);
+  assert.equal(executor.pids.length, 2);
+  assert.ok(executor.pids.every((pid) => !pids.includes(pid)));
 });
 
 Deno.test("[process] a node module from a directory its processes cannot read: idle processes are replaced by ones that can", async () => {
@@ -192,7 +200,7 @@ Deno.test("[process] a node module from a directory its processes cannot read: i
   const first = await pidOf(dr);
   // tests/fixtures/ holds tests/fixtures/process/: one read flag for both.
   await using other = await new Builder()
-    .withModules(new URL("../fixtures/hamilton.ts", import.meta.url).href)
+    .withModules(HAMILTON)
     .withExecutor(executor).build();
   assert.equal((await other.execute(["C"])).C, 14291.666666666666);
   const [second] = executor.pids;
