@@ -804,8 +804,9 @@ if (wanted("x1", "x2")) {
     await using dr = await new Builder().withModules(work)
       .withExecutor(executor).build();
     const both = ["cpu_a", "cpu_b"] as never[];
-    await executor.warm();
-    await dr.execute(both, { inputs: { n: 1 } }); // the modules are imported
+    await executor.preload([work]);
+    await executor.warm(); // both processes have imported the module
+    await dr.execute(both, { inputs: { n: 1 } });
     const n = W.roundsFor(400);
     const samples: [number[], number[]] = [[], []];
     for (let r = 0; r < 3; r++) {
@@ -832,6 +833,7 @@ if (wanted("x1", "x2")) {
       .withExecutor(processes).build();
     await using threaded = await new Builder().withModules(work)
       .withExecutor("threaded", { workers: 1 }).build();
+    await processes.preload([work]);
     await processes.warm();
     const request = { inputs: { x: 1 } };
     const x2 = await scenario(

@@ -185,7 +185,7 @@ export class ProcessSlot {
     }
     this.#preloads.set(seq, answer);
     this.process.hold(true);
-    this.process.send({ type: "preload", seq, urls: [...urls] });
+    this.process.send({ type: "preload", seq, urls: [...urls], nodes: [] });
     return answer.promise;
   }
 

@@ -79,12 +79,16 @@ export class TaskRunner {
         // One for a task already done is dropped.
         if (this.#running.has(message.id)) this.#controller(message.id).abort();
         return;
-      case "preload":
+      case "preload": {
         // The module cache keeps them: a later call's import() finds them.
+        // Nodes sent with it are known by their refs from now on, their
+        // functions found ahead of their first call.
+        for (const node of message.nodes) this.#nodes.set(node.ref, node);
         this.#preloads++;
-        Promise.all(message.urls.map((url) => import(url))).finally(() =>
-          this.#preloads--
-        ).then(
+        Promise.all([
+          ...message.urls.map((url) => import(url)),
+          ...message.nodes.map((node) => this.#load(node)),
+        ]).finally(() => this.#preloads--).then(
           () => this.#send({ type: "preloaded", seq: message.seq }),
           (error) =>
             this.#send({
@@ -93,6 +97,7 @@ export class TaskRunner {
               error: sentError(error),
             }),
         );
+      }
     }
   }
 

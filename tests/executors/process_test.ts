@@ -423,16 +423,19 @@ function runner() {
   };
 }
 
-const descriptor = (exportName: string): TaskNode => ({
+const descriptor = (
+  exportName: string,
+  callStyle: TaskNode["callStyle"] = "object",
+): TaskNode => ({
   url: NODES,
   exportName,
   nodeName: exportName,
-  callStyle: "object",
+  callStyle,
   ctxIndex: -1,
   tags: {},
 });
 
-Deno.test("[process] the task runner: a call names its node in full once, then by ref", async () => {
+Deno.test("[process] the task runner: a call names its node in full once, then by ref; a preload's nodes go by ref too", async () => {
   const r = runner();
   r.send({
     type: "call",
@@ -444,6 +447,15 @@ Deno.test("[process] the task runner: a call names its node in full once, then b
   assert.deepEqual(await r.next(), { type: "ok", id: 1, value: 4 });
   r.send({ type: "call", id: 2, node: 7, args: { x: 5 }, runId: "run" });
   assert.deepEqual(await r.next(), { type: "ok", id: 2, value: 10 });
+  // A preload's nodes are known by their refs from then on.
+  r.send({
+    type: "preload",
+    seq: 1,
+    urls: [],
+    nodes: [{ ...descriptor("positional", "positional"), ref: 9 }],
+  });
+  r.send({ type: "call", id: 4, node: 9, args: [1], runId: "run" });
+  assert.deepEqual(await r.next(), { type: "ok", id: 4, value: 101 });
   r.send({ type: "call", id: 3, node: 8, args: {}, runId: "run" });
   const unknown = await r.next();
   assert.ok(unknown.type === "error");
