@@ -240,6 +240,10 @@ export {
   ThreadedExecutor,
   type ThreadedExecutorOptions,
 } from "./src/executors/threaded.ts";
+export {
+  ProcessExecutor,
+  type ProcessExecutorOptions,
+} from "./src/executors/process.ts";
 export type { FailurePolicy } from "./src/scheduler.ts";
 export {
   type ExecutorsOptions,
