@@ -179,6 +179,7 @@ export {
   type MissingInput,
   MissingInputError,
   NodeExecutionError,
+  RemoteError,
   RunFailedError,
   ValidationError,
   WorkerError,
@@ -244,6 +245,10 @@ export {
   ProcessExecutor,
   type ProcessExecutorOptions,
 } from "./src/executors/process.ts";
+export {
+  RemoteExecutor,
+  type RemoteExecutorOptions,
+} from "./src/executors/remote.ts";
 export type { FailurePolicy } from "./src/scheduler.ts";
 export {
   type ExecutorsOptions,

@@ -42,6 +42,12 @@ export class Recorder implements Adapter {
   #errors: unknown[] | undefined;
   #caches: (CacheOutcome | undefined)[] | undefined;
   #logs: (NodeLogEvent[] | undefined)[] | undefined;
+  // Where nodes ran and how often they started, when an executor says
+  // (see NodeObserver.placed): by roster position, and by item and name
+  // for the nodes of a map's items, until they end.
+  #workers: (string | undefined)[] | undefined;
+  #attempts: number[] | undefined;
+  #placed: Map<string, string> | undefined;
   // The last node looked up: its after hook usually follows its before hook.
   #lastName = "";
   #lastAt = -1;
@@ -118,7 +124,46 @@ export class Recorder implements Adapter {
       ),
     cached: (node, runId, item, durationMs) =>
       this.#cached(node.name, runId, item, durationMs),
+    placed: (node, _runId, item, worker, attempt) =>
+      this.#place(node.name, item, worker, attempt, this.#atNode(node)),
   };
+
+  #place(
+    nodeName: string,
+    item: number | undefined,
+    worker: string,
+    attempt: number,
+    at: number,
+  ): void {
+    if (this.#finished) return;
+    if (at >= 0 && item === undefined) {
+      (this.#workers ??= [])[at] = worker;
+      const attempts = this.#attempts ??= [];
+      attempts[at] = Math.max(attempts[at] ?? 0, attempt);
+    } else {
+      if (at >= 0) {
+        // A node run once per item: its record keeps the most starts.
+        const attempts = this.#attempts ??= [];
+        attempts[at] = Math.max(attempts[at] ?? 0, attempt);
+        (this.#workers ??= [])[at] = worker;
+      }
+      (this.#placed ??= new Map()).set(`${item}\0${nodeName}`, worker);
+    }
+  }
+
+  // The worker `nodeName` (of `item`) runs on, if an executor said.
+  #workerOf(
+    nodeName: string,
+    item: number | undefined,
+    at: number,
+  ): string | undefined {
+    if (this.#workers === undefined && this.#placed === undefined) {
+      return undefined;
+    }
+    return item === undefined && at >= 0
+      ? this.#workers?.[at]
+      : this.#placed?.get(`${item}\0${nodeName}`);
+  }
 
   // The roster position of one of the run's plan nodes: its index, in a
   // plan without fan-out blocks (the roster is then the plan's node list).
@@ -138,6 +183,13 @@ export class Recorder implements Adapter {
     const emit = this.#emit;
     if (emit === undefined) return;
     const timestamp = ORIGIN + started;
+    const worker = this.#workerOf(nodeName, item, at);
+    if (worker !== undefined) {
+      return emit(withItem(
+        { type: "nodeStarted", runId, timestamp, nodeName, worker },
+        item,
+      ));
+    }
     emit(
       item === undefined
         ? { type: "nodeStarted", runId, timestamp, nodeName }
@@ -160,8 +212,33 @@ export class Recorder implements Adapter {
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     if (at >= 0) this.#record(at, success, durationMs, outcome, cache);
+    const worker = this.#workerOf(nodeName, item, at);
+    if (item !== undefined) this.#placed?.delete(`${item}\0${nodeName}`);
     const emit = this.#emit;
     if (emit === undefined) return;
+    if (worker !== undefined) {
+      return emit(withItem(
+        success
+          ? withCache({
+            type: "nodeSucceeded",
+            runId,
+            timestamp: this.#endStamp(at, item, durationMs),
+            nodeName,
+            durationMs,
+            worker,
+          }, cache)
+          : {
+            type: "nodeFailed",
+            runId,
+            timestamp: this.#endStamp(at, item, durationMs),
+            nodeName,
+            durationMs,
+            error: outcome,
+            worker,
+          },
+        item,
+      ));
+    }
     // Its start plus its duration, unless it runs once per item (items
     // share the record of its start).
     const started = at >= 0 && item === undefined ? this.#starts[at]! : NaN;
@@ -214,6 +291,12 @@ export class Recorder implements Adapter {
     }
   }
 
+  // When a node that ran `durationMs` ended, as an event timestamp.
+  #endStamp(at: number, item: number | undefined, durationMs: number): number {
+    const started = at >= 0 && item === undefined ? this.#starts[at]! : NaN;
+    return ORIGIN + (started === started ? started + durationMs : now());
+  }
+
   #cached(
     nodeName: string,
     runId: string,
@@ -251,8 +334,26 @@ export class Recorder implements Adapter {
     }
   }
 
-  // The record of the node at `at`, if it ended.
+  // The record of the node at `at`, if it ended, with where it ran.
   #result(at: number, name: string): NodeResult | undefined {
+    const result = this.#outcome(at, name);
+    return result === undefined ? undefined : this.#withPlacement(at, result);
+  }
+
+  // Where the node at `at` ran and how often it started, if an executor said.
+  #withPlacement(at: number, result: NodeResult): NodeResult {
+    const worker = this.#workers?.[at];
+    const attempts = this.#attempts?.[at];
+    if (worker === undefined && attempts === undefined) return result;
+    const placed: { -readonly [K in keyof NodeResult]: NodeResult[K] } = {
+      ...result,
+    };
+    if (worker !== undefined) placed.worker = worker;
+    if (attempts !== undefined) placed.attempts = attempts;
+    return placed;
+  }
+
+  #outcome(at: number, name: string): NodeResult | undefined {
     const status = this.#status[at];
     if (status === NONE) return undefined;
     const durationMs = this.#durations[at]!;
@@ -316,11 +417,20 @@ export class Recorder implements Adapter {
       const fate = this.#unfinished(at);
       if (fate === "cancelled") {
         const durationMs = end - this.#starts[at]!;
-        all.push({ name, status: "cancelled", durationMs });
+        all.push(
+          this.#withPlacement(at, { name, status: "cancelled", durationMs }),
+        );
       } else if (fate === "failed") {
         const durationMs = end - this.#starts[at]!;
         const error = this.#runError;
-        all.push({ name, status: "failed", durationMs, error });
+        all.push(
+          this.#withPlacement(at, {
+            name,
+            status: "failed",
+            durationMs,
+            error,
+          }),
+        );
       } else {
         all.push({ name, status: "skipped", skipReason: fate, durationMs: 0 });
       }
@@ -434,4 +544,11 @@ function rosterOf(plan: Plan): Roster {
 
 function withItem<T extends object>(event: T, item: number | undefined): T {
   return item === undefined ? event : { ...event, item };
+}
+
+function withCache<T extends object>(
+  event: T,
+  cache: CacheOutcome | undefined,
+): T {
+  return cache === undefined ? event : { ...event, cache };
 }

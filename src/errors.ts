@@ -268,6 +268,31 @@ export class WorkerError extends BraidError {
 }
 
 /**
+ * The remote executor cannot reach Redis, or lost its connection to it,
+ * while a node needed it: `url` names the server (without its password).
+ * It is a `WorkerError`, so a run fails with it as it is.
+ * @example
+ * ```ts
+ * import { RemoteError, WorkerError } from "@braid/braid";
+ * const err = new RemoteError("redis://127.0.0.1:6379", "connection refused");
+ * console.assert(err instanceof WorkerError && err.url === "redis://127.0.0.1:6379");
+ * ```
+ */
+export class RemoteError extends WorkerError {
+  /** The Redis server concerned. */
+  readonly url: string;
+  /** Creates the error for the server at `url`, saying what went wrong. */
+  constructor(
+    url: string,
+    problem: string,
+    options: ErrorOptions & { readonly nodeName?: string } = {},
+  ) {
+    super(`Redis at ${url}: ${problem}`, options);
+    this.url = url;
+  }
+}
+
+/**
  * The run was cancelled through its `AbortSignal`.
  *
  * @example

@@ -44,6 +44,11 @@ export interface RunStartedEvent extends EventBase {
 export interface NodeStartedEvent extends NodeEventBase {
   /** Discriminant. */
   readonly type: "nodeStarted";
+  /**
+   * The worker it ran on, when its executor names one (the remote
+   * executor: the worker's id).
+   */
+  readonly worker?: string;
 }
 
 /** A node returned a value. */
@@ -52,6 +57,11 @@ export interface NodeSucceededEvent extends NodeEventBase {
   readonly type: "nodeSucceeded";
   /** How long it ran. */
   readonly durationMs: number;
+  /**
+   * The worker it ran on, when its executor names one (the remote
+   * executor: the worker's id).
+   */
+  readonly worker?: string;
   /**
    * What the cache did, when the driver has one. Never `"hit"`: a hit is a
    * `"nodeCached"` event instead of `"nodeStarted"` and `"nodeSucceeded"`.
@@ -73,6 +83,11 @@ export interface NodeFailedEvent extends NodeEventBase {
   readonly type: "nodeFailed";
   /** How long it ran. */
   readonly durationMs: number;
+  /**
+   * The worker it ran on, when its executor names one (the remote
+   * executor: the worker's id).
+   */
+  readonly worker?: string;
   /** What it threw. */
   readonly error: unknown;
 }

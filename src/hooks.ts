@@ -300,6 +300,18 @@ export interface NodeObserver {
     item: number | undefined,
     durationMs: number,
   ): void;
+  /**
+   * Where `node` runs, told by an executor that runs it elsewhere, before
+   * it starts there and again when another worker takes it over: `worker`
+   * names the worker, `attempt` counts the starts.
+   */
+  placed?(
+    node: PlanNode,
+    runId: string,
+    item: number | undefined,
+    worker: string,
+    attempt: number,
+  ): void;
 }
 
 /** Where an adapter holds its {@linkcode NodeObserver}. */

@@ -39,6 +39,16 @@ export interface NodeResult {
    * not run, and the node's events were `nodeCached` alone).
    */
   readonly cache?: CacheOutcome;
+  /**
+   * The worker it ran on (the last one, if another took it over), when its
+   * executor names one: the remote executor gives the worker's id.
+   */
+  readonly worker?: string;
+  /**
+   * How many times it was started, when its executor counts starts: on the
+   * remote executor, a node taken over from a killed worker shows 2.
+   */
+  readonly attempts?: number;
 }
 
 /** The outcome of `run()`: never rejects for a node failure or a cancellation. */

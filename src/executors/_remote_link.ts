@@ -1,0 +1,319 @@
+// The remote executor's link to Redis: a connection for commands (BullMQ's
+// queue adds jobs on it, aborts are published on it), one that blocks
+// reading the link's own reply stream, and the tasks in flight by job id.
+// Jobs sent in one turn go in one addBulk; aborts sent in one turn, in one
+// message. A link that cannot connect within its timeout, or loses a
+// connection, is broken for good: its tasks fail with a `RemoteError`, and
+// the executor opens a new link for the next task (so a driver works again
+// once Redis is back). Loaded when a remote executor first connects: bullmq
+// and ioredis are not part of mod.ts's static module graph.
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import type { Buffer } from "node:buffer";
+import { RemoteError } from "../errors.ts";
+import {
+  abortChannel,
+  decodeReply,
+  encodeJob,
+  type JobData,
+  type RemoteEnd,
+  type RemoteReply,
+  type RemoteTask,
+  replyKey,
+} from "./_remote_wire.ts";
+
+/** How a link reaches Redis. */
+export interface LinkOptions {
+  /** The server's URL, when given as one. */
+  readonly url: string | undefined;
+  /** A client given instead of a URL: the link connects duplicates of it. */
+  readonly client: Redis | undefined;
+  /** The server, for messages (no password). */
+  readonly label: string;
+  readonly queue: string;
+  readonly connectTimeoutMs: number;
+  /** Numbers the link's jobs: `${id}.${n}`. */
+  readonly id: string;
+}
+
+/** What a link tells the sender of a task. */
+export interface Listener {
+  /** The task starts on `worker`: its `attempt`-th start. */
+  started(worker: string, attempt: number): void;
+  /** Its node called ctx.log. */
+  logged(message: string, data: unknown): void;
+  /** It ended: its last reply, or the link broke (`problem` says how). */
+  ended(reply: RemoteEnd | LinkFailure): void;
+}
+
+/** A link that broke, as its tasks hear of it. */
+export interface LinkFailure {
+  readonly kind: "lost";
+  /** What went wrong, for a `RemoteError`'s message. */
+  readonly problem: string;
+  readonly cause?: unknown;
+}
+
+// Reply stream entries read per XREAD, and how long one blocks.
+const READ_COUNT = 4096;
+const READ_BLOCK_MS = 1000;
+// A reply stream left behind (its driver died) expires this long after it
+// was last read.
+const REPLIES_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A live link to Redis, or a broken one. */
+export class RemoteLink {
+  /** The stream the link's workers reply to. */
+  readonly replies: string;
+  readonly #options: LinkOptions;
+  readonly #commands: Redis;
+  readonly #reader: Redis;
+  readonly #queue: Queue;
+  readonly #listeners = new Map<string, Listener>();
+  #nextJob = 0;
+  #outbox: { name: string; data: JobData; opts: object }[] = [];
+  #aborts: string[] = [];
+  #broken: LinkFailure | undefined;
+  #closing: Promise<void> | undefined;
+  #reading: Promise<void> = Promise.resolve();
+
+  private constructor(
+    options: LinkOptions,
+    commands: Redis,
+    reader: Redis,
+    queue: Queue,
+  ) {
+    this.#options = options;
+    this.#commands = commands;
+    this.#reader = reader;
+    this.#queue = queue;
+    this.replies = replyKey(options.queue, options.id);
+  }
+
+  /**
+   * Connects, within `connectTimeoutMs`; rejects with a `RemoteError`
+   * naming the server when it cannot.
+   */
+  static async open(options: LinkOptions): Promise<RemoteLink> {
+    const settings = {
+      lazyConnect: true,
+      connectTimeout: options.connectTimeoutMs,
+      // Fail at once while disconnected, and never reconnect: a broken link
+      // is replaced by a new one when the next task needs it.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    };
+    const made: Redis[] = [];
+    const connect = (): Redis => {
+      const client = options.client === undefined
+        ? new Redis(options.url!, settings)
+        : options.client.duplicate(settings);
+      client.on("error", () => {}); // reported through what fails
+      made.push(client);
+      return client;
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no answer within ${options.connectTimeoutMs} ms`),
+          ),
+        options.connectTimeoutMs,
+      );
+    });
+    try {
+      const commands = connect();
+      const reader = connect();
+      await Promise.race([
+        Promise.all([commands.connect(), reader.connect()]),
+        timeout,
+      ]);
+      const queue = new Queue(options.queue, { connection: commands });
+      queue.on("error", () => {}); // reported through what fails
+      await Promise.race([queue.waitUntilReady(), timeout]);
+      const link = new RemoteLink(options, commands, reader, queue);
+      link.#start();
+      return link;
+    } catch (error) {
+      for (const client of made) client.disconnect();
+      throw new RemoteError(options.label, connectProblem(error), {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The job data of `task`; throws when its arguments cannot be serialized. */
+  encode(task: RemoteTask): JobData {
+    return encodeJob(this.replies, task);
+  }
+
+  /** Whether it takes tasks. */
+  get usable(): boolean {
+    return this.#broken === undefined && this.#closing === undefined;
+  }
+
+  /** A new job id. */
+  nextJobId(): string {
+    return `${this.#options.id}.${this.#nextJob++}`;
+  }
+
+  /** Sends a task as job `jobId`; `listener` hears about it. */
+  send(jobId: string, name: string, data: JobData, listener: Listener): void {
+    if (this.#broken !== undefined) return listener.ended(this.#broken);
+    this.#listeners.set(jobId, listener);
+    if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+    this.#outbox.push({
+      name,
+      data,
+      opts: { jobId, removeOnComplete: true, removeOnFail: true },
+    });
+  }
+
+  /**
+   * Withdraws job `jobId`: removed if it waits, its node's `ctx.signal`
+   * aborted if it runs. Its listener hears nothing more.
+   */
+  abort(jobId: string): void {
+    if (!this.#listeners.delete(jobId)) return;
+    if (this.#broken !== undefined) return;
+    if (this.#aborts.length === 0) queueMicrotask(() => this.#flushAborts());
+    this.#aborts.push(jobId);
+  }
+
+  /** Whether job `jobId` is still in flight. */
+  has(jobId: string): boolean {
+    return this.#listeners.has(jobId);
+  }
+
+  /**
+   * Closes the connections (the tasks in flight fail: `problem` says why)
+   * and deletes the reply stream. Closing twice is harmless.
+   */
+  close(problem: string): Promise<void> {
+    return this.#closing ??= this.#close(problem);
+  }
+
+  async #close(problem: string): Promise<void> {
+    this.#fail({ kind: "lost", problem });
+    await this.#queue.close().catch(() => {});
+    await this.#commands.del(this.replies).catch(() => {});
+    this.#reader.disconnect();
+    await this.#reading;
+    await this.#commands.quit().catch(() => this.#commands.disconnect());
+  }
+
+  #start(): void {
+    const lost = () => {
+      if (this.#closing !== undefined) return;
+      const problem =
+        "the connection was lost while the node ran remotely (a later run connects again)";
+      this.#fail({ kind: "lost", problem });
+      void this.close(problem);
+    };
+    this.#commands.on("close", lost);
+    this.#reader.on("close", lost);
+    this.#reading = this.#read();
+  }
+
+  // Every task in flight fails; the link takes no more.
+  #fail(failure: LinkFailure): void {
+    this.#broken ??= failure;
+    const listeners = [...this.#listeners.values()];
+    this.#listeners.clear();
+    this.#outbox = [];
+    this.#aborts = [];
+    for (const listener of listeners) listener.ended(this.#broken);
+  }
+
+  #flush(): void {
+    const jobs = this.#outbox;
+    this.#outbox = [];
+    if (jobs.length === 0 || this.#broken !== undefined) return;
+    const added = jobs.length === 1
+      ? this.#queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
+      : this.#queue.addBulk(jobs);
+    added.catch((error: Error) => {
+      // Without a connection, so is every other task: the link is broken.
+      if (this.#closing !== undefined || this.#broken !== undefined) return;
+      const problem =
+        `cannot add jobs to queue "${this.#options.queue}" (${error.message})`;
+      this.#fail({ kind: "lost", problem, cause: error });
+      void this.close(problem);
+    });
+  }
+
+  #flushAborts(): void {
+    const ids = this.#aborts;
+    this.#aborts = [];
+    if (ids.length === 0 || this.#broken !== undefined) return;
+    // Workers remember the ids, so one that takes such a job later drops it.
+    this.#commands.publish(
+      abortChannel(this.#options.queue),
+      JSON.stringify(ids),
+    ).catch(() => {});
+    for (const id of ids) this.#queue.remove(id).catch(() => {});
+  }
+
+  async #read(): Promise<void> {
+    let last = "0-0";
+    while (this.usable) {
+      let entries: [Buffer, [Buffer, Buffer[]][]][] | null;
+      try {
+        entries = await this.#reader.xreadBuffer(
+          "COUNT",
+          READ_COUNT,
+          "BLOCK",
+          READ_BLOCK_MS,
+          "STREAMS",
+          this.replies,
+          last,
+        ) as [Buffer, [Buffer, Buffer[]][]][] | null;
+      } catch {
+        return; // lost (the close handler fails the tasks) or closed
+      }
+      if (entries === null) continue;
+      for (const [, stream] of entries) {
+        for (const [id, fields] of stream) {
+          last = id.toString();
+          this.#dispatch(decodeReply(fields));
+        }
+      }
+      // What was read goes: every entry up to the last one read.
+      this.#commands.multi()
+        .xtrim(this.replies, "MINID", following(last))
+        .pexpire(this.replies, REPLIES_TTL_MS)
+        .exec()
+        .catch(() => {});
+    }
+  }
+
+  #dispatch(reply: RemoteReply): void {
+    const listener = this.#listeners.get(reply.job);
+    if (listener === undefined) return; // aborted, or a duplicate
+    switch (reply.kind) {
+      case "start":
+        return listener.started(reply.worker, reply.attempt);
+      case "log":
+        return listener.logged(reply.message, reply.data);
+      default:
+        this.#listeners.delete(reply.job);
+        listener.ended(reply);
+    }
+  }
+}
+
+// Why connecting failed, and what to do.
+function connectProblem(error: unknown): string {
+  const message = (error as Error)?.message || String(error);
+  return `cannot connect (${message}); check that the server runs and is reachable from here, or raise 'connectTimeoutMs'`;
+}
+
+// The stream id right after `id` ("ms-seq").
+function following(id: string): string {
+  const dash = id.indexOf("-");
+  return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`;
+}

@@ -1,0 +1,228 @@
+// A worker of the remote executor: a BullMQ worker whose jobs are braid
+// tasks, run in this process by the task runner that worker processes use
+// (_task_runner.ts). For each job it appends to the driver's reply stream
+// that the task starts (which start it is, BullMQ's `attemptsStarted`, and
+// this worker's id), what the node logs, and its value or error, before
+// the job completes. Aborts come on a pub/sub channel; a worker remembers
+// the ids for a while, so a job withdrawn before it started is dropped
+// when it comes. Nodes run in this process: what they print goes to its
+// stdout and stderr.
+import { type Job, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { TaskRunner } from "./_task_runner.ts";
+import type { TaskReply } from "./_task_protocol.ts";
+import {
+  abortChannel,
+  decodeJob,
+  encodeReply,
+  type JobData,
+  type RemoteReply,
+} from "./_remote_wire.ts";
+
+/** What a worker is given. */
+export interface RemoteWorkerOptions {
+  /** The Redis server's URL. */
+  readonly redis: string;
+  /** The queue to take tasks from. */
+  readonly queue: string;
+  /** How many tasks it runs at once. */
+  readonly concurrency: number;
+  /** How long a job's lock lasts without renewal, in ms (BullMQ's lockDuration). */
+  readonly lockDurationMs: number;
+  /** How often it looks for stalled jobs, in ms (BullMQ's stalledInterval). */
+  readonly stalledIntervalMs: number;
+  /** Its id in replies and events. */
+  readonly name: string;
+  /** Where it reports trouble with Redis (once per kind, until it clears). */
+  readonly warn?: (message: string) => void;
+}
+
+// How many withdrawn job ids a worker remembers, and for how long.
+const ABORTS_KEPT = 100_000;
+const ABORT_MEMORY_MS = 10 * 60 * 1000;
+
+interface Running {
+  readonly job: Job<JobData>;
+  readonly reply: string;
+  /** Settles once its last reply is in the stream. */
+  readonly answered: PromiseWithResolvers<void>;
+}
+
+/** A running worker. */
+export class RemoteWorker {
+  /** Its id, as replies name it. */
+  readonly id: string;
+  readonly #commands: Redis;
+  readonly #subscriber: Redis;
+  readonly #worker: Worker<JobData>;
+  readonly #runner: TaskRunner;
+  readonly #running = new Map<number, Running>();
+  readonly #byJob = new Map<string, number>();
+  // Withdrawn job ids, with when they were withdrawn, oldest first.
+  readonly #aborted = new Map<string, number>();
+  #nextId = 0;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: RemoteWorkerOptions) {
+    this.id = options.name;
+    const warn = options.warn ?? (() => {});
+    let warned = "";
+    const trouble = (error: Error) => {
+      const message = `Redis at ${options.redis}: ${error.message}`;
+      if (message !== warned) warn(message);
+      warned = message;
+    };
+    // BullMQ's workers wait for Redis as long as it takes.
+    const settings = { maxRetriesPerRequest: null };
+    this.#commands = new Redis(options.redis, settings);
+    this.#commands.on("error", trouble);
+    this.#commands.on("ready", () => warned = "");
+    this.#subscriber = this.#commands.duplicate();
+    this.#subscriber.on("error", trouble);
+    this.#runner = new TaskRunner((reply) => this.#answer(reply));
+    this.#worker = new Worker<JobData>(
+      options.queue,
+      (job) => this.#process(job),
+      {
+        connection: this.#commands,
+        concurrency: options.concurrency,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.stalledIntervalMs,
+        name: options.name,
+        autorun: false,
+      },
+    );
+    this.#worker.on("error", trouble);
+    // A job BullMQ failed without its processor (stalled too often, say).
+    this.#worker.on("failed", (job, error) => {
+      if (job === undefined || this.#byJob.has(job.id!)) return;
+      this.#post(job.data.r, {
+        kind: "failed",
+        job: job.id!,
+        worker: this.id,
+        message: error.message,
+      }).catch(() => {});
+    });
+    this.#subscriber.on("message", (_channel: string, message: string) => {
+      this.#abort(JSON.parse(message) as string[]);
+    });
+  }
+
+  /** Starts a worker; resolves once it is subscribed and takes jobs. */
+  static async start(options: RemoteWorkerOptions): Promise<RemoteWorker> {
+    const worker = new RemoteWorker(options);
+    await worker.#subscriber.subscribe(abortChannel(options.queue));
+    void worker.#worker.run().catch((error: Error) =>
+      options.warn?.(`the worker stopped: ${error.message}`)
+    );
+    await worker.#worker.waitUntilReady();
+    return worker;
+  }
+
+  /** Whether it is running a task now. */
+  get busy(): boolean {
+    return this.#running.size > 0;
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish, and closes its
+   * connections. Closing twice is harmless.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      await this.#worker.close();
+      await this.#subscriber.quit().catch(() => this.#subscriber.disconnect());
+      await this.#commands.quit().catch(() => this.#commands.disconnect());
+    })();
+  }
+
+  async #process(job: Job<JobData>): Promise<void> {
+    const jobId = job.id!;
+    if (this.#aborted.has(jobId)) return; // withdrawn before it started
+    const task = decodeJob(job.data);
+    const id = this.#nextId++;
+    const running: Running = {
+      job,
+      reply: job.data.r,
+      answered: Promise.withResolvers(),
+    };
+    this.#running.set(id, running);
+    this.#byJob.set(jobId, id);
+    try {
+      // Awaited: the driver hears of the start before the node runs (a
+      // node that blocks this thread would otherwise hold the news back).
+      await this.#post(running.reply, {
+        kind: "start",
+        job: jobId,
+        worker: this.id,
+        attempt: job.attemptsStarted,
+      });
+      if (this.#aborted.has(jobId)) return;
+      this.#runner.handle({ ...task, id });
+      await running.answered.promise;
+    } finally {
+      this.#running.delete(id);
+      this.#byJob.delete(jobId);
+    }
+  }
+
+  // A reply of the task runner, sent on to the task's driver. Throws (to
+  // the runner) when a value cannot be serialized.
+  #answer(reply: TaskReply): void {
+    if (!("id" in reply)) return;
+    const running = this.#running.get(reply.id);
+    if (running === undefined) return;
+    const job = running.job.id!;
+    switch (reply.type) {
+      case "log":
+        this.#post(running.reply, {
+          kind: "log",
+          job,
+          message: reply.message,
+          data: reply.data,
+        }).catch(() => {}); // the node's own end reports a lost connection
+        return;
+      case "ok":
+        return this.#last(running, { kind: "ok", job, value: reply.value });
+      case "error": {
+        const sent: RemoteReply = {
+          kind: "error",
+          job,
+          worker: this.id,
+          error: reply.error,
+          ...(reply.loading === true ? { loading: true } : {}),
+          ...(reply.uncloneable === true ? { uncloneable: true } : {}),
+        };
+        return this.#last(running, sent);
+      }
+    }
+  }
+
+  #last(running: Running, reply: RemoteReply): void {
+    const fields = encodeReply(reply); // throws for a value it cannot send
+    this.#commands.xadd(running.reply, "*", ...fields).then(
+      () => running.answered.resolve(),
+      (error) => running.answered.reject(error),
+    );
+  }
+
+  #post(stream: string, reply: RemoteReply): Promise<unknown> {
+    return this.#commands.xadd(stream, "*", ...encodeReply(reply));
+  }
+
+  #abort(jobIds: readonly string[]): void {
+    const now = Date.now();
+    for (const jobId of jobIds) {
+      this.#aborted.set(jobId, now);
+      const id = this.#byJob.get(jobId);
+      if (id !== undefined) this.#runner.handle({ type: "abort", id });
+    }
+    // Forget the oldest beyond the bound, and what is old enough.
+    for (const [jobId, at] of this.#aborted) {
+      if (this.#aborted.size <= ABORTS_KEPT && now - at < ABORT_MEMORY_MS) {
+        break;
+      }
+      this.#aborted.delete(jobId);
+    }
+  }
+}
