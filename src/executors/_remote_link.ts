@@ -137,7 +137,7 @@ export class RemoteLink {
       link.#start();
       return link;
     } catch (error) {
-      for (const client of made) client.disconnect();
+      await Promise.all(made.map((client) => shut(client)));
       throw new RemoteError(options.label, connectProblem(error), {
         cause: error,
       });
@@ -201,9 +201,9 @@ export class RemoteLink {
     this.#fail({ kind: "lost", problem });
     await this.#queue.close().catch(() => {});
     await this.#commands.del(this.replies).catch(() => {});
-    this.#reader.disconnect();
+    await shut(this.#reader);
     await this.#reading;
-    await this.#commands.quit().catch(() => this.#commands.disconnect());
+    await shut(this.#commands);
   }
 
   #start(): void {
@@ -304,6 +304,18 @@ export class RemoteLink {
         listener.ended(reply);
     }
   }
+}
+
+// Closes `client` (politely when it is connected) and resolves once it has
+// ended: its socket is closed, and ioredis's timer for a socket that does
+// not close is cleared.
+async function shut(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  const ended = new Promise<void>((resolve) => client.once("end", resolve));
+  if (client.status === "ready") {
+    await client.quit().catch(() => client.disconnect());
+  } else client.disconnect();
+  await ended;
 }
 
 // Why connecting failed, and what to do.

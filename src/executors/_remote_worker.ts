@@ -124,6 +124,11 @@ export class RemoteWorker {
     return this.#running.size > 0;
   }
 
+  /** Whether it is connected to Redis now. */
+  get connected(): boolean {
+    return this.#commands.status === "ready";
+  }
+
   /**
    * Stops taking jobs, lets the running ones finish, and closes its
    * connections. Closing twice is harmless.

@@ -231,7 +231,20 @@ export class RemoteExecutor implements Executor {
     const taskNode = taskNodes[call.node.index]!;
     let halted = run.halted();
     if (halted !== undefined) throw halted;
-    const link = this.#link?.usable ? this.#link : await this.#connect();
+    let link = this.#link;
+    if (link?.usable !== true) {
+      try {
+        link = await this.#connect();
+      } catch (error) {
+        throw error instanceof RemoteError
+          ? new RemoteError(
+            error.url,
+            error.message.slice(`Redis at ${error.url}: `.length),
+            { nodeName: call.node.name, cause: error.cause },
+          )
+          : error;
+      }
+    }
     halted = run.halted();
     if (halted !== undefined) throw halted;
     const task = new RemoteTask(call, link, taskNode, this.server);

@@ -7,7 +7,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { RemoteWorker } from "./_remote_worker.ts";
 
 const USAGE = `Usage: deno task worker --redis URL --queue NAME [options]
 
@@ -106,6 +105,8 @@ async function main(): Promise<number> {
   const name = parsed.name ?? `${hostname()}:${Deno.pid}`;
   const warn = (message: string) =>
     console.error(`braid worker ${name}: ${message}`);
+  // Loaded once the flags are read: --help needs no permission.
+  const { RemoteWorker } = await import("./_remote_worker.ts");
   const worker = await RemoteWorker.start({
     ...parsed,
     name,
@@ -114,15 +115,30 @@ async function main(): Promise<number> {
   console.error(
     `braid worker ${name}: taking tasks from queue "${parsed.queue}" (concurrency ${parsed.concurrency})`,
   );
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
+  // The first signal lets running tasks finish; a second one, or a signal
+  // while Redis is unreachable (nothing could be finished), stops at once.
+  let signals = 0;
+  const first = Promise.withResolvers<void>();
+  const second = Promise.withResolvers<void>();
+  const stop = () => (++signals === 1 ? first : second).resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  await stopped.promise;
+  await first.promise;
+  if (!worker.connected) {
+    console.error(`braid worker ${name}: stopping now (Redis is unreachable)`);
+    return 1;
+  }
+  console.error(`braid worker ${name}: stopping once its running tasks end`);
+  const forced = await Promise.race([
+    worker.close().then(() => false),
+    second.promise.then(() => true),
+  ]);
+  if (forced) {
+    console.error(`braid worker ${name}: stopping now`);
+    return 1;
+  }
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  console.error(`braid worker ${name}: stopping`);
-  await worker.close();
   return 0;
 }
 
