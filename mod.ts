@@ -246,6 +246,7 @@ export {
   type ProcessExecutorOptions,
 } from "./src/executors/process.ts";
 export {
+  type RedisClientLike,
   RemoteExecutor,
   type RemoteExecutorOptions,
 } from "./src/executors/remote.ts";

@@ -11,6 +11,10 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Buffer } from "node:buffer";
 import { RemoteError } from "../errors.ts";
+import type { Call } from "../_executor_call.ts";
+import type { TaskNode } from "./_protocol.ts";
+import type { RedisClientLike } from "./remote.ts";
+import { runRemote } from "./_remote_task.ts";
 import {
   abortChannel,
   decodeReply,
@@ -26,8 +30,11 @@ import {
 export interface LinkOptions {
   /** The server's URL, when given as one. */
   readonly url: string | undefined;
-  /** A client given instead of a URL: the link connects duplicates of it. */
-  readonly client: Redis | undefined;
+  /**
+   * An ioredis client given instead of a URL: the link connects duplicates
+   * of it.
+   */
+  readonly client: RedisClientLike | undefined;
   /** The server, for messages (no password). */
   readonly label: string;
   readonly queue: string;
@@ -108,7 +115,7 @@ export class RemoteLink {
     const connect = (): Redis => {
       const client = options.client === undefined
         ? new Redis(options.url!, settings)
-        : options.client.duplicate(settings);
+        : (options.client as Redis).duplicate(settings);
       client.on("error", () => {}); // reported through what fails
       made.push(client);
       return client;
@@ -144,6 +151,11 @@ export class RemoteLink {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Sends `call` as a job; settles as the call does. */
+  run(call: Call, taskNode: TaskNode): Promise<unknown> {
+    return runRemote(call, this, taskNode, this.#options.label);
   }
 
   /** The job data of `task`; throws when its arguments cannot be serialized. */

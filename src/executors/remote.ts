@@ -13,9 +13,6 @@
  *
  * @module
  */
-import type { Redis } from "ioredis";
-import type { PlanNode } from "../plan.ts";
-import type { Run } from "../run.ts";
 import type { TaskNode } from "./_protocol.ts";
 import {
   checkConcurrency,
@@ -23,12 +20,31 @@ import {
   type ExecutorCall,
 } from "./executor.ts";
 import { Call } from "../_executor_call.ts";
-import { wireArguments } from "../_call.ts";
-import { RemoteError, WorkerError } from "../errors.ts";
-import { RemoteFailure } from "./_remote_failure.ts";
+import { RemoteError } from "../errors.ts";
 import { runsHere, taskNodesNow, taskNodesOf } from "./threaded.ts";
-import type { RemoteLink } from "./_remote_link.ts";
-import type { RemoteEnd } from "./_remote_wire.ts";
+
+// What the executor uses of a link to Redis (_remote_link.ts, loaded with
+// bullmq and ioredis when the executor first connects).
+interface Link {
+  readonly usable: boolean;
+  /** Sends `call` as a job; settles as the call does. */
+  run(call: Call, taskNode: TaskNode): Promise<unknown>;
+  close(problem: string): Promise<void>;
+}
+
+/**
+ * What the remote executor needs of an ioredis client given as `redis`: its
+ * settings, which its own connections copy with `duplicate()`.
+ */
+export interface RedisClientLike {
+  /** Makes a new client with the same settings, `options` overriding some. */
+  duplicate(options?: Record<string, unknown>): unknown;
+  /** The client's settings (where the server is, for messages). */
+  readonly options: {
+    readonly host?: string | undefined;
+    readonly port?: number | undefined;
+  };
+}
 
 /** Options of the remote executor. */
 export interface RemoteExecutorOptions {
@@ -37,7 +53,7 @@ export interface RemoteExecutorOptions {
    * an ioredis client, whose settings the executor's own connections copy
    * (the client itself stays yours to close).
    */
-  readonly redis: string | Redis;
+  readonly redis: string | RedisClientLike;
   /** The BullMQ queue the workers take tasks from. */
   readonly queue: string;
   /**
@@ -96,12 +112,12 @@ export class RemoteExecutor implements Executor {
   /** The Redis server, for messages (without its password). */
   readonly server: string;
   readonly #url: string | undefined;
-  readonly #client: Redis | undefined;
+  readonly #client: RedisClientLike | undefined;
   readonly #connectTimeoutMs: number;
   readonly #id = crypto.randomUUID().slice(0, 8);
   #links = 0;
-  #link: RemoteLink | undefined;
-  #opening: Promise<RemoteLink> | undefined;
+  #link: Link | undefined;
+  #opening: Promise<Link> | undefined;
   #closed = false;
 
   /** Creates the executor; it connects when the first node needs it, or on `warm()`. */
@@ -128,9 +144,9 @@ export class RemoteExecutor implements Executor {
       this.server = redact(redis);
     } else if (
       typeof redis === "object" && redis !== null &&
-      typeof (redis as Redis).duplicate === "function"
+      typeof (redis as RedisClientLike).duplicate === "function"
     ) {
-      this.#client = redis;
+      this.#client = redis as RedisClientLike;
       const { host, port } = redis.options;
       this.server = `redis://${host ?? "127.0.0.1"}:${port ?? 6379}`;
     } else {
@@ -192,12 +208,14 @@ export class RemoteExecutor implements Executor {
     this.#closed = false;
   }
 
-  #connect(): Promise<RemoteLink> {
+  #connect(): Promise<Link> {
     const link = this.#link;
     if (link?.usable) return Promise.resolve(link);
     this.#link = undefined;
     if (this.#opening !== undefined) return this.#opening;
-    const opening = import("./_remote_link.ts").then(({ RemoteLink }) =>
+    const opening: Promise<Link> = import("./_remote_link.ts").then((
+      { RemoteLink },
+    ) =>
       RemoteLink.open({
         url: this.#url,
         client: this.#client,
@@ -247,158 +265,8 @@ export class RemoteExecutor implements Executor {
     }
     halted = run.halted();
     if (halted !== undefined) throw halted;
-    const task = new RemoteTask(call, link, taskNode, this.server);
-    // With a cache, the job is sent once the cache has missed (its hooks
-    // start then); without, the hooks start when a worker starts the job.
-    return run.cache === undefined ? task.sendFirst() : task.invokeFirst();
+    return link.run(call, taskNode);
   }
-}
-
-// One node call sent as a job: what the link tells of it, turned into the
-// node's hooks, its value or its error.
-class RemoteTask {
-  readonly #call: Call;
-  readonly #run: Run;
-  readonly #node: PlanNode;
-  readonly #link: RemoteLink;
-  readonly #taskNode: TaskNode;
-  readonly #jobId: string;
-  readonly #server: string;
-  // The node's own outcome, as the hooked call awaits it.
-  readonly #outcome = Promise.withResolvers<unknown>();
-  // The call's, as the scheduler awaits it.
-  readonly #done = Promise.withResolvers<unknown>();
-  #invoked = false;
-
-  constructor(
-    call: Call,
-    link: RemoteLink,
-    taskNode: TaskNode,
-    server: string,
-  ) {
-    this.#server = server;
-    this.#call = call;
-    this.#run = call.run;
-    this.#node = call.node;
-    this.#link = link;
-    this.#taskNode = taskNode;
-    this.#jobId = link.nextJobId();
-    this.#outcome.promise.catch(() => {}); // a hook may answer without it
-  }
-
-  // Sends the job now; the node's hooks start when a worker starts it.
-  sendFirst(): Promise<unknown> {
-    this.#send();
-    return this.#settled();
-  }
-
-  // Runs the node's hooks and cache now; the job goes once the cache missed.
-  invokeFirst(): Promise<unknown> {
-    this.#invoke(() => {
-      this.#send();
-      return this.#outcome.promise;
-    });
-    return this.#settled();
-  }
-
-  #settled(): Promise<unknown> {
-    const call = this.#call;
-    call.onAbort = (reason) => {
-      this.#link.abort(this.#jobId);
-      this.#done.reject(reason);
-    };
-    return this.#done.promise.finally(() => {
-      call.onAbort = undefined;
-      // A hook answered without the node, or the call failed: the job
-      // still in flight is withdrawn.
-      this.#link.abort(this.#jobId);
-    });
-  }
-
-  #invoke(compute: () => unknown): void {
-    this.#invoked = true;
-    try {
-      const value = this.#run.invoke(this.#node, compute);
-      Promise.resolve(value).then(this.#done.resolve, this.#done.reject);
-    } catch (error) {
-      this.#done.reject(error);
-    }
-  }
-
-  #send(): void {
-    const run = this.#run;
-    const node = this.#node;
-    let data;
-    try {
-      data = this.#link.encode({
-        type: "call",
-        node: this.#taskNode,
-        args: wireArguments(node, run.values),
-        runId: run.runId,
-        item: run.item,
-      });
-    } catch (error) {
-      throw new WorkerError(
-        `Cannot run node "${node.name}" remotely: its arguments cannot be serialized (${
-          (error as Error).message
-        }); pass structured-cloneable values (plain data, typed arrays, Map, Set, Date...) or run it on another executor`,
-        { cause: error, nodeName: node.name },
-      );
-    }
-    this.#link.send(this.#jobId, node.name, data, {
-      started: (worker, attempt) => {
-        run.hooks?.observer?.placed?.(
-          node,
-          run.runId,
-          run.item,
-          worker,
-          attempt,
-        );
-        if (!this.#invoked) this.#invoke(() => this.#outcome.promise);
-      },
-      logged: (message, data) => run.log(node, message, data),
-      ended: (reply) => {
-        const outcome = this.#outcome;
-        if (reply.kind === "lost") {
-          outcome.reject(
-            new RemoteError(this.#server, reply.problem, {
-              nodeName: node.name,
-              cause: reply.cause,
-            }),
-          );
-        } else if (reply.kind === "ok") outcome.resolve(reply.value);
-        else outcome.reject(failure(reply, node.name));
-        // A task that failed before a worker started it: its hooks see it.
-        if (!this.#invoked) this.#invoke(() => outcome.promise);
-      },
-    });
-  }
-}
-
-// What a task's failure reply fails its node with.
-function failure(
-  reply: Exclude<RemoteEnd, { kind: "ok" }>,
-  nodeName: string,
-): Error {
-  if (reply.kind === "failed") {
-    return new WorkerError(
-      `Node "${nodeName}" failed on worker ${reply.worker} outside its own code: ${reply.message}`,
-      { nodeName },
-    );
-  }
-  if (reply.loading === true) {
-    return new WorkerError(
-      `Worker ${reply.worker} cannot import the module of node "${nodeName}": ${reply.error.message} (a worker imports a node's module by its URL: a file: URL must name the same file on the worker's machine)`,
-      { nodeName },
-    );
-  }
-  if (reply.uncloneable === true) {
-    return new WorkerError(
-      `Node "${nodeName}" returned a value that cannot be sent back from worker ${reply.worker} (${reply.error.message}); return structured-cloneable values or run it on another executor`,
-      { nodeName },
-    );
-  }
-  return new RemoteFailure(reply.error).error;
 }
 
 function redact(url: string): string {
