@@ -44,7 +44,9 @@ export function outcomeLine(
   status: DrawnStatus,
   result: NodeResult | undefined,
 ): string | undefined {
-  if (result === undefined) return undefined;
+  if (result === undefined) {
+    return status === "not-run" ? "not run" : undefined;
+  }
   if (status === "skipped") {
     return result.skipReason === undefined
       ? "skipped"
