@@ -289,3 +289,10 @@ export {
   type ProgressBarOptions,
 } from "./src/observe/progress.ts";
 export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
+export {
+  LogAdapter,
+  type LogAdapterOptions,
+  type LogEventName,
+  type LogLevel,
+  type LogRecord,
+} from "./src/observe/log.ts";
