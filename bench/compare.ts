@@ -21,11 +21,14 @@ import {
   node,
   type NodeDef,
   Pipeline,
+  ProgressBar,
 } from "../mod.ts";
+import { IGNORES_INPUTS } from "../src/hooks.ts";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
 import * as G from "./_graphs.ts";
 import {
+  measure,
   median,
   peerTargets,
   record,
@@ -37,7 +40,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b v1 f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -461,6 +464,87 @@ for (
     });
     target(o3, "stream()/execute()", row.braid! / row.hand!, 3, stricter);
   }
+}
+
+// pb1-pb1b. A progress bar on a map of 100,000 items of the 3-node async
+// chain, drawing on a terminal that drops what it is sent (redraws every
+// 100 ms): against no adapter (pb1), and against an adapter with the same
+// hooks doing nothing (pb1b), which leaves the bar's own work.
+if (wanted("pb1", "pb1b")) {
+  const n = 100_000;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const request = { inputs: { x: xs }, mapOver: "x" };
+  const build = (...adapters: object[]) =>
+    new Builder().withModules(G.mapModule).withExecutor("async")
+      .withAdapters(...adapters).build();
+  const bare = await build();
+  const bar = await build(
+    new ProgressBar({
+      stream: { isTerminal: () => true, writeSync: (p) => p.length },
+    }),
+  );
+  const noop = () => {};
+  const sameHooks = await build({
+    [IGNORES_INPUTS]: true,
+    validateGraph: noop,
+    beforeGraphExecution: noop,
+    afterGraphExecution: noop,
+    beforeMap: noop,
+    afterMap: noop,
+    afterTaskExpand: noop,
+    afterMapItem: noop,
+    afterNodeExecution: noop,
+    nodeCached: noop,
+  });
+  const runs = [bar, bare, sameHooks].map((dr) => async () =>
+    (await dr.map(["c"], request)).length
+  );
+  for (const run of runs) {
+    if (await run() !== n) throw new Error("pb1: a map lost items");
+  }
+  const [withBar, without, hooksOnly] = (await measure(runs, 9000, 3)).map(
+    (ms) => ms * 1e6 / n,
+  ) as [number, number, number];
+  record({
+    id: "pb1",
+    label: `map ${n} x 3 nodes: ProgressBar (hand: no adapter)`,
+    unit: "ns/item",
+    braid: withBar,
+    hand: without,
+  });
+  target("pb1", "ProgressBar - no adapter, ns/item", withBar - without, 200);
+  record({
+    id: "pb1b",
+    label: `map ${n} x 3 nodes: ProgressBar (hand: no-op, same hooks)`,
+    unit: "ns/item",
+    braid: withBar,
+    hand: hooksOnly,
+  });
+  target(
+    "pb1b",
+    "ProgressBar - no-op hooks, ns/item",
+    withBar - hooksOnly,
+    200,
+  );
+}
+
+// v1. toSvg() of a 500-node graph (25 layers x 20, two parents each) once
+// Graphviz's WebAssembly is loaded (the first call, made before timing,
+// loads it); hand: toDot() of the same graph, the text toSvg() lays out.
+if (wanted("v1")) {
+  const g = G.layered(25, 20);
+  const dr = await new Builder().withModules(G.braidModule(g)).build();
+  const loadStart = performance.now();
+  await dr.toSvg();
+  const loadMs = performance.now() - loadStart;
+  const label = `toSvg(), ${g.names.length}-node graph (first call ${
+    loadMs.toFixed(0)
+  } ms)`;
+  const row = await scenario("v1", label, "ms", 1, {
+    braid: async () => (await dr.toSvg()).endsWith("</svg>\n"),
+    hand: () => dr.toDot().endsWith("}\n"),
+  });
+  target("v1", "toSvg() ms, WASM loaded", row.braid!, 300);
 }
 
 // h1-h2. a warm-cache re-run of a 1,000-node graph (50 layers x 20 async
