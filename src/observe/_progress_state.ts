@@ -142,7 +142,9 @@ function rows(run: RunProgress, now: number): [string, string[]][] {
     lines.push([part.label, itemFields(part, end)]);
   }
   for (const nested of run.nested.values()) {
-    const fields = [`${nested.done} inner nodes done`];
+    const fields = [
+      `${nested.done} inner node${nested.done === 1 ? "" : "s"} done`,
+    ];
     if (nested.cached > 0) fields.push(hits(nested.cached));
     if (nested.failed > 0) fields.push(`${nested.failed} failed`);
     lines.push([`${nested.label} (nested)`, fields]);

@@ -26,12 +26,13 @@ import { IGNORES_INPUTS } from "../hooks.ts";
 import type { NodeInfo } from "../graph.ts";
 import { GraphShape } from "./_plan_size.ts";
 import {
-  type ItemCounts,
+  ItemCounts,
   runLines,
   RunProgress,
   runSummary,
 } from "./_progress_state.ts";
-import { type TerminalWriter, writeAll } from "./writer.ts";
+import { Screen } from "./_screen.ts";
+import type { TerminalWriter } from "./writer.ts";
 
 /** Options of {@linkcode ProgressBar}. */
 export interface ProgressBarOptions {
@@ -85,11 +86,9 @@ export class ProgressBar implements Adapter, Disposable {
   readonly name = "ProgressBar";
   /** Its node hooks never read the node's inputs. */
   readonly [IGNORES_INPUTS] = true;
-  readonly #stream: TerminalWriter;
-  readonly #terminal: boolean;
+  readonly #screen: Screen;
   readonly #silent: boolean;
   readonly #period: number;
-  readonly #columns: number;
   readonly #graphs: GraphShape[] = [];
   readonly #runs = new Map<string, RunProgress>();
   // The run of the last event: a run's events mostly come in a row.
@@ -97,9 +96,6 @@ export class ProgressBar implements Adapter, Disposable {
   #timer: ReturnType<typeof setInterval> | undefined;
   #dirty = false;
   #lastDraw = 0;
-  // Lines of the live block on the terminal, under which the cursor is.
-  #drawn = 0;
-  #broken = false;
 
   /** A progress bar on `options.stream` (stderr by default). */
   constructor(options: ProgressBarOptions = {}) {
@@ -114,13 +110,13 @@ export class ProgressBar implements Adapter, Disposable {
         `'whenNotTerminal' must be "lines" or "silent": received ${mode}`,
       );
     }
-    this.#stream = options.stream ?? Deno.stderr;
-    this.#terminal = this.#stream.isTerminal();
-    this.#silent = !this.#terminal && mode === "silent";
-    this.#period = this.#terminal ? redrawMs : lineEveryMs;
-    this.#columns = options.columns === undefined
-      ? consoleColumns(this.#stream)
+    const columns = options.columns === undefined
+      ? undefined
       : positive(options.columns, "columns", 100);
+    this.#screen = new Screen(options.stream ?? Deno.stderr, columns);
+    const terminal = this.#screen.terminal;
+    this.#silent = !terminal && mode === "silent";
+    this.#period = terminal ? redrawMs : lineEveryMs;
   }
 
   /** Learns the graph's nodes, to know how many a run executes. */
@@ -172,8 +168,7 @@ export class ProgressBar implements Adapter, Disposable {
         undefined,
         undefined,
       );
-      run.items = run.part("", `${event.items} items`, now);
-      run.parts.delete("");
+      run.items = new ItemCounts("items", now);
       announce(run.items, event.items);
       this.#start(run);
       return;
@@ -247,7 +242,7 @@ export class ProgressBar implements Adapter, Disposable {
     const open = [...this.#runs.values()];
     this.#runs.clear();
     this.#last = undefined;
-    if (this.#terminal) this.#frame(open);
+    if (this.#screen.terminal) this.#frame(open);
   }
 
   /** Closes the bar (`using bar = new ProgressBar()`). */
@@ -284,7 +279,7 @@ export class ProgressBar implements Adapter, Disposable {
     this.#runs.set(run.runId, run);
     this.#last = run;
     this.#dirty = true;
-    if (this.#timer === undefined && !this.#broken) {
+    if (this.#timer === undefined && this.#screen.working) {
       const timer = setInterval(() => this.#tick(), this.#period);
       Deno.unrefTimer(timer);
       this.#timer = timer;
@@ -298,53 +293,36 @@ export class ProgressBar implements Adapter, Disposable {
     if (this.#last === run) this.#last = undefined;
     run.outcome = { success, at: performance.now() };
     if (this.#runs.size === 0) this.#stopTimer();
-    if (this.#terminal) this.#frame([run]);
-    else if (run.lines > 0) this.#write(`braid: ${runSummary(run, 0)}\n`);
+    if (this.#screen.terminal) this.#frame([run]);
+    else if (run.lines > 0) {
+      this.#screen.write(`braid: ${runSummary(run, 0)}\n`);
+    }
   }
 
   #tick(): void {
     const now = performance.now();
-    if (!this.#terminal) {
+    if (!this.#screen.working) return this.#stopTimer();
+    if (!this.#screen.terminal) {
       let text = "";
       for (const run of this.#runs.values()) {
         if (now - run.started < this.#period) continue;
         run.lines++;
         text += `braid: ${runSummary(run, now)}\n`;
       }
-      if (text !== "") this.#write(text);
+      if (text !== "") this.#screen.write(text);
       return;
     }
     if (this.#dirty || now - this.#lastDraw >= IDLE_REDRAW_MS) this.#frame([]);
   }
 
-  // Redraws the live block on the terminal: `finished` runs first, left
-  // on screen for good, then the runs still on.
+  // Redraws the terminal: `finished` runs' lines stay, then the runs on.
   #frame(finished: readonly RunProgress[]): void {
     const now = performance.now();
     this.#dirty = false;
     this.#lastDraw = now;
-    const width = this.#columns - 1;
-    const done = finished.flatMap((run) => runLines(run, now));
     const live: string[] = [];
     for (const run of this.#runs.values()) live.push(...runLines(run, now));
-    let text = this.#drawn > 0 ? `\r\x1b[${this.#drawn}A` : "";
-    for (const line of [...done, ...live]) {
-      text += `\x1b[2K${fit(line, width)}\n`;
-    }
-    text += "\x1b[J";
-    this.#drawn = live.length;
-    this.#write(text);
-  }
-
-  #write(text: string): void {
-    if (this.#broken) return;
-    try {
-      writeAll(this.#stream, text);
-    } catch {
-      // A closed or failing stream ends the display, never the run.
-      this.#broken = true;
-      this.#stopTimer();
-    }
+    this.#screen.draw(finished.flatMap((run) => runLines(run, now)), live);
   }
 
   #stopTimer(): void {
@@ -371,26 +349,8 @@ function outerOf(name: string, shape: GraphShape | undefined): string {
   return name.slice(0, Math.max(name.indexOf("."), 0)) || name;
 }
 
-function fit(line: string, width: number): string {
-  const chars = Array.from(line);
-  return chars.length <= width
-    ? line
-    : `${chars.slice(0, width - 1).join("")}…`;
-}
-
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-function consoleColumns(stream: TerminalWriter): number {
-  if (stream !== Deno.stderr) return 100;
-  try {
-    // A pseudo-terminal that was never sized reports 0 columns.
-    const { columns } = Deno.consoleSize();
-    return columns >= 20 ? columns : 100;
-  } catch {
-    return 100;
-  }
 }
 
 function positive(value: unknown, name: string, fallback: number): number {

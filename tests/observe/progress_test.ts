@@ -159,7 +159,7 @@ Deno.test("ProgressBar gives each nested pipeline a line of its own, and a neste
   assert.match(screen[0]!, /^✔ run longest .* 5\/5 nodes · /);
   assert.match(screen[1]!, /^ {2}measure items {2}\[█{20}\] 3\/3 items · /);
   assert.equal(screen[2], "  measure (nested)  6 inner nodes done");
-  assert.equal(screen[3], "  title (nested)  1 inner nodes done");
+  assert.equal(screen[3], "  title (nested)  1 inner node done");
   assert.equal(screen.length, 4);
 });
 
