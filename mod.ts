@@ -74,6 +74,7 @@ export {
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
 export { priority } from "./src/modifiers/priority.ts";
+export { retry, type RetryPolicy } from "./src/modifiers/retry.ts";
 export {
   type Binding,
   Group,

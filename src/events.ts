@@ -44,6 +44,8 @@ export interface RunStartedEvent extends EventBase {
 export interface NodeStartedEvent extends NodeEventBase {
   /** Discriminant. */
   readonly type: "nodeStarted";
+  /** Which attempt this is, from the second on (a `retry` policy's). */
+  readonly attempt?: number;
 }
 
 /** A node returned a value. */
