@@ -53,7 +53,9 @@ export function outcomeLine(
       : `skipped (${result.skipReason})`;
   }
   const time = duration(result.durationMs);
-  return status === "succeeded" ? time : `${status} ${time}`;
+  const line = status === "succeeded" ? time : `${status} ${time}`;
+  const attempts = result.attempts ?? 1;
+  return attempts > 1 ? `${line}, ${attempts} attempts` : line;
 }
 
 /** `0.42 ms`, `12.3 ms`, `4.56 s`. */

@@ -8,6 +8,7 @@ import {
   node,
   parallelizable,
   Pipeline,
+  retry,
 } from "../mod.ts";
 import * as picture from "./fixtures/picture.ts";
 import { parseSvg } from "./_svg.ts";
@@ -115,6 +116,19 @@ Deno.test("toDot({ run }) draws cancelled nodes and thickens highlighted borders
     /"slow" \[shape=box, label="slow\\ncancelled \d+\.\d+ ms", style=filled, fillcolor="#f5d28e", penwidth=3, class="braid-node status-cancelled"\];/,
   );
   assert.match(dot, /"later" \[.*class="braid-node status-skipped"\]/);
+});
+
+Deno.test("toDot({ run }) says how many attempts a retried node took", async () => {
+  let calls = 0;
+  const dr = await new Builder().withModules({
+    flaky: node(() => {
+      if (++calls < 3) throw new Error("flake");
+      return calls;
+    }, retry({ attempts: 3 })),
+  }).build();
+  const run = await dr.run(["flaky"]);
+  assert.equal(run.nodes[0]?.attempts, 3);
+  assert.match(dr.toDot({ run }), /label="flaky\\n\d+\.\d+ ms, 3 attempts"/);
 });
 
 Deno.test("toSvg() labels a node with its displayName tag and draws config inputs as notes with their values", async () => {

@@ -21,13 +21,23 @@ export class ItemCounts {
   }
 }
 
+/** Node counts kept apart: cache hits, failures, retries. */
+export interface Outcomes {
+  cached: number;
+  /** Failed attempts not started again. */
+  failed: number;
+  /** Attempts after the first (each undoes the failure before it). */
+  retried: number;
+}
+
 /** A nested pipeline's nodes, forwarded as `"<node>.<inner node>"`. */
-export class NestedCounts {
+export class NestedCounts implements Outcomes {
   readonly label: string;
   /** Inner node executions that ended (every item's). */
   done = 0;
   cached = 0;
   failed = 0;
+  retried = 0;
 
   constructor(label: string) {
     this.label = label;
@@ -35,7 +45,7 @@ export class NestedCounts {
 }
 
 /** One run's (or map's) progress. */
-export class RunProgress {
+export class RunProgress implements Outcomes {
   /** The graph it runs, when known: which node names are its own. */
   readonly shape: GraphShape | undefined;
   readonly runId: string;
@@ -48,6 +58,7 @@ export class RunProgress {
   readonly ended = new Set<string>();
   cached = 0;
   failed = 0;
+  retried = 0;
   /** The map's own items (a map only). */
   items: ItemCounts | undefined;
   /** Fan-out blocks and nested maps, by the node that runs them. */
@@ -133,9 +144,8 @@ function rows(run: RunProgress, now: number): [string, string[]][] {
     const items = run.items;
     if (items !== undefined) head.push(...itemFields(items, end));
   }
-  if (run.cached > 0) head.push(hits(run.cached));
   // A map's failed nodes are its failed items, counted there.
-  if (run.failed > 0 && run.kind === "run") head.push(`${run.failed} failed`);
+  head.push(...outcomeFields(run, run.kind === "run"));
   head.push(seconds(end - run.started));
   const lines: [string, string[]][] = [[`${mark} ${run.label}`, head]];
   for (const part of run.parts.values()) {
@@ -145,8 +155,7 @@ function rows(run: RunProgress, now: number): [string, string[]][] {
     const fields = [
       `${nested.done} inner node${nested.done === 1 ? "" : "s"} done`,
     ];
-    if (nested.cached > 0) fields.push(hits(nested.cached));
-    if (nested.failed > 0) fields.push(`${nested.failed} failed`);
+    fields.push(...outcomeFields(nested, true));
     lines.push([`${nested.label} (nested)`, fields]);
   }
   return lines;
@@ -167,8 +176,17 @@ function itemFields(items: ItemCounts, now: number): string[] {
   return fields;
 }
 
-function hits(count: number): string {
-  return count === 1 ? "1 cache hit" : `${count} cache hits`;
+function outcomeFields(counts: Outcomes, failures: boolean): string[] {
+  const fields: string[] = [];
+  const { cached, failed, retried } = counts;
+  if (cached > 0) {
+    fields.push(cached === 1 ? "1 cache hit" : `${cached} cache hits`);
+  }
+  if (retried > 0) {
+    fields.push(retried === 1 ? "1 retry" : `${retried} retries`);
+  }
+  if (failures && failed > 0) fields.push(`${failed} failed`);
+  return fields;
 }
 
 function bar(done: number, total: number): string {

@@ -52,6 +52,8 @@ export interface LogRecord {
   readonly taskId?: string;
   /** The item index, inside a map or a fan-out block. */
   readonly item?: number;
+  /** Which attempt a node's start or end is, from the second on (a `retry` policy's). */
+  readonly attempt?: number;
   /** How long it took, in milliseconds. */
   readonly durationMs?: number;
   /** What the cache did. */
@@ -181,6 +183,7 @@ export class LogAdapter implements Adapter {
       nodeName: event.nodeName,
       taskId: event.taskId,
       ...item(event.item),
+      ...attempt(event.attempt),
     });
   }
 
@@ -193,6 +196,7 @@ export class LogAdapter implements Adapter {
       nodeName: event.nodeName,
       taskId: event.taskId,
       ...item(event.item),
+      ...attempt(event.attempt),
       durationMs: event.durationMs,
       ...(event.cache === undefined ? {} : { cache: event.cache }),
       ...(event.success ? {} : { error: errorOf(event.error) }),
@@ -274,6 +278,10 @@ export class LogAdapter implements Adapter {
 
 function item(index: number | undefined): { item?: number } {
   return index === undefined ? {} : { item: index };
+}
+
+function attempt(attempt: number | undefined): { attempt?: number } {
+  return attempt === undefined ? {} : { attempt };
 }
 
 function node(nodeName: string | undefined): { nodeName?: string } {

@@ -27,6 +27,7 @@ import type { NodeInfo } from "../graph.ts";
 import { GraphShape } from "./_plan_size.ts";
 import {
   ItemCounts,
+  type NestedCounts,
   runLines,
   RunProgress,
   runSummary,
@@ -223,7 +224,7 @@ export class ProgressBar implements Adapter, Disposable {
   afterNodeExecution(event: AfterNodeExecutionEvent): void {
     const run = this.#run(event.runId);
     if (run !== undefined) {
-      this.#ended(run, event.nodeName, event.success, false);
+      this.#ended(run, event.nodeName, event.success, false, event.attempt);
     }
   }
 
@@ -259,20 +260,27 @@ export class ProgressBar implements Adapter, Disposable {
   }
 
   // A node of `run` ended: one of its own, or a nested pipeline's
-  // (`"<node>.<inner>"`, counted under the outermost nested node).
-  #ended(run: RunProgress, name: string, success: boolean, cached: boolean) {
+  // (`"<node>.<inner>"`, counted under the outermost nested node). An
+  // attempt after the first means the failure before it was retried.
+  #ended(
+    run: RunProgress,
+    name: string,
+    success: boolean,
+    cached: boolean,
+    attempt?: number,
+  ): void {
     this.#dirty = true;
     const shape = run.shape;
-    if (shape === undefined ? !name.includes(".") : shape.has(name)) {
-      if (cached) run.cached++;
-      if (!success) run.failed++;
-      if (run.kind === "run") run.ended.add(name);
-      return;
+    const own = shape === undefined ? !name.includes(".") : shape.has(name);
+    const counts = own ? run : run.nestedOf(outerOf(name, shape));
+    if (cached) counts.cached++;
+    if (!success) counts.failed++;
+    if (attempt !== undefined && attempt > 1) {
+      counts.retried++;
+      counts.failed--;
     }
-    const nested = run.nestedOf(outerOf(name, shape));
-    nested.done++;
-    if (cached) nested.cached++;
-    if (!success) nested.failed++;
+    if (!own) (counts as NestedCounts).done++;
+    else if (run.kind === "run") run.ended.add(name);
   }
 
   #start(run: RunProgress): void {

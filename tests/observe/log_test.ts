@@ -7,6 +7,7 @@ import {
   named,
   node,
   Pipeline,
+  retry,
 } from "../../mod.ts";
 import { FakeTerminal } from "./_fake_terminal.ts";
 
@@ -215,4 +216,28 @@ Deno.test("LogAdapter: a stream that throws ends the log, never the run", async 
     .withAdapters(new LogAdapter({ stream })).build();
   assert.equal((await dr.execute(["b"], { inputs: { x: 1 } })).b, 4);
   assert.equal(calls, 1);
+});
+
+Deno.test("LogAdapter writes each attempt of a retried node, from the second on with its attempt", async () => {
+  const log = new FakeTerminal(false);
+  let calls = 0;
+  const dr = await new Builder().withModules({
+    flaky: node(() => {
+      if (++calls < 2) throw new Error("flake");
+      return calls;
+    }, retry({ attempts: 2 })),
+  }).withAdapters(new LogAdapter({ stream: log })).build();
+  await dr.execute(["flaky"]);
+  assert.deepEqual(
+    records(log).filter((l) => l.nodeName === "flaky").map((l) => [
+      l.event,
+      l.attempt ?? null,
+    ]),
+    [
+      ["node.started", null],
+      ["node.failed", null],
+      ["node.started", 2],
+      ["node.succeeded", 2],
+    ],
+  );
 });

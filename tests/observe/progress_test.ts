@@ -9,6 +9,7 @@ import {
   parallelizable,
   Pipeline,
   ProgressBar,
+  retry,
 } from "../../mod.ts";
 import { FakeTerminal } from "./_fake_terminal.ts";
 
@@ -306,4 +307,27 @@ Deno.test("ProgressBar draws on a real pseudo-terminal, and nothing on a pipe", 
   assert.equal(piped.code, 0);
   assert.equal(new TextDecoder().decode(piped.stdout), "terminal: false\n");
   assert.equal(new TextDecoder().decode(piped.stderr), "");
+});
+
+Deno.test("ProgressBar counts a retried failure as a retry, and only the last failure as failed", async () => {
+  const term = new FakeTerminal();
+  let calls = 0;
+  const dr = await new Builder().withModules({
+    ...chain,
+    flaky: node(({ a }: { a: number }) => {
+      if (++calls < 3) throw new Error(`flake ${calls}`);
+      return a;
+    }, retry({ attempts: 3 })),
+    doomed: node(({ a }: { a: number }): number => {
+      throw new Error(`doomed ${a}`);
+    }, retry({ attempts: 2 })),
+  }).withAdapters(new ProgressBar({ stream: term })).build();
+  await dr.execute(["flaky"], { inputs: { x: 1 } });
+  await assert.rejects(dr.execute(["doomed"], { inputs: { x: 1 } }));
+  const screen = term.screen();
+  assert.match(screen[0]!, /^✔ run flaky .* 2\/2 nodes · 2 retries · [\d.]+s$/);
+  assert.match(
+    screen[1]!,
+    /^✖ run doomed .* 2\/2 nodes · 1 retry · 1 failed · [\d.]+s$/,
+  );
 });
