@@ -24,6 +24,7 @@
  * @module
  */
 export { Builder, type ModuleInput } from "./src/builder.ts";
+export { DriverFactory } from "./src/factory.ts";
 export {
   AsyncDriver,
   type DictResult,
@@ -74,6 +75,12 @@ export {
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
 export { priority } from "./src/modifiers/priority.ts";
+export { retry, type RetryPolicy } from "./src/modifiers/retry.ts";
+export {
+  EXECUTION_MODES,
+  type ExecutionMode,
+  type ModeOptions,
+} from "./src/modes.ts";
 export {
   type Binding,
   Group,
@@ -262,6 +269,7 @@ export type { NodeMetrics } from "./src/metrics.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
 export type { WorkerPoolOptions } from "./src/executors/pool.ts";
 export type { DotOptions } from "./src/dot.ts";
+export type { SvgOptions } from "./src/svg.ts";
 export type {
   ExecutionPlan,
   ExportedInput,
@@ -293,3 +301,15 @@ export type {
   ValueOf,
   VariantBase,
 } from "./src/types.ts";
+export {
+  ProgressBar,
+  type ProgressBarOptions,
+} from "./src/observe/progress.ts";
+export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
+export {
+  LogAdapter,
+  type LogAdapterOptions,
+  type LogEventName,
+  type LogLevel,
+  type LogRecord,
+} from "./src/observe/log.ts";

@@ -4,7 +4,7 @@
 import type { CacheOutcome } from "./cache/cache.ts";
 import { HookError, RunFailedError } from "./errors.ts";
 import { now } from "./_clock.ts";
-import type { ExecutionEvent, SkipReason } from "./events.ts";
+import type { ExecutionEvent, NodeStartedEvent, SkipReason } from "./events.ts";
 import {
   type Adapter,
   type AfterNodeExecutionEvent,
@@ -40,14 +40,17 @@ export class Recorder implements Adapter {
   readonly #status: Uint8Array;
   readonly #durations: Float64Array;
   #errors: unknown[] | undefined;
+  // The highest attempt number each node started with, once one is retried.
+  #attempts: Uint16Array | undefined;
   #caches: (CacheOutcome | undefined)[] | undefined;
   #logs: (NodeLogEvent[] | undefined)[] | undefined;
-  // Where nodes ran and how often they started, when an executor says
-  // (see NodeObserver.placed): by roster position, and by item and name
-  // for the nodes of a map's items, until they end.
+  // Where nodes ran, when an executor says (see NodeObserver.placed): by
+  // roster position, and by item and name for the nodes of a map's items
+  // until they end; and the starts an executor made beyond the scheduler's
+  // (a remote task taken over from a killed worker).
   #workers: (string | undefined)[] | undefined;
-  #attempts: number[] | undefined;
   #placed: Map<string, string> | undefined;
+  #restarts: Uint16Array | undefined;
   // The last node looked up: its after hook usually follows its before hook.
   #lastName = "";
   #lastAt = -1;
@@ -86,7 +89,13 @@ export class Recorder implements Adapter {
 
   /** Node started (a node of a nested run, forwarded). */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
-    this.#started(event.nodeName, event.runId, event.item, now());
+    this.#started(
+      event.nodeName,
+      event.runId,
+      event.item,
+      now(),
+      event.attempt ?? 1,
+    );
   }
 
   /** Node ended (a node of a nested run, forwarded). */
@@ -109,8 +118,8 @@ export class Recorder implements Adapter {
 
   /** The run's own nodes, told directly: no event objects. */
   readonly [OBSERVES]: NodeObserver = {
-    started: (node, runId, item, at) =>
-      this.#started(node.name, runId, item, at, this.#atNode(node)),
+    started: (node, runId, item, at, attempt) =>
+      this.#started(node.name, runId, item, at, attempt, this.#atNode(node)),
     ended: (node, runId, item, success, outcome, durationMs, cache) =>
       this.#ended(
         node.name,
@@ -136,17 +145,13 @@ export class Recorder implements Adapter {
     at: number,
   ): void {
     if (this.#finished) return;
-    if (at >= 0 && item === undefined) {
+    if (at >= 0) {
       (this.#workers ??= [])[at] = worker;
-      const attempts = this.#attempts ??= [];
-      attempts[at] = Math.max(attempts[at] ?? 0, attempt);
-    } else {
-      if (at >= 0) {
-        // A node run once per item: its record keeps the most starts.
-        const attempts = this.#attempts ??= [];
-        attempts[at] = Math.max(attempts[at] ?? 0, attempt);
-        (this.#workers ??= [])[at] = worker;
+      if (attempt > 1) {
+        (this.#restarts ??= new Uint16Array(this.#status.length))[at]!++;
       }
+    }
+    if (item !== undefined || at < 0) {
       (this.#placed ??= new Map()).set(`${item}\0${nodeName}`, worker);
     }
   }
@@ -177,24 +182,38 @@ export class Recorder implements Adapter {
     runId: string,
     item: number | undefined,
     started: number,
+    attempt: number,
     at = this.#at(nodeName),
   ): void {
-    if (at >= 0) this.#starts[at] = started;
+    if (at >= 0) {
+      this.#starts[at] = started;
+      if (attempt > 1) this.#retried(at, item, attempt);
+    }
     const emit = this.#emit;
     if (emit === undefined) return;
     const timestamp = ORIGIN + started;
+    const event: NodeStartedEvent = item === undefined
+      ? { type: "nodeStarted", runId, timestamp, nodeName }
+      : { type: "nodeStarted", runId, timestamp, nodeName, item };
     const worker = this.#workerOf(nodeName, item, at);
     if (worker !== undefined) {
-      return emit(withItem(
-        { type: "nodeStarted", runId, timestamp, nodeName, worker },
-        item,
-      ));
+      return emit(
+        attempt === 1 ? { ...event, worker } : { ...event, attempt, worker },
+      );
     }
-    emit(
-      item === undefined
-        ? { type: "nodeStarted", runId, timestamp, nodeName }
-        : { type: "nodeStarted", runId, timestamp, nodeName, item },
-    );
+    emit(attempt === 1 ? event : { ...event, attempt });
+  }
+
+  // The node at `at` starts again: its record is the new attempt's (unless
+  // it runs once per item: items share one record), and its attempts are
+  // counted.
+  #retried(at: number, item: number | undefined, attempt: number): void {
+    const attempts = this.#attempts ??= new Uint16Array(this.#status.length);
+    attempts[at] = Math.max(attempts[at]!, attempt);
+    if (item !== undefined) return;
+    this.#status[at] = NONE;
+    this.#durations[at] = 0;
+    if (this.#errors !== undefined) this.#errors[at] = undefined;
   }
 
   // `outcome` is what the node threw, when it failed.
@@ -212,11 +231,11 @@ export class Recorder implements Adapter {
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     if (at >= 0) this.#record(at, success, durationMs, outcome, cache);
-    const worker = this.#workerOf(nodeName, item, at);
-    if (item !== undefined) this.#placed?.delete(`${item}\0${nodeName}`);
     const emit = this.#emit;
     if (emit === undefined) return;
+    const worker = this.#workerOf(nodeName, item, at);
     if (worker !== undefined) {
+      if (item !== undefined) this.#placed?.delete(`${item}\0${nodeName}`);
       return emit(withItem(
         success
           ? withCache({
@@ -337,33 +356,37 @@ export class Recorder implements Adapter {
   // The record of the node at `at`, if it ended, with where it ran.
   #result(at: number, name: string): NodeResult | undefined {
     const result = this.#outcome(at, name);
-    return result === undefined ? undefined : this.#withPlacement(at, result);
+    return result === undefined ? undefined : this.#withWorker(at, result);
   }
 
-  // Where the node at `at` ran and how often it started, if an executor said.
-  #withPlacement(at: number, result: NodeResult): NodeResult {
+  // `result` with the worker the node at `at` ran on, if an executor said.
+  #withWorker(at: number, result: NodeResult): NodeResult {
     const worker = this.#workers?.[at];
-    const attempts = this.#attempts?.[at];
-    if (worker === undefined && attempts === undefined) return result;
-    const placed: { -readonly [K in keyof NodeResult]: NodeResult[K] } = {
-      ...result,
-    };
-    if (worker !== undefined) placed.worker = worker;
-    if (attempts !== undefined) placed.attempts = attempts;
-    return placed;
+    return worker === undefined ? result : { ...result, worker };
   }
 
   #outcome(at: number, name: string): NodeResult | undefined {
     const status = this.#status[at];
     if (status === NONE) return undefined;
     const durationMs = this.#durations[at]!;
+    const attempts = this.#attemptsAt(at);
     if (status === FAILED) {
-      return { name, status: "failed", durationMs, error: this.#errors![at] };
+      const error = this.#errors![at];
+      return { name, status: "failed", durationMs, error, attempts };
     }
     const cache = this.#caches?.[at];
     return cache === undefined
-      ? { name, status: "succeeded", durationMs }
-      : { name, status: "succeeded", durationMs, cache };
+      ? { name, status: "succeeded", durationMs, attempts }
+      : cache === "hit"
+      ? { name, status: "succeeded", durationMs, cache }
+      : { name, status: "succeeded", durationMs, cache, attempts };
+  }
+
+  // How many times the node at `at` started (the highest attempt, and
+  // the starts its executor made beyond those).
+  #attemptsAt(at: number): number {
+    return Math.max(this.#attempts?.[at] ?? 1, 1) +
+      (this.#restarts?.[at] ?? 0);
   }
 
   /** A node logged. */
@@ -417,18 +440,26 @@ export class Recorder implements Adapter {
       const fate = this.#unfinished(at);
       if (fate === "cancelled") {
         const durationMs = end - this.#starts[at]!;
+        const attempts = this.#attemptsAt(at);
         all.push(
-          this.#withPlacement(at, { name, status: "cancelled", durationMs }),
+          this.#withWorker(at, {
+            name,
+            status: "cancelled",
+            durationMs,
+            attempts,
+          }),
         );
       } else if (fate === "failed") {
         const durationMs = end - this.#starts[at]!;
         const error = this.#runError;
+        const attempts = this.#attemptsAt(at);
         all.push(
-          this.#withPlacement(at, {
+          this.#withWorker(at, {
             name,
             status: "failed",
             durationMs,
             error,
+            attempts,
           }),
         );
       } else {

@@ -5,11 +5,13 @@
  *
  * @module
  */
+import { fingerprint, planSignature } from "./signature.ts";
 import type { ExecutionEvent } from "./events.ts";
 import type { Graph, NodeInfo, TagFilter } from "./graph.ts";
 import { recordRun, type RunResult } from "./results.ts";
 import { type ExecuteOptions, Runner, type RunnerInit } from "./runner.ts";
 import { type DotOptions, toDot } from "./dot.ts";
+import { renderSvg, type SvgOptions } from "./svg.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
@@ -33,18 +35,28 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
 
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapItemResult, MapOptions } from "./map.ts";
+export type { SvgOptions } from "./svg.ts";
 
 // The runner `createDriver` hands the constructor, which takes nothing a
 // user could give it: drivers are made by Builder.build() and pipelines.
 let building: Runner | undefined;
+let settingsOf: (() => unknown) | undefined;
 
-/** Makes a driver on a new runner (for Builder and Pipeline). */
-export function createDriver<M, R>(init: RunnerInit): AsyncDriver<M, R> {
+/**
+ * Makes a driver on a new runner (for Builder and Pipeline); `settings`
+ * gives, when first asked, what besides the graph its fingerprint covers.
+ */
+export function createDriver<M, R>(
+  init: RunnerInit,
+  settings?: () => unknown,
+): AsyncDriver<M, R> {
   building = new Runner(init);
+  settingsOf = settings;
   try {
     return new AsyncDriver<M, R>();
   } finally {
     building = undefined;
+    settingsOf = undefined;
   }
 }
 
@@ -53,6 +65,8 @@ export class AsyncDriver<M = unknown, R = DictResult>
   implements AsyncDisposable {
   readonly #runner: Runner;
   readonly #graph: Graph;
+  readonly #settings: (() => unknown) | undefined;
+  #fingerprint: string | undefined;
 
   /**
    * Not for direct use: `Builder.build()` and pipelines create drivers.
@@ -66,6 +80,29 @@ export class AsyncDriver<M = unknown, R = DictResult>
     }
     this.#runner = building;
     this.#graph = building.graph;
+    this.#settings = settingsOf;
+  }
+
+  /**
+   * A stable hash of the built graph's node names, edges and code: config
+   * that selects other variants changes it, config that only feeds values
+   * does not. (SHA-256, hex; made on first read.)
+   */
+  get planSignature(): string {
+    return planSignature(this.#graph);
+  }
+
+  /**
+   * A stable hash of everything this driver was built from: the config,
+   * the plan signature, the execution mode, executors and their options,
+   * adapters, cache and retry settings. Equal fingerprints mean
+   * interchangeable drivers; `DriverFactory` keys its drivers by it.
+   */
+  get fingerprint(): string {
+    return this.#fingerprint ??= fingerprint(
+      this.#settings?.() ?? { config: this.#runner.config },
+      this.#graph,
+    );
   }
 
   /**
@@ -207,10 +244,50 @@ export class AsyncDriver<M = unknown, R = DictResult>
     );
   }
 
-  /** The graph as Graphviz DOT. */
+  /**
+   * The graph as Graphviz DOT; inputs the config provides are drawn as notes
+   * with their values. Given a `run` (what `run()` returned), each node is
+   * coloured by its status and labelled with its duration.
+   *
+   * @example
+   * ```ts
+   * import { Builder } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
+   *   .build();
+   * const run = await dr.run(["double"], { inputs: { x: 4 } });
+   * assert.match(dr.toDot({ run }), /"double" \[shape=box, label="double\\n.* ms"/);
+   * ```
+   */
   toDot(options: DotOptions = {}): string {
     if (options.vars !== undefined) this.#known(options.vars);
-    return toDot(this.#graph, options);
+    return toDot(this.#graph, options, this.#runner.config);
+  }
+
+  /**
+   * The graph as an SVG picture: `toDot(options)` drawn by Graphviz in
+   * WebAssembly (loaded on the first call). Hovering a node shows where it
+   * was defined; each node's group carries CSS classes (`braid-node`, and
+   * with a `run` `status-succeeded`, `status-failed`, `status-cached`,
+   * `status-skipped`, `status-cancelled` or `status-not-run`).
+   *
+   * @example
+   * ```ts
+   * import { Builder } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
+   *   .build();
+   * const run = await dr.run(["double"], { inputs: { x: 4 } });
+   * const svg = await dr.toSvg({ run });
+   * assert.match(svg, /class="node braid&#45;node status&#45;succeeded"/);
+   * ```
+   */
+  async toSvg(options: SvgOptions = {}): Promise<string> {
+    return await renderSvg(this.toDot({ tooltips: true, ...options }));
   }
 
   /**

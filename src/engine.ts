@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { type ExecutionMode, type ModeOptions, modePreset } from "./modes.ts";
+import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
 import {
   checkConcurrency,
   type Executor,
@@ -84,6 +86,19 @@ export interface EngineOptions extends WorkerPoolOptions {
    * included). @default {no cache}
    */
   readonly cache?: CacheOptions;
+  /**
+   * The retry policy of nodes without a `retry(...)` of their own, as
+   * `Builder.withRetry` sets it. @default {no retries}
+   */
+  readonly retry?: RetryPolicy;
+  /**
+   * An execution mode's executors, routing and map executor (see
+   * `Builder.withMode`); `nodeExecutor`, `executors` and `mapExecutor`
+   * given here win over it. @default {none}
+   */
+  readonly mode?: ExecutionMode;
+  /** Options of `mode`. */
+  readonly modeOptions?: ModeOptions;
 }
 
 // What a pipeline needs from its engine; kept off the public surface.
@@ -93,6 +108,7 @@ interface EngineParts {
   readonly mapExecutor: MapExecutor;
   readonly hooks: Hooks;
   readonly cacheOptions: CacheOptions | undefined;
+  readonly retry: RetryPolicy | undefined;
   // The cache, opened on the first run (opening loads the hasher).
   opening?: Promise<Cache | undefined> | undefined;
   cache?: Cache | undefined;
@@ -135,6 +151,7 @@ export class Engine {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`'options' must be an object: received ${options}`);
     }
+    options = withModePreset(options);
     const {
       nodeExecutor = "sequential",
       mapExecutor = "sequential",
@@ -171,6 +188,9 @@ export class Engine {
       cacheOptions: options.cache === undefined
         ? undefined
         : checkCacheOptions(options.cache),
+      retry: options.retry === undefined
+        ? undefined
+        : checkRetryPolicy(options.retry),
     };
     this.nodeExecutor = executor.name;
     this.mapExecutor = mapExecutor;
@@ -199,6 +219,24 @@ export class Engine {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// `options` with what its mode sets, where nothing was chosen by hand.
+function withModePreset(options: EngineOptions): EngineOptions {
+  if (options.mode === undefined) return options;
+  const preset = modePreset(options.mode, options.modeOptions);
+  const chosen = options.nodeExecutor !== undefined ||
+    options.executors !== undefined;
+  return {
+    ...options,
+    ...(chosen ? {} : preset.executors !== undefined
+      ? {
+        executors: preset.executors.executors,
+        ...(preset.executors.route && { route: preset.executors.route }),
+      }
+      : { nodeExecutor: preset.executor! }),
+    mapExecutor: options.mapExecutor ?? preset.mapExecutor,
+  };
 }
 
 // The router of an engine with several executors, checked.
@@ -272,5 +310,6 @@ export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
     ...(parts.router === undefined ? {} : { router: parts.router }),
     mapExecutor: parts.mapExecutor,
     cache: parts.cache,
+    retry: parts.retry,
   };
 }

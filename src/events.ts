@@ -44,6 +44,8 @@ export interface RunStartedEvent extends EventBase {
 export interface NodeStartedEvent extends NodeEventBase {
   /** Discriminant. */
   readonly type: "nodeStarted";
+  /** Which attempt this is, from the second on (a `retry` policy's). */
+  readonly attempt?: number;
   /**
    * The worker it ran on, when its executor names one (the remote
    * executor: the worker's id).

@@ -40,15 +40,16 @@ export interface NodeResult {
    */
   readonly cache?: CacheOutcome;
   /**
+   * How many times its function started (more than 1 when a `retry`
+   * policy started it again, or when the remote executor's task was taken
+   * over from a killed worker); absent when it never started.
+   */
+  readonly attempts?: number;
+  /**
    * The worker it ran on (the last one, if another took it over), when its
    * executor names one: the remote executor gives the worker's id.
    */
   readonly worker?: string;
-  /**
-   * How many times it was started, when its executor counts starts: on the
-   * remote executor, a node taken over from a killed worker shows 2.
-   */
-  readonly attempts?: number;
 }
 
 /** The outcome of `run()`: never rejects for a node failure or a cancellation. */

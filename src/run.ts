@@ -103,6 +103,9 @@ export class Run {
   driver: { stopped(error: Error): void } | undefined;
   readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
+  // Each node's attempt number, past the first (made on a node's first
+  // retry).
+  #attempts: Uint16Array | undefined;
   /** True once a node's end has been left to `invokeInline`'s caller. */
   defers = false;
   // The nodes whose ends `invokeInline`'s callers report, and when each
@@ -173,6 +176,16 @@ export class Run {
     return this.cache === undefined
       ? callNode(node, this.values, this)
       : this.cache.invoke(node, () => callNode(node, this.values, this));
+  }
+
+  /** Which attempt at `node` this is (or will be, before it starts): 1 unless retried. */
+  attemptOf(node: PlanNode): number {
+    return this.#attempts === undefined ? 1 : this.#attempts[node.index]! + 1;
+  }
+
+  /** `node` is about to start again. */
+  nextAttempt(node: PlanNode): void {
+    (this.#attempts ??= new Uint16Array(this.plan.nodes.length))[node.index]!++;
   }
 
   /** `node`, started at `start`, ends when the caller of `invokeInline` says. */

@@ -24,6 +24,7 @@ import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
 import type { Cache } from "./cache/cache.ts";
+import type { RetryPolicy } from "./modifiers/retry.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -59,6 +60,8 @@ export interface RunnerInit {
   readonly router?: Router;
   /** The cache, if any. */
   readonly cache?: Cache | undefined;
+  /** The retry policy of nodes without their own. */
+  readonly retry?: RetryPolicy | undefined;
   /**
    * How `map` runs items.
    * @default {items run the way the executor runs nodes}
@@ -102,6 +105,8 @@ export class Runner {
   /** The cache, if any. */
   readonly cache: Cache | undefined;
   /** How `map` runs items. */
+  /** The retry policy of nodes without their own. */
+  readonly retry: RetryPolicy | undefined;
   readonly mapExecutor: MapExecutor;
   readonly #plans = new Map<string, Plan>();
 
@@ -114,6 +119,7 @@ export class Runner {
     this.router = init.router;
     this.lanes = init.router?.lanes ?? { executors: [init.executor] };
     this.cache = init.cache;
+    this.retry = init.retry;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
   }
 
@@ -272,7 +278,9 @@ export class Runner {
       : done;
   }
 
-  async #withGraphHooks(
+  // The run inside beforeGraphExecution and afterGraphExecution; sync
+  // hooks cost no promise of their own (a map runs this once per item).
+  #withGraphHooks(
     run: Run,
     hooks: Hooks,
     options: ExecuteOptions,
@@ -285,19 +293,35 @@ export class Runner {
       overrides: options.overrides ?? EMPTY,
       ...(run.item === undefined ? {} : { item: run.item }),
     };
-    await hooks.call("beforeGraphExecution", event);
+    let before: Promise<void> | undefined;
     try {
-      await schedule(run, lanes);
+      before = hooks.dispatch("beforeGraphExecution", event);
     } catch (error) {
-      await hooks.call("afterGraphExecution", {
-        ...event,
-        success: false,
-        error,
-      });
-      throw error;
+      return Promise.reject(error);
     }
-    await hooks.call("afterGraphExecution", { ...event, success: true });
-    return run.values;
+    const scheduled = before === undefined
+      ? schedule(run, lanes)
+      : before.then(() => schedule(run, lanes));
+    return scheduled.then(
+      () => {
+        const after = hooks.dispatch("afterGraphExecution", {
+          ...event,
+          success: true,
+        });
+        return after === undefined ? run.values : after.then(() => run.values);
+      },
+      (error) => {
+        const after = hooks.dispatch("afterGraphExecution", {
+          ...event,
+          success: false,
+          error,
+        });
+        if (after === undefined) throw error;
+        return after.then(() => {
+          throw error;
+        });
+      },
+    );
   }
 
   /** Runs `run` on `lanes` (the runner's by default). */
