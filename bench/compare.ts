@@ -24,6 +24,7 @@ import {
   Pipeline,
   ProcessExecutor,
   ProgressBar,
+  RemoteExecutor,
 } from "../mod.ts";
 import { IGNORES_INPUTS } from "../src/hooks.ts";
 import { dataVersion } from "../src/cache/data_version.ts";
@@ -42,7 +43,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q2"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -997,6 +998,136 @@ if (wanted("x1", "x2")) {
       2000,
     );
     target("x2", "process/threaded round trip", x2.braid! / x2.hand!, 3);
+  }
+}
+
+// q1-q2. The remote executor on a redis-server of its own (started on a
+// free loopback port). q1: a graph of 10,000 tiny independent nodes, all
+// remote, on 2 worker processes, against 10,000 bare BullMQ jobs added with
+// addBulk doing the same work (x + 1) on 2 bare worker processes; both with
+// worker concurrency 16; jobs per second. q2: how long after a worker
+// holding a task is killed (kill -9) the run completes, with a lock duration
+// of 1 s and a stalled-job check every 0.5 s.
+if (wanted("q1", "q2")) {
+  const { Queue } = await import("bullmq");
+  const { startRedis, startWorker } = await import(
+    "../tests/executors/_remote_fixture.ts"
+  );
+  await using redis = await startRedis();
+  if (wanted("q1")) {
+    const TASKS = 10_000;
+    const module = `${dir}/tiny_remote.js`;
+    await Deno.writeTextFile(
+      module,
+      Array.from(
+        { length: TASKS },
+        (_, i) => `export function t${i}({ x }) { return x + 1; }\n`,
+      ).join(""),
+    );
+    const url = new URL(`file://${module}`).href;
+    const workers = await Promise.all(
+      ["q-a", "q-b"].map((name) =>
+        startWorker(redis.url, "braid-q1", { name, concurrency: 16 })
+      ),
+    );
+    const bareScript = new URL("./_bare_worker.ts", import.meta.url).pathname;
+    const bare = await Promise.all([0, 1].map(async () => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", bareScript, redis.url, "bare-q1", "16"],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const reader = child.stderr.getReader();
+      await reader.read(); // its ready line
+      reader.releaseLock();
+      void child.stderr.pipeTo(new WritableStream());
+      return child;
+    }));
+    const remote = new RemoteExecutor({ redis: redis.url, queue: "braid-q1" });
+    await using dr = await new Builder().withModules(url).withExecutor(remote)
+      .build();
+    const names = Array.from({ length: TASKS }, (_, i) => `t${i}`) as never[];
+    const queue = new Queue("bare-q1", { connection: { url: redis.url } });
+    const bareRun = async (count: number) => {
+      const t0 = performance.now();
+      await queue.addBulk(
+        Array.from({ length: count }, (_, i) => ({
+          name: "tiny",
+          data: { x: i },
+          opts: { removeOnComplete: true, removeOnFail: true },
+        })),
+      );
+      for (;;) {
+        const left = await queue.getJobCounts("wait", "active", "prioritized");
+        const waiting = Object.values(left).reduce((a, b) => a + b, 0);
+        if (waiting === 0) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return performance.now() - t0;
+    };
+    const braidRun = async (count: number) => {
+      const t0 = performance.now();
+      await dr.execute(names.slice(0, count), { inputs: { x: 1 } });
+      return performance.now() - t0;
+    };
+    await braidRun(TASKS); // the workers import the module, JIT warms up
+    await bareRun(TASKS);
+    const times: { braid: number[]; bare: number[] } = { braid: [], bare: [] };
+    for (let r = 0; r < 3; r++) {
+      times.braid.push(await braidRun(TASKS));
+      times.bare.push(await bareRun(TASKS));
+    }
+    const braid = TASKS / (median(times.braid) / 1000);
+    const hand = TASKS / (median(times.bare) / 1000);
+    record({
+      id: "q1",
+      label: "10,000 tiny remote nodes, 2 workers x 16 (hand: bare BullMQ)",
+      unit: "jobs/s",
+      braid,
+      hand,
+    });
+    target("q1", "bare/braid time (braid >= 0.7x)", hand / braid, 1 / 0.7);
+    await queue.close();
+    await dr.close();
+    for (const child of bare) child.kill("SIGTERM");
+    await Promise.all(bare.map((child) => child.status));
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+  if (wanted("q2")) {
+    const LOCK_MS = 1000;
+    const nodes = new URL("../tests/fixtures/remote/nodes.ts", import.meta.url)
+      .href;
+    const settings = { lockDurationMs: LOCK_MS, stalledIntervalMs: 500 };
+    const remote = new RemoteExecutor({ redis: redis.url, queue: "braid-q2" });
+    await using dr = await new Builder().withModules(nodes).withExecutor(remote)
+      .build();
+    const samples: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const holder = await startWorker(redis.url, "braid-q2", {
+        name: `holder-${r}`,
+        holdMs: 60_000,
+        ...settings,
+      });
+      const running = dr.execute(["held_1"] as never[]);
+      await holder.saw(/holding held_1 /);
+      const taker = await startWorker(redis.url, "braid-q2", {
+        name: `taker-${r}`,
+        ...settings,
+      });
+      const t0 = performance.now();
+      await holder.stop("SIGKILL");
+      await running;
+      samples.push(performance.now() - t0);
+      await taker.stop();
+    }
+    const recovery = median(samples);
+    record({
+      id: "q2",
+      label: "remote task taken over after kill -9 (lock 1 s)",
+      unit: "ms",
+      braid: recovery,
+    });
+    target("q2", "recovery ms (<= lock + 1 s)", recovery, LOCK_MS + 1000);
   }
 }
 
