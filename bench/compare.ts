@@ -1016,7 +1016,8 @@ if (wanted("q1", "q2")) {
   await using redis = await startRedis();
   if (wanted("q1")) {
     const TASKS = 10_000;
-    const module = `${dir}/tiny_remote.js`;
+    const moduleDir = await Deno.makeTempDir({ prefix: "braid-bench-q1-" });
+    const module = `${moduleDir}/tiny_remote.js`;
     await Deno.writeTextFile(
       module,
       Array.from(
@@ -1092,6 +1093,7 @@ if (wanted("q1", "q2")) {
     for (const child of bare) child.kill("SIGTERM");
     await Promise.all(bare.map((child) => child.status));
     await Promise.all(workers.map((w) => w.stop()));
+    await Deno.remove(moduleDir, { recursive: true });
   }
   if (wanted("q2")) {
     const LOCK_MS = 1000;

@@ -9,7 +9,6 @@
 // and ioredis are not part of mod.ts's static module graph.
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import type { Buffer } from "node:buffer";
 import { RemoteError } from "../errors.ts";
 import type { Call } from "../_executor_call.ts";
 import type { TaskNode } from "./_protocol.ts";
@@ -17,7 +16,7 @@ import type { RedisClientLike } from "./remote.ts";
 import { runRemote } from "./_remote_task.ts";
 import {
   abortChannel,
-  decodeReply,
+  decodeReplies,
   encodeJob,
   type JobData,
   type RemoteEnd,
@@ -158,9 +157,12 @@ export class RemoteLink {
     return runRemote(call, this, taskNode, this.#options.label);
   }
 
-  /** The job data of `task`; throws when its arguments cannot be serialized. */
-  encode(task: RemoteTask): JobData {
-    return encodeJob(this.replies, task);
+  /**
+   * The job data of `task` (with `announce`, its worker says at once that
+   * it starts); throws when its arguments cannot be serialized.
+   */
+  encode(task: RemoteTask, announce: boolean): JobData {
+    return encodeJob(this.replies, task, announce);
   }
 
   /** Whether it takes tasks. */
@@ -273,9 +275,9 @@ export class RemoteLink {
   async #read(): Promise<void> {
     let last = "0-0";
     while (this.usable) {
-      let entries: [Buffer, [Buffer, Buffer[]][]][] | null;
+      let entries: [string, [string, string[]][]][] | null;
       try {
-        entries = await this.#reader.xreadBuffer(
+        entries = await this.#reader.xread(
           "COUNT",
           READ_COUNT,
           "BLOCK",
@@ -283,15 +285,15 @@ export class RemoteLink {
           "STREAMS",
           this.replies,
           last,
-        ) as [Buffer, [Buffer, Buffer[]][]][] | null;
+        );
       } catch {
         return; // lost (the close handler fails the tasks) or closed
       }
       if (entries === null) continue;
       for (const [, stream] of entries) {
         for (const [id, fields] of stream) {
-          last = id.toString();
-          this.#dispatch(decodeReply(fields));
+          last = id;
+          for (const reply of decodeReplies(fields)) this.#dispatch(reply);
         }
       }
       // What was read goes: every entry up to the last one read.

@@ -2,7 +2,9 @@
 // worker's start, logs, the end) turned into the node's hooks, its value or
 // its error. Without a cache, the job goes first and the node's hooks
 // start when a worker starts it (so they see the real start); with one,
-// the hooks and the cache come first and the job goes once it missed.
+// the hooks and the cache come first and the job goes once it missed. A
+// run without hooks or cache (execute() with no adapter) calls a node
+// with no more than this: its value is the call's.
 import type { PlanNode } from "../plan.ts";
 import type { Run } from "../run.ts";
 import type { TaskNode } from "./_protocol.ts";
@@ -11,7 +13,13 @@ import { wireArguments } from "../_call.ts";
 import { RemoteError, WorkerError } from "../errors.ts";
 import { RemoteFailure } from "./_remote_failure.ts";
 import type { RemoteLink } from "./_remote_link.ts";
-import type { RemoteEnd } from "./_remote_wire.ts";
+import { type RemoteEnd, valueOf } from "./_remote_wire.ts";
+
+// The nodes whose last call took under a millisecond on its worker: their
+// jobs do not ask the worker to say at once that they start (see
+// _remote_wire.ts).
+const quick = new WeakSet<TaskNode>();
+const QUICK_MS = 1;
 
 /** Sends `call` through `link`; settles as the call does. */
 export function runRemote(
@@ -32,11 +40,13 @@ class RemoteTask {
   readonly #taskNode: TaskNode;
   readonly #jobId: string;
   readonly #server: string;
-  // The node's own outcome, as the hooked call awaits it.
-  readonly #outcome = Promise.withResolvers<unknown>();
+  // The node's own outcome, as the hooked call awaits it (made only when
+  // the run has hooks or a cache: otherwise the node's value is the call's).
+  #outcome: PromiseWithResolvers<unknown> | undefined;
   // The call's, as the scheduler awaits it.
   readonly #done = Promise.withResolvers<unknown>();
   #invoked = false;
+  #settled = false;
 
   constructor(
     call: Call,
@@ -51,46 +61,65 @@ class RemoteTask {
     this.#link = link;
     this.#taskNode = taskNode;
     this.#jobId = link.nextJobId();
-    this.#outcome.promise.catch(() => {}); // a hook may answer without it
+    call.onAbort = (reason) => this.#finish(false, reason);
+    const run = call.run;
+    if (run.hooks !== undefined || run.cache !== undefined) {
+      const outcome = this.#outcome = Promise.withResolvers<unknown>();
+      outcome.promise.catch(() => {}); // a hook may answer without it
+    }
   }
 
   // Sends the job now; the node's hooks start when a worker starts it.
   sendFirst(): Promise<unknown> {
-    this.#send();
-    return this.#settled();
+    try {
+      this.#send();
+    } catch (error) {
+      this.#finish(false, error);
+    }
+    return this.#done.promise;
   }
 
   // Runs the node's hooks and cache now; the job goes once the cache missed.
   invokeFirst(): Promise<unknown> {
     this.#invoke(() => {
       this.#send();
-      return this.#outcome.promise;
+      return this.#outcome!.promise;
     });
-    return this.#settled();
+    return this.#done.promise;
   }
 
-  #settled(): Promise<unknown> {
-    const call = this.#call;
-    call.onAbort = (reason) => {
-      this.#link.abort(this.#jobId);
-      this.#done.reject(reason);
-    };
-    return this.#done.promise.finally(() => {
-      call.onAbort = undefined;
-      // A hook answered without the node, or the call failed: the job
-      // still in flight is withdrawn.
-      this.#link.abort(this.#jobId);
-    });
+  // The call settles (once): the job still in flight, if any (a hook
+  // answered without the node, the run stopped), is withdrawn.
+  #finish(success: boolean, outcome: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#call.onAbort = undefined;
+    this.#link.abort(this.#jobId);
+    if (success) this.#done.resolve(outcome);
+    else this.#done.reject(outcome);
   }
 
   #invoke(compute: () => unknown): void {
     this.#invoked = true;
     try {
       const value = this.#run.invoke(this.#node, compute);
-      Promise.resolve(value).then(this.#done.resolve, this.#done.reject);
+      Promise.resolve(value).then(
+        (value) => this.#finish(true, value),
+        (error) => this.#finish(false, error),
+      );
     } catch (error) {
-      this.#done.reject(error);
+      this.#finish(false, error);
     }
+  }
+
+  // The node's value or error: through its hooks, or as the call's.
+  #ended(success: boolean, outcome: unknown): void {
+    const hooked = this.#outcome;
+    if (hooked === undefined) return this.#finish(success, outcome);
+    if (success) hooked.resolve(outcome);
+    else hooked.reject(outcome);
+    // A task that failed before a worker started it: its hooks see it.
+    if (!this.#invoked) this.#invoke(() => hooked.promise);
   }
 
   #send(): void {
@@ -104,7 +133,7 @@ class RemoteTask {
         args: wireArguments(node, run.values),
         runId: run.runId,
         item: run.item,
-      });
+      }, !quick.has(this.#taskNode));
     } catch (error) {
       throw new WorkerError(
         `Cannot run node "${node.name}" remotely: its arguments cannot be serialized (${
@@ -122,22 +151,28 @@ class RemoteTask {
           worker,
           attempt,
         );
-        if (!this.#invoked) this.#invoke(() => this.#outcome.promise);
+        const hooked = this.#outcome;
+        if (hooked !== undefined && !this.#invoked) {
+          this.#invoke(() => hooked.promise);
+        }
       },
       logged: (message, data) => run.log(node, message, data),
       ended: (reply) => {
-        const outcome = this.#outcome;
         if (reply.kind === "lost") {
-          outcome.reject(
+          return this.#ended(
+            false,
             new RemoteError(this.#server, reply.problem, {
               nodeName: node.name,
               cause: reply.cause,
             }),
           );
-        } else if (reply.kind === "ok") outcome.resolve(reply.value);
-        else outcome.reject(failure(reply, node.name));
-        // A task that failed before a worker started it: its hooks see it.
-        if (!this.#invoked) this.#invoke(() => outcome.promise);
+        }
+        if (reply.kind !== "failed" && reply.ms !== undefined) {
+          if (reply.ms < QUICK_MS) quick.add(this.#taskNode);
+          else quick.delete(this.#taskNode);
+        }
+        if (reply.kind === "ok") this.#ended(true, valueOf(reply));
+        else this.#ended(false, failure(reply, node.name));
       },
     });
   }

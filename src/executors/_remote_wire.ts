@@ -3,18 +3,26 @@
 //
 // A task is a BullMQ job whose data names the stream its replies go to and
 // carries the task (_task_protocol.ts: the node by module URL and export,
-// its arguments, the run's facts) as v8-serialized bytes in base64: job
+// its arguments, the run's facts) as v8-serialized bytes in base64, the
+// node apart (made once per node, decoded once per node by a worker): job
 // data is JSON, and base64 is a third larger than the bytes where a
 // Buffer's JSON form is three to four times larger and 5-80x slower to
-// write (measured on 0.2-400 KB tasks). Replies are entries that the
-// worker appends to the driver's own stream (XADD), raw bytes and all: the
-// worker says when it starts a task (and which start of it that is, and
-// where), what the node logs, and how it ended. A stream keeps what a
-// driver has not read yet, so a reply sent while the driver's connection
-// blinks is read once it is back; the driver trims what it has read.
+// write (measured on 0.2-400 KB tasks).
+//
+// Replies go to the driver's own stream (XADD): a worker says when it
+// starts a task (which start of it that is, and where), what the node
+// logs, and how it ended. One command costs far more than its bytes, so a
+// stream entry carries every reply a worker had for that stream in one
+// turn (or, while it runs several tasks, in one macrotask). A start is
+// sent at once, before the node runs, when the job asks (`s`): the driver
+// asks unless the node's last call took under a millisecond, so that a
+// node that blocks its worker cannot hide its start, while a tiny node's
+// start and end share an entry. A stream keeps what a driver has not read
+// yet, so a reply sent while the driver's connection blinks is read once
+// it is back; the driver trims what it has read.
 import { deserialize, serialize } from "node:v8";
 import { Buffer } from "node:buffer";
-import type { NodeTask, SentError } from "./_task_protocol.ts";
+import type { NodeTask, SentError, TaskNode } from "./_task_protocol.ts";
 
 /** The prefix of every key braid adds beside BullMQ's. */
 const PREFIX = "braid";
@@ -33,26 +41,66 @@ export function abortChannel(queue: string): string {
 export interface JobData {
   /** The reply stream. */
   readonly r: string;
-  /** The task, v8-serialized, in base64. */
+  /** The node (a `TaskNode`), v8-serialized, in base64: the same for each of its calls. */
+  readonly n: string;
+  /** The call (`CallPart`), v8-serialized, in base64. */
   readonly p: string;
+  /** Set when the worker is to say at once that the node starts (see `RemoteReply`). */
+  readonly s?: 1;
 }
 
 /** A node call as a job carries it: a task without the sender's number. */
-export type RemoteTask = Omit<NodeTask, "id" | "timed">;
+export type RemoteTask = Omit<NodeTask, "id" | "timed" | "node"> & {
+  readonly node: TaskNode;
+};
 
-/** A task's job data. Throws when its arguments cannot be serialized. */
-export function encodeJob(reply: string, task: RemoteTask): JobData {
-  const bytes = serialize(task);
-  return {
-    r: reply,
-    p: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      .toString("base64"),
-  };
+/** What a job carries besides its node. */
+type CallPart = Omit<RemoteTask, "node" | "type">;
+
+// The serialized form of each node, made once.
+const nodeParts = new WeakMap<TaskNode, string>();
+
+/**
+ * A task's job data; `announce` sets `s`. Throws when its arguments cannot
+ * be serialized.
+ */
+export function encodeJob(
+  reply: string,
+  task: RemoteTask,
+  announce: boolean,
+): JobData {
+  let n = nodeParts.get(task.node);
+  if (n === undefined) nodeParts.set(task.node, n = base64(task.node));
+  const call: CallPart = task.item === undefined
+    ? { args: task.args, runId: task.runId }
+    : { args: task.args, runId: task.runId, item: task.item };
+  const p = base64(
+    task.trace === undefined ? call : { ...call, trace: task.trace },
+  );
+  return announce ? { r: reply, n, p, s: 1 } : { r: reply, n, p };
 }
 
-/** The task a job carries. */
-export function decodeJob(data: JobData): RemoteTask {
-  return deserialize(Buffer.from(data.p, "base64")) as RemoteTask;
+/** Decodes the nodes of jobs, keeping the last few thousand decoded. */
+export class JobDecoder {
+  readonly #nodes = new Map<string, TaskNode>();
+
+  /** The task a job carries. */
+  decode(data: JobData): RemoteTask {
+    let node = this.#nodes.get(data.n);
+    if (node === undefined) {
+      if (this.#nodes.size >= 4096) this.#nodes.clear();
+      node = deserialize(Buffer.from(data.n, "base64")) as TaskNode;
+      this.#nodes.set(data.n, node);
+    }
+    const call = deserialize(Buffer.from(data.p, "base64")) as CallPart;
+    return { ...call, type: "call", node };
+  }
+}
+
+function base64(value: unknown): string {
+  const bytes = serialize(value);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString("base64");
 }
 
 /** What a worker says about a task, as a reply stream entry. */
@@ -71,8 +119,16 @@ export type RemoteReply =
     readonly message: string;
     readonly data?: unknown;
   }
-  /** The node returned `value`. */
-  | { readonly kind: "ok"; readonly job: string; readonly value: unknown }
+  /**
+   * The node returned a value: `bytes`, v8-serialized (see `valueOf`).
+   * `ms`: how long it ran, from its call (once its module was loaded).
+   */
+  | {
+    readonly kind: "ok";
+    readonly job: string;
+    readonly bytes: Uint8Array;
+    readonly ms?: number;
+  }
   /**
    * The node threw (or its module could not be imported: `loading`; or its
    * value could not be sent back: `uncloneable`).
@@ -84,6 +140,7 @@ export type RemoteReply =
     readonly error: SentError;
     readonly loading?: boolean;
     readonly uncloneable?: boolean;
+    readonly ms?: number;
   }
   /** The job failed outside the node (BullMQ gave up on it). */
   | {
@@ -94,35 +151,43 @@ export type RemoteReply =
   };
 
 /**
- * The fields of a stream entry for `reply`: the job and the kind as text,
- * the rest v8-serialized. Throws when a value cannot be serialized.
+ * The fields of one stream entry holding `replies` (of one or more tasks,
+ * in order): v8-serialized, in base64 (ioredis sends a string argument
+ * faster than a Buffer). Throws when a value cannot be serialized.
  */
-export function encodeReply(reply: RemoteReply): (string | Buffer)[] {
-  const { kind, job, ...rest } = reply;
-  const bytes = serialize(rest);
+export function encodeReplies(replies: readonly RemoteReply[]): string[] {
+  const bytes = serialize(replies);
   return [
-    "j",
-    job,
-    "k",
-    kind,
-    "v",
-    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    "m",
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      .toString("base64"),
   ];
 }
 
-/** A reply from the fields of a stream entry (as `encodeReply` made them). */
-export function decodeReply(fields: readonly Buffer[]): RemoteReply {
-  let job = "";
-  let kind = "";
-  let rest: object = {};
+/** The replies of a stream entry (as `encodeReplies` made its fields). */
+export function decodeReplies(fields: readonly string[]): RemoteReply[] {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i]!.toString();
-    const value = fields[i + 1]!;
-    if (name === "j") job = value.toString();
-    else if (name === "k") kind = value.toString();
-    else if (name === "v") rest = deserialize(value) as object;
+    if (fields[i] === "m") {
+      return deserialize(
+        Buffer.from(fields[i + 1]!, "base64"),
+      ) as RemoteReply[];
+    }
   }
-  return { kind, job, ...rest } as RemoteReply;
+  return [];
+}
+
+/**
+ * A node's value as an "ok" reply carries it (serialized apart, so that a
+ * value that cannot be sent fails its own task, not a batch of replies).
+ * Throws when it cannot be serialized.
+ */
+export function valueBytes(value: unknown): Uint8Array {
+  return serialize(value);
+}
+
+/** The value an "ok" reply carries. */
+export function valueOf(reply: { readonly bytes: Uint8Array }): unknown {
+  return deserialize(reply.bytes);
 }
 
 /** How a task ended: its last reply. */

@@ -13,10 +13,11 @@ import { TaskRunner } from "./_task_runner.ts";
 import type { TaskReply } from "./_task_protocol.ts";
 import {
   abortChannel,
-  decodeJob,
-  encodeReply,
+  encodeReplies,
   type JobData,
+  JobDecoder,
   type RemoteReply,
+  valueBytes,
 } from "./_remote_wire.ts";
 
 /** What a worker is given. */
@@ -44,8 +45,10 @@ const ABORT_MEMORY_MS = 10 * 60 * 1000;
 interface Running {
   readonly job: Job<JobData>;
   readonly reply: string;
-  /** Settles once its last reply is in the stream. */
+  /** Settles once its last reply is on its way. */
   readonly answered: PromiseWithResolvers<void>;
+  /** When its node was called (its module loaded). */
+  calledAt: number;
 }
 
 /** A running worker. */
@@ -61,6 +64,12 @@ export class RemoteWorker {
   // Withdrawn job ids, with when they were withdrawn, oldest first.
   readonly #aborted = new Map<string, number>();
   #nextId = 0;
+  readonly #decoder = new JobDecoder();
+  // Replies not sent yet, by stream: sent together, one entry per stream,
+  // at the end of the turn (or at once, with a task's start).
+  readonly #outbox = new Map<string, RemoteReply[]>();
+  // Settles once what is in the outbox now has been sent.
+  #sending: PromiseWithResolvers<void> | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(options: RemoteWorkerOptions) {
@@ -96,12 +105,12 @@ export class RemoteWorker {
     // A job BullMQ failed without its processor (stalled too often, say).
     this.#worker.on("failed", (job, error) => {
       if (job === undefined || this.#byJob.has(job.id!)) return;
-      this.#post(job.data.r, {
+      void this.#queue(job.data.r, {
         kind: "failed",
         job: job.id!,
         worker: this.id,
         message: error.message,
-      }).catch(() => {});
+      });
     });
     this.#subscriber.on("message", (_channel: string, message: string) => {
       this.#abort(JSON.parse(message) as string[]);
@@ -144,26 +153,28 @@ export class RemoteWorker {
   async #process(job: Job<JobData>): Promise<void> {
     const jobId = job.id!;
     if (this.#aborted.has(jobId)) return; // withdrawn before it started
-    const task = decodeJob(job.data);
+    const task = this.#decoder.decode(job.data);
     const id = this.#nextId++;
     const running: Running = {
       job,
       reply: job.data.r,
       answered: Promise.withResolvers(),
+      calledAt: NaN,
     };
     this.#running.set(id, running);
     this.#byJob.set(jobId, id);
     try {
-      // Awaited: the driver hears of the start before the node runs (a
-      // node that blocks this thread would otherwise hold the news back).
-      await this.#post(running.reply, {
+      void this.#queue(running.reply, {
         kind: "start",
         job: jobId,
         worker: this.id,
         attempt: job.attemptsStarted,
       });
-      if (this.#aborted.has(jobId)) return;
-      this.#runner.handle({ ...task, id });
+      // Asked for, the start is in the stream before the node runs: a node
+      // that then blocks this thread cannot hide it.
+      if (job.data.s === 1) await this.#flush(running.reply);
+      // Timed: the runner says when it calls the node.
+      this.#runner.handle({ ...task, id, timed: true });
       await running.answered.promise;
     } finally {
       this.#running.delete(id);
@@ -179,16 +190,24 @@ export class RemoteWorker {
     if (running === undefined) return;
     const job = running.job.id!;
     switch (reply.type) {
+      case "started":
+        running.calledAt = performance.now();
+        return;
       case "log":
-        this.#post(running.reply, {
+        // Data it cannot send throws here, to the node's ctx.log call.
+        if (reply.data !== undefined) valueBytes(reply.data);
+        void this.#queue(running.reply, {
           kind: "log",
           job,
           message: reply.message,
           data: reply.data,
-        }).catch(() => {}); // the node's own end reports a lost connection
+        });
         return;
-      case "ok":
-        return this.#last(running, { kind: "ok", job, value: reply.value });
+      case "ok": {
+        // A value it cannot send throws here, to the runner.
+        const bytes = valueBytes(reply.value);
+        return this.#last(running, { kind: "ok", job, bytes });
+      }
       case "error": {
         const sent: RemoteReply = {
           kind: "error",
@@ -203,16 +222,51 @@ export class RemoteWorker {
     }
   }
 
+  // The task's last reply. Its job completes once the reply is on its way:
+  // BullMQ completes it on the same connection, after the reply, so a
+  // worker that dies in between leaves the job to be taken over (and a
+  // driver ignores a second answer).
   #last(running: Running, reply: RemoteReply): void {
-    const fields = encodeReply(reply); // throws for a value it cannot send
-    this.#commands.xadd(running.reply, "*", ...fields).then(
-      () => running.answered.resolve(),
-      (error) => running.answered.reject(error),
+    const ms = performance.now() - running.calledAt;
+    const last = ms === ms ? { ...reply, ms } : reply;
+    void this.#queue(running.reply, last).then(() =>
+      running.answered.resolve()
     );
   }
 
-  #post(stream: string, reply: RemoteReply): Promise<unknown> {
-    return this.#commands.xadd(stream, "*", ...encodeReply(reply));
+  // Adds `reply` to the outbox; resolves once it has been sent. The outbox
+  // goes at the end of this turn, or, while other tasks run (whose replies
+  // may come in the next turns), in the next macrotask: one command
+  // carries the replies of many tasks.
+  #queue(stream: string, reply: RemoteReply): Promise<void> {
+    const replies = this.#outbox.get(stream);
+    if (replies !== undefined) replies.push(reply);
+    else this.#outbox.set(stream, [reply]);
+    let sending = this.#sending;
+    if (sending === undefined) {
+      sending = this.#sending = Promise.withResolvers();
+      const send = () => {
+        const done = this.#sending!;
+        this.#sending = undefined;
+        for (const stream of [...this.#outbox.keys()]) void this.#flush(stream);
+        done.resolve();
+      };
+      if (this.#running.size > 1) setTimeout(send, 0);
+      else queueMicrotask(send);
+    }
+    return sending.promise;
+  }
+
+  // Sends what waits for `stream`, as one entry; resolves once it is in.
+  async #flush(stream: string): Promise<void> {
+    const replies = this.#outbox.get(stream);
+    if (replies === undefined) return;
+    this.#outbox.delete(stream);
+    try {
+      await this.#commands.xadd(stream, "*", ...encodeReplies(replies));
+    } catch {
+      // Lost: BullMQ's completion fails too, and the job is taken over.
+    }
   }
 
   #abort(jobIds: readonly string[]): void {

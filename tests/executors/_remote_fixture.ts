@@ -33,6 +33,7 @@ export async function until(
 
 /** A running redis-server. */
 export interface RedisServer extends AsyncDisposable {
+  readonly pid: number;
   readonly port: number;
   readonly url: string;
   /** Stops it (SIGTERM) and waits for it to end; harmless twice. */
@@ -83,6 +84,7 @@ export async function startRedis(port = freePort()): Promise<RedisServer> {
     throw error;
   }
   return {
+    pid: child.pid,
     port,
     url: `redis://127.0.0.1:${port}`,
     stop,
@@ -133,6 +135,8 @@ export interface WorkerOptions {
   readonly stalledIntervalMs?: number;
   /** How long its `held_*` nodes hold (fixtures/remote/nodes.ts). */
   readonly holdMs?: number;
+  /** More environment variables. */
+  readonly env?: Record<string, string>;
 }
 
 /** Starts a worker of `queue` on `redis` and waits until it takes tasks. */
@@ -159,7 +163,11 @@ export async function startWorker(
       "--stalled-interval",
       String(options.stalledIntervalMs ?? 500),
     ],
-    env: { NO_COLOR: "1", BRAID_TEST_HOLD_MS: String(options.holdMs ?? 0) },
+    env: {
+      NO_COLOR: "1",
+      BRAID_TEST_HOLD_MS: String(options.holdMs ?? 0),
+      ...options.env,
+    },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

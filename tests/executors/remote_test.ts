@@ -308,6 +308,25 @@ Deno.test("[remote] hooks and events see the real start, end, duration, worker a
   }
 });
 
+Deno.test("[remote] a node that blocks its worker's thread still shows its real duration, run after run", async () => {
+  await using redis = await startRedis();
+  await using _worker = await startWorker(redis.url, "spins", { name: "w-a" });
+  await using dr = await build(
+    new RemoteExecutor({ redis: redis.url, queue: "spins" }),
+  );
+  // Its start is sent before it runs (and before a tiny node's would be
+  // left to share an entry with its end), so a blocked worker hides none.
+  for (let run = 0; run < 2; run++) {
+    const result = await dr.run(["spins", "doubled"] as never[], {
+      inputs: { x: 1 },
+    });
+    assert.ok(result.success, String(result.error));
+    const spins = result.nodes.find((n) => n.name === "spins")!;
+    assert.ok(spins.durationMs >= 250, `durationMs ${spins.durationMs}`);
+    assert.equal(spins.worker, "w-a");
+  }
+});
+
 Deno.test("[remote] Redis unreachable at build: a RemoteError naming the URL within the connect timeout; the driver works once Redis is there", async () => {
   const port = freePort();
   const url = `redis://127.0.0.1:${port}`;
