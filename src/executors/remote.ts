@@ -243,7 +243,20 @@ export class RemoteExecutor implements Executor {
     );
   }
 
-  async #runRemote(call: Call): Promise<unknown> {
+  // Sends `call`, at once when its plan's node descriptors are made and
+  // the link is up (no async frame of its own), else once they are.
+  #runRemote(call: Call): Promise<unknown> {
+    const link = this.#link;
+    const taskNodes = taskNodesNow(call.run.plan);
+    if (taskNodes === undefined || link?.usable !== true) {
+      return this.#runRemoteLater(call);
+    }
+    const halted = call.run.halted();
+    if (halted !== undefined) return Promise.reject(halted);
+    return link.run(call, taskNodes[call.node.index]!);
+  }
+
+  async #runRemoteLater(call: Call): Promise<unknown> {
     const run = call.run;
     const taskNodes = taskNodesNow(run.plan) ?? await taskNodesOf(run.plan);
     const taskNode = taskNodes[call.node.index]!;

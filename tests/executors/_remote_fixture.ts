@@ -135,8 +135,6 @@ export interface WorkerOptions {
   readonly stalledIntervalMs?: number;
   /** How long its `held_*` nodes hold (fixtures/remote/nodes.ts). */
   readonly holdMs?: number;
-  /** More environment variables. */
-  readonly env?: Record<string, string>;
 }
 
 /** Starts a worker of `queue` on `redis` and waits until it takes tasks. */
@@ -166,7 +164,6 @@ export async function startWorker(
     env: {
       NO_COLOR: "1",
       BRAID_TEST_HOLD_MS: String(options.holdMs ?? 0),
-      ...options.env,
     },
     stdin: "null",
     stdout: "null",
