@@ -9,6 +9,7 @@
 // and ioredis are not part of mod.ts's static module graph.
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { Buffer } from "node:buffer";
 import { RemoteError } from "../errors.ts";
 import type { Call } from "../_executor_call.ts";
 import type { TaskNode } from "./_protocol.ts";
@@ -16,7 +17,9 @@ import type { RedisClientLike } from "./remote.ts";
 import { runRemote } from "./_remote_task.ts";
 import {
   abortChannel,
+  BLOB_TTL_MS,
   decodeReplies,
+  type EncodedJob,
   encodeJob,
   type JobData,
   type RemoteEnd,
@@ -78,6 +81,9 @@ export class RemoteLink {
   readonly #listeners = new Map<string, Listener>();
   #nextJob = 0;
   #outbox: { name: string; data: JobData; opts: object }[] = [];
+  // The calls it stored apart, by key, with when (they are stored again
+  // once half their life is gone).
+  readonly #stored = new Map<string, number>();
   #aborts: string[] = [];
   #broken: LinkFailure | undefined;
   #closing: Promise<void> | undefined;
@@ -159,10 +165,21 @@ export class RemoteLink {
 
   /**
    * The job data of `task` (with `announce`, its worker says at once that
-   * it starts); throws when its arguments cannot be serialized.
+   * it starts), and its large call to store; throws when its arguments
+   * cannot be serialized.
    */
-  encode(task: RemoteTask, announce: boolean): JobData {
-    return encodeJob(this.replies, task, announce);
+  encode(task: RemoteTask, announce: boolean): EncodedJob {
+    return encodeJob(this.#options.queue, this.replies, task, announce);
+  }
+
+  /**
+   * Takes a value a worker stored apart (and deletes it): its bytes, or
+   * undefined when it is gone.
+   */
+  async take(key: string): Promise<Uint8Array | undefined> {
+    const bytes = await this.#commands.getBuffer(key);
+    this.#commands.del(key).catch(() => {});
+    return bytes ?? undefined;
   }
 
   /** Whether it takes tasks. */
@@ -176,8 +193,15 @@ export class RemoteLink {
   }
 
   /** Sends a task as job `jobId`; `listener` hears about it. */
-  send(jobId: string, name: string, data: JobData, listener: Listener): void {
+  send(
+    jobId: string,
+    name: string,
+    job: EncodedJob,
+    listener: Listener,
+  ): void {
     if (this.#broken !== undefined) return listener.ended(this.#broken);
+    const { data, blob } = job;
+    if (blob !== undefined) this.#store(blob.key, blob.bytes);
     this.#listeners.set(jobId, listener);
     if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
     this.#outbox.push({
@@ -214,7 +238,9 @@ export class RemoteLink {
   async #close(problem: string): Promise<void> {
     this.#fail({ kind: "lost", problem });
     await this.#queue.close().catch(() => {});
-    await this.#commands.del(this.replies).catch(() => {});
+    await this.#commands.del(this.replies, ...this.#stored.keys()).catch(
+      () => {},
+    );
     await shut(this.#reader);
     await this.#reading;
     await shut(this.#commands);
@@ -241,6 +267,23 @@ export class RemoteLink {
     this.#outbox = [];
     this.#aborts = [];
     for (const listener of listeners) listener.ended(this.#broken);
+  }
+
+  // Stores a large call under `key`, before the job that names it goes:
+  // both go on the same connection, in order.
+  #store(key: string, bytes: Uint8Array): void {
+    const now = Date.now();
+    const at = this.#stored.get(key);
+    if (at !== undefined && now - at < BLOB_TTL_MS / 2) return;
+    this.#stored.set(key, now);
+    const buffer = Buffer.from(
+      bytes.buffer,
+      bytes.byteOffset,
+      bytes.byteLength,
+    );
+    this.#commands.set(key, buffer, "PX", BLOB_TTL_MS).catch(
+      () => {}, // the job then fails on the worker, saying so
+    );
   }
 
   #flush(): void {

@@ -171,8 +171,36 @@ class RemoteTask {
           if (reply.ms < QUICK_MS) quick.add(this.#taskNode);
           else quick.delete(this.#taskNode);
         }
-        if (reply.kind === "ok") this.#ended(true, valueOf(reply));
-        else this.#ended(false, failure(reply, node.name));
+        if (reply.kind !== "ok") {
+          return this.#ended(false, failure(reply, node.name));
+        }
+        if (reply.bytes !== undefined) {
+          return this.#ended(true, valueOf(reply.bytes));
+        }
+        // A large value, stored apart.
+        this.#link.take(reply.blob!).then(
+          (bytes) =>
+            bytes === undefined
+              ? this.#ended(
+                false,
+                new WorkerError(
+                  `The value of node "${node.name}" was stored in Redis apart (it is large) and is gone; run it again`,
+                  { nodeName: node.name },
+                ),
+              )
+              : this.#ended(true, valueOf(bytes)),
+          (error) =>
+            this.#ended(
+              false,
+              new RemoteError(
+                this.#server,
+                `cannot read the value of node "${node.name}" (${
+                  (error as Error).message
+                })`,
+                { nodeName: node.name, cause: error },
+              ),
+            ),
+        );
       },
     });
   }

@@ -7,7 +7,11 @@
 // node apart (made once per node, decoded once per node by a worker): job
 // data is JSON, and base64 is a third larger than the bytes where a
 // Buffer's JSON form is three to four times larger and 5-80x slower to
-// write (measured on 0.2-400 KB tasks).
+// write (measured on 0.2-400 KB tasks). Arguments and values of 256 KiB
+// and more go by reference instead: the bytes under a key of their own,
+// arguments named by their content hash (the same ones are stored once,
+// whatever run or item sends them), a value by its job (the driver deletes
+// it once read); both expire.
 //
 // Replies go to the driver's own stream (XADD): a worker says when it
 // starts a task (which start of it that is, and where), what the node
@@ -22,6 +26,7 @@
 // it is back; the driver trims what it has read.
 import { deserialize, serialize } from "node:v8";
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import type { NodeTask, SentError, TaskNode } from "./_task_protocol.ts";
 
 /** The prefix of every key braid adds beside BullMQ's. */
@@ -37,14 +42,30 @@ export function abortChannel(queue: string): string {
   return `${PREFIX}:${queue}:abort`;
 }
 
+/**
+ * Values whose v8 bytes reach this size go by reference: stored under a
+ * key of their own (`blobKey`), the job or reply naming the key.
+ */
+export const LARGE_BYTES = 256 * 1024;
+
+/** How long a stored value outlives its last use, in ms. */
+export const BLOB_TTL_MS = 60 * 60 * 1000;
+
+/** The key of a value stored apart: `id` is its content hash or its job's. */
+export function blobKey(queue: string, id: string): string {
+  return `${PREFIX}:${queue}:blob:${id}`;
+}
+
 /** What a task job carries. */
 export interface JobData {
   /** The reply stream. */
   readonly r: string;
   /** The node (a `TaskNode`), v8-serialized, in base64: the same for each of its calls. */
   readonly n: string;
-  /** The call (`CallPart`), v8-serialized, in base64. */
+  /** The call (`CallPart`), v8-serialized, in base64 (without its arguments, when they are large:) */
   readonly p: string;
+  /** The key a call's large arguments are stored under (see `LARGE_BYTES`). */
+  readonly b?: string;
   /** Set when the worker is to say at once that the node starts (see `RemoteReply`). */
   readonly s?: 1;
 }
@@ -60,32 +81,50 @@ type CallPart = Omit<RemoteTask, "node" | "type">;
 // The serialized form of each node, made once.
 const nodeParts = new WeakMap<TaskNode, string>();
 
+/** A job's data, and the large call it names, to be stored first. */
+export interface EncodedJob {
+  readonly data: JobData;
+  readonly blob?: { readonly key: string; readonly bytes: Uint8Array };
+}
+
 /**
- * A task's job data; `announce` sets `s`. Throws when its arguments cannot
- * be serialized.
+ * A task's job data (`announce` sets `s`); large arguments go by reference
+ * to their content hash. Throws when they cannot be serialized.
  */
 export function encodeJob(
+  queue: string,
   reply: string,
   task: RemoteTask,
   announce: boolean,
-): JobData {
+): EncodedJob {
   let n = nodeParts.get(task.node);
   if (n === undefined) nodeParts.set(task.node, n = base64(task.node));
   const call: CallPart = task.item === undefined
     ? { args: task.args, runId: task.runId }
     : { args: task.args, runId: task.runId, item: task.item };
-  const p = base64(
-    task.trace === undefined ? call : { ...call, trace: task.trace },
-  );
-  return announce ? { r: reply, n, p, s: 1 } : { r: reply, n, p };
+  const whole = task.trace === undefined
+    ? call
+    : { ...call, trace: task.trace };
+  const bytes = serialize(whole);
+  const s = announce ? { s: 1 as const } : {};
+  if (bytes.byteLength < LARGE_BYTES) {
+    return { data: { r: reply, n, p: toBase64(bytes), ...s } };
+  }
+  const args = serialize(task.args);
+  const key = blobKey(queue, createHash("sha256").update(args).digest("hex"));
+  const p = base64({ ...whole, args: undefined });
+  return { data: { r: reply, n, p, b: key, ...s }, blob: { key, bytes: args } };
 }
 
 /** Decodes the nodes of jobs, keeping the last few thousand decoded. */
 export class JobDecoder {
   readonly #nodes = new Map<string, TaskNode>();
 
-  /** The task a job carries. */
-  decode(data: JobData): RemoteTask {
+  /**
+   * The task a job carries; `args` are its arguments' bytes, for a job that
+   * names them by reference (`b`).
+   */
+  decode(data: JobData, args?: Uint8Array): RemoteTask {
     let node = this.#nodes.get(data.n);
     if (node === undefined) {
       if (this.#nodes.size >= 4096) this.#nodes.clear();
@@ -93,12 +132,23 @@ export class JobDecoder {
       this.#nodes.set(data.n, node);
     }
     const call = deserialize(Buffer.from(data.p, "base64")) as CallPart;
+    if (args !== undefined) {
+      return {
+        ...call,
+        args: deserialize(args) as CallPart["args"],
+        type: "call",
+        node,
+      };
+    }
     return { ...call, type: "call", node };
   }
 }
 
 function base64(value: unknown): string {
-  const bytes = serialize(value);
+  return toBase64(serialize(value));
+}
+
+function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     .toString("base64");
 }
@@ -120,13 +170,15 @@ export type RemoteReply =
     readonly data?: unknown;
   }
   /**
-   * The node returned a value: `bytes`, v8-serialized (see `valueOf`).
+   * The node returned a value: `bytes`, v8-serialized (see `valueOf`), or,
+   * when large, the key they are stored under, for the driver to take.
    * `ms`: how long it ran, from its call (once its module was loaded).
    */
   | {
     readonly kind: "ok";
     readonly job: string;
-    readonly bytes: Uint8Array;
+    readonly bytes?: Uint8Array;
+    readonly blob?: string;
     readonly ms?: number;
   }
   /**
@@ -185,9 +237,9 @@ export function valueBytes(value: unknown): Uint8Array {
   return serialize(value);
 }
 
-/** The value an "ok" reply carries. */
-export function valueOf(reply: { readonly bytes: Uint8Array }): unknown {
-  return deserialize(reply.bytes);
+/** A value from its v8 bytes. */
+export function valueOf(bytes: Uint8Array): unknown {
+  return deserialize(bytes);
 }
 
 /** How a task ended: its last reply. */

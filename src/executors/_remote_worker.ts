@@ -9,13 +9,17 @@
 // stdout and stderr.
 import { type Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { Buffer } from "node:buffer";
 import { TaskRunner } from "./_task_runner.ts";
 import type { TaskReply } from "./_task_protocol.ts";
 import {
   abortChannel,
+  BLOB_TTL_MS,
+  blobKey,
   encodeReplies,
   type JobData,
   JobDecoder,
+  LARGE_BYTES,
   type RemoteReply,
   valueBytes,
 } from "./_remote_wire.ts";
@@ -38,6 +42,9 @@ export interface RemoteWorkerOptions {
   readonly warn?: (message: string) => void;
 }
 
+// How many bytes of large arguments a worker keeps for later tasks.
+const KEPT_BYTES = 64 * 1024 * 1024;
+
 // How many withdrawn job ids a worker remembers, and for how long.
 const ABORTS_KEPT = 100_000;
 const ABORT_MEMORY_MS = 10 * 60 * 1000;
@@ -55,6 +62,7 @@ interface Running {
 export class RemoteWorker {
   /** Its id, as replies name it. */
   readonly id: string;
+  readonly #queueName: string;
   readonly #commands: Redis;
   readonly #subscriber: Redis;
   readonly #worker: Worker<JobData>;
@@ -65,6 +73,8 @@ export class RemoteWorker {
   readonly #aborted = new Map<string, number>();
   #nextId = 0;
   readonly #decoder = new JobDecoder();
+  readonly #kept = new Map<string, Uint8Array>();
+  #keptBytes = 0;
   // Replies not sent yet, by stream: sent together, one entry per stream,
   // at the end of the turn (or at once, with a task's start).
   readonly #outbox = new Map<string, RemoteReply[]>();
@@ -74,6 +84,7 @@ export class RemoteWorker {
 
   private constructor(options: RemoteWorkerOptions) {
     this.id = options.name;
+    this.#queueName = options.queue;
     const warn = options.warn ?? (() => {});
     let warned = "";
     const trouble = (error: Error) => {
@@ -153,7 +164,10 @@ export class RemoteWorker {
   async #process(job: Job<JobData>): Promise<void> {
     const jobId = job.id!;
     if (this.#aborted.has(jobId)) return; // withdrawn before it started
-    const task = this.#decoder.decode(job.data);
+    const bytes = job.data.b === undefined
+      ? undefined
+      : await this.#argumentsOf(job.data.b);
+    const task = this.#decoder.decode(job.data, bytes);
     const id = this.#nextId++;
     const running: Running = {
       job,
@@ -182,6 +196,31 @@ export class RemoteWorker {
     }
   }
 
+  // Large arguments, stored apart under their content hash: kept here too
+  // (as bytes: each task deserializes its own copy) while they fit.
+  async #argumentsOf(key: string): Promise<Uint8Array> {
+    const kept = this.#kept.get(key);
+    if (kept !== undefined) {
+      this.#kept.delete(key); // the most recently used goes last
+      this.#kept.set(key, kept);
+      return kept;
+    }
+    const bytes = await this.#commands.getBuffer(key);
+    if (bytes === null) {
+      throw new Error(
+        "its arguments, stored apart in Redis (they are large), are gone: they expire an hour after their last use",
+      );
+    }
+    this.#kept.set(key, bytes);
+    this.#keptBytes += bytes.byteLength;
+    for (const [old, value] of this.#kept) {
+      if (this.#keptBytes <= KEPT_BYTES) break;
+      this.#kept.delete(old);
+      this.#keptBytes -= value.byteLength;
+    }
+    return bytes;
+  }
+
   // A reply of the task runner, sent on to the task's driver. Throws (to
   // the runner) when a value cannot be serialized.
   #answer(reply: TaskReply): void {
@@ -206,7 +245,23 @@ export class RemoteWorker {
       case "ok": {
         // A value it cannot send throws here, to the runner.
         const bytes = valueBytes(reply.value);
-        return this.#last(running, { kind: "ok", job, bytes });
+        if (bytes.byteLength < LARGE_BYTES) {
+          return this.#last(running, { kind: "ok", job, bytes });
+        }
+        // Stored apart first (the reply follows on the same connection).
+        const key = blobKey(
+          this.#queueName,
+          `${job}.${running.job.attemptsStarted}`,
+        );
+        const buffer = Buffer.from(
+          bytes.buffer,
+          bytes.byteOffset,
+          bytes.byteLength,
+        );
+        this.#commands.set(key, buffer, "PX", BLOB_TTL_MS).catch(
+          () => {}, // the driver then finds it gone, and says so
+        );
+        return this.#last(running, { kind: "ok", job, blob: key });
       }
       case "error": {
         const sent: RemoteReply = {

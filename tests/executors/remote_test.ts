@@ -327,6 +327,40 @@ Deno.test("[remote] a node that blocks its worker's thread still shows its real 
   }
 });
 
+Deno.test("[remote] large arguments and values go by reference: stored apart under their own keys, read back, deleted or left to expire", async () => {
+  await using redis = await startRedis();
+  await using _worker = await startWorker(redis.url, "large", {
+    name: "w-a",
+  });
+  const executor = new RemoteExecutor({ redis: redis.url, queue: "large" });
+  await using dr = await build(executor);
+  const data = Float64Array.from({ length: 1 << 17 }, (_, i) => i); // 1 MiB
+  const out = await dr.execute(["reversed"] as never[], { inputs: { data } });
+  const value = (out as { reversed: Float64Array }).reversed;
+  assert.ok(value instanceof Float64Array);
+  assert.equal(value.length, data.length);
+  assert.equal(value[0], data.length - 1);
+  assert.equal(value[data.length - 1], 0);
+  const check = new Redis(redis.url);
+  try {
+    // The call is kept under its content hash for an hour; the value,
+    // read back, is gone.
+    const blobs = await check.keys("braid:large:blob:*");
+    assert.equal(blobs.length, 1, String(blobs));
+    assert.match(blobs[0]!, /^braid:large:blob:[0-9a-f]{64}$/);
+    assert.ok(await check.pttl(blobs[0]!) > 0);
+    assert.ok(await check.strlen(blobs[0]!) >= 1 << 20);
+    // The same call again is not stored again: still one.
+    await dr.execute(["reversed"] as never[], { inputs: { data } });
+    assert.equal((await check.keys("braid:large:blob:*")).length, 1);
+    // Closing the executor deletes what it stored.
+    await executor.close();
+    assert.deepEqual(await check.keys("braid:large:*"), []);
+  } finally {
+    await check.quit();
+  }
+});
+
 Deno.test("[remote] Redis unreachable at build: a RemoteError naming the URL within the connect timeout; the driver works once Redis is there", async () => {
   const port = freePort();
   const url = `redis://127.0.0.1:${port}`;
