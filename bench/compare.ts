@@ -43,7 +43,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q2"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -1005,16 +1005,19 @@ if (wanted("x1", "x2")) {
 // free loopback port). q1: a graph of 10,000 tiny independent nodes, all
 // remote, on 2 worker processes, against 10,000 bare BullMQ jobs added with
 // addBulk doing the same work (x + 1) on 2 bare worker processes; both with
-// worker concurrency 16; jobs per second. q2: how long after a worker
-// holding a task is killed (kill -9) the run completes, with a lock duration
-// of 1 s and a stalled-job check every 0.5 s.
-if (wanted("q1", "q2")) {
+// worker concurrency 16; jobs per second. q1b: the same graph with
+// chunkSize 100 (its independent nodes go 100 to a job). q2: how long after
+// a worker holding a task is killed (kill -9) the run completes, with a
+// lock duration of 1 s and a stalled-job check every 0.5 s. q3: a remote
+// `map` of 100,000 tiny items in chunks of 1,000 against one job per item
+// (measured on 5,000 items), per item.
+if (wanted("q1", "q1b", "q2", "q3")) {
   const { Queue } = await import("bullmq");
   const { startRedis, startWorker } = await import(
     "../tests/executors/_remote_fixture.ts"
   );
   await using redis = await startRedis();
-  if (wanted("q1")) {
+  if (wanted("q1", "q1b", "q3")) {
     const TASKS = 10_000;
     const moduleDir = await Deno.makeTempDir({ prefix: "braid-bench-q1-" });
     const module = `${moduleDir}/tiny_remote.js`;
@@ -1080,14 +1083,71 @@ if (wanted("q1", "q2")) {
     }
     const braid = TASKS / (median(times.braid) / 1000);
     const hand = TASKS / (median(times.bare) / 1000);
-    record({
-      id: "q1",
-      label: "10,000 tiny remote nodes, 2 workers x 16 (hand: bare BullMQ)",
-      unit: "jobs/s",
-      braid,
-      hand,
-    });
-    target("q1", "bare/braid time (braid >= 0.7x)", hand / braid, 1 / 0.7);
+    if (wanted("q1")) {
+      record({
+        id: "q1",
+        label: "10,000 tiny remote nodes, 2 workers x 16 (hand: bare BullMQ)",
+        unit: "jobs/s",
+        braid,
+        hand,
+      });
+      target("q1", "bare/braid time (braid >= 0.7x)", hand / braid, 1 / 0.7);
+    }
+    if (wanted("q1b")) {
+      const chunked = new RemoteExecutor({
+        redis: redis.url,
+        queue: "braid-q1",
+        chunkSize: 100,
+      });
+      await using drChunked = await new Builder().withModules(url)
+        .withExecutor(chunked).build();
+      const run = async () => {
+        const t0 = performance.now();
+        await drChunked.execute(names, { inputs: { x: 1 } });
+        return performance.now() - t0;
+      };
+      await run();
+      const samples = [await run(), await run(), await run()];
+      record({
+        id: "q1b",
+        label: "  same, chunkSize 100 (hand: bare BullMQ)",
+        unit: "jobs/s",
+        braid: TASKS / (median(samples) / 1000),
+        hand,
+      });
+    }
+    if (wanted("q3")) {
+      const work = new URL("./_work.ts", import.meta.url).href;
+      const mapOn = async (chunkSize: number, items: number) => {
+        const executor = new RemoteExecutor({
+          redis: redis.url,
+          queue: "braid-q1",
+          chunkSize,
+        });
+        await using mapper = await new Builder().withModules(work)
+          .withExecutor(executor).build();
+        const x = Array.from({ length: items }, (_, i) => i);
+        const request = { inputs: { x }, mapOver: "x" };
+        await mapper.map(["tiny"] as never[], {
+          ...request,
+          inputs: { x: [1] },
+        });
+        const t0 = performance.now();
+        await mapper.map(["tiny"] as never[], request);
+        return (performance.now() - t0) * 1000 / items; // us per item
+      };
+      const chunked = await mapOn(1000, 100_000);
+      const single = await mapOn(1, 5_000);
+      record({
+        id: "q3",
+        label:
+          "remote map, 100,000 tiny items in chunks of 1,000 (hand: a job each)",
+        unit: "us/item",
+        braid: chunked,
+        hand: single,
+      });
+      target("q3", "chunked/one job per item (<= 0.1)", chunked / single, 0.1);
+    }
     await queue.close();
     await dr.close();
     for (const child of bare) child.kill("SIGTERM");

@@ -18,10 +18,10 @@ import { runRemote } from "./_remote_task.ts";
 import {
   abortChannel,
   BLOB_TTL_MS,
+  type CallData,
   decodeReplies,
-  type EncodedJob,
-  encodeJob,
-  type JobData,
+  encodeCall,
+  type EncodedCall,
   type RemoteEnd,
   type RemoteReply,
   type RemoteTask,
@@ -41,8 +41,10 @@ export interface LinkOptions {
   readonly label: string;
   readonly queue: string;
   readonly connectTimeoutMs: number;
-  /** Numbers the link's jobs: `${id}.${n}`. */
+  /** Numbers the link's calls and jobs: `${id}.${n}`, `${id}.j${n}`. */
   readonly id: string;
+  /** The most calls of one run sent in one job. */
+  readonly chunkSize: number;
 }
 
 /** What a link tells the sender of a task. */
@@ -78,13 +80,21 @@ export class RemoteLink {
   readonly #commands: Redis;
   readonly #reader: Redis;
   readonly #queue: Queue;
+  // The calls in flight, by id; the job of each, and each job's calls
+  // still in flight (a job whose calls were all withdrawn is removed).
   readonly #listeners = new Map<string, Listener>();
+  readonly #jobOf = new Map<string, string>();
+  readonly #jobCalls = new Map<string, Set<string>>();
+  #nextCall = 0;
   #nextJob = 0;
-  #outbox: { name: string; data: JobData; opts: object }[] = [];
+  // The calls to send at the end of this turn, by run id, with their names.
+  #outbox = new Map<string, { name: string; data: CallData }[]>();
   // The calls it stored apart, by key, with when (they are stored again
   // once half their life is gone).
   readonly #stored = new Map<string, number>();
   #aborts: string[] = [];
+  // Jobs all of whose calls were withdrawn: removed if they still wait.
+  #emptied: string[] = [];
   #broken: LinkFailure | undefined;
   #closing: Promise<void> | undefined;
   #reading: Promise<void> = Promise.resolve();
@@ -164,12 +174,12 @@ export class RemoteLink {
   }
 
   /**
-   * The job data of `task` (with `announce`, its worker says at once that
-   * it starts), and its large call to store; throws when its arguments
-   * cannot be serialized.
+   * `task` as call `id` of a job (with `announce`, its worker says at once
+   * that it starts), and its large arguments to store; throws when its
+   * arguments cannot be serialized.
    */
-  encode(task: RemoteTask, announce: boolean): EncodedJob {
-    return encodeJob(this.#options.queue, this.replies, task, announce);
+  encode(id: string, task: RemoteTask, announce: boolean): EncodedCall {
+    return encodeCall(this.#options.queue, id, task, announce);
   }
 
   /**
@@ -187,44 +197,57 @@ export class RemoteLink {
     return this.#broken === undefined && this.#closing === undefined;
   }
 
-  /** A new job id. */
-  nextJobId(): string {
-    return `${this.#options.id}.${this.#nextJob++}`;
-  }
-
-  /** Sends a task as job `jobId`; `listener` hears about it. */
-  send(
-    jobId: string,
-    name: string,
-    job: EncodedJob,
-    listener: Listener,
-  ): void {
-    if (this.#broken !== undefined) return listener.ended(this.#broken);
-    const { data, blob } = job;
-    if (blob !== undefined) this.#store(blob.key, blob.bytes);
-    this.#listeners.set(jobId, listener);
-    if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
-    this.#outbox.push({
-      name,
-      data,
-      opts: { jobId, removeOnComplete: true, removeOnFail: true },
-    });
+  /** A new call id. */
+  nextCallId(): string {
+    return `${this.#options.id}.${this.#nextCall++}`;
   }
 
   /**
-   * Withdraws job `jobId`: removed if it waits, its node's `ctx.signal`
-   * aborted if it runs. Its listener hears nothing more.
+   * Sends a call of run `runId` (node `name`) at the end of this turn, in a
+   * job with up to `chunkSize` calls of the run sent in the same turn;
+   * `listener` hears about it.
    */
-  abort(jobId: string): void {
-    if (!this.#listeners.delete(jobId)) return;
-    if (this.#broken !== undefined) return;
-    if (this.#aborts.length === 0) queueMicrotask(() => this.#flushAborts());
-    this.#aborts.push(jobId);
+  send(
+    runId: string,
+    name: string,
+    call: EncodedCall,
+    listener: Listener,
+  ): void {
+    if (this.#broken !== undefined) return listener.ended(this.#broken);
+    const { data, blob } = call;
+    if (blob !== undefined) this.#store(blob.key, blob.bytes);
+    this.#listeners.set(data.i, listener);
+    if (this.#outbox.size === 0) queueMicrotask(() => this.#flush());
+    const calls = this.#outbox.get(runId);
+    if (calls === undefined) this.#outbox.set(runId, [{ name, data }]);
+    else calls.push({ name, data });
   }
 
-  /** Whether job `jobId` is still in flight. */
-  has(jobId: string): boolean {
-    return this.#listeners.has(jobId);
+  /**
+   * Withdraws call `id`: its node's `ctx.signal` aborts if it runs, and its
+   * job is removed if it waits with no other call in flight. Its listener
+   * hears nothing more.
+   */
+  abort(id: string): void {
+    if (!this.#listeners.delete(id)) return;
+    const job = this.#settle(id);
+    if (this.#broken !== undefined) return;
+    if (this.#aborts.length === 0) queueMicrotask(() => this.#flushAborts());
+    this.#aborts.push(id);
+    if (job !== undefined) this.#emptied.push(job);
+  }
+
+  // Call `id` is done with: the job it was in, if no other of its calls is
+  // in flight any more.
+  #settle(id: string): string | undefined {
+    const job = this.#jobOf.get(id);
+    if (job === undefined) return undefined;
+    this.#jobOf.delete(id);
+    const calls = this.#jobCalls.get(job)!;
+    calls.delete(id);
+    if (calls.size > 0) return undefined;
+    this.#jobCalls.delete(job);
+    return job;
   }
 
   /**
@@ -264,8 +287,11 @@ export class RemoteLink {
     this.#broken ??= failure;
     const listeners = [...this.#listeners.values()];
     this.#listeners.clear();
-    this.#outbox = [];
+    this.#jobOf.clear();
+    this.#jobCalls.clear();
+    this.#outbox = new Map();
     this.#aborts = [];
+    this.#emptied = [];
     for (const listener of listeners) listener.ended(this.#broken);
   }
 
@@ -287,9 +313,34 @@ export class RemoteLink {
   }
 
   #flush(): void {
-    const jobs = this.#outbox;
-    this.#outbox = [];
-    if (jobs.length === 0 || this.#broken !== undefined) return;
+    const outbox = this.#outbox;
+    this.#outbox = new Map();
+    if (outbox.size === 0 || this.#broken !== undefined) return;
+    const size = this.#options.chunkSize;
+    const jobs: {
+      name: string;
+      data: { r: string; c: CallData[] };
+      opts: object;
+    }[] = [];
+    for (const queued of outbox.values()) {
+      // Calls withdrawn in the turn they were sent go nowhere.
+      const calls = queued.filter(({ data }) => this.#listeners.has(data.i));
+      for (let at = 0; at < calls.length; at += size) {
+        const chunk = calls.slice(at, at + size);
+        const jobId = `${this.#options.id}.j${this.#nextJob++}`;
+        const ids = new Set<string>();
+        for (const { data } of chunk) {
+          ids.add(data.i);
+          this.#jobOf.set(data.i, jobId);
+        }
+        this.#jobCalls.set(jobId, ids);
+        jobs.push({
+          name: chunk[0]!.name,
+          data: { r: this.replies, c: chunk.map((call) => call.data) },
+          opts: { jobId, removeOnComplete: true, removeOnFail: true },
+        });
+      }
+    }
     const added = jobs.length === 1
       ? this.#queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
       : this.#queue.addBulk(jobs);
@@ -305,14 +356,17 @@ export class RemoteLink {
 
   #flushAborts(): void {
     const ids = this.#aborts;
+    const emptied = this.#emptied;
     this.#aborts = [];
+    this.#emptied = [];
     if (ids.length === 0 || this.#broken !== undefined) return;
-    // Workers remember the ids, so one that takes such a job later drops it.
+    // Workers remember the ids, so one that takes such a call later drops
+    // it.
     this.#commands.publish(
       abortChannel(this.#options.queue),
       JSON.stringify(ids),
     ).catch(() => {});
-    for (const id of ids) this.#queue.remove(id).catch(() => {});
+    for (const job of emptied) this.#queue.remove(job).catch(() => {});
   }
 
   async #read(): Promise<void> {
@@ -349,7 +403,7 @@ export class RemoteLink {
   }
 
   #dispatch(reply: RemoteReply): void {
-    const listener = this.#listeners.get(reply.job);
+    const listener = this.#listeners.get(reply.call);
     if (listener === undefined) return; // aborted, or a duplicate
     switch (reply.kind) {
       case "start":
@@ -357,7 +411,12 @@ export class RemoteLink {
       case "log":
         return listener.logged(reply.message, reply.data);
       default:
-        this.#listeners.delete(reply.job);
+        this.#listeners.delete(reply.call);
+        this.#settle(reply.call);
+        // An end that is its start too (see _remote_wire.ts).
+        if (reply.kind !== "failed" && reply.attempt !== undefined) {
+          listener.started(reply.worker!, reply.attempt);
+        }
         listener.ended(reply);
     }
   }

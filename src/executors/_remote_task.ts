@@ -38,7 +38,7 @@ class RemoteTask {
   readonly #node: PlanNode;
   readonly #link: RemoteLink;
   readonly #taskNode: TaskNode;
-  readonly #jobId: string;
+  readonly #callId: string;
   readonly #server: string;
   // The node's own outcome, as the hooked call awaits it (made only when
   // the run has hooks or a cache: otherwise the node's value is the call's).
@@ -60,7 +60,7 @@ class RemoteTask {
     this.#node = call.node;
     this.#link = link;
     this.#taskNode = taskNode;
-    this.#jobId = link.nextJobId();
+    this.#callId = link.nextCallId();
     call.onAbort = (reason) => this.#finish(false, reason);
     const run = call.run;
     if (run.hooks !== undefined || run.cache !== undefined) {
@@ -94,7 +94,7 @@ class RemoteTask {
     if (this.#settled) return;
     this.#settled = true;
     this.#call.onAbort = undefined;
-    this.#link.abort(this.#jobId);
+    this.#link.abort(this.#callId);
     if (success) this.#done.resolve(outcome);
     else this.#done.reject(outcome);
   }
@@ -127,7 +127,7 @@ class RemoteTask {
     const node = this.#node;
     let data;
     try {
-      data = this.#link.encode({
+      data = this.#link.encode(this.#callId, {
         type: "call",
         node: this.#taskNode,
         args: wireArguments(node, run.values),
@@ -142,7 +142,7 @@ class RemoteTask {
         { cause: error, nodeName: node.name },
       );
     }
-    this.#link.send(this.#jobId, node.name, data, {
+    this.#link.send(run.runId, node.name, data, {
       started: (worker, attempt) => {
         run.hooks?.observer?.placed?.(
           node,

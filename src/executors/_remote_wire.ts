@@ -1,16 +1,18 @@
 // What the remote executor and its workers agree on: the Redis keys beside
 // BullMQ's, a job's data, and the entries of a reply stream.
 //
-// A task is a BullMQ job whose data names the stream its replies go to and
-// carries the task (_task_protocol.ts: the node by module URL and export,
-// its arguments, the run's facts) as v8-serialized bytes in base64, the
-// node apart (made once per node, decoded once per node by a worker): job
-// data is JSON, and base64 is a third larger than the bytes where a
+// A task is a call in a BullMQ job, whose data names the stream its
+// replies go to and carries one call, or up to `chunkSize` calls of one run
+// sent together (map items, say), each with an id of its own. A call is
+// the task (_task_protocol.ts: the node by module URL and export, its
+// arguments, the run's facts) as v8-serialized bytes in base64, the node
+// apart (made once per node, decoded once per node by a worker): job data
+// is JSON, and base64 is a third larger than the bytes where a
 // Buffer's JSON form is three to four times larger and 5-80x slower to
 // write (measured on 0.2-400 KB tasks). Arguments and values of 256 KiB
 // and more go by reference instead: the bytes under a key of their own,
 // arguments named by their content hash (the same ones are stored once,
-// whatever run or item sends them), a value by its job (the driver deletes
+// whatever run or item sends them), a value by its call (the driver deletes
 // it once read); both expire.
 //
 // Replies go to the driver's own stream (XADD): a worker says when it
@@ -21,7 +23,7 @@
 // sent at once, before the node runs, when the job asks (`s`): the driver
 // asks unless the node's last call took under a millisecond, so that a
 // node that blocks its worker cannot hide its start, while a tiny node's
-// start and end share an entry. A stream keeps what a driver has not read
+// start is its end's reply (sent at its first log, if it logs). A stream keeps what a driver has not read
 // yet, so a reply sent while the driver's connection blinks is read once
 // it is back; the driver trims what it has read.
 import { deserialize, serialize } from "node:v8";
@@ -51,15 +53,23 @@ export const LARGE_BYTES = 256 * 1024;
 /** How long a stored value outlives its last use, in ms. */
 export const BLOB_TTL_MS = 60 * 60 * 1000;
 
-/** The key of a value stored apart: `id` is its content hash or its job's. */
+/** The key of a value stored apart: `id` is its content hash or its call's. */
 export function blobKey(queue: string, id: string): string {
   return `${PREFIX}:${queue}:blob:${id}`;
 }
 
-/** What a task job carries. */
+/** What a job carries: one or more calls (see `chunkSize`). */
 export interface JobData {
   /** The reply stream. */
   readonly r: string;
+  /** The calls, run at once by the worker that takes the job. */
+  readonly c: readonly CallData[];
+}
+
+/** One call of a job. */
+export interface CallData {
+  /** The call's id, which its replies name. */
+  readonly i: string;
   /** The node (a `TaskNode`), v8-serialized, in base64: the same for each of its calls. */
   readonly n: string;
   /** The call (`CallPart`), v8-serialized, in base64 (without its arguments, when they are large:) */
@@ -81,22 +91,23 @@ type CallPart = Omit<RemoteTask, "node" | "type">;
 // The serialized form of each node, made once.
 const nodeParts = new WeakMap<TaskNode, string>();
 
-/** A job's data, and the large call it names, to be stored first. */
-export interface EncodedJob {
-  readonly data: JobData;
+/** A call as a job carries it, and its large arguments, to be stored first. */
+export interface EncodedCall {
+  readonly data: CallData;
   readonly blob?: { readonly key: string; readonly bytes: Uint8Array };
 }
 
 /**
- * A task's job data (`announce` sets `s`); large arguments go by reference
- * to their content hash. Throws when they cannot be serialized.
+ * A call as a job carries it, with id `id` (`announce` sets `s`); large arguments go
+ * by reference to their content hash. Throws when they cannot be
+ * serialized.
  */
-export function encodeJob(
+export function encodeCall(
   queue: string,
-  reply: string,
+  id: string,
   task: RemoteTask,
   announce: boolean,
-): EncodedJob {
+): EncodedCall {
   let n = nodeParts.get(task.node);
   if (n === undefined) nodeParts.set(task.node, n = base64(task.node));
   const call: CallPart = task.item === undefined
@@ -108,12 +119,12 @@ export function encodeJob(
   const bytes = serialize(whole);
   const s = announce ? { s: 1 as const } : {};
   if (bytes.byteLength < LARGE_BYTES) {
-    return { data: { r: reply, n, p: toBase64(bytes), ...s } };
+    return { data: { i: id, n, p: toBase64(bytes), ...s } };
   }
   const args = serialize(task.args);
   const key = blobKey(queue, createHash("sha256").update(args).digest("hex"));
   const p = base64({ ...whole, args: undefined });
-  return { data: { r: reply, n, p, b: key, ...s }, blob: { key, bytes: args } };
+  return { data: { i: id, n, p, b: key, ...s }, blob: { key, bytes: args } };
 }
 
 /** Decodes the nodes of jobs, keeping the last few thousand decoded. */
@@ -121,10 +132,10 @@ export class JobDecoder {
   readonly #nodes = new Map<string, TaskNode>();
 
   /**
-   * The task a job carries; `args` are its arguments' bytes, for a job that
-   * names them by reference (`b`).
+   * The task a call carries; `args` are its arguments' bytes, for a call
+   * that names them by reference (`b`).
    */
-  decode(data: JobData, args?: Uint8Array): RemoteTask {
+  decode(data: CallData, args?: Uint8Array): RemoteTask {
     let node = this.#nodes.get(data.n);
     if (node === undefined) {
       if (this.#nodes.size >= 4096) this.#nodes.clear();
@@ -158,14 +169,14 @@ export type RemoteReply =
   /** It starts: the `attempt`-th start of the task, on `worker`. */
   | {
     readonly kind: "start";
-    readonly job: string;
+    readonly call: string;
     readonly worker: string;
     readonly attempt: number;
   }
   /** The node called ctx.log. */
   | {
     readonly kind: "log";
-    readonly job: string;
+    readonly call: string;
     readonly message: string;
     readonly data?: unknown;
   }
@@ -176,10 +187,13 @@ export type RemoteReply =
    */
   | {
     readonly kind: "ok";
-    readonly job: string;
+    readonly call: string;
     readonly bytes?: Uint8Array;
     readonly blob?: string;
     readonly ms?: number;
+    /** Set (with `attempt`) when no start was sent: this is the start too. */
+    readonly worker?: string;
+    readonly attempt?: number;
   }
   /**
    * The node threw (or its module could not be imported: `loading`; or its
@@ -187,17 +201,19 @@ export type RemoteReply =
    */
   | {
     readonly kind: "error";
-    readonly job: string;
+    readonly call: string;
     readonly worker: string;
     readonly error: SentError;
     readonly loading?: boolean;
     readonly uncloneable?: boolean;
     readonly ms?: number;
+    /** Set when no start was sent: this is the start too. */
+    readonly attempt?: number;
   }
   /** The job failed outside the node (BullMQ gave up on it). */
   | {
     readonly kind: "failed";
-    readonly job: string;
+    readonly call: string;
     readonly worker: string;
     readonly message: string;
   };

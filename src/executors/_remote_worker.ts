@@ -16,6 +16,7 @@ import {
   abortChannel,
   BLOB_TTL_MS,
   blobKey,
+  type CallData,
   encodeReplies,
   type JobData,
   JobDecoder,
@@ -45,17 +46,21 @@ export interface RemoteWorkerOptions {
 // How many bytes of large arguments a worker keeps for later tasks.
 const KEPT_BYTES = 64 * 1024 * 1024;
 
-// How many withdrawn job ids a worker remembers, and for how long.
+// How many withdrawn call ids a worker remembers, and for how long.
 const ABORTS_KEPT = 100_000;
 const ABORT_MEMORY_MS = 10 * 60 * 1000;
 
 interface Running {
   readonly job: Job<JobData>;
+  /** The call's id. */
+  readonly call: string;
   readonly reply: string;
   /** Settles once its last reply is on its way. */
   readonly answered: PromiseWithResolvers<void>;
   /** When its node was called (its module loaded). */
   calledAt: number;
+  /** Its start, when not sent yet (it goes with its first log or its end). */
+  start: RemoteReply | undefined;
 }
 
 /** A running worker. */
@@ -68,8 +73,8 @@ export class RemoteWorker {
   readonly #worker: Worker<JobData>;
   readonly #runner: TaskRunner;
   readonly #running = new Map<number, Running>();
-  readonly #byJob = new Map<string, number>();
-  // Withdrawn job ids, with when they were withdrawn, oldest first.
+  readonly #byCall = new Map<string, number>();
+  // Withdrawn call ids, with when they were withdrawn, oldest first.
   readonly #aborted = new Map<string, number>();
   #nextId = 0;
   readonly #decoder = new JobDecoder();
@@ -113,15 +118,11 @@ export class RemoteWorker {
       },
     );
     this.#worker.on("error", trouble);
-    // A job BullMQ failed without its processor (stalled too often, say).
+    // A job BullMQ failed without its processor (stalled too often, say):
+    // each of its calls fails (a driver ignores those it had answered).
     this.#worker.on("failed", (job, error) => {
-      if (job === undefined || this.#byJob.has(job.id!)) return;
-      void this.#queue(job.data.r, {
-        kind: "failed",
-        job: job.id!,
-        worker: this.id,
-        message: error.message,
-      });
+      if (job === undefined) return;
+      for (const call of job.data.c) this.#failCall(job.data.r, call.i, error);
     });
     this.#subscriber.on("message", (_channel: string, message: string) => {
       this.#abort(JSON.parse(message) as string[]);
@@ -161,39 +162,69 @@ export class RemoteWorker {
     })();
   }
 
+  // Runs every call of the job at once; each answers for itself.
   async #process(job: Job<JobData>): Promise<void> {
-    const jobId = job.id!;
-    if (this.#aborted.has(jobId)) return; // withdrawn before it started
-    const bytes = job.data.b === undefined
-      ? undefined
-      : await this.#argumentsOf(job.data.b);
-    const task = this.#decoder.decode(job.data, bytes);
+    const { r: reply, c: calls } = job.data;
+    if (calls.length === 1) return await this.#runCall(job, reply, calls[0]!);
+    await Promise.all(calls.map((call) => this.#runCall(job, reply, call)));
+  }
+
+  async #runCall(
+    job: Job<JobData>,
+    reply: string,
+    call: CallData,
+  ): Promise<void> {
+    if (this.#aborted.has(call.i)) return; // withdrawn before it started
+    let task;
+    try {
+      const bytes = call.b === undefined
+        ? undefined
+        : await this.#argumentsOf(call.b);
+      task = this.#decoder.decode(call, bytes);
+    } catch (error) {
+      return this.#failCall(reply, call.i, error as Error);
+    }
     const id = this.#nextId++;
     const running: Running = {
       job,
-      reply: job.data.r,
+      call: call.i,
+      reply,
       answered: Promise.withResolvers(),
       calledAt: NaN,
-    };
-    this.#running.set(id, running);
-    this.#byJob.set(jobId, id);
-    try {
-      void this.#queue(running.reply, {
+      start: {
         kind: "start",
-        job: jobId,
+        call: call.i,
         worker: this.id,
         attempt: job.attemptsStarted,
-      });
+      },
+    };
+    this.#running.set(id, running);
+    this.#byCall.set(call.i, id);
+    try {
       // Asked for, the start is in the stream before the node runs: a node
       // that then blocks this thread cannot hide it.
-      if (job.data.s === 1) await this.#flush(running.reply);
+      if (call.s === 1) {
+        void this.#queue(reply, running.start!);
+        running.start = undefined;
+        await this.#flush(reply);
+      }
       // Timed: the runner says when it calls the node.
       this.#runner.handle({ ...task, id, timed: true });
       await running.answered.promise;
     } finally {
       this.#running.delete(id);
-      this.#byJob.delete(jobId);
+      this.#byCall.delete(call.i);
     }
+  }
+
+  // Call `call` failed outside its node.
+  #failCall(reply: string, call: string, error: Error): void {
+    void this.#queue(reply, {
+      kind: "failed",
+      call,
+      worker: this.id,
+      message: error.message,
+    });
   }
 
   // Large arguments, stored apart under their content hash: kept here too
@@ -227,7 +258,7 @@ export class RemoteWorker {
     if (!("id" in reply)) return;
     const running = this.#running.get(reply.id);
     if (running === undefined) return;
-    const job = running.job.id!;
+    const call = running.call;
     switch (reply.type) {
       case "started":
         running.calledAt = performance.now();
@@ -235,9 +266,13 @@ export class RemoteWorker {
       case "log":
         // Data it cannot send throws here, to the node's ctx.log call.
         if (reply.data !== undefined) valueBytes(reply.data);
+        if (running.start !== undefined) {
+          void this.#queue(running.reply, running.start);
+          running.start = undefined;
+        }
         void this.#queue(running.reply, {
           kind: "log",
-          job,
+          call,
           message: reply.message,
           data: reply.data,
         });
@@ -246,12 +281,12 @@ export class RemoteWorker {
         // A value it cannot send throws here, to the runner.
         const bytes = valueBytes(reply.value);
         if (bytes.byteLength < LARGE_BYTES) {
-          return this.#last(running, { kind: "ok", job, bytes });
+          return this.#last(running, { kind: "ok", call, bytes });
         }
         // Stored apart first (the reply follows on the same connection).
         const key = blobKey(
           this.#queueName,
-          `${job}.${running.job.attemptsStarted}`,
+          `${call}.${running.job.attemptsStarted}`,
         );
         const buffer = Buffer.from(
           bytes.buffer,
@@ -261,12 +296,12 @@ export class RemoteWorker {
         this.#commands.set(key, buffer, "PX", BLOB_TTL_MS).catch(
           () => {}, // the driver then finds it gone, and says so
         );
-        return this.#last(running, { kind: "ok", job, blob: key });
+        return this.#last(running, { kind: "ok", call, blob: key });
       }
       case "error": {
         const sent: RemoteReply = {
           kind: "error",
-          job,
+          call,
           worker: this.id,
           error: reply.error,
           ...(reply.loading === true ? { loading: true } : {}),
@@ -283,7 +318,13 @@ export class RemoteWorker {
   // driver ignores a second answer).
   #last(running: Running, reply: RemoteReply): void {
     const ms = performance.now() - running.calledAt;
-    const last = ms === ms ? { ...reply, ms } : reply;
+    // Its start not sent yet, the last reply says it too.
+    const start = running.start === undefined
+      ? {}
+      : { worker: this.id, attempt: running.job.attemptsStarted };
+    const last = ms === ms
+      ? { ...reply, ...start, ms }
+      : { ...reply, ...start };
     void this.#queue(running.reply, last).then(() =>
       running.answered.resolve()
     );
@@ -324,19 +365,19 @@ export class RemoteWorker {
     }
   }
 
-  #abort(jobIds: readonly string[]): void {
+  #abort(calls: readonly string[]): void {
     const now = Date.now();
-    for (const jobId of jobIds) {
-      this.#aborted.set(jobId, now);
-      const id = this.#byJob.get(jobId);
+    for (const call of calls) {
+      this.#aborted.set(call, now);
+      const id = this.#byCall.get(call);
       if (id !== undefined) this.#runner.handle({ type: "abort", id });
     }
     // Forget the oldest beyond the bound, and what is old enough.
-    for (const [jobId, at] of this.#aborted) {
+    for (const [call, at] of this.#aborted) {
       if (this.#aborted.size <= ABORTS_KEPT && now - at < ABORT_MEMORY_MS) {
         break;
       }
-      this.#aborted.delete(jobId);
+      this.#aborted.delete(call);
     }
   }
 }

@@ -70,6 +70,17 @@ export interface RemoteExecutorOptions {
    * @default {5000}
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * The most calls of one run that go in one job: calls sent in the same
+   * turn (the items of a `map`, a fan-out block's items, a layer of
+   * independent nodes) are grouped in jobs of up to this many, which one
+   * worker runs together. Larger chunks spend less per call on the queue;
+   * smaller ones spread over more workers, and a worker killed mid-chunk
+   * has its whole chunk taken over.
+   *
+   * @default {1}
+   */
+  readonly chunkSize?: number;
 }
 
 /**
@@ -114,6 +125,7 @@ export class RemoteExecutor implements Executor {
   readonly #url: string | undefined;
   readonly #client: RedisClientLike | undefined;
   readonly #connectTimeoutMs: number;
+  readonly #chunkSize: number;
   readonly #id = crypto.randomUUID().slice(0, 8);
   #links = 0;
   #link: Link | undefined;
@@ -169,6 +181,13 @@ export class RemoteExecutor implements Executor {
       );
     }
     this.#connectTimeoutMs = timeout;
+    const chunkSize = options.chunkSize ?? 1;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(
+        `'chunkSize' must be a positive integer: received ${chunkSize}`,
+      );
+    }
+    this.#chunkSize = chunkSize;
     this.concurrency = checkConcurrency(options.concurrency ?? Infinity);
   }
 
@@ -222,6 +241,7 @@ export class RemoteExecutor implements Executor {
         label: this.server,
         queue: this.queue,
         connectTimeoutMs: this.#connectTimeoutMs,
+        chunkSize: this.#chunkSize,
         id: `${this.#id}-${this.#links++}`,
       })
     );

@@ -327,6 +327,32 @@ Deno.test("[remote] a node that blocks its worker's thread still shows its real 
   }
 });
 
+Deno.test("[remote] chunkSize: a map's items go in jobs of up to chunkSize calls, and every item comes back in order", async () => {
+  await using redis = await startRedis();
+  const queue = "chunks";
+  await using _worker = await startWorker(redis.url, queue, { name: "w-a" });
+  await using dr = await build(
+    new RemoteExecutor({ redis: redis.url, queue, chunkSize: 100 }),
+  );
+  const x = Array.from({ length: 2000 }, (_, i) => i);
+  const items = await dr.map(["doubled"] as never[], {
+    inputs: { x },
+    mapOver: "x",
+  }) as { doubled: number }[];
+  assert.deepEqual(items.map((item) => item.doubled), x.map((v) => v * 2));
+  // BullMQ logs each job added to the queue's event stream.
+  const check = new Redis(redis.url);
+  try {
+    const events = await check.xrange(`bull:${queue}:events`, "-", "+");
+    const added = events.filter(([, fields]) =>
+      fields[0] === "event" && fields[1] === "added"
+    ).length;
+    assert.ok(added >= 20 && added <= 40, `${added} jobs for 2,000 items`);
+  } finally {
+    await check.quit();
+  }
+});
+
 Deno.test("[remote] large arguments and values go by reference: stored apart under their own keys, read back, deleted or left to expire", async () => {
   await using redis = await startRedis();
   await using _worker = await startWorker(redis.url, "large", {
