@@ -10,9 +10,10 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
-import { RemoteError } from "../errors.ts";
+import { RemoteError, WorkerError } from "../errors.ts";
+import { RemoteFailure } from "./_remote_failure.ts";
 import type { Call } from "../_executor_call.ts";
-import type { TaskNode } from "./_protocol.ts";
+import type { ChunkTask, TaskNode } from "./_protocol.ts";
 import type { RedisClientLike } from "./remote.ts";
 import { runRemote } from "./_remote_task.ts";
 import {
@@ -21,11 +22,14 @@ import {
   type CallData,
   decodeReplies,
   encodeCall,
+  encodeChunk,
   type EncodedCall,
+  type JobData,
   type RemoteEnd,
   type RemoteReply,
   type RemoteTask,
   replyKey,
+  valueOf,
 } from "./_remote_wire.ts";
 
 /** How a link reaches Redis. */
@@ -224,6 +228,89 @@ export class RemoteLink {
   }
 
   /**
+   * Sends a chunk of map items as a job of its own, at once: its outputs
+   * by column, or a `RemoteFailure` naming the item and node (a
+   * `WorkerError` or `RemoteError` when it failed outside its nodes).
+   */
+  runChunk(
+    name: string,
+    chunk: Omit<ChunkTask, "id" | "timed">,
+  ): { promise: Promise<unknown[][]>; cancel(): void } {
+    const result = Promise.withResolvers<unknown[][]>();
+    const label = `map items ${chunk.firstItem} to ${
+      chunk.firstItem + chunk.count - 1
+    }`;
+    const id = this.#sendChunk(name, chunk, {
+      started: () => {},
+      logged: () => {},
+      ended: (reply) => {
+        if (reply.kind === "lost") {
+          return result.reject(
+            new RemoteError(this.#options.label, reply.problem, {
+              cause: reply.cause,
+            }),
+          );
+        }
+        if (reply.kind === "failed") {
+          return result.reject(
+            new WorkerError(
+              `The ${label} failed on worker ${reply.worker} outside their nodes: ${reply.message}`,
+            ),
+          );
+        }
+        if (reply.kind === "error") {
+          if (reply.loading === true || reply.uncloneable === true) {
+            return result.reject(
+              new WorkerError(
+                `The ${label} cannot run on worker ${reply.worker}: ${reply.error.message}`,
+              ),
+            );
+          }
+          return result.reject(
+            new RemoteFailure(reply.error, reply.item, reply.node),
+          );
+        }
+        if (reply.bytes !== undefined) {
+          return result.resolve(valueOf(reply.bytes) as unknown[][]);
+        }
+        this.take(reply.blob!).then(
+          (bytes) =>
+            bytes === undefined
+              ? result.reject(
+                new WorkerError(`The outputs of the ${label} are gone`),
+              )
+              : result.resolve(valueOf(bytes) as unknown[][]),
+          result.reject,
+        );
+      },
+    });
+    return { promise: result.promise, cancel: () => this.abort(id) };
+  }
+
+  #sendChunk(
+    name: string,
+    chunk: Omit<ChunkTask, "id" | "timed">,
+    listener: Listener,
+  ): string {
+    const id = this.nextCallId();
+    if (this.#broken !== undefined) {
+      listener.ended(this.#broken);
+      return id;
+    }
+    const k = encodeChunk(id, chunk);
+    const jobId = `${this.#options.id}.j${this.#nextJob++}`;
+    this.#listeners.set(id, listener);
+    this.#jobOf.set(id, jobId);
+    this.#jobCalls.set(jobId, new Set([id]));
+    this.#add([{
+      name,
+      data: { r: this.replies, c: [], k },
+      opts: { jobId, removeOnComplete: true, removeOnFail: true },
+    }]);
+    return id;
+  }
+
+  /**
    * Withdraws call `id`: its node's `ctx.signal` aborts if it runs, and its
    * job is removed if it waits with no other call in flight. Its listener
    * hears nothing more.
@@ -317,11 +404,7 @@ export class RemoteLink {
     this.#outbox = new Map();
     if (outbox.size === 0 || this.#broken !== undefined) return;
     const size = this.#options.chunkSize;
-    const jobs: {
-      name: string;
-      data: { r: string; c: CallData[] };
-      opts: object;
-    }[] = [];
+    const jobs: { name: string; data: JobData; opts: object }[] = [];
     for (const queued of outbox.values()) {
       // Calls withdrawn in the turn they were sent go nowhere.
       const calls = queued.filter(({ data }) => this.#listeners.has(data.i));
@@ -341,6 +424,11 @@ export class RemoteLink {
         });
       }
     }
+    this.#add(jobs);
+  }
+
+  #add(jobs: { name: string; data: JobData; opts: object }[]): void {
+    if (jobs.length === 0) return;
     const added = jobs.length === 1
       ? this.#queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
       : this.#queue.addBulk(jobs);

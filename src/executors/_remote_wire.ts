@@ -29,7 +29,12 @@
 import { deserialize, serialize } from "node:v8";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import type { NodeTask, SentError, TaskNode } from "./_task_protocol.ts";
+import type {
+  ChunkTask,
+  NodeTask,
+  SentError,
+  TaskNode,
+} from "./_task_protocol.ts";
 
 /** The prefix of every key braid adds beside BullMQ's. */
 const PREFIX = "braid";
@@ -64,6 +69,29 @@ export interface JobData {
   readonly r: string;
   /** The calls, run at once by the worker that takes the job. */
   readonly c: readonly CallData[];
+  /**
+   * Or a chunk of map items (a `ChunkTask` without its number: every item
+   * through the whole plan), v8-serialized, in base64, with its id.
+   */
+  readonly k?: { readonly i: string; readonly p: string };
+}
+
+/** A chunk of map items as a job carries it: `k` of its data. */
+export function encodeChunk(
+  id: string,
+  chunk: Omit<ChunkTask, "id" | "timed">,
+): { readonly i: string; readonly p: string } {
+  return { i: id, p: base64(chunk) };
+}
+
+/** The chunk of map items a job carries. */
+export function decodeChunk(
+  k: { readonly p: string },
+): Omit<ChunkTask, "id" | "timed"> {
+  return deserialize(Buffer.from(k.p, "base64")) as Omit<
+    ChunkTask,
+    "id" | "timed"
+  >;
 }
 
 /** One call of a job. */
@@ -209,6 +237,9 @@ export type RemoteReply =
     readonly ms?: number;
     /** Set when no start was sent: this is the start too. */
     readonly attempt?: number;
+    /** For chunks of map items: the failing item (in the map) and node index. */
+    readonly item?: number;
+    readonly node?: number;
   }
   /** The job failed outside the node (BullMQ gave up on it). */
   | {

@@ -17,6 +17,7 @@ import {
   BLOB_TTL_MS,
   blobKey,
   type CallData,
+  decodeChunk,
   encodeReplies,
   type JobData,
   JobDecoder,
@@ -164,7 +165,8 @@ export class RemoteWorker {
 
   // Runs every call of the job at once; each answers for itself.
   async #process(job: Job<JobData>): Promise<void> {
-    const { r: reply, c: calls } = job.data;
+    const { r: reply, c: calls, k: chunk } = job.data;
+    if (chunk !== undefined) return await this.#runChunk(job, reply, chunk);
     if (calls.length === 1) return await this.#runCall(job, reply, calls[0]!);
     await Promise.all(calls.map((call) => this.#runCall(job, reply, call)));
   }
@@ -214,6 +216,44 @@ export class RemoteWorker {
     } finally {
       this.#running.delete(id);
       this.#byCall.delete(call.i);
+    }
+  }
+
+  // A chunk of map items: every item through the whole plan.
+  async #runChunk(
+    job: Job<JobData>,
+    reply: string,
+    chunk: { readonly i: string; readonly p: string },
+  ): Promise<void> {
+    if (this.#aborted.has(chunk.i)) return;
+    let task;
+    try {
+      task = decodeChunk(chunk);
+    } catch (error) {
+      return this.#failCall(reply, chunk.i, error as Error);
+    }
+    const id = this.#nextId++;
+    const running: Running = {
+      job,
+      call: chunk.i,
+      reply,
+      answered: Promise.withResolvers(),
+      calledAt: NaN,
+      start: {
+        kind: "start",
+        call: chunk.i,
+        worker: this.id,
+        attempt: job.attemptsStarted,
+      },
+    };
+    this.#running.set(id, running);
+    this.#byCall.set(chunk.i, id);
+    try {
+      this.#runner.handle({ ...task, id, timed: true });
+      await running.answered.promise;
+    } finally {
+      this.#running.delete(id);
+      this.#byCall.delete(chunk.i);
     }
   }
 
@@ -306,6 +346,8 @@ export class RemoteWorker {
           error: reply.error,
           ...(reply.loading === true ? { loading: true } : {}),
           ...(reply.uncloneable === true ? { uncloneable: true } : {}),
+          ...(reply.item === undefined ? {} : { item: reply.item }),
+          ...(reply.node === undefined ? {} : { node: reply.node }),
         };
         return this.#last(running, sent);
       }

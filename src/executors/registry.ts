@@ -27,6 +27,8 @@ import {
   ParallelMapExecutor,
   ThreadedMapExecutor,
 } from "./worker_map_executors.ts";
+import { RemoteExecutor } from "./remote.ts";
+import { RemoteMapExecutor } from "./remote_map.ts";
 
 const NODE_EXECUTORS: Readonly<
   Record<ExecutorKind, (options: ExecutorOptions) => Executor>
@@ -56,8 +58,11 @@ const MAP_EXECUTORS: Readonly<
   async: (options) => new AsyncMapExecutor(options),
   threaded: (options, executor) =>
     new ThreadedMapExecutor(poolFor(options, executor), options),
+  // On a remote node executor, whole items go to its workers in chunks.
   parallel: (options, executor) =>
-    new ParallelMapExecutor(poolFor(options, executor), options),
+    executor instanceof RemoteExecutor
+      ? new RemoteMapExecutor(executor, options)
+      : new ParallelMapExecutor(poolFor(options, executor), options),
 };
 
 /** Every node executor's name, in registry order. */

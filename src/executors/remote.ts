@@ -29,7 +29,36 @@ interface Link {
   readonly usable: boolean;
   /** Sends `call` as a job; settles as the call does. */
   run(call: Call, taskNode: TaskNode): Promise<unknown>;
+  /**
+   * Sends a chunk of map items (a `ChunkTask` without its number) as a job:
+   * its outputs by column, or a `RemoteFailure` naming the item and node.
+   */
+  runChunk(name: string, chunk: object): ChunkHandle;
   close(problem: string): Promise<void>;
+}
+
+/** A chunk of map items sent as a job. */
+export interface ChunkHandle {
+  /** Settles with the outputs by column, or the failure. */
+  readonly promise: Promise<unknown[][]>;
+  /** Withdraws the chunk (its nodes' `ctx.signal` aborts if it runs). */
+  cancel(): void;
+}
+
+// How the remote map executor reaches an executor's link (set in the
+// class's static block, which sees its private fields).
+let connectOf: (executor: RemoteExecutor) => Promise<Link>;
+
+/**
+ * A chunk of map items, run by `executor`'s workers. For braid's remote map
+ * executor; not part of the public API.
+ */
+export async function runChunk(
+  executor: RemoteExecutor,
+  name: string,
+  chunk: object,
+): Promise<ChunkHandle> {
+  return (await connectOf(executor)).runChunk(name, chunk);
 }
 
 /**
@@ -114,6 +143,9 @@ export interface RemoteExecutorOptions {
  * ```
  */
 export class RemoteExecutor implements Executor {
+  static {
+    connectOf = (executor) => executor.#connect();
+  }
   /** Always `"remote"`. */
   readonly name = "remote" as const;
   /** How many nodes of one run may be in flight at once. */
@@ -125,7 +157,8 @@ export class RemoteExecutor implements Executor {
   readonly #url: string | undefined;
   readonly #client: RedisClientLike | undefined;
   readonly #connectTimeoutMs: number;
-  readonly #chunkSize: number;
+  /** The most calls of one run that go in one job. */
+  readonly chunkSize: number;
   readonly #id = crypto.randomUUID().slice(0, 8);
   #links = 0;
   #link: Link | undefined;
@@ -187,7 +220,7 @@ export class RemoteExecutor implements Executor {
         `'chunkSize' must be a positive integer: received ${chunkSize}`,
       );
     }
-    this.#chunkSize = chunkSize;
+    this.chunkSize = chunkSize;
     this.concurrency = checkConcurrency(options.concurrency ?? Infinity);
   }
 
@@ -241,7 +274,7 @@ export class RemoteExecutor implements Executor {
         label: this.server,
         queue: this.queue,
         connectTimeoutMs: this.#connectTimeoutMs,
-        chunkSize: this.#chunkSize,
+        chunkSize: this.chunkSize,
         id: `${this.#id}-${this.#links++}`,
       })
     );

@@ -353,6 +353,47 @@ Deno.test("[remote] chunkSize: a map's items go in jobs of up to chunkSize calls
   }
 });
 
+Deno.test('[remote] the "parallel" map executor on a remote executor runs whole items on the workers in chunks; a failing item is named', async () => {
+  await using redis = await startRedis();
+  const queue = "whole";
+  await using _worker = await startWorker(redis.url, queue, { name: "w-a" });
+  await using dr = await new Builder()
+    .withModules(NODES)
+    .withExecutor(new RemoteExecutor({ redis: redis.url, queue }))
+    .withMapExecutor("parallel")
+    .build();
+  const x = Array.from({ length: 5000 }, (_, i) => i);
+  const items = await dr.map(["positional"] as never[], {
+    inputs: { x },
+    mapOver: "x",
+  }) as { positional: number }[];
+  assert.deepEqual(
+    items.map((item) => item.positional),
+    x.map((v) => v * 2 + 100),
+  );
+  const check = new Redis(redis.url);
+  try {
+    const events = await check.xrange(`bull:${queue}:events`, "-", "+");
+    const added = events.filter(([, fields]) =>
+      fields[0] === "event" && fields[1] === "added"
+    ).length;
+    assert.equal(added, 5, "5,000 items in chunks of 1,000");
+  } finally {
+    await check.quit();
+  }
+  await assert.rejects(
+    dr.map(["fails"] as never[], { inputs: { x: [0, 0, 3, 0] }, mapOver: "x" }),
+    (e: unknown) => {
+      assert.ok(e instanceof NodeExecutionError, String(e));
+      assert.equal(e.nodeName, "fails");
+      assert.equal(e.item, 2);
+      assert.ok(e.cause instanceof RangeError);
+      assert.match((e.cause as Error).stack!, /remote\/nodes\.ts/);
+      return true;
+    },
+  );
+});
+
 Deno.test("[remote] large arguments and values go by reference: stored apart under their own keys, read back, deleted or left to expire", async () => {
   await using redis = await startRedis();
   await using _worker = await startWorker(redis.url, "large", {
