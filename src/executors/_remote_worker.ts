@@ -1,12 +1,14 @@
-// A worker of the remote executor: a BullMQ worker whose jobs are braid
-// tasks, run in this process by the task runner that worker processes use
-// (_task_runner.ts). For each job it appends to the driver's reply stream
-// that the task starts (which start it is, BullMQ's `attemptsStarted`, and
-// this worker's id), what the node logs, and its value or error, before
-// the job completes. Aborts come on a pub/sub channel; a worker remembers
-// the ids for a while, so a job withdrawn before it started is dropped
-// when it comes. Nodes run in this process: what they print goes to its
-// stdout and stderr.
+// A worker of the remote executor: a BullMQ worker whose jobs carry braid
+// tasks (one call, several calls of one run, or a chunk of map items), run
+// in this process by the task runner that worker processes use
+// (_task_runner.ts), all of a job's at once. For each call it tells the
+// driver's reply stream that the call starts (which start of its job that
+// is, BullMQ's `attemptsStarted`, and this worker's id), what the node
+// logs, and its value or error, before the job completes (see
+// _remote_wire.ts for how replies are batched). Aborts come on a pub/sub
+// channel; a worker remembers the call ids for a while, so a call
+// withdrawn before it started is dropped when it comes. Nodes run in this
+// process: what they print goes to its stdout and stderr.
 import { type Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
