@@ -1,17 +1,19 @@
-// The remote executor's link to Redis: a connection for commands (BullMQ's
-// queue adds jobs on it, aborts are published on it), one that blocks
-// reading the link's own reply stream, and the tasks in flight by job id.
-// Jobs sent in one turn go in one addBulk; aborts sent in one turn, in one
-// message. A link that cannot connect within its timeout, or loses a
-// connection, is broken for good: its tasks fail with a `RemoteError`, and
-// the executor opens a new link for the next task (so a driver works again
-// once Redis is back). Loaded when a remote executor first connects: bullmq
-// and ioredis are not part of mod.ts's static module graph.
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+// The remote executor's link to Redis (_remote_connect.ts): a connection
+// for commands (BullMQ's queue adds jobs on it, aborts are published on
+// it), one that blocks reading the link's own reply stream, and the calls
+// in flight by id. Calls sent in one turn go in jobs of up to `chunkSize`
+// calls of one run, and the jobs in one addBulk; aborts sent in one turn,
+// in one message. A link that cannot connect within its timeout, or loses
+// a connection (or a read goes unanswered), is broken for good: its calls
+// fail with a `RemoteError`, and the executor opens a new link for the next
+// one (so a driver works again once Redis is back). Loaded when a remote
+// executor first connects: bullmq and ioredis are not part of mod.ts's
+// static module graph.
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
-import { RemoteError, WorkerError } from "../errors.ts";
-import { RemoteFailure } from "./_remote_failure.ts";
+import { connect, shut } from "./_remote_connect.ts";
+import { runChunk } from "./_remote_chunk.ts";
 import type { Call } from "../_executor_call.ts";
 import type { ChunkTask, TaskNode } from "./_protocol.ts";
 import type { RedisClientLike } from "./remote.ts";
@@ -29,7 +31,6 @@ import {
   type RemoteReply,
   type RemoteTask,
   replyKey,
-  valueOf,
 } from "./_remote_wire.ts";
 
 /** How a link reaches Redis. */
@@ -121,60 +122,34 @@ export class RemoteLink {
    * naming the server when it cannot.
    */
   static async open(options: LinkOptions): Promise<RemoteLink> {
-    const settings = {
-      lazyConnect: true,
-      connectTimeout: options.connectTimeoutMs,
-      // Fail at once while disconnected, and never reconnect: a broken link
-      // is replaced by a new one when the next task needs it.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    };
-    const made: Redis[] = [];
-    const connect = (): Redis => {
-      const client = options.client === undefined
-        ? new Redis(options.url!, settings)
-        : (options.client as Redis).duplicate(settings);
-      client.on("error", () => {}); // reported through what fails
-      made.push(client);
-      return client;
-    };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`no answer within ${options.connectTimeoutMs} ms`),
-          ),
-        options.connectTimeoutMs,
-      );
+    const { commands, reader, queue } = await connect({
+      ...options,
+      readSlackMs: READ_BLOCK_MS + options.connectTimeoutMs,
     });
-    try {
-      const commands = connect();
-      const reader = connect();
-      await Promise.race([
-        Promise.all([commands.connect(), reader.connect()]),
-        timeout,
-      ]);
-      const queue = new Queue(options.queue, { connection: commands });
-      queue.on("error", () => {}); // reported through what fails
-      await Promise.race([queue.waitUntilReady(), timeout]);
-      const link = new RemoteLink(options, commands, reader, queue);
-      link.#start();
-      return link;
-    } catch (error) {
-      await Promise.all(made.map((client) => shut(client)));
-      throw new RemoteError(options.label, connectProblem(error), {
-        cause: error,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    const link = new RemoteLink(options, commands, reader, queue);
+    link.#start();
+    return link;
+  }
+
+  /** The server, for messages. */
+  get server(): string {
+    return this.#options.label;
   }
 
   /** Sends `call` as a job; settles as the call does. */
   run(call: Call, taskNode: TaskNode): Promise<unknown> {
     return runRemote(call, this, taskNode, this.#options.label);
+  }
+
+  /**
+   * Sends a chunk of map items (a `ChunkTask` without its number) as a job:
+   * its outputs by column, or a `RemoteFailure` naming the item and node.
+   */
+  runChunk(
+    name: string,
+    chunk: Omit<ChunkTask, "id" | "timed">,
+  ): { promise: Promise<unknown[][]>; cancel(): void } {
+    return runChunk(this, name, chunk);
   }
 
   /**
@@ -228,66 +203,10 @@ export class RemoteLink {
   }
 
   /**
-   * Sends a chunk of map items as a job of its own, at once: its outputs
-   * by column, or a `RemoteFailure` naming the item and node (a
-   * `WorkerError` or `RemoteError` when it failed outside its nodes).
+   * Sends a chunk of map items as a job of its own, at once; `listener`
+   * hears about it. Returns its id (for `abort`).
    */
-  runChunk(
-    name: string,
-    chunk: Omit<ChunkTask, "id" | "timed">,
-  ): { promise: Promise<unknown[][]>; cancel(): void } {
-    const result = Promise.withResolvers<unknown[][]>();
-    const label = `map items ${chunk.firstItem} to ${
-      chunk.firstItem + chunk.count - 1
-    }`;
-    const id = this.#sendChunk(name, chunk, {
-      started: () => {},
-      logged: () => {},
-      ended: (reply) => {
-        if (reply.kind === "lost") {
-          return result.reject(
-            new RemoteError(this.#options.label, reply.problem, {
-              cause: reply.cause,
-            }),
-          );
-        }
-        if (reply.kind === "failed") {
-          return result.reject(
-            new WorkerError(
-              `The ${label} failed on worker ${reply.worker} outside their nodes: ${reply.message}`,
-            ),
-          );
-        }
-        if (reply.kind === "error") {
-          if (reply.loading === true || reply.uncloneable === true) {
-            return result.reject(
-              new WorkerError(
-                `The ${label} cannot run on worker ${reply.worker}: ${reply.error.message}`,
-              ),
-            );
-          }
-          return result.reject(
-            new RemoteFailure(reply.error, reply.item, reply.node),
-          );
-        }
-        if (reply.bytes !== undefined) {
-          return result.resolve(valueOf(reply.bytes) as unknown[][]);
-        }
-        this.take(reply.blob!).then(
-          (bytes) =>
-            bytes === undefined
-              ? result.reject(
-                new WorkerError(`The outputs of the ${label} are gone`),
-              )
-              : result.resolve(valueOf(bytes) as unknown[][]),
-          result.reject,
-        );
-      },
-    });
-    return { promise: result.promise, cancel: () => this.abort(id) };
-  }
-
-  #sendChunk(
+  sendChunk(
     name: string,
     chunk: Omit<ChunkTask, "id" | "timed">,
     listener: Listener,
@@ -357,16 +276,20 @@ export class RemoteLink {
   }
 
   #start(): void {
-    const lost = () => {
-      if (this.#closing !== undefined) return;
-      const problem =
-        "the connection was lost while the node ran remotely (a later run connects again)";
-      this.#fail({ kind: "lost", problem });
-      void this.close(problem);
-    };
+    const lost = () => this.#lost();
     this.#commands.on("close", lost);
     this.#reader.on("close", lost);
     this.#reading = this.#read();
+  }
+
+  // A connection closed, or a read went unanswered: every task in flight
+  // fails, and the next one connects again.
+  #lost(): void {
+    if (this.#closing !== undefined) return;
+    const problem =
+      "the connection was lost while the node ran remotely (a later run connects again)";
+    this.#fail({ kind: "lost", problem });
+    void this.close(problem);
   }
 
   // Every task in flight fails; the link takes no more.
@@ -472,7 +395,9 @@ export class RemoteLink {
           last,
         );
       } catch {
-        return; // lost (the close handler fails the tasks) or closed
+        // Closed, lost, or unanswered (a network that drops packets
+        // closes nothing): the tasks in flight fail.
+        return this.#lost();
       }
       if (entries === null) continue;
       for (const [, stream] of entries) {
@@ -508,24 +433,6 @@ export class RemoteLink {
         listener.ended(reply);
     }
   }
-}
-
-// Closes `client` (politely when it is connected) and resolves once it has
-// ended: its socket is closed, and ioredis's timer for a socket that does
-// not close is cleared.
-async function shut(client: Redis): Promise<void> {
-  if (client.status === "end") return;
-  const ended = new Promise<void>((resolve) => client.once("end", resolve));
-  if (client.status === "ready") {
-    await client.quit().catch(() => client.disconnect());
-  } else client.disconnect();
-  await ended;
-}
-
-// Why connecting failed, and what to do.
-function connectProblem(error: unknown): string {
-  const message = (error as Error)?.message || String(error);
-  return `cannot connect (${message}); check that the server runs and is reachable from here, or raise 'connectTimeoutMs'`;
 }
 
 // The stream id right after `id` ("ms-seq").

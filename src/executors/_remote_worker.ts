@@ -13,6 +13,7 @@ import { type Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
 import { TaskRunner } from "./_task_runner.ts";
+import { Outbox } from "./_remote_outbox.ts";
 import type { TaskReply } from "./_task_protocol.ts";
 import {
   abortChannel,
@@ -20,7 +21,6 @@ import {
   blobKey,
   type CallData,
   decodeChunk,
-  encodeReplies,
   type JobData,
   JobDecoder,
   LARGE_BYTES,
@@ -83,11 +83,7 @@ export class RemoteWorker {
   readonly #decoder = new JobDecoder();
   readonly #kept = new Map<string, Uint8Array>();
   #keptBytes = 0;
-  // Replies not sent yet, by stream: sent together, one entry per stream,
-  // at the end of the turn (or at once, with a task's start).
-  readonly #outbox = new Map<string, RemoteReply[]>();
-  // Settles once what is in the outbox now has been sent.
-  #sending: PromiseWithResolvers<void> | undefined;
+  readonly #outbox: Outbox;
   #closing: Promise<void> | undefined;
 
   private constructor(options: RemoteWorkerOptions) {
@@ -105,6 +101,7 @@ export class RemoteWorker {
     this.#commands = new Redis(options.redis, settings);
     this.#commands.on("error", trouble);
     this.#commands.on("ready", () => warned = "");
+    this.#outbox = new Outbox(this.#commands, () => this.#running.size > 1);
     this.#subscriber = this.#commands.duplicate();
     this.#subscriber.on("error", trouble);
     this.#runner = new TaskRunner((reply) => this.#answer(reply));
@@ -208,9 +205,9 @@ export class RemoteWorker {
       // Asked for, the start is in the stream before the node runs: a node
       // that then blocks this thread cannot hide it.
       if (call.s === 1) {
-        void this.#queue(reply, running.start!);
+        void this.#outbox.add(reply, running.start!);
         running.start = undefined;
-        await this.#flush(reply);
+        await this.#outbox.send(reply);
       }
       // Timed: the runner says when it calls the node.
       this.#runner.handle({ ...task, id, timed: true });
@@ -261,7 +258,7 @@ export class RemoteWorker {
 
   // Call `call` failed outside its node.
   #failCall(reply: string, call: string, error: Error): void {
-    void this.#queue(reply, {
+    void this.#outbox.add(reply, {
       kind: "failed",
       call,
       worker: this.id,
@@ -309,10 +306,10 @@ export class RemoteWorker {
         // Data it cannot send throws here, to the node's ctx.log call.
         if (reply.data !== undefined) valueBytes(reply.data);
         if (running.start !== undefined) {
-          void this.#queue(running.reply, running.start);
+          void this.#outbox.add(running.reply, running.start);
           running.start = undefined;
         }
-        void this.#queue(running.reply, {
+        void this.#outbox.add(running.reply, {
           kind: "log",
           call,
           message: reply.message,
@@ -369,44 +366,9 @@ export class RemoteWorker {
     const last = ms === ms
       ? { ...reply, ...start, ms }
       : { ...reply, ...start };
-    void this.#queue(running.reply, last).then(() =>
+    void this.#outbox.add(running.reply, last).then(() =>
       running.answered.resolve()
     );
-  }
-
-  // Adds `reply` to the outbox; resolves once it has been sent. The outbox
-  // goes at the end of this turn, or, while other tasks run (whose replies
-  // may come in the next turns), in the next macrotask: one command
-  // carries the replies of many tasks.
-  #queue(stream: string, reply: RemoteReply): Promise<void> {
-    const replies = this.#outbox.get(stream);
-    if (replies !== undefined) replies.push(reply);
-    else this.#outbox.set(stream, [reply]);
-    let sending = this.#sending;
-    if (sending === undefined) {
-      sending = this.#sending = Promise.withResolvers();
-      const send = () => {
-        const done = this.#sending!;
-        this.#sending = undefined;
-        for (const stream of [...this.#outbox.keys()]) void this.#flush(stream);
-        done.resolve();
-      };
-      if (this.#running.size > 1) setTimeout(send, 0);
-      else queueMicrotask(send);
-    }
-    return sending.promise;
-  }
-
-  // Sends what waits for `stream`, as one entry; resolves once it is in.
-  async #flush(stream: string): Promise<void> {
-    const replies = this.#outbox.get(stream);
-    if (replies === undefined) return;
-    this.#outbox.delete(stream);
-    try {
-      await this.#commands.xadd(stream, "*", ...encodeReplies(replies));
-    } catch {
-      // Lost: BullMQ's completion fails too, and the job is taken over.
-    }
   }
 
   #abort(calls: readonly string[]): void {
