@@ -126,7 +126,9 @@ export interface RemoteExecutorOptions {
  * reached, nodes fail with a `RemoteError`; the next run connects again.
  *
  * With a cache, a node's job is sent once the cache has missed, and its
- * hooks start then.
+ * hooks start then. `chunkSize` groups calls sent together into fewer
+ * jobs; `withMapExecutor("parallel")` on this executor sends whole map
+ * items to the workers, 1,000 per job.
  *
  * @example
  * ```ts ignore
