@@ -25,6 +25,7 @@ import { checksumOk, decodeResult, encodeResult } from "./_result_bytes.ts";
 import { whileBusy } from "./_busy.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
 import type { MaybePromise } from "../hooks.ts";
+import { andThen } from "../_thenable.ts";
 import type { CacheEntry, CacheHit, CacheRead, CacheStore } from "./store.ts";
 
 /** Options of {@linkcode SqliteCacheStore}. */
@@ -106,6 +107,11 @@ export class SqliteCacheStore implements CacheStore {
   #rowBytes = 0;
   #hasher: Hasher | undefined;
   readonly #ready: Promise<Hasher>;
+  // Whether lookup may read rows itself: not when a subclass overrides
+  // getVersion or getResult.
+  readonly #direct = this.getVersion ===
+      SqliteCacheStore.prototype.getVersion &&
+    this.getResult === SqliteCacheStore.prototype.getResult;
   #closed = false;
 
   /** Opens (or creates) the cache in `path`. */
@@ -177,6 +183,15 @@ export class SqliteCacheStore implements CacheStore {
   lookup(key: string): MaybePromise<CacheHit | undefined> {
     if (this.#hasher === undefined) {
       return this.#ready.then(() => this.lookup(key));
+    }
+    if (!this.#direct) {
+      // A subclass's getVersion and getResult answer, as they would without lookup.
+      const dataVersion = this.getVersion(key);
+      if (dataVersion === undefined) return undefined;
+      return andThen(
+        this.getResult(dataVersion),
+        (read) => ({ dataVersion, read }),
+      );
     }
     let row = this.#rows.get(key);
     if (row !== undefined) {

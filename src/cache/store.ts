@@ -97,6 +97,11 @@ export class MemoryCacheStore implements CacheStore {
   // Made once per key and per data version: a hit allocates nothing.
   readonly #hits = new Map<string, CacheHit>();
   readonly #results = new Map<string, CacheRead>();
+  // Whether lookup may skip getVersion and getResult: not when a subclass
+  // overrides them.
+  readonly #direct =
+    this.getVersion === MemoryCacheStore.prototype.getVersion &&
+    this.getResult === MemoryCacheStore.prototype.getResult;
 
   /** How many distinct results are stored. */
   get size(): number {
@@ -115,7 +120,11 @@ export class MemoryCacheStore implements CacheStore {
 
   /** The data version under `key` and its result. */
   lookup(key: string): CacheHit | undefined {
-    return this.#hits.get(key);
+    if (this.#direct) return this.#hits.get(key);
+    const dataVersion = this.getVersion(key);
+    return dataVersion === undefined
+      ? undefined
+      : { dataVersion, read: this.getResult(dataVersion) };
   }
 
   /** Stores `entry`, and `value` once per data version. */
