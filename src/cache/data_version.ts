@@ -67,7 +67,7 @@ class TooShared extends Error {}
 // remembered, which is most of the cost of hashing small objects. A value
 // with more object visits than this is encoded in shared mode instead,
 // where each object is encoded once and repeats are back-references.
-const TREE_BUDGET = 1 << 22;
+const TREE_BUDGET = 1 << 20;
 // How many of the open (enclosing) objects are compared one by one when
 // looking for a cycle; deeper ones are looked up in a set.
 const OPEN_SCAN = 32;

@@ -348,3 +348,59 @@ Deno.test("SqliteCacheStore: a cache written by an earlier braid (format 1) is c
   await again.close();
   await Deno.remove(path, { recursive: true });
 });
+
+Deno.test("a store's prefetch() gets the keys a plan asked for in its last run, and lookup() answers hits in one call", async () => {
+  class Recording extends MemoryCacheStore {
+    prefetched: string[][] = [];
+    lookups = 0;
+    prefetch(keys: readonly string[]): void {
+      this.prefetched.push([...keys]);
+    }
+    override lookup(key: string) {
+      this.lookups++;
+      return super.lookup(key);
+    }
+  }
+  const store = new Recording();
+  const dr = await new Builder().withModules({
+    a: ({ x }: { x: number }) => x + 1,
+    b: ({ a }: { a: number }) => a * 2,
+  }).withCache({ store }).build();
+  const first = await dr.run(["b"], { inputs: { x: 1 } });
+  assert.equal(store.prefetched.length, 0); // nothing known of this plan yet
+  const keys = dr.cache.logs(first.runId).map((e) => e.key!).sort();
+  const second = await dr.run(["b"], { inputs: { x: 1 } });
+  assert.deepEqual(outcomes(dr.cache.logs(second.runId)), {
+    a: "hit",
+    b: "hit",
+  });
+  assert.deepEqual(store.prefetched.map((k) => k.sort()), [keys]);
+  assert.equal(store.lookups, 4);
+  // Map items do not prefetch: each item's keys differ.
+  await dr.map(["b"], { inputs: { x: [1, 2, 3] }, mapOver: "x" });
+  assert.equal(store.prefetched.length, 1);
+});
+
+Deno.test("SqliteCacheStore: results up to inlineMaxBytes live in the database, larger ones in files", async () => {
+  const path = await tempDir();
+  const store = new SqliteCacheStore(path, { inlineMaxBytes: 1000 });
+  const dr = await new Builder()
+    .withModules({ small: () => "s".repeat(100), big: () => "b".repeat(5000) })
+    .withCache({ store }).build();
+  await dr.execute(["small", "big"]);
+  assert.equal(resultRows(path).length, 1);
+  assert.equal((await resultFiles(path)).length, 1);
+  const again = await dr.run(["small", "big"]);
+  assert.deepEqual(outcomes(dr.cache.logs(again.runId)), {
+    small: "hit",
+    big: "hit",
+  });
+  assert.equal(again.outputs?.big, "b".repeat(5000));
+  await dr.close();
+  store.close();
+  assert.throws(
+    () => new SqliteCacheStore(path, { inlineMaxBytes: -1 }),
+    /'inlineMaxBytes' must be a non-negative integer: received -1/,
+  );
+  await Deno.remove(path, { recursive: true });
+});
