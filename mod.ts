@@ -74,6 +74,7 @@ export {
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
 export { priority } from "./src/modifiers/priority.ts";
+export { retry, type RetryPolicy } from "./src/modifiers/retry.ts";
 export {
   type Binding,
   Group,
@@ -241,6 +242,10 @@ export {
   ThreadedExecutor,
   type ThreadedExecutorOptions,
 } from "./src/executors/threaded.ts";
+export {
+  ProcessExecutor,
+  type ProcessExecutorOptions,
+} from "./src/executors/process.ts";
 export type { FailurePolicy } from "./src/scheduler.ts";
 export {
   type ExecutorsOptions,

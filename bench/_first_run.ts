@@ -1,13 +1,19 @@
 /**
  * Bench rows t2 and t2b, in a process of their own (a process has one first
- * run): a driver on a prestarted threaded executor (`threaded`), or on the
- * sequential one (`sequential`: what a first run costs any executor, code
- * not yet compiled); prints the ms of its first `execute` of a tiny node
- * from a module file, and the median of later ones. For `threaded`, braid's
- * own code in this thread is first compiled by sequential runs of the same
- * node, so the row shows what the threaded executor's first run adds: the
- * start-up that `prestart` and `warm()` (workers started, the driver's node
- * modules imported) are for.
+ * run): prints the ms of the first `execute` of a tiny node from a module
+ * file on a newly built driver, and the median of later ones. `threaded`:
+ * the driver is on a prestarted threaded executor, and its first run starts
+ * once `warm()` has resolved. `sequential`: on the sequential executor, what
+ * a first run costs any executor while braid's code is not compiled yet.
+ *
+ * For `threaded`, braid's code in this thread is first compiled by drivers
+ * of the same kind (threaded, on an executor of their own, closed before
+ * the one measured starts): the row then shows what a fresh executor's
+ * first run adds, the start-up of its workers, their imports and the
+ * compiling of the code they run, which `prestart` and `warm()` are for.
+ * (Sequential runs would leave the code in this thread that hands nodes to
+ * workers and takes their answers uncompiled, and the row would show its
+ * compiling, which t2b shows for any first run.)
  *
  * @module
  */
@@ -21,15 +27,21 @@ if (mode !== "threaded" && mode !== "sequential") {
   );
 }
 const work = new URL("./_work.ts", import.meta.url).href;
+if (mode === "threaded") {
+  // Several drivers: what each driver does once (its plan) compiles too.
+  const other = new ThreadedExecutor({ workers: 2 });
+  for (let d = 0; d < 20; d++) {
+    const warmUp = await new Builder().withModules(work).withExecutor(other)
+      .build();
+    for (let i = 0; i < 10; i++) {
+      await warmUp.execute(["tiny"] as never[], { inputs: { x: i } });
+    }
+  }
+  await other.close();
+}
 const executor = mode === "sequential"
   ? "sequential"
   : new ThreadedExecutor({ workers: 2, prestart: true });
-if (executor !== "sequential") {
-  const warmUp = await new Builder().withModules(work).build();
-  for (let i = 0; i < 200; i++) {
-    await warmUp.execute(["tiny"] as never[], { inputs: { x: i } });
-  }
-}
 await using dr = await new Builder().withModules(work).withExecutor(executor)
   .build();
 if (executor !== "sequential") await executor.warm();

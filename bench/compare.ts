@@ -21,6 +21,7 @@ import {
   node,
   type NodeDef,
   Pipeline,
+  ProcessExecutor,
 } from "../mod.ts";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
@@ -37,7 +38,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 l1 l1b l1c x1 x2"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -783,9 +784,21 @@ if (wanted("t1", "t1b")) {
 }
 
 // Runs a bench helper script in a process of its own; returns its JSON.
-async function inProcess<T>(script: string, ...args: string[]): Promise<T> {
+async function inProcess<T>(
+  script: string,
+  ...args: string[]
+): Promise<T> {
+  return await inProcessWith<T>(["--allow-read", "--allow-env"], script, args);
+}
+
+// The same, with the given `deno run` flags.
+async function inProcessWith<T>(
+  flags: readonly string[],
+  script: string,
+  args: readonly string[] = [],
+): Promise<T> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", script, ...args],
+    args: ["run", ...flags, script, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -848,6 +861,102 @@ if (wanted("r1")) {
     hand: plain,
   });
   target("r1", "routed - unrouted, ns/node", routed - plain, 30);
+}
+
+// l1. examples/serve.ts under a bounded load on loopback against a
+// handler calling the same functions by hand (see _serve_load.ts): requests
+// per second (braid column: braid's, hand: by hand), then p99 latency.
+if (wanted("l1")) {
+  const script = new URL("./_serve_load.ts", import.meta.url).pathname;
+  type Side = { rps: number; p50: number; p99: number; errors: number };
+  const load = await inProcessWith<
+    { braid: Side; hand: Side; heapStart: number; heapEnd: number }
+  >(
+    ["--allow-read", "--allow-net=127.0.0.1", "--v8-flags=--expose-gc"],
+    script,
+  );
+  record({
+    id: "l1",
+    label: "serve.ts under load, requests/s (hand: by hand)",
+    unit: "req/s",
+    braid: load.braid.rps,
+    hand: load.hand.rps,
+  });
+  record({
+    id: "l1b",
+    label: "  same, p99 latency",
+    unit: "ms",
+    braid: load.braid.p99,
+    hand: load.hand.p99,
+  });
+  record({
+    id: "l1c",
+    label: "  same, heap after GC: start (hand) and end (braid)",
+    unit: "MB",
+    braid: load.heapEnd / 2 ** 20,
+    hand: load.heapStart / 2 ** 20,
+  });
+  target("l1", "errors under load", load.braid.errors + load.hand.errors, 0);
+}
+
+// x1-x2. Worker processes (the process executor). x1: two independent
+// CPU-bound nodes in two processes against the same functions called one
+// after the other here; x2: a tiny node's round trip to a process against
+// the same round trip to a worker thread (the threaded executor).
+if (wanted("x1", "x2")) {
+  const work = new URL("./_work.ts", import.meta.url).href;
+  const W = await import(work);
+  if (wanted("x1")) {
+    const executor = new ProcessExecutor({ processes: 2 });
+    await using dr = await new Builder().withModules(work)
+      .withExecutor(executor).build();
+    const both = ["cpu_a", "cpu_b"] as never[];
+    await executor.preload([work]);
+    await executor.warm(); // both processes have imported the module
+    await dr.execute(both, { inputs: { n: 1 } });
+    const n = W.roundsFor(400);
+    const samples: [number[], number[]] = [[], []];
+    for (let r = 0; r < 3; r++) {
+      let t0 = performance.now();
+      await dr.execute(both, { inputs: { n } });
+      samples[0].push(performance.now() - t0);
+      t0 = performance.now();
+      W.cpu_a({ n }) + W.cpu_b({ n });
+      samples[1].push(performance.now() - t0);
+    }
+    const [braid, hand] = samples.map(median) as [number, number];
+    record({
+      id: "x1",
+      label: "2 x 400 ms CPU nodes, process executor",
+      unit: "ms",
+      braid,
+      hand,
+    });
+    target("x1", "process/sequential (<= 1/1.8)", braid / hand, 1 / 1.8);
+  }
+  if (wanted("x2")) {
+    const processes = new ProcessExecutor({ processes: 1 });
+    await using viaProcess = await new Builder().withModules(work)
+      .withExecutor(processes).build();
+    await using threaded = await new Builder().withModules(work)
+      .withExecutor("threaded", { workers: 1 }).build();
+    await processes.preload([work]);
+    await processes.warm();
+    const request = { inputs: { x: 1 } };
+    const x2 = await scenario(
+      "x2",
+      "1 tiny node, process round trip (hand: threaded)",
+      "us",
+      1e3,
+      {
+        braid: async () =>
+          await viaProcess.execute(["tiny"] as never[], request),
+        hand: async () => await threaded.execute(["tiny"] as never[], request),
+      },
+      2000,
+    );
+    target("x2", "process/threaded round trip", x2.braid! / x2.hand!, 3);
+  }
 }
 
 report(ORDER, [

@@ -8,12 +8,16 @@
  *     curl 'http://localhost:8000/?x=3&y=4&scale=2&vars=scaled,ratio'
  *
  * Query parameters are the graph's inputs (numbers); `vars` picks the nodes
- * to return (default: sum, product, hypot, scaled).
+ * to return (default: sum, product, hypot, scaled). Every error is answered
+ * with a JSON body `{ error }`: 400 for bad input, 503 when a run takes
+ * longer than the request timeout. A client that goes away cancels its run,
+ * and that is not an error: nothing is logged.
  *
  * @module
  */
 import {
   Builder,
+  CancelledError,
   MissingInputError,
   NodeExecutionError,
   UnknownNodeError,
@@ -38,8 +42,23 @@ function json(status: number, body: unknown): Response {
 /** A 400 answer; `BadRequest` is thrown while reading the query. */
 class BadRequest extends Error {}
 
+/** Options of {@linkcode createHandler}. */
+export interface HandlerOptions {
+  /** How long one request's run may take. @default {10_000} */
+  readonly timeoutMs?: number;
+  /** Where unexpected errors are reported. @default {console.error} */
+  readonly logError?: (error: unknown) => void;
+}
+
+// The status of an answer nobody reads: the client closed the connection
+// (nginx's name for it); the response is never delivered.
+const CLIENT_GONE = 499;
+
 /** Builds the driver once and returns the handler that uses it. */
-export async function createHandler(): Promise<Handler> {
+export async function createHandler(
+  options: HandlerOptions = {},
+): Promise<Handler> {
+  const { timeoutMs = 10_000, logError = console.error } = options;
   const driver = await new Builder()
     .withModules(nodes)
     .withExecutor("async")
@@ -93,14 +112,28 @@ export async function createHandler(): Promise<Handler> {
     if (req.method !== "GET") {
       return json(405, { error: `method ${req.method} not allowed` });
     }
+    // The run stops when the client goes away or the time is up.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       const { inputs, vars } = readQuery(url.searchParams);
       const values = await driver.execute(vars, {
         inputs,
-        signal: req.signal,
+        signal: AbortSignal.any([req.signal, deadline.signal]),
       });
       return json(200, values);
     } catch (error) {
+      if (error instanceof CancelledError) {
+        if (req.signal.aborted) return json(CLIENT_GONE, { error: "gone" });
+        if (deadline.signal.aborted) {
+          return json(503, {
+            error: `the request took longer than ${timeoutMs} ms`,
+          });
+        }
+      }
       if (
         error instanceof BadRequest || error instanceof MissingInputError ||
         error instanceof UnknownNodeError
@@ -112,8 +145,10 @@ export async function createHandler(): Promise<Handler> {
       ) {
         return json(400, { error: error.cause.message, node: error.nodeName });
       }
-      console.error(error);
+      logError(error);
       return json(500, { error: "internal error" });
+    } finally {
+      clearTimeout(timer);
     }
   };
 }

@@ -69,7 +69,7 @@ function eventOf(
   const item = run.item;
   const inputs = hooks.readsInputs ? argumentsOf(node, run.values) : NO_INPUTS;
   // Written out rather than spread: one object of a fixed shape per event.
-  return item === undefined
+  const event: BeforeNodeExecutionEvent = item === undefined
     ? {
       runId,
       nodeName: node.name,
@@ -85,6 +85,8 @@ function eventOf(
       taskId: `${runId}/${item}/${node.name}`,
       item,
     };
+  const attempt = run.attemptOf(node);
+  return attempt === 1 ? event : { ...event, attempt };
 }
 
 function looked(
@@ -124,7 +126,13 @@ function begin(
   miss: CacheMiss | undefined,
   deferEnd: boolean,
 ): unknown {
-  hooks.observer?.started(node, run.runId, run.item, now());
+  hooks.observer?.started(
+    node,
+    run.runId,
+    run.item,
+    now(),
+    run.attemptOf(node),
+  );
   if (event === undefined || !hooks.beforeNode) {
     return execute(run, node, hooks, event, call, miss, deferEnd);
   }
@@ -178,10 +186,7 @@ function execute(
     // node's promise tells it (endDeferred), so braid wraps no promise of
     // its own around the node's.
     if (deferEnd) {
-      const starts = run.deferredStarts ??= new Float64Array(
-        run.plan.nodes.length,
-      ).fill(NaN);
-      starts[node.index] = start;
+      run.deferEnd(node, start);
       return value;
     }
   }
@@ -304,6 +309,7 @@ function afterEvent(
     durationMs,
   };
   if (event.item !== undefined) after.item = event.item;
+  if (event.attempt !== undefined) after.attempt = event.attempt;
   if (success) after.result = outcome;
   else after.error = outcome;
   if (success && cache !== undefined) after.cache = cache;

@@ -4,7 +4,7 @@
 import type { CacheOutcome } from "./cache/cache.ts";
 import { HookError, RunFailedError } from "./errors.ts";
 import { now } from "./_clock.ts";
-import type { ExecutionEvent, SkipReason } from "./events.ts";
+import type { ExecutionEvent, NodeStartedEvent, SkipReason } from "./events.ts";
 import {
   type Adapter,
   type AfterNodeExecutionEvent,
@@ -40,6 +40,8 @@ export class Recorder implements Adapter {
   readonly #status: Uint8Array;
   readonly #durations: Float64Array;
   #errors: unknown[] | undefined;
+  // The highest attempt number each node started with, once one is retried.
+  #attempts: Uint16Array | undefined;
   #caches: (CacheOutcome | undefined)[] | undefined;
   #logs: (NodeLogEvent[] | undefined)[] | undefined;
   // The last node looked up: its after hook usually follows its before hook.
@@ -80,7 +82,13 @@ export class Recorder implements Adapter {
 
   /** Node started (a node of a nested run, forwarded). */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
-    this.#started(event.nodeName, event.runId, event.item, now());
+    this.#started(
+      event.nodeName,
+      event.runId,
+      event.item,
+      now(),
+      event.attempt ?? 1,
+    );
   }
 
   /** Node ended (a node of a nested run, forwarded). */
@@ -103,8 +111,8 @@ export class Recorder implements Adapter {
 
   /** The run's own nodes, told directly: no event objects. */
   readonly [OBSERVES]: NodeObserver = {
-    started: (node, runId, item, at) =>
-      this.#started(node.name, runId, item, at, this.#atNode(node)),
+    started: (node, runId, item, at, attempt) =>
+      this.#started(node.name, runId, item, at, attempt, this.#atNode(node)),
     ended: (node, runId, item, success, outcome, durationMs, cache) =>
       this.#ended(
         node.name,
@@ -132,17 +140,32 @@ export class Recorder implements Adapter {
     runId: string,
     item: number | undefined,
     started: number,
+    attempt: number,
     at = this.#at(nodeName),
   ): void {
-    if (at >= 0) this.#starts[at] = started;
+    if (at >= 0) {
+      this.#starts[at] = started;
+      if (attempt > 1) this.#retried(at, item, attempt);
+    }
     const emit = this.#emit;
     if (emit === undefined) return;
     const timestamp = ORIGIN + started;
-    emit(
-      item === undefined
-        ? { type: "nodeStarted", runId, timestamp, nodeName }
-        : { type: "nodeStarted", runId, timestamp, nodeName, item },
-    );
+    const event: NodeStartedEvent = item === undefined
+      ? { type: "nodeStarted", runId, timestamp, nodeName }
+      : { type: "nodeStarted", runId, timestamp, nodeName, item };
+    emit(attempt === 1 ? event : { ...event, attempt });
+  }
+
+  // The node at `at` starts again: its record is the new attempt's (unless
+  // it runs once per item: items share one record), and its attempts are
+  // counted.
+  #retried(at: number, item: number | undefined, attempt: number): void {
+    const attempts = this.#attempts ??= new Uint16Array(this.#status.length);
+    attempts[at] = Math.max(attempts[at]!, attempt);
+    if (item !== undefined) return;
+    this.#status[at] = NONE;
+    this.#durations[at] = 0;
+    if (this.#errors !== undefined) this.#errors[at] = undefined;
   }
 
   // `outcome` is what the node threw, when it failed.
@@ -256,13 +279,22 @@ export class Recorder implements Adapter {
     const status = this.#status[at];
     if (status === NONE) return undefined;
     const durationMs = this.#durations[at]!;
+    const attempts = this.#attemptsAt(at);
     if (status === FAILED) {
-      return { name, status: "failed", durationMs, error: this.#errors![at] };
+      const error = this.#errors![at];
+      return { name, status: "failed", durationMs, error, attempts };
     }
     const cache = this.#caches?.[at];
     return cache === undefined
-      ? { name, status: "succeeded", durationMs }
-      : { name, status: "succeeded", durationMs, cache };
+      ? { name, status: "succeeded", durationMs, attempts }
+      : cache === "hit"
+      ? { name, status: "succeeded", durationMs, cache }
+      : { name, status: "succeeded", durationMs, cache, attempts };
+  }
+
+  // How many times the node at `at` started (the highest attempt).
+  #attemptsAt(at: number): number {
+    return Math.max(this.#attempts?.[at] ?? 1, 1);
   }
 
   /** A node logged. */
@@ -316,11 +348,13 @@ export class Recorder implements Adapter {
       const fate = this.#unfinished(at);
       if (fate === "cancelled") {
         const durationMs = end - this.#starts[at]!;
-        all.push({ name, status: "cancelled", durationMs });
+        const attempts = this.#attemptsAt(at);
+        all.push({ name, status: "cancelled", durationMs, attempts });
       } else if (fate === "failed") {
         const durationMs = end - this.#starts[at]!;
         const error = this.#runError;
-        all.push({ name, status: "failed", durationMs, error });
+        const attempts = this.#attemptsAt(at);
+        all.push({ name, status: "failed", durationMs, error, attempts });
       } else {
         all.push({ name, status: "skipped", skipReason: fate, durationMs: 0 });
       }

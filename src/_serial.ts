@@ -6,6 +6,7 @@ import { isThenable } from "./_thenable.ts";
 import { HookError, RunFailedError } from "./errors.ts";
 import type { PlanNode } from "./plan.ts";
 import type { Run } from "./run.ts";
+import { mayRetry, retryPolicyOf, withRetries } from "./_retry.ts";
 
 // Skips `node`'s dependents, and theirs, for good: their counts can never
 // reach zero again. Returns how many were skipped.
@@ -41,6 +42,7 @@ export async function runSerially(run: Run): Promise<unknown[]> {
   let remaining: Int32Array | undefined; // only to mark skipped nodes
   let failures: unknown[] | undefined;
   let skipped: string[] | undefined;
+  const retries = mayRetry(run);
   for (let k = 0; k < order.length; k++) {
     if (run.stopped !== undefined) throw run.stopped;
     if (signal?.aborted) throw run.cancellation();
@@ -49,15 +51,18 @@ export async function runSerially(run: Run): Promise<unknown[]> {
     const node = nodes[i]!;
     let value: unknown;
     try {
-      value = run.invokeInline(node);
+      const policy = retries ? retryPolicyOf(run, node) : undefined;
+      value = policy === undefined
+        ? run.invokeInline(node)
+        : withRetries(run, node, policy, () => run.invoke(node));
       if (isThenable(value)) {
         try {
           value = await value;
         } catch (error) {
-          run.settled(node, false, error);
+          if (run.defers) run.settled(node, false, error);
           throw error;
         }
-        run.settled(node, true, value);
+        if (run.defers) run.settled(node, true, value);
       }
     } catch (error) {
       if (run.stopped !== undefined) throw run.stopped;

@@ -20,6 +20,11 @@ export function streamEvents(
   return new EventStream(runner, vars, options);
 }
 
+// How many unread events hold back a map's next items, and how few let
+// them go again.
+const BEHIND = 4096;
+const CAUGHT_UP = 1024;
+
 const FINISHED: IteratorResult<never, void> = Object.freeze({
   value: undefined,
   done: true,
@@ -108,8 +113,18 @@ class EventStream implements AsyncGenerator<ExecutionEvent, void, undefined> {
     const emit = (event: ExecutionEvent) => channel.push(event);
     // Neither rejects for a failed or cancelled run; anything else reaches
     // the consumer after the events before it.
+    // A map's items wait to start while the reader is far behind: its
+    // queue of events stays bounded however many items there are.
+    const ready = () =>
+      channel.size > BEHIND ? channel.drained(CAUGHT_UP) : undefined;
     return (mapped
-      ? recordMap(runner, vars, { ...options as MapOptions, signal }, emit)
+      ? recordMap(
+        runner,
+        vars,
+        { ...options as MapOptions, signal },
+        emit,
+        ready,
+      )
       : recordRun(runner, vars, { ...options, signal }, emit))
       .then(() => channel.close(), (error) => channel.fail(error));
   }
@@ -122,6 +137,7 @@ async function recordMap(
   vars: readonly string[],
   options: MapOptions,
   emit: (event: ExecutionEvent) => void,
+  ready: () => Promise<void> | undefined,
 ): Promise<void> {
   const runId = crypto.randomUUID();
   const recorder = new Recorder(undefined, emit);
@@ -131,7 +147,7 @@ async function recordMap(
   let error: unknown;
   let success = true;
   try {
-    await runMap(runner, vars, options, { hooks, runId });
+    await runMap(runner, vars, options, { hooks, runId, ready });
   } catch (thrown) {
     error = thrown;
     success = false;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
 import { ConfigError } from "./errors.ts";
 import { type AsyncDriver, createDriver, type DictResult } from "./driver.ts";
 import type { ExecutorLike, ExecutorOptions } from "./executors/executor.ts";
@@ -28,6 +29,7 @@ interface BuilderState {
   readonly executor: ExecutorLike;
   readonly executorOptions: ExecutorOptions;
   readonly cache?: CacheOptions;
+  readonly retry?: RetryPolicy;
   readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
   readonly executors?: ExecutorsOptions;
 }
@@ -214,6 +216,28 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
+   * Retries every node without a `retry(...)` of its own by `policy`: a
+   * failed node starts again, up to `attempts` starts in all, after
+   * `backoffMs`, while `retryOn(error)` says so. Applied by the scheduler on
+   * every executor.
+   *
+   * @example
+   * ```ts
+   * import { Builder } from "@braid/braid";
+   * let calls = 0;
+   * const dr = await new Builder()
+   *   .withModules({ flaky: () => (++calls < 2 ? Promise.reject(new Error("once")) : calls) })
+   *   .withRetry({ attempts: 2 })
+   *   .build();
+   * const result = await dr.run(["flaky"]);
+   * console.assert(result.nodes[0]?.attempts === 2);
+   * ```
+   */
+  withRetry(policy: RetryPolicy): Builder<M, R> {
+    return new Builder({ ...this.#state, retry: checkRetryPolicy(policy) });
+  }
+
+  /**
    * Chooses how `map` (and fan-out blocks) run items, whatever runs each
    * item's nodes: `"sequential"` (one at a time), `"async"` (concurrently,
    * up to `concurrency`), `"threaded"` (concurrently, each item's nodes on
@@ -264,6 +288,7 @@ export class Builder<M = unknown, R = DictResult> {
       executor,
       ...(router === undefined ? {} : { router }),
       cache,
+      ...(state.retry === undefined ? {} : { retry: state.retry }),
       ...(state.mapExecutor === undefined ? {} : {
         mapExecutor: createMapExecutor(
           state.mapExecutor[0],

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
 import {
   checkConcurrency,
   type Executor,
@@ -84,6 +85,11 @@ export interface EngineOptions extends WorkerPoolOptions {
    * included). @default {no cache}
    */
   readonly cache?: CacheOptions;
+  /**
+   * The retry policy of nodes without a `retry(...)` of their own, as
+   * `Builder.withRetry` sets it. @default {no retries}
+   */
+  readonly retry?: RetryPolicy;
 }
 
 // What a pipeline needs from its engine; kept off the public surface.
@@ -93,6 +99,7 @@ interface EngineParts {
   readonly mapExecutor: MapExecutor;
   readonly hooks: Hooks;
   readonly cacheOptions: CacheOptions | undefined;
+  readonly retry: RetryPolicy | undefined;
   // The cache, opened on the first run (opening loads the hasher).
   opening?: Promise<Cache | undefined> | undefined;
   cache?: Cache | undefined;
@@ -171,6 +178,9 @@ export class Engine {
       cacheOptions: options.cache === undefined
         ? undefined
         : checkCacheOptions(options.cache),
+      retry: options.retry === undefined
+        ? undefined
+        : checkRetryPolicy(options.retry),
     };
     this.nodeExecutor = executor.name;
     this.mapExecutor = mapExecutor;
@@ -272,5 +282,6 @@ export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
     ...(parts.router === undefined ? {} : { router: parts.router }),
     mapExecutor: parts.mapExecutor,
     cache: parts.cache,
+    retry: parts.retry,
   };
 }

@@ -44,6 +44,8 @@ export interface RunStartedEvent extends EventBase {
 export interface NodeStartedEvent extends NodeEventBase {
   /** Discriminant. */
   readonly type: "nodeStarted";
+  /** Which attempt this is, from the second on (a `retry` policy's). */
+  readonly attempt?: number;
 }
 
 /** A node returned a value. */
@@ -149,26 +151,53 @@ const DONE: IteratorResult<never, undefined> = Object.freeze({
  */
 export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
   readonly #queue = new Queue<T>();
-  // Reads waiting for an event, oldest first.
-  readonly #waiting = new Queue<
-    (result: IteratorResult<T, undefined>) => void
-  >();
+  // The read waiting for an event, if any: reads are awaited one at a time
+  // (`for await`); one made while another waits queues behind it.
+  #waiter: PromiseWithResolvers<IteratorResult<T, undefined>> | undefined;
+  #behind: PromiseWithResolvers<IteratorResult<T, undefined>>[] | undefined;
   #closed = false;
   #error: { error: unknown } | undefined;
+  // A producer waiting for the queue to shrink to `#low` events.
+  #drained: PromiseWithResolvers<void> | undefined;
+  #low = 0;
+
+  /** How many events wait to be read. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Resolves once at most `low` events wait (or the channel is closed): a
+   * producer's backpressure. One producer waits at a time.
+   */
+  drained(low: number): Promise<void> {
+    if (this.#closed || this.#queue.size <= low) return Promise.resolve();
+    this.#low = low;
+    return (this.#drained ??= Promise.withResolvers()).promise;
+  }
 
   /** Adds an event (dropped once closed). */
   push(event: T): void {
     if (this.#closed) return;
-    if (this.#waiting.size > 0) {
-      this.#waiting.dequeue()!({ value: event, done: false });
-    } else this.#queue.enqueue(event);
+    const waiter = this.#waiter;
+    if (waiter === undefined) {
+      this.#queue.enqueue(event);
+      return;
+    }
+    this.#waiter = this.#behind?.shift();
+    waiter.resolve({ value: event, done: false });
   }
 
   /** Ends the stream once the queued events are read. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#waiting.size > 0) this.#end(this.#waiting.dequeue()!);
+    this.#release();
+    while (this.#waiter !== undefined) {
+      const waiter = this.#waiter;
+      this.#waiter = this.#behind?.shift();
+      this.#end(waiter);
+    }
   }
 
   /** Ends the stream: the read after the queued events rejects with `error`. */
@@ -180,18 +209,32 @@ export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
   /** The next event, in order; done once closed and drained. */
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.#queue.size > 0) {
-      return Promise.resolve({ value: this.#queue.dequeue()!, done: false });
+      const value = this.#queue.dequeue()!;
+      if (this.#drained !== undefined && this.#queue.size <= this.#low) {
+        this.#release();
+      }
+      return Promise.resolve({ value, done: false });
     }
-    if (this.#closed) return new Promise((resolve) => this.#end(resolve));
-    return new Promise((resolve) => this.#waiting.enqueue(resolve));
+    const read = Promise.withResolvers<IteratorResult<T, undefined>>();
+    if (this.#closed) this.#end(read);
+    else if (this.#waiter === undefined) this.#waiter = read;
+    else (this.#behind ??= []).push(read);
+    return read.promise;
+  }
+
+  // Lets a producer waiting in drained() go on.
+  #release(): void {
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.resolve();
   }
 
   // Answers a read after the last event: done, or the error once.
-  #end(resolve: (result: IteratorResult<T, undefined>) => void): void {
+  #end(read: PromiseWithResolvers<IteratorResult<T, undefined>>): void {
     const failure = this.#error;
     this.#error = undefined;
-    if (failure === undefined) resolve(DONE);
-    else resolve(Promise.reject(failure.error) as never);
+    if (failure === undefined) read.resolve(DONE);
+    else read.reject(failure.error);
   }
 
   /** Reads events in order until closed. */

@@ -50,6 +50,8 @@ export interface BeforeNodeExecutionEvent {
   readonly taskId: string;
   /** The map item index, when the run is one item of a map. */
   readonly item?: number;
+  /** Which attempt this is, from the second on (a `retry` policy's). */
+  readonly attempt?: number;
 }
 
 /** What a node-level hook receives after a node ran. */
@@ -276,12 +278,13 @@ const HOOKS: readonly HookName[] = [
  * Observers never throw.
  */
 export interface NodeObserver {
-  /** `node` starts, at `now` (the shared clock's reading). */
+  /** `node` starts, at `now` (the shared clock's reading): its `attempt`th start. */
   started(
     node: PlanNode,
     runId: string,
     item: number | undefined,
     now: number,
+    attempt: number,
   ): void;
   /** `node` ended: its value or what it threw, and what the cache did. */
   ended(

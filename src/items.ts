@@ -56,6 +56,8 @@ export interface ItemJob {
   };
   /** Why the items stopped, when the parent aborted. */
   stopped?(): Error | undefined;
+  /** A reader's backpressure (see `MapJob.ready`). */
+  readonly ready?: (() => Promise<void> | undefined) | undefined;
 }
 
 /** Runs every item of `job`; rejects with the first failure unless collecting. */
@@ -136,6 +138,7 @@ export async function runItemJob(job: ItemJob): Promise<void> {
       plan,
       runItem,
       signal,
+      ...(job.ready === undefined ? {} : { ready: job.ready }),
       ...(remote === undefined ? {} : {
         remote: {
           runner,

@@ -8,6 +8,7 @@
  * @module
  */
 import { CancelledError } from "./errors.ts";
+import { describeValue } from "./_describe.ts";
 import { raceAbort } from "./executors/executor.ts";
 import type { BeforeMapEvent, Hooks } from "./hooks.ts";
 import type { Tags } from "./node.ts";
@@ -24,10 +25,7 @@ export function expandItems(
   mapOver: string | readonly string[],
   mapMode: MapMode = "zip",
 ): Record<string, unknown>[] {
-  const names = typeof mapOver === "string" ? [mapOver] : [...mapOver];
-  if (names.length === 0) {
-    throw new TypeError("'mapOver' must name at least one input");
-  }
+  const names = mapOverNames(mapOver);
   if (mapMode !== "zip" && mapMode !== "product") {
     throw new TypeError(
       `'mapMode' must be "zip" or "product": received ${mapMode}`,
@@ -57,6 +55,27 @@ export function expandItems(
   return mapMode === "zip"
     ? zip(names, lists, broadcast)
     : product(names, lists, broadcast);
+}
+
+// The names `mapOver` gives, checked: from JavaScript callers it may be
+// anything.
+function mapOverNames(mapOver: unknown): string[] {
+  const names = typeof mapOver === "string"
+    ? [mapOver]
+    : Array.isArray(mapOver)
+    ? [...mapOver]
+    : undefined;
+  if (names === undefined || names.some((n) => typeof n !== "string")) {
+    throw new TypeError(
+      `'mapOver' must be an input name or a list of input names: received ${
+        describeValue(mapOver)
+      }`,
+    );
+  }
+  if (names.length === 0) {
+    throw new TypeError("'mapOver' must name at least one input");
+  }
+  return names;
 }
 
 function zip(
@@ -133,6 +152,8 @@ export interface MapScope {
   readonly hooks?: Hooks;
   /** The run id. @default {a new one} */
   readonly runId?: string;
+  /** A reader's backpressure on starting items (see `MapJob.ready`). */
+  readonly ready?: () => Promise<void> | undefined;
 }
 
 /**
@@ -180,7 +201,16 @@ export async function runMap(
   };
   try {
     if (items.length > 0) {
-      await runItems(runner, options, hooks, runId, plan, items, results);
+      await runItems(
+        runner,
+        options,
+        scope,
+        hooks,
+        runId,
+        plan,
+        items,
+        results,
+      );
     }
   } catch (error) {
     outcome = { success: false, error };
@@ -200,6 +230,7 @@ export async function runMap(
 async function runItems(
   runner: Runner,
   options: MapOptions,
+  scope: MapScope,
   hooks: Hooks,
   runId: string,
   plan: Plan,
@@ -217,6 +248,7 @@ async function runItems(
     hooks,
     parent: options.signal,
     collect,
+    ready: scope.ready,
     run: (i, part, signal) =>
       runner.run(
         plan,

@@ -7,6 +7,7 @@
 import { InvalidNodeError } from "./errors.ts";
 import type { Graph } from "./graph.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
+import type { RetryPolicy } from "./modifiers/retry.ts";
 import { CTX, ParamsError, type ParsedParams, parseParams } from "./_params.ts";
 
 /** Any function that can be a node. */
@@ -64,6 +65,8 @@ export interface NodeSpec {
   readonly modifiers: readonly string[];
   /** How its results may be cached, when a `cache(...)` modifier says so. */
   readonly cache?: CacheDeclaration;
+  /** How often the node is tried again when it fails (`retry(...)`). */
+  readonly retry?: RetryPolicy;
   /** Its description, from `describe(...)`. */
   readonly doc?: string;
   /** True when its items fan out to the nodes downstream (`parallelizable()`). */

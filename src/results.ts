@@ -39,6 +39,11 @@ export interface NodeResult {
    * not run, and the node's events were `nodeCached` alone).
    */
   readonly cache?: CacheOutcome;
+  /**
+   * How many times its function started (more than 1 when a `retry`
+   * policy started it again); absent when it never started.
+   */
+  readonly attempts?: number;
 }
 
 /** The outcome of `run()`: never rejects for a node failure or a cancellation. */

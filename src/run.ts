@@ -103,11 +103,17 @@ export class Run {
   driver: { stopped(error: Error): void } | undefined;
   readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
-  /**
-   * By node index, when each node whose end `invokeInline`'s caller reports
-   * started (NaN for none); made on first use.
-   */
-  deferredStarts: Float64Array | undefined;
+  // Each node's attempt number, past the first (made on a node's first
+  // retry).
+  #attempts: Uint16Array | undefined;
+  /** True once a node's end has been left to `invokeInline`'s caller. */
+  defers = false;
+  // The nodes whose ends `invokeInline`'s callers report, and when each
+  // started: one in a slot (a run one node at a time never has two), more
+  // by node index (NaN for none), made when a second one comes.
+  #deferredAt = -1;
+  #deferredStart = 0;
+  #deferredStarts: Float64Array | undefined;
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
   #scope: RunScope | undefined;
@@ -172,13 +178,47 @@ export class Run {
       : this.cache.invoke(node, () => callNode(node, this.values, this));
   }
 
+  /** Which attempt at `node` this is (or will be, before it starts): 1 unless retried. */
+  attemptOf(node: PlanNode): number {
+    return this.#attempts === undefined ? 1 : this.#attempts[node.index]! + 1;
+  }
+
+  /** `node` is about to start again. */
+  nextAttempt(node: PlanNode): void {
+    (this.#attempts ??= new Uint16Array(this.plan.nodes.length))[node.index]!++;
+  }
+
+  /** `node`, started at `start`, ends when the caller of `invokeInline` says. */
+  deferEnd(node: PlanNode, start: number): void {
+    this.defers = true;
+    if (this.#deferredAt < 0 && this.#deferredStarts === undefined) {
+      this.#deferredAt = node.index;
+      this.#deferredStart = start;
+      return;
+    }
+    const starts = this.#deferredStarts ??= new Float64Array(
+      this.plan.nodes.length,
+    ).fill(NaN);
+    if (this.#deferredAt >= 0) {
+      starts[this.#deferredAt] = this.#deferredStart;
+      this.#deferredAt = -1;
+    }
+    starts[node.index] = start;
+  }
+
   /** A node whose promise `invokeInline` returned settled. */
   settled(node: PlanNode, success: boolean, outcome: unknown): void {
-    const starts = this.deferredStarts;
-    if (starts === undefined) return;
-    const start = starts[node.index]!;
-    if (start !== start) return; // not deferred
-    starts[node.index] = NaN;
+    let start: number;
+    if (this.#deferredAt === node.index) {
+      start = this.#deferredStart;
+      this.#deferredAt = -1;
+    } else {
+      const starts = this.#deferredStarts;
+      if (starts === undefined) return;
+      start = starts[node.index]!;
+      if (start !== start) return; // its end was not deferred
+      starts[node.index] = NaN;
+    }
     endDeferred(this, node, start, success, outcome);
   }
 

@@ -24,6 +24,7 @@ import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
 import type { Cache } from "./cache/cache.ts";
+import type { RetryPolicy } from "./modifiers/retry.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -59,6 +60,8 @@ export interface RunnerInit {
   readonly router?: Router;
   /** The cache, if any. */
   readonly cache?: Cache | undefined;
+  /** The retry policy of nodes without their own. */
+  readonly retry?: RetryPolicy | undefined;
   /**
    * How `map` runs items.
    * @default {items run the way the executor runs nodes}
@@ -102,6 +105,8 @@ export class Runner {
   /** The cache, if any. */
   readonly cache: Cache | undefined;
   /** How `map` runs items. */
+  /** The retry policy of nodes without their own. */
+  readonly retry: RetryPolicy | undefined;
   readonly mapExecutor: MapExecutor;
   readonly #plans = new Map<string, Plan>();
 
@@ -114,6 +119,7 @@ export class Runner {
     this.router = init.router;
     this.lanes = init.router?.lanes ?? { executors: [init.executor] };
     this.cache = init.cache;
+    this.retry = init.retry;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
   }
 
@@ -328,7 +334,16 @@ export class Runner {
   ): Promise<unknown> {
     const outputs = this.outputs(plan, values);
     const builder = this.hooks.resultBuilder;
-    if (builder === undefined) return outputs;
+    if (builder === undefined) {
+      // An object with a `then` method is taken for a promise: awaiting
+      // it would call the value and wait, forever if it never calls back.
+      if (typeof outputs.then === "function") {
+        throw new TypeError(
+          `The requested value "then" is a function, so the result object would be taken for a promise: rename the node (named()), or request it through run(), whose outputs are not awaited`,
+        );
+      }
+      return outputs;
+    }
     try {
       return await builder.buildResult!({
         runId,

@@ -25,6 +25,7 @@ import type { PlanNode } from "./plan.ts";
 import type { Run } from "./run.ts";
 import { Call } from "./_executor_call.ts";
 import { runSerially, skipDownstream } from "./_serial.ts";
+import { mayRetry, retryPolicyOf, withRetries } from "./_retry.ts";
 
 /**
  * What happens when a node fails: `"stop"` (nothing new starts; the run
@@ -174,6 +175,8 @@ class Schedule {
   #calls: Set<Call> | undefined;
   #done = 0;
   #settled = false;
+  // Whether some node may be retried (else no node's policy is looked up).
+  readonly #retries: boolean;
   // What #launch kept for its calling strand to await.
   #keptNode: PlanNode | undefined;
   #keptLane = 0;
@@ -212,6 +215,7 @@ class Schedule {
       };
     }
     this.#remaining = plan.dependencyCounts.slice();
+    this.#retries = mayRetry(run);
     this.#resolve = resolve;
     this.#reject = reject;
     run.driver = this;
@@ -299,7 +303,22 @@ class Schedule {
         this.#timing.starts[node.index] = performance.now();
       }
       let value: unknown;
-      if (inlineLanes[lane]) {
+      const policy = this.#retries ? retryPolicyOf(run, node) : undefined;
+      if (policy !== undefined) {
+        try {
+          value = withRetries(
+            run,
+            node,
+            policy,
+            inlineLanes[lane]
+              ? () => run.invoke(node)
+              : () => this.#hand(lane, node),
+          );
+        } catch (error) {
+          this.#failed(node, error);
+          continue;
+        }
+      } else if (inlineLanes[lane]) {
         try {
           value = run.invokeInline(node);
         } catch (error) {
@@ -360,7 +379,7 @@ class Schedule {
       try {
         value = await promise;
       } catch (error) {
-        if (this.#run.deferredStarts !== undefined) {
+        if (this.#run.defers) {
           this.#run.settled(node, false, error);
         }
         if (lane === 0) this.#running--;
@@ -370,7 +389,7 @@ class Schedule {
         this.pump();
         return;
       }
-      if (this.#run.deferredStarts !== undefined) {
+      if (this.#run.defers) {
         this.#run.settled(node, true, value);
       }
       if (lane === 0) this.#running--;

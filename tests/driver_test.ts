@@ -205,3 +205,34 @@ Deno.test("the inputs listAvailableVariables shows are frozen, declared ones inc
     for (const input of info.inputs) assert.ok(Object.isFrozen(input));
   }
 });
+
+Deno.test("map() refuses a mapOver that is neither an input name nor a list of names, saying what it got", async () => {
+  const dr = await new Builder()
+    .withModules({ a: ({ x }: { x: number }) => x + 1 })
+    .build();
+  for (const [mapOver, got] of [[5, "5"], [["x", 3], 'an array ["x", 3]']]) {
+    await assert.rejects(
+      dr.map(["a"], { inputs: { x: [1] }, mapOver: mapOver as never }),
+      {
+        name: "TypeError",
+        message:
+          `'mapOver' must be an input name or a list of input names: received ${got}`,
+      },
+    );
+  }
+});
+
+Deno.test("execute() rejects at once when a requested value named then is a function, instead of waiting on it as a promise", async () => {
+  const dr = await new Builder().withModules({
+    then: () => (_resolve: unknown) => {}, // never calls back
+    kind: ({ then }: { then: unknown }) => typeof then,
+  }).build();
+  await assert.rejects(dr.execute(["then", "kind"]), {
+    name: "TypeError",
+    message: /"then" is a function.*rename the node.*run\(\)/,
+  });
+  // Other requests, and run(), still see it.
+  assert.deepEqual(await dr.execute(["kind"]), { kind: "function" });
+  const result = await dr.run(["then"]);
+  assert.equal(typeof result.outputs!.then, "function");
+});

@@ -16,7 +16,7 @@ Deno.test("Engine rejects an unknown executor name with a TypeError listing the 
     (e: unknown) =>
       e instanceof TypeError &&
       e.message ===
-        `'nodeExecutor' must be one of "sequential", "async", "threaded": received "gpu"`,
+        `'nodeExecutor' must be one of "sequential", "async", "threaded", "process": received "gpu"`,
   );
   assert.throws(
     () => new Engine({ mapExecutor: "cluster" as never }),
@@ -46,7 +46,7 @@ Deno.test("Builder.withExecutor reports unknown executors the same way", () => {
     (e: unknown) =>
       e instanceof TypeError &&
       e.message ===
-        `'executor' must be one of "sequential", "async", "threaded": received "gpu"`,
+        `'executor' must be one of "sequential", "async", "threaded", "process": received "gpu"`,
   );
 });
 

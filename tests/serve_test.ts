@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
-import { createHandler } from "../examples/serve.ts";
+import {
+  createHandler,
+  type Handler,
+  type HandlerOptions,
+} from "../examples/serve.ts";
 
 interface Served {
   readonly base: string;
   readonly server: Deno.HttpServer<Deno.NetAddr>;
 }
 
-async function serve(): Promise<Served> {
-  const handler = await createHandler();
+async function serve(
+  options: HandlerOptions = {},
+  around: (handler: Handler) => Handler = (handler) => handler,
+): Promise<Served> {
+  const handler = around(await createHandler(options));
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     handler,
@@ -107,6 +114,49 @@ Deno.test("serve.ts answers other paths with 404", async () => {
     const { status, body } = await get(`${base}/other?x=1&y=2`);
     assert.equal(status, 404);
     assert.match(String(body.error), /not found: \/other/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("serve.ts: a client that goes away cancels its run, and nothing is logged", async () => {
+  const logged: unknown[] = [];
+  const entered = Promise.withResolvers<void>();
+  const answered = Promise.withResolvers<number>();
+  const { base, server } = await serve(
+    { logError: (error) => logged.push(error) },
+    (handler) => async (req) => {
+      entered.resolve();
+      const response = await handler(req);
+      answered.resolve(response.status);
+      return response;
+    },
+  );
+  try {
+    const client = new AbortController();
+    const request = fetch(`${base}/?x=3&y=4`, { signal: client.signal });
+    await entered.promise; // the run has started: hypot waits on a timer
+    client.abort();
+    await assert.rejects(request);
+    // Answered as a cancelled run (not after hypot's wait, not a 500).
+    assert.equal(await answered.promise, 499);
+    assert.deepEqual(logged, []);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("serve.ts answers a run that outlasts the request timeout with 503 and a JSON error", async () => {
+  const logged: unknown[] = [];
+  const { base, server } = await serve({
+    timeoutMs: 1, // hypot alone waits 20 ms
+    logError: (error) => logged.push(error),
+  });
+  try {
+    const { status, body } = await get(`${base}/?x=3&y=4`);
+    assert.equal(status, 503);
+    assert.deepEqual(body, { error: "the request took longer than 1 ms" });
+    assert.deepEqual(logged, []);
   } finally {
     await server.shutdown();
   }

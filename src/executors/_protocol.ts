@@ -71,17 +71,35 @@ export interface ChunkTask {
   readonly timed?: boolean;
 }
 
-export type Task = CallTask | ChunkTask;
+/**
+ * A call of a no-op function of the worker's own (`WorkerPool.warm()` has
+ * each worker answer a few, so that the first node calls find their path
+ * compiled in both threads). Sent as a call of the node `WARM_REF`, which
+ * every worker knows from the start: it takes a known node's path.
+ */
+export interface WarmTask {
+  readonly type: "warm";
+}
+
+/** The ref of the warm-up node (see `WarmTask`). */
+export const WARM_REF = -1;
+
+export type Task = CallTask | ChunkTask | WarmTask;
 
 /** A task as sent to a worker. */
 export type TaskMessage = CallMessage | ChunkTask;
 
-/** From the pool: import these modules now, ahead of the calls that need them. */
+/**
+ * From the pool: import these modules now, and find the functions of these
+ * nodes (importing their modules too), ahead of the calls that need them.
+ * The nodes' refs stand for them in later calls.
+ */
 export interface PreloadMessage {
   readonly type: "preload";
   /** Answered with a `preloaded` reply of the same number. */
   readonly seq: number;
   readonly urls: readonly string[];
+  readonly nodes: readonly SentNode[];
 }
 
 /** From the pool: abort the running task's `ctx.signal`. */

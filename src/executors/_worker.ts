@@ -14,6 +14,7 @@ import type {
   TaskMessage,
   TaskNode,
 } from "./_protocol.ts";
+import { WARM_REF } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import { isThenable } from "../_thenable.ts";
 import { callWith, wireArguments } from "../_call.ts";
@@ -38,28 +39,42 @@ Deno.exit = ((code?: number) => {
   return exit(code);
 }) as typeof Deno.exit;
 
+type Namespace = Record<string, unknown>;
+
+// Node modules by URL, imported once: preloads and calls share them.
+const modules = new Map<string, Promise<Namespace>>();
+
+function importOnce(url: string): Promise<Namespace> {
+  let ns = modules.get(url);
+  if (ns === undefined) modules.set(url, ns = import(url));
+  return ns;
+}
+
+// `node`'s function in the namespace of its module.
+function exported(ns: Namespace, node: TaskNode): AnyFn {
+  // `group.key`: a node inside an exported object of nodes.
+  let value: unknown = ns;
+  for (const part of node.exportName.split(".")) {
+    value = (value as Namespace | undefined)?.[part];
+  }
+  const found = typeof value === "function"
+    ? value
+    : (value as { fn?: unknown } | undefined)?.fn;
+  if (typeof found !== "function") {
+    throw new Error(
+      `${node.url} has no function export "${node.exportName}" in the worker`,
+    );
+  }
+  return found as AnyFn;
+}
+
 const functions = new Map<string, Promise<AnyFn>>();
 
 function load(node: TaskNode): Promise<AnyFn> {
   const key = `${node.exportName}\0${node.url}`;
   let fn = functions.get(key);
   if (fn === undefined) {
-    fn = import(node.url).then((ns: Record<string, unknown>) => {
-      // `group.key`: a node inside an exported object of nodes.
-      let value: unknown = ns;
-      for (const part of node.exportName.split(".")) {
-        value = (value as Record<string, unknown> | undefined)?.[part];
-      }
-      const found = typeof value === "function"
-        ? value
-        : (value as { fn?: unknown } | undefined)?.fn;
-      if (typeof found !== "function") {
-        throw new Error(
-          `${node.url} has no function export "${node.exportName}" in the worker`,
-        );
-      }
-      return found as AnyFn;
-    });
+    fn = importOnce(node.url).then((ns) => exported(ns, node));
     functions.set(key, fn);
   }
   return fn;
@@ -152,6 +167,18 @@ function reply(id: number, value: unknown): void {
 // same task, with no await in between (what a tiny node's round trip is
 // mostly made of, besides the two threads waking up).
 const loaded = new WeakMap<TaskNode, AnyFn>();
+
+// The node of warm-up calls (see WarmTask): a function of this worker's
+// own, called as a node taking an argument object is. Known from the start.
+const WARM_NODE: TaskNode = {
+  url: import.meta.url,
+  exportName: "",
+  nodeName: "",
+  callStyle: "object",
+  ctxIndex: -1,
+  tags: {},
+};
+loaded.set(WARM_NODE, () => 0);
 
 // Runs one call; a promise only while something is awaited.
 function runCall(task: CallTask): Promise<void> | undefined {
@@ -266,16 +293,44 @@ async function runChunk(task: ChunkTask): Promise<void> {
 
 // The node descriptors this worker was sent, by ref: later calls of the
 // same node send the ref alone.
-const nodes = new Map<number, TaskNode>();
+const nodes = new Map<number, TaskNode>([[WARM_REF, WARM_NODE]]);
 
 function callTask(message: CallMessage): CallTask {
   const sent = message.node;
   if (typeof sent !== "number") {
-    if (sent.forget === true) nodes.clear();
+    if (sent.forget === true) {
+      nodes.clear();
+      nodes.set(WARM_REF, WARM_NODE);
+    }
     nodes.set(sent.ref, sent);
     return message as CallTask;
   }
   return { ...message, node: nodes.get(sent)! };
+}
+
+// Imports the modules of a preload, and finds its nodes' functions: their
+// first calls then run as any later one does, at once.
+function preload(message: PreloadMessage): void {
+  // Known at once: a call may name them before their modules are imported.
+  for (const node of message.nodes) nodes.set(node.ref, node);
+  const urls = [
+    ...new Set([...message.urls, ...message.nodes.map((node) => node.url)]),
+  ];
+  Promise.all(urls.map(importOnce)).then(
+    (namespaces) => {
+      const byUrl = new Map(urls.map((url, i) => [url, namespaces[i]!]));
+      for (const node of message.nodes) {
+        try {
+          loaded.set(node, exported(byUrl.get(node.url)!, node));
+        } catch {
+          // Not there after all: its calls fail, with the reason (load()).
+        }
+      }
+      post({ type: "preloaded", seq: message.seq });
+    },
+    (error) =>
+      post({ type: "preloaded", seq: message.seq, error: sendError(error) }),
+  );
 }
 
 // The task this worker runs (the pool sends one at a time), or -1.
@@ -286,12 +341,7 @@ self.onmessage = (
 ) => {
   const message = event.data;
   if (message.type === "preload") {
-    // The module cache keeps them: a later call's import() finds them done.
-    Promise.all(message.urls.map((url) => import(url))).then(
-      () => post({ type: "preloaded", seq: message.seq }),
-      (error) =>
-        post({ type: "preloaded", seq: message.seq, error: sendError(error) }),
-    );
+    preload(message);
     return;
   }
   if (message.type === "abort") {

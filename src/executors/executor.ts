@@ -11,7 +11,7 @@ import type { Tags } from "../node.ts";
 import type { WorkerPoolOptions } from "./pool.ts";
 
 /** The executors braid ships, by the names that stand for them. */
-export type ExecutorKind = "sequential" | "async" | "threaded";
+export type ExecutorKind = "sequential" | "async" | "threaded" | "process";
 
 /** An executor, or the name of a built-in one. */
 export type ExecutorLike = ExecutorKind | Executor;
@@ -20,9 +20,22 @@ export type ExecutorLike = ExecutorKind | Executor;
  * Options of an executor given by name. `workers`, `timeoutMs`,
  * `permissions`, `idleMs` and `prestart` configure the worker pool of the
  * `"threaded"` executor and of the `"threaded"` and `"parallel"` map
- * executors.
+ * executors; `processes`, `timeoutMs`, `heapLimitMb` and `permissions`
+ * the `"process"` executor (see `ProcessExecutorOptions`).
  */
 export interface ExecutorOptions extends WorkerPoolOptions {
+  /**
+   * How many processes the `"process"` executor runs at once.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
+  readonly processes?: number;
+  /**
+   * The V8 heap limit in MB of each process of the `"process"` executor.
+   *
+   * @default {V8's own limit}
+   */
+  readonly heapLimitMb?: number;
   /**
    * How many nodes of one run may run at once (the sequential executor runs
    * one); `map` also runs at most this many items at once, each item bounded

@@ -39,6 +39,13 @@ export interface MapJob {
   /** Aborts when the map must stop: no item may start after that. */
   readonly signal: AbortSignal;
   /**
+   * Present when someone reads each item's events (`stream()`): returns a
+   * promise while that reader is far behind, and items should not start
+   * until it settles (a reader's backpressure; advisory, executors that
+   * start items elsewhere may ignore it).
+   */
+  readonly ready?: () => Promise<void> | undefined;
+  /**
    * Present when whole items may run elsewhere: no adapter needs to see each
    * node, no cache serves them, and the first failure stops the map.
    */
@@ -107,6 +114,7 @@ export class AsyncMapExecutor implements MapExecutor {
       this.concurrency,
       job.signal,
       job.runItem,
+      job.ready,
     );
   }
 }
@@ -114,19 +122,25 @@ export class AsyncMapExecutor implements MapExecutor {
 /**
  * Runs `runItem(i)` for items 0..count-1, at most `concurrency` at once;
  * resolves when the last is done, rejects with the first rejection. Items
- * not started when `signal` aborts never start.
+ * not started when `signal` aborts never start; while `ready` returns a
+ * promise, none starts before it settles.
  */
 export function runConcurrently(
   count: number,
   concurrency: number,
   signal: AbortSignal,
   runItem: (i: number) => Promise<void>,
+  ready?: () => Promise<void> | undefined,
 ): Promise<void> {
   if (concurrency !== Infinity) {
     const limit = pLimit(concurrency);
     const all: Promise<void>[] = new Array(count);
+    const item = (i: number) => signal.aborted ? undefined : runItem(i);
     for (let i = 0; i < count; i++) {
-      all[i] = limit(() => signal.aborted ? undefined : runItem(i));
+      all[i] = limit(() => {
+        const wait = ready?.();
+        return wait === undefined ? item(i) : wait.then(() => item(i));
+      });
     }
     return Promise.all(all).then(() => {});
   }
@@ -139,7 +153,7 @@ export function runConcurrently(
       runItem(i).then(() => {
         if (--left === 0) resolve();
       }, reject);
-    startAll(count, start, signal).catch(reject);
+    startAll(count, start, signal, ready).catch(reject);
   });
 }
 
@@ -151,17 +165,22 @@ const YIELD_TICKS = 8;
 // or in-memory work) then finish before the next batch starts, so thousands
 // of items never sit half-done on the heap together (which makes the garbage
 // collector the bottleneck). Items that wait on I/O keep waiting while the
-// next batches start, microseconds later: the map is still unbounded.
+// next batches start, microseconds later: the map is still unbounded. A
+// reader of the items' events that falls far behind (`ready`) holds the
+// next batch back until it catches up, so its queue stays bounded.
 async function startAll(
   count: number,
   start: (i: number) => unknown,
   signal: AbortSignal,
+  ready: (() => Promise<void> | undefined) | undefined,
 ): Promise<void> {
   for (let i = 0; i < count; i++) {
     if (signal.aborted) return;
     start(i);
     if ((i + 1) % BATCH === 0) {
       for (let t = 0; t < YIELD_TICKS; t++) await null;
+      const wait = ready?.();
+      if (wait !== undefined) await wait;
     }
   }
 }

@@ -8,100 +8,23 @@
  * @module
  */
 import { WorkerError } from "../errors.ts";
-import type {
-  PreloadMessage,
-  Reply,
-  SentError,
-  Task,
-  TaskMessage,
-  TaskNode,
+import {
+  type PreloadMessage,
+  type Reply,
+  type Task,
+  type TaskMessage,
+  type TaskNode,
+  WARM_REF,
 } from "./_protocol.ts";
+import { poolSettings, type WorkerPoolOptions } from "./_pool_options.ts";
+import { RemoteFailure } from "./_remote_failure.ts";
 
-/** Options of the worker pool (the threaded and parallel executors). */
-export interface WorkerPoolOptions {
-  /**
-   * How many workers run at once: an integer from 1 to 256.
-   *
-   * @default {navigator.hardwareConcurrency}
-   */
-  readonly workers?: number;
-  /**
-   * Fails a task (with a `WorkerError`) that runs longer than this, and
-   * terminates its worker. It counts from when the task starts in its
-   * worker: neither the worker's start-up nor the first import of a node's
-   * module counts. At most 2^31-1 ms; `Infinity` means no limit. A worker
-   * stuck in a synchronous loop is not stopped by Deno 2.9's `terminate()`
-   * (see README).
-   *
-   * @default {Infinity}
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Deno permissions of the workers, to run untrusted nodes sandboxed
-   * (`"inherit"`, `"none"` or per permission). Needs the
-   * `--unstable-worker-options` flag. Workers need read access to the
-   * modules of the nodes they run.
-   */
-  readonly permissions?: Deno.PermissionOptions;
-  /**
-   * Workers end after the pool has had no task for this long (they start
-   * again on the next task). Deno keeps a process alive while it has
-   * workers, so a script that forgets `close()` still exits. At most
-   * 2^31-1 ms; `Infinity`: workers end only on `close()`.
-   *
-   * @default {2000}
-   */
-  readonly idleMs?: number;
-  /**
-   * Starts every worker when the pool is created (as `warm()` does), so the
-   * first tasks do not wait for workers to start. They still end after
-   * `idleMs` without a task.
-   *
-   * @default {false}
-   */
-  readonly prestart?: boolean;
-}
-
-/** The most workers a pool may have. */
-export const MAX_WORKERS = 256;
-
-/** The longest delay `setTimeout` keeps: past it, a timer fires after 1 ms. */
-export const MAX_DELAY_MS = 2 ** 31 - 1;
-
-const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
-
-/** A node that threw in a worker: its error, rebuilt, and where it was. */
-export class RemoteFailure {
-  /** The error the node threw (name, message and stack kept). */
-  readonly error: Error;
-  /** For chunks: the failing item of the map. */
-  readonly item: number | undefined;
-  /** For chunks: the failing node's index in the plan. */
-  readonly node: number | undefined;
-  constructor(sent: SentError, item?: number, node?: number) {
-    // Built-in error classes come back as themselves (a TypeError stays
-    // one); others as an Error that keeps their name.
-    const Builtin = Object.hasOwn(BUILTIN_ERRORS, sent.name)
-      ? BUILTIN_ERRORS[sent.name]
-      : undefined;
-    const error = Builtin === undefined
-      ? new Error(sent.message)
-      : new Builtin(sent.message);
-    error.name = sent.name;
-    if (sent.stack !== undefined) error.stack = sent.stack;
-    this.error = error;
-    this.item = item;
-    this.node = node;
-  }
-}
+export {
+  MAX_DELAY_MS,
+  MAX_WORKERS,
+  type WorkerPoolOptions,
+} from "./_pool_options.ts";
+export { RemoteFailure } from "./_remote_failure.ts";
 
 /** A task handed to the pool. */
 export interface TaskHandle {
@@ -128,6 +51,17 @@ export interface TaskOptions {
    */
   readonly onFailure?: (error: unknown) => void;
 }
+
+/** What workers import ahead of the calls that need it (see `preload`). */
+export interface Preload {
+  /** The modules to import. */
+  readonly urls: readonly string[];
+  /** Nodes whose functions to find (their modules are imported too). */
+  readonly nodes?: readonly TaskNode[];
+}
+
+// The arguments of a warm-up call: an empty argument object.
+const WARM_ARGS: Record<string, unknown> = Object.freeze(Object.create(null));
 
 type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
 /** A task without its id (the pool numbers tasks). */
@@ -157,6 +91,8 @@ interface Slot {
   readonly started: PromiseWithResolvers<void>;
   /** Preload messages it has not answered yet, by number. */
   readonly preloading: Map<number, PromiseWithResolvers<void>>;
+  /** Settles once it has started and answered its warm-up calls. */
+  warmed: Promise<void> | undefined;
 }
 
 // A request for a worker of one's own (see `acquire`).
@@ -190,6 +126,14 @@ export const MAX_KNOWN_NODES = 4096;
 /** How long a cancelled task's worker may take to stop before it is terminated. */
 export const GRACE_MS = 100;
 
+/**
+ * How many no-op calls `warm()` has each worker answer, one after the
+ * other. Until the message path between two threads has carried about ten
+ * messages, V8 runs it (Deno's side and braid's, in both threads)
+ * uncompiled, and a round trip costs several times what it does later.
+ */
+export const WARM_ROUNDS = 16;
+
 /** Runs tasks on a lazily started, reusable set of workers. */
 export class WorkerPool {
   /** The most workers that run at once. */
@@ -201,9 +145,14 @@ export class WorkerPool {
   #idleSince = 0;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #slots: Slot[] = [];
-  // Modules every worker imports as it starts (see preload()).
-  readonly #preloads: string[] = [];
+  // What every worker imports as it starts (see preload()).
+  readonly #preloads = {
+    urls: new Set<string>(),
+    nodes: new Set<TaskNode>(),
+  };
   #preloadSeq = 0;
+  // Preloads whose list of modules is still being made (see preload()).
+  readonly #listing = new Set<Promise<void>>();
   readonly #queue: (Pending | Reservation)[] = [];
   #nextId = 0;
   // Node descriptors by identity: a call sends its node's descriptor to a
@@ -217,27 +166,13 @@ export class WorkerPool {
    * `warm()`).
    */
   constructor(options: WorkerPoolOptions = {}) {
-    const size = options.workers ?? navigator.hardwareConcurrency ?? 1;
-    if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(
-        `'workers' must be a positive integer: received ${size}`,
-      );
-    }
-    if (size > MAX_WORKERS) {
-      throw new RangeError(
-        `'workers' must be at most ${MAX_WORKERS}: received ${size}`,
-      );
-    }
-    const prestart = options.prestart ?? false;
-    if (typeof prestart !== "boolean") {
-      throw new TypeError(`'prestart' must be a boolean: received ${prestart}`);
-    }
-    this.size = size;
-    this.#timeoutMs = delay("timeoutMs", options.timeoutMs ?? Infinity, true);
-    this.#idleMs = delay("idleMs", options.idleMs ?? 2000, false);
-    this.#permissions = options.permissions;
+    const settings = poolSettings(options);
+    this.size = settings.size;
+    this.#timeoutMs = settings.timeoutMs;
+    this.#idleMs = settings.idleMs;
+    this.#permissions = settings.permissions;
     // A worker that cannot start fails the tasks sent to it, with the reason.
-    if (prestart) this.warm().catch(() => {});
+    if (settings.prestart) this.warm().catch(() => {});
   }
 
   /** How many workers are alive now (started or starting). */
@@ -247,9 +182,12 @@ export class WorkerPool {
 
   /**
    * Starts every worker not alive yet and resolves once each has loaded its
-   * entry script, so the next tasks do not wait for start-up. Rejects with a
-   * `WorkerError` when a worker cannot start, or when the pool is closed
-   * first. Workers started this way still end after `idleMs` without a task.
+   * entry script, imported the modules preloaded so far (see `preload`) and
+   * answered a few no-op calls (`WARM_ROUNDS`): the first tasks then wait
+   * neither for start-up nor for the call path to be compiled, in the
+   * worker or here. Rejects with a `WorkerError` when a worker cannot start,
+   * or when the pool is closed first. Workers started this way still end
+   * after `idleMs` without a task.
    */
   warm(): Promise<void> {
     let failure: WorkerError | undefined;
@@ -260,26 +198,79 @@ export class WorkerPool {
     }
     this.#dispatch(); // arms the idle timer
     if (failure !== undefined) return Promise.reject(failure);
-    return Promise.all(
-      this.#slots.flatMap((s) => [
-        s.started.promise,
-        ...[...s.preloading.values()].map((answer) => answer.promise),
-      ]),
+    const slots = [...this.#slots];
+    // Preloads whose list is still being made are sent to these workers
+    // once it is: wait for the lists first, then for every answer.
+    return Promise.all(this.#listing).then(() =>
+      Promise.all(slots.map((slot) => this.#warmUp(slot)))
     ).then(() => {});
   }
 
+  // Resolves once `slot` has started, imported the preloads sent to it so
+  // far and answered its warm-up calls (once per worker: later calls only
+  // wait for new preloads).
+  #warmUp(slot: Slot): Promise<void> {
+    slot.warmed ??= slot.started.promise.then(async () => {
+      for (let round = 0; round < WARM_ROUNDS; round++) {
+        if (!this.#slots.includes(slot)) {
+          throw new WorkerError(
+            "The worker pool was closed before its workers were warm",
+          );
+        }
+        // A worker with real work warms up on it, and that work goes first.
+        if (
+          slot.pending !== undefined || slot.reserved || this.#queue.length > 0
+        ) return;
+        const handle = this.#handle({ type: "warm" }, {
+          label: "a warm-up call",
+        });
+        this.#start(slot, handle.pending);
+        await handle.promise;
+      }
+    });
+    return Promise.all([
+      slot.warmed,
+      ...[...slot.preloading.values()].map((answer) => answer.promise),
+    ]).then(() => {});
+  }
+
   /**
-   * Has every worker (those alive, and those started later) import `urls`,
-   * so the first calls of their nodes do not wait for the imports; starts
-   * no worker (`warm()` does, and waits for these imports too). Resolves
-   * once the live workers have imported them; rejects with a `WorkerError`
-   * when one cannot be imported.
+   * Has every worker (those alive, and those started later) import the
+   * modules of `preload` and find its nodes' functions in them, so that the
+   * first calls of these nodes wait for neither; starts no worker (`warm()`
+   * does, and waits for these imports too). Resolves once the live workers
+   * have imported them; rejects with a `WorkerError` when one cannot be
+   * imported. `preload` may be a promise, for a list still being made:
+   * `warm()` waits for it from now on.
    */
-  preload(urls: readonly string[]): Promise<void> {
-    const fresh = [...new Set(urls)].filter((u) => !this.#preloads.includes(u));
-    if (fresh.length > 0) {
-      this.#preloads.push(...fresh);
-      for (const slot of this.#slots) this.#sendPreload(slot, fresh);
+  preload(preload: Preload | Promise<Preload>): Promise<void> {
+    if (!(preload instanceof Promise)) return this.#preload(preload);
+    const listed = preload.then((list) => {
+      this.#listing.delete(listed);
+      return this.#preload(list);
+    }, (error) => {
+      this.#listing.delete(listed);
+      throw error;
+    });
+    this.#listing.add(listed);
+    // warm() waits for the list, not for this promise to be handled.
+    listed.catch(() => {});
+    return listed;
+  }
+
+  #preload(preload: Preload): Promise<void> {
+    const preloads = this.#preloads;
+    const urls = [...new Set(preload.urls)].filter((u) =>
+      !preloads.urls.has(u)
+    );
+    for (const url of urls) preloads.urls.add(url);
+    // Up to what a worker keeps (past it, a node goes with its first call).
+    const room = MAX_KNOWN_NODES - preloads.nodes.size;
+    const nodes = (preload.nodes ?? []).filter((n) => !preloads.nodes.has(n))
+      .slice(0, Math.max(room, 0));
+    for (const node of nodes) preloads.nodes.add(node);
+    if (urls.length > 0 || nodes.length > 0) {
+      for (const slot of this.#slots) this.#sendPreload(slot, urls, nodes);
     }
     return Promise.all(
       this.#slots.flatMap((s) =>
@@ -519,13 +510,18 @@ export class WorkerPool {
   #message(slot: Slot, pending: Pending): TaskMessage {
     const task = pending.task;
     // A timed task's worker says when it starts (see #startTimer).
-    const id = pending.id, timed = this.#timeoutMs !== undefined;
+    const id = pending.id;
+    if (task.type === "warm") {
+      // No timeout: a busy machine must not make warm() fail.
+      return { type: "call", id, node: WARM_REF, args: WARM_ARGS, runId: "" };
+    }
+    const timed = this.#timeoutMs !== undefined;
     if (task.type !== "call") return { ...task, id, timed };
-    let ref = this.#refs.get(task.node);
-    if (ref === undefined) this.#refs.set(task.node, ref = this.#nextRef++);
+    const ref = this.#refOf(task.node);
     if (slot.known.has(ref)) return { ...task, id, timed, node: ref };
-    // Descriptors are made per plan, and a busy pool may see plans without
-    // end: past a bound, the worker forgets them all and is sent each again.
+    // Descriptors are made per node of a built graph, and a busy pool may
+    // see graphs without end: past a bound, the worker forgets them all and
+    // is sent each again.
     const forget = slot.known.size >= MAX_KNOWN_NODES;
     if (forget) slot.known.clear();
     return {
@@ -572,6 +568,7 @@ export class WorkerPool {
       ready: false,
       started: Promise.withResolvers<void>(),
       preloading: new Map(),
+      warmed: undefined,
     };
     // Nobody need wait for it: a failure to start is not unhandled.
     slot.started.promise.catch(() => {});
@@ -605,18 +602,38 @@ export class WorkerPool {
       );
     };
     this.#slots.push(slot);
-    if (this.#preloads.length > 0) this.#sendPreload(slot, this.#preloads);
+    const preloads = this.#preloads;
+    if (preloads.urls.size > 0 || preloads.nodes.size > 0) {
+      this.#sendPreload(slot, [...preloads.urls], [...preloads.nodes]);
+    }
     return slot;
   }
 
-  // Asks `slot`'s worker to import `urls` now.
-  #sendPreload(slot: Slot, urls: readonly string[]): void {
+  // Asks `slot`'s worker to import `urls` now, and find `nodes` in them:
+  // later calls of these nodes send their refs alone.
+  #sendPreload(
+    slot: Slot,
+    urls: readonly string[],
+    nodes: readonly TaskNode[],
+  ): void {
     const seq = this.#preloadSeq++;
     const answer = Promise.withResolvers<void>();
     answer.promise.catch(() => {}); // nobody may be waiting
     slot.preloading.set(seq, answer);
-    const message: PreloadMessage = { type: "preload", seq, urls: [...urls] };
+    const message: PreloadMessage = {
+      type: "preload",
+      seq,
+      urls: [...urls],
+      nodes: nodes.map((node) => ({ ...node, ref: this.#refOf(node) })),
+    };
     slot.worker.postMessage(message);
+    for (const node of message.nodes) slot.known.add(node.ref);
+  }
+
+  #refOf(node: TaskNode): number {
+    let ref = this.#refs.get(node);
+    if (ref === undefined) this.#refs.set(node, ref = this.#nextRef++);
+    return ref;
   }
 
   // A worker that ends fails what it had not answered.
@@ -779,29 +796,6 @@ function cannotStart(error: unknown, pending?: Pending): WorkerError {
     } (use the "async" executor where workers are unavailable)`,
     { cause: error },
   );
-}
-
-// A timer delay option: a number up to MAX_DELAY_MS, or Infinity for none
-// (undefined). Never a longer delay: setTimeout would fire it after 1 ms.
-function delay(
-  name: string,
-  value: number,
-  positive: boolean,
-): number | undefined {
-  if (value === Infinity) return undefined;
-  if (typeof value !== "number" || !(positive ? value > 0 : value >= 0)) {
-    throw new RangeError(
-      `'${name}' must be a ${
-        positive ? "positive" : "non-negative"
-      } number: received ${value}`,
-    );
-  }
-  if (value > MAX_DELAY_MS) {
-    throw new RangeError(
-      `'${name}' must be at most ${MAX_DELAY_MS} ms (2^31-1), or Infinity for none: received ${value}`,
-    );
-  }
-  return value;
 }
 
 function capitalize(label: string): string {

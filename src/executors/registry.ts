@@ -21,6 +21,7 @@ import {
 } from "./map_executor.ts";
 import { SequentialExecutor } from "./sequential.ts";
 import { ThreadedExecutor } from "./threaded.ts";
+import { ProcessExecutor } from "./process.ts";
 import { WorkerPool } from "./pool.ts";
 import {
   ParallelMapExecutor,
@@ -33,6 +34,9 @@ const NODE_EXECUTORS: Readonly<
   sequential: () => new SequentialExecutor(),
   async: (options) => new AsyncExecutor(options),
   threaded: (options) => new ThreadedExecutor(options),
+  // ExecutorOptions holds ProcessExecutorOptions (workers, idleMs and
+  // prestart are the worker pool's, not read here).
+  process: (options) => new ProcessExecutor(options),
 };
 
 // A map executor that uses workers shares the pool of a threaded node

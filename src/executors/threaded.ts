@@ -9,7 +9,7 @@
  * @module
  */
 import type { Plan, PlanNode } from "../plan.ts";
-import type { CallStyle, NodeSpec } from "../node.ts";
+import type { NodeSpec } from "../node.ts";
 import type { TaskNode } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import {
@@ -23,6 +23,7 @@ import { wireArguments } from "../_call.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import {
   type Lease,
+  type Preload,
   RemoteFailure,
   WorkerPool,
   type WorkerPoolOptions,
@@ -110,7 +111,8 @@ export class ThreadedExecutor implements Executor {
   }
 
   async #runOnWorker(call: Call): Promise<unknown> {
-    const taskNodes = await taskNodesOf(call.run.plan);
+    const plan = call.run.plan;
+    const taskNodes = taskNodesNow(plan) ?? await taskNodesOf(plan);
     const taskNode = taskNodes[call.node.index]!;
     const run = call.run;
     const halted = run.halted();
@@ -186,17 +188,21 @@ export class ThreadedExecutor implements Executor {
 
   /**
    * Has every worker (alive now, or started later) import `urls` (node
-   * modules) ahead of the first call; resolves once the live ones have. A driver built on a
-   * prestarted executor starts this with its own node modules, and
+   * modules) ahead of the first call; resolves once the live ones have. A
+   * driver built on a prestarted executor does this with its own node
+   * modules (its workers also find the nodes' functions there), and
    * `warm()` resolves once it is done.
    */
   preload(urls: readonly string[]): Promise<void> {
-    return this.#pool.preload(urls);
+    return this.#pool.preload({ urls });
   }
 
   /**
-   * Starts every worker and resolves once each has loaded its entry and
-   * imported the modules preloaded so far (see `preload`).
+   * Starts every worker and resolves once each has loaded its entry,
+   * imported the modules preloaded so far (see `preload`; for a driver
+   * built on a prestarted executor, its node modules) and answered a few
+   * no-op calls, so that the first run pays neither start-up nor the
+   * compiling of the call path between the threads.
    */
   warm(): Promise<void> {
     return this.#pool.warm();
@@ -218,45 +224,51 @@ export function runsHere(node: PlanNode): boolean {
   return node.kind !== "task" || node.spec.local === true;
 }
 
-// Per plan, what a worker needs to run each of its nodes (undefined for the
-// nodes that run here), made once for every executor on every pool: the same
-// descriptor object each time lets a pool send it to a worker only once.
+// What a worker needs to run a node, per spec: made once for every plan,
+// executor and pool, so that each pool sends it to a worker only once (and
+// a prestarted pool ahead of the first call; see preloadPrestarted). Once
+// made, it is also kept as it is: a call then takes it without a wait.
+const specNodes = new WeakMap<NodeSpec, Promise<TaskNode>>();
+const madeNodes = new WeakMap<NodeSpec, TaskNode>();
+
+// Per plan, the descriptor of each of its nodes (undefined for the nodes
+// that run here); once all are made, also as they are.
 const taskNodes = new WeakMap<Plan, Promise<(TaskNode | undefined)[]>>();
+const madeTaskNodes = new WeakMap<Plan, (TaskNode | undefined)[]>();
 
 /**
  * Has each prestarted threaded executor among `executors` import the
- * modules of `specs` in every worker; resolves once they all have.
+ * modules of `specs` in every worker, and find their functions there;
+ * resolves once they all have. Their `warm()` waits for this from the
+ * moment it is called, while the list of modules is still being made.
  */
-export async function preloadPrestarted(
+export function preloadPrestarted(
   executors: readonly Executor[],
   specs: Iterable<NodeSpec>,
 ): Promise<void> {
   const prestarted = executors.filter((e) =>
     e instanceof ThreadedExecutor && e.prestarts
   ) as ThreadedExecutor[];
-  if (prestarted.length === 0) return;
-  const urls = await nodeModules(specs);
-  await Promise.all(prestarted.map((e) => e.preload(urls)));
+  if (prestarted.length === 0) return Promise.resolve();
+  const preload = preloadOf(specs);
+  return Promise.all(
+    prestarted.map((e) => ThreadedExecutor.poolOf(e).preload(preload)),
+  ).then(() => {});
 }
 
 /**
- * The modules that hold `specs`' functions, for workers to import ahead of
- * time; nodes that cannot run on a worker are left out (they fail when
- * they run, with the reason).
+ * The nodes of `specs` and the modules that hold their functions, for
+ * workers to import ahead of time; nodes that cannot run on a worker are
+ * left out (they fail when they run, with the reason).
  */
-async function nodeModules(
-  specs: Iterable<NodeSpec>,
-): Promise<string[]> {
-  const urls = new Set<string>();
-  await Promise.all(
+async function preloadOf(specs: Iterable<NodeSpec>): Promise<Preload> {
+  const found = await Promise.all(
     [...specs].map((spec) =>
-      spec.local === true ? undefined : originOf(spec).then(
-        (origin) => void urls.add(origin.url),
-        () => {},
-      )
+      spec.local === true ? undefined : taskNodeOf(spec).catch(() => undefined)
     ),
   );
-  return [...urls];
+  const nodes = found.filter((node) => node !== undefined);
+  return { urls: [...new Set(nodes.map((node) => node.url))], nodes };
 }
 
 /** What workers need to run each node of `plan`; undefined where it runs here. */
@@ -264,25 +276,57 @@ export function taskNodesOf(plan: Plan): Promise<(TaskNode | undefined)[]> {
   let nodes = taskNodes.get(plan);
   if (nodes === undefined) {
     nodes = Promise.all(
-      plan.nodes.map(async (n) =>
-        runsHere(n) ? undefined : taskNode(n, await originOf(n.spec))
-      ),
+      plan.nodes.map((n) => runsHere(n) ? undefined : taskNodeOf(n.spec)),
     );
+    nodes.then((made) => madeTaskNodes.set(plan, made), () => {});
     taskNodes.set(plan, nodes);
   }
   return nodes;
 }
 
-// What a worker needs to find and call `node`.
-function taskNode(node: PlanNode, origin: Origin): TaskNode {
-  // Block nodes run here (see runsHere), never as tasks.
+/**
+ * What `taskNodesOf(plan)` resolves to, if every descriptor is made already
+ * (as a prestarted executor's preload makes them): undefined otherwise.
+ */
+export function taskNodesNow(
+  plan: Plan,
+): (TaskNode | undefined)[] | undefined {
+  let made = madeTaskNodes.get(plan);
+  if (made !== undefined) return made;
+  made = new Array(plan.nodes.length);
+  for (const n of plan.nodes) {
+    if (runsHere(n)) continue;
+    const node = madeNodes.get(n.spec);
+    if (node === undefined) return undefined;
+    made[n.index] = node;
+  }
+  madeTaskNodes.set(plan, made);
+  return made;
+}
+
+// What a worker needs to find and call the node of `spec` (a task node of
+// a plan: named, called and tagged as its spec says).
+function taskNodeOf(spec: NodeSpec): Promise<TaskNode> {
+  let node = specNodes.get(spec);
+  if (node === undefined) {
+    node = originOf(spec).then((origin) => {
+      const made = taskNode(spec, origin);
+      madeNodes.set(spec, made);
+      return made;
+    });
+    specNodes.set(spec, node);
+  }
+  return node;
+}
+
+function taskNode(spec: NodeSpec, origin: Origin): TaskNode {
   return {
     url: origin.url,
     exportName: origin.exportName,
-    nodeName: node.name,
-    callStyle: node.callStyle as CallStyle,
-    ctxIndex: node.ctxIndex,
-    tags: node.tags,
+    nodeName: spec.name,
+    callStyle: spec.callStyle,
+    ctxIndex: spec.ctxIndex,
+    tags: spec.tags,
   };
 }
 

@@ -69,7 +69,8 @@ export function conformance(
         }
       },
     });
-  const sharesMemory = kind !== "threaded" && mapKind === undefined;
+  const sharesMemory = kind !== "threaded" && kind !== "process" &&
+    mapKind === undefined;
   // A test whose nodes are closures over the test's variables.
   const sharedTest = (name: string, fn: () => Promise<void>) =>
     sharesMemory

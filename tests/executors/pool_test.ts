@@ -7,15 +7,26 @@ import {
   MAX_WORKERS,
   RemoteFailure,
   type TaskHandle,
+  WARM_ROUNDS,
   WorkerPool,
 } from "../../src/executors/pool.ts";
-import { listen, reports } from "../fixtures/probe.ts";
+import { WARM_REF } from "../../src/executors/_protocol.ts";
+import { listen, type Probe, reports } from "../fixtures/probe.ts";
 import { open } from "../fixtures/workers/gates.ts";
 
 const fixture = (name: string) =>
   new URL(`../fixtures/workers/${name}`, import.meta.url).href;
 const NODES = fixture("nodes.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Waits until `event` is reported, however long a busy machine takes to
+// start workers (probe.seen() alone gives up after a while).
+async function reported(
+  probe: Probe,
+  event: (reported: string) => boolean,
+): Promise<void> {
+  while (!reports.some(event)) await probe.seen(event);
+}
 
 const call = (
   exportName: string,
@@ -49,6 +60,40 @@ async function withWorker(
   } finally {
     globalThis.Worker = real;
   }
+}
+
+// Stand-ins for workers that speak the pool's protocol: each says it is
+// ready at once, and answers the calls it has received with 0 when the test
+// calls its `answer()`.
+function answeringWorkers() {
+  const made: Answering[] = [];
+  class Answering {
+    onmessage: ((event: { data: unknown }) => void) | null = null;
+    onerror = null;
+    onmessageerror = null;
+    readonly received: { type: string; id: number; [key: string]: unknown }[] =
+      [];
+    #unanswered: number[] = [];
+    constructor() {
+      made.push(this);
+      queueMicrotask(() => this.onmessage?.({ data: { type: "ready" } }));
+    }
+    postMessage(message: { type: string; id: number }) {
+      this.received.push(message);
+      if (message.type === "call") this.#unanswered.push(message.id);
+    }
+    /** How many calls it has not answered yet. */
+    get unanswered(): number {
+      return this.#unanswered.length;
+    }
+    answer() {
+      for (const id of this.#unanswered.splice(0)) {
+        this.onmessage?.({ data: { type: "ok", id, value: 0 } });
+      }
+    }
+    terminate() {}
+  }
+  return { Answering, made };
 }
 
 Deno.test("the pool starts no worker until its first task, then at most its size", async () => {
@@ -244,6 +289,93 @@ Deno.test("warm() rejects with a WorkerError when the pool is closed before its 
   assert.equal(pool.workers, 0);
 });
 
+Deno.test("warm() resolves once every worker has answered WARM_ROUNDS no-op calls, one at a time and with no timeout", async () => {
+  const { Answering, made } = answeringWorkers();
+  await withWorker(Answering, async () => {
+    const pool = new WorkerPool({ workers: 2, timeoutMs: 1000 });
+    let warm = false;
+    const warming = pool.warm().then(() => warm = true);
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+      await sleep(0);
+      assert.deepEqual(made.map((w) => w.unanswered), [1, 1]);
+      assert.equal(warm, false);
+      made.forEach((w) => w.answer());
+    }
+    await warming;
+    for (const worker of made) {
+      assert.equal(worker.received.length, WARM_ROUNDS);
+      for (const message of worker.received) {
+        // The worker's own no-op node, which no timeout applies to.
+        assert.equal(message.type, "call");
+        assert.equal(message.node, WARM_REF);
+        assert.equal(message.timed, undefined);
+      }
+    }
+    await pool.close();
+  });
+});
+
+Deno.test("a task queued while a worker warms up runs once its current warm-up call is answered, and ends its warm-up", async () => {
+  const { Answering, made } = answeringWorkers();
+  await withWorker(Answering, async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const warming = pool.warm();
+    await sleep(0);
+    const worker = made[0]!;
+    assert.equal(worker.received.length, 1); // the first warm-up call
+    const task = pool.run(call("doubled", { x: 1 }), { label: "node" });
+    await sleep(0);
+    assert.equal(worker.received.length, 1); // waiting for the worker
+    worker.answer();
+    await sleep(0);
+    assert.equal(worker.received.length, 2);
+    assert.equal(
+      (worker.received[1]!.node as { exportName: string }).exportName,
+      "doubled",
+    );
+    worker.answer();
+    assert.equal(await task.promise, 0);
+    await warming; // it warmed up on the task
+    assert.equal(worker.received.length, 2);
+    await pool.close();
+  });
+});
+
+Deno.test("warm() rejects with a WorkerError when the pool is closed during the warm-up calls", async () => {
+  const { Answering, made } = answeringWorkers();
+  await withWorker(Answering, async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const warming = pool.warm();
+    await sleep(0);
+    assert.equal(made[0]!.unanswered, 1);
+    await pool.close();
+    await assert.rejects(warming, WorkerError);
+  });
+});
+
+Deno.test("preloaded nodes have their modules imported ahead of their first call; one the module lacks fails its call with the reason", async () => {
+  using probe = await listen();
+  const pool = new WorkerPool({ workers: 1 });
+  try {
+    const echo = call("echo", { x: 3 }, fixture("announced.ts"));
+    const missing = call("nope", {}, fixture("announced.ts"));
+    await pool.warm();
+    await pool.preload({ urls: [], nodes: [echo.node, missing.node] });
+    await reported(probe, (r) => r === "imported in a worker");
+    assert.deepEqual(reports, ["imported in a worker"]); // no call yet
+    assert.equal(await pool.run(echo, { label: "node" }).promise, 3);
+    await assert.rejects(
+      pool.run(missing, { label: 'node "nope"' }).promise,
+      (e: unknown) =>
+        e instanceof WorkerError &&
+        /has no function export "nope"/.test(e.message),
+    );
+    assert.equal(await pool.run(echo, { label: "node" }).promise, 3);
+  } finally {
+    await pool.close();
+  }
+});
+
 Deno.test("timeoutMs counts from when a task starts in its worker: a slow first import does not count", async () => {
   using probe = await listen();
   const pool = new WorkerPool({ workers: 1, timeoutMs: 50 });
@@ -252,7 +384,7 @@ Deno.test("timeoutMs counts from when a task starts in its worker: a slow first 
       label: "node",
     });
     const outcome = task.promise.catch((error: Error) => error.message);
-    await probe.seen((r) => r === "importing");
+    await reported(probe, (r) => r === "importing");
     await sleep(200); // the import takes four times timeoutMs
     open("imported");
     assert.equal(await outcome, "quick");
@@ -266,7 +398,7 @@ Deno.test("a task cancelled while it waits in the queue never starts", async () 
   const pool = new WorkerPool({ workers: 1 });
   try {
     const holder = pool.run(gates("held", { key: "q" }), { label: "node" });
-    await probe.seen((r) => r === "held:q");
+    await reported(probe, (r) => r === "held:q");
     const queued = pool.run(gates("ran", { x: 1 }), { label: "node" });
     queued.cancel(new Error("withdrawn"));
     await assert.rejects(queued.promise, /withdrawn/);

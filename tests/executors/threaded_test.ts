@@ -13,13 +13,23 @@ import {
 import * as nodes from "../fixtures/workers/nodes.ts";
 import { conformance } from "./_conformance.ts";
 import { runDeno } from "../_deno.ts";
-import { listen, reports } from "../fixtures/probe.ts";
+import { listen, type Probe, reports } from "../fixtures/probe.ts";
 import { open } from "../fixtures/workers/gates.ts";
 
 conformance("threaded");
 
 const NODES = new URL("../fixtures/workers/nodes.ts", import.meta.url).href;
 const GATES = new URL("../fixtures/workers/gates.ts", import.meta.url).href;
+
+// Waits until `event` is reported, however long a busy machine takes to
+// start workers (probe.seen() alone gives up after a while).
+async function reported(
+  probe: Probe,
+  event: (reported: string) => boolean,
+): Promise<void> {
+  while (!reports.some(event)) await probe.seen(event);
+}
+
 const threaded = (options = {}) =>
   new Builder().withModules(NODES).withExecutor("threaded", options).build();
 
@@ -285,12 +295,12 @@ Deno.test("[threaded] a node waiting for a free worker has not started: its hook
   const runs = ["a", "b"].map((key) =>
     dr.execute(["held"] as never[], { inputs: { key } })
   );
-  await probe.seen((r) => r.startsWith("held:"));
+  await reported(probe, (r) => r.startsWith("held:"));
   const first = reports[0]!.slice("held:".length);
   const second = first === "a" ? "b" : "a";
   assert.deepEqual(events, [`start ${first}`]);
   open(first);
-  await probe.seen((r) => r === `held:${second}`);
+  await reported(probe, (r) => r === `held:${second}`);
   assert.deepEqual(
     events.slice().sort(),
     [
@@ -391,6 +401,28 @@ Deno.test("[threaded] a prestarted executor's warm() resolves once every worker 
     await dr.execute(["echo"] as never[], { inputs: { x: 3 } }),
     { echo: 3 },
   );
+});
+
+Deno.test("[threaded] warm() called as soon as a driver is built on a prestarted executor waits until its workers have imported the driver's node modules", async () => {
+  using probe = await listen();
+  const executor = new ThreadedExecutor({ workers: 2, prestart: true });
+  await using dr = await new Builder()
+    .withModules(
+      new URL("../fixtures/workers/gated_in_workers.ts", import.meta.url).href,
+    )
+    .withExecutor(executor).build();
+  let warm = false;
+  const warming = executor.warm().then(() => warm = true);
+  const importing = () =>
+    reports.filter((x) => x === "importing in a worker").length;
+  await reported(probe, () => importing() === 2);
+  // Both workers are importing the module (they wait at the gate): the
+  // first run would wait for the import.
+  assert.equal(warm, false);
+  open("worker-import");
+  await warming;
+  assert.equal(importing(), 2);
+  assert.deepEqual(await dr.execute(["quick"] as never[]), { quick: "quick" });
 });
 
 Deno.test("[threaded] workers started after preload() import the preloaded modules as they start", async () => {
