@@ -24,6 +24,7 @@
  * @module
  */
 export { Builder, type ModuleInput } from "./src/builder.ts";
+export { DriverFactory } from "./src/factory.ts";
 export {
   AsyncDriver,
   type DictResult,
@@ -75,6 +76,11 @@ export {
 export { named } from "./src/modifiers/named.ts";
 export { priority } from "./src/modifiers/priority.ts";
 export { retry, type RetryPolicy } from "./src/modifiers/retry.ts";
+export {
+  EXECUTION_MODES,
+  type ExecutionMode,
+  type ModeOptions,
+} from "./src/modes.ts";
 export {
   type Binding,
   Group,

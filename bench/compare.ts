@@ -14,6 +14,7 @@
  */
 import {
   Builder,
+  DriverFactory,
   Engine,
   inputs,
   MemoryCacheStore,
@@ -38,7 +39,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 l1 l1b l1c x1 x2"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -865,6 +866,22 @@ if (wanted("r1")) {
     hand: plain,
   });
   target("r1", "routed - unrouted, ns/node", routed - plain, 30);
+}
+
+// df. A DriverFactory hit: the request's builder, its fingerprint (its
+// modules loaded, its graph built) and the lookup, for a 1,000-node graph.
+if (wanted("df")) {
+  const g = G.layered(50, 20);
+  const mod = G.braidModule(g);
+  const factory = new DriverFactory((region: string) =>
+    new Builder().withModules(mod).withConfig({ region })
+  );
+  await factory.get("EU"); // built once
+  const row = await scenario("df", "DriverFactory hit, 1000 nodes", "ms", 1, {
+    braid: () => factory.get("EU"),
+  });
+  target("df", "ms per hit", row.braid!, 1);
+  await factory.close();
 }
 
 // l1. examples/serve.ts under a bounded load on loopback against a

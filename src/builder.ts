@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { fingerprint } from "./signature.ts";
+import { type ExecutionMode, type ModeOptions, modePreset } from "./modes.ts";
 import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
 import { ConfigError } from "./errors.ts";
 import { type AsyncDriver, createDriver, type DictResult } from "./driver.ts";
@@ -32,6 +34,9 @@ interface BuilderState {
   readonly retry?: RetryPolicy;
   readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
   readonly executors?: ExecutorsOptions;
+  /** Set by `withExecutor`: a mode's executors do not replace it. */
+  readonly executorChosen?: boolean;
+  readonly mode?: readonly [ExecutionMode, ModeOptions];
 }
 
 /**
@@ -153,7 +158,32 @@ export class Builder<M = unknown, R = DictResult> {
       ...this.#state,
       executor,
       executorOptions: options,
+      executorChosen: true,
     });
+  }
+
+  /**
+   * Picks executors, routing and map executor by an execution mode:
+   * `"deterministic-serial"` (one node at a time, items one at a time),
+   * `"plan-parallel"` (the event loop, and costly tasks on `heavy`, by
+   * default threads) or `"plan-parallel-remote"` (also scans and the
+   * costliest tasks on `remote`). What `withExecutor`, `withExecutors` or
+   * `withMapExecutor` choose wins over the mode, whatever the order of the
+   * calls. See `src/modes.ts` for the table.
+   *
+   * @example
+   * ```ts
+   * import { Builder } from "@braid/braid";
+   * const dr = await new Builder()
+   *   .withModules({ a: () => 1 })
+   *   .withMode("deterministic-serial")
+   *   .build();
+   * console.assert(dr.executor === "sequential");
+   * ```
+   */
+  withMode(mode: ExecutionMode, options: ModeOptions = {}): Builder<M, R> {
+    modePreset(mode, options); // validate now
+    return new Builder({ ...this.#state, mode: [mode, options] });
   }
 
   /**
@@ -254,13 +284,27 @@ export class Builder<M = unknown, R = DictResult> {
     return new Builder({ ...this.#state, mapExecutor: [kind, options] });
   }
 
-  /** Loads the modules, builds and checks the graph, and returns the driver. */
-  async build(): Promise<AsyncDriver<M, R>> {
+  /**
+   * The fingerprint the driver this builder builds will have (see
+   * `AsyncDriver.fingerprint`), without building it: loads the modules and
+   * the graph, no cache or executor. `DriverFactory` keys drivers by it.
+   */
+  async fingerprint(): Promise<string> {
+    return fingerprint(settingsOf(this.#state), await this.#graph());
+  }
+
+  // The modules loaded and their graph built.
+  async #graph(): Promise<Graph> {
     const state = this.#state;
     const modules = await loadModules(state.modules);
     const context = { config: state.config };
-    const specs = collectSpecs(modules, context, state.allowOverrides);
-    const graph = Graph.build(specs);
+    return Graph.build(collectSpecs(modules, context, state.allowOverrides));
+  }
+
+  /** Loads the modules, builds and checks the graph, and returns the driver. */
+  async build(): Promise<AsyncDriver<M, R>> {
+    const state = this.#state;
+    const graph = await this.#graph();
     const hooks = new Hooks(state.adapters);
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
       await hooks.validate(graph.list(), state.config);
@@ -268,12 +312,23 @@ export class Builder<M = unknown, R = DictResult> {
     const cache = state.cache === undefined
       ? undefined
       : await Cache.open(state.cache);
-    const router = state.executors === undefined
+    // What the mode sets, where nothing was chosen by hand.
+    const preset = state.mode === undefined
       ? undefined
-      : new Router(state.executors);
+      : modePreset(...state.mode);
+    const executors = state.executors ??
+      (state.executorChosen ? undefined : preset?.executors);
+    const router = executors === undefined ? undefined : new Router(executors);
     router?.check(graph);
     const executor = router?.defaultExecutor ??
-      createExecutor(state.executor, state.executorOptions);
+      createExecutor(
+        state.executorChosen
+          ? state.executor
+          : preset?.executor ?? state.executor,
+        state.executorOptions,
+      );
+    const mapExecutor = state.mapExecutor ??
+      (preset === undefined ? undefined : [preset.mapExecutor, {}] as const);
     // A prestarted executor pays start-up before the first run: its workers
     // import the nodes' modules now, and `warm()` waits for that. (Not
     // awaited here: a worker stuck importing must not hang build().)
@@ -289,13 +344,67 @@ export class Builder<M = unknown, R = DictResult> {
       ...(router === undefined ? {} : { router }),
       cache,
       ...(state.retry === undefined ? {} : { retry: state.retry }),
-      ...(state.mapExecutor === undefined ? {} : {
+      ...(mapExecutor === undefined ? {} : {
         mapExecutor: createMapExecutor(
-          state.mapExecutor[0],
-          state.mapExecutor[1],
+          mapExecutor[0],
+          mapExecutor[1],
           executor,
         ),
       }),
-    });
+    }, () => settingsOf(state));
   }
+}
+
+// What besides the graph makes drivers built from `state` differ, in a
+// form `canonical` writes stably: executor instances and adapters by kind
+// and code, not by the data they hold.
+function settingsOf(state: BuilderState): unknown {
+  return {
+    config: state.config,
+    allowOverrides: state.allowOverrides,
+    adapters: state.adapters.map(describeAdapter),
+    executor: describeExecutor(state.executor),
+    executorOptions: state.executorOptions,
+    executorChosen: state.executorChosen === true,
+    executors: state.executors && {
+      ...state.executors,
+      executors: Object.fromEntries(
+        Object.entries(state.executors.executors).map((
+          [name, e],
+        ) => [name, describeExecutor(e)]),
+      ),
+    },
+    mapExecutor: state.mapExecutor,
+    mode: state.mode && [state.mode[0], {
+      ...state.mode[1],
+      heavy: describeExecutor(state.mode[1].heavy),
+      remote: describeExecutor(state.mode[1].remote),
+    }],
+    cache: state.cache && {
+      ...state.cache,
+      store: state.cache.store?.constructor.name,
+    },
+    retry: state.retry,
+  };
+}
+
+function describeExecutor(executor: ExecutorLike | undefined): unknown {
+  return typeof executor === "object" && executor !== null
+    ? `${executor.constructor.name}:${executor.name}:${executor.concurrency}`
+    : executor;
+}
+
+// An adapter by its class and its hooks' code.
+function describeAdapter(adapter: Adapter): unknown {
+  const hooks: Record<string, unknown> = {};
+  for (let o: object | null = adapter; o !== null && o !== Object.prototype;) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      const value = (o as Record<string, unknown>)[key];
+      if (typeof value === "function" && key !== "constructor") {
+        hooks[key] ??= value;
+      }
+    }
+    o = Object.getPrototypeOf(o);
+  }
+  return { kind: adapter.constructor?.name, hooks };
 }

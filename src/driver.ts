@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fingerprint, planSignature } from "./signature.ts";
 import type { ExecutionEvent } from "./events.ts";
 import type { Graph, NodeInfo, TagFilter } from "./graph.ts";
 import { recordRun, type RunResult } from "./results.ts";
@@ -37,14 +38,23 @@ export type { MapItemResult, MapOptions } from "./map.ts";
 // The runner `createDriver` hands the constructor, which takes nothing a
 // user could give it: drivers are made by Builder.build() and pipelines.
 let building: Runner | undefined;
+let settingsOf: (() => unknown) | undefined;
 
-/** Makes a driver on a new runner (for Builder and Pipeline). */
-export function createDriver<M, R>(init: RunnerInit): AsyncDriver<M, R> {
+/**
+ * Makes a driver on a new runner (for Builder and Pipeline); `settings`
+ * gives, when first asked, what besides the graph its fingerprint covers.
+ */
+export function createDriver<M, R>(
+  init: RunnerInit,
+  settings?: () => unknown,
+): AsyncDriver<M, R> {
   building = new Runner(init);
+  settingsOf = settings;
   try {
     return new AsyncDriver<M, R>();
   } finally {
     building = undefined;
+    settingsOf = undefined;
   }
 }
 
@@ -53,6 +63,8 @@ export class AsyncDriver<M = unknown, R = DictResult>
   implements AsyncDisposable {
   readonly #runner: Runner;
   readonly #graph: Graph;
+  readonly #settings: (() => unknown) | undefined;
+  #fingerprint: string | undefined;
 
   /**
    * Not for direct use: `Builder.build()` and pipelines create drivers.
@@ -66,6 +78,29 @@ export class AsyncDriver<M = unknown, R = DictResult>
     }
     this.#runner = building;
     this.#graph = building.graph;
+    this.#settings = settingsOf;
+  }
+
+  /**
+   * A stable hash of the built graph's node names, edges and code: config
+   * that selects other variants changes it, config that only feeds values
+   * does not. (SHA-256, hex; made on first read.)
+   */
+  get planSignature(): string {
+    return planSignature(this.#graph);
+  }
+
+  /**
+   * A stable hash of everything this driver was built from: the config,
+   * the plan signature, the execution mode, executors and their options,
+   * adapters, cache and retry settings. Equal fingerprints mean
+   * interchangeable drivers; `DriverFactory` keys its drivers by it.
+   */
+  get fingerprint(): string {
+    return this.#fingerprint ??= fingerprint(
+      this.#settings?.() ?? { config: this.#runner.config },
+      this.#graph,
+    );
   }
 
   /**

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { type ExecutionMode, type ModeOptions, modePreset } from "./modes.ts";
 import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
 import {
   checkConcurrency,
@@ -90,6 +91,14 @@ export interface EngineOptions extends WorkerPoolOptions {
    * `Builder.withRetry` sets it. @default {no retries}
    */
   readonly retry?: RetryPolicy;
+  /**
+   * An execution mode's executors, routing and map executor (see
+   * `Builder.withMode`); `nodeExecutor`, `executors` and `mapExecutor`
+   * given here win over it. @default {none}
+   */
+  readonly mode?: ExecutionMode;
+  /** Options of `mode`. */
+  readonly modeOptions?: ModeOptions;
 }
 
 // What a pipeline needs from its engine; kept off the public surface.
@@ -142,6 +151,7 @@ export class Engine {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`'options' must be an object: received ${options}`);
     }
+    options = withModePreset(options);
     const {
       nodeExecutor = "sequential",
       mapExecutor = "sequential",
@@ -209,6 +219,24 @@ export class Engine {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// `options` with what its mode sets, where nothing was chosen by hand.
+function withModePreset(options: EngineOptions): EngineOptions {
+  if (options.mode === undefined) return options;
+  const preset = modePreset(options.mode, options.modeOptions);
+  const chosen = options.nodeExecutor !== undefined ||
+    options.executors !== undefined;
+  return {
+    ...options,
+    ...(chosen ? {} : preset.executors !== undefined
+      ? {
+        executors: preset.executors.executors,
+        ...(preset.executors.route && { route: preset.executors.route }),
+      }
+      : { nodeExecutor: preset.executor! }),
+    mapExecutor: options.mapExecutor ?? preset.mapExecutor,
+  };
 }
 
 // The router of an engine with several executors, checked.

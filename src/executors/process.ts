@@ -18,6 +18,7 @@ import {
   type ExecutorCall,
 } from "./executor.ts";
 import { Call } from "../_executor_call.ts";
+import { leaseFor } from "./_lease.ts";
 import { wireArguments } from "../_call.ts";
 import { MAX_DELAY_MS, MAX_WORKERS, RemoteFailure } from "./pool.ts";
 import { runsHere, taskNodesOf } from "./threaded.ts";
@@ -163,23 +164,7 @@ export class ProcessExecutor implements Executor {
         taskNodes.flatMap((n) => n === undefined ? [] : n.url),
       );
     }
-    let lease = this.#pool.tryAcquire();
-    if (lease === undefined) {
-      // Waiting in line: a run that stops meanwhile withdraws the request.
-      const request = this.#pool.acquire();
-      call.onAbort = () => request.cancel();
-      try {
-        lease = await request.promise;
-      } finally {
-        call.onAbort = undefined;
-      }
-      const stopped = run.halted();
-      if (stopped !== undefined) {
-        lease.release();
-        throw stopped;
-      }
-    }
-    const granted = lease;
+    const granted = await leaseFor(this.#pool, call);
     try {
       return await run.invoke(
         call.node,

@@ -19,6 +19,7 @@ import {
   type ExecutorOptions,
 } from "./executor.ts";
 import { Call } from "../_executor_call.ts";
+import { leaseFor } from "./_lease.ts";
 import { wireArguments } from "../_call.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import {
@@ -117,23 +118,7 @@ export class ThreadedExecutor implements Executor {
     const run = call.run;
     const halted = run.halted();
     if (halted !== undefined) throw halted;
-    let lease = this.#pool.tryAcquire();
-    if (lease === undefined) {
-      // Waiting in line: a run that stops meanwhile withdraws the request.
-      const request = this.#pool.acquire();
-      call.onAbort = () => request.cancel();
-      try {
-        lease = await request.promise;
-      } finally {
-        call.onAbort = undefined;
-      }
-      const stopped = run.halted();
-      if (stopped !== undefined) {
-        lease.release();
-        throw stopped;
-      }
-    }
-    const granted = lease;
+    const granted = await leaseFor(this.#pool, call);
     try {
       return await run.invoke(
         call.node,
