@@ -264,6 +264,7 @@ export type { NodeMetrics } from "./src/metrics.ts";
 export type { MapErrorMode, MapMode } from "./src/map.ts";
 export type { WorkerPoolOptions } from "./src/executors/pool.ts";
 export type { DotOptions } from "./src/dot.ts";
+export type { SvgOptions } from "./src/svg.ts";
 export type {
   ExecutionPlan,
   ExportedInput,
@@ -295,3 +296,15 @@ export type {
   ValueOf,
   VariantBase,
 } from "./src/types.ts";
+export {
+  ProgressBar,
+  type ProgressBarOptions,
+} from "./src/observe/progress.ts";
+export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
+export {
+  LogAdapter,
+  type LogAdapterOptions,
+  type LogEventName,
+  type LogLevel,
+  type LogRecord,
+} from "./src/observe/log.ts";

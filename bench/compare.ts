@@ -23,11 +23,14 @@ import {
   type NodeDef,
   Pipeline,
   ProcessExecutor,
+  ProgressBar,
 } from "../mod.ts";
+import { IGNORES_INPUTS } from "../src/hooks.ts";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
 import * as G from "./_graphs.ts";
 import {
+  measure,
   median,
   peerTargets,
   record,
@@ -39,12 +42,26 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
   only.size === 0 || ids.some((id) => only.has(id));
 type Executor = "sequential" | "async";
+
+/** The hooks a ProgressBar has, doing nothing: what braid's dispatch costs. */
+class NoOpHooks {
+  readonly [IGNORES_INPUTS] = true;
+  validateGraph(): void {}
+  beforeGraphExecution(_: unknown): void {}
+  afterGraphExecution(_: unknown): void {}
+  beforeMap(_: unknown): void {}
+  afterMap(_: unknown): void {}
+  afterTaskExpand(_: unknown): void {}
+  afterMapItem(_: unknown): void {}
+  afterNodeExecution(_: unknown): void {}
+  nodeCached(_: unknown): void {}
+}
 
 /** braid, hand-written and (with `peers`) p-graph and grfn on one DAG, ns/node. */
 async function dagRow(
@@ -467,6 +484,120 @@ for (
     });
     target(o3, "stream()/execute()", row.braid! / row.hand!, 3, stricter);
   }
+}
+
+// pb1-pb1c. A progress bar on a map of 100,000 items of the 3-node async
+// chain, drawing on a terminal that drops what it is sent (redraws every
+// 100 ms): against no adapter (pb1: the target), and against an adapter
+// whose methods are the same hooks doing nothing (pb1b: what is left is the
+// bar's own work, within this machine's noise); pb1c times that work alone:
+// the hook calls one item brings (its run's start and end, three node ends,
+// the item's end) made directly on the bar and on the no-op adapter.
+if (wanted("pb1", "pb1b", "pb1c")) {
+  const n = 100_000;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const request = { inputs: { x: xs }, mapOver: "x" };
+  const build = (...adapters: object[]) =>
+    new Builder().withModules(G.mapModule).withExecutor("async")
+      .withAdapters(...adapters).build();
+  const dropped = {
+    isTerminal: () => true,
+    writeSync: (p: Uint8Array) => p.length,
+  };
+  const bare = await build();
+  const bar = await build(new ProgressBar({ stream: dropped }));
+  const sameHooks = await build(new NoOpHooks());
+  const runs = [bar, bare, sameHooks].map((dr) => async () =>
+    (await dr.map(["c"], request)).length
+  );
+  for (const run of runs) {
+    if (await run() !== n) throw new Error("pb1: a map lost items");
+  }
+  const [withBar, without, hooksOnly] = (await measure(runs, 12000, 3)).map(
+    (ms) => ms * 1e6 / n,
+  ) as [number, number, number];
+  record({
+    id: "pb1",
+    label: `map ${n} x 3 nodes: ProgressBar (hand: no adapter)`,
+    unit: "ns/item",
+    braid: withBar,
+    hand: without,
+  });
+  target("pb1", "ProgressBar - no adapter, ns/item", withBar - without, 200);
+  record({
+    id: "pb1b",
+    label: `map ${n} x 3 nodes: ProgressBar (hand: no-op, same hooks)`,
+    unit: "ns/item",
+    braid: withBar,
+    hand: hooksOnly,
+  });
+  const calls = (adapter: NoOpHooks | ProgressBar) => () => {
+    const runId = crypto.randomUUID();
+    const map = { runId, items: n, mapMode: "zip", tags: {} } as const;
+    adapter.beforeMap(map);
+    const graph = { runId, finalVars: ["c"], inputs: {}, overrides: {} };
+    const node = {
+      runId,
+      nodeName: "a",
+      tags: {},
+      inputs: {},
+      taskId: "t",
+      success: true,
+      durationMs: 0,
+    };
+    for (let i = 0; i < n; i++) {
+      const before = { ...graph, item: i };
+      adapter.beforeGraphExecution(before);
+      adapter.afterNodeExecution({ ...node, item: i });
+      adapter.afterNodeExecution({ ...node, nodeName: "b", item: i });
+      adapter.afterNodeExecution({ ...node, nodeName: "c", item: i });
+      adapter.afterGraphExecution({ ...before, success: true });
+      adapter.afterMapItem({
+        runId,
+        item: i,
+        done: i + 1,
+        total: n,
+        success: true,
+      });
+    }
+    adapter.afterMap({ ...map, success: true, durationMs: 0 });
+    return n;
+  };
+  const own = await scenario(
+    "pb1c",
+    "the hook calls of one map item, on ProgressBar (hand: no-op)",
+    "ns/item",
+    1e6 / n,
+    {
+      braid: calls(new ProgressBar({ stream: dropped })),
+      hand: calls(new NoOpHooks()),
+    },
+  );
+  target(
+    "pb1c",
+    "ProgressBar's own work, ns/item",
+    own.braid! - own.hand!,
+    200,
+  );
+}
+
+// v1. toSvg() of a 500-node graph (25 layers x 20, two parents each) once
+// Graphviz's WebAssembly is loaded (the first call, made before timing,
+// loads it); hand: toDot() of the same graph, the text toSvg() lays out.
+if (wanted("v1")) {
+  const g = G.layered(25, 20);
+  const dr = await new Builder().withModules(G.braidModule(g)).build();
+  const loadStart = performance.now();
+  await dr.toSvg();
+  const loadMs = performance.now() - loadStart;
+  const label = `toSvg(), ${g.names.length}-node graph (first call ${
+    loadMs.toFixed(0)
+  } ms)`;
+  const row = await scenario("v1", label, "ms", 1, {
+    braid: async () => (await dr.toSvg()).endsWith("</svg>\n"),
+    hand: () => dr.toDot().endsWith("}\n"),
+  });
+  target("v1", "toSvg() ms, WASM loaded", row.braid!, 300);
 }
 
 // h1-h2. a warm-cache re-run of a 1,000-node graph (50 layers x 20 async

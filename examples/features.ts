@@ -356,7 +356,8 @@ export const region_summary = node(
       })
       .sort((a, b) => b.revenue - a.revenue);
   },
-  tag({ layer: "report" }),
+  // Pictures (toDot, toSvg) label the node with its display name.
+  tag({ layer: "report", displayName: "Revenue by region" }),
 );
 
 /** A one-line headline, labelled with the report currency (a config key). */

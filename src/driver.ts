@@ -11,6 +11,7 @@ import type { Graph, NodeInfo, TagFilter } from "./graph.ts";
 import { recordRun, type RunResult } from "./results.ts";
 import { type ExecuteOptions, Runner, type RunnerInit } from "./runner.ts";
 import { type DotOptions, toDot } from "./dot.ts";
+import { renderSvg, type SvgOptions } from "./svg.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
@@ -34,6 +35,7 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
 
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapItemResult, MapOptions } from "./map.ts";
+export type { SvgOptions } from "./svg.ts";
 
 // The runner `createDriver` hands the constructor, which takes nothing a
 // user could give it: drivers are made by Builder.build() and pipelines.
@@ -242,10 +244,50 @@ export class AsyncDriver<M = unknown, R = DictResult>
     );
   }
 
-  /** The graph as Graphviz DOT. */
+  /**
+   * The graph as Graphviz DOT; inputs the config provides are drawn as notes
+   * with their values. Given a `run` (what `run()` returned), each node is
+   * coloured by its status and labelled with its duration.
+   *
+   * @example
+   * ```ts
+   * import { Builder } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
+   *   .build();
+   * const run = await dr.run(["double"], { inputs: { x: 4 } });
+   * assert.match(dr.toDot({ run }), /"double" \[shape=box, label="double\\n.* ms"/);
+   * ```
+   */
   toDot(options: DotOptions = {}): string {
     if (options.vars !== undefined) this.#known(options.vars);
-    return toDot(this.#graph, options);
+    return toDot(this.#graph, options, this.#runner.config);
+  }
+
+  /**
+   * The graph as an SVG picture: `toDot(options)` drawn by Graphviz in
+   * WebAssembly (loaded on the first call). Hovering a node shows where it
+   * was defined; each node's group carries CSS classes (`braid-node`, and
+   * with a `run` `status-succeeded`, `status-failed`, `status-cached`,
+   * `status-skipped`, `status-cancelled` or `status-not-run`).
+   *
+   * @example
+   * ```ts
+   * import { Builder } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
+   *   .build();
+   * const run = await dr.run(["double"], { inputs: { x: 4 } });
+   * const svg = await dr.toSvg({ run });
+   * assert.match(svg, /class="node braid&#45;node status&#45;succeeded"/);
+   * ```
+   */
+  async toSvg(options: SvgOptions = {}): Promise<string> {
+    return await renderSvg(this.toDot({ tooltips: true, ...options }));
   }
 
   /**

@@ -9,11 +9,12 @@
  * @module
  */
 import type { Executor } from "./executors/executor.ts";
-import type { Hooks } from "./hooks.ts";
-import type { MapItemResult } from "./map.ts";
+import type { Hooks, MapItemEvent } from "./hooks.ts";
 import type { Plan } from "./plan.ts";
 import type { Runner, RunPart } from "./runner.ts";
 import { soleLane } from "./scheduler.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** One set of items to run. */
 export interface ItemJob {
@@ -97,36 +98,54 @@ export async function runItemJob(job: ItemJob): Promise<void> {
         (values) => job.done(i, values),
         failed,
       )
-    : async (i: number, executor?: Executor): Promise<void> => {
-      let outcome: MapItemResult<unknown[]>;
+    : (i: number, executor?: Executor): Promise<void> =>
+      job.run(i, partOn(executor), signal).then(
+        (values) => itemEnded(i, true, values),
+        (error) => itemEnded(i, false, error),
+      );
+  // An item's end (`outcome`: its value slots, or what it threw): recorded,
+  // then told to `afterMapItem`, with no promise of braid's own when every
+  // hook is sync.
+  const itemEnded = (
+    i: number,
+    ok: boolean,
+    outcome: unknown,
+  ): void | Promise<void> => {
+    if (ok) job.done(i, outcome as unknown[]);
+    else {
+      // Once the items have stopped, those cut short are not progress (the
+      // item whose failure stopped them is).
+      if (!collect && signal.aborted && signal.reason !== outcome) {
+        throw outcome;
+      }
+      if (!collect) stop.abort(outcome);
+      job.failed?.(i, outcome);
+    }
+    done++;
+    if (progress) {
+      const event: Mutable<MapItemEvent> = {
+        runId,
+        item: i,
+        done,
+        total: count,
+        success: ok,
+      };
+      if (job.nodeName !== undefined) event.nodeName = job.nodeName;
+      if (!ok) event.error = outcome;
+      let pending: Promise<void> | undefined;
       try {
-        outcome = {
-          ok: true,
-          value: await job.run(i, partOn(executor), signal),
-        };
+        pending = hooks!.dispatch("afterMapItem", event);
       } catch (error) {
-        // Once the items have stopped, those cut short are not progress
-        // (the item whose failure stopped them is).
-        if (!collect && signal.aborted && signal.reason !== error) throw error;
-        if (!collect) stop.abort(error);
-        outcome = { ok: false, error };
+        failed(error);
       }
-      if (outcome.ok) job.done(i, outcome.value);
-      else job.failed?.(i, outcome.error);
-      done++;
-      if (progress) {
-        await hooks!.call("afterMapItem", {
-          runId,
-          ...(job.nodeName === undefined ? {} : { nodeName: job.nodeName }),
-          item: i,
-          done,
-          total: count,
-          success: outcome.ok,
-          ...(outcome.ok ? {} : { error: outcome.error }),
-        }).catch(failed);
+      if (pending !== undefined) {
+        return pending.then(() => {
+          if (!ok && !collect) throw outcome;
+        }, failed);
       }
-      if (!outcome.ok && !collect) throw outcome.error;
-    };
+    }
+    if (!ok && !collect) throw outcome;
+  };
   const remote = job.remote;
   try {
     await runner.mapExecutor.runItems({

@@ -18,6 +18,7 @@ import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import type { ExecutionEvent } from "./events.ts";
 import { Graph } from "./graph.ts";
 import type { DotOptions } from "./dot.ts";
+import type { SvgOptions } from "./svg.ts";
 import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import { collectSpecs } from "./_load.ts";
@@ -305,13 +306,41 @@ export class Pipeline<
     return nestedNode({ graph, bound, outputs, engine }, options);
   }
 
-  /** The pipeline as Graphviz DOT; nested pipelines are clusters. */
+  /**
+   * The pipeline as Graphviz DOT; nested pipelines are clusters. Given a
+   * `run` (what the driver's `run()` returned), nodes are coloured by
+   * status with their durations.
+   */
   toDot(options: DotOptions = {}): string {
-    // Drawing needs no cache: a driver made here is not kept for runs.
-    const driver = this.#runs ?? createDriver(
+    return this.#drawer().toDot(options);
+  }
+
+  /**
+   * The pipeline as an SVG picture (see `AsyncDriver.toSvg`): nested
+   * pipelines and fan-out blocks are clusters, nodes show their source on
+   * hover and, given a `run`, their status and duration.
+   *
+   * @example
+   * ```ts
+   * import { named, node, Pipeline } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const pipeline = new Pipeline({
+   *   nodes: [node(({ x }: { x: number }) => x + 1, named("y"))],
+   * });
+   * assert.match(await pipeline.toSvg(), /<title>x&#45;&gt;y<\/title>/);
+   * ```
+   */
+  async toSvg(options: SvgOptions = {}): Promise<string> {
+    return await this.#drawer().toSvg(options);
+  }
+
+  // A driver to draw with: drawing needs no cache, so one made here is not
+  // kept for runs.
+  #drawer(): AsyncDriver<Record<string, unknown>> {
+    return this.#runs ?? createDriver(
       runnerInit(this.#state.engine ?? DEFAULT_ENGINE, this.#state.graph),
     );
-    return driver.toDot(options);
   }
 
   #with(changes: Partial<PipelineState>): Pipeline<N> {

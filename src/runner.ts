@@ -278,7 +278,9 @@ export class Runner {
       : done;
   }
 
-  async #withGraphHooks(
+  // The run inside beforeGraphExecution and afterGraphExecution; sync
+  // hooks cost no promise of their own (a map runs this once per item).
+  #withGraphHooks(
     run: Run,
     hooks: Hooks,
     options: ExecuteOptions,
@@ -291,19 +293,35 @@ export class Runner {
       overrides: options.overrides ?? EMPTY,
       ...(run.item === undefined ? {} : { item: run.item }),
     };
-    await hooks.call("beforeGraphExecution", event);
+    let before: Promise<void> | undefined;
     try {
-      await schedule(run, lanes);
+      before = hooks.dispatch("beforeGraphExecution", event);
     } catch (error) {
-      await hooks.call("afterGraphExecution", {
-        ...event,
-        success: false,
-        error,
-      });
-      throw error;
+      return Promise.reject(error);
     }
-    await hooks.call("afterGraphExecution", { ...event, success: true });
-    return run.values;
+    const scheduled = before === undefined
+      ? schedule(run, lanes)
+      : before.then(() => schedule(run, lanes));
+    return scheduled.then(
+      () => {
+        const after = hooks.dispatch("afterGraphExecution", {
+          ...event,
+          success: true,
+        });
+        return after === undefined ? run.values : after.then(() => run.values);
+      },
+      (error) => {
+        const after = hooks.dispatch("afterGraphExecution", {
+          ...event,
+          success: false,
+          error,
+        });
+        if (after === undefined) throw error;
+        return after.then(() => {
+          throw error;
+        });
+      },
+    );
   }
 
   /** Runs `run` on `lanes` (the runner's by default). */
