@@ -143,11 +143,12 @@ export type {
   CacheView,
   RunRecord,
 } from "./src/cache/cache.ts";
-export type { NodeCacheInfo } from "./src/cache/session.ts";
+export type { KeyMemo, NodeCacheInfo } from "./src/cache/session.ts";
 export type { Hasher } from "./src/cache/hasher.ts";
 export type { DataVersion } from "./src/cache/data_version.ts";
 export {
   type CacheEntry,
+  type CacheHit,
   type CacheRead,
   type CacheStore,
   MemoryCacheStore,

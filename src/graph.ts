@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { DirectedGraph } from "graphology";
 import { blockPaths, hasFanOut } from "./blocks.ts";
 import { CycleError } from "./errors.ts";
 import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
@@ -57,19 +56,30 @@ export class Graph {
    * nodes whose items it runs once per, outermost first. Empty without blocks.
    */
   readonly blocks: ReadonlyMap<string, readonly string[]>;
-  #graphology: DirectedGraph | undefined;
   #rank: Map<string, number> | undefined;
+  // Dependents of node j (by position in #list): #dependents[#offsets[j] ..
+  // #offsets[j + 1]), kept from the build for the reach queries.
+  readonly #list: readonly NodeSpec[];
+  readonly #positions: ReadonlyMap<string, number>;
+  readonly #offsets: Int32Array;
+  readonly #dependents: Int32Array;
 
   private constructor(
-    specs: ReadonlyMap<string, NodeSpec>,
+    specs: SpecIndex,
     externals: Map<string, NodeInfo>,
     order: string[],
     blocks: ReadonlyMap<string, readonly string[]>,
+    offsets: Int32Array,
+    dependents: Int32Array,
   ) {
     this.specs = specs;
     this.externals = externals;
     this.order = order;
     this.blocks = blocks;
+    this.#list = specs.list;
+    this.#positions = specs.positions;
+    this.#offsets = offsets;
+    this.#dependents = dependents;
   }
 
   /** Each node's position in topological-generation order (made on first use). */
@@ -83,23 +93,11 @@ export class Graph {
     return this.#rank;
   }
 
-  // The graphology model behind the queries, built on first use.
-  get #g(): DirectedGraph {
-    if (this.#graphology !== undefined) return this.#graphology;
-    const g = new DirectedGraph();
-    for (const name of this.specs.keys()) g.addNode(name);
-    for (const name of this.externals.keys()) g.addNode(name);
-    for (const spec of this.specs.values()) {
-      for (const input of spec.inputs) g.mergeEdge(input.name, spec.name);
-    }
-    return this.#graphology = g;
-  }
-
   /**
-   * Builds the graph; throws {@linkcode CycleError} on a cycle. Checks and
-   * ranks run on flat arrays (Kahn's algorithm by generation): building a
-   * graphology graph costs microseconds per edge, so it is made only when a
-   * query first needs it.
+   * Builds the graph; throws {@linkcode CycleError} on a cycle. Checks,
+   * ranks and the reach queries run on flat arrays (Kahn's algorithm by
+   * generation; dependents as compressed rows), which cost less than
+   * building a graph library's model, and less again than importing one.
    */
   static build(specs: SpecIndex): Graph {
     const n = specs.size;
@@ -163,7 +161,7 @@ export class Graph {
       externals.set(name, inputInfo(name, need.by, need.optional));
     }
     const blocks = hasFanOut(list) ? blockPaths(specs, order) : NO_BLOCKS;
-    return new Graph(specs, externals, order, blocks);
+    return new Graph(specs, externals, order, blocks, offsets, dependents);
   }
 
   /** Whether `name` is a node or an external input. */
@@ -210,20 +208,24 @@ export class Graph {
   #reach(names: readonly string[], direction: "in" | "out"): Set<string> {
     const seen = new Set<string>();
     const stack: string[] = [];
-    for (const name of names) {
-      if (!this.#g.hasNode(name)) continue;
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
       seen.add(name);
       stack.push(name);
-    }
+    };
+    for (const name of names) if (this.has(name)) visit(name);
     while (stack.length > 0) {
       const name = stack.pop()!;
-      const next = direction === "in"
-        ? this.#g.inNeighbors(name)
-        : this.#g.outNeighbors(name);
-      for (const n of next) {
-        if (!seen.has(n)) {
-          seen.add(n);
-          stack.push(n);
+      const j = this.#positions.get(name);
+      if (direction === "in") {
+        // A node's inputs; an external input has none.
+        if (j === undefined) continue;
+        for (const input of this.#list[j]!.inputs) visit(input.name);
+      } else if (j === undefined) {
+        for (const by of this.externals.get(name)?.neededBy ?? []) visit(by);
+      } else {
+        for (let k = this.#offsets[j]!; k < this.#offsets[j + 1]!; k++) {
+          visit(this.#list[this.#dependents[k]!]!.name);
         }
       }
     }
