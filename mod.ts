@@ -63,6 +63,7 @@ export {
   type Modifier,
   type ModifierContext,
   type ModifierPhase,
+  type ModifierTarget,
   type NameOf,
   type NamingModifier,
   node,
@@ -126,6 +127,7 @@ export {
   cache,
   type CacheBehavior,
   type CacheDeclaration,
+  type CacheModifierOptions,
 } from "./src/modifiers/cache.ts";
 export { cacheKey } from "./src/cache/data_version.ts";
 export type {
@@ -161,7 +163,11 @@ export {
   type StandardResult,
   type StandardSchemaLike,
 } from "./src/modifiers/check_output.ts";
-export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
+export {
+  RESERVED_TAG_NAMESPACES,
+  tag,
+  type TagOptions,
+} from "./src/modifiers/tag.ts";
 export {
   type Conditions,
   config,

@@ -103,6 +103,18 @@ export interface NodeSpec {
    */
   readonly codeParts?: readonly unknown[];
   /**
+   * True for a node a modifier made only to feed another of the same
+   * definition (a subdag's inner nodes): later modifiers leave it alone
+   * unless their `target` names it, as if another node consumed it.
+   */
+  readonly nonFinal?: true;
+  /**
+   * The function's parameters that a modifier bound to other names
+   * (`parameterize`, `inject`, pipes): each parameter and the input it now
+   * reads, so `collect("param")` still finds it.
+   */
+  readonly renamedParams?: Readonly<Record<string, string>>;
+  /**
    * The nested pipeline it runs, when it is a pipeline's `asNode()`:
    * braid's own, for drawing and routing.
    *
@@ -135,6 +147,18 @@ export interface ModifierContext {
 export type ModifierPhase = "resolve" | "name" | "expand" | "decorate";
 
 /**
+ * Which of a definition's nodes a modifier acts on once an expanding
+ * modifier before it made several (Hamilton's `target_`):
+ * - `"final"`: the nodes no other node of the definition consumes: the
+ *   fields of `extractFields`, not the object they are read from; the node
+ *   a pipe ends in, not its steps; a subdag's own node, not its inner ones;
+ * - `"all"`: every node of the definition;
+ * - a node name, or a list of names: those nodes (a list names a node
+ *   called `"final"` or `"all"`).
+ */
+export type ModifierTarget = "final" | "all" | string | readonly string[];
+
+/**
  * A function modifier: a plain value that turns one spec into zero or more.
  * Modifiers run per definition, by phase, and in the order given within one
  * phase; executors never see them.
@@ -144,6 +168,18 @@ export interface Modifier {
   readonly kind: string;
   /** When it runs. */
   readonly phase: ModifierPhase;
+  /**
+   * Which of the definition's nodes it transforms; the others pass by
+   * unchanged.
+   *
+   * @default {"final"}
+   */
+  readonly target?: ModifierTarget;
+  /**
+   * For a modifier chosen when the graph is built (`resolveFromConfig`):
+   * the modifier to apply in its place, target and all.
+   */
+  choose?(context: ModifierContext, owner: string): Modifier;
   /** Transforms one spec. */
   apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[];
 }
@@ -469,19 +505,93 @@ export function modifiedSpecs(
     baseSpec(def.fn, def.declared, name, kinds, module, parsed, definition),
   ];
   for (let m = 0; m < ordered.length; m++) {
-    const modifier = ordered[m]!;
-    if (specs.length === 1) {
+    if (specs.length === 0) break; // dropped by config
+    let modifier = ordered[m]!;
+    if (modifier.choose !== undefined) {
+      modifier = modifier.choose(context, specs[0]!.name);
+    }
+    const target = modifier.target;
+    if (
+      specs.length === 1 &&
+      (target === undefined || target === "final" || target === "all")
+    ) {
       specs = modifier.apply(specs[0]!, context);
       continue;
     }
+    const chosen = targets(specs, target, modifier.kind, name);
     const next: NodeSpec[] = [];
     for (let s = 0; s < specs.length; s++) {
-      next.push(...modifier.apply(specs[s]!, context));
+      const spec = specs[s]!;
+      if (chosen.has(spec)) next.push(...modifier.apply(spec, context));
+      else next.push(spec);
     }
     specs = next;
   }
   for (let s = 0; s < specs.length; s++) Object.freeze(specs[s]);
   return specs;
+}
+
+/**
+ * The specs of one definition that `target` picks (see
+ * {@linkcode ModifierTarget}); a name that is none of them is an
+ * `InvalidNodeError` naming the modifier.
+ */
+function targets(
+  specs: readonly NodeSpec[],
+  target: ModifierTarget | undefined,
+  kind: string,
+  owner: string,
+): Set<NodeSpec> {
+  if (target === "all") return new Set(specs);
+  if (target === undefined || target === "final") {
+    const consumed = new Set<string>();
+    for (const spec of specs) {
+      for (const input of spec.inputs) consumed.add(input.name);
+    }
+    return new Set(
+      specs.filter((s) => s.nonFinal !== true && !consumed.has(s.name)),
+    );
+  }
+  const names: readonly string[] = typeof target === "string"
+    ? [target]
+    : target;
+  const chosen = new Set(specs.filter((s) => names.includes(s.name)));
+  const missing = names.filter((n) => !specs.some((s) => s.name === n));
+  if (missing.length > 0) {
+    throw new InvalidNodeError(
+      owner,
+      `${kind} targets ${
+        missing.map((n) => `"${n}"`).join(", ")
+      }, which its definition does not make (it makes ${
+        specs.map((s) => `"${s.name}"`).join(", ")
+      })`,
+    );
+  }
+  return chosen;
+}
+
+/**
+ * Checks a modifier's `target` option: `"final"`, `"all"`, a node name or
+ * a non-empty list of names. Returns it, or undefined when not given.
+ */
+export function checkTarget(
+  kind: string,
+  target: unknown,
+  option = "target",
+): ModifierTarget | undefined {
+  if (target === undefined) return undefined;
+  if (typeof target === "string" && target !== "") return target;
+  if (
+    Array.isArray(target) && target.length > 0 &&
+    target.every((t) => typeof t === "string" && t !== "")
+  ) {
+    return Object.freeze([...target]);
+  }
+  throw new TypeError(
+    `'${kind}' option '${option}' must be "final", "all", a node name or a non-empty list of names: received ${
+      describeValue(target)
+    }`,
+  );
 }
 
 /**

@@ -8,7 +8,13 @@
  */
 import { ValidationError } from "../errors.ts";
 import { wrappedSpec } from "../_code.ts";
-import type { AnyFn, Modifier, NodeSpec } from "../node.ts";
+import {
+  type AnyFn,
+  checkTarget,
+  type Modifier,
+  type ModifierTarget,
+  type NodeSpec,
+} from "../node.ts";
 import type { RunContext } from "../run.ts";
 import { andThen } from "../_thenable.ts";
 import { rebind } from "./_bind.ts";
@@ -34,6 +40,15 @@ export type StandardResult =
 export interface CheckOptions {
   /** `"warn"`: log and go on; `"fail"`: fail the node. @default {"warn"} */
   readonly importance?: "warn" | "fail";
+  /**
+   * Which nodes of the definition are checked, when a modifier such as
+   * `extractFields` made several: `"final"` (the ones no other node of it
+   * consumes), `"all"`, a node name or a list of names (Hamilton's
+   * `target_`).
+   *
+   * @default {"final"}
+   */
+  readonly target?: ModifierTarget;
 }
 
 /**
@@ -60,9 +75,11 @@ export function checkOutput(
     );
   }
   const check = toCheck(validator);
+  const target = checkTarget("checkOutput", options.target);
   return Object.freeze({
     kind: "checkOutput",
     phase: "decorate" as const,
+    ...(target === undefined ? {} : { target }),
     apply(spec: NodeSpec): readonly NodeSpec[] {
       // The node's own call, as a function of its inputs object and ctx.
       const rebound = rebind(spec, {}, "checkOutput");

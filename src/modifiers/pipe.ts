@@ -6,12 +6,14 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import type {
-  AnyFn,
-  InputSpec,
-  Modifier,
-  ModifierContext,
-  NodeSpec,
+import {
+  type AnyFn,
+  checkTarget,
+  type InputSpec,
+  type Modifier,
+  type ModifierContext,
+  type ModifierTarget,
+  type NodeSpec,
 } from "../node.ts";
 import { getterOf, rebind, source } from "./_bind.ts";
 import { config } from "./config.ts";
@@ -142,8 +144,15 @@ export interface PipeInputOptions {
 
 /** Options of `pipeOutput`. */
 export interface PipeOutputOptions {
-  /** The outputs (of a node expanded by `extractFields`) to post-process. @default {every one} */
-  readonly onOutput?: string | readonly string[];
+  /**
+   * Which nodes of the definition to post-process, when a modifier such as
+   * `extractFields` made several: `"final"` (the ones no other node of it
+   * consumes: the fields, not the object), `"all"`, a node name or a list
+   * of names (Hamilton's `on_output`).
+   *
+   * @default {"final"}
+   */
+  readonly onOutput?: ModifierTarget;
   /** The prefix of the step nodes' names. @default {the node's name} */
   readonly namespace?: string;
 }
@@ -214,16 +223,12 @@ export function pipeOutput(
   ...args: readonly (Step | PipeOutputOptions)[]
 ): Modifier {
   const { steps, options } = split<PipeOutputOptions>("pipeOutput", args);
-  const only = options.onOutput === undefined
-    ? undefined
-    : typeof options.onOutput === "string"
-    ? [options.onOutput]
-    : options.onOutput;
+  const target = checkTarget("pipeOutput", options.onOutput, "onOutput");
   return Object.freeze({
     kind: "pipeOutput",
     phase: "expand" as const,
+    ...(target === undefined ? {} : { target }),
     apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[] {
-      if (only !== undefined && !only.includes(spec.name)) return [spec];
       const mine = steps.filter((s) =>
         s.outputs === undefined || s.outputs.includes(spec.name)
       );

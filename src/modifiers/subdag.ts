@@ -140,12 +140,15 @@ function expand(
         bindings[input.name] = isBinding(given) ? given : value(given);
       }
     }
-    // Made by the subdag: named, and placed, as the node that uses it.
+    // Made by the subdag: named, and placed, as the node that uses it;
+    // modifiers after the subdag leave it alone (Hamilton's non-final
+    // nodes) unless their target names it.
     out.push({
       ...rebind(node, bindings, "subdag"),
       name: prefixed(node.name),
       modifiers: Object.freeze([...node.modifiers, "subdag"]),
       ...(spec.module === undefined ? {} : { module: spec.module }),
+      nonFinal: true,
     });
   }
   const outputs: Record<string, Binding> = {};

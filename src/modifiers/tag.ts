@@ -4,7 +4,14 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import type { Modifier, NodeSpec, Tags, TagValue } from "../node.ts";
+import {
+  checkTarget,
+  type Modifier,
+  type ModifierTarget,
+  type NodeSpec,
+  type Tags,
+  type TagValue,
+} from "../node.ts";
 
 /** Tag namespaces braid keeps for itself (the part before the first "."). */
 export const RESERVED_TAG_NAMESPACES: readonly string[] = Object.freeze([
@@ -13,26 +20,52 @@ export const RESERVED_TAG_NAMESPACES: readonly string[] = Object.freeze([
   "module",
 ]);
 
+/** Options of `tag`. */
+export interface TagOptions {
+  /**
+   * Which nodes of the definition get the tags, when a modifier such as
+   * `extractFields` or `parameterize` made several: `"final"` (the ones no
+   * other node of it consumes: the fields, not the object), `"all"`, a
+   * node name or a list of names (Hamilton's `target_`).
+   *
+   * @default {"final"}
+   */
+  readonly target?: ModifierTarget;
+}
+
 /**
  * Attaches tags to the node; they never change what it computes. A
  * `priority` tag orders ready nodes (as `priority(n)` does) and must be a
  * finite number: any other value is an `InvalidNodeError` when the node is
- * built.
+ * built. After a modifier that makes several nodes, the tags go to its
+ * final nodes (`target` chooses others).
  *
  * @example
  * ```ts
- * import { node, tag } from "@braid/braid";
+ * import { Builder, extractFields, node, tag } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
  * export const spend = node(() => [10, 20], tag({ layer: "raw", owner: "ana" }));
+ * const stats = node(() => ({ mean: 1, std: 0 }), extractFields("mean", "std"),
+ *   tag({ kind: "metric" }));
+ * const dr = await new Builder().withModules({ stats }).build();
+ * const metrics = dr.listAvailableVariables({ tagFilter: { kind: "metric" } });
+ * assert.deepEqual(metrics.map((v) => v.name), ["mean", "std"]);
  * ```
  */
-export function tag(tags: Readonly<Record<string, TagValue>>): Modifier {
+export function tag(
+  tags: Readonly<Record<string, TagValue>>,
+  options: TagOptions = {},
+): Modifier {
   if (typeof tags !== "object" || tags === null) {
     throw new TypeError(`'tags' must be an object: received ${tags}`);
   }
+  const target = checkTarget("tag", options?.target);
   const frozen: Tags = Object.freeze({ ...tags });
   return Object.freeze({
     kind: "tag",
     phase: "decorate" as const,
+    ...(target === undefined ? {} : { target }),
     apply(spec: NodeSpec): readonly NodeSpec[] {
       for (const [key, value] of Object.entries(frozen)) {
         const namespace = key.split(".", 1)[0] ?? key;
