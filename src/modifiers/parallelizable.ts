@@ -68,6 +68,9 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
 /**
  * Gathers the per-item values of input `input` (a node inside a block) into
  * a list, in item order. The node's other inputs come from outside the block.
+ * `input` names the function's own parameter, even when `parameterize` or
+ * `inject` binds it to another node: the node that parameter reads is
+ * gathered.
  *
  * @example
  * ```ts
@@ -88,7 +91,12 @@ export function collect<const C extends string>(
     kind: "collect",
     phase: "decorate" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      if (!spec.inputs.some((i) => i.name === input)) {
+      // The parameter may read another node now (parameterize, inject).
+      const renamed = spec.renamedParams;
+      const name = renamed !== undefined && Object.hasOwn(renamed, input)
+        ? renamed[input]!
+        : input;
+      if (!spec.inputs.some((i) => i.name === name)) {
         throw new InvalidNodeError(
           spec.name,
           `collect("${input}") names no input of it; its inputs are ${
@@ -96,13 +104,13 @@ export function collect<const C extends string>(
           }`,
         );
       }
-      if (spec.collects !== undefined && spec.collects !== input) {
+      if (spec.collects !== undefined && spec.collects !== name) {
         throw new InvalidNodeError(
           spec.name,
-          `it collects both "${spec.collects}" and "${input}"; a node collects one block's value (collect it in two nodes)`,
+          `it collects both "${spec.collects}" and "${name}"; a node collects one block's value (collect it in two nodes)`,
         );
       }
-      return [{ ...spec, collects: input }];
+      return [{ ...spec, collects: name }];
     },
   });
 }
