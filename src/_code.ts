@@ -68,6 +68,7 @@ export function derivedSpec(
     local: _local,
     container: _container,
     codeParts: _parts,
+    renamedParams: _renamed,
     ...node
   } = spec;
   return { ...node, ...changes, fn, codeParts: Object.freeze([...calls]) };

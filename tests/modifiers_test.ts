@@ -424,8 +424,8 @@ Deno.test("pipe steps are dropped by config, and named steps can be requested", 
     mode: "shift",
   }).build();
   assert.deepEqual(
-    await shifted.execute(["f", "clipped"] as never[], { inputs: { x: 1 } }),
-    { f: 2, clipped: 2 },
+    await shifted.execute(["f", "f.clipped"] as never[], { inputs: { x: 1 } }),
+    { f: 2, "f.clipped": 2 },
   );
 });
 
@@ -704,4 +704,109 @@ Deno.test("facts travel with specs: kept with the function, the node's kept by w
   const [tagged] = tag({ t: "2" }).apply(whole!, context);
   assert.equal(tagged!.exportName, "stats");
   assert.equal(tagged!.definedAt, whole!.definedAt);
+});
+
+Deno.test("a named step becomes <node name>.<step>, so two pipes in one module may use the same step names (Hamilton 41)", async () => {
+  const dr = await new Builder().withModules({
+    a: node(
+      ({ x }: { x: number }) => x,
+      pipeInput(step(plusOne).named("prep")),
+    ),
+    b: node(
+      ({ x }: { x: number }) => -x,
+      named("neg"),
+      pipeInput(step(plusOne).named("prep")),
+    ),
+    c: node(() => 2.6, pipeOutput(step(Math.round).named("prep"))),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["a", "neg", "a.prep", "neg.prep", "c.prep"] as never[], {
+      inputs: { x: 1 },
+    }),
+    { a: 2, neg: -2, "a.prep": 2, "neg.prep": 2, "c.prep": 3 },
+  );
+});
+
+Deno.test("a pipe's namespace option prefixes its steps; namespace null leaves them bare (Hamilton 41)", async () => {
+  const dr = await new Builder().withModules({
+    f: node(
+      ({ x }: { x: number }) => x,
+      pipeInput(step(plusOne).named("shifted"), step(clip, { max: value(3) }), {
+        namespace: "prep",
+      }),
+    ),
+    g: node(
+      () => 2.6,
+      pipeOutput(step(Math.round).named("rounded"), { namespace: null }),
+    ),
+  }).build();
+  const names = dr.listAvailableVariables().map((v) => v.name);
+  for (const name of ["prep.shifted", "prep.clip", "rounded", "g", "g.raw"]) {
+    assert.ok(names.includes(name), `${name} in ${names.join()}`);
+  }
+  assert.deepEqual(
+    await dr.execute(["f", "rounded", "g"] as never[], { inputs: { x: 9 } }),
+    { f: 3, rounded: 3, g: 3 },
+  );
+  assert.throws(
+    () => pipeOutput(step(Math.round), { namespace: "" }),
+    /'pipeOutput' option 'namespace' must be a non-empty string or null/,
+  );
+});
+
+Deno.test("pipeOutput's named last step stays requestable; the node keeps its name through an identity node (Hamilton 41)", async () => {
+  const price = node(
+    () => 2.6,
+    tag({ unit: "EUR" }),
+    pipeOutput(
+      step(Math.round),
+      step(times, { k: value(10) }).named("tenfold"),
+    ),
+  );
+  const dr = await new Builder().withModules({
+    price,
+    label: ({ price }: { price: number }) => `${price}`,
+  }).build();
+  assert.deepEqual(
+    await dr.execute(
+      ["label", "price", "price.tenfold", "price.round"] as never[],
+    ),
+    { label: "30", price: 30, "price.tenfold": 30, "price.round": 3 },
+  );
+  const info = dr.listAvailableVariables().find((v) => v.name === "price");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["price.tenfold"]);
+  assert.deepEqual(info?.tags, { unit: "EUR" });
+});
+
+Deno.test("pipeOutput() with no steps, or none kept by config, leaves the node unchanged", async () => {
+  const dr = await new Builder().withModules({
+    a: node(() => 1, pipeOutput()),
+    b: node(() => 2, pipeOutput(step(plusOne).when({ mode: "shift" }))),
+  }).build();
+  assert.deepEqual(dr.listAvailableVariables().map((v) => v.name), ["a", "b"]);
+  assert.deepEqual(await dr.execute(["a", "b"]), { a: 1, b: 2 });
+});
+
+Deno.test("a step's onOutput together with pipeOutput's onOutput is a build error", async () => {
+  const stats = node(
+    () => ({ mean: 2.4, std: 0.26 }),
+    extractFields("mean", "std"),
+    pipeOutput(step(Math.round).onOutput("mean"), { onOutput: "std" }),
+  );
+  await assert.rejects(
+    new Builder().withModules({ stats }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /onOutput and a step's onOutput\(\) cannot both be given/.test(e.message),
+  );
+});
+
+Deno.test("a step's onOutput picks among the final nodes: the other fields pass unchanged", async () => {
+  const stats = node(
+    () => ({ mean: 2.4, std: 0.26 }),
+    extractFields("mean", "std"),
+    pipeOutput(step(Math.round).onOutput("mean"), step(times, { k: value(2) })),
+  );
+  const dr = await new Builder().withModules({ stats }).build();
+  assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 4, std: 0.52 });
 });
