@@ -202,7 +202,8 @@ export function nestedNode(
       const plan = runner.plan(innerVars, request);
       const values = await runner.run(plan, runId, request, hooks);
       for (let k = 0; k < innerVars.length; k++) {
-        result[exposed[k]!] = values[plan.outputSlots[k]!];
+        const slot = plan.outputSlots[k]!;
+        if (slot >= 0) result[exposed[k]!] = values[slot];
       }
       return result;
     }

@@ -98,7 +98,10 @@ export interface Plan {
   readonly seeds: readonly Seed[];
   /** The number of value slots. */
   readonly size: number;
-  /** The slot of each final var, in request order. */
+  /**
+   * The slot of each final var, in request order; -1 for an optional input
+   * requested but not provided, which the result leaves out.
+   */
   readonly outputSlots: Int32Array;
   /** Each node's dependency count, by index (copied per run as counters). */
   readonly dependencyCounts: readonly number[];
@@ -261,7 +264,11 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     }
   };
   const stack: string[] = [];
-  for (const v of finalVars) visit(v, undefined, false);
+  for (const v of finalVars) {
+    // An optional input nobody provides is left out of the result
+    // (Hamilton's behaviour), not missing.
+    visit(v, undefined, graph.externals.get(v)?.optional === true);
+  }
   while (stack.length > 0) {
     const spec = graph.specs.get(stack.pop()!)!;
     for (const input of spec.inputs) {
@@ -384,7 +391,7 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     nodes: Object.freeze(nodes),
     seeds: Object.freeze(seedList),
     size: names.length + seedList.length,
-    outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v)!),
+    outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v) ?? -1),
     // Plain arrays, not frozen: a frozen array's slice() takes a slow path,
     // and executors copy these once per run.
     dependencyCounts: Array.from(dependencyCounts),

@@ -315,7 +315,9 @@ export class Runner {
     const outputs: Record<string, unknown> = {};
     const slots = plan.outputSlots;
     for (let i = 0; i < slots.length; i++) {
-      outputs[plan.finalVars[i]!] = values[slots[i]!];
+      const slot = slots[i]!;
+      // An optional input requested but not provided has no slot.
+      if (slot >= 0) outputs[plan.finalVars[i]!] = values[slot];
     }
     return outputs;
   }

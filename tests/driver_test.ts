@@ -205,3 +205,50 @@ Deno.test("the inputs listAvailableVariables shows are frozen, declared ones inc
     for (const input of info.inputs) assert.ok(Object.isFrozen(input));
   }
 });
+
+const optional = {
+  scaled: ({ x, k = 2 }: { x: number; k?: number }) => x * k,
+  shifted: ({ x, k = 0 }: { x: number; k?: number }) => x + k,
+};
+
+Deno.test("an optional input requested as an output and not provided is left out of the result (Hamilton 42)", async () => {
+  const dr = await new Builder().withModules(optional).build();
+  const out = await dr.execute(["scaled", "k"] as never[], {
+    inputs: { x: 3 },
+  });
+  assert.deepEqual(out, { scaled: 6 });
+  assert.ok(!Object.hasOwn(out, "k"));
+  dr.validateExecution(["k"] as never[]); // not a MissingInputError
+  const { outputs } = await dr.run(["k", "shifted"] as never[], {
+    inputs: { x: 1 },
+  });
+  assert.deepEqual(outputs, { shifted: 1 });
+  assert.deepEqual(
+    await dr.map(["k", "scaled"] as never[], {
+      inputs: { x: [1, 2] },
+      mapOver: "x",
+    }),
+    [{ scaled: 2 }, { scaled: 4 }],
+  );
+});
+
+Deno.test("an optional input provided as undefined or null is kept in the result (Hamilton 42)", async () => {
+  const dr = await new Builder().withModules(optional).build();
+  const out = await dr.execute(["k", "shifted"] as never[], {
+    inputs: { x: 1, k: undefined },
+  });
+  assert.ok(Object.hasOwn(out, "k"));
+  assert.deepEqual(out, { k: undefined, shifted: 1 });
+  assert.deepEqual(
+    await dr.execute(["k"] as never[], { inputs: { x: 1, k: null } }),
+    { k: null },
+  );
+});
+
+Deno.test("a required input requested as an output and not provided is still a MissingInputError", async () => {
+  const dr = await new Builder().withModules(optional).build();
+  assert.throws(
+    () => dr.validateExecution(["x"] as never[]),
+    MissingInputError,
+  );
+});
