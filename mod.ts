@@ -104,6 +104,8 @@ export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export { describe } from "./src/modifiers/describe.ts";
 export {
+  ConfigSource,
+  configuration,
   parameterizedSubdag,
   subdag,
   type SubdagOptions,

@@ -6,6 +6,7 @@ import {
   checkOutput,
   config,
   ConfigError,
+  configuration,
   describe,
   extractFields,
   group,
@@ -809,4 +810,81 @@ Deno.test("a step's onOutput picks among the final nodes: the other fields pass 
   );
   const dr = await new Builder().withModules({ stats }).build();
   assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 4, std: 0.52 });
+});
+
+Deno.test("a subdag's config values are also inputs of its nodes (Hamilton 43)", async () => {
+  const inner = {
+    fee: ({ amount, rate }: { amount: number; rate: number }) => amount * rate,
+  };
+  const cheap = node(
+    ({ fee }: { fee: number }) => fee,
+    subdag([inner], { config: { rate: 0.1 } }),
+  );
+  const dear = node(
+    ({ fee }: { fee: number }) => fee,
+    subdag([inner], { config: { rate: value(0.5) } }),
+  );
+  const dr = await new Builder().withModules({ cheap, dear }).build();
+  assert.deepEqual(
+    await dr.execute(["cheap", "dear"], { inputs: { amount: 100 } }),
+    { cheap: 10, dear: 50 },
+  );
+  // The config value is bound inside the subdag: no outer input "rate".
+  assert.ok(!dr.listAvailableVariables().some((v) => v.name === "rate"));
+});
+
+Deno.test("a subdag input that is also a key of its config is a ConfigError (Hamilton 43)", async () => {
+  const inner = { y: ({ k }: { k: number }) => k };
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(
+        ({ y }: { y: number }) => y,
+        subdag([inner], { inputs: { k: value(1) }, config: { k: 2 } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof ConfigError && /node "f"/.test(e.message) &&
+      /"k" in both its inputs and its config/.test(e.message),
+  );
+});
+
+Deno.test("configuration() maps another key of the builder's config into a subdag's config (Hamilton 43)", async () => {
+  const variants = {
+    rate__low: node(() => 0.1, config.when({ tier: "low" })),
+    rate__high: node(() => 0.5, config.when({ tier: "high" })),
+    label: ({ tier }: { tier: string }) => `tier ${tier}`,
+  };
+  const eu = node(
+    ({ rate, label }: { rate: number; label: string }) => `${label}: ${rate}`,
+    subdag([variants], { config: { tier: configuration("eu_tier") } }),
+  );
+  const us = node(
+    ({ rate, label }: { rate: number; label: string }) => `${label}: ${rate}`,
+    subdag([variants], { config: { tier: configuration("us_tier") } }),
+  );
+  const dr = await new Builder().withModules({ eu, us }).withConfig({
+    eu_tier: "high",
+    us_tier: "low",
+  }).build();
+  assert.deepEqual(await dr.execute(["eu", "us"]), {
+    eu: "tier high: 0.5",
+    us: "tier low: 0.1",
+  });
+  await assert.rejects(
+    new Builder().withModules({ eu }).build(),
+    (e: unknown) =>
+      e instanceof ConfigError && /configuration\("eu_tier"\)/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(
+        ({ label }: { label: string }) => label,
+        subdag([variants], { config: { tier: source("x") } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /config "tier" is bound to source/.test(e.message),
+  );
+  assert.throws(() => configuration(""), TypeError);
 });
