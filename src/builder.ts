@@ -236,7 +236,7 @@ export class Builder<M = unknown, R = DictResult> {
     const modules = await loadModules(state.modules);
     const context = { config: state.config };
     const specs = collectSpecs(modules, context, state.allowOverrides);
-    const graph = Graph.build(specs);
+    const graph = Graph.build(specs, state.config);
     const hooks = new Hooks(state.adapters);
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
       await hooks.validate(graph.list(), state.config);

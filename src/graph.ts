@@ -35,7 +35,10 @@ export interface NodeInfo {
   readonly neededBy?: readonly string[];
   /** For inputs: true when every node that takes it has a default for it. */
   readonly optional?: boolean;
-  /** For inputs: true when the builder's config provides it (not a run input). */
+  /**
+   * For inputs: true when the builder's config provides it (not a run
+   * input). A config key no node takes is listed too, with no `neededBy`.
+   */
   readonly fromConfig?: boolean;
 }
 
@@ -99,9 +102,14 @@ export class Graph {
    * Builds the graph; throws {@linkcode CycleError} on a cycle. Checks and
    * ranks run on flat arrays (Kahn's algorithm by generation): building a
    * graphology graph costs microseconds per edge, so it is made only when a
-   * query first needs it.
+   * query first needs it. The keys of `config` are variables of the graph
+   * (inputs it provides), whether or not a node takes them, as Hamilton
+   * has config nodes.
    */
-  static build(specs: SpecIndex): Graph {
+  static build(
+    specs: SpecIndex,
+    config: Readonly<Record<string, unknown>> = NO_CONFIG,
+  ): Graph {
     const n = specs.size;
     const list = specs.list;
     const index = specs.positions;
@@ -160,7 +168,15 @@ export class Graph {
     for (i = 0; i < n; i++) order[i] = list[queue[i]!]!.name;
     const externals = new Map<string, NodeInfo>();
     for (const [name, need] of needs) {
-      externals.set(name, inputInfo(name, need.by, need.optional));
+      externals.set(
+        name,
+        inputInfo(name, need.by, need.optional, Object.hasOwn(config, name)),
+      );
+    }
+    for (const name of Object.keys(config)) {
+      if (!externals.has(name) && !index.has(name)) {
+        externals.set(name, inputInfo(name, [], true, true));
+      }
     }
     const blocks = hasFanOut(list) ? blockPaths(specs, order) : NO_BLOCKS;
     return new Graph(specs, externals, order, blocks);
@@ -239,6 +255,7 @@ export class Graph {
 }
 
 const NO_BLOCKS: ReadonlyMap<string, readonly string[]> = new Map();
+const NO_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The public view of a spec. */
 // A node's inputs are shared by its specs and by later builds from the same
@@ -269,6 +286,7 @@ function inputInfo(
   name: string,
   neededBy: string[],
   optional: boolean,
+  fromConfig: boolean,
 ): NodeInfo {
   return Object.freeze({
     name,
@@ -279,6 +297,7 @@ function inputInfo(
     modifiers: Object.freeze([]),
     neededBy: Object.freeze(neededBy),
     optional,
+    ...(fromConfig ? { fromConfig } : {}),
   });
 }
 

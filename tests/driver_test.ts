@@ -252,3 +252,22 @@ Deno.test("a required input requested as an output and not provided is still a M
     MissingInputError,
   );
 });
+
+Deno.test("config keys no node takes are still graph variables for queries and toDot (Hamilton 14)", async () => {
+  const dr = await new Builder()
+    .withModules({ s: ({ a }: { a: number }) => a + 1 })
+    .withConfig({ a: 1, region: "EU" })
+    .build();
+  const region = dr.listAvailableVariables().find((v) => v.name === "region");
+  assert.equal(region?.kind, "input");
+  assert.equal(region?.fromConfig, true);
+  assert.deepEqual(region?.neededBy, []);
+  assert.deepEqual(dr.whatIsDownstreamOf("region").map((v) => v.name), [
+    "region",
+  ]);
+  assert.match(dr.toDot(), /"region" \[shape=ellipse, style=dashed\];/);
+  assert.deepEqual(await dr.execute(["region", "s"] as never[]), {
+    region: "EU",
+    s: 2,
+  });
+});
