@@ -29,6 +29,12 @@ export interface InputSpec {
   readonly name: string;
   /** An optional input uses its default when no value is available. */
   readonly optional: boolean;
+  /**
+   * The default, when the function writes it as a literal (`k = 2`): an
+   * omitted input then keys the cache as that value would. Absent for a
+   * default that computes.
+   */
+  readonly defaultValue?: unknown;
 }
 
 /**

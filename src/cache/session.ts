@@ -237,9 +237,19 @@ export class CacheSession {
     for (let i = 0; i < keyed.length; i++) {
       const k = keyed[i]!;
       const slot = node.argSlots[k]!;
-      text += `\0${node.argKeys[k]}=${slot < 0 ? "" : this.#versionOf(slot)}`;
+      text += `\0${node.argKeys[k]}=${
+        slot < 0 ? this.#defaultVersion(node, k) : this.#versionOf(slot)
+      }`;
     }
     return this.#cache.hasher.hashText(text);
+  }
+
+  // An omitted optional input keys as its default would, when the function
+  // writes that default as a literal (Hamilton keys with default values).
+  #defaultVersion(node: PlanNode, k: number): string {
+    const input = node.spec.inputs[k];
+    if (input === undefined || !Object.hasOwn(input, "defaultValue")) return "";
+    return dataVersion(input.defaultValue, this.#cache.hasher).version;
   }
 
   #versionOf(slot: number): string {

@@ -505,3 +505,36 @@ Deno.test("cache: a changed value bound to a step or a parameter misses, through
     log: { raw: "hit", "report.times": "miss", report: "miss", total: "miss" },
   });
 });
+
+Deno.test("cache: an optional input keys the same omitted or passed with its literal default value", async () => {
+  const { calls, count } = counting();
+  const dr = await new Builder().withModules({
+    scaled: ({ x, k = 2, opts = { round: true } }: {
+      x: number;
+      k?: number;
+      opts?: { round: boolean };
+    }) => (count("scaled"), opts.round ? Math.round(x * k) : x * k),
+    shifted: (x: number, by = -1) => (count("shifted"), x + by),
+  }).withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["scaled", "shifted"], { inputs: { x: 3 } });
+  await dr.execute(["scaled", "shifted"], {
+    inputs: { x: 3, k: 2, opts: { round: true }, by: -1 },
+  });
+  assert.deepEqual(calls, { scaled: 1, shifted: 1 });
+  // Another value is another key.
+  await dr.execute(["scaled", "shifted"], { inputs: { x: 3, k: 3, by: 1 } });
+  assert.deepEqual(calls, { scaled: 2, shifted: 2 });
+});
+
+Deno.test("cache: an optional input whose default computes keys apart from any value passed", async () => {
+  const { calls, count } = counting();
+  const base = 2;
+  const dr = await new Builder().withModules({
+    scaled: ({ x, k = base * 1 }: { x: number; k?: number }) => (
+      count("scaled"), x * k
+    ),
+  }).withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["scaled"], { inputs: { x: 3 } });
+  await dr.execute(["scaled"], { inputs: { x: 3, k: 2 } });
+  assert.deepEqual(calls, { scaled: 2 }); // never a false hit
+});
