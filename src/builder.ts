@@ -192,6 +192,7 @@ export class Builder<M = unknown, R = DictResult> {
    * directory of the default `SqliteCacheStore` (`.braid_cache`); `store`
    * picks another store. `recompute`, `disable`, `ignore` and
    * `defaultBehavior` set behaviours and win over `cache({ behavior })`.
+   * Called once per builder: a second call is a TypeError.
    *
    * @example
    * ```ts
@@ -210,6 +211,13 @@ export class Builder<M = unknown, R = DictResult> {
    * ```
    */
   withCache(options: CacheOptions = {}): Builder<M, R> {
+    if (this.#state.cache !== undefined) {
+      // Which call's options should win is anyone's guess (Hamilton
+      // refuses a second with_cache too).
+      throw new TypeError(
+        "'withCache' was already called on this builder; give every cache option in one call",
+      );
+    }
     return new Builder({ ...this.#state, cache: checkCacheOptions(options) });
   }
 

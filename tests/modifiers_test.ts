@@ -607,7 +607,7 @@ Deno.test("describe() gives a description; parameterize fills in its {param} pla
     x: () => 1,
     sum: node(
       sum,
-      describe("Adds {a} and {b}, not {c}"),
+      describe("{output_name} adds {a} and {b}, not {{c}}"),
       parameterize({
         sum_x: { a: source("x"), b: value(2) },
         sum_list: { a: value(1), b: group(source("x"), value(3)) },
@@ -620,12 +620,12 @@ Deno.test("describe() gives a description; parameterize fills in its {param} pla
     ) => [v.name, v.doc]),
   );
   assert.deepEqual(docs, {
-    sum_x: "Adds x and 2, not {c}",
-    sum_list: "Adds 1 and x, 3, not {c}",
+    sum_x: "sum_x adds x and 2, not {c}",
+    sum_list: "sum_list adds 1 and x, 3, not {c}",
   });
   assert.equal(
     dr.exportExecution(["sum_x"]).nodes.at(-1)?.doc,
-    "Adds x and 2, not {c}",
+    "sum_x adds x and 2, not {c}",
   );
 });
 
@@ -887,4 +887,139 @@ Deno.test("configuration() maps another key of the builder's config into a subda
       /config "tier" is bound to source/.test(e.message),
   );
   assert.throws(() => configuration(""), TypeError);
+});
+
+Deno.test('extractFields given a list instead of names is an InvalidNodeError at build, not fields "0", "1"', async () => {
+  const stats = node(
+    () => ({ a: 1, b: 2 }),
+    extractFields(["a", "b"] as never),
+  );
+  await assert.rejects(
+    new Builder().withModules({ stats }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "stats" &&
+      /not a list \(\["a","b"\]\); write extractFields\("a", "b"\)/.test(
+        e.message,
+      ),
+  );
+});
+
+Deno.test("tag keys must be names joined by dots, and tag lists non-empty without repeats (Hamilton 19)", async () => {
+  const build = (tags: Record<string, unknown>) =>
+    new Builder().withModules({ f: node(() => 1, tag(tags as never)) })
+      .build();
+  for (const key of ["", "a b", "a..b", ".a", "a.", "1st", "data-source"]) {
+    await assert.rejects(
+      build({ [key]: "x" }),
+      (e: unknown) =>
+        e instanceof InvalidNodeError &&
+        /must be a name, or names joined by dots/.test(e.message),
+      key,
+    );
+  }
+  await assert.rejects(
+    build({ pii: [] }),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /non-empty list/.test(e.message),
+  );
+  await assert.rejects(
+    build({ pii: ["email", "email"] }),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /lists a value twice/.test(e.message),
+  );
+  const dr = await build({
+    owner: "ana",
+    "data.source": "crm",
+    _private: true,
+    $cost: 2,
+    "é.ß": "x",
+    pii: ["email", "name"],
+  });
+  assert.deepEqual(dr.listAvailableVariables()[0]?.tags, {
+    owner: "ana",
+    "data.source": "crm",
+    _private: true,
+    $cost: 2,
+    "é.ß": "x",
+    pii: ["email", "name"],
+  });
+});
+
+Deno.test("source(source(x)) and value(value(x)) are one level deep", async () => {
+  const x = source("x");
+  assert.equal(source(x), x);
+  assert.equal(source(source("x")).name, "x");
+  const inner = value([1, 2]);
+  assert.equal(value(inner), inner);
+  assert.deepEqual(value(value(value(3))).value, 3);
+  const dr = await new Builder().withModules({
+    x: () => 4,
+    f: node(sum, inject({ a: source(source("x")), b: value(value(1)) })),
+  }).build();
+  assert.deepEqual(await dr.execute(["f"]), { f: 5 });
+});
+
+Deno.test("group() with no items is an InvalidNodeError naming the parameter", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      total: node(
+        ({ nums }: { nums: number[] }) => nums.length,
+        inject({ nums: group() }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "total" &&
+      /binds "nums" to group\(\) with no items/.test(e.message),
+  );
+});
+
+Deno.test("calling withCache twice on a builder is refused", () => {
+  const builder = new Builder().withCache();
+  assert.throws(
+    () => builder.withCache({ path: ".other" }),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      /'withCache' was already called/.test(e.message),
+  );
+});
+
+Deno.test("parameterize and inject fill {param} placeholders per entry; an unknown placeholder is an InvalidNodeError (Hamilton 22)", async () => {
+  const scaled = ({ x, k }: { x: number; k: number }) => x * k;
+  const dr = await new Builder().withModules({
+    scaled: node(
+      scaled,
+      describe("{x} times {k}"),
+      parameterize({
+        doubled: { k: value(2) },
+        tripled: { x: source("base"), k: value(3) },
+      }),
+    ),
+    boosted: node(
+      scaled,
+      describe("{output_name}: {x} times {k}"),
+      inject({ k: value(10) }),
+    ),
+  }).build();
+  const docs = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.doc !== undefined).map((
+      v,
+    ) => [v.name, v.doc]),
+  );
+  assert.deepEqual(docs, {
+    doubled: "x times 2",
+    tripled: "base times 3",
+    boosted: "boosted: x times 10",
+  });
+  await assert.rejects(
+    new Builder().withModules({
+      scaled: node(
+        scaled,
+        describe("{x} times {factor}"),
+        parameterize({ doubled: { k: value(2) } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "doubled" &&
+      /placeholder \{factor\}, which names no parameter/.test(e.message),
+  );
 });

@@ -45,15 +45,18 @@ export function isBinding(given: unknown): given is Binding {
 }
 
 /**
- * Binds a parameter to the value of node (or input) `name`.
+ * Binds a parameter to the value of node (or input) `name`;
+ * `source(source("x"))` is `source("x")`.
  *
  * @example
  * ```ts
  * import { source } from "@braid/braid";
  * console.assert(source("spend").name === "spend");
+ * console.assert(source(source("spend")).name === "spend");
  * ```
  */
-export function source(name: string): Source {
+export function source(name: string | Source): Source {
+  if (name instanceof Source) return name;
   if (typeof name !== "string" || name === "") {
     throw new TypeError(`'source' needs a node name: received ${name}`);
   }
@@ -61,20 +64,24 @@ export function source(name: string): Source {
 }
 
 /**
- * Binds a parameter to a literal value.
+ * Binds a parameter to a literal value; `value(value(x))` is `value(x)`.
  *
  * @example
  * ```ts
  * import { value } from "@braid/braid";
  * console.assert(value(3).value === 3);
+ * console.assert(value(value(3)).value === 3);
  * ```
  */
 export function value(literal: unknown): Value {
+  if (literal instanceof Value) return literal;
   return Object.freeze(new Value(literal));
 }
 
 /**
  * Binds a parameter to a list: each item a `source(...)` or a `value(...)`.
+ * A group with no item binds nothing, and is an `InvalidNodeError` when
+ * the graph is built.
  *
  * @example
  * ```ts
@@ -118,6 +125,12 @@ export function rebind(
       throw new InvalidNodeError(
         spec.name,
         `${modifier} binds "${param}" to something other than source(...), value(...) or group(...)`,
+      );
+    }
+    if (binding instanceof Group && binding.items.length === 0) {
+      throw new InvalidNodeError(
+        spec.name,
+        `${modifier} binds "${param}" to group() with no items; give it source(...) or value(...) items, or bind value([]) for an empty list`,
       );
     }
   }
@@ -220,4 +233,44 @@ export function getterOf(
   }
   const literal = bound instanceof Value ? bound.value : bound;
   return () => literal;
+}
+
+/**
+ * A description template filled for one generated node: `{param}` becomes
+ * what the function's parameter reads (the bound source's name or value,
+ * or the input of the same name), `{output_name}` the node's name, and
+ * `{{` / `}}` a brace. Any other placeholder is an `InvalidNodeError`.
+ */
+export function fillDoc(
+  doc: string,
+  owner: NodeSpec,
+  name: string,
+  bindings: Readonly<Record<string, unknown>>,
+  modifier: string,
+): string {
+  const params = new Set(owner.inputs.map((i) => i.name));
+  return doc.replace(
+    /\{\{|\}\}|\{(\w+)\}/g,
+    (whole, param: string | undefined) => {
+      if (param === undefined) return whole[0]!;
+      if (param === "output_name") return name;
+      if (Object.hasOwn(bindings, param)) {
+        return describeBinding(bindings[param]);
+      }
+      if (params.has(param)) return param;
+      throw new InvalidNodeError(
+        name,
+        `${modifier}: its description has the placeholder {${param}}, which names no parameter of it (write {{${param}}} for the text itself)`,
+      );
+    },
+  );
+}
+
+function describeBinding(binding: unknown): string {
+  if (binding instanceof Source) return binding.name;
+  if (binding instanceof Value) return String(binding.value);
+  if (binding instanceof Group) {
+    return binding.items.map(describeBinding).join(", ");
+  }
+  return String(binding);
 }

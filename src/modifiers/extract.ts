@@ -38,9 +38,18 @@ export function extractFields(
 ): NamingModifier<string> {
   const names: string[] = [];
   let options: ExtractOptions = {};
+  let misuse: string | undefined;
   for (const field of fields) {
     if (typeof field === "string") names.push(field);
-    else if (
+    else if (Array.isArray(field)) {
+      // Its keys would be "0", "1", ...: refused when the node is built.
+      misuse ??=
+        `extractFields takes field names or an object of names to types, not a list (${
+          JSON.stringify(field)
+        }); write extractFields(${
+          field.map((f) => JSON.stringify(f)).join(", ")
+        })`;
+    } else if (
       typeof field === "object" && field !== null && "fillWith" in field
     ) {
       options = field as ExtractOptions;
@@ -52,7 +61,10 @@ export function extractFields(
       );
     }
   }
-  return fieldsModifier("extractFields", names, options, (whole, field) => {
+  return fieldsModifier("extractFields", names, options, misuse, (
+    whole,
+    field,
+  ) => {
     if (typeof whole !== "object" || whole === null) {
       throw new TypeError(
         `expected an object with field "${field}": received ${whole}`,
@@ -93,6 +105,7 @@ export function unpackFields(
     "unpackFields",
     [...names],
     {},
+    undefined,
     (whole, _field, index) => {
       if (!Array.isArray(whole)) {
         throw new TypeError(`expected a tuple: received ${whole}`);
@@ -106,9 +119,10 @@ function fieldsModifier(
   kind: string,
   names: readonly string[],
   options: ExtractOptions,
+  misuse: string | undefined,
   read: (whole: unknown, field: string, index: number) => [boolean, unknown],
 ): NamingModifier<string> {
-  if (names.length === 0) {
+  if (names.length === 0 && misuse === undefined) {
     throw new TypeError(`'${kind}' needs at least one field`);
   }
   const fill = Object.hasOwn(options, "fillWith");
@@ -117,6 +131,7 @@ function fieldsModifier(
     phase: "expand" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
       const owner = spec.name;
+      if (misuse !== undefined) throw new InvalidNodeError(owner, misuse);
       if (names.includes(owner)) {
         throw new InvalidNodeError(
           owner,

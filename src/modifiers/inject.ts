@@ -5,7 +5,7 @@
  * @module
  */
 import type { Modifier, NodeSpec } from "../node.ts";
-import { type Binding, rebind } from "./_bind.ts";
+import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
 /**
  * Binds parameters of the node to `source(...)`, `value(...)` or `group(...)`.
@@ -32,7 +32,11 @@ export function inject(bindings: Readonly<Record<string, Binding>>): Modifier {
     kind: "inject",
     phase: "expand" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      return [rebind(spec, bindings, "inject")];
+      const injected = rebind(spec, bindings, "inject");
+      return spec.doc === undefined ? [injected] : [{
+        ...injected,
+        doc: fillDoc(spec.doc, spec, spec.name, bindings, "inject"),
+      }];
     },
   });
 }

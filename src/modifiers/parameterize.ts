@@ -7,7 +7,7 @@
  */
 import { InvalidNodeError } from "../errors.ts";
 import type { NamingModifier, NodeSpec } from "../node.ts";
-import { type Binding, rebind, Source, Value } from "./_bind.ts";
+import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
 /** Each generated node's name and its parameters' bindings. */
 export type Assignments = Readonly<
@@ -56,27 +56,11 @@ export function parameterize<const A extends Assignments>(
           );
         }
         const generated = { ...rebind(spec, bindings, "parameterize"), name };
-        return spec.doc === undefined
-          ? generated
-          : { ...generated, doc: fillIn(spec.doc, bindings) };
+        return spec.doc === undefined ? generated : {
+          ...generated,
+          doc: fillDoc(spec.doc, spec, name, bindings, "parameterize"),
+        };
       });
     },
   });
-}
-
-// "{param}" in a description becomes what the parameter is bound to.
-function fillIn(
-  doc: string,
-  bindings: Readonly<Record<string, Binding>>,
-): string {
-  return doc.replace(/\{(\w+)\}/g, (whole, param: string) => {
-    const binding = bindings[param];
-    return binding === undefined ? whole : describeBinding(binding);
-  });
-}
-
-function describeBinding(binding: Binding): string {
-  if (binding instanceof Source) return binding.name;
-  if (binding instanceof Value) return String(binding.value);
-  return binding.items.map(describeBinding).join(", ");
 }

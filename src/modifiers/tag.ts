@@ -34,7 +34,9 @@ export interface TagOptions {
 }
 
 /**
- * Attaches tags to the node; they never change what it computes. A
+ * Attaches tags to the node; they never change what it computes. Keys are
+ * names, or names joined by dots (`"data.source"`); values are strings,
+ * numbers, booleans, or non-empty lists of them without repeats. A
  * `priority` tag orders ready nodes (as `priority(n)` does) and must be a
  * finite number: any other value is an `InvalidNodeError` when the node is
  * built. After a modifier that makes several nodes, the tags go to its
@@ -75,10 +77,24 @@ export function tag(
             `tag "${key}" uses the reserved namespace "${namespace}"; choose another key`,
           );
         }
+        if (!TAG_KEY.test(key)) {
+          throw new InvalidNodeError(
+            spec.name,
+            `tag key ${
+              JSON.stringify(key)
+            } must be a name, or names joined by dots ("owner", "data.source")`,
+          );
+        }
         if (!isTagValue(value)) {
           throw new InvalidNodeError(
             spec.name,
-            `tag "${key}" must be a string, number, boolean or a list of them`,
+            `tag "${key}" must be a string, number, boolean or a non-empty list of them`,
+          );
+        }
+        if (Array.isArray(value) && new Set(value).size !== value.length) {
+          throw new InvalidNodeError(
+            spec.name,
+            `tag "${key}" lists a value twice: ${JSON.stringify(value)}`,
           );
         }
         // The scheduler orders ready nodes by it: a string or NaN would
@@ -100,8 +116,12 @@ export function tag(
   });
 }
 
+// Identifier-like parts joined by dots, as Hamilton's tag keys.
+const TAG_KEY = /^[\p{L}_$][\p{L}\p{N}_$]*(\.[\p{L}_$][\p{L}\p{N}_$]*)*$/u;
+
 function isTagValue(value: unknown): boolean {
   const scalar = (v: unknown) =>
     typeof v === "string" || typeof v === "number" || typeof v === "boolean";
-  return scalar(value) || (Array.isArray(value) && value.every(scalar));
+  return scalar(value) ||
+    (Array.isArray(value) && value.length > 0 && value.every(scalar));
 }
