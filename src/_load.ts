@@ -11,6 +11,7 @@ import {
   isNodeDef,
   modifiedSpecs,
   type ModifierContext,
+  moduleTags,
   type NodeDef,
   type NodeSpec,
   plainSpec,
@@ -176,6 +177,7 @@ export function collectSpecs(
     const module = modules[m]!;
     starts.push(byName.size);
     const { keys, candidates, parsed } = scans[m]!;
+    const tags = moduleTags(module.url ?? module.label);
     let p = 0;
     const add = (spec: NodeSpec, exportName: string) => {
       const name = spec.name;
@@ -206,11 +208,14 @@ export function collectSpecs(
         // A plain function: one spec, made straight from its parameters.
         const params = parsed[p++];
         if (params === undefined && isClass(value)) continue;
-        add(plainSpec(value, exportName, module.url, params), exportName);
+        add(
+          plainSpec(value, exportName, module.url, params, tags),
+          exportName,
+        );
         continue;
       }
       const params = value.declared === undefined ? parsed[p++] : undefined;
-      const simple = simpleSpec(value, exportName, module.url, params);
+      const simple = simpleSpec(value, exportName, module.url, params, tags);
       if (simple !== undefined) {
         add(simple, exportName);
         continue;
@@ -221,6 +226,7 @@ export function collectSpecs(
         context,
         module.url,
         params,
+        tags,
       );
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
     }

@@ -504,11 +504,21 @@ export function modifiedSpecs(
   context: ModifierContext,
   module: string | undefined,
   parsed: ParsedParams | undefined,
+  tags: Tags = EMPTY_TAGS,
 ): readonly NodeSpec[] {
   const definition = asDefinition(def);
   const { kinds, ordered } = definition.order;
   let specs: readonly NodeSpec[] = [
-    baseSpec(def.fn, def.declared, name, kinds, module, parsed, definition),
+    baseSpec(
+      def.fn,
+      def.declared,
+      name,
+      kinds,
+      module,
+      parsed,
+      definition,
+      tags,
+    ),
   ];
   for (let m = 0; m < ordered.length; m++) {
     if (specs.length === 0) break; // dropped by config
@@ -610,11 +620,21 @@ export function simpleSpec(
   name: string,
   module: string | undefined,
   parsed: ParsedParams | undefined,
+  tags: Tags = EMPTY_TAGS,
 ): NodeSpec | undefined {
   const definition = asDefinition(def);
   if (def.modifiers.length === 0) {
     return Object.freeze(
-      baseSpec(def.fn, def.declared, name, EMPTY, module, parsed, definition),
+      baseSpec(
+        def.fn,
+        def.declared,
+        name,
+        EMPTY,
+        module,
+        parsed,
+        definition,
+        tags,
+      ),
     );
   }
   const { kinds, ordered } = definition.order;
@@ -628,6 +648,7 @@ export function simpleSpec(
       module,
       parsed,
       definition,
+      tags,
       ordered[0].name,
     ),
   );
@@ -673,10 +694,20 @@ export function plainSpec(
   name: string,
   module: string | undefined,
   parsed: ParsedParams | undefined,
+  tags: Tags = EMPTY_TAGS,
 ): NodeSpec {
   return Object.freeze(
-    baseSpec(fn, undefined, name, EMPTY, module, parsed, undefined),
+    baseSpec(fn, undefined, name, EMPTY, module, parsed, undefined, tags),
   );
+}
+
+/**
+ * The tags every node of a module starts with: `module`, naming the module
+ * it came from (Hamilton's `module` tag). One frozen object per module,
+ * shared by its nodes.
+ */
+export function moduleTags(module: string): Tags {
+  return Object.freeze({ module });
 }
 
 function baseSpec(
@@ -687,6 +718,7 @@ function baseSpec(
   module: string | undefined,
   parsed: ParsedParams | undefined,
   def: Definition<AnyFn> | undefined,
+  tags: Tags,
   rename?: string,
 ): NodeSpec {
   if ((rename ?? name) === "") {
@@ -722,7 +754,7 @@ function baseSpec(
     inputs,
     callStyle,
     ctxIndex,
-    tags: EMPTY_TAGS,
+    tags,
     originalName: name,
     modifiers,
   };

@@ -22,11 +22,22 @@ import {
 } from "../mod.ts";
 
 const stats = () => ({ mean: 2.4, std: 0.26 });
+// Each node's tags but the module tag every node has (tested on its own);
+// inputs have none.
 const tagsOf = (
-  dr: { listAvailableVariables(): { name: string; tags: object }[] },
+  dr: {
+    listAvailableVariables(): {
+      name: string;
+      kind: string;
+      tags: Record<string, unknown>;
+    }[];
+  },
 ) =>
   Object.fromEntries(
-    dr.listAvailableVariables().map((v) => [v.name, v.tags]),
+    dr.listAvailableVariables().filter((v) => v.kind === "node").map((v) => {
+      const { module: _module, ...tags } = v.tags;
+      return [v.name, tags];
+    }),
   );
 
 Deno.test("tag after extractFields tags the fields only, and a tag filter returns only them (Hamilton 40)", async () => {

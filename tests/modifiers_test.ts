@@ -776,7 +776,7 @@ Deno.test("pipeOutput's named last step stays requestable; the node keeps its na
   );
   const info = dr.listAvailableVariables().find((v) => v.name === "price");
   assert.deepEqual(info?.inputs.map((i) => i.name), ["price.tenfold"]);
-  assert.deepEqual(info?.tags, { unit: "EUR" });
+  assert.deepEqual(info?.tags, { module: "module #1", unit: "EUR" });
 });
 
 Deno.test("pipeOutput() with no steps, or none kept by config, leaves the node unchanged", async () => {
@@ -936,6 +936,7 @@ Deno.test("tag keys must be names joined by dots, and tag lists non-empty withou
     pii: ["email", "name"],
   });
   assert.deepEqual(dr.listAvailableVariables()[0]?.tags, {
+    module: "module #1",
     owner: "ana",
     "data.source": "crm",
     _private: true,
@@ -1021,5 +1022,42 @@ Deno.test("parameterize and inject fill {param} placeholders per entry; an unkno
     (e: unknown) =>
       e instanceof InvalidNodeError && e.nodeName === "doubled" &&
       /placeholder \{factor\}, which names no parameter/.test(e.message),
+  );
+});
+
+Deno.test("every node carries a module tag naming the module it came from, filterable (Hamilton 46)", async () => {
+  const url = import.meta.resolve("./fixtures/generated.ts");
+  const inner = { doubled: ({ x }: { x: number }) => x * 2 };
+  const dr = await new Builder().withModules(url, {
+    a: () => 1,
+    b: node(({ a }: { a: number }) => a, tag({ layer: "x" })),
+    used: node(
+      ({ doubled }: { doubled: number }) => doubled,
+      subdag([inner], { inputs: { x: value(1) } }),
+    ),
+  }).withConfig({ region: "EU" }).build();
+  const moduleOf = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.kind === "node").map((
+      v,
+    ) => [v.name, v.tags.module]),
+  );
+  assert.equal(moduleOf.sum_2, url); // generated nodes of a module file
+  assert.equal(moduleOf.mean, url);
+  assert.equal(moduleOf["report.plusOne"], url);
+  assert.equal(moduleOf.a, "module #2"); // an object given to withModules
+  assert.equal(moduleOf.b, "module #2");
+  assert.equal(moduleOf["used.doubled"], "module #2"); // where the subdag is used
+  assert.deepEqual(
+    dr.listAvailableVariables({ tagFilter: { module: "module #2" } }).map((v) =>
+      v.name
+    ),
+    ["a", "used.doubled", "b", "used"],
+  );
+  await assert.rejects(
+    new Builder().withModules({ f: node(() => 1, tag({ module: "mine" })) })
+      .build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /reserved namespace "module"/.test(e.message),
   );
 });

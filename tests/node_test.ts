@@ -44,6 +44,7 @@ Deno.test("tag() attaches tags without changing what a node computes", async () 
     .build();
   assert.deepEqual(await dr.execute(["a"]), { a: 1 });
   assert.deepEqual(dr.listAvailableVariables()[0]?.tags, {
+    module: "module #1",
     layer: "raw",
     owner: "ana",
   });

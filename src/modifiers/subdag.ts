@@ -6,7 +6,7 @@
  * @module
  */
 import { ConfigError, InvalidNodeError } from "../errors.ts";
-import type { Modifier, ModifierContext, NodeSpec } from "../node.ts";
+import type { Modifier, ModifierContext, NodeSpec, Tags } from "../node.ts";
 import { collectSpecs } from "../_load.ts";
 import {
   type Binding,
@@ -215,6 +215,7 @@ function expand(
       name: prefixed(node.name),
       modifiers: Object.freeze([...node.modifiers, "subdag"]),
       ...(spec.module === undefined ? {} : { module: spec.module }),
+      tags: withModuleOf(node.tags, spec.tags),
       nonFinal: true,
     });
   }
@@ -266,4 +267,10 @@ function ownConfig(
     } else own[key] = v;
   }
   return own;
+}
+
+// An inner node's tags, with the module tag of the node that uses it.
+function withModuleOf(tags: Tags, user: Tags): Tags {
+  if (user.module === undefined || tags.module === user.module) return tags;
+  return Object.freeze({ ...tags, module: user.module });
 }
