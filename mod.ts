@@ -43,7 +43,7 @@ export {
   type PipelineResult,
   type PipelineRunOptions,
 } from "./src/pipeline.ts";
-export type { AsNodeOptions } from "./src/nested.ts";
+export type { AsNodeOptions, NestedNode } from "./src/nested.ts";
 export {
   Engine,
   type EngineOptions,

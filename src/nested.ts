@@ -25,15 +25,18 @@ import {
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
 import { named } from "./modifiers/named.ts";
-import { generatedNode, inputs, type NodeDef } from "./node.ts";
+import { type AnyFn, generatedNode, inputs, type NodeDef } from "./node.ts";
 import type { RunContext } from "./run.ts";
 import { EMPTY, type ExecuteOptions, Runner } from "./runner.ts";
 import { scopeOf } from "./_scope.ts";
 
 /** Options of `Pipeline.asNode`. */
 export interface AsNodeOptions {
-  /** The node's name in the outer pipeline. */
-  readonly name: string;
+  /**
+   * The node's name in the outer pipeline.
+   * @default {the pipeline's `name`}
+   */
+  readonly name?: string;
   /**
    * Outer input(s) to map over: the inner pipeline runs once per item and
    * each exposed output is the list of per-item values, in item order.
@@ -50,8 +53,23 @@ export interface AsNodeOptions {
   readonly outputMapping?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What `asNode` returns: the definition of a node that runs the pipeline,
+ * which tells what it takes and gives (HyperNodes' `PipelineNode`).
+ */
+export interface NestedNode extends NodeDef {
+  /** The inner pipeline's bound inputs: values the caller need not give. */
+  readonly bound: Readonly<Record<string, unknown>>;
+  /** The outer inputs it needs (those the inner pipeline has not bound), by outer name. */
+  readonly inputs: readonly string[];
+  /** The outputs it exposes, by outer name. */
+  readonly outputs: readonly string[];
+}
+
 /** What `asNode` needs to know about the inner pipeline. */
 export interface NestedSource {
+  /** Its name, if it has one: the node's name when `asNode` gives none. */
+  readonly name?: string | undefined;
   /** Its graph. */
   readonly graph: Graph;
   /** Its bound inputs (not inputs of the node). */
@@ -68,14 +86,23 @@ const NO_HOOKS = new Hooks([]);
 export function nestedNode(
   source: NestedSource,
   options: AsNodeOptions,
-): NodeDef {
+): NestedNode {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`'options' must be an object: received ${options}`);
   }
-  const { name, mapMode = "zip" } = options;
-  if (typeof name !== "string" || name === "") {
-    throw new TypeError(`'name' must be a non-empty string: received ${name}`);
+  const { mapMode = "zip" } = options;
+  const chosen = options.name ?? source.name;
+  if (chosen === undefined) {
+    throw new TypeError(
+      "'name' is needed: give asNode({ name }), or name the pipeline (new Pipeline({ name, nodes }))",
+    );
   }
+  if (typeof chosen !== "string" || chosen === "") {
+    throw new TypeError(
+      `'name' must be a non-empty string: received ${chosen}`,
+    );
+  }
+  const name: string = chosen;
   if (mapMode !== "zip" && mapMode !== "product") {
     throw new TypeError(
       `'mapMode' must be "zip" or "product": received ${mapMode}`,
@@ -180,9 +207,24 @@ export function nestedNode(
     return runner;
   };
 
-  async function runNested(
+  // The function computing the exposed outputs at positions `wanted` (all
+  // of them by default): a plan that uses only some runs only those.
+  const computing = (wanted: readonly number[]): AnyFn => {
+    const vars = wanted.map((k) => innerVars[k]!);
+    const names = wanted.map((k) => exposed[k]!);
+    return async function runNested(
+      args: Record<string, unknown>,
+      ctx?: RunContext,
+    ): Promise<Record<string, unknown>> {
+      return await runInner(vars, names, args, ctx);
+    };
+  };
+
+  async function runInner(
+    innerVars: readonly string[],
+    exposed: readonly string[],
     args: Record<string, unknown>,
-    ctx?: RunContext,
+    ctx: RunContext | undefined,
   ): Promise<Record<string, unknown>> {
     const scope = ctx === undefined ? undefined : scopeOf(ctx);
     const runner = runnerFor(scope?.runner);
@@ -219,10 +261,30 @@ export function nestedNode(
     }
     return result;
   }
+  const all = computing(exposed.map((_, k) => k));
+  const only = (outputs: readonly string[]): AnyFn =>
+    computing(
+      exposed.flatMap((outer, k) => outputs.includes(outer) ? [k] : []),
+    );
   // It runs in the calling thread; its inner nodes may go to workers.
   return generatedNode(
-    runNested,
-    { local: true, container: Object.freeze({ name, graph, mapOver }) },
+    all,
+    {
+      local: true,
+      container: Object.freeze({
+        name,
+        graph,
+        mapOver,
+        outputs: Object.freeze(exposed),
+        run: all,
+        only,
+      }),
+    },
+    {
+      bound: source.bound,
+      inputs: Object.freeze([...required, ...optional]),
+      outputs: Object.freeze(exposed),
+    },
     named(name),
     inputs(required, { optional }),
     extractFields(...exposed),

@@ -133,6 +133,15 @@ export interface NodeSpec {
     readonly graph: Graph;
     /** The outer inputs it maps over, if any. */
     readonly mapOver: readonly string[];
+    /** The outputs it exposes, by outer name. */
+    readonly outputs?: readonly string[];
+    /** Its function, computing every exposed output. */
+    readonly run?: AnyFn;
+    /**
+     * The function computing only `outputs` (a subset of the exposed
+     * ones): a plan that uses only those runs only their upstream inside.
+     */
+    readonly only?: (outputs: readonly string[]) => AnyFn;
   };
 }
 
@@ -248,6 +257,7 @@ class Definition<F extends AnyFn> implements NodeDef<F> {
     declared: DeclaredInputs | undefined,
     site?: DefinitionSite,
     facts?: SpecFacts,
+    extra?: object,
   ) {
     this.fn = fn;
     this.modifiers = modifiers;
@@ -255,6 +265,7 @@ class Definition<F extends AnyFn> implements NodeDef<F> {
     this.order = modifierOrder(modifiers);
     this.site = site;
     this.facts = facts;
+    if (extra !== undefined) Object.assign(this, extra);
     Object.freeze(this);
   }
 }
@@ -293,16 +304,25 @@ export function node<
 
 /**
  * The definition of a function braid generates (a nested pipeline's node):
- * its specs start with `facts`. Not public: users define nodes with
- * {@linkcode node}.
+ * its specs start with `facts`, and the definition carries `extra`'s
+ * properties too (what it tells about itself). Not public: users define
+ * nodes with {@linkcode node}.
  */
-export function generatedNode(
+export function generatedNode<E extends object>(
   fn: AnyFn,
   facts: SpecFacts,
+  extra: E,
   ...modifiers: readonly (Modifier | InputsModifier)[]
-): NodeDef {
+): NodeDef & Readonly<E> {
   const [mods, declared] = split(modifiers);
-  return new Definition(fn, mods, declared, undefined, Object.freeze(facts));
+  return new Definition(
+    fn,
+    mods,
+    declared,
+    undefined,
+    Object.freeze(facts),
+    extra,
+  ) as unknown as NodeDef & Readonly<E>;
 }
 
 // The modifiers, and the inputs `inputs()` declares among them.

@@ -22,7 +22,7 @@ import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import { collectSpecs } from "./_load.ts";
 import { EMPTY } from "./runner.ts";
-import { type AsNodeOptions, nestedNode } from "./nested.ts";
+import { type AsNodeOptions, type NestedNode, nestedNode } from "./nested.ts";
 
 /** What a pipeline's `nodes` may hold: definitions and plain functions. */
 export type PipelineNode = NodeDef | AnyFn;
@@ -35,6 +35,8 @@ export interface PipelineOptions<
   readonly nodes: N;
   /** How it runs. @default {new Engine() (sequential nodes and items)} */
   readonly engine?: Engine;
+  /** Its name: the name `asNode()` gives its node when told none. */
+  readonly name?: string;
 }
 
 /**
@@ -101,6 +103,7 @@ export interface PipelineMapOptions<V extends string = string>
 }
 
 interface PipelineState {
+  readonly name: string | undefined;
   readonly nodes: readonly PipelineNode[];
   readonly engine: Engine | undefined;
   readonly bound: Readonly<Record<string, unknown>>;
@@ -158,13 +161,19 @@ export class Pipeline<
       this.#state = state;
       return;
     }
-    const { nodes, engine } = options;
+    const { nodes, engine, name } = options;
     if (engine !== undefined && !(engine instanceof Engine)) {
       throw new TypeError(`'engine' must be an Engine: received ${engine}`);
+    }
+    if (name !== undefined && (typeof name !== "string" || name === "")) {
+      throw new TypeError(
+        `'name' must be a non-empty string: received ${name}`,
+      );
     }
     const graph = buildGraph(nodes);
     if (engine !== undefined) checkEngine(engine, graph);
     this.#state = Object.freeze({
+      name,
       nodes: Object.freeze([...nodes]),
       engine,
       bound: EMPTY,
@@ -175,6 +184,11 @@ export class Pipeline<
         ),
       ),
     });
+  }
+
+  /** Its name, if it was given one. */
+  get name(): string | undefined {
+    return this.#state.name;
   }
 
   /** The nodes, as given. */
@@ -211,6 +225,37 @@ export class Pipeline<
     }
     return this.#with({
       bound: Object.freeze({ ...this.#state.bound, ...inputs }),
+    });
+  }
+
+  /**
+   * A new pipeline without the bound inputs `names`, or without any when
+   * no name is given (HyperNodes' `unbind`). Names not bound are ignored.
+   *
+   * @example
+   * ```ts
+   * import { Pipeline } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const add = ({ x, y }: { x: number; y: number }) => x + y;
+   * const bound = new Pipeline({ nodes: [add] }).bind({ x: 1, y: 2 });
+   * assert.deepEqual(bound.unbind("x").bound, { y: 2 });
+   * assert.deepEqual(bound.unbind().inputs, ["x", "y"]);
+   * ```
+   */
+  unbind(...names: readonly string[]): Pipeline<N> {
+    for (const name of names) {
+      if (typeof name !== "string") {
+        throw new TypeError(`'names' must be strings: received ${name}`);
+      }
+    }
+    const bound = this.#state.bound;
+    if (names.length === 0) return this.#with({ bound: EMPTY });
+    const kept = Object.fromEntries(
+      Object.entries(bound).filter(([key]) => !names.includes(key)),
+    );
+    return this.#with({
+      bound: Object.keys(kept).length === 0 ? EMPTY : Object.freeze(kept),
     });
   }
 
@@ -277,9 +322,12 @@ export class Pipeline<
    * This pipeline as one node of another (HyperNodes' `as_node`). The node
    * exposes the inner outputs (renamed by `outputMapping`); with `mapOver`,
    * each is the list of per-item values. Without an engine of its own, the
-   * inner pipeline runs on the outer run's executors; the outer adapters see
-   * its nodes as `"<name>.<inner node>"`, and cancelling the outer run
-   * cancels it.
+   * inner pipeline runs on the outer run's executors; with one, on its
+   * engine (and its engine's cache). The outer adapters see its nodes as
+   * `"<name>.<inner node>"`, and cancelling the outer run cancels it. The
+   * node is named `name`, else after the pipeline; it needs the inner inputs
+   * not bound (`inputs`) and tells the bound ones (`bound`). A run that uses
+   * only some of its outputs computes only those inside.
    *
    * @example
    * ```ts
@@ -300,9 +348,9 @@ export class Pipeline<
    * assert.deepEqual(out, { sizes: [1, 3], longest: 3 });
    * ```
    */
-  asNode(options: AsNodeOptions): NodeDef {
-    const { graph, bound, outputs, engine } = this.#state;
-    return nestedNode({ graph, bound, outputs, engine }, options);
+  asNode(options: AsNodeOptions = {}): NestedNode {
+    const { name, graph, bound, outputs, engine } = this.#state;
+    return nestedNode({ name, graph, bound, outputs, engine }, options);
   }
 
   /** The pipeline as Graphviz DOT; nested pipelines are clusters. */
