@@ -11,7 +11,12 @@
  *
  * @module
  */
-import { DEFAULT_ENGINE, type Engine, runnerInit } from "./engine.ts";
+import {
+  DEFAULT_ENGINE,
+  type Engine,
+  openEngine,
+  runnerInit,
+} from "./engine.ts";
 import { InvalidNodeError } from "./errors.ts";
 import type { Graph } from "./graph.ts";
 import {
@@ -182,6 +187,7 @@ export function nestedNode(
 
   const runners = new WeakMap<Runner, Runner>();
   let own: Runner | undefined;
+  const engine = source.engine;
   // The inner runner: the pipeline's own engine, else the caller's
   // executors (one runner per calling runner, so plans are compiled once).
   const runnerFor = (caller: Runner | undefined): Runner => {
@@ -216,6 +222,8 @@ export function nestedNode(
       args: Record<string, unknown>,
       ctx?: RunContext,
     ): Promise<Record<string, unknown>> {
+      // The pipeline's own engine brings its own cache, opened on first use.
+      if (engine !== undefined && own === undefined) await openEngine(engine);
       return await runInner(vars, names, args, ctx);
     };
   };

@@ -541,3 +541,29 @@ Deno.test("a nested pipeline whose outputs are partly used computes only those (
   );
   assert.deepEqual(calls, { cheap: 5, dear: 2 });
 });
+
+Deno.test("a nested pipeline with an engine of its own uses that engine's cache", async () => {
+  const calls: Record<string, number> = {};
+  const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
+  await using engine = new Engine({
+    cache: { store: new MemoryCacheStore() },
+  });
+  const inner = new Pipeline({
+    nodes: [
+      node(
+        ({ word }: { word: string }) => (count("upper"), word.toUpperCase()),
+        named("upper"),
+      ),
+    ],
+    engine,
+  });
+  const outer = new Pipeline({ nodes: [inner.asNode({ name: "shout" })] });
+  assert.deepEqual(await outer.run({ inputs: { word: "a" } }), { upper: "A" });
+  assert.deepEqual(await outer.run({ inputs: { word: "a" } }), { upper: "A" });
+  assert.deepEqual(calls, { upper: 1 });
+  await outer.run({ inputs: { word: "b" } });
+  assert.deepEqual(calls, { upper: 2 });
+  // The inner pipeline run alone hits the same cache.
+  assert.deepEqual(await inner.run({ inputs: { word: "b" } }), { upper: "B" });
+  assert.deepEqual(calls, { upper: 2 });
+});
