@@ -1061,3 +1061,29 @@ Deno.test("every node carries a module tag naming the module it came from, filte
       /reserved namespace "module"/.test(e.message),
   );
 });
+
+Deno.test("group({ name: source(x), ... }) passes the parameter an object with those keys (Hamilton 47)", async () => {
+  const dr = await new Builder().withModules({
+    a: () => 1,
+    b: () => 2,
+    span: node(
+      ({ bounds }: { bounds: { lo: number; hi: number; unit: string } }) =>
+        `${bounds.lo}-${bounds.hi} ${bounds.unit}`,
+      inject({
+        bounds: group({ lo: source("a"), hi: source("b"), unit: value("m") }),
+      }),
+      describe("between {bounds}"),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["span"]), { span: "1-2 m" });
+  const info = dr.listAvailableVariables().find((v) => v.name === "span");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["a", "b"]);
+  assert.equal(info?.doc, "between lo: a, hi: b, unit: m");
+  assert.throws(() => group({ lo: 1 } as never), TypeError);
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(({ g }: { g: object }) => g, inject({ g: group({}) })),
+    }).build(),
+    /group\(\) with no items/,
+  );
+});

@@ -25,13 +25,19 @@ export class Value {
   }
 }
 
-/** A parameter bound to a list of sources and values. */
+/**
+ * A parameter bound to a list of sources and values, or (made from an
+ * object) to an object of them.
+ */
 export class Group {
   /** The items, in order. */
   readonly items: readonly (Source | Value)[];
+  /** For a named group: each item's key, in the order of `items`. */
+  readonly keys: readonly string[] | undefined;
   /** Use {@linkcode group}. */
-  constructor(items: readonly (Source | Value)[]) {
+  constructor(items: readonly (Source | Value)[], keys?: readonly string[]) {
     this.items = items;
+    this.keys = keys;
   }
 }
 
@@ -79,25 +85,51 @@ export function value(literal: unknown): Value {
 }
 
 /**
- * Binds a parameter to a list: each item a `source(...)` or a `value(...)`.
- * A group with no item binds nothing, and is an `InvalidNodeError` when
- * the graph is built.
+ * Binds a parameter to a list, each item a `source(...)` or a `value(...)`;
+ * or, given one object of them (Hamilton's `group(a=source("x"), ...)`), to
+ * an object with those keys. A group with no item binds nothing, and is an
+ * `InvalidNodeError` when the graph is built.
  *
  * @example
  * ```ts
  * import { group, source, value } from "@braid/braid";
  * console.assert(group(source("a"), value(10)).items.length === 2);
+ * console.assert(group({ lo: source("a"), hi: value(10) }).keys?.[1] === "hi");
  * ```
  */
-export function group(...items: readonly (Source | Value)[]): Group {
+export function group(
+  ...items:
+    | readonly (Source | Value)[]
+    | readonly [Readonly<Record<string, Source | Value>>]
+): Group {
+  const only = items[0];
+  if (
+    items.length === 1 && typeof only === "object" && only !== null &&
+    !(only instanceof Source) && !(only instanceof Value)
+  ) {
+    const entries = Object.entries(only);
+    checkItems(entries.map(([, item]) => item));
+    return Object.freeze(
+      new Group(
+        Object.freeze(entries.map(([, item]) => item)),
+        Object.freeze(entries.map(([key]) => key)),
+      ),
+    );
+  }
+  checkItems(items);
+  return Object.freeze(
+    new Group(Object.freeze([...items] as (Source | Value)[])),
+  );
+}
+
+function checkItems(items: readonly unknown[]): void {
   for (const item of items) {
     if (!(item instanceof Source) && !(item instanceof Value)) {
       throw new TypeError(
-        "'group' takes source(...) and value(...) items only",
+        "'group' takes source(...) and value(...) items, or one object of them",
       );
     }
   }
-  return Object.freeze(new Group(Object.freeze([...items])));
 }
 
 /** How a wrapper finds one value among a node's inputs. */
@@ -229,7 +261,13 @@ export function getterOf(
   }
   if (bound instanceof Group) {
     const items = bound.items.map((item) => getterOf(item, need));
-    return (args) => items.map((get) => get(args));
+    const keys = bound.keys;
+    if (keys === undefined) return (args) => items.map((get) => get(args));
+    return (args) => {
+      const object: Record<string, unknown> = {};
+      for (let k = 0; k < keys.length; k++) object[keys[k]!] = items[k]!(args);
+      return object;
+    };
   }
   const literal = bound instanceof Value ? bound.value : bound;
   return () => literal;
@@ -270,7 +308,12 @@ function describeBinding(binding: unknown): string {
   if (binding instanceof Source) return binding.name;
   if (binding instanceof Value) return String(binding.value);
   if (binding instanceof Group) {
-    return binding.items.map(describeBinding).join(", ");
+    const keys = binding.keys;
+    return binding.items.map((item, k) =>
+      keys === undefined
+        ? describeBinding(item)
+        : `${keys[k]}: ${describeBinding(item)}`
+    ).join(", ");
   }
   return String(binding);
 }
