@@ -103,6 +103,7 @@ export {
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export { describe } from "./src/modifiers/describe.ts";
+export { does, type DoesOptions } from "./src/modifiers/does.ts";
 export {
   ConfigSource,
   configuration,

@@ -8,6 +8,7 @@ import {
   ConfigError,
   configuration,
   describe,
+  does,
   extractFields,
   group,
   inject,
@@ -1086,4 +1087,58 @@ Deno.test("group({ name: source(x), ... }) passes the parameter an object with t
     }).build(),
     /group\(\) with no items/,
   );
+});
+
+Deno.test("does(fn) computes the node with fn, its parameters renamed by argumentMapping (Hamilton 47)", async () => {
+  const sumAll = (values: Record<string, number>) =>
+    Object.values(values).reduce((a, b) => a + b, 0);
+  const seen: unknown[] = [];
+  const dr = await new Builder().withModules({
+    x: () => 3,
+    total: node(
+      ({ x: _x, y: _y, z: _z = 10 }: { x: number; y: number; z?: number }) => 0,
+      does(sumAll),
+    ),
+    ratio: node(
+      ({ x: _x, y: _y }: { x: number; y: number }) => 0,
+      does(
+        (
+          args: { top: number; bottom: number },
+        ) => (seen.push(args), args.top / args.bottom),
+        { argumentMapping: { top: "x", bottom: "y" } },
+      ),
+    ),
+    labelled: node(
+      function labelled(n: number, ctx: { nodeName: string }) {
+        return `${ctx.nodeName}:${n}`;
+      },
+      does((args: { n: number }, ctx: { nodeName: string }) =>
+        `${ctx.nodeName} got ${args.n}`
+      ),
+    ),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["total", "ratio", "labelled"], {
+      inputs: { y: 4, n: 1 },
+    }),
+    { total: 17, ratio: 0.75, labelled: "labelled got 1" },
+  );
+  assert.deepEqual(seen, [{ top: 3, bottom: 4 }]);
+  const info = dr.listAvailableVariables().find((v) => v.name === "ratio");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["x", "y"]);
+  assert.deepEqual(info?.modifiers, ["does"]);
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(
+        ({ x: _x }: { x: number }) => 0,
+        does(sumAll, {
+          argumentMapping: { a: "nope" },
+        }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /argumentMapping gives "a" the parameter "nope"/.test(e.message),
+  );
+  assert.throws(() => does(3 as never), TypeError);
 });
