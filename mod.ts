@@ -174,6 +174,7 @@ export {
 export {
   type Conditions,
   config,
+  type ConfigPredicate,
   type ListConditions,
 } from "./src/modifiers/config.ts";
 export {
