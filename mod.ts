@@ -86,6 +86,7 @@ export {
 } from "./src/modifiers/_bind.ts";
 export {
   type Assignments,
+  type Bindings,
   parameterize,
 } from "./src/modifiers/parameterize.ts";
 export { inject } from "./src/modifiers/inject.ts";

@@ -1142,3 +1142,36 @@ Deno.test("does(fn) computes the node with fn, its parameters renamed by argumen
   );
   assert.throws(() => does(3 as never), TypeError);
 });
+
+Deno.test("a parameterize entry given as [bindings, description] has its own description (Hamilton 22)", async () => {
+  const dr = await new Builder().withModules({
+    x: () => 1,
+    sum: node(
+      sum,
+      describe("{a} plus {b}"),
+      parameterize({
+        sum_x: [{ a: source("x"), b: value(2) }, "x moved by two"],
+        sum_y: { a: source("x"), b: value(3) },
+      }),
+    ),
+  }).build();
+  const docs = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.doc !== undefined).map((
+      v,
+    ) => [v.name, v.doc]),
+  );
+  assert.deepEqual(docs, { sum_x: "x moved by two", sum_y: "x plus 3" });
+  assert.deepEqual(await dr.execute(["sum_x", "sum_y"]), {
+    sum_x: 3,
+    sum_y: 4,
+  });
+  await assert.rejects(
+    new Builder().withModules({
+      sum: node(
+        sum,
+        parameterize({ bad: [{ a: value(1) }, 3] as never }),
+      ),
+    }).build(),
+    /must be an object of bindings, or \[bindings, "description"\]/,
+  );
+});

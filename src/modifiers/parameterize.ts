@@ -9,13 +9,21 @@ import { InvalidNodeError } from "../errors.ts";
 import type { NamingModifier, NodeSpec } from "../node.ts";
 import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
-/** Each generated node's name and its parameters' bindings. */
+/** One generated node's parameter bindings. */
+export type Bindings = Readonly<Record<string, Binding>>;
+
+/**
+ * Each generated node's name and its parameters' bindings, or its bindings
+ * and its own description (`[bindings, "doc"]`, Hamilton's tuple).
+ */
 export type Assignments = Readonly<
-  Record<string, Readonly<Record<string, Binding>>>
+  Record<string, Bindings | readonly [Bindings, string]>
 >;
 
 /**
- * Makes one node per key of `assignments`, named after the key.
+ * Makes one node per key of `assignments`, named after the key. An entry
+ * given as `[bindings, "description"]` has that description; the others
+ * fill the node's own description's `{param}` placeholders.
  *
  * @example
  * ```ts
@@ -48,14 +56,23 @@ export function parameterize<const A extends Assignments>(
     kind: "parameterize",
     phase: "expand" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      return entries.map(([name, bindings]) => {
-        if (typeof bindings !== "object" || bindings === null) {
+      return entries.map(([name, entry]) => {
+        const [bindings, doc] = Array.isArray(entry)
+          ? entry as readonly [Bindings, string]
+          : [entry as Bindings, undefined];
+        if (
+          typeof bindings !== "object" || bindings === null ||
+          Array.isArray(bindings) ||
+          (Array.isArray(entry) &&
+            (entry.length !== 2 || typeof doc !== "string"))
+        ) {
           throw new InvalidNodeError(
             spec.name,
-            `parameterize: the assignment of "${name}" must be an object of bindings`,
+            `parameterize: the assignment of "${name}" must be an object of bindings, or [bindings, "description"]`,
           );
         }
         const generated = { ...rebind(spec, bindings, "parameterize"), name };
+        if (doc !== undefined) return { ...generated, doc };
         return spec.doc === undefined ? generated : {
           ...generated,
           doc: fillDoc(spec.doc, spec, name, bindings, "parameterize"),
