@@ -1175,3 +1175,55 @@ Deno.test("a parameterize entry given as [bindings, description] has its own des
     /must be an object of bindings, or \[bindings, "description"\]/,
   );
 });
+
+Deno.test("mutate binds arguments for every target, each target's own winning; targets may be names or functions (Hamilton 47)", async () => {
+  const scores = {
+    score_a: () => 42,
+    score_b: () => 42,
+    score_c: () => 42,
+  };
+  const _clip = node(
+    (x: number, { max, min }: { max: number; min: number }) =>
+      Math.max(min, Math.min(x, max)),
+    mutate(
+      applyTo("score_a"),
+      applyTo("score_b", { max: value(5) }),
+      scores.score_c,
+      { max: value(10), min: value(0) },
+    ),
+  );
+  const dr = await new Builder().withModules(scores, { _clip }).build();
+  assert.deepEqual(await dr.execute(["score_a", "score_b", "score_c"]), {
+    score_a: 10,
+    score_b: 5,
+    score_c: 10,
+  });
+  assert.throws(
+    () => mutate(applyTo("a"), { x: 1 }, { y: 2 }),
+    /at most one object of arguments/,
+  );
+});
+
+Deno.test("applyTo(...).named() names the mutation's step node and .when() keeps it only under a config", async () => {
+  const scores = { score: () => 42, other: () => 7 };
+  const _clip = node(
+    (x: number, { max }: { max: number }) => Math.min(x, max),
+    mutate(
+      applyTo("score", { max: value(10) }).named("capped"),
+      applyTo("other", { max: value(5) }).when({ mode: "strict" }),
+    ),
+  );
+  const lax = await new Builder().withModules(scores, { _clip }).withConfig({
+    mode: "lax",
+  }).build();
+  assert.deepEqual(
+    await lax.execute(["score", "score.capped", "other"] as never[]),
+    { score: 10, "score.capped": 10, other: 7 },
+  );
+  assert.ok(!lax.listAvailableVariables().some((v) => v.name === "other.raw"));
+  const strict = await new Builder().withModules(scores, { _clip })
+    .withConfig({ mode: "strict" }).build();
+  assert.deepEqual(await strict.execute(["other"]), { other: 5 });
+  assert.throws(() => applyTo("x").when({}), TypeError);
+  assert.throws(() => applyTo("x").named(""), TypeError);
+});
