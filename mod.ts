@@ -29,8 +29,10 @@ export {
   type DictResult,
   type ExecuteOptions,
   type ExecuteResult,
+  type ExecuteResultWith,
   type MapItemResult,
   type MapOptions,
+  type NodeRef,
 } from "./src/driver.ts";
 export {
   type Intersect,

@@ -14,6 +14,7 @@ import {
   moduleTags,
   type NodeDef,
   type NodeSpec,
+  ownName,
   plainSpec,
   simpleSpec,
 } from "./node.ts";
@@ -212,12 +213,14 @@ export function collectSpecs(
           plainSpec(value, exportName, module.url, params, tags),
           exportName,
         );
+        origin(byName, value, exportName);
         continue;
       }
       const params = value.declared === undefined ? parsed[p++] : undefined;
       const simple = simpleSpec(value, exportName, module.url, params, tags);
       if (simple !== undefined) {
         add(simple, exportName);
+        origin(byName, value, simple.name);
         continue;
       }
       const specs = modifiedSpecs(
@@ -229,10 +232,21 @@ export function collectSpecs(
         tags,
       );
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
+      const own = ownName(value, exportName);
+      if (specs.some((spec) => spec.name === own)) origin(byName, value, own);
     }
   }
   applyMutations(byName, mutations, context);
   return byName;
+}
+
+// Records that `value` (a function or definition) defines node `name`.
+function origin(byName: SpecIndex, value: object, name: string): void {
+  const known = byName.origins.get(value);
+  byName.origins.set(
+    value,
+    known === undefined || known === name ? name : null,
+  );
 }
 
 // Applies every mutator to its targets: all of a target's mutators, in the

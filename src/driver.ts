@@ -14,6 +14,7 @@ import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
 import type { NodeName, Outputs } from "./types.ts";
+import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
 
@@ -30,6 +31,18 @@ export interface DictResult {
 export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
   ? Outputs<M, V>
   : R;
+
+/**
+ * What `execute` resolves to when some nodes are requested by their
+ * function or definition: their names are not known to the type system,
+ * so their values are `unknown`.
+ */
+export type ExecuteResultWith<M, R, V extends string> = [R] extends [DictResult]
+  ? Outputs<M, V> & Record<string, unknown>
+  : R;
+
+/** A node as `execute` takes it: a function or `node()` definition given to the builder. */
+export type NodeRef = AnyFn | NodeDef;
 
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapItemResult, MapOptions } from "./map.ts";
@@ -88,39 +101,59 @@ export class AsyncDriver<M = unknown, R = DictResult>
 
   /**
    * Computes `vars` (and only what they need) and returns their values.
+   * A var is a node's name, or the function or `node()` definition that
+   * defines it (given to the builder; Hamilton's `execute([fn])`), whose
+   * value comes back under the node's name.
    *
    * @example
    * ```ts
    * import { Builder } from "@braid/braid";
-   * const dr = await new Builder()
-   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
-   *   .build();
-   * const { double } = await dr.execute(["double"], { inputs: { x: 4 } });
-   * console.assert(double === 8);
+   * const double = ({ x }: { x: number }) => 2 * x;
+   * const dr = await new Builder().withModules({ double }).build();
+   * const out = await dr.execute(["double"], { inputs: { x: 4 } });
+   * console.assert(out.double === 8);
+   * const same = await dr.execute([double], { inputs: { x: 4 } });
+   * console.assert(same.double === 8);
    * ```
    */
-  async execute<const V extends NodeName<M>>(
+  execute<const V extends NodeName<M>>(
     vars: readonly V[],
+    options?: ExecuteOptions,
+  ): Promise<ExecuteResult<M, R, V>>;
+  /** Computes `vars`, some given by their function or definition. */
+  execute<const V extends NodeName<M>>(
+    vars: readonly (V | NodeRef)[],
+    options?: ExecuteOptions,
+  ): Promise<ExecuteResultWith<M, R, V>>;
+  async execute(
+    vars: readonly (string | NodeRef)[],
     options: ExecuteOptions = {},
-  ): Promise<ExecuteResult<M, R, V>> {
+  ): Promise<unknown> {
     const runner = this.#runner;
-    const plan = runner.plan(vars, options);
+    const plan = runner.plan(this.#names(vars), options);
     const runId = crypto.randomUUID();
     const values = await runner.run(plan, runId, options);
-    return await runner.result(plan, runId, values) as ExecuteResult<M, R, V>;
+    return await runner.result(plan, runId, values);
   }
 
   /**
    * Like `execute`, but never rejects for a node failure or cancellation:
    * returns every node's status, duration and error.
    */
-  async run<const V extends NodeName<M>>(
+  run<const V extends NodeName<M>>(
     vars: readonly V[],
+    options?: ExecuteOptions,
+  ): Promise<RunResult<Outputs<M, V>>>;
+  /** Runs `vars`, some given by their function or definition. */
+  run<const V extends NodeName<M>>(
+    vars: readonly (V | NodeRef)[],
+    options?: ExecuteOptions,
+  ): Promise<RunResult<Outputs<M, V> & Record<string, unknown>>>;
+  async run(
+    vars: readonly (string | NodeRef)[],
     options: ExecuteOptions = {},
-  ): Promise<RunResult<Outputs<M, V>>> {
-    return await recordRun(this.#runner, vars, options) as RunResult<
-      Outputs<M, V>
-    >;
+  ): Promise<RunResult<unknown>> {
+    return await recordRun(this.#runner, this.#names(vars), options);
   }
 
   /**
@@ -228,6 +261,23 @@ export class AsyncDriver<M = unknown, R = DictResult>
   /** Closes the driver (`await using dr = ...`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  // The names of `vars`, functions and definitions resolved to the nodes
+  // they define; anything else is left for the plan to refuse.
+  #names(vars: readonly unknown[]): readonly string[] {
+    if (!Array.isArray(vars)) return vars as readonly string[];
+    let names: unknown[] | undefined;
+    for (let i = 0; i < vars.length; i++) {
+      const v = vars[i];
+      if (typeof v !== "function" && !isNodeDef(v)) {
+        names?.push(v);
+        continue;
+      }
+      names ??= vars.slice(0, i);
+      names.push(this.#graph.nameOf(v as object));
+    }
+    return (names ?? vars) as readonly string[];
   }
 
   #known(names: readonly string[]): string[] {

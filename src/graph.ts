@@ -62,6 +62,7 @@ export class Graph {
   readonly blocks: ReadonlyMap<string, readonly string[]>;
   #graphology: DirectedGraph | undefined;
   #rank: Map<string, number> | undefined;
+  #origins: ReadonlyMap<object, string | null> | undefined;
 
   private constructor(
     specs: ReadonlyMap<string, NodeSpec>,
@@ -179,7 +180,29 @@ export class Graph {
       }
     }
     const blocks = hasFanOut(list) ? blockPaths(specs, order) : NO_BLOCKS;
-    return new Graph(specs, externals, order, blocks);
+    const graph = new Graph(specs, externals, order, blocks);
+    graph.#origins = specs.origins;
+    return graph;
+  }
+
+  /**
+   * The node a function or `node()` definition given to the builder
+   * defines under its own name; a TypeError when it defines none here, or
+   * was exported under two names.
+   */
+  nameOf(definition: object): string {
+    const name = this.#origins?.get(definition);
+    if (typeof name === "string") return name;
+    const what = typeof definition === "function"
+      ? `function ${definition.name || "<anonymous>"}`
+      : `definition of function ${
+        (definition as { fn?: { name?: string } }).fn?.name || "<anonymous>"
+      }`;
+    throw new TypeError(
+      name === null
+        ? `The ${what} defines more than one node (it is exported twice); request the node by name`
+        : `The ${what} defines no node of this graph under its own name; request its nodes by name (see listAvailableVariables())`,
+    );
   }
 
   /** Whether `name` is a node or an external input. */

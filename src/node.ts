@@ -674,6 +674,23 @@ export function simpleSpec(
   );
 }
 
+/**
+ * The name a definition exported as `exportName` gives its own node: the
+ * one `named()` gives, else the export name, less its `__suffix` for a
+ * config variant (modifiers may make other nodes besides).
+ */
+export function ownName(def: NodeDef, exportName: string): string {
+  let variant = false;
+  for (const modifier of def.modifiers) {
+    if (modifier instanceof Rename) return modifier.name;
+    if (modifier.phase === "resolve" && modifier.kind.startsWith("config")) {
+      variant = true;
+    }
+  }
+  const cut = variant ? exportName.lastIndexOf("__") : -1;
+  return cut > 0 ? exportName.slice(0, cut) : exportName;
+}
+
 // A definition made by node(), or one made now for a NodeDef-shaped object.
 function asDefinition(def: NodeDef): Definition<AnyFn> {
   return def instanceof Definition

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  config,
   inputs,
   MissingInputError,
   named,
   node,
+  parameterize,
   tag,
   UnknownNodeError,
+  value,
 } from "../mod.ts";
 import * as hamilton from "./fixtures/hamilton.ts";
 
@@ -270,4 +273,34 @@ Deno.test("config keys no node takes are still graph variables for queries and t
     region: "EU",
     s: 2,
   });
+});
+
+Deno.test("execute() and run() take node() definitions and functions as well as names", async () => {
+  const spend = () => [10, 20];
+  const avg = node(
+    ({ spend }: { spend: number[] }) => spend.reduce((a, b) => a + b) / 2,
+    named("avg_spend"),
+  );
+  const rate__eu = node(() => 0.2, config.when({ region: "EU" }));
+  const dr = await new Builder().withModules({ spend, avg, rate__eu })
+    .withConfig({ region: "EU" }).build();
+  const out = await dr.execute([spend, avg, rate__eu, "avg_spend"]);
+  assert.deepEqual(out, { spend: [10, 20], avg_spend: 15, rate: 0.2 });
+  assert.equal(out.avg_spend, 15); // typed by name
+  const { outputs } = await dr.run([avg]);
+  assert.deepEqual(outputs, { avg_spend: 15 });
+  await assert.rejects(
+    dr.execute([() => 1]),
+    /function <anonymous> defines no node of this graph/,
+  );
+  const twice = await new Builder().withModules({ a: spend, b: spend })
+    .build();
+  await assert.rejects(twice.execute([spend]), /exported twice/);
+  // parameterize makes no node named after the definition.
+  const s = node(
+    ({ a }: { a: number }) => a,
+    parameterize({ s1: { a: value(1) } }),
+  );
+  const made = await new Builder().withModules({ s }).build();
+  await assert.rejects(made.execute([s]), /defines no node of this graph/);
 });
