@@ -115,12 +115,6 @@ export interface NodeSpec {
    */
   readonly nonFinal?: true;
   /**
-   * The function's parameters that a modifier bound to other names
-   * (`parameterize`, `inject`, pipes): each parameter and the input it now
-   * reads, so `collect("param")` still finds it.
-   */
-  readonly renamedParams?: Readonly<Record<string, string>>;
-  /**
    * The nested pipeline it runs, when it is a pipeline's `asNode()`:
    * braid's own, for drawing and routing.
    *

@@ -12,8 +12,10 @@ import {
   NodeExecutionError,
   parallelizable,
   parameterize,
+  pipeInput,
   Pipeline,
   source,
+  step,
   value,
 } from "../mod.ts";
 
@@ -701,6 +703,26 @@ Deno.test("collect() of a parameter parameterize binds to a literal is a build e
     }).build(),
     (e: unknown) =>
       e instanceof InvalidNodeError && e.nodeName === "fixed" &&
-      /collect\("n"\) names no input/.test(e.message),
+      /collect\("n"\) gathers a parameter parameterize binds to value/.test(
+        e.message,
+      ),
   );
+});
+
+Deno.test("collect() of a piped parameter gathers the pipe's last step, which runs once per item", async () => {
+  const dr = await new Builder().withModules({
+    steps: node(() => [1, 2, 3], parallelizable()),
+    square: ({ steps }: { steps: number }) => steps ** 2,
+    total: node(
+      ({ square }: { square: number[] }) => sum(square),
+      collect("square"),
+      pipeInput(step(function halve(x: number) {
+        return x / 2;
+      })),
+    ),
+  }).build();
+  // The step runs once per item, inside the block: (1 + 4 + 9) / 2.
+  assert.deepEqual(await dr.execute(["total"]), { total: 7 });
+  const info = dr.listAvailableVariables().find((v) => v.name === "total");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["total.halve"]);
 });

@@ -209,41 +209,26 @@ export function rebind(
     }
     return ctxIndex >= 0 ? original(object, ctx) : original(object);
   };
-  const renamedParams = renamed(spec.renamedParams, bindings);
+  // A collected parameter bound to another node collects that node.
+  let collects = spec.collects;
+  if (collects !== undefined && Object.hasOwn(bindings, collects)) {
+    const bound = bindings[collects];
+    if (!(bound instanceof Source)) {
+      throw new InvalidNodeError(
+        spec.name,
+        `collect("${collects}") gathers a parameter ${modifier} binds to ${
+          bound instanceof Group ? "group(...)" : "value(...)"
+        }, not to a node; bind it with source(...)`,
+      );
+    }
+    collects = bound.name;
+  }
   return wrappedSpec(spec, fn, [bindings], {
     inputs,
     callStyle: "declared",
     ctxIndex: ctxIndex >= 0 ? 1 : -1,
-    ...(renamedParams === undefined ? {} : { renamedParams }),
+    ...(collects === undefined ? {} : { collects }),
   });
-}
-
-// The function's parameters that read other names once `bindings` apply
-// over `before` (keyed by parameter, valued by input): a parameter whose
-// input is bound to a source reads that source; one bound to a literal or
-// a list reads no input.
-function renamed(
-  before: Readonly<Record<string, string>> | undefined,
-  bindings: Readonly<Record<string, unknown>>,
-): Readonly<Record<string, string>> | undefined {
-  const after: Record<string, string> = {};
-  const apply = (param: string, input: string) => {
-    const binding = bindings[input];
-    if (binding === undefined) after[param] = input;
-    else if (binding instanceof Source) after[param] = binding.name;
-  };
-  if (before !== undefined) {
-    for (const [param, input] of Object.entries(before)) apply(param, input);
-  }
-  for (const param of Object.keys(bindings)) {
-    if (before === undefined || !Object.hasOwn(before, param)) {
-      apply(param, param);
-    }
-  }
-  for (const [param, input] of Object.entries(after)) {
-    if (param === input) delete after[param];
-  }
-  return Object.keys(after).length === 0 ? before : Object.freeze(after);
 }
 
 /**

@@ -68,9 +68,9 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
 /**
  * Gathers the per-item values of input `input` (a node inside a block) into
  * a list, in item order. The node's other inputs come from outside the block.
- * `input` names the function's own parameter, even when `parameterize` or
- * `inject` binds it to another node: the node that parameter reads is
- * gathered.
+ * `input` names the function's own parameter: it is marked before other
+ * modifiers run, so when `parameterize`, `inject` or a pipe binds it to
+ * another node, that node's values are gathered.
  *
  * @example
  * ```ts
@@ -89,13 +89,11 @@ export function collect<const C extends string>(
   }
   return Object.freeze({
     kind: "collect",
-    phase: "decorate" as const,
+    // On the function's own parameters, before expanding modifiers rebind
+    // them (as Hamilton's Collect[] annotates the function's parameter).
+    phase: "name" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      // The parameter may read another node now (parameterize, inject).
-      const renamed = spec.renamedParams;
-      const name = renamed !== undefined && Object.hasOwn(renamed, input)
-        ? renamed[input]!
-        : input;
+      const name = input;
       if (!spec.inputs.some((i) => i.name === name)) {
         throw new InvalidNodeError(
           spec.name,

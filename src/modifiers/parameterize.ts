@@ -71,7 +71,7 @@ export function parameterize<const A extends Assignments>(
             `parameterize: the assignment of "${name}" must be an object of bindings, or [bindings, "description"]`,
           );
         }
-        const generated = { ...rebind(spec, bindings, "parameterize"), name };
+        const generated = rebind({ ...spec, name }, bindings, "parameterize");
         if (doc !== undefined) return { ...generated, doc };
         return spec.doc === undefined ? generated : {
           ...generated,
