@@ -166,8 +166,11 @@ export {
   type CheckFunction,
   type CheckOptions,
   checkOutput,
+  DATA_QUALITY_SOURCE_TAG,
+  DATA_QUALITY_TAG,
   type StandardResult,
   type StandardSchemaLike,
+  type ValidationResult,
 } from "./src/modifiers/check_output.ts";
 export {
   RESERVED_TAG_NAMESPACES,

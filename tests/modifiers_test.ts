@@ -4,9 +4,12 @@ import {
   Builder,
   cache,
   checkOutput,
+  collect,
   config,
   ConfigError,
   configuration,
+  DATA_QUALITY_SOURCE_TAG,
+  DATA_QUALITY_TAG,
   describe,
   does,
   extractFields,
@@ -17,6 +20,7 @@ import {
   named,
   node,
   NodeExecutionError,
+  parallelizable,
   parameterize,
   parameterizedSubdag,
   pipeInput,
@@ -333,8 +337,9 @@ Deno.test("checkOutput with importance warn passes the value on and reports it i
 });
 
 Deno.test("checkOutput passes valid values silently, for positional nodes with ctx too", async () => {
+  // The function runs as the raw node (Hamilton 44).
   function total(a: number, ctx: { nodeName: string }) {
-    return ctx.nodeName === "total" ? a + 1 : 0;
+    return ctx.nodeName === "total_raw" ? a + 1 : 0;
   }
   const dr = await new Builder().withModules({
     total: node(
@@ -699,10 +704,21 @@ Deno.test("facts travel with specs: kept with the function, the node's kept by w
   assert.deepEqual(nested!.container?.graph.order, ["y"]);
   assert.equal(y!.container, undefined); // an output, not the nested pipeline
   // A wrapper is the same node: it still runs the nested pipeline, here.
-  const [checked] = checkOutput(() => true).apply(nested!, context);
-  assert.notEqual(checked!.fn, nested!.fn);
-  assert.equal(checked!.local, true);
-  assert.equal(checked!.container, nested!.container);
+  const [wrapped] = inject({}).apply(nested!, context);
+  assert.notEqual(wrapped!.fn, nested!.fn);
+  assert.equal(wrapped!.local, true);
+  assert.equal(wrapped!.container, nested!.container);
+  // checkOutput keeps the function, and what it runs, on the raw node; the
+  // nodes it adds are new ones, run here.
+  const [raw, check, final] = checkOutput(() => true).apply(nested!, context);
+  assert.equal(raw!.name, "nested_raw");
+  assert.equal(raw!.fn, nested!.fn);
+  assert.equal(raw!.container, nested!.container);
+  for (const made of [check!, final!]) {
+    assert.equal(made.local, true);
+    assert.equal(made.container, undefined);
+    assert.equal(made.exportName, undefined);
+  }
   const [tagged] = tag({ t: "2" }).apply(whole!, context);
   assert.equal(tagged!.exportName, "stats");
   assert.equal(tagged!.definedAt, whole!.definedAt);
@@ -1226,4 +1242,127 @@ Deno.test("applyTo(...).named() names the mutation's step node and .when() keeps
   assert.deepEqual(await strict.execute(["other"]), { other: 5 });
   assert.throws(() => applyTo("x").when({}), TypeError);
   assert.throws(() => applyTo("x").named(""), TypeError);
+});
+
+Deno.test("checkOutput makes <name>_raw, one validator node per validator valued with its result, and the node that applies the importance (Hamilton 44)", async () => {
+  const positive = (v: number) => v > 0 || "must be positive";
+  const small = (v: number) => v < 100 || "must be small";
+  const dr = await new Builder().withModules({
+    price: node(
+      () => 250,
+      tag({ unit: "EUR" }),
+      checkOutput(positive, small, (v: number) => Number.isInteger(v)),
+    ),
+  }).build();
+  const infos = dr.listAvailableVariables();
+  assert.deepEqual(infos.map((v) => v.name), [
+    "price_raw",
+    "price_positive",
+    "price_small",
+    "price_validator",
+    "price",
+  ]);
+  const tagsOf = (name: string) => {
+    const { module: _module, ...tags } =
+      infos.find((v) => v.name === name)!.tags;
+    return tags;
+  };
+  assert.deepEqual(tagsOf("price_raw"), {});
+  assert.deepEqual(tagsOf("price_small"), {
+    "hamilton.data_quality.contains_dq_results": true,
+    "hamilton.data_quality.source_node": "price",
+  });
+  assert.deepEqual(tagsOf("price"), { unit: "EUR" }); // tags go to the final node
+  assert.deepEqual(
+    infos.find((v) => v.name === "price")?.inputs.map((i) => i.name),
+    ["price_raw", "price_positive", "price_small", "price_validator"],
+  );
+  assert.deepEqual(
+    dr.listAvailableVariables({
+      tagFilter: {
+        [DATA_QUALITY_TAG]: true,
+        [DATA_QUALITY_SOURCE_TAG]: "price",
+      },
+    }).map((v) => v.name),
+    ["price_positive", "price_small", "price_validator"],
+  );
+  // The results are values that can be requested; the value passes on with
+  // a warning per failed check.
+  const out = await dr.execute(
+    ["price", "price_positive", "price_small"] as never[],
+  ) as Record<string, unknown>;
+  assert.equal(out.price, 250);
+  assert.deepEqual(out.price_positive, {
+    passes: true,
+    message: "passed",
+    importance: "warn",
+    validator: "positive",
+  });
+  assert.deepEqual(out.price_small, {
+    passes: false,
+    message: "must be small",
+    importance: "warn",
+    validator: "small",
+  });
+});
+
+Deno.test("checkOutput with importance fail reports every failed validator in one ValidationError", async () => {
+  const dr = await new Builder().withModules({
+    price: node(
+      () => -250,
+      checkOutput(
+        (v: number) => v > 0 || "must be positive",
+        (v: number) => v > -100 || "must be above -100",
+        { importance: "fail" },
+      ),
+    ),
+  }).build();
+  await assert.rejects(
+    dr.execute(["price"]),
+    (e: unknown) =>
+      e instanceof ValidationError && e.nodeName === "price" &&
+      e.reason === "must be positive; must be above -100",
+  );
+  // The raw value and the verdicts are there without the policy.
+  assert.deepEqual(
+    await dr.execute(["price_raw", "price_validator_1"] as never[]),
+    {
+      price_raw: -250,
+      price_validator_1: {
+        passes: false,
+        message: "must be above -100",
+        importance: "fail",
+        validator: "validator",
+      },
+    },
+  );
+});
+
+Deno.test("checkOutput given twice on one node is an InvalidNodeError; tags in its namespaces are reserved", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(() => 1, checkOutput(() => true), checkOutput(() => true)),
+    }).build(),
+    /checkOutput is given twice/,
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(() => 1, tag({ [DATA_QUALITY_TAG]: true })),
+    }).build(),
+    /reserved namespace "hamilton"/,
+  );
+  assert.throws(() => checkOutput(), /needs at least one validator/);
+});
+
+Deno.test("a collecting node with checkOutput collects on its raw node", async () => {
+  const dr = await new Builder().withModules({
+    steps: node(() => [1, 2, 3], parallelizable()),
+    square: ({ steps }: { steps: number }) => steps ** 2,
+    total: node(
+      ({ square }: { square: number[] }) => square.reduce((a, b) => a + b),
+      collect("square"),
+      checkOutput((v: number) => v > 10, { importance: "fail" }),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["total"]), { total: 14 });
 });

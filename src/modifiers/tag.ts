@@ -18,6 +18,9 @@ export const RESERVED_TAG_NAMESPACES: readonly string[] = Object.freeze([
   "braid",
   "dag",
   "module",
+  // checkOutput's data-quality tags, named as Hamilton's.
+  "hamilton",
+  "data_quality",
 ]);
 
 /** Options of `tag`. */

@@ -480,7 +480,8 @@ Deno.test("cache: a changed value bound to a step or a parameter misses, through
         ({ raw }: { raw: number }) => raw + 1,
         pipeInput(step(times, { k: value(k) })),
       ),
-      // checkOutput wraps the function parameterize generates around add.
+      // checkOutput's raw node is the function parameterize generates
+      // around add.
       sum: node(
         add,
         parameterize({ total: { a: source("raw"), b: value(b) } }),
@@ -498,11 +499,25 @@ Deno.test("cache: a changed value bound to a step or a parameter misses, through
   await run(3, 10);
   assert.deepEqual(await run(3, 10), {
     outputs: { report: 7, total: 12 },
-    log: { raw: "hit", "report.times": "hit", report: "hit", total: "hit" },
+    log: {
+      raw: "hit",
+      "report.times": "hit",
+      report: "hit",
+      total_raw: "hit",
+      total_validator: "hit",
+      total: "hit",
+    },
   });
   assert.deepEqual(await run(4, 20), {
     outputs: { report: 9, total: 22 },
-    log: { raw: "hit", "report.times": "miss", report: "miss", total: "miss" },
+    log: {
+      raw: "hit",
+      "report.times": "miss",
+      report: "miss",
+      total_raw: "miss",
+      total_validator: "miss",
+      total: "miss",
+    },
   });
 });
 
