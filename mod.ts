@@ -204,14 +204,17 @@ export type { NodeInfo, TagFilter } from "./src/graph.ts";
 export type { HookName } from "./src/hooks.ts";
 export type {
   Adapter,
+  AfterGraphBuildEvent,
   AfterGraphExecutionEvent,
   AfterMapEvent,
   AfterNodeExecutionEvent,
+  BeforeAnythingEvent,
   BeforeGraphExecutionEvent,
   BeforeMapEvent,
   BeforeNodeExecutionEvent,
   BuildResultEvent,
   EventOf,
+  GraphView,
   MapItemEvent,
   MaybePromise,
   NodeCachedEvent,
@@ -219,6 +222,7 @@ export type {
   TaskExpandEvent,
   TaskGroupEvent,
   TaskSubmissionEvent,
+  ValidateInputEvent,
   ValidationVerdict,
 } from "./src/hooks.ts";
 export type {

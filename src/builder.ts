@@ -12,7 +12,7 @@ import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import { type ExecutorsOptions, Router } from "./routing.ts";
 import { preloadPrestarted } from "./executors/threaded.ts";
 import { Graph } from "./graph.ts";
-import { type Adapter, Hooks } from "./hooks.ts";
+import { type Adapter, graphView, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
@@ -238,14 +238,28 @@ export class Builder<M = unknown, R = DictResult> {
     return new Builder({ ...this.#state, mapExecutor: [kind, options] });
   }
 
-  /** Loads the modules, builds and checks the graph, and returns the driver. */
+  /**
+   * Loads the modules, builds and checks the graph, and returns the driver.
+   * Adapters hear of it: `beforeAnything` first, `afterGraphBuild` once the
+   * graph is built, then `validateNode` and `validateGraph`.
+   */
   async build(): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
+    const hooks = new Hooks(state.adapters);
+    if (hooks.has("beforeAnything")) {
+      await hooks.call("beforeAnything", { config: state.config });
+    }
     const modules = await loadModules(state.modules);
     const context = { config: state.config };
     const specs = collectSpecs(modules, context, state.allowOverrides);
     const graph = Graph.build(specs, state.config);
-    const hooks = new Hooks(state.adapters);
+    if (hooks.has("afterGraphBuild")) {
+      await hooks.call("afterGraphBuild", {
+        graph: graphView(graph),
+        modules: modules.map((m) => m.label),
+        config: state.config,
+      });
+    }
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
       await hooks.validate(graph.list(), state.config);
     }

@@ -17,6 +17,7 @@ import {
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import type { ExecutionEvent } from "./events.ts";
 import { Graph } from "./graph.ts";
+import { graphView, type Hooks } from "./hooks.ts";
 import type { DotOptions } from "./dot.ts";
 import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
@@ -395,11 +396,11 @@ export class Pipeline<
         this.#state.engine ?? DEFAULT_ENGINE,
         this.#state.graph,
       );
-      if (hooks.has("validateNode") || hooks.has("validateGraph")) {
-        await (this.#validated ??= hooks.validate(
-          this.#state.graph.list(),
-          EMPTY,
-        ));
+      if (
+        hooks.has("validateNode") || hooks.has("validateGraph") ||
+        hooks.has("beforeAnything") || hooks.has("afterGraphBuild")
+      ) {
+        await (this.#validated ??= checkGraph(hooks, this.#state.graph));
       }
       this.#validated = true;
     }
@@ -429,6 +430,24 @@ export class Pipeline<
       ...(options.mapMode === undefined ? {} : { mapMode: options.mapMode }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     };
+  }
+}
+
+// What a Builder's adapters hear while it builds, heard by the engine's
+// adapters before the pipeline first runs (its graph was built with it).
+async function checkGraph(hooks: Hooks, graph: Graph): Promise<void> {
+  if (hooks.has("beforeAnything")) {
+    await hooks.call("beforeAnything", { config: EMPTY });
+  }
+  if (hooks.has("afterGraphBuild")) {
+    await hooks.call("afterGraphBuild", {
+      graph: graphView(graph),
+      modules: [],
+      config: EMPTY,
+    });
+  }
+  if (hooks.has("validateNode") || hooks.has("validateGraph")) {
+    await hooks.validate(graph.list(), EMPTY);
   }
 }
 

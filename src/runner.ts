@@ -19,7 +19,12 @@ import type { Router } from "./routing.ts";
 import type { MapExecutor } from "./executors/map_executor.ts";
 import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
-import { adapterName, type Hooks, type NodeLogEvent } from "./hooks.ts";
+import {
+  adapterName,
+  type Hooks,
+  type NodeLogEvent,
+  validateRunInputs,
+} from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
@@ -202,10 +207,19 @@ export class Runner {
         );
       }
     }
-    if (pending === undefined) {
+    const checksInputs = hooks.has("validateInputs");
+    if (pending === undefined && !checksInputs) {
       return this.#execute(plan, runId, options, hooks, values, part, item);
     }
-    const settled = Promise.all(pending);
+    let settled: Promise<unknown> = pending === undefined
+      ? Promise.resolve()
+      : Promise.all(pending);
+    // Adapters may reject the run's inputs before any node runs.
+    if (checksInputs) {
+      settled = settled.then(() =>
+        validateRunInputs(hooks, this.graph, plan, values, runId, item)
+      );
+    }
     const inputsReady = watch
       ? raceAbort(
         options.signal,
@@ -296,7 +310,11 @@ export class Runner {
       });
       throw error;
     }
-    await hooks.call("afterGraphExecution", { ...event, success: true });
+    await hooks.call("afterGraphExecution", {
+      ...event,
+      success: true,
+      results: this.outputs(run.plan, run.values),
+    });
     return run.values;
   }
 
