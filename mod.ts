@@ -28,6 +28,7 @@ export {
   AsyncDriver,
   type DictResult,
   type ExecuteOptions,
+  type ExecuteOptionsOf,
   type ExecuteResult,
   type ExecuteResultWith,
   type MapItemResult,
@@ -35,8 +36,13 @@ export {
   type NodeRef,
 } from "./src/driver.ts";
 export {
+  type AllTyped,
+  type Exposed,
+  type FieldOutputs,
   type Intersect,
   type NamedOutput,
+  type NestedNodeOf,
+  type NestedOutputs,
   Pipeline,
   type PipelineMapOptions,
   type PipelineNode,
@@ -52,11 +58,16 @@ export {
   type MapExecutorKind,
 } from "./src/engine.ts";
 export {
+  type AddsInputs,
   type AnyFn,
+  type BindingModifier,
   type CallStyle,
   type CollectsOf,
   type DeclaredInputs,
   type FansOut,
+  type FieldMap,
+  type FieldsModifier,
+  type FieldsOf,
   inputs,
   InputsModifier,
   type InputSpec,
@@ -73,6 +84,7 @@ export {
   type NodeSpec,
   type Tags,
   type TagValue,
+  type UnionToFields,
   type VariantModifier,
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
@@ -93,8 +105,10 @@ export {
 } from "./src/modifiers/parameterize.ts";
 export { inject } from "./src/modifiers/inject.ts";
 export {
+  type ExtractedFields,
   extractFields,
   type ExtractOptions,
+  type UnpackedFields,
   unpackFields,
 } from "./src/modifiers/extract.ts";
 export {
@@ -278,6 +292,7 @@ export type {
   ExportedNode,
 } from "./src/export.ts";
 export type {
+  AnyHiddenInputs,
   BlockTag,
   BuiltIn,
   Checked,
@@ -286,9 +301,18 @@ export type {
   EdgeValueOf,
   ExportNodeName,
   ExportOf,
+  FieldName,
+  FieldNameOf,
+  FieldsOfExport,
+  FieldValue,
   FirstParam,
   HasFanOut,
+  HiddenInputs,
+  InputName,
+  InputsOf,
+  InputValue,
   ItemOf,
+  KnownNames,
   LiteralNodeName,
   Membership,
   MergeModules,
@@ -298,7 +322,10 @@ export type {
   NodeName,
   NodeValue,
   Outputs,
+  OverridesOf,
   ParamObject,
+  Positional,
+  ReadField,
   ResultOf,
   ValueOf,
   VariantBase,

@@ -13,7 +13,7 @@ import { type DotOptions, toDot } from "./dot.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
-import type { NodeName, Outputs } from "./types.ts";
+import type { InputsOf, NodeName, Outputs, OverridesOf } from "./types.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
@@ -43,6 +43,21 @@ export type ExecuteResultWith<M, R, V extends string> = [R] extends [DictResult]
 
 /** A node as `execute` takes it: a function or `node()` definition given to the builder. */
 export type NodeRef = AnyFn | NodeDef;
+
+/**
+ * The options of one execution of modules `M`: `inputs` named as the
+ * graph's inputs (and typed as the parameters that take them), `overrides`
+ * as its nodes, so a misspelt name fails `deno check`. Any names when the
+ * modules hide some (positional parameters, `source(...)` bindings).
+ */
+export type ExecuteOptionsOf<M> =
+  & Omit<ExecuteOptions, "inputs" | "overrides">
+  & {
+    /** Values for the graph's inputs. @default {{}} */
+    readonly inputs?: InputsOf<M>;
+    /** Values that replace nodes; nothing only they needed runs. @default {{}} */
+    readonly overrides?: OverridesOf<M>;
+  };
 
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapItemResult, MapOptions } from "./map.ts";
@@ -118,12 +133,12 @@ export class AsyncDriver<M = unknown, R = DictResult>
    */
   execute<const V extends NodeName<M>>(
     vars: readonly V[],
-    options?: ExecuteOptions,
+    options?: ExecuteOptionsOf<M>,
   ): Promise<ExecuteResult<M, R, V>>;
   /** Computes `vars`, some given by their function or definition. */
   execute<const V extends NodeName<M>>(
     vars: readonly (V | NodeRef)[],
-    options?: ExecuteOptions,
+    options?: ExecuteOptionsOf<M>,
   ): Promise<ExecuteResultWith<M, R, V>>;
   async execute(
     vars: readonly (string | NodeRef)[],
@@ -142,12 +157,12 @@ export class AsyncDriver<M = unknown, R = DictResult>
    */
   run<const V extends NodeName<M>>(
     vars: readonly V[],
-    options?: ExecuteOptions,
+    options?: ExecuteOptionsOf<M>,
   ): Promise<RunResult<Outputs<M, V>>>;
   /** Runs `vars`, some given by their function or definition. */
   run<const V extends NodeName<M>>(
     vars: readonly (V | NodeRef)[],
-    options?: ExecuteOptions,
+    options?: ExecuteOptionsOf<M>,
   ): Promise<RunResult<Outputs<M, V> & Record<string, unknown>>>;
   async run(
     vars: readonly (string | NodeRef)[],
@@ -195,7 +210,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
   /** Throws what `execute` would throw before running anything; runs nothing. */
   validateExecution(
     vars: readonly NodeName<M>[],
-    options: ExecuteOptions = {},
+    options: ExecuteOptionsOf<M> = {},
   ): void {
     this.#runner.plan(vars, options);
   }

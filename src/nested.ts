@@ -30,7 +30,13 @@ import {
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
 import { named } from "./modifiers/named.ts";
-import { type AnyFn, generatedNode, inputs, type NodeDef } from "./node.ts";
+import {
+  type AnyFn,
+  type FieldMap,
+  generatedNode,
+  inputs,
+  type NodeDef,
+} from "./node.ts";
 import type { RunContext } from "./run.ts";
 import { EMPTY, type ExecuteOptions, Runner } from "./runner.ts";
 import { scopeOf } from "./_scope.ts";
@@ -62,12 +68,32 @@ export interface AsNodeOptions {
  * What `asNode` returns: the definition of a node that runs the pipeline,
  * which tells what it takes and gives (HyperNodes' `PipelineNode`).
  */
-export interface NestedNode extends NodeDef {
+export interface NestedNode<
+  O = Record<string, unknown>,
+  X extends FieldMap = FieldMap,
+  S extends string = string,
+> extends
+  NodeDef<
+    (args: Record<string, unknown>) => Promise<O>,
+    S,
+    false,
+    false,
+    never,
+    X,
+    true
+  > {
   /** The inner pipeline's bound inputs: values the caller need not give. */
   readonly bound: Readonly<Record<string, unknown>>;
   /** The outer inputs it needs (those the inner pipeline has not bound), by outer name. */
   readonly inputs: readonly string[];
   /** The outputs it exposes, by outer name. */
+  readonly outputs: readonly string[];
+}
+
+// What a nested node tells about itself.
+interface NestedFacts {
+  readonly bound: Readonly<Record<string, unknown>>;
+  readonly inputs: readonly string[];
   readonly outputs: readonly string[];
 }
 
@@ -275,7 +301,7 @@ export function nestedNode(
       exposed.flatMap((outer, k) => outputs.includes(outer) ? [k] : []),
     );
   // It runs in the calling thread; its inner nodes may go to workers.
-  return generatedNode(
+  return generatedNode<NestedFacts>(
     all,
     {
       local: true,
@@ -296,7 +322,7 @@ export function nestedNode(
     named(name),
     inputs(required, { optional }),
     extractFields(...exposed),
-  );
+  ) as unknown as NestedNode;
 }
 
 // The hooks of an inner run: the caller's node-level hooks, log and item

@@ -209,6 +209,11 @@ export type DeclaredInputs = readonly InputSpec[];
  *   export name loses its `__suffix`.
  * @typeParam P `true` when `parallelizable()` makes its items fan out.
  * @typeParam C The input `collect()` gathers, if any (else `never`).
+ * @typeParam X The nodes `extractFields` or `unpackFields` add, each mapped
+ *   to the key of the function's value it reads (`{}` for none).
+ * @typeParam I `true` when a modifier may bind parameters to values not
+ *   named by any parameter (`source(...)`), so the inputs the graph needs
+ *   are not all known to the type system (`boolean` when unknown).
  */
 export interface NodeDef<
   F extends AnyFn = AnyFn,
@@ -216,6 +221,8 @@ export interface NodeDef<
   V extends boolean = boolean,
   P extends boolean = boolean,
   C extends string = string,
+  X extends FieldMap = FieldMap,
+  I extends boolean = boolean,
 > {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
@@ -231,6 +238,33 @@ export interface NodeDef<
   readonly "braid.fanOut"?: P;
   /** Type-level only: the input it collects. */
   readonly "braid.collects"?: C;
+  /** Type-level only: the nodes it adds by reading fields of its value. */
+  readonly "braid.fields"?: X;
+  /** Type-level only: whether modifiers may make it take inputs no parameter names. */
+  readonly "braid.addsInputs"?: I;
+}
+
+/**
+ * Type-level only: the nodes a definition adds by reading its value (the
+ * fields of `extractFields`, the items of `unpackFields`), each mapped to
+ * the key it reads.
+ */
+export type FieldMap = { readonly [field: string]: PropertyKey };
+
+/** A modifier that adds nodes reading the fields `X` of the node's value. */
+export interface FieldsModifier<X extends FieldMap> extends Modifier {
+  /** Type-level only: the fields, for `deno check`. */
+  readonly "braid.fields"?: X;
+}
+
+/**
+ * A modifier that may bind parameters to other nodes or inputs
+ * (`source(...)`), so the type system cannot tell every input the graph
+ * needs.
+ */
+export interface BindingModifier extends Modifier {
+  /** Type-level only: marks the definition's inputs as not all known. */
+  readonly "braid.addsInputs"?: true;
 }
 
 // What node() returns: a class, so that every definition shares one shape
@@ -286,7 +320,15 @@ export function node<
 >(
   fn: F,
   ...modifiers: M
-): NodeDef<F, NameOf<M>, IsVariant<M>, FansOut<M>, CollectsOf<M>> {
+): NodeDef<
+  F,
+  NameOf<M>,
+  IsVariant<M>,
+  FansOut<M>,
+  CollectsOf<M>,
+  FieldsOf<M>,
+  AddsInputs<M>
+> {
   if (typeof fn !== "function") {
     throw new TypeError(
       `'fn' must be a function: received ${describeValue(fn)}`,
@@ -441,6 +483,27 @@ export type CollectsOf<M extends readonly unknown[]> = {
     ? NonNullable<M[K]["braid.collects" & keyof M[K]]>
     : never;
 }[number] extends infer C extends string ? C : never;
+
+/** The fields a list of modifiers adds (`{}` for none). */
+export type FieldsOf<M extends readonly unknown[]> = UnionToFields<
+  {
+    [K in keyof M]: "braid.fields" extends keyof M[K]
+      ? NonNullable<M[K]["braid.fields" & keyof M[K]]>
+      : never;
+  }[number]
+>;
+
+/** The union of field maps `U` as one field map (`{}` for none). */
+export type UnionToFields<U> = [U] extends [never] ? Record<never, never>
+  : (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+    ? I extends FieldMap ? I : FieldMap
+  : FieldMap;
+
+/** Whether a list of modifiers may bind parameters to other values. */
+export type AddsInputs<M extends readonly unknown[]> = true extends {
+  [K in keyof M]: "braid.addsInputs" extends keyof M[K] ? true : false;
+}[number] ? true
+  : false;
 
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {

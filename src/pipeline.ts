@@ -21,6 +21,7 @@ import { graphView, type Hooks } from "./hooks.ts";
 import type { DotOptions } from "./dot.ts";
 import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
+import type { ReadField } from "./types.ts";
 import { collectSpecs } from "./_load.ts";
 import { EMPTY } from "./runner.ts";
 import { type AsNodeOptions, type NestedNode, nestedNode } from "./nested.ts";
@@ -49,11 +50,63 @@ export type PipelineOutputs<N extends readonly unknown[]> = Intersect<
 >;
 
 /** `{ [name]: value }` for a definition `named()` names, else `never`. */
-export type NamedOutput<T> = T extends NodeDef<infer F, infer Name>
-  ? string extends Name ? never
-  : [Name] extends [never] ? never
-  : { [P in Name]: Awaited<ReturnType<F>> }
+export type NamedOutput<T> = T extends NodeDef<infer F, infer Name> ?
+    | (string extends Name ? never
+      : [Name] extends [never] ? never
+      : { [P in Name]: Awaited<ReturnType<F>> })
+    | FieldOutputs<T>
   : never;
+
+/**
+ * `{ [field]: value }` for the fields a definition adds (`extractFields`,
+ * a nested pipeline's outputs), else `never`.
+ */
+export type FieldOutputs<T> = T extends
+  NodeDef<infer F, string, boolean, boolean, string, infer X>
+  ? string extends keyof X ? never
+  : [keyof X] extends [never] ? never
+  : { [P in keyof X]: ReadField<Awaited<ReturnType<F>>, X[P]> }
+  : never;
+
+/**
+ * Whether every node of `N` has its output typed (a `named()` definition
+ * or a nested pipeline whose outputs are typed), so that a nested node of
+ * the pipeline can name every output it exposes.
+ */
+export type AllTyped<N extends readonly unknown[]> = false extends {
+  [K in keyof N]: N[K] extends
+    NodeDef<AnyFn, infer Name, boolean, boolean, string, infer X>
+    ? string extends Name ? (string extends keyof X ? false : true)
+    : [Name] extends [never] ? false
+    : true
+    : false;
+}[number] ? false
+  : true;
+
+/**
+ * The node `asNode(options)` makes of a pipeline of nodes `N`: its outputs
+ * typed (renamed by `outputMapping`, lists with `mapOver`) when every node
+ * of the pipeline is.
+ */
+export type NestedNodeOf<N extends readonly unknown[], O> = AllTyped<N> extends
+  true ? NestedNode<
+    NestedOutputs<PipelineOutputs<N>, O>,
+    { readonly [K in keyof NestedOutputs<PipelineOutputs<N>, O> & string]: K },
+    O extends { readonly name: infer S extends string } ? S : string
+  >
+  : NestedNode;
+
+/** The outputs a nested node exposes (see {@linkcode NestedNodeOf}). */
+export type NestedOutputs<P, O> = O extends
+  { readonly mapOver: string | readonly string[] }
+  ? { [K in keyof Exposed<P, O>]: Exposed<P, O>[K][] }
+  : Exposed<P, O>;
+
+/** The outputs `P` under `O`'s `outputMapping` (`{ inner: outer }`). */
+export type Exposed<P, O> = O extends
+  { readonly outputMapping: infer M extends Readonly<Record<string, string>> }
+  ? { [K in keyof M & keyof P as M[K] & string]: P[K] }
+  : P;
 
 /** A union of object types as their intersection (`unknown` for none). */
 export type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends
@@ -349,9 +402,14 @@ export class Pipeline<
    * assert.deepEqual(out, { sizes: [1, 3], longest: 3 });
    * ```
    */
-  asNode(options: AsNodeOptions = {}): NestedNode {
+  asNode<const O extends AsNodeOptions = Record<never, never>>(
+    options?: O,
+  ): NestedNodeOf<N, O> {
     const { name, graph, bound, outputs, engine } = this.#state;
-    return nestedNode({ name, graph, bound, outputs, engine }, options);
+    return nestedNode(
+      { name, graph, bound, outputs, engine },
+      options ?? {},
+    ) as NestedNodeOf<N, O>;
   }
 
   /** The pipeline as Graphviz DOT; nested pipelines are clusters. */

@@ -149,7 +149,10 @@ Deno.test("generated names show up with their original name and modifiers", asyn
 Deno.test("execute() rejects vars that are not an array of names, and ctx as an input", async () => {
   const dr = await new Builder().withModules(hamilton).build();
   await assert.rejects(dr.execute("C" as never), TypeError);
-  await assert.rejects(dr.execute(["C"], { inputs: { ctx: 1 } }), /reserved/);
+  await assert.rejects(
+    dr.execute(["C"], { inputs: { ctx: 1 } as never }),
+    /reserved/,
+  );
 });
 
 Deno.test("map() rejects a mapped input that is missing or not a list", async () => {

@@ -7,7 +7,28 @@
  */
 import { InvalidNodeError } from "../errors.ts";
 import { derivedSpec } from "../_code.ts";
-import type { NamingModifier, NodeSpec } from "../node.ts";
+import type { FieldsModifier, Modifier, NodeSpec } from "../node.ts";
+
+/**
+ * The fields `extractFields(...fields)` adds, each read under its own name:
+ * the names given, and the keys of objects given (options aside).
+ */
+export type ExtractedFields<A extends readonly unknown[]> = {
+  readonly [
+    K in A[number] extends infer E ? E extends string ? E
+      : E extends readonly unknown[] ? never
+      : E extends ExtractOptions ? keyof E extends "fillWith" ? never
+        : Exclude<keyof E, "fillWith"> & string
+      : E extends object ? keyof E & string
+      : never
+      : never
+  ]: K;
+};
+
+/** The items `unpackFields(...names)` adds, each read at its position. */
+export type UnpackedFields<A extends readonly string[]> = {
+  readonly [K in keyof A & `${number}` as A[K] & string]: K;
+};
 
 /** Options of `extractFields`. */
 export interface ExtractOptions {
@@ -32,10 +53,13 @@ export interface ExtractOptions {
  * assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 2, std: 0.5 });
  * ```
  */
-export function extractFields(
-  ...fields:
-    readonly (string | Readonly<Record<string, unknown>> | ExtractOptions)[]
-): NamingModifier<string> {
+export function extractFields<
+  const A extends readonly (
+    | string
+    | Readonly<Record<string, unknown>>
+    | ExtractOptions
+  )[],
+>(...fields: A): FieldsModifier<ExtractedFields<A>> {
   const names: string[] = [];
   let options: ExtractOptions = {};
   let misuse: string | undefined;
@@ -74,7 +98,7 @@ export function extractFields(
       Object.hasOwn(whole, field),
       (whole as Record<string, unknown>)[field],
     ];
-  });
+  }) as FieldsModifier<ExtractedFields<A>>;
 }
 
 /**
@@ -93,9 +117,9 @@ export function extractFields(
  * assert.deepEqual(await dr.execute(["n", "s"]), { n: 1, s: "a" });
  * ```
  */
-export function unpackFields(
-  ...names: readonly string[]
-): NamingModifier<string> {
+export function unpackFields<const A extends readonly string[]>(
+  ...names: A
+): FieldsModifier<UnpackedFields<A>> {
   for (const name of names) {
     if (typeof name !== "string" || name === "") {
       throw new TypeError(`'unpackFields' takes item names: received ${name}`);
@@ -112,7 +136,7 @@ export function unpackFields(
       }
       return [index < whole.length, whole[index]];
     },
-  );
+  ) as FieldsModifier<UnpackedFields<A>>;
 }
 
 function fieldsModifier(
@@ -121,7 +145,7 @@ function fieldsModifier(
   options: ExtractOptions,
   misuse: string | undefined,
   read: (whole: unknown, field: string, index: number) => [boolean, unknown],
-): NamingModifier<string> {
+): Modifier {
   if (names.length === 0 && misuse === undefined) {
     throw new TypeError(`'${kind}' needs at least one field`);
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Modifier, NodeSpec } from "../node.ts";
+import type { BindingModifier, NodeSpec } from "../node.ts";
 import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
 /**
@@ -24,7 +24,9 @@ import { type Binding, fillDoc, rebind } from "./_bind.ts";
  * assert.equal((await dr.execute(["total"])).total, 13);
  * ```
  */
-export function inject(bindings: Readonly<Record<string, Binding>>): Modifier {
+export function inject(
+  bindings: Readonly<Record<string, Binding>>,
+): BindingModifier {
   if (typeof bindings !== "object" || bindings === null) {
     throw new TypeError("'inject' takes an object of bindings");
   }

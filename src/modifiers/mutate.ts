@@ -8,8 +8,8 @@
  */
 import {
   type AnyFn,
+  type BindingModifier,
   isNodeDef,
-  type Modifier,
   type NodeDef,
   type NodeSpec,
 } from "../node.ts";
@@ -150,7 +150,7 @@ export function applyTo(
 }
 
 /** What `mutate` records on its definition; the builder reads it. */
-export class MutateModifier implements Modifier {
+export class MutateModifier implements BindingModifier {
   /** Always `"mutate"`. */
   readonly kind = "mutate";
   /** Runs with the other expanding modifiers. */
@@ -159,6 +159,8 @@ export class MutateModifier implements Modifier {
   readonly targets: readonly Target[];
   /** Arguments bound for every target (a target's own win). */
   readonly shared: Readonly<Record<string, unknown>>;
+  /** Type-level only: its bindings may read values no parameter names. */
+  declare readonly "braid.addsInputs"?: true;
 
   /** Use {@linkcode mutate}. */
   constructor(

@@ -6,7 +6,7 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import type { NamingModifier, NodeSpec } from "../node.ts";
+import type { BindingModifier, NamingModifier, NodeSpec } from "../node.ts";
 import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
 /** One generated node's parameter bindings. */
@@ -44,7 +44,7 @@ export type Assignments = Readonly<
  */
 export function parameterize<const A extends Assignments>(
   assignments: A,
-): NamingModifier<keyof A & string> {
+): NamingModifier<keyof A & string> & BindingModifier {
   if (typeof assignments !== "object" || assignments === null) {
     throw new TypeError("'parameterize' takes an object of assignments");
   }

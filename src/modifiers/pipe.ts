@@ -8,6 +8,7 @@
 import { InvalidNodeError } from "../errors.ts";
 import {
   type AnyFn,
+  type BindingModifier,
   checkTarget,
   type InputSpec,
   type Modifier,
@@ -192,7 +193,7 @@ export interface PipeOutputOptions {
  */
 export function pipeInput(
   ...args: readonly (Step | PipeInputOptions)[]
-): Modifier {
+): BindingModifier {
   const { steps, options } = split<PipeInputOptions>("pipeInput", args);
   if (steps.length === 0) {
     throw new TypeError("'pipeInput' needs at least one step");
@@ -244,7 +245,7 @@ export function pipeInput(
  */
 export function pipeOutput(
   ...args: readonly (Step | PipeOutputOptions)[]
-): Modifier {
+): BindingModifier {
   const { steps, options } = split<PipeOutputOptions>("pipeOutput", args);
   const target = checkTarget("pipeOutput", options.onOutput, "onOutput");
   const namespace = checkNamespace("pipeOutput", options.namespace);

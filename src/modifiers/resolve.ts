@@ -5,7 +5,13 @@
  * @module
  */
 import { ConfigError, InvalidNodeError } from "../errors.ts";
-import type { AnyFn, Modifier, ModifierContext, NodeSpec } from "../node.ts";
+import type {
+  AnyFn,
+  BindingModifier,
+  Modifier,
+  ModifierContext,
+  NodeSpec,
+} from "../node.ts";
 import { ParamsError, parseParams } from "../_params.ts";
 
 /**
@@ -35,7 +41,7 @@ import { ParamsError, parseParams } from "../_params.ts";
 export function resolveFromConfig(
   // deno-lint-ignore no-explicit-any
   resolver: (...config: any[]) => Modifier,
-): Modifier {
+): BindingModifier {
   if (typeof resolver !== "function") {
     throw new TypeError(
       "'resolveFromConfig' takes a function of config values",

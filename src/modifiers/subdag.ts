@@ -6,7 +6,12 @@
  * @module
  */
 import { ConfigError, InvalidNodeError } from "../errors.ts";
-import type { Modifier, ModifierContext, NodeSpec, Tags } from "../node.ts";
+import type {
+  BindingModifier,
+  ModifierContext,
+  NodeSpec,
+  Tags,
+} from "../node.ts";
 import { collectSpecs } from "../_load.ts";
 import {
   type Binding,
@@ -99,7 +104,7 @@ export interface SubdagOptions {
 export function subdag(
   modules: readonly Readonly<Record<string, unknown>>[],
   options: SubdagOptions = {},
-): Modifier {
+): BindingModifier {
   checkModules("subdag", modules);
   return Object.freeze({
     kind: "subdag",
@@ -135,7 +140,7 @@ export function subdag(
 export function parameterizedSubdag(
   modules: readonly Readonly<Record<string, unknown>>[],
   uses: Readonly<Record<string, SubdagOptions>>,
-): Modifier {
+): BindingModifier {
   checkModules("parameterizedSubdag", modules);
   const entries = Object.entries(uses);
   if (entries.length === 0) {
