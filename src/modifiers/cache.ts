@@ -4,12 +4,8 @@
  *
  * @module
  */
-import {
-  checkTarget,
-  type Modifier,
-  type ModifierTarget,
-  type NodeSpec,
-} from "../node.ts";
+import type { Modifier, ModifierTarget, NodeSpec } from "../node.ts";
+import { checkTarget } from "../_targets.ts";
 
 /** How a node takes part in caching (Hamilton's behaviours). */
 export type CacheBehavior = "default" | "recompute" | "disable" | "ignore";

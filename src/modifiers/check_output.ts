@@ -11,14 +11,14 @@
  */
 import { InvalidNodeError, ValidationError } from "../errors.ts";
 import { derivedSpec } from "../_code.ts";
-import {
-  checkTarget,
-  type InputSpec,
-  type Modifier,
-  type ModifierTarget,
-  type NodeSpec,
-  type Tags,
+import type {
+  InputSpec,
+  Modifier,
+  ModifierTarget,
+  NodeSpec,
+  Tags,
 } from "../node.ts";
+import { checkTarget } from "../_targets.ts";
 import type { RunContext } from "../run.ts";
 import { andThen } from "../_thenable.ts";
 

@@ -6,16 +6,16 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import {
-  type AnyFn,
-  type BindingModifier,
-  checkTarget,
-  type InputSpec,
-  type Modifier,
-  type ModifierContext,
-  type ModifierTarget,
-  type NodeSpec,
+import type {
+  AnyFn,
+  BindingModifier,
+  InputSpec,
+  Modifier,
+  ModifierContext,
+  ModifierTarget,
+  NodeSpec,
 } from "../node.ts";
+import { checkTarget } from "../_targets.ts";
 import { derivedSpec } from "../_code.ts";
 import { getterOf, rebind, source } from "./_bind.ts";
 import { config } from "./config.ts";

@@ -4,14 +4,14 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import {
-  checkTarget,
-  type Modifier,
-  type ModifierTarget,
-  type NodeSpec,
-  type Tags,
-  type TagValue,
+import type {
+  Modifier,
+  ModifierTarget,
+  NodeSpec,
+  Tags,
+  TagValue,
 } from "../node.ts";
+import { checkTarget } from "../_targets.ts";
 
 /** Tag namespaces braid keeps for itself (the part before the first "."). */
 export const RESERVED_TAG_NAMESPACES: readonly string[] = Object.freeze([
