@@ -34,7 +34,10 @@ export interface NodeInfo {
   readonly neededBy?: readonly string[];
   /** For inputs: true when every node that takes it has a default for it. */
   readonly optional?: boolean;
-  /** For inputs: true when the builder's config provides it (not a run input). */
+  /**
+   * For inputs: true when the builder's config provides it (not a run
+   * input). A config key no node takes is listed too, with no `neededBy`.
+   */
   readonly fromConfig?: boolean;
 }
 
@@ -63,6 +66,7 @@ export class Graph {
   readonly #positions: ReadonlyMap<string, number>;
   readonly #offsets: Int32Array;
   readonly #dependents: Int32Array;
+  #origins: ReadonlyMap<object, string | null> | undefined;
 
   private constructor(
     specs: SpecIndex,
@@ -98,8 +102,13 @@ export class Graph {
    * ranks and the reach queries run on flat arrays (Kahn's algorithm by
    * generation; dependents as compressed rows), which cost less than
    * building a graph library's model, and less again than importing one.
+   * The keys of `config` are variables of the graph (inputs it provides),
+   * whether or not a node takes them, as Hamilton has config nodes.
    */
-  static build(specs: SpecIndex): Graph {
+  static build(
+    specs: SpecIndex,
+    config: Readonly<Record<string, unknown>> = NO_CONFIG,
+  ): Graph {
     const n = specs.size;
     const list = specs.list;
     const index = specs.positions;
@@ -158,10 +167,47 @@ export class Graph {
     for (i = 0; i < n; i++) order[i] = list[queue[i]!]!.name;
     const externals = new Map<string, NodeInfo>();
     for (const [name, need] of needs) {
-      externals.set(name, inputInfo(name, need.by, need.optional));
+      externals.set(
+        name,
+        inputInfo(name, need.by, need.optional, Object.hasOwn(config, name)),
+      );
+    }
+    for (const name of Object.keys(config)) {
+      if (!externals.has(name) && !index.has(name)) {
+        externals.set(name, inputInfo(name, [], true, true));
+      }
     }
     const blocks = hasFanOut(list) ? blockPaths(specs, order) : NO_BLOCKS;
-    return new Graph(specs, externals, order, blocks, offsets, dependents);
+    const graph = new Graph(
+      specs,
+      externals,
+      order,
+      blocks,
+      offsets,
+      dependents,
+    );
+    graph.#origins = specs.origins;
+    return graph;
+  }
+
+  /**
+   * The node a function or `node()` definition given to the builder
+   * defines under its own name; a TypeError when it defines none here, or
+   * was exported under two names.
+   */
+  nameOf(definition: object): string {
+    const name = this.#origins?.get(definition);
+    if (typeof name === "string") return name;
+    const what = typeof definition === "function"
+      ? `function ${definition.name || "<anonymous>"}`
+      : `definition of function ${
+        (definition as { fn?: { name?: string } }).fn?.name || "<anonymous>"
+      }`;
+    throw new TypeError(
+      name === null
+        ? `The ${what} defines more than one node (it is exported twice); request the node by name`
+        : `The ${what} defines no node of this graph under its own name; request its nodes by name (see listAvailableVariables())`,
+    );
   }
 
   /** Whether `name` is a node or an external input. */
@@ -241,6 +287,7 @@ export class Graph {
 }
 
 const NO_BLOCKS: ReadonlyMap<string, readonly string[]> = new Map();
+const NO_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The public view of a spec. */
 // A node's inputs are shared by its specs and by later builds from the same
@@ -271,6 +318,7 @@ function inputInfo(
   name: string,
   neededBy: string[],
   optional: boolean,
+  fromConfig: boolean,
 ): NodeInfo {
   return Object.freeze({
     name,
@@ -281,6 +329,7 @@ function inputInfo(
     modifiers: Object.freeze([]),
     neededBy: Object.freeze(neededBy),
     optional,
+    ...(fromConfig ? { fromConfig } : {}),
   });
 }
 

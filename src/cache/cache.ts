@@ -276,7 +276,9 @@ export class Cache implements CacheView {
         code = this.hasher.hashText(`${code}\0version=${declared}`);
       }
       // Inputs made by an "ignore" node stay out of the key; so do inputs
-      // the plan does not provide, and the prefix says which those are.
+      // the plan does not provide, and the prefix says which those are,
+      // unless the function writes a literal default for one: then it keys
+      // as that value passed would (Hamilton keys with default values).
       let text = `braid key 2\0${node.name.length}:${node.name}\0${code}`;
       const keyed: number[] = [];
       for (let k = 0; k < node.argSlots.length; k++) {
@@ -287,8 +289,11 @@ export class Cache implements CacheView {
           continue;
         }
         const name = node.argKeys[k]!;
-        text += `\0${name.length}:${name}=${slot < 0 ? "absent" : "given"}`;
-        if (slot >= 0) keyed.push(k);
+        const input = node.spec.inputs[k];
+        const given = slot >= 0 ||
+          (input !== undefined && Object.hasOwn(input, "defaultValue"));
+        text += `\0${name.length}:${name}=${given ? "given" : "absent"}`;
+        if (given) keyed.push(k);
       }
       const prefix = new Uint8Array(16);
       decodeHex(this.hasher.hashText(text), prefix, 0);

@@ -283,8 +283,15 @@ export class CacheSession {
     input.set(info.prefix);
     const binary = this.#binary;
     for (let i = 0; i < keyed.length; i++) {
-      const from = this.#binaryOf(node.argSlots[keyed[i]!]!);
+      const k = keyed[i]!;
+      const slot = node.argSlots[k]!;
       const to = 16 * (i + 1);
+      if (slot < 0) {
+        // Omitted, with a literal default: keyed as that default would be.
+        decodeHex(this.#defaultVersion(node, k), input, to);
+        continue;
+      }
+      const from = this.#binaryOf(slot);
       for (let b = 0; b < 16; b++) input[to + b] = binary[from + b]!;
     }
     const memo = info.memo;
@@ -314,6 +321,18 @@ export class CacheSession {
     return at;
   }
 
+  // An omitted optional input keys as its default would, when the function
+  // writes that default as a literal (Hamilton keys with default values).
+  #defaultVersion(node: PlanNode, k: number): string {
+    const input = node.spec.inputs[k]!;
+    let version = defaultVersions.get(input);
+    if (version === undefined) {
+      version = dataVersion(input.defaultValue, this.#cache.hasher).version;
+      defaultVersions.set(input, version);
+    }
+    return version;
+  }
+
   #versionOf(slot: number): string {
     let version = this.#versions[slot];
     if (version === undefined) {
@@ -336,7 +355,9 @@ export class CacheSession {
   #inputProblems(node: PlanNode, info: NodeCacheInfo): string | undefined {
     for (let i = 0; i < info.keyed.length; i++) {
       const k = info.keyed[i]!;
-      const problem = this.#unhashable[node.argSlots[k]!];
+      const slot = node.argSlots[k]!;
+      if (slot < 0) continue; // a literal default
+      const problem = this.#unhashable[slot];
       if (problem !== undefined) {
         return `input "${node.argKeys[k]}" cannot be hashed: ${problem}`;
       }
@@ -344,6 +365,9 @@ export class CacheSession {
     return undefined;
   }
 }
+
+// The data versions of literal defaults, by the input that declares one.
+const defaultVersions = new WeakMap<object, string>();
 
 // The bytes keys are put together in, shared: a key is made synchronously.
 let scratch = new Uint8Array(256);
