@@ -39,7 +39,7 @@ import {
 } from "./node.ts";
 import type { RunContext } from "./run.ts";
 import { EMPTY, type ExecuteOptions, Runner } from "./runner.ts";
-import { scopeOf } from "./_scope.ts";
+import type { RunScope } from "./_scope.ts";
 
 /** Options of `Pipeline.asNode`. */
 export interface AsNodeOptions {
@@ -247,10 +247,11 @@ export function nestedNode(
     return async function runNested(
       args: Record<string, unknown>,
       ctx?: RunContext,
+      scope?: RunScope,
     ): Promise<Record<string, unknown>> {
       // The pipeline's own engine brings its own cache, opened on first use.
       if (engine !== undefined && own === undefined) await openEngine(engine);
-      return await runInner(vars, names, args, ctx);
+      return await runInner(vars, names, args, ctx, scope);
     };
   };
 
@@ -259,8 +260,8 @@ export function nestedNode(
     exposed: readonly string[],
     args: Record<string, unknown>,
     ctx: RunContext | undefined,
+    scope: RunScope | undefined,
   ): Promise<Record<string, unknown>> {
-    const scope = ctx === undefined ? undefined : scopeOf(ctx);
     const runner = runnerFor(scope?.runner);
     const runId = ctx?.runId ?? crypto.randomUUID();
     const hooks = scope === undefined

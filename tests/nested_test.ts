@@ -567,3 +567,30 @@ Deno.test("a nested pipeline with an engine of its own uses that engine's cache"
   assert.deepEqual(await inner.run({ inputs: { word: "b" } }), { upper: "B" });
   assert.deepEqual(calls, { upper: 2 });
 });
+
+Deno.test("a node's ctx carries only its documented fields, in a run whose nested pipeline still reaches the caller's adapters", async () => {
+  const seen: string[] = [];
+  let keys: (string | symbol)[] = [];
+  const inner = new Pipeline({
+    nodes: [node(({ x }: { x: number }) => x + 1, named("y"))],
+  });
+  const dr = await new Builder().withModules({
+    probe: node((
+      { ctx }: { ctx: { [key: string | symbol]: unknown } },
+    ) => (keys = Reflect.ownKeys(ctx), 1)),
+    inner: inner.asNode({ name: "inner" }),
+  }).withAdapters({
+    beforeNodeExecution: (e) => void seen.push(e.nodeName),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["probe", "y"] as never[], {
+      inputs: { x: 1 },
+    }),
+    { probe: 1, y: 2 },
+  );
+  assert.deepEqual(
+    keys.map(String).sort(),
+    ["log", "nodeName", "runId", "signal", "tags"],
+  );
+  assert.ok(seen.includes("inner.y"), `seen: ${seen}`);
+});
