@@ -29,13 +29,21 @@ export {
   AsyncDriver,
   type DictResult,
   type ExecuteOptions,
+  type ExecuteOptionsOf,
   type ExecuteResult,
+  type ExecuteResultWith,
   type MapItemResult,
   type MapOptions,
+  type NodeRef,
 } from "./src/driver.ts";
 export {
+  type AllTyped,
+  type Exposed,
+  type FieldOutputs,
   type Intersect,
   type NamedOutput,
+  type NestedNodeOf,
+  type NestedOutputs,
   Pipeline,
   type PipelineMapOptions,
   type PipelineNode,
@@ -44,18 +52,23 @@ export {
   type PipelineResult,
   type PipelineRunOptions,
 } from "./src/pipeline.ts";
-export type { AsNodeOptions } from "./src/nested.ts";
+export type { AsNodeOptions, NestedNode } from "./src/nested.ts";
 export {
   Engine,
   type EngineOptions,
   type MapExecutorKind,
 } from "./src/engine.ts";
 export {
+  type AddsInputs,
   type AnyFn,
+  type BindingModifier,
   type CallStyle,
   type CollectsOf,
   type DeclaredInputs,
   type FansOut,
+  type FieldMap,
+  type FieldsModifier,
+  type FieldsOf,
   inputs,
   InputsModifier,
   type InputSpec,
@@ -64,6 +77,7 @@ export {
   type Modifier,
   type ModifierContext,
   type ModifierPhase,
+  type ModifierTarget,
   type NameOf,
   type NamingModifier,
   node,
@@ -71,6 +85,7 @@ export {
   type NodeSpec,
   type Tags,
   type TagValue,
+  type UnionToFields,
   type VariantModifier,
 } from "./src/node.ts";
 export { named } from "./src/modifiers/named.ts";
@@ -92,12 +107,15 @@ export {
 } from "./src/modifiers/_bind.ts";
 export {
   type Assignments,
+  type Bindings,
   parameterize,
 } from "./src/modifiers/parameterize.ts";
 export { inject } from "./src/modifiers/inject.ts";
 export {
+  type ExtractedFields,
   extractFields,
   type ExtractOptions,
+  type UnpackedFields,
   unpackFields,
 } from "./src/modifiers/extract.ts";
 export {
@@ -109,7 +127,10 @@ export {
 export { tagOutputs } from "./src/modifiers/tag_outputs.ts";
 export { resolveFromConfig } from "./src/modifiers/resolve.ts";
 export { describe } from "./src/modifiers/describe.ts";
+export { does, type DoesOptions } from "./src/modifiers/does.ts";
 export {
+  ConfigSource,
+  configuration,
   parameterizedSubdag,
   subdag,
   type SubdagOptions,
@@ -133,6 +154,7 @@ export {
   cache,
   type CacheBehavior,
   type CacheDeclaration,
+  type CacheModifierOptions,
 } from "./src/modifiers/cache.ts";
 export { cacheKey } from "./src/cache/data_version.ts";
 export type {
@@ -143,11 +165,12 @@ export type {
   CacheView,
   RunRecord,
 } from "./src/cache/cache.ts";
-export type { NodeCacheInfo } from "./src/cache/session.ts";
+export type { KeyMemo, NodeCacheInfo } from "./src/cache/session.ts";
 export type { Hasher } from "./src/cache/hasher.ts";
 export type { DataVersion } from "./src/cache/data_version.ts";
 export {
   type CacheEntry,
+  type CacheHit,
   type CacheRead,
   type CacheStore,
   MemoryCacheStore,
@@ -165,13 +188,21 @@ export {
   type CheckFunction,
   type CheckOptions,
   checkOutput,
+  DATA_QUALITY_SOURCE_TAG,
+  DATA_QUALITY_TAG,
   type StandardResult,
   type StandardSchemaLike,
+  type ValidationResult,
 } from "./src/modifiers/check_output.ts";
-export { RESERVED_TAG_NAMESPACES, tag } from "./src/modifiers/tag.ts";
+export {
+  RESERVED_TAG_NAMESPACES,
+  tag,
+  type TagOptions,
+} from "./src/modifiers/tag.ts";
 export {
   type Conditions,
   config,
+  type ConfigPredicate,
   type ListConditions,
 } from "./src/modifiers/config.ts";
 export {
@@ -196,14 +227,17 @@ export type { NodeInfo, TagFilter } from "./src/graph.ts";
 export type { HookName } from "./src/hooks.ts";
 export type {
   Adapter,
+  AfterGraphBuildEvent,
   AfterGraphExecutionEvent,
   AfterMapEvent,
   AfterNodeExecutionEvent,
+  BeforeAnythingEvent,
   BeforeGraphExecutionEvent,
   BeforeMapEvent,
   BeforeNodeExecutionEvent,
   BuildResultEvent,
   EventOf,
+  GraphView,
   MapItemEvent,
   MaybePromise,
   NodeCachedEvent,
@@ -211,6 +245,7 @@ export type {
   TaskExpandEvent,
   TaskGroupEvent,
   TaskSubmissionEvent,
+  ValidateInputEvent,
   ValidationVerdict,
 } from "./src/hooks.ts";
 export type {
@@ -276,6 +311,7 @@ export type {
   ExportedNode,
 } from "./src/export.ts";
 export type {
+  AnyHiddenInputs,
   BlockTag,
   BuiltIn,
   Checked,
@@ -284,9 +320,18 @@ export type {
   EdgeValueOf,
   ExportNodeName,
   ExportOf,
+  FieldName,
+  FieldNameOf,
+  FieldsOfExport,
+  FieldValue,
   FirstParam,
   HasFanOut,
+  HiddenInputs,
+  InputName,
+  InputsOf,
+  InputValue,
   ItemOf,
+  KnownNames,
   LiteralNodeName,
   Membership,
   MergeModules,
@@ -296,7 +341,10 @@ export type {
   NodeName,
   NodeValue,
   Outputs,
+  OverridesOf,
   ParamObject,
+  Positional,
+  ReadField,
   ResultOf,
   ValueOf,
   VariantBase,

@@ -4,11 +4,18 @@
 // it. Types only: worker entry scripts may load this too.
 import type { PlanNode } from "./plan.ts";
 import type { RunContext } from "./run.ts";
+import type { RunScope } from "./_scope.ts";
 
 /** What a call needs from its run: the `ctx` of a node that declares one. */
 export interface ContextSource {
   /** The `ctx` for `node`. */
   context(node: PlanNode): RunContext;
+  /**
+   * What a nested pipeline's node inherits from the run (its runner and
+   * hooks), passed to it after `ctx`; absent where nodes run far from their
+   * run (a worker).
+   */
+  scope?(): RunScope | undefined;
 }
 
 /**
@@ -54,7 +61,10 @@ export function callNode(
     args.ctx = source.context(node);
     return node.fn(args);
   }
-  return node.fn(args, source.context(node)); // "declared"
+  // "declared": a nested pipeline's node also gets its run's scope.
+  return node.spec.container === undefined
+    ? node.fn(args, source.context(node))
+    : node.fn(args, source.context(node), source.scope?.());
 }
 
 /** A node's arguments by input name (absent optional inputs left out). */

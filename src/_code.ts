@@ -53,8 +53,8 @@ export function wrappedSpec(
  * A new node derived from `spec` (a field of its value, say), computed by
  * `fn`, which calls `calls`: it keeps `spec`'s tags and provenance, takes
  * `changes`, and none of the facts of `spec`'s function or of the node
- * `spec` is (it is no nested pipeline, and runs here only if `changes`
- * says so).
+ * `spec` is (it is no nested pipeline, collects none of its inputs, and
+ * runs here only if `changes` says so).
  */
 export function derivedSpec(
   spec: NodeSpec,
@@ -68,6 +68,7 @@ export function derivedSpec(
     local: _local,
     container: _container,
     codeParts: _parts,
+    collects: _collects,
     ...node
   } = spec;
   return { ...node, ...changes, fn, codeParts: Object.freeze([...calls]) };

@@ -11,8 +11,10 @@ import {
   isNodeDef,
   modifiedSpecs,
   type ModifierContext,
+  moduleTags,
   type NodeDef,
   type NodeSpec,
+  ownName,
   plainSpec,
   simpleSpec,
 } from "./node.ts";
@@ -176,6 +178,7 @@ export function collectSpecs(
     const module = modules[m]!;
     starts.push(byName.size);
     const { keys, candidates, parsed } = scans[m]!;
+    const tags = moduleTags(module.url ?? module.label);
     let p = 0;
     const add = (spec: NodeSpec, exportName: string) => {
       const name = spec.name;
@@ -206,13 +209,18 @@ export function collectSpecs(
         // A plain function: one spec, made straight from its parameters.
         const params = parsed[p++];
         if (params === undefined && isClass(value)) continue;
-        add(plainSpec(value, exportName, module.url, params), exportName);
+        add(
+          plainSpec(value, exportName, module.url, params, tags),
+          exportName,
+        );
+        origin(byName, value, exportName);
         continue;
       }
       const params = value.declared === undefined ? parsed[p++] : undefined;
-      const simple = simpleSpec(value, exportName, module.url, params);
+      const simple = simpleSpec(value, exportName, module.url, params, tags);
       if (simple !== undefined) {
         add(simple, exportName);
+        origin(byName, value, simple.name);
         continue;
       }
       const specs = modifiedSpecs(
@@ -221,12 +229,24 @@ export function collectSpecs(
         context,
         module.url,
         params,
+        tags,
       );
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
+      const own = ownName(value, exportName);
+      if (specs.some((spec) => spec.name === own)) origin(byName, value, own);
     }
   }
   applyMutations(byName, mutations, context);
   return byName;
+}
+
+// Records that `value` (a function or definition) defines node `name`.
+function origin(byName: SpecIndex, value: object, name: string): void {
+  const known = byName.origins.get(value);
+  byName.origins.set(
+    value,
+    known === undefined || known === name ? name : null,
+  );
 }
 
 // Applies every mutator to its targets: all of a target's mutators, in the

@@ -2,6 +2,7 @@
 // parsed: the tokenizer finds where it ends, so a long body costs nothing.
 import { parseExpressionAt, tokenizer, tokTypes } from "acorn";
 import type { Node as AcornNode, Pattern, TokenType } from "acorn";
+import { literalValue } from "./_literal.ts";
 
 /** What a function's parameter list says about its inputs. */
 export interface ParsedParams {
@@ -23,6 +24,8 @@ export interface ParsedInput {
   readonly name: string;
   /** Whether it has a default value. */
   readonly optional: boolean;
+  /** Its default, when written as a literal (absent otherwise). */
+  readonly defaultValue?: unknown;
 }
 
 /** The reserved parameter that receives the run context. */
@@ -66,16 +69,21 @@ function params(
   style: "object" | "positional",
   names: readonly string[],
   optional: ReadonlySet<string> = EMPTY,
+  defaults?: ReadonlyMap<string, unknown>,
 ): ParsedParams {
   const inputs: ParsedInput[] = [];
   let ctxIndex = -1;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (name !== CTX) {
-      inputs.push({
+      const input: ParsedInput = {
         name,
         optional: optional !== EMPTY && optional.has(name),
-      });
+      };
+      if (defaults?.has(name)) {
+        (input as { defaultValue?: unknown }).defaultValue = defaults.get(name);
+      }
+      inputs.push(input);
     } else if (ctxIndex < 0) ctxIndex = i;
   }
   return new Params(style, optional, inputs, ctxIndex);
@@ -469,6 +477,7 @@ function objectStyle(param: Pattern): ParsedParams {
   if (pattern.type !== "ObjectPattern") throw new ParamsError("unreachable");
   const names: string[] = [];
   const optional = new Set<string>();
+  const defaults = new Map<string, unknown>();
   for (const prop of pattern.properties) {
     if (prop.type === "RestElement") {
       throw new ParamsError(
@@ -490,14 +499,19 @@ function objectStyle(param: Pattern): ParsedParams {
       throw new ParamsError("a parameter key must be a name or a string");
     }
     names.push(name);
-    if (prop.value.type === "AssignmentPattern") optional.add(name);
+    if (prop.value.type === "AssignmentPattern") {
+      optional.add(name);
+      const literal = literalValue(prop.value.right);
+      if (literal !== undefined) defaults.set(name, literal.value);
+    }
   }
-  return params("object", names, optional);
+  return params("object", names, optional, defaults);
 }
 
 function positionalStyle(list: Pattern[]): ParsedParams {
   const names: string[] = [];
   const optional = new Set<string>();
+  const defaults = new Map<string, unknown>();
   for (const param of list) {
     if (param.type === "Identifier") {
       names.push(param.name);
@@ -506,6 +520,8 @@ function positionalStyle(list: Pattern[]): ParsedParams {
     ) {
       names.push(param.left.name);
       optional.add(param.left.name);
+      const literal = literalValue(param.right);
+      if (literal !== undefined) defaults.set(param.left.name, literal.value);
     } else if (param.type === "RestElement") {
       throw new ParamsError(
         "rest parameters (...args) hide which inputs it needs; name each input, or declare them with inputs([...])",
@@ -516,5 +532,5 @@ function positionalStyle(list: Pattern[]): ParsedParams {
       );
     }
   }
-  return params("positional", names, optional);
+  return params("positional", names, optional, defaults);
 }

@@ -10,6 +10,12 @@ export class SpecIndex implements ReadonlyMap<string, NodeSpec> {
   readonly list: NodeSpec[] = [];
   /** Each name's position in `list`. */
   readonly positions: Map<string, number> = new Map();
+  /**
+   * The node each exported function or definition defines under its own
+   * name, for requests that name a node by its definition; `null` when it
+   * defines several such nodes (exported twice).
+   */
+  readonly origins: Map<object, string | null> = new Map();
 
   /** Adds `spec`, or replaces the spec of the same name; returns the one replaced. */
   put(spec: NodeSpec): NodeSpec | undefined {

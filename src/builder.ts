@@ -15,7 +15,7 @@ import { createExecutor, createMapExecutor } from "./executors/registry.ts";
 import { type ExecutorsOptions, Router } from "./routing.ts";
 import { preloadPrestarted } from "./executors/threaded.ts";
 import { Graph } from "./graph.ts";
-import { type Adapter, Hooks } from "./hooks.ts";
+import { type Adapter, graphView, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
@@ -224,6 +224,7 @@ export class Builder<M = unknown, R = DictResult> {
    * directory of the default `SqliteCacheStore` (`.braid_cache`); `store`
    * picks another store. `recompute`, `disable`, `ignore` and
    * `defaultBehavior` set behaviours and win over `cache({ behavior })`.
+   * Called once per builder: a second call is a TypeError.
    *
    * @example
    * ```ts
@@ -242,6 +243,13 @@ export class Builder<M = unknown, R = DictResult> {
    * ```
    */
   withCache(options: CacheOptions = {}): Builder<M, R> {
+    if (this.#state.cache !== undefined) {
+      // Which call's options should win is anyone's guess (Hamilton
+      // refuses a second with_cache too).
+      throw new TypeError(
+        "'withCache' was already called on this builder; give every cache option in one call",
+      );
+    }
     return new Builder({ ...this.#state, cache: checkCacheOptions(options) });
   }
 
@@ -287,25 +295,45 @@ export class Builder<M = unknown, R = DictResult> {
   /**
    * The fingerprint the driver this builder builds will have (see
    * `AsyncDriver.fingerprint`), without building it: loads the modules and
-   * the graph, no cache or executor. `DriverFactory` keys drivers by it.
+   * the graph, no cache or executor, no hook. `DriverFactory` keys drivers
+   * by it.
    */
   async fingerprint(): Promise<string> {
-    return fingerprint(settingsOf(this.#state), await this.#graph());
+    const { graph } = await this.#load();
+    return fingerprint(settingsOf(this.#state), graph);
   }
 
   // The modules loaded and their graph built.
-  async #graph(): Promise<Graph> {
+  async #load(): Promise<{
+    readonly modules: Awaited<ReturnType<typeof loadModules>>;
+    readonly graph: Graph;
+  }> {
     const state = this.#state;
     const modules = await loadModules(state.modules);
     const context = { config: state.config };
-    return Graph.build(collectSpecs(modules, context, state.allowOverrides));
+    const specs = collectSpecs(modules, context, state.allowOverrides);
+    return { modules, graph: Graph.build(specs, state.config) };
   }
 
-  /** Loads the modules, builds and checks the graph, and returns the driver. */
+  /**
+   * Loads the modules, builds and checks the graph, and returns the driver.
+   * Adapters hear of it: `beforeAnything` first, `afterGraphBuild` once the
+   * graph is built, then `validateNode` and `validateGraph`.
+   */
   async build(): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
-    const graph = await this.#graph();
     const hooks = new Hooks(state.adapters);
+    if (hooks.has("beforeAnything")) {
+      await hooks.call("beforeAnything", { config: state.config });
+    }
+    const { modules, graph } = await this.#load();
+    if (hooks.has("afterGraphBuild")) {
+      await hooks.call("afterGraphBuild", {
+        graph: graphView(graph),
+        modules: modules.map((m) => m.label),
+        config: state.config,
+      });
+    }
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
       await hooks.validate(graph.list(), state.config);
     }

@@ -15,7 +15,8 @@ import { renderSvg, type SvgOptions } from "./svg.ts";
 import { type ExecutionPlan, exportPlan } from "./export.ts";
 import { type MapItemResult, type MapOptions, runMap } from "./map.ts";
 import { streamEvents } from "./_stream.ts";
-import type { NodeName, Outputs } from "./types.ts";
+import type { InputsOf, NodeName, Outputs, OverridesOf } from "./types.ts";
+import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
 
@@ -32,6 +33,33 @@ export interface DictResult {
 export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
   ? Outputs<M, V>
   : R;
+
+/**
+ * What `execute` resolves to when some nodes are requested by their
+ * function or definition: their names are not known to the type system,
+ * so their values are `unknown`.
+ */
+export type ExecuteResultWith<M, R, V extends string> = [R] extends [DictResult]
+  ? Outputs<M, V> & Record<string, unknown>
+  : R;
+
+/** A node as `execute` takes it: a function or `node()` definition given to the builder. */
+export type NodeRef = AnyFn | NodeDef;
+
+/**
+ * The options of one execution of modules `M`: `inputs` named as the
+ * graph's inputs (and typed as the parameters that take them), `overrides`
+ * as its nodes, so a misspelt name fails `deno check`. Any names when the
+ * modules hide some (positional parameters, `source(...)` bindings).
+ */
+export type ExecuteOptionsOf<M> =
+  & Omit<ExecuteOptions, "inputs" | "overrides">
+  & {
+    /** Values for the graph's inputs. @default {{}} */
+    readonly inputs?: InputsOf<M>;
+    /** Values that replace nodes; nothing only they needed runs. @default {{}} */
+    readonly overrides?: OverridesOf<M>;
+  };
 
 export type { ExecuteOptions } from "./runner.ts";
 export type { MapItemResult, MapOptions } from "./map.ts";
@@ -125,39 +153,59 @@ export class AsyncDriver<M = unknown, R = DictResult>
 
   /**
    * Computes `vars` (and only what they need) and returns their values.
+   * A var is a node's name, or the function or `node()` definition that
+   * defines it (given to the builder; Hamilton's `execute([fn])`), whose
+   * value comes back under the node's name.
    *
    * @example
    * ```ts
    * import { Builder } from "@braid/braid";
-   * const dr = await new Builder()
-   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
-   *   .build();
-   * const { double } = await dr.execute(["double"], { inputs: { x: 4 } });
-   * console.assert(double === 8);
+   * const double = ({ x }: { x: number }) => 2 * x;
+   * const dr = await new Builder().withModules({ double }).build();
+   * const out = await dr.execute(["double"], { inputs: { x: 4 } });
+   * console.assert(out.double === 8);
+   * const same = await dr.execute([double], { inputs: { x: 4 } });
+   * console.assert(same.double === 8);
    * ```
    */
-  async execute<const V extends NodeName<M>>(
+  execute<const V extends NodeName<M>>(
     vars: readonly V[],
+    options?: ExecuteOptionsOf<M>,
+  ): Promise<ExecuteResult<M, R, V>>;
+  /** Computes `vars`, some given by their function or definition. */
+  execute<const V extends NodeName<M>>(
+    vars: readonly (V | NodeRef)[],
+    options?: ExecuteOptionsOf<M>,
+  ): Promise<ExecuteResultWith<M, R, V>>;
+  async execute(
+    vars: readonly (string | NodeRef)[],
     options: ExecuteOptions = {},
-  ): Promise<ExecuteResult<M, R, V>> {
+  ): Promise<unknown> {
     const runner = this.#runner;
-    const plan = runner.plan(vars, options);
+    const plan = runner.plan(this.#names(vars), options);
     const runId = crypto.randomUUID();
     const values = await runner.run(plan, runId, options);
-    return await runner.result(plan, runId, values) as ExecuteResult<M, R, V>;
+    return await runner.result(plan, runId, values);
   }
 
   /**
    * Like `execute`, but never rejects for a node failure or cancellation:
    * returns every node's status, duration and error.
    */
-  async run<const V extends NodeName<M>>(
+  run<const V extends NodeName<M>>(
     vars: readonly V[],
+    options?: ExecuteOptionsOf<M>,
+  ): Promise<RunResult<Outputs<M, V>>>;
+  /** Runs `vars`, some given by their function or definition. */
+  run<const V extends NodeName<M>>(
+    vars: readonly (V | NodeRef)[],
+    options?: ExecuteOptionsOf<M>,
+  ): Promise<RunResult<Outputs<M, V> & Record<string, unknown>>>;
+  async run(
+    vars: readonly (string | NodeRef)[],
     options: ExecuteOptions = {},
-  ): Promise<RunResult<Outputs<M, V>>> {
-    return await recordRun(this.#runner, vars, options) as RunResult<
-      Outputs<M, V>
-    >;
+  ): Promise<RunResult<unknown>> {
+    return await recordRun(this.#runner, this.#names(vars), options);
   }
 
   /**
@@ -199,7 +247,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
   /** Throws what `execute` would throw before running anything; runs nothing. */
   validateExecution(
     vars: readonly NodeName<M>[],
-    options: ExecuteOptions = {},
+    options: ExecuteOptionsOf<M> = {},
   ): void {
     this.#runner.plan(vars, options);
   }
@@ -305,6 +353,23 @@ export class AsyncDriver<M = unknown, R = DictResult>
   /** Closes the driver (`await using dr = ...`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  // The names of `vars`, functions and definitions resolved to the nodes
+  // they define; anything else is left for the plan to refuse.
+  #names(vars: readonly unknown[]): readonly string[] {
+    if (!Array.isArray(vars)) return vars as readonly string[];
+    let names: unknown[] | undefined;
+    for (let i = 0; i < vars.length; i++) {
+      const v = vars[i];
+      if (typeof v !== "function" && !isNodeDef(v)) {
+        names?.push(v);
+        continue;
+      }
+      names ??= vars.slice(0, i);
+      names.push(this.#graph.nameOf(v as object));
+    }
+    return (names ?? vars) as readonly string[];
   }
 
   #known(names: readonly string[]): string[] {

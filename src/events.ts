@@ -3,18 +3,9 @@
  *
  * @module
  */
-import QueueModule from "mnemonist/queue";
+import Queue from "yocto-queue";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { MapItemEvent } from "./hooks.ts";
-
-// mnemonist's queue is CommonJS whose typings describe an ES default export;
-// this is the part of its real shape we use.
-interface Queue<T> {
-  readonly size: number;
-  enqueue(item: T): number;
-  dequeue(): T | undefined;
-}
-const Queue = QueueModule as unknown as new <T>() => Queue<T>;
 
 /** What every event carries. */
 export interface EventBase {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { DirectedGraph } from "graphology";
 import { blockPaths, hasFanOut } from "./blocks.ts";
 import { CycleError } from "./errors.ts";
 import type { InputSpec, NodeSpec, Tags, TagValue } from "./node.ts";
@@ -35,7 +34,10 @@ export interface NodeInfo {
   readonly neededBy?: readonly string[];
   /** For inputs: true when every node that takes it has a default for it. */
   readonly optional?: boolean;
-  /** For inputs: true when the builder's config provides it (not a run input). */
+  /**
+   * For inputs: true when the builder's config provides it (not a run
+   * input). A config key no node takes is listed too, with no `neededBy`.
+   */
   readonly fromConfig?: boolean;
 }
 
@@ -57,19 +59,31 @@ export class Graph {
    * nodes whose items it runs once per, outermost first. Empty without blocks.
    */
   readonly blocks: ReadonlyMap<string, readonly string[]>;
-  #graphology: DirectedGraph | undefined;
   #rank: Map<string, number> | undefined;
+  // Dependents of node j (by position in #list): #dependents[#offsets[j] ..
+  // #offsets[j + 1]), kept from the build for the reach queries.
+  readonly #list: readonly NodeSpec[];
+  readonly #positions: ReadonlyMap<string, number>;
+  readonly #offsets: Int32Array;
+  readonly #dependents: Int32Array;
+  #origins: ReadonlyMap<object, string | null> | undefined;
 
   private constructor(
-    specs: ReadonlyMap<string, NodeSpec>,
+    specs: SpecIndex,
     externals: Map<string, NodeInfo>,
     order: string[],
     blocks: ReadonlyMap<string, readonly string[]>,
+    offsets: Int32Array,
+    dependents: Int32Array,
   ) {
     this.specs = specs;
     this.externals = externals;
     this.order = order;
     this.blocks = blocks;
+    this.#list = specs.list;
+    this.#positions = specs.positions;
+    this.#offsets = offsets;
+    this.#dependents = dependents;
   }
 
   /** Each node's position in topological-generation order (made on first use). */
@@ -83,25 +97,18 @@ export class Graph {
     return this.#rank;
   }
 
-  // The graphology model behind the queries, built on first use.
-  get #g(): DirectedGraph {
-    if (this.#graphology !== undefined) return this.#graphology;
-    const g = new DirectedGraph();
-    for (const name of this.specs.keys()) g.addNode(name);
-    for (const name of this.externals.keys()) g.addNode(name);
-    for (const spec of this.specs.values()) {
-      for (const input of spec.inputs) g.mergeEdge(input.name, spec.name);
-    }
-    return this.#graphology = g;
-  }
-
   /**
-   * Builds the graph; throws {@linkcode CycleError} on a cycle. Checks and
-   * ranks run on flat arrays (Kahn's algorithm by generation): building a
-   * graphology graph costs microseconds per edge, so it is made only when a
-   * query first needs it.
+   * Builds the graph; throws {@linkcode CycleError} on a cycle. Checks,
+   * ranks and the reach queries run on flat arrays (Kahn's algorithm by
+   * generation; dependents as compressed rows), which cost less than
+   * building a graph library's model, and less again than importing one.
+   * The keys of `config` are variables of the graph (inputs it provides),
+   * whether or not a node takes them, as Hamilton has config nodes.
    */
-  static build(specs: SpecIndex): Graph {
+  static build(
+    specs: SpecIndex,
+    config: Readonly<Record<string, unknown>> = NO_CONFIG,
+  ): Graph {
     const n = specs.size;
     const list = specs.list;
     const index = specs.positions;
@@ -160,10 +167,47 @@ export class Graph {
     for (i = 0; i < n; i++) order[i] = list[queue[i]!]!.name;
     const externals = new Map<string, NodeInfo>();
     for (const [name, need] of needs) {
-      externals.set(name, inputInfo(name, need.by, need.optional));
+      externals.set(
+        name,
+        inputInfo(name, need.by, need.optional, Object.hasOwn(config, name)),
+      );
+    }
+    for (const name of Object.keys(config)) {
+      if (!externals.has(name) && !index.has(name)) {
+        externals.set(name, inputInfo(name, [], true, true));
+      }
     }
     const blocks = hasFanOut(list) ? blockPaths(specs, order) : NO_BLOCKS;
-    return new Graph(specs, externals, order, blocks);
+    const graph = new Graph(
+      specs,
+      externals,
+      order,
+      blocks,
+      offsets,
+      dependents,
+    );
+    graph.#origins = specs.origins;
+    return graph;
+  }
+
+  /**
+   * The node a function or `node()` definition given to the builder
+   * defines under its own name; a TypeError when it defines none here, or
+   * was exported under two names.
+   */
+  nameOf(definition: object): string {
+    const name = this.#origins?.get(definition);
+    if (typeof name === "string") return name;
+    const what = typeof definition === "function"
+      ? `function ${definition.name || "<anonymous>"}`
+      : `definition of function ${
+        (definition as { fn?: { name?: string } }).fn?.name || "<anonymous>"
+      }`;
+    throw new TypeError(
+      name === null
+        ? `The ${what} defines more than one node (it is exported twice); request the node by name`
+        : `The ${what} defines no node of this graph under its own name; request its nodes by name (see listAvailableVariables())`,
+    );
   }
 
   /** Whether `name` is a node or an external input. */
@@ -210,20 +254,24 @@ export class Graph {
   #reach(names: readonly string[], direction: "in" | "out"): Set<string> {
     const seen = new Set<string>();
     const stack: string[] = [];
-    for (const name of names) {
-      if (!this.#g.hasNode(name)) continue;
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
       seen.add(name);
       stack.push(name);
-    }
+    };
+    for (const name of names) if (this.has(name)) visit(name);
     while (stack.length > 0) {
       const name = stack.pop()!;
-      const next = direction === "in"
-        ? this.#g.inNeighbors(name)
-        : this.#g.outNeighbors(name);
-      for (const n of next) {
-        if (!seen.has(n)) {
-          seen.add(n);
-          stack.push(n);
+      const j = this.#positions.get(name);
+      if (direction === "in") {
+        // A node's inputs; an external input has none.
+        if (j === undefined) continue;
+        for (const input of this.#list[j]!.inputs) visit(input.name);
+      } else if (j === undefined) {
+        for (const by of this.externals.get(name)?.neededBy ?? []) visit(by);
+      } else {
+        for (let k = this.#offsets[j]!; k < this.#offsets[j + 1]!; k++) {
+          visit(this.#list[this.#dependents[k]!]!.name);
         }
       }
     }
@@ -239,6 +287,7 @@ export class Graph {
 }
 
 const NO_BLOCKS: ReadonlyMap<string, readonly string[]> = new Map();
+const NO_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The public view of a spec. */
 // A node's inputs are shared by its specs and by later builds from the same
@@ -269,6 +318,7 @@ function inputInfo(
   name: string,
   neededBy: string[],
   optional: boolean,
+  fromConfig: boolean,
 ): NodeInfo {
   return Object.freeze({
     name,
@@ -279,6 +329,7 @@ function inputInfo(
     modifiers: Object.freeze([]),
     neededBy: Object.freeze(neededBy),
     optional,
+    ...(fromConfig ? { fromConfig } : {}),
   });
 }
 

@@ -8,10 +8,10 @@
  */
 import { HookError } from "./errors.ts";
 import type { CacheOutcome } from "./cache/cache.ts";
-import type { NodeInfo } from "./graph.ts";
+import type { Graph, NodeInfo } from "./graph.ts";
 import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
-import type { PlanNode } from "./plan.ts";
+import type { Plan, PlanNode } from "./plan.ts";
 import { isThenable } from "./_thenable.ts";
 
 /** What a graph-level hook receives before a run. */
@@ -34,6 +34,55 @@ export interface AfterGraphExecutionEvent extends BeforeGraphExecutionEvent {
   readonly success: boolean;
   /** Why it failed. */
   readonly error?: unknown;
+  /** The requested values by name, when it succeeded (Hamilton's `results`). */
+  readonly results?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What `beforeAnything` receives: a driver is about to be built (Hamilton's
+ * `pre_do_anything`), before its modules load.
+ */
+export interface BeforeAnythingEvent {
+  /** The builder's config. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** A read-only view of a built graph: its nodes and inputs. */
+export interface GraphView {
+  /** Every node (in topological order), then every input. */
+  readonly nodes: readonly NodeInfo[];
+  /** The variable named `name`, if there is one. */
+  node(name: string): NodeInfo | undefined;
+}
+
+/**
+ * What `afterGraphBuild` receives: the graph is built, before the
+ * build-time checks (Hamilton's `post_graph_construct`).
+ */
+export interface AfterGraphBuildEvent {
+  /** The graph. */
+  readonly graph: GraphView;
+  /** The modules it was built from: specifiers, or labels such as "module #1" (none for a Pipeline). */
+  readonly modules: readonly string[];
+  /** The builder's config. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What `validateInputs` receives: one input of a run, before any node runs
+ * (Hamilton's `do_validate_input`).
+ */
+export interface ValidateInputEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The input's name. */
+  readonly name: string;
+  /** Its value (settled, when given as a promise). */
+  readonly value: unknown;
+  /** The nodes of the graph that take it. */
+  readonly neededBy: readonly string[];
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
 }
 
 /** What a node-level hook receives before a node runs. */
@@ -241,6 +290,16 @@ export interface Adapter {
   }): MaybePromise<ValidationVerdict>;
   /** Turns the requested values into what `execute` returns. */
   buildResult?(event: BuildResultEvent): unknown;
+  /** Runs first when a driver is built, before its modules load. */
+  beforeAnything?(event: BeforeAnythingEvent): MaybePromise<void>;
+  /** Runs once the graph is built, before the build-time checks. */
+  afterGraphBuild?(event: AfterGraphBuildEvent): MaybePromise<void>;
+  /**
+   * Checks each input of a run before any node runs: `true` or nothing
+   * accepts it, `false` or a message rejects it (every rejected input is
+   * reported in one error).
+   */
+  validateInputs?(event: ValidateInputEvent): MaybePromise<ValidationVerdict>;
 }
 
 /** The name of a hook method. */
@@ -268,6 +327,9 @@ const HOOKS: readonly HookName[] = [
   "validateNode",
   "validateGraph",
   "buildResult",
+  "beforeAnything",
+  "afterGraphBuild",
+  "validateInputs",
 ];
 
 /**
@@ -542,13 +604,17 @@ export class Hooks {
     return at(0);
   }
 
-  /** Runs the build-time checks; throws naming the hook and the node. */
+  /**
+   * Runs the build-time checks; throws naming the hook and every node an
+   * adapter rejected.
+   */
   async validate(
     nodes: readonly NodeInfo[],
     config: Readonly<Record<string, unknown>>,
   ): Promise<void> {
     for (const adapter of this.adapters) {
       if (adapter.validateNode !== undefined) {
+        const rejected: string[] = [];
         for (const node of nodes) {
           const verdict = await this.#check(
             adapter,
@@ -556,14 +622,19 @@ export class Hooks {
             () => adapter.validateNode!({ node }),
           );
           if (verdict !== undefined) {
-            throw new HookError(
-              "validateNode",
-              adapterName(adapter),
+            rejected.push(
               `node "${node.name}" was rejected${
                 verdict ? `: ${verdict}` : ""
               }`,
             );
           }
+        }
+        if (rejected.length > 0) {
+          throw new HookError(
+            "validateNode",
+            adapterName(adapter),
+            rejected.join("; "),
+          );
         }
       }
       if (adapter.validateGraph !== undefined) {
@@ -580,6 +651,45 @@ export class Hooks {
           );
         }
       }
+    }
+  }
+
+  /**
+   * Runs every adapter's `validateInputs` on each input of a run; throws
+   * one HookError listing every input rejected, naming the adapters.
+   */
+  async validateInputs(
+    inputs: readonly Omit<ValidateInputEvent, "runId" | "item">[],
+    runId: string,
+    item?: number,
+  ): Promise<void> {
+    const rejected: string[] = [];
+    const rejecting: string[] = [];
+    for (const adapter of this.adapters) {
+      if (adapter.validateInputs === undefined) continue;
+      for (const input of inputs) {
+        const event: ValidateInputEvent = item === undefined
+          ? { ...input, runId }
+          : { ...input, runId, item };
+        const verdict = await this.#check(
+          adapter,
+          "validateInputs",
+          () => adapter.validateInputs!(event),
+        );
+        if (verdict === undefined) continue;
+        rejected.push(
+          `input "${input.name}" was rejected${verdict ? `: ${verdict}` : ""}`,
+        );
+        const name = adapterName(adapter);
+        if (!rejecting.includes(name)) rejecting.push(name);
+      }
+    }
+    if (rejected.length > 0) {
+      throw new HookError(
+        "validateInputs",
+        rejecting.join(", "),
+        rejected.join("; "),
+      );
     }
   }
 
@@ -618,4 +728,34 @@ function hookError(
 /** An adapter's name for messages. */
 export function adapterName(adapter: Adapter): string {
   return adapter.name ?? adapter.constructor?.name ?? "adapter";
+}
+
+/** A read-only view of `graph` for adapters. */
+export function graphView(graph: Graph): GraphView {
+  const nodes = Object.freeze(graph.list());
+  return Object.freeze({ nodes, node: (name: string) => graph.info(name) });
+}
+
+/**
+ * Runs `hooks`' `validateInputs` on the run inputs among `plan`'s seeds,
+ * once they have settled in `values`.
+ */
+export function validateRunInputs(
+  hooks: Hooks,
+  graph: Graph,
+  plan: Plan,
+  values: readonly unknown[],
+  runId: string,
+  item?: number,
+): Promise<void> {
+  const inputs = [];
+  for (const seed of plan.seeds) {
+    if (seed.source !== "input") continue;
+    inputs.push({
+      name: seed.name,
+      value: values[seed.slot],
+      neededBy: graph.externals.get(seed.name)?.neededBy ?? [],
+    });
+  }
+  return hooks.validateInputs(inputs, runId, item);
 }

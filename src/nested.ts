@@ -11,7 +11,12 @@
  *
  * @module
  */
-import { DEFAULT_ENGINE, type Engine, runnerInit } from "./engine.ts";
+import {
+  DEFAULT_ENGINE,
+  type Engine,
+  openEngine,
+  runnerInit,
+} from "./engine.ts";
 import { InvalidNodeError } from "./errors.ts";
 import type { Graph } from "./graph.ts";
 import {
@@ -25,15 +30,24 @@ import {
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
 import { named } from "./modifiers/named.ts";
-import { generatedNode, inputs, type NodeDef } from "./node.ts";
+import {
+  type AnyFn,
+  type FieldMap,
+  generatedNode,
+  inputs,
+  type NodeDef,
+} from "./node.ts";
 import type { RunContext } from "./run.ts";
 import { EMPTY, type ExecuteOptions, Runner } from "./runner.ts";
-import { scopeOf } from "./_scope.ts";
+import type { RunScope } from "./_scope.ts";
 
 /** Options of `Pipeline.asNode`. */
 export interface AsNodeOptions {
-  /** The node's name in the outer pipeline. */
-  readonly name: string;
+  /**
+   * The node's name in the outer pipeline.
+   * @default {the pipeline's `name`}
+   */
+  readonly name?: string;
   /**
    * Outer input(s) to map over: the inner pipeline runs once per item and
    * each exposed output is the list of per-item values, in item order.
@@ -50,8 +64,43 @@ export interface AsNodeOptions {
   readonly outputMapping?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What `asNode` returns: the definition of a node that runs the pipeline,
+ * which tells what it takes and gives (HyperNodes' `PipelineNode`).
+ */
+export interface NestedNode<
+  O = Record<string, unknown>,
+  X extends FieldMap = FieldMap,
+  S extends string = string,
+> extends
+  NodeDef<
+    (args: Record<string, unknown>) => Promise<O>,
+    S,
+    false,
+    false,
+    never,
+    X,
+    true
+  > {
+  /** The inner pipeline's bound inputs: values the caller need not give. */
+  readonly bound: Readonly<Record<string, unknown>>;
+  /** The outer inputs it needs (those the inner pipeline has not bound), by outer name. */
+  readonly inputs: readonly string[];
+  /** The outputs it exposes, by outer name. */
+  readonly outputs: readonly string[];
+}
+
+// What a nested node tells about itself.
+interface NestedFacts {
+  readonly bound: Readonly<Record<string, unknown>>;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
 /** What `asNode` needs to know about the inner pipeline. */
 export interface NestedSource {
+  /** Its name, if it has one: the node's name when `asNode` gives none. */
+  readonly name?: string | undefined;
   /** Its graph. */
   readonly graph: Graph;
   /** Its bound inputs (not inputs of the node). */
@@ -68,14 +117,23 @@ const NO_HOOKS = new Hooks([]);
 export function nestedNode(
   source: NestedSource,
   options: AsNodeOptions,
-): NodeDef {
+): NestedNode {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`'options' must be an object: received ${options}`);
   }
-  const { name, mapMode = "zip" } = options;
-  if (typeof name !== "string" || name === "") {
-    throw new TypeError(`'name' must be a non-empty string: received ${name}`);
+  const { mapMode = "zip" } = options;
+  const chosen = options.name ?? source.name;
+  if (chosen === undefined) {
+    throw new TypeError(
+      "'name' is needed: give asNode({ name }), or name the pipeline (new Pipeline({ name, nodes }))",
+    );
   }
+  if (typeof chosen !== "string" || chosen === "") {
+    throw new TypeError(
+      `'name' must be a non-empty string: received ${chosen}`,
+    );
+  }
+  const name: string = chosen;
   if (mapMode !== "zip" && mapMode !== "product") {
     throw new TypeError(
       `'mapMode' must be "zip" or "product": received ${mapMode}`,
@@ -155,6 +213,7 @@ export function nestedNode(
 
   const runners = new WeakMap<Runner, Runner>();
   let own: Runner | undefined;
+  const engine = source.engine;
   // The inner runner: the pipeline's own engine, else the caller's
   // executors (one runner per calling runner, so plans are compiled once).
   const runnerFor = (caller: Runner | undefined): Runner => {
@@ -180,11 +239,29 @@ export function nestedNode(
     return runner;
   };
 
-  async function runNested(
+  // The function computing the exposed outputs at positions `wanted` (all
+  // of them by default): a plan that uses only some runs only those.
+  const computing = (wanted: readonly number[]): AnyFn => {
+    const vars = wanted.map((k) => innerVars[k]!);
+    const names = wanted.map((k) => exposed[k]!);
+    return async function runNested(
+      args: Record<string, unknown>,
+      ctx?: RunContext,
+      scope?: RunScope,
+    ): Promise<Record<string, unknown>> {
+      // The pipeline's own engine brings its own cache, opened on first use.
+      if (engine !== undefined && own === undefined) await openEngine(engine);
+      return await runInner(vars, names, args, ctx, scope);
+    };
+  };
+
+  async function runInner(
+    innerVars: readonly string[],
+    exposed: readonly string[],
     args: Record<string, unknown>,
-    ctx?: RunContext,
+    ctx: RunContext | undefined,
+    scope: RunScope | undefined,
   ): Promise<Record<string, unknown>> {
-    const scope = ctx === undefined ? undefined : scopeOf(ctx);
     const runner = runnerFor(scope?.runner);
     const runId = ctx?.runId ?? crypto.randomUUID();
     const hooks = scope === undefined
@@ -202,7 +279,8 @@ export function nestedNode(
       const plan = runner.plan(innerVars, request);
       const values = await runner.run(plan, runId, request, hooks);
       for (let k = 0; k < innerVars.length; k++) {
-        result[exposed[k]!] = values[plan.outputSlots[k]!];
+        const slot = plan.outputSlots[k]!;
+        if (slot >= 0) result[exposed[k]!] = values[slot];
       }
       return result;
     }
@@ -218,14 +296,34 @@ export function nestedNode(
     }
     return result;
   }
+  const all = computing(exposed.map((_, k) => k));
+  const only = (outputs: readonly string[]): AnyFn =>
+    computing(
+      exposed.flatMap((outer, k) => outputs.includes(outer) ? [k] : []),
+    );
   // It runs in the calling thread; its inner nodes may go to workers.
-  return generatedNode(
-    runNested,
-    { local: true, container: Object.freeze({ name, graph, mapOver }) },
+  return generatedNode<NestedFacts>(
+    all,
+    {
+      local: true,
+      container: Object.freeze({
+        name,
+        graph,
+        mapOver,
+        outputs: Object.freeze(exposed),
+        run: all,
+        only,
+      }),
+    },
+    {
+      bound: source.bound,
+      inputs: Object.freeze([...required, ...optional]),
+      outputs: Object.freeze(exposed),
+    },
     named(name),
     inputs(required, { optional }),
     extractFields(...exposed),
-  );
+  ) as unknown as NestedNode;
 }
 
 // The hooks of an inner run: the caller's node-level hooks, log and item

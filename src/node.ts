@@ -9,6 +9,7 @@ import type { Graph } from "./graph.ts";
 import type { CacheDeclaration } from "./modifiers/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
 import { CTX, ParamsError, type ParsedParams, parseParams } from "./_params.ts";
+import { targets } from "./_targets.ts";
 
 /** Any function that can be a node. */
 // deno-lint-ignore no-explicit-any
@@ -30,6 +31,12 @@ export interface InputSpec {
   readonly name: string;
   /** An optional input uses its default when no value is available. */
   readonly optional: boolean;
+  /**
+   * The default, when the function writes it as a literal (`k = 2`): an
+   * omitted input then keys the cache as that value would. Absent for a
+   * default that computes.
+   */
+  readonly defaultValue?: unknown;
 }
 
 /**
@@ -106,6 +113,12 @@ export interface NodeSpec {
    */
   readonly codeParts?: readonly unknown[];
   /**
+   * True for a node a modifier made only to feed another of the same
+   * definition (a subdag's inner nodes): later modifiers leave it alone
+   * unless their `target` names it, as if another node consumed it.
+   */
+  readonly nonFinal?: true;
+  /**
    * The nested pipeline it runs, when it is a pipeline's `asNode()`:
    * braid's own, for drawing and routing.
    *
@@ -118,6 +131,15 @@ export interface NodeSpec {
     readonly graph: Graph;
     /** The outer inputs it maps over, if any. */
     readonly mapOver: readonly string[];
+    /** The outputs it exposes, by outer name. */
+    readonly outputs?: readonly string[];
+    /** Its function, computing every exposed output. */
+    readonly run?: AnyFn;
+    /**
+     * The function computing only `outputs` (a subset of the exposed
+     * ones): a plan that uses only those runs only their upstream inside.
+     */
+    readonly only?: (outputs: readonly string[]) => AnyFn;
   };
 }
 
@@ -138,6 +160,18 @@ export interface ModifierContext {
 export type ModifierPhase = "resolve" | "name" | "expand" | "decorate";
 
 /**
+ * Which of a definition's nodes a modifier acts on once an expanding
+ * modifier before it made several (Hamilton's `target_`):
+ * - `"final"`: the nodes no other node of the definition consumes: the
+ *   fields of `extractFields`, not the object they are read from; the node
+ *   a pipe ends in, not its steps; a subdag's own node, not its inner ones;
+ * - `"all"`: every node of the definition;
+ * - a node name, or a list of names: those nodes (a list names a node
+ *   called `"final"` or `"all"`).
+ */
+export type ModifierTarget = "final" | "all" | string | readonly string[];
+
+/**
  * A function modifier: a plain value that turns one spec into zero or more.
  * Modifiers run per definition, by phase, and in the order given within one
  * phase; executors never see them.
@@ -147,6 +181,18 @@ export interface Modifier {
   readonly kind: string;
   /** When it runs. */
   readonly phase: ModifierPhase;
+  /**
+   * Which of the definition's nodes it transforms; the others pass by
+   * unchanged.
+   *
+   * @default {"final"}
+   */
+  readonly target?: ModifierTarget;
+  /**
+   * For a modifier chosen when the graph is built (`resolveFromConfig`):
+   * the modifier to apply in its place, target and all.
+   */
+  choose?(context: ModifierContext, owner: string): Modifier;
   /** Transforms one spec. */
   apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[];
 }
@@ -167,6 +213,11 @@ export type DeclaredInputs = readonly InputSpec[];
  *   export name loses its `__suffix`.
  * @typeParam P `true` when `parallelizable()` makes its items fan out.
  * @typeParam C The input `collect()` gathers, if any (else `never`).
+ * @typeParam X The nodes `extractFields` or `unpackFields` add, each mapped
+ *   to the key of the function's value it reads (`{}` for none).
+ * @typeParam I `true` when a modifier may bind parameters to values not
+ *   named by any parameter (`source(...)`), so the inputs the graph needs
+ *   are not all known to the type system (`boolean` when unknown).
  */
 export interface NodeDef<
   F extends AnyFn = AnyFn,
@@ -174,6 +225,8 @@ export interface NodeDef<
   V extends boolean = boolean,
   P extends boolean = boolean,
   C extends string = string,
+  X extends FieldMap = FieldMap,
+  I extends boolean = boolean,
 > {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
@@ -189,6 +242,33 @@ export interface NodeDef<
   readonly "braid.fanOut"?: P;
   /** Type-level only: the input it collects. */
   readonly "braid.collects"?: C;
+  /** Type-level only: the nodes it adds by reading fields of its value. */
+  readonly "braid.fields"?: X;
+  /** Type-level only: whether modifiers may make it take inputs no parameter names. */
+  readonly "braid.addsInputs"?: I;
+}
+
+/**
+ * Type-level only: the nodes a definition adds by reading its value (the
+ * fields of `extractFields`, the items of `unpackFields`), each mapped to
+ * the key it reads.
+ */
+export type FieldMap = { readonly [field: string]: PropertyKey };
+
+/** A modifier that adds nodes reading the fields `X` of the node's value. */
+export interface FieldsModifier<X extends FieldMap> extends Modifier {
+  /** Type-level only: the fields, for `deno check`. */
+  readonly "braid.fields"?: X;
+}
+
+/**
+ * A modifier that may bind parameters to other nodes or inputs
+ * (`source(...)`), so the type system cannot tell every input the graph
+ * needs.
+ */
+export interface BindingModifier extends Modifier {
+  /** Type-level only: marks the definition's inputs as not all known. */
+  readonly "braid.addsInputs"?: true;
 }
 
 // What node() returns: a class, so that every definition shares one shape
@@ -209,6 +289,7 @@ class Definition<F extends AnyFn> implements NodeDef<F> {
     declared: DeclaredInputs | undefined,
     site?: DefinitionSite,
     facts?: SpecFacts,
+    extra?: object,
   ) {
     this.fn = fn;
     this.modifiers = modifiers;
@@ -216,6 +297,7 @@ class Definition<F extends AnyFn> implements NodeDef<F> {
     this.order = modifierOrder(modifiers);
     this.site = site;
     this.facts = facts;
+    if (extra !== undefined) Object.assign(this, extra);
     Object.freeze(this);
   }
 }
@@ -242,7 +324,15 @@ export function node<
 >(
   fn: F,
   ...modifiers: M
-): NodeDef<F, NameOf<M>, IsVariant<M>, FansOut<M>, CollectsOf<M>> {
+): NodeDef<
+  F,
+  NameOf<M>,
+  IsVariant<M>,
+  FansOut<M>,
+  CollectsOf<M>,
+  FieldsOf<M>,
+  AddsInputs<M>
+> {
   if (typeof fn !== "function") {
     throw new TypeError(
       `'fn' must be a function: received ${describeValue(fn)}`,
@@ -254,16 +344,25 @@ export function node<
 
 /**
  * The definition of a function braid generates (a nested pipeline's node):
- * its specs start with `facts`. Not public: users define nodes with
- * {@linkcode node}.
+ * its specs start with `facts`, and the definition carries `extra`'s
+ * properties too (what it tells about itself). Not public: users define
+ * nodes with {@linkcode node}.
  */
-export function generatedNode(
+export function generatedNode<E extends object>(
   fn: AnyFn,
   facts: SpecFacts,
+  extra: E,
   ...modifiers: readonly (Modifier | InputsModifier)[]
-): NodeDef {
+): NodeDef & Readonly<E> {
   const [mods, declared] = split(modifiers);
-  return new Definition(fn, mods, declared, undefined, Object.freeze(facts));
+  return new Definition(
+    fn,
+    mods,
+    declared,
+    undefined,
+    Object.freeze(facts),
+    extra,
+  ) as unknown as NodeDef & Readonly<E>;
 }
 
 // The modifiers, and the inputs `inputs()` declares among them.
@@ -389,6 +488,27 @@ export type CollectsOf<M extends readonly unknown[]> = {
     : never;
 }[number] extends infer C extends string ? C : never;
 
+/** The fields a list of modifiers adds (`{}` for none). */
+export type FieldsOf<M extends readonly unknown[]> = UnionToFields<
+  {
+    [K in keyof M]: "braid.fields" extends keyof M[K]
+      ? NonNullable<M[K]["braid.fields" & keyof M[K]]>
+      : never;
+  }[number]
+>;
+
+/** The union of field maps `U` as one field map (`{}` for none). */
+export type UnionToFields<U> = [U] extends [never] ? Record<never, never>
+  : (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+    ? I extends FieldMap ? I : FieldMap
+  : FieldMap;
+
+/** Whether a list of modifiers may bind parameters to other values. */
+export type AddsInputs<M extends readonly unknown[]> = true extends {
+  [K in keyof M]: "braid.addsInputs" extends keyof M[K] ? true : false;
+}[number] ? true
+  : false;
+
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {
   return value instanceof Definition;
@@ -465,21 +585,42 @@ export function modifiedSpecs(
   context: ModifierContext,
   module: string | undefined,
   parsed: ParsedParams | undefined,
+  tags: Tags = EMPTY_TAGS,
 ): readonly NodeSpec[] {
   const definition = asDefinition(def);
   const { kinds, ordered } = definition.order;
   let specs: readonly NodeSpec[] = [
-    baseSpec(def.fn, def.declared, name, kinds, module, parsed, definition),
+    baseSpec(
+      def.fn,
+      def.declared,
+      name,
+      kinds,
+      module,
+      parsed,
+      definition,
+      tags,
+    ),
   ];
   for (let m = 0; m < ordered.length; m++) {
-    const modifier = ordered[m]!;
-    if (specs.length === 1) {
+    if (specs.length === 0) break; // dropped by config
+    let modifier = ordered[m]!;
+    if (modifier.choose !== undefined) {
+      modifier = modifier.choose(context, specs[0]!.name);
+    }
+    const target = modifier.target;
+    if (
+      specs.length === 1 &&
+      (target === undefined || target === "final" || target === "all")
+    ) {
       specs = modifier.apply(specs[0]!, context);
       continue;
     }
+    const chosen = targets(specs, target, modifier.kind, name);
     const next: NodeSpec[] = [];
     for (let s = 0; s < specs.length; s++) {
-      next.push(...modifier.apply(specs[s]!, context));
+      const spec = specs[s]!;
+      if (chosen.has(spec)) next.push(...modifier.apply(spec, context));
+      else next.push(spec);
     }
     specs = next;
   }
@@ -497,11 +638,21 @@ export function simpleSpec(
   name: string,
   module: string | undefined,
   parsed: ParsedParams | undefined,
+  tags: Tags = EMPTY_TAGS,
 ): NodeSpec | undefined {
   const definition = asDefinition(def);
   if (def.modifiers.length === 0) {
     return Object.freeze(
-      baseSpec(def.fn, def.declared, name, EMPTY, module, parsed, definition),
+      baseSpec(
+        def.fn,
+        def.declared,
+        name,
+        EMPTY,
+        module,
+        parsed,
+        definition,
+        tags,
+      ),
     );
   }
   const { kinds, ordered } = definition.order;
@@ -515,9 +666,27 @@ export function simpleSpec(
       module,
       parsed,
       definition,
+      tags,
       ordered[0].name,
     ),
   );
+}
+
+/**
+ * The name a definition exported as `exportName` gives its own node: the
+ * one `named()` gives, else the export name, less its `__suffix` for a
+ * config variant (modifiers may make other nodes besides).
+ */
+export function ownName(def: NodeDef, exportName: string): string {
+  let variant = false;
+  for (const modifier of def.modifiers) {
+    if (modifier instanceof Rename) return modifier.name;
+    if (modifier.phase === "resolve" && modifier.kind.startsWith("config")) {
+      variant = true;
+    }
+  }
+  const cut = variant ? exportName.lastIndexOf("__") : -1;
+  return cut > 0 ? exportName.slice(0, cut) : exportName;
 }
 
 // A definition made by node(), or one made now for a NodeDef-shaped object.
@@ -560,10 +729,20 @@ export function plainSpec(
   name: string,
   module: string | undefined,
   parsed: ParsedParams | undefined,
+  tags: Tags = EMPTY_TAGS,
 ): NodeSpec {
   return Object.freeze(
-    baseSpec(fn, undefined, name, EMPTY, module, parsed, undefined),
+    baseSpec(fn, undefined, name, EMPTY, module, parsed, undefined, tags),
   );
+}
+
+/**
+ * The tags every node of a module starts with: `module`, naming the module
+ * it came from (Hamilton's `module` tag). One frozen object per module,
+ * shared by its nodes.
+ */
+export function moduleTags(module: string): Tags {
+  return Object.freeze({ module });
 }
 
 function baseSpec(
@@ -574,6 +753,7 @@ function baseSpec(
   module: string | undefined,
   parsed: ParsedParams | undefined,
   def: Definition<AnyFn> | undefined,
+  tags: Tags,
   rename?: string,
 ): NodeSpec {
   if ((rename ?? name) === "") {
@@ -609,7 +789,7 @@ function baseSpec(
     inputs,
     callStyle,
     ctxIndex,
-    tags: EMPTY_TAGS,
+    tags,
     originalName: name,
     modifiers,
   };

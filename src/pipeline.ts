@@ -17,13 +17,15 @@ import {
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import type { ExecutionEvent } from "./events.ts";
 import { Graph } from "./graph.ts";
+import { graphView, type Hooks } from "./hooks.ts";
 import type { DotOptions } from "./dot.ts";
 import type { SvgOptions } from "./svg.ts";
 import type { MapItemResult, MapMode } from "./map.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
+import type { ReadField } from "./types.ts";
 import { collectSpecs } from "./_load.ts";
 import { EMPTY } from "./runner.ts";
-import { type AsNodeOptions, nestedNode } from "./nested.ts";
+import { type AsNodeOptions, type NestedNode, nestedNode } from "./nested.ts";
 
 /** What a pipeline's `nodes` may hold: definitions and plain functions. */
 export type PipelineNode = NodeDef | AnyFn;
@@ -36,6 +38,8 @@ export interface PipelineOptions<
   readonly nodes: N;
   /** How it runs. @default {new Engine() (sequential nodes and items)} */
   readonly engine?: Engine;
+  /** Its name: the name `asNode()` gives its node when told none. */
+  readonly name?: string;
 }
 
 /**
@@ -47,11 +51,63 @@ export type PipelineOutputs<N extends readonly unknown[]> = Intersect<
 >;
 
 /** `{ [name]: value }` for a definition `named()` names, else `never`. */
-export type NamedOutput<T> = T extends NodeDef<infer F, infer Name>
-  ? string extends Name ? never
-  : [Name] extends [never] ? never
-  : { [P in Name]: Awaited<ReturnType<F>> }
+export type NamedOutput<T> = T extends NodeDef<infer F, infer Name> ?
+    | (string extends Name ? never
+      : [Name] extends [never] ? never
+      : { [P in Name]: Awaited<ReturnType<F>> })
+    | FieldOutputs<T>
   : never;
+
+/**
+ * `{ [field]: value }` for the fields a definition adds (`extractFields`,
+ * a nested pipeline's outputs), else `never`.
+ */
+export type FieldOutputs<T> = T extends
+  NodeDef<infer F, string, boolean, boolean, string, infer X>
+  ? string extends keyof X ? never
+  : [keyof X] extends [never] ? never
+  : { [P in keyof X]: ReadField<Awaited<ReturnType<F>>, X[P]> }
+  : never;
+
+/**
+ * Whether every node of `N` has its output typed (a `named()` definition
+ * or a nested pipeline whose outputs are typed), so that a nested node of
+ * the pipeline can name every output it exposes.
+ */
+export type AllTyped<N extends readonly unknown[]> = false extends {
+  [K in keyof N]: N[K] extends
+    NodeDef<AnyFn, infer Name, boolean, boolean, string, infer X>
+    ? string extends Name ? (string extends keyof X ? false : true)
+    : [Name] extends [never] ? false
+    : true
+    : false;
+}[number] ? false
+  : true;
+
+/**
+ * The node `asNode(options)` makes of a pipeline of nodes `N`: its outputs
+ * typed (renamed by `outputMapping`, lists with `mapOver`) when every node
+ * of the pipeline is.
+ */
+export type NestedNodeOf<N extends readonly unknown[], O> = AllTyped<N> extends
+  true ? NestedNode<
+    NestedOutputs<PipelineOutputs<N>, O>,
+    { readonly [K in keyof NestedOutputs<PipelineOutputs<N>, O> & string]: K },
+    O extends { readonly name: infer S extends string } ? S : string
+  >
+  : NestedNode;
+
+/** The outputs a nested node exposes (see {@linkcode NestedNodeOf}). */
+export type NestedOutputs<P, O> = O extends
+  { readonly mapOver: string | readonly string[] }
+  ? { [K in keyof Exposed<P, O>]: Exposed<P, O>[K][] }
+  : Exposed<P, O>;
+
+/** The outputs `P` under `O`'s `outputMapping` (`{ inner: outer }`). */
+export type Exposed<P, O> = O extends
+  { readonly outputMapping: infer M extends Readonly<Record<string, string>> }
+  ? { [K in keyof M & keyof P as M[K] & string]: P[K] }
+  : P;
 
 /** A union of object types as their intersection (`unknown` for none). */
 export type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends
@@ -102,6 +158,7 @@ export interface PipelineMapOptions<V extends string = string>
 }
 
 interface PipelineState {
+  readonly name: string | undefined;
   readonly nodes: readonly PipelineNode[];
   readonly engine: Engine | undefined;
   readonly bound: Readonly<Record<string, unknown>>;
@@ -159,13 +216,19 @@ export class Pipeline<
       this.#state = state;
       return;
     }
-    const { nodes, engine } = options;
+    const { nodes, engine, name } = options;
     if (engine !== undefined && !(engine instanceof Engine)) {
       throw new TypeError(`'engine' must be an Engine: received ${engine}`);
+    }
+    if (name !== undefined && (typeof name !== "string" || name === "")) {
+      throw new TypeError(
+        `'name' must be a non-empty string: received ${name}`,
+      );
     }
     const graph = buildGraph(nodes);
     if (engine !== undefined) checkEngine(engine, graph);
     this.#state = Object.freeze({
+      name,
       nodes: Object.freeze([...nodes]),
       engine,
       bound: EMPTY,
@@ -176,6 +239,11 @@ export class Pipeline<
         ),
       ),
     });
+  }
+
+  /** Its name, if it was given one. */
+  get name(): string | undefined {
+    return this.#state.name;
   }
 
   /** The nodes, as given. */
@@ -212,6 +280,37 @@ export class Pipeline<
     }
     return this.#with({
       bound: Object.freeze({ ...this.#state.bound, ...inputs }),
+    });
+  }
+
+  /**
+   * A new pipeline without the bound inputs `names`, or without any when
+   * no name is given (HyperNodes' `unbind`). Names not bound are ignored.
+   *
+   * @example
+   * ```ts
+   * import { Pipeline } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const add = ({ x, y }: { x: number; y: number }) => x + y;
+   * const bound = new Pipeline({ nodes: [add] }).bind({ x: 1, y: 2 });
+   * assert.deepEqual(bound.unbind("x").bound, { y: 2 });
+   * assert.deepEqual(bound.unbind().inputs, ["x", "y"]);
+   * ```
+   */
+  unbind(...names: readonly string[]): Pipeline<N> {
+    for (const name of names) {
+      if (typeof name !== "string") {
+        throw new TypeError(`'names' must be strings: received ${name}`);
+      }
+    }
+    const bound = this.#state.bound;
+    if (names.length === 0) return this.#with({ bound: EMPTY });
+    const kept = Object.fromEntries(
+      Object.entries(bound).filter(([key]) => !names.includes(key)),
+    );
+    return this.#with({
+      bound: Object.keys(kept).length === 0 ? EMPTY : Object.freeze(kept),
     });
   }
 
@@ -278,9 +377,12 @@ export class Pipeline<
    * This pipeline as one node of another (HyperNodes' `as_node`). The node
    * exposes the inner outputs (renamed by `outputMapping`); with `mapOver`,
    * each is the list of per-item values. Without an engine of its own, the
-   * inner pipeline runs on the outer run's executors; the outer adapters see
-   * its nodes as `"<name>.<inner node>"`, and cancelling the outer run
-   * cancels it.
+   * inner pipeline runs on the outer run's executors; with one, on its
+   * engine (and its engine's cache). The outer adapters see its nodes as
+   * `"<name>.<inner node>"`, and cancelling the outer run cancels it. The
+   * node is named `name`, else after the pipeline; it needs the inner inputs
+   * not bound (`inputs`) and tells the bound ones (`bound`). A run that uses
+   * only some of its outputs computes only those inside.
    *
    * @example
    * ```ts
@@ -301,9 +403,14 @@ export class Pipeline<
    * assert.deepEqual(out, { sizes: [1, 3], longest: 3 });
    * ```
    */
-  asNode(options: AsNodeOptions): NodeDef {
-    const { graph, bound, outputs, engine } = this.#state;
-    return nestedNode({ graph, bound, outputs, engine }, options);
+  asNode<const O extends AsNodeOptions = Record<never, never>>(
+    options?: O,
+  ): NestedNodeOf<N, O> {
+    const { name, graph, bound, outputs, engine } = this.#state;
+    return nestedNode(
+      { name, graph, bound, outputs, engine },
+      options ?? {},
+    ) as NestedNodeOf<N, O>;
   }
 
   /**
@@ -376,11 +483,11 @@ export class Pipeline<
         this.#state.engine ?? DEFAULT_ENGINE,
         this.#state.graph,
       );
-      if (hooks.has("validateNode") || hooks.has("validateGraph")) {
-        await (this.#validated ??= hooks.validate(
-          this.#state.graph.list(),
-          EMPTY,
-        ));
+      if (
+        hooks.has("validateNode") || hooks.has("validateGraph") ||
+        hooks.has("beforeAnything") || hooks.has("afterGraphBuild")
+      ) {
+        await (this.#validated ??= checkGraph(hooks, this.#state.graph));
       }
       this.#validated = true;
     }
@@ -410,6 +517,24 @@ export class Pipeline<
       ...(options.mapMode === undefined ? {} : { mapMode: options.mapMode }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     };
+  }
+}
+
+// What a Builder's adapters hear while it builds, heard by the engine's
+// adapters before the pipeline first runs (its graph was built with it).
+async function checkGraph(hooks: Hooks, graph: Graph): Promise<void> {
+  if (hooks.has("beforeAnything")) {
+    await hooks.call("beforeAnything", { config: EMPTY });
+  }
+  if (hooks.has("afterGraphBuild")) {
+    await hooks.call("afterGraphBuild", {
+      graph: graphView(graph),
+      modules: [],
+      config: EMPTY,
+    });
+  }
+  if (hooks.has("validateNode") || hooks.has("validateGraph")) {
+    await hooks.validate(graph.list(), EMPTY);
   }
 }
 

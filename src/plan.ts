@@ -9,6 +9,7 @@ import { BraidError, type MissingInput, MissingInputError } from "./errors.ts";
 import type { Graph } from "./graph.ts";
 import type { AnyFn, CallStyle, NodeSpec, Tags } from "./node.ts";
 import { Heap } from "./executors/_heap.ts";
+import { wrappedSpec } from "./_code.ts";
 
 /** Where a provided value comes from. */
 export type SeedSource = "input" | "override" | "config";
@@ -98,7 +99,10 @@ export interface Plan {
   readonly seeds: readonly Seed[];
   /** The number of value slots. */
   readonly size: number;
-  /** The slot of each final var, in request order. */
+  /**
+   * The slot of each final var, in request order; -1 for an optional input
+   * requested but not provided, which the result leaves out.
+   */
   readonly outputSlots: Int32Array;
   /** Each node's dependency count, by index (copied per run as counters). */
   readonly dependencyCounts: readonly number[];
@@ -261,7 +265,11 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     }
   };
   const stack: string[] = [];
-  for (const v of finalVars) visit(v, undefined, false);
+  for (const v of finalVars) {
+    // An optional input nobody provides is left out of the result
+    // (Hamilton's behaviour), not missing.
+    visit(v, undefined, graph.externals.get(v)?.optional === true);
+  }
   while (stack.length > 0) {
     const spec = graph.specs.get(stack.pop()!)!;
     for (const input of spec.inputs) {
@@ -281,7 +289,15 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
   // What runs at this level: the nodes, plus each block's node and one
   // node per member it hands out.
   const specOf = new Map<string, NodeSpec>();
-  for (const name of toRun) specOf.set(name, graph.specs.get(name)!);
+  for (const name of toRun) {
+    const spec = graph.specs.get(name)!;
+    specOf.set(
+      name,
+      spec.container === undefined
+        ? spec
+        : pruneNested(graph, spec, finalVars, toRun, groups),
+    );
+  }
   const blockOf = new Map<string, BlockPlan>();
   for (const group of groups.values()) {
     // Optional inputs nobody provides are left out.
@@ -384,7 +400,7 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     nodes: Object.freeze(nodes),
     seeds: Object.freeze(seedList),
     size: names.length + seedList.length,
-    outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v)!),
+    outputSlots: Int32Array.from(finalVars, (v) => slotOf.get(v) ?? -1),
     // Plain arrays, not frozen: a frozen array's slice() takes a slow path,
     // and executors copy these once per run.
     dependencyCounts: Array.from(dependencyCounts),
@@ -396,6 +412,41 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     usesCtx,
     replaced: Object.freeze(replaced),
   });
+}
+
+/**
+ * A nested pipeline's node computing only the outputs this plan uses, when
+ * it uses some but not all (HyperNodes prunes them too): requested itself,
+ * or read whole by a node other than its fields, it computes every one.
+ */
+function pruneNested(
+  graph: Graph,
+  spec: NodeSpec,
+  finalVars: readonly string[],
+  toRun: ReadonlySet<string>,
+  groups: ReadonlyMap<string, BlockGroup>,
+): NodeSpec {
+  const nested = spec.container!;
+  const outputs = nested.outputs;
+  // A wrapped function (checkOutput on the node) computes what it wraps.
+  if (
+    nested.only === undefined || outputs === undefined ||
+    spec.fn !== nested.run || finalVars.includes(spec.name)
+  ) return spec;
+  const used = new Set<string>();
+  const consumers = [toRun, ...[...groups.values()].map((g) => g.internal)];
+  for (const names of consumers) {
+    for (const name of names) {
+      const consumer = graph.specs.get(name)!;
+      if (!consumer.inputs.some((input) => input.name === spec.name)) continue;
+      // Names are unique: a node named after an output is its field.
+      if (!outputs.includes(name)) return spec;
+      used.add(name);
+    }
+  }
+  if (used.size === 0 || used.size === outputs.length) return spec;
+  const wanted = outputs.filter((name) => used.has(name));
+  return wrappedSpec(spec, nested.only(wanted), [wanted]);
 }
 
 /** A node's scheduling priority: its numeric `priority` tag, else 0. */

@@ -22,7 +22,7 @@ import type { CacheSession } from "./cache/session.ts";
 import { callNode } from "./_call.ts";
 import type { FailurePolicy } from "./scheduler.ts";
 import type { Runner } from "./runner.ts";
-import { type RunScope, SCOPE } from "./_scope.ts";
+import type { RunScope } from "./_scope.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -315,12 +315,14 @@ export class Run {
       tags: node.tags,
       log: (message: string, data?: unknown) => this.log(node, message, data),
     };
-    const runner = this.runner;
-    if (runner !== undefined && this.adapters !== undefined) {
-      this.#scope ??= { runner, hooks: this.adapters };
-      (ctx as { [SCOPE]?: RunScope })[SCOPE] = this.#scope;
-    }
     return item === undefined ? ctx : { ...ctx, item };
+  }
+
+  /** What a nested pipeline run by one of this run's nodes inherits. */
+  scope(): RunScope | undefined {
+    const runner = this.runner;
+    if (runner === undefined || this.adapters === undefined) return undefined;
+    return this.#scope ??= { runner, hooks: this.adapters };
   }
 
   /** `error` as the `NodeExecutionError` of `node` in this run. */

@@ -19,7 +19,12 @@ import type { Router } from "./routing.ts";
 import type { MapExecutor } from "./executors/map_executor.ts";
 import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
-import { adapterName, type Hooks, type NodeLogEvent } from "./hooks.ts";
+import {
+  adapterName,
+  type Hooks,
+  type NodeLogEvent,
+  validateRunInputs,
+} from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
@@ -208,10 +213,19 @@ export class Runner {
         );
       }
     }
-    if (pending === undefined) {
+    const checksInputs = hooks.has("validateInputs");
+    if (pending === undefined && !checksInputs) {
       return this.#execute(plan, runId, options, hooks, values, part, item);
     }
-    const settled = Promise.all(pending);
+    let settled: Promise<unknown> = pending === undefined
+      ? Promise.resolve()
+      : Promise.all(pending);
+    // Adapters may reject the run's inputs before any node runs.
+    if (checksInputs) {
+      settled = settled.then(() =>
+        validateRunInputs(hooks, this.graph, plan, values, runId, item)
+      );
+    }
     const inputsReady = watch
       ? raceAbort(
         options.signal,
@@ -307,6 +321,7 @@ export class Runner {
         const after = hooks.dispatch("afterGraphExecution", {
           ...event,
           success: true,
+          results: this.outputs(run.plan, run.values),
         });
         return after === undefined ? run.values : after.then(() => run.values);
       },
@@ -339,7 +354,9 @@ export class Runner {
     const outputs: Record<string, unknown> = {};
     const slots = plan.outputSlots;
     for (let i = 0; i < slots.length; i++) {
-      outputs[plan.finalVars[i]!] = values[slots[i]!];
+      const slot = slots[i]!;
+      // An optional input requested but not provided has no slot.
+      if (slot >= 0) outputs[plan.finalVars[i]!] = values[slot];
     }
     return outputs;
   }

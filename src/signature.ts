@@ -7,11 +7,23 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
 import { GeneratedCode } from "./_code.ts";
 import { normalizeSource } from "./cache/code_version.ts";
 import type { Graph } from "./graph.ts";
 import type { NodeSpec } from "./node.ts";
+
+// node:crypto is loaded when a signature is first made, not with braid:
+// importing it costs about 18 ms at start-up, and a driver makes a
+// signature only when asked. `process.getBuiltinModule` (Node's, which Deno
+// provides) loads a built-in synchronously, as the getters need.
+let nodeCrypto: typeof NodeCrypto | undefined;
+function createHash(algorithm: string): NodeCrypto.Hash {
+  nodeCrypto ??= (globalThis as unknown as {
+    process: { getBuiltinModule(id: string): unknown };
+  }).process.getBuiltinModule("node:crypto") as typeof NodeCrypto;
+  return nodeCrypto.createHash(algorithm);
+}
 
 // How deep `canonical` goes into a value before it stops.
 const DEPTH = 8;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AnyFn, NodeDef } from "./node.ts";
+import type { AnyFn, FieldMap, NodeDef } from "./node.ts";
 
 /** The item type of an iterable, async iterable or array. */
 export type ItemOf<R> = R extends Iterable<infer T> ? T
@@ -51,16 +51,46 @@ export type ExportNodeName<K extends string, T> = T extends
   : N
   : K;
 
+/** The fields a node export adds (`extractFields`, `unpackFields`), by name. */
+export type FieldsOfExport<T> = T extends
+  NodeDef<AnyFn, string, boolean, boolean, string, infer X> ? X
+  : Record<never, never>;
+
+/** The names of the nodes a node export adds by reading fields of its value. */
+export type FieldNameOf<T> = keyof FieldsOfExport<T> & string;
+
 /** The names of modules `M` known literally (not widened to `string`). */
 export type LiteralNodeName<M> = {
-  [K in NodeExports<M>]: string extends ExportNodeName<K, M[K]> ? never
-    : ExportNodeName<K, M[K]>;
+  [K in NodeExports<M>]:
+    | (string extends ExportNodeName<K, M[K]> ? never : ExportNodeName<K, M[K]>)
+    | (string extends FieldNameOf<M[K]> ? never : FieldNameOf<M[K]>);
 }[NodeExports<M>];
 
 /** Every name `execute` accepts for modules `M`. */
 export type NodeName<M> = string extends keyof M ? string : {
-  [K in NodeExports<M>]: ExportNodeName<K, M[K]>;
+  [K in NodeExports<M>]: ExportNodeName<K, M[K]> | FieldNameOf<M[K]>;
 }[NodeExports<M>];
+
+/** The fields of modules `M`'s exports known literally. */
+export type FieldName<M> = {
+  [K in NodeExports<M>]: string extends FieldNameOf<M[K]> ? never
+    : FieldNameOf<M[K]>;
+}[NodeExports<M>];
+
+/**
+ * The value of field `N` of modules `M`: the part of its export's value it
+ * reads (`unknown` where the value's type has no such key).
+ */
+export type FieldValue<M, N extends string> = {
+  [K in NodeExports<M>]: N extends FieldNameOf<M[K]>
+    ? M[K] extends NodeDef<infer F, string, boolean, boolean, string, infer X>
+      ? ReadField<Awaited<ReturnType<F>>, X[N & keyof X]>
+    : never
+    : never;
+}[NodeExports<M>];
+
+/** The value at `key` of a function's value `R`, or `unknown`. */
+export type ReadField<R, Key> = Key extends keyof R ? R[Key] : unknown;
 
 /**
  * The export(s) of modules `M` that define node `N` (a union over its config
@@ -79,8 +109,9 @@ export type ExportOf<M, N extends string> = string extends keyof M ? unknown
  * The value type of node `N` of modules `M` (a union over its config
  * variants); `unknown` for a name only known at run time.
  */
-export type ValueOf<M, N extends string> = unknown extends ExportOf<M, N>
-  ? unknown
+export type ValueOf<M, N extends string> = N extends FieldName<M>
+  ? FieldValue<M, N>
+  : unknown extends ExportOf<M, N> ? unknown
   : [HasFanOut<M>] extends [false] ? NodeValue<ExportOf<M, N>>
   : {
     yes: NodeValue<ExportOf<M, N>>[];
@@ -122,8 +153,9 @@ export type Membership<M, T, D extends readonly unknown[]> = {
 }[keyof ParamObject<T> & string];
 
 /** What consumers of node `N` of modules `M` receive (see {@linkcode EdgeValue}). */
-export type EdgeValueOf<M, N extends string> = unknown extends ExportOf<M, N>
-  ? unknown
+export type EdgeValueOf<M, N extends string> = N extends FieldName<M>
+  ? FieldValue<M, N>
+  : unknown extends ExportOf<M, N> ? unknown
   : EdgeValue<ExportOf<M, N>>;
 
 /** The input a node export collects, or `never`. */
@@ -218,3 +250,89 @@ export type Mismatches<M> = string extends keyof M ? never : {
 /** `B` when the modules `M` fit together, else a type naming each mismatch. */
 export type Checked<M, B> = [Mismatches<M>] extends [never] ? B
   : { readonly "type error": Mismatches<M> };
+
+/**
+ * Whether a node export takes inputs the type system cannot name: positional
+ * parameters (names are not types), or modifiers that may bind parameters
+ * to other values (`source(...)`).
+ */
+export type HiddenInputs<T> = T extends
+  NodeDef<infer F, string, boolean, boolean, string, FieldMap, infer I>
+  ? true extends I ? true : Positional<F>
+  : T extends AnyFn ? Positional<T>
+  : false;
+
+/** Whether `F` takes positional parameters (not one object, nor only `ctx`). */
+export type Positional<F extends AnyFn> = Parameters<F> extends readonly []
+  ? false
+  : [keyof FirstParam<F>] extends [never]
+    ? Parameters<F> extends readonly [infer P] | readonly [(infer P)?]
+      ? P extends { readonly signal: AbortSignal; readonly runId: string }
+        ? false
+      : true
+    : true
+  : false;
+
+/** Whether some export of `M` (private ones included) hides its inputs. */
+export type AnyHiddenInputs<M> = true extends {
+  [K in keyof M]: M[K] extends AnyFn | NodeDef ? K extends `_${string}`
+      // A private export is no node, but a mutator's bindings still apply.
+      ? M[K] extends
+        NodeDef<AnyFn, string, boolean, boolean, string, FieldMap, infer I>
+        ? true extends I ? true : false
+      : false
+    : HiddenInputs<M[K]>
+    : false;
+}[keyof M] ? true
+  : false;
+
+/** The input names of modules `M`: parameters no node of `M` produces. */
+export type InputName<M> = Exclude<
+  {
+    [K in NodeExports<M>]: keyof ParamObject<M[K]> & string;
+  }[NodeExports<M>],
+  LiteralNodeName<M> | "ctx"
+>;
+
+/** What the parameters named `I` of modules `M` take. */
+export type InputValue<M, I extends string> = {
+  [K in NodeExports<M>]: I extends keyof ParamObject<M[K]>
+    ? ParamObject<M[K]>[I]
+    : never;
+}[NodeExports<M>];
+
+/**
+ * Whether the names of modules `M`'s inputs and nodes are all known to the
+ * type system (so that `inputs` and `overrides` can be checked).
+ */
+export type KnownNames<M> = unknown extends M ? false
+  : string extends keyof M ? false
+  : string extends NodeName<M> ? false
+  : true extends AnyHiddenInputs<M> ? false
+  : string extends InputName<M> ? false
+  : true;
+
+/**
+ * The `inputs` of a run of modules `M`: its input names (a misspelt one
+ * fails `deno check`), each with the type its parameters take (or a
+ * promise of it), and node names (an input replaces a node). Any names when
+ * some are not known to the type system.
+ */
+export type InputsOf<M> = KnownNames<M> extends true ?
+    & {
+      readonly [
+        // null and undefined always pass (Hamilton lets None through).
+        I in InputName<M>
+      ]?:
+        | InputValue<M, I>
+        | PromiseLike<InputValue<M, I>>
+        | null
+        | undefined;
+    }
+    & { readonly [N in LiteralNodeName<M>]?: unknown }
+  : Readonly<Record<string, unknown>>;
+
+/** The `overrides` of a run of modules `M`: node (or input) names. */
+export type OverridesOf<M> = KnownNames<M> extends true
+  ? { readonly [N in LiteralNodeName<M> | InputName<M>]?: unknown }
+  : Readonly<Record<string, unknown>>;

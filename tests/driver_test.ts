@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import {
   Builder,
+  config,
   inputs,
   MissingInputError,
   named,
   node,
+  parameterize,
   tag,
   UnknownNodeError,
+  value,
 } from "../mod.ts";
 import * as hamilton from "./fixtures/hamilton.ts";
 
@@ -146,7 +149,10 @@ Deno.test("generated names show up with their original name and modifiers", asyn
 Deno.test("execute() rejects vars that are not an array of names, and ctx as an input", async () => {
   const dr = await new Builder().withModules(hamilton).build();
   await assert.rejects(dr.execute("C" as never), TypeError);
-  await assert.rejects(dr.execute(["C"], { inputs: { ctx: 1 } }), /reserved/);
+  await assert.rejects(
+    dr.execute(["C"], { inputs: { ctx: 1 } as never }),
+    /reserved/,
+  );
 });
 
 Deno.test("map() rejects a mapped input that is missing or not a list", async () => {
@@ -235,4 +241,104 @@ Deno.test("execute() rejects at once when a requested value named then is a func
   assert.deepEqual(await dr.execute(["kind"]), { kind: "function" });
   const result = await dr.run(["then"]);
   assert.equal(typeof result.outputs!.then, "function");
+});
+
+const optional = {
+  scaled: ({ x, k = 2 }: { x: number; k?: number }) => x * k,
+  shifted: ({ x, k = 0 }: { x: number; k?: number }) => x + k,
+};
+
+Deno.test("an optional input requested as an output and not provided is left out of the result (Hamilton 42)", async () => {
+  const dr = await new Builder().withModules(optional).build();
+  const out = await dr.execute(["scaled", "k"] as never[], {
+    inputs: { x: 3 },
+  });
+  assert.deepEqual(out, { scaled: 6 });
+  assert.ok(!Object.hasOwn(out, "k"));
+  dr.validateExecution(["k"] as never[]); // not a MissingInputError
+  const { outputs } = await dr.run(["k", "shifted"] as never[], {
+    inputs: { x: 1 },
+  });
+  assert.deepEqual(outputs, { shifted: 1 });
+  assert.deepEqual(
+    await dr.map(["k", "scaled"] as never[], {
+      inputs: { x: [1, 2] },
+      mapOver: "x",
+    }),
+    [{ scaled: 2 }, { scaled: 4 }],
+  );
+});
+
+Deno.test("an optional input provided as undefined or null is kept in the result (Hamilton 42)", async () => {
+  const dr = await new Builder().withModules(optional).build();
+  const out = await dr.execute(["k", "shifted"] as never[], {
+    inputs: { x: 1, k: undefined },
+  });
+  assert.ok(Object.hasOwn(out, "k"));
+  assert.deepEqual(out, { k: undefined, shifted: 1 });
+  assert.deepEqual(
+    await dr.execute(["k"] as never[], { inputs: { x: 1, k: null } }),
+    { k: null },
+  );
+});
+
+Deno.test("a required input requested as an output and not provided is still a MissingInputError", async () => {
+  const dr = await new Builder().withModules(optional).build();
+  assert.throws(
+    () => dr.validateExecution(["x"] as never[]),
+    MissingInputError,
+  );
+});
+
+Deno.test("config keys no node takes are still graph variables for queries and toDot (Hamilton 14)", async () => {
+  const dr = await new Builder()
+    .withModules({ s: ({ a }: { a: number }) => a + 1 })
+    .withConfig({ a: 1, region: "EU" })
+    .build();
+  const region = dr.listAvailableVariables().find((v) => v.name === "region");
+  assert.equal(region?.kind, "input");
+  assert.equal(region?.fromConfig, true);
+  assert.deepEqual(region?.neededBy, []);
+  assert.deepEqual(dr.whatIsDownstreamOf("region").map((v) => v.name), [
+    "region",
+  ]);
+  // Drawn as config inputs are: a note with its value.
+  assert.match(
+    dr.toDot(),
+    /"region" \[shape=note, label="region = \\"EU\\""\];/,
+  );
+  assert.deepEqual(await dr.execute(["region", "s"] as never[]), {
+    region: "EU",
+    s: 2,
+  });
+});
+
+Deno.test("execute() and run() take node() definitions and functions as well as names", async () => {
+  const spend = () => [10, 20];
+  const avg = node(
+    ({ spend }: { spend: number[] }) => spend.reduce((a, b) => a + b) / 2,
+    named("avg_spend"),
+  );
+  const rate__eu = node(() => 0.2, config.when({ region: "EU" }));
+  const dr = await new Builder().withModules({ spend, avg, rate__eu })
+    .withConfig({ region: "EU" }).build();
+  const out = await dr.execute([spend, avg, rate__eu, "avg_spend"]);
+  assert.deepEqual(out, { spend: [10, 20], avg_spend: 15, rate: 0.2 });
+  assert.equal(out.avg_spend, 15); // typed by name
+  const { outputs } = await dr.run([avg]);
+  assert.deepEqual(outputs, { avg_spend: 15 });
+  await assert.rejects(
+    dr.execute([() => 1]),
+    /function <anonymous> defines no node of this graph/,
+  );
+  const twice = await new Builder().withModules({ a: spend, b: spend })
+    .build();
+  await assert.rejects(twice.execute([spend]), /exported twice/);
+  // parameterize makes no node named after the definition.
+  const s = node(
+    ({ a }: { a: number }) => a,
+    parameterize({ s1: { a: value(1) } }),
+  );
+  const made = await new Builder().withModules({ s }).build();
+  await assert.rejects(made.execute([s]), /defines no node of this graph/);
 });

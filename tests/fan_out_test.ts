@@ -5,12 +5,18 @@ import {
   CancelledError,
   collect,
   Engine,
+  inject,
   InvalidNodeError,
   named,
   node,
   NodeExecutionError,
   parallelizable,
+  parameterize,
+  pipeInput,
   Pipeline,
+  source,
+  step,
+  value,
 } from "../mod.ts";
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -650,4 +656,73 @@ Deno.test("a block's failed item is reported to afterMapItem as a map's is, then
   }).withAdapters(adapter).build();
   await assert.rejects(dr.execute(["all"]), /two/);
   assert.deepEqual(seen, ["xs#0:true", "xs#1:false"]);
+});
+
+Deno.test("collect() names the function's own parameter when parameterize or inject binds it to another node", async () => {
+  const total = ({ n, offset }: { n: number[]; offset: number }) =>
+    sum(n) + offset;
+  const dr = await new Builder().withModules({
+    steps: node(function* steps() {
+      yield* [1, 2, 3];
+    }, parallelizable()),
+    square: ({ steps }: { steps: number }) => steps ** 2,
+    cube: ({ steps }: { steps: number }) => steps ** 3,
+    total: node(
+      total,
+      parameterize({
+        squares: { n: source("square"), offset: value(0) },
+        cubes: { n: source("cube"), offset: value(100) },
+      }),
+      collect("n"),
+    ),
+    injected: node(
+      total,
+      inject({ n: source("square"), offset: value(1) }),
+      collect("n"),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["squares", "cubes", "injected"]), {
+    squares: 14,
+    cubes: 136,
+    injected: 15,
+  });
+  const info = dr.listAvailableVariables().find((v) => v.name === "cubes");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["cube"]);
+});
+
+Deno.test("collect() of a parameter parameterize binds to a literal is a build error naming the parameter", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      steps: node(() => [1, 2], parallelizable()),
+      square: ({ steps }: { steps: number }) => steps ** 2,
+      total: node(
+        ({ n }: { n: number[] }) => sum(n),
+        parameterize({ fixed: { n: value([1]) } }),
+        collect("n"),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "fixed" &&
+      /collect\("n"\) gathers a parameter parameterize binds to value/.test(
+        e.message,
+      ),
+  );
+});
+
+Deno.test("collect() of a piped parameter gathers the pipe's last step, which runs once per item", async () => {
+  const dr = await new Builder().withModules({
+    steps: node(() => [1, 2, 3], parallelizable()),
+    square: ({ steps }: { steps: number }) => steps ** 2,
+    total: node(
+      ({ square }: { square: number[] }) => sum(square),
+      collect("square"),
+      pipeInput(step(function halve(x: number) {
+        return x / 2;
+      })),
+    ),
+  }).build();
+  // The step runs once per item, inside the block: (1 + 4 + 9) / 2.
+  assert.deepEqual(await dr.execute(["total"]), { total: 7 });
+  const info = dr.listAvailableVariables().find((v) => v.name === "total");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["total.halve"]);
 });

@@ -5,9 +5,13 @@ import {
   Builder,
   type BuildResultEvent,
   CancelledError,
+  Engine,
   HookError,
   MemoryCacheStore,
+  named,
+  node,
   NodeExecutionError,
+  Pipeline,
 } from "../mod.ts";
 import { Hooks, type NodeCachedEvent } from "../src/hooks.ts";
 
@@ -441,4 +445,128 @@ Deno.test("a node that throws a braid error fails the run with a NodeExecutionEr
       return true;
     });
   }
+});
+
+Deno.test("beforeAnything runs first and afterGraphBuild sees the built graph, its modules and config, before the checks (Hamilton 45)", async () => {
+  const log: string[] = [];
+  const dr = await new Builder().withModules(mod, { c: () => 3 }).withConfig({
+    region: "EU",
+  }).withAdapters({
+    beforeAnything: ({ config }) => void log.push(`anything ${config.region}`),
+    afterGraphBuild: ({ graph, modules, config }) => {
+      log.push(
+        `graph ${graph.nodes.map((n) => n.name)} ${modules} ${config.region}`,
+      );
+      assert.equal(graph.node("b")?.inputs[0]?.name, "a");
+      assert.equal(graph.node("nope"), undefined);
+      assert.ok(Object.isFrozen(graph.nodes));
+    },
+    validateGraph: () => void log.push("validateGraph"),
+  }).build();
+  assert.deepEqual(log, [
+    "anything EU",
+    "graph a,c,b,region module #1,module #2 EU",
+    "validateGraph",
+  ]);
+  await dr.execute(["b"]);
+  assert.equal(log.length, 3); // build-time hooks only
+  // A failing afterGraphBuild fails the build.
+  await assert.rejects(
+    new Builder().withModules(mod).withAdapters({
+      afterGraphBuild: () => {
+        throw new Error("no");
+      },
+    }).build(),
+    (e: unknown) => e instanceof HookError && e.hook === "afterGraphBuild",
+  );
+});
+
+Deno.test("an engine's adapters hear beforeAnything and afterGraphBuild before a pipeline first runs", async () => {
+  const log: string[] = [];
+  const engine = new Engine({
+    adapters: [{
+      beforeAnything: () => void log.push("anything"),
+      afterGraphBuild: ({ graph, modules }) =>
+        void log.push(`graph ${graph.nodes.map((n) => n.name)} ${modules}`),
+    }],
+  });
+  const pipeline = new Pipeline({
+    nodes: [node(({ x }: { x: number }) => x + 1, named("y"))],
+    engine,
+  });
+  await pipeline.run({ inputs: { x: 1 } });
+  await pipeline.run({ inputs: { x: 2 } });
+  assert.deepEqual(log, ["anything", "graph y,x "]);
+});
+
+Deno.test("validateInputs may reject a run's inputs before any node runs, every rejected input in one error (Hamilton 45)", async () => {
+  const ran: string[] = [];
+  const seen: unknown[] = [];
+  const dr = await new Builder().withModules({
+    total: ({ x, y }: { x: number; y: number }) => (ran.push("total"), x + y),
+    half: ({ x }: { x: number }) => (ran.push("half"), x / 2),
+  }).withAdapters({
+    name: "numbers",
+    validateInputs: ({ name, value, neededBy, runId }) => {
+      seen.push({ name, value, neededBy, runId: typeof runId });
+      return typeof value === "number" || `${name} must be a number`;
+    },
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["total"], { inputs: { x: 1, y: Promise.resolve(2) } }),
+    { total: 3 },
+  );
+  assert.deepEqual(seen, [
+    { name: "x", value: 1, neededBy: ["total", "half"], runId: "string" },
+    { name: "y", value: 2, neededBy: ["total"], runId: "string" },
+  ]);
+  ran.length = 0;
+  await assert.rejects(
+    dr.execute(["total", "half"], {
+      inputs: { x: "1" as never, y: "2" as never },
+    }),
+    (e: unknown) =>
+      e instanceof HookError && e.hook === "validateInputs" &&
+      /adapter numbers/.test(e.message) &&
+      /input "x" was rejected: x must be a number; input "y" was rejected: y must be a number/
+        .test(e.message),
+  );
+  assert.deepEqual(ran, []);
+  // Per item of a map, and reported by run() as the run's error.
+  await assert.rejects(
+    dr.map(["half"], { inputs: { x: [2, "4" as never] }, mapOver: "x" }),
+    /input "x" was rejected/,
+  );
+  const result = await dr.run(["half"], { inputs: { x: "1" as never } });
+  assert.equal(result.success, false);
+  assert.ok(result.error instanceof HookError);
+});
+
+Deno.test("afterGraphExecution receives the results of a run that succeeded (Hamilton 45)", async () => {
+  const events: unknown[] = [];
+  const dr = await new Builder().withModules(mod).withAdapters({
+    afterGraphExecution: ({ success, results }) =>
+      void events.push({ success, results }),
+  }).build();
+  await dr.execute(["a", "b"]);
+  await dr.execute(["b"], { overrides: { a: 10 } });
+  assert.deepEqual(events, [
+    { success: true, results: { a: 1, b: 2 } },
+    { success: true, results: { b: 11 } },
+  ]);
+});
+
+Deno.test("validateNode reports every node it rejects in one error (Hamilton 45)", async () => {
+  await assert.rejects(
+    new Builder().withModules(mod, { c: () => 3 }).withAdapters({
+      name: "owners",
+      validateNode: ({ node }) =>
+        node.name === "b" ? true : `${node.name} needs an owner`,
+    }).build(),
+    (e: unknown) =>
+      e instanceof HookError && e.hook === "validateNode" &&
+      /adapter owners/.test(e.message) &&
+      /node "a" was rejected: a needs an owner; node "c" was rejected: c needs an owner/
+        .test(e.message),
+  );
 });

@@ -4,9 +4,14 @@ import {
   Builder,
   cache,
   checkOutput,
+  collect,
   config,
   ConfigError,
+  configuration,
+  DATA_QUALITY_SOURCE_TAG,
+  DATA_QUALITY_TAG,
   describe,
+  does,
   extractFields,
   group,
   inject,
@@ -15,6 +20,7 @@ import {
   named,
   node,
   NodeExecutionError,
+  parallelizable,
   parameterize,
   parameterizedSubdag,
   pipeInput,
@@ -331,8 +337,9 @@ Deno.test("checkOutput with importance warn passes the value on and reports it i
 });
 
 Deno.test("checkOutput passes valid values silently, for positional nodes with ctx too", async () => {
+  // The function runs as the raw node (Hamilton 44).
   function total(a: number, ctx: { nodeName: string }) {
-    return ctx.nodeName === "total" ? a + 1 : 0;
+    return ctx.nodeName === "total_raw" ? a + 1 : 0;
   }
   const dr = await new Builder().withModules({
     total: node(
@@ -424,8 +431,8 @@ Deno.test("pipe steps are dropped by config, and named steps can be requested", 
     mode: "shift",
   }).build();
   assert.deepEqual(
-    await shifted.execute(["f", "clipped"] as never[], { inputs: { x: 1 } }),
-    { f: 2, clipped: 2 },
+    await shifted.execute(["f", "f.clipped"] as never[], { inputs: { x: 1 } }),
+    { f: 2, "f.clipped": 2 },
   );
 });
 
@@ -606,7 +613,7 @@ Deno.test("describe() gives a description; parameterize fills in its {param} pla
     x: () => 1,
     sum: node(
       sum,
-      describe("Adds {a} and {b}, not {c}"),
+      describe("{output_name} adds {a} and {b}, not {{c}}"),
       parameterize({
         sum_x: { a: source("x"), b: value(2) },
         sum_list: { a: value(1), b: group(source("x"), value(3)) },
@@ -619,12 +626,12 @@ Deno.test("describe() gives a description; parameterize fills in its {param} pla
     ) => [v.name, v.doc]),
   );
   assert.deepEqual(docs, {
-    sum_x: "Adds x and 2, not {c}",
-    sum_list: "Adds 1 and x, 3, not {c}",
+    sum_x: "sum_x adds x and 2, not {c}",
+    sum_list: "sum_list adds 1 and x, 3, not {c}",
   });
   assert.equal(
     dr.exportExecution(["sum_x"]).nodes.at(-1)?.doc,
-    "Adds x and 2, not {c}",
+    "sum_x adds x and 2, not {c}",
   );
 });
 
@@ -697,11 +704,665 @@ Deno.test("facts travel with specs: kept with the function, the node's kept by w
   assert.deepEqual(nested!.container?.graph.order, ["y"]);
   assert.equal(y!.container, undefined); // an output, not the nested pipeline
   // A wrapper is the same node: it still runs the nested pipeline, here.
-  const [checked] = checkOutput(() => true).apply(nested!, context);
-  assert.notEqual(checked!.fn, nested!.fn);
-  assert.equal(checked!.local, true);
-  assert.equal(checked!.container, nested!.container);
+  const [wrapped] = inject({}).apply(nested!, context);
+  assert.notEqual(wrapped!.fn, nested!.fn);
+  assert.equal(wrapped!.local, true);
+  assert.equal(wrapped!.container, nested!.container);
+  // checkOutput keeps the function, and what it runs, on the raw node; the
+  // nodes it adds are new ones, run here.
+  const [raw, check, final] = checkOutput(() => true).apply(nested!, context);
+  assert.equal(raw!.name, "nested_raw");
+  assert.equal(raw!.fn, nested!.fn);
+  assert.equal(raw!.container, nested!.container);
+  for (const made of [check!, final!]) {
+    assert.equal(made.local, true);
+    assert.equal(made.container, undefined);
+    assert.equal(made.exportName, undefined);
+  }
   const [tagged] = tag({ t: "2" }).apply(whole!, context);
   assert.equal(tagged!.exportName, "stats");
   assert.equal(tagged!.definedAt, whole!.definedAt);
+});
+
+Deno.test("a named step becomes <node name>.<step>, so two pipes in one module may use the same step names (Hamilton 41)", async () => {
+  const dr = await new Builder().withModules({
+    a: node(
+      ({ x }: { x: number }) => x,
+      pipeInput(step(plusOne).named("prep")),
+    ),
+    b: node(
+      ({ x }: { x: number }) => -x,
+      named("neg"),
+      pipeInput(step(plusOne).named("prep")),
+    ),
+    c: node(() => 2.6, pipeOutput(step(Math.round).named("prep"))),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["a", "neg", "a.prep", "neg.prep", "c.prep"] as never[], {
+      inputs: { x: 1 },
+    }),
+    { a: 2, neg: -2, "a.prep": 2, "neg.prep": 2, "c.prep": 3 },
+  );
+});
+
+Deno.test("a pipe's namespace option prefixes its steps; namespace null leaves them bare (Hamilton 41)", async () => {
+  const dr = await new Builder().withModules({
+    f: node(
+      ({ x }: { x: number }) => x,
+      pipeInput(step(plusOne).named("shifted"), step(clip, { max: value(3) }), {
+        namespace: "prep",
+      }),
+    ),
+    g: node(
+      () => 2.6,
+      pipeOutput(step(Math.round).named("rounded"), { namespace: null }),
+    ),
+  }).build();
+  const names = dr.listAvailableVariables().map((v) => v.name);
+  for (const name of ["prep.shifted", "prep.clip", "rounded", "g", "g.raw"]) {
+    assert.ok(names.includes(name), `${name} in ${names.join()}`);
+  }
+  assert.deepEqual(
+    await dr.execute(["f", "rounded", "g"] as never[], { inputs: { x: 9 } }),
+    { f: 3, rounded: 3, g: 3 },
+  );
+  assert.throws(
+    () => pipeOutput(step(Math.round), { namespace: "" }),
+    /'pipeOutput' option 'namespace' must be a non-empty string or null/,
+  );
+});
+
+Deno.test("pipeOutput's named last step stays requestable; the node keeps its name through an identity node (Hamilton 41)", async () => {
+  const price = node(
+    () => 2.6,
+    tag({ unit: "EUR" }),
+    pipeOutput(
+      step(Math.round),
+      step(times, { k: value(10) }).named("tenfold"),
+    ),
+  );
+  const dr = await new Builder().withModules({
+    price,
+    label: ({ price }: { price: number }) => `${price}`,
+  }).build();
+  assert.deepEqual(
+    await dr.execute(
+      ["label", "price", "price.tenfold", "price.round"] as never[],
+    ),
+    { label: "30", price: 30, "price.tenfold": 30, "price.round": 3 },
+  );
+  const info = dr.listAvailableVariables().find((v) => v.name === "price");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["price.tenfold"]);
+  assert.deepEqual(info?.tags, { module: "module #1", unit: "EUR" });
+});
+
+Deno.test("pipeOutput() with no steps, or none kept by config, leaves the node unchanged", async () => {
+  const dr = await new Builder().withModules({
+    a: node(() => 1, pipeOutput()),
+    b: node(() => 2, pipeOutput(step(plusOne).when({ mode: "shift" }))),
+  }).build();
+  assert.deepEqual(dr.listAvailableVariables().map((v) => v.name), ["a", "b"]);
+  assert.deepEqual(await dr.execute(["a", "b"]), { a: 1, b: 2 });
+});
+
+Deno.test("a step's onOutput together with pipeOutput's onOutput is a build error", async () => {
+  const stats = node(
+    () => ({ mean: 2.4, std: 0.26 }),
+    extractFields("mean", "std"),
+    pipeOutput(step(Math.round).onOutput("mean"), { onOutput: "std" }),
+  );
+  await assert.rejects(
+    new Builder().withModules({ stats }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /onOutput and a step's onOutput\(\) cannot both be given/.test(e.message),
+  );
+});
+
+Deno.test("a step's onOutput picks among the final nodes: the other fields pass unchanged", async () => {
+  const stats = node(
+    () => ({ mean: 2.4, std: 0.26 }),
+    extractFields("mean", "std"),
+    pipeOutput(step(Math.round).onOutput("mean"), step(times, { k: value(2) })),
+  );
+  const dr = await new Builder().withModules({ stats }).build();
+  assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 4, std: 0.52 });
+});
+
+Deno.test("a subdag's config values are also inputs of its nodes (Hamilton 43)", async () => {
+  const inner = {
+    fee: ({ amount, rate }: { amount: number; rate: number }) => amount * rate,
+  };
+  const cheap = node(
+    ({ fee }: { fee: number }) => fee,
+    subdag([inner], { config: { rate: 0.1 } }),
+  );
+  const dear = node(
+    ({ fee }: { fee: number }) => fee,
+    subdag([inner], { config: { rate: value(0.5) } }),
+  );
+  const dr = await new Builder().withModules({ cheap, dear }).build();
+  assert.deepEqual(
+    await dr.execute(["cheap", "dear"], { inputs: { amount: 100 } }),
+    { cheap: 10, dear: 50 },
+  );
+  // The config value is bound inside the subdag: no outer input "rate".
+  assert.ok(!dr.listAvailableVariables().some((v) => v.name === "rate"));
+});
+
+Deno.test("a subdag input that is also a key of its config is a ConfigError (Hamilton 43)", async () => {
+  const inner = { y: ({ k }: { k: number }) => k };
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(
+        ({ y }: { y: number }) => y,
+        subdag([inner], { inputs: { k: value(1) }, config: { k: 2 } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof ConfigError && /node "f"/.test(e.message) &&
+      /"k" in both its inputs and its config/.test(e.message),
+  );
+});
+
+Deno.test("configuration() maps another key of the builder's config into a subdag's config (Hamilton 43)", async () => {
+  const variants = {
+    rate__low: node(() => 0.1, config.when({ tier: "low" })),
+    rate__high: node(() => 0.5, config.when({ tier: "high" })),
+    label: ({ tier }: { tier: string }) => `tier ${tier}`,
+  };
+  const eu = node(
+    ({ rate, label }: { rate: number; label: string }) => `${label}: ${rate}`,
+    subdag([variants], { config: { tier: configuration("eu_tier") } }),
+  );
+  const us = node(
+    ({ rate, label }: { rate: number; label: string }) => `${label}: ${rate}`,
+    subdag([variants], { config: { tier: configuration("us_tier") } }),
+  );
+  const dr = await new Builder().withModules({ eu, us }).withConfig({
+    eu_tier: "high",
+    us_tier: "low",
+  }).build();
+  assert.deepEqual(await dr.execute(["eu", "us"]), {
+    eu: "tier high: 0.5",
+    us: "tier low: 0.1",
+  });
+  await assert.rejects(
+    new Builder().withModules({ eu }).build(),
+    (e: unknown) =>
+      e instanceof ConfigError && /configuration\("eu_tier"\)/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(
+        ({ label }: { label: string }) => label,
+        subdag([variants], { config: { tier: source("x") } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /config "tier" is bound to source/.test(e.message),
+  );
+  assert.throws(() => configuration(""), TypeError);
+});
+
+Deno.test('extractFields given a list instead of names is an InvalidNodeError at build, not fields "0", "1"', async () => {
+  const stats = node(
+    () => ({ a: 1, b: 2 }),
+    extractFields(["a", "b"] as never),
+  );
+  await assert.rejects(
+    new Builder().withModules({ stats }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "stats" &&
+      /not a list \(\["a","b"\]\); write extractFields\("a", "b"\)/.test(
+        e.message,
+      ),
+  );
+});
+
+Deno.test("tag keys must be names joined by dots, and tag lists non-empty without repeats (Hamilton 19)", async () => {
+  const build = (tags: Record<string, unknown>) =>
+    new Builder().withModules({ f: node(() => 1, tag(tags as never)) })
+      .build();
+  for (const key of ["", "a b", "a..b", ".a", "a.", "1st", "data-source"]) {
+    await assert.rejects(
+      build({ [key]: "x" }),
+      (e: unknown) =>
+        e instanceof InvalidNodeError &&
+        /must be a name, or names joined by dots/.test(e.message),
+      key,
+    );
+  }
+  await assert.rejects(
+    build({ pii: [] }),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /non-empty list/.test(e.message),
+  );
+  await assert.rejects(
+    build({ pii: ["email", "email"] }),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /lists a value twice/.test(e.message),
+  );
+  const dr = await build({
+    owner: "ana",
+    "data.source": "crm",
+    _private: true,
+    $cost: 2,
+    "é.ß": "x",
+    pii: ["email", "name"],
+  });
+  assert.deepEqual(dr.listAvailableVariables()[0]?.tags, {
+    module: "module #1",
+    owner: "ana",
+    "data.source": "crm",
+    _private: true,
+    $cost: 2,
+    "é.ß": "x",
+    pii: ["email", "name"],
+  });
+});
+
+Deno.test("source(source(x)) and value(value(x)) are one level deep", async () => {
+  const x = source("x");
+  assert.equal(source(x), x);
+  assert.equal(source(source("x")).name, "x");
+  const inner = value([1, 2]);
+  assert.equal(value(inner), inner);
+  assert.deepEqual(value(value(value(3))).value, 3);
+  const dr = await new Builder().withModules({
+    x: () => 4,
+    f: node(sum, inject({ a: source(source("x")), b: value(value(1)) })),
+  }).build();
+  assert.deepEqual(await dr.execute(["f"]), { f: 5 });
+});
+
+Deno.test("group() with no items is an InvalidNodeError naming the parameter", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      total: node(
+        ({ nums }: { nums: number[] }) => nums.length,
+        inject({ nums: group() }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "total" &&
+      /binds "nums" to group\(\) with no items/.test(e.message),
+  );
+});
+
+Deno.test("calling withCache twice on a builder is refused", () => {
+  const builder = new Builder().withCache();
+  assert.throws(
+    () => builder.withCache({ path: ".other" }),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      /'withCache' was already called/.test(e.message),
+  );
+});
+
+Deno.test("parameterize and inject fill {param} placeholders per entry; an unknown placeholder is an InvalidNodeError (Hamilton 22)", async () => {
+  const scaled = ({ x, k }: { x: number; k: number }) => x * k;
+  const dr = await new Builder().withModules({
+    scaled: node(
+      scaled,
+      describe("{x} times {k}"),
+      parameterize({
+        doubled: { k: value(2) },
+        tripled: { x: source("base"), k: value(3) },
+      }),
+    ),
+    boosted: node(
+      scaled,
+      describe("{output_name}: {x} times {k}"),
+      inject({ k: value(10) }),
+    ),
+  }).build();
+  const docs = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.doc !== undefined).map((
+      v,
+    ) => [v.name, v.doc]),
+  );
+  assert.deepEqual(docs, {
+    doubled: "x times 2",
+    tripled: "base times 3",
+    boosted: "boosted: x times 10",
+  });
+  await assert.rejects(
+    new Builder().withModules({
+      scaled: node(
+        scaled,
+        describe("{x} times {factor}"),
+        parameterize({ doubled: { k: value(2) } }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "doubled" &&
+      /placeholder \{factor\}, which names no parameter/.test(e.message),
+  );
+});
+
+Deno.test("every node carries a module tag naming the module it came from, filterable (Hamilton 46)", async () => {
+  const url = import.meta.resolve("./fixtures/generated.ts");
+  const inner = { doubled: ({ x }: { x: number }) => x * 2 };
+  const dr = await new Builder().withModules(url, {
+    a: () => 1,
+    b: node(({ a }: { a: number }) => a, tag({ layer: "x" })),
+    used: node(
+      ({ doubled }: { doubled: number }) => doubled,
+      subdag([inner], { inputs: { x: value(1) } }),
+    ),
+  }).withConfig({ region: "EU" }).build();
+  const moduleOf = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.kind === "node").map((
+      v,
+    ) => [v.name, v.tags.module]),
+  );
+  assert.equal(moduleOf.sum_2, url); // generated nodes of a module file
+  assert.equal(moduleOf.mean, url);
+  assert.equal(moduleOf["report.plusOne"], url);
+  assert.equal(moduleOf.a, "module #2"); // an object given to withModules
+  assert.equal(moduleOf.b, "module #2");
+  assert.equal(moduleOf["used.doubled"], "module #2"); // where the subdag is used
+  assert.deepEqual(
+    dr.listAvailableVariables({ tagFilter: { module: "module #2" } }).map((v) =>
+      v.name
+    ),
+    ["a", "used.doubled", "b", "used"],
+  );
+  await assert.rejects(
+    new Builder().withModules({ f: node(() => 1, tag({ module: "mine" })) })
+      .build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /reserved namespace "module"/.test(e.message),
+  );
+});
+
+Deno.test("group({ name: source(x), ... }) passes the parameter an object with those keys (Hamilton 47)", async () => {
+  const dr = await new Builder().withModules({
+    a: () => 1,
+    b: () => 2,
+    span: node(
+      ({ bounds }: { bounds: { lo: number; hi: number; unit: string } }) =>
+        `${bounds.lo}-${bounds.hi} ${bounds.unit}`,
+      inject({
+        bounds: group({ lo: source("a"), hi: source("b"), unit: value("m") }),
+      }),
+      describe("between {bounds}"),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["span"]), { span: "1-2 m" });
+  const info = dr.listAvailableVariables().find((v) => v.name === "span");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["a", "b"]);
+  assert.equal(info?.doc, "between lo: a, hi: b, unit: m");
+  assert.throws(() => group({ lo: 1 } as never), TypeError);
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(({ g }: { g: object }) => g, inject({ g: group({}) })),
+    }).build(),
+    /group\(\) with no items/,
+  );
+});
+
+Deno.test("does(fn) computes the node with fn, its parameters renamed by argumentMapping (Hamilton 47)", async () => {
+  const sumAll = (values: Record<string, number>) =>
+    Object.values(values).reduce((a, b) => a + b, 0);
+  const seen: unknown[] = [];
+  const dr = await new Builder().withModules({
+    x: () => 3,
+    total: node(
+      ({ x: _x, y: _y, z: _z = 10 }: { x: number; y: number; z?: number }) => 0,
+      does(sumAll),
+    ),
+    ratio: node(
+      ({ x: _x, y: _y }: { x: number; y: number }) => 0,
+      does(
+        (
+          args: { top: number; bottom: number },
+        ) => (seen.push(args), args.top / args.bottom),
+        { argumentMapping: { top: "x", bottom: "y" } },
+      ),
+    ),
+    labelled: node(
+      function labelled(n: number, ctx: { nodeName: string }) {
+        return `${ctx.nodeName}:${n}`;
+      },
+      does((args: { n: number }, ctx: { nodeName: string }) =>
+        `${ctx.nodeName} got ${args.n}`
+      ),
+    ),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["total", "ratio", "labelled"], {
+      inputs: { y: 4, n: 1 },
+    }),
+    { total: 17, ratio: 0.75, labelled: "labelled got 1" },
+  );
+  assert.deepEqual(seen, [{ top: 3, bottom: 4 }]);
+  const info = dr.listAvailableVariables().find((v) => v.name === "ratio");
+  assert.deepEqual(info?.inputs.map((i) => i.name), ["x", "y"]);
+  assert.deepEqual(info?.modifiers, ["does"]);
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(
+        ({ x: _x }: { x: number }) => 0,
+        does(sumAll, {
+          argumentMapping: { a: "nope" },
+        }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /argumentMapping gives "a" the parameter "nope"/.test(e.message),
+  );
+  assert.throws(() => does(3 as never), TypeError);
+});
+
+Deno.test("a parameterize entry given as [bindings, description] has its own description (Hamilton 22)", async () => {
+  const dr = await new Builder().withModules({
+    x: () => 1,
+    sum: node(
+      sum,
+      describe("{a} plus {b}"),
+      parameterize({
+        sum_x: [{ a: source("x"), b: value(2) }, "x moved by two"],
+        sum_y: { a: source("x"), b: value(3) },
+      }),
+    ),
+  }).build();
+  const docs = Object.fromEntries(
+    dr.listAvailableVariables().filter((v) => v.doc !== undefined).map((
+      v,
+    ) => [v.name, v.doc]),
+  );
+  assert.deepEqual(docs, { sum_x: "x moved by two", sum_y: "x plus 3" });
+  assert.deepEqual(await dr.execute(["sum_x", "sum_y"]), {
+    sum_x: 3,
+    sum_y: 4,
+  });
+  await assert.rejects(
+    new Builder().withModules({
+      sum: node(
+        sum,
+        parameterize({ bad: [{ a: value(1) }, 3] as never }),
+      ),
+    }).build(),
+    /must be an object of bindings, or \[bindings, "description"\]/,
+  );
+});
+
+Deno.test("mutate binds arguments for every target, each target's own winning; targets may be names or functions (Hamilton 47)", async () => {
+  const scores = {
+    score_a: () => 42,
+    score_b: () => 42,
+    score_c: () => 42,
+  };
+  const _clip = node(
+    (x: number, { max, min }: { max: number; min: number }) =>
+      Math.max(min, Math.min(x, max)),
+    mutate(
+      applyTo("score_a"),
+      applyTo("score_b", { max: value(5) }),
+      scores.score_c,
+      { max: value(10), min: value(0) },
+    ),
+  );
+  const dr = await new Builder().withModules(scores, { _clip }).build();
+  assert.deepEqual(await dr.execute(["score_a", "score_b", "score_c"]), {
+    score_a: 10,
+    score_b: 5,
+    score_c: 10,
+  });
+  assert.throws(
+    () => mutate(applyTo("a"), { x: 1 }, { y: 2 }),
+    /at most one object of arguments/,
+  );
+});
+
+Deno.test("applyTo(...).named() names the mutation's step node and .when() keeps it only under a config", async () => {
+  const scores = { score: () => 42, other: () => 7 };
+  const _clip = node(
+    (x: number, { max }: { max: number }) => Math.min(x, max),
+    mutate(
+      applyTo("score", { max: value(10) }).named("capped"),
+      applyTo("other", { max: value(5) }).when({ mode: "strict" }),
+    ),
+  );
+  const lax = await new Builder().withModules(scores, { _clip }).withConfig({
+    mode: "lax",
+  }).build();
+  assert.deepEqual(
+    await lax.execute(["score", "score.capped", "other"] as never[]),
+    { score: 10, "score.capped": 10, other: 7 },
+  );
+  assert.ok(!lax.listAvailableVariables().some((v) => v.name === "other.raw"));
+  const strict = await new Builder().withModules(scores, { _clip })
+    .withConfig({ mode: "strict" }).build();
+  assert.deepEqual(await strict.execute(["other"]), { other: 5 });
+  assert.throws(() => applyTo("x").when({}), TypeError);
+  assert.throws(() => applyTo("x").named(""), TypeError);
+});
+
+Deno.test("checkOutput makes <name>_raw, one validator node per validator valued with its result, and the node that applies the importance (Hamilton 44)", async () => {
+  const positive = (v: number) => v > 0 || "must be positive";
+  const small = (v: number) => v < 100 || "must be small";
+  const dr = await new Builder().withModules({
+    price: node(
+      () => 250,
+      tag({ unit: "EUR" }),
+      checkOutput(positive, small, (v: number) => Number.isInteger(v)),
+    ),
+  }).build();
+  const infos = dr.listAvailableVariables();
+  assert.deepEqual(infos.map((v) => v.name), [
+    "price_raw",
+    "price_positive",
+    "price_small",
+    "price_validator",
+    "price",
+  ]);
+  const tagsOf = (name: string) => {
+    const { module: _module, ...tags } =
+      infos.find((v) => v.name === name)!.tags;
+    return tags;
+  };
+  assert.deepEqual(tagsOf("price_raw"), {});
+  assert.deepEqual(tagsOf("price_small"), {
+    "hamilton.data_quality.contains_dq_results": true,
+    "hamilton.data_quality.source_node": "price",
+  });
+  assert.deepEqual(tagsOf("price"), { unit: "EUR" }); // tags go to the final node
+  assert.deepEqual(
+    infos.find((v) => v.name === "price")?.inputs.map((i) => i.name),
+    ["price_raw", "price_positive", "price_small", "price_validator"],
+  );
+  assert.deepEqual(
+    dr.listAvailableVariables({
+      tagFilter: {
+        [DATA_QUALITY_TAG]: true,
+        [DATA_QUALITY_SOURCE_TAG]: "price",
+      },
+    }).map((v) => v.name),
+    ["price_positive", "price_small", "price_validator"],
+  );
+  // The results are values that can be requested; the value passes on with
+  // a warning per failed check.
+  const out = await dr.execute(
+    ["price", "price_positive", "price_small"] as never[],
+  ) as Record<string, unknown>;
+  assert.equal(out.price, 250);
+  assert.deepEqual(out.price_positive, {
+    passes: true,
+    message: "passed",
+    importance: "warn",
+    validator: "positive",
+  });
+  assert.deepEqual(out.price_small, {
+    passes: false,
+    message: "must be small",
+    importance: "warn",
+    validator: "small",
+  });
+});
+
+Deno.test("checkOutput with importance fail reports every failed validator in one ValidationError", async () => {
+  const dr = await new Builder().withModules({
+    price: node(
+      () => -250,
+      checkOutput(
+        (v: number) => v > 0 || "must be positive",
+        (v: number) => v > -100 || "must be above -100",
+        { importance: "fail" },
+      ),
+    ),
+  }).build();
+  await assert.rejects(
+    dr.execute(["price"]),
+    (e: unknown) =>
+      e instanceof ValidationError && e.nodeName === "price" &&
+      e.reason === "must be positive; must be above -100",
+  );
+  // The raw value and the verdicts are there without the policy.
+  assert.deepEqual(
+    await dr.execute(["price_raw", "price_validator_1"] as never[]),
+    {
+      price_raw: -250,
+      price_validator_1: {
+        passes: false,
+        message: "must be above -100",
+        importance: "fail",
+        validator: "validator",
+      },
+    },
+  );
+});
+
+Deno.test("checkOutput given twice on one node is an InvalidNodeError; tags in its namespaces are reserved", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(() => 1, checkOutput(() => true), checkOutput(() => true)),
+    }).build(),
+    /checkOutput is given twice/,
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(() => 1, tag({ [DATA_QUALITY_TAG]: true })),
+    }).build(),
+    /reserved namespace "hamilton"/,
+  );
+  assert.throws(() => checkOutput(), /needs at least one validator/);
+});
+
+Deno.test("a collecting node with checkOutput collects on its raw node", async () => {
+  const dr = await new Builder().withModules({
+    steps: node(() => [1, 2, 3], parallelizable()),
+    square: ({ steps }: { steps: number }) => steps ** 2,
+    total: node(
+      ({ square }: { square: number[] }) => square.reduce((a, b) => a + b),
+      collect("square"),
+      checkOutput((v: number) => v > 10, { importance: "fail" }),
+    ),
+  }).build();
+  assert.deepEqual(await dr.execute(["total"]), { total: 14 });
 });

@@ -436,3 +436,161 @@ Deno.test("stream() of an outer pipeline yields nodeCached for the inner nodes t
   }
   assert.deepEqual(cached, ["shout.upper#0"]);
 });
+
+Deno.test("a pipeline's name names its node when asNode is given none", async () => {
+  const named_ = new Pipeline({ name: "text", nodes: [clean, size] });
+  assert.equal(named_.name, "text");
+  assert.equal(textPipeline.name, undefined);
+  const outer = new Pipeline({ nodes: [named_.asNode()] });
+  assert.deepEqual(await outer.run({ inputs: { passage: " Ab " } }), {
+    cleaned: "ab",
+    size: 2,
+  });
+  assert.match(outer.toDot(), /label="text";/);
+  // An explicit name wins; a pipeline without a name needs one.
+  assert.match(
+    new Pipeline({ nodes: [named_.asNode({ name: "other" })] }).toDot(),
+    /label="other";/,
+  );
+  assert.throws(() => textPipeline.asNode(), /'name' is needed/);
+  assert.throws(
+    () => new Pipeline({ name: "", nodes: [clean] }),
+    /'name' must be a non-empty string/,
+  );
+  // bind and unbind keep the name.
+  assert.equal(named_.bind({ passage: "x" }).unbind().name, "text");
+});
+
+Deno.test("unbind(...names) removes those bound inputs and unbind() removes them all (HyperNodes)", async () => {
+  const add = node(({ x, y }: { x: number; y: number }) => x + y, named("sum"));
+  const bound = new Pipeline({ nodes: [add] }).bind({ x: 5, y: 10 });
+  assert.deepEqual(await bound.run(), { sum: 15 });
+  const partly = bound.unbind("x", "nonexistent");
+  assert.deepEqual(partly.bound, { y: 10 });
+  assert.deepEqual(partly.inputs, ["x"]);
+  assert.deepEqual(await partly.run({ inputs: { x: 1 } }), { sum: 11 });
+  const none = bound.unbind();
+  assert.deepEqual(none.bound, {});
+  assert.deepEqual(none.inputs, ["x", "y"]);
+  assert.deepEqual(bound.bound, { x: 5, y: 10 }); // immutable
+  assert.deepEqual(new Pipeline({ nodes: [add] }).unbind().bound, {});
+});
+
+Deno.test("a nested node exposes the inner pipeline's bound inputs, the inputs it still needs and its outputs (HyperNodes)", () => {
+  const add = node(({ x, y }: { x: number; y: number }) => x + y, named("sum"));
+  const inner = new Pipeline({ nodes: [add] }).bind({ x: 5 });
+  const nested = inner.asNode({
+    name: "adder",
+    inputMapping: { outer_y: "y" },
+    outputMapping: { sum: "total" },
+  });
+  assert.deepEqual(nested.bound, { x: 5 });
+  assert.deepEqual(nested.inputs, ["outer_y"]);
+  assert.deepEqual(nested.outputs, ["total"]);
+  const full = new Pipeline({ nodes: [add] }).bind({ x: 5, y: 10 }).asNode({
+    name: "full",
+  });
+  assert.deepEqual(full.bound, { x: 5, y: 10 });
+  assert.deepEqual(full.inputs, []);
+});
+
+Deno.test("a nested pipeline whose outputs are partly used computes only those (HyperNodes prunes them)", async () => {
+  const calls: Record<string, number> = {};
+  const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
+  const inner = new Pipeline({
+    nodes: [
+      node(({ x }: { x: number }) => (count("cheap"), x + 1), named("cheap")),
+      node(({ x }: { x: number }) => (count("dear"), x * 100), named("dear")),
+    ],
+  });
+  const outer = new Pipeline({
+    nodes: [
+      inner.asNode({ name: "inner" }),
+      node(({ cheap }: { cheap: number }) => cheap * 2, named("doubled")),
+    ],
+  });
+  assert.deepEqual(
+    await outer.run({ inputs: { x: 1 }, outputs: ["doubled"] }),
+    { doubled: 4 },
+  );
+  assert.deepEqual(calls, { cheap: 1 });
+  // Mapped over, too.
+  const mapped = new Pipeline({
+    nodes: [inner.asNode({ name: "inner", mapOver: "x" })],
+  });
+  assert.deepEqual(
+    await mapped.run({ inputs: { x: [1, 2] }, outputs: ["cheap"] }),
+    { cheap: [2, 3] },
+  );
+  assert.deepEqual(calls, { cheap: 3 });
+  // Everything is computed when every output (or the node itself) is used.
+  assert.deepEqual(await outer.run({ inputs: { x: 1 } }), {
+    cheap: 2,
+    dear: 100,
+    doubled: 4,
+  });
+  assert.deepEqual(calls, { cheap: 4, dear: 1 });
+  const dr = await new Builder().withModules({
+    inner: inner.asNode({ name: "inner" }),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["inner"] as never[], { inputs: { x: 1 } }),
+    {
+      inner: { cheap: 2, dear: 100 },
+    },
+  );
+  assert.deepEqual(calls, { cheap: 5, dear: 2 });
+});
+
+Deno.test("a nested pipeline with an engine of its own uses that engine's cache", async () => {
+  const calls: Record<string, number> = {};
+  const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
+  await using engine = new Engine({
+    cache: { store: new MemoryCacheStore() },
+  });
+  const inner = new Pipeline({
+    nodes: [
+      node(
+        ({ word }: { word: string }) => (count("upper"), word.toUpperCase()),
+        named("upper"),
+      ),
+    ],
+    engine,
+  });
+  const outer = new Pipeline({ nodes: [inner.asNode({ name: "shout" })] });
+  assert.deepEqual(await outer.run({ inputs: { word: "a" } }), { upper: "A" });
+  assert.deepEqual(await outer.run({ inputs: { word: "a" } }), { upper: "A" });
+  assert.deepEqual(calls, { upper: 1 });
+  await outer.run({ inputs: { word: "b" } });
+  assert.deepEqual(calls, { upper: 2 });
+  // The inner pipeline run alone hits the same cache.
+  assert.deepEqual(await inner.run({ inputs: { word: "b" } }), { upper: "B" });
+  assert.deepEqual(calls, { upper: 2 });
+});
+
+Deno.test("a node's ctx carries only its documented fields, in a run whose nested pipeline still reaches the caller's adapters", async () => {
+  const seen: string[] = [];
+  let keys: (string | symbol)[] = [];
+  const inner = new Pipeline({
+    nodes: [node(({ x }: { x: number }) => x + 1, named("y"))],
+  });
+  const dr = await new Builder().withModules({
+    probe: node((
+      { ctx }: { ctx: { [key: string | symbol]: unknown } },
+    ) => (keys = Reflect.ownKeys(ctx), 1)),
+    inner: inner.asNode({ name: "inner" }),
+  }).withAdapters({
+    beforeNodeExecution: (e) => void seen.push(e.nodeName),
+  }).build();
+  assert.deepEqual(
+    await dr.execute(["probe", "y"] as never[], {
+      inputs: { x: 1 },
+    }),
+    { probe: 1, y: 2 },
+  );
+  assert.deepEqual(
+    keys.map(String).sort(),
+    ["log", "nodeName", "runId", "signal", "tags"],
+  );
+  assert.ok(seen.includes("inner.y"), `seen: ${seen}`);
+});

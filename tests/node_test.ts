@@ -44,6 +44,7 @@ Deno.test("tag() attaches tags without changing what a node computes", async () 
     .build();
   assert.deepEqual(await dr.execute(["a"]), { a: 1 });
   assert.deepEqual(dr.listAvailableVariables()[0]?.tags, {
+    module: "module #1",
     layer: "raw",
     owner: "ana",
   });
@@ -223,4 +224,37 @@ Deno.test("a module the builder imports gives its specs their export, which modi
   const bound = rebind(spec, { x: value(1) }, "test");
   assert.equal(bound.exportName, undefined);
   assert.equal(bound.module, url); // provenance stays
+});
+
+Deno.test("config(predicate) keeps a node when the predicate of the config is true (Hamilton 47)", async () => {
+  const variants = {
+    rate__big: node(() => 0.5, config((cfg) => Number(cfg.size) > 100)),
+    rate__small: node(() => 0.1, config((cfg) => !(Number(cfg.size) > 100))),
+  };
+  const big = await new Builder().withModules(variants).withConfig({
+    size: 500,
+  }).build();
+  assert.deepEqual(await big.execute(["rate"]), { rate: 0.5 });
+  const small = await new Builder().withModules(variants).build();
+  assert.deepEqual(await small.execute(["rate"]), { rate: 0.1 });
+  assert.deepEqual(
+    small.listAvailableVariables().find((v) => v.name === "rate")?.modifiers,
+    ["config"],
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(() => 1, config(() => "yes" as never)),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError &&
+      /must return true or false/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      f: node(() => 1, config((cfg) => (cfg.x as { y: number }).y > 1)),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && /predicate threw/.test(e.message),
+  );
+  assert.throws(() => config(3 as never), TypeError);
 });

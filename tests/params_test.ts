@@ -263,7 +263,7 @@ Deno.test("a parsed list gives its inputs without ctx, and where ctx is", () => 
   const p = parseSource("function f(a, ctx, b = 2) {}");
   assert.deepEqual(p.inputs, [
     { name: "a", optional: false },
-    { name: "b", optional: true },
+    { name: "b", optional: true, defaultValue: 2 },
   ]);
   assert.equal(p.ctxIndex, 1);
   assert.equal(parseSource("({ x, y }) => x").ctxIndex, -1);
@@ -346,4 +346,31 @@ Deno.test("readParams gives ctx's place and the other names as inputs, in one pa
   assert.equal(read[1]?.ctxIndex, 0);
   assert.deepEqual(read[1]?.inputs.map((i) => i.name), ["z"]);
   assert.deepEqual(read[2]?.inputs, [{ name: "p", optional: false }]);
+});
+
+Deno.test("parseSource records defaults written as literals, and none for defaults that compute", () => {
+  const object = parseSource(
+    "({ a, b = 2, c = -1.5, d = 'x', e = `t`, f = [1, null], g = { h: true, 'i': [] }, j = k(), l = m, n = undefined, o = 10n, p = /r/ }) => a",
+  );
+  const defaults = Object.fromEntries(
+    object.inputs.filter((i) => Object.hasOwn(i, "defaultValue")).map((
+      i,
+    ) => [i.name, i.defaultValue]),
+  );
+  assert.deepEqual(defaults, {
+    b: 2,
+    c: -1.5,
+    d: "x",
+    e: "t",
+    f: [1, null],
+    g: { h: true, i: [] },
+    n: undefined,
+    o: 10n,
+  });
+  const positional = parseSource("function f(a, b = 3, c = a + 1) {}");
+  assert.deepEqual(
+    positional.inputs.map((i) => [i.name, i.optional, i.defaultValue]),
+    [["a", false, undefined], ["b", true, 3], ["c", true, undefined]],
+  );
+  assert.ok(!Object.hasOwn(positional.inputs[2]!, "defaultValue"));
 });

@@ -55,7 +55,7 @@ Deno.test("route() receives the cost tag, the node's tags and its plan metrics",
   }).build();
   await dr.execute(["cheap", "costly"]);
   assert.equal(seen.get("costly")!.cost, 500);
-  assert.deepEqual(seen.get("cheap")!.tags, { cost: 1 });
+  assert.deepEqual(seen.get("cheap")!.tags, { module: "module #1", cost: 1 });
   assert.equal(seen.get("costly")!.metrics.bottomLevel, 500);
   assert.equal(seen.get("costly")!.metrics.onCriticalPath, true);
   assert.equal(seen.get("cheap")!.metrics.onCriticalPath, false);

@@ -46,6 +46,16 @@ Deno.test("deno check accepts typed Pipeline results: named() outputs, requested
   assert.ok(ok, output);
 });
 
+Deno.test("deno check accepts extractFields and unpackFields fields typed from the function's value, other names still checked, and nested pipelines' outputs typed", async () => {
+  const { ok, output } = await check(join(dir, "pass_fields.ts"));
+  assert.ok(ok, output);
+});
+
+Deno.test("deno check accepts inputs and overrides named as the graph's inputs and nodes, and any names where modules hide them", async () => {
+  const { ok, output } = await check(join(dir, "pass_inputs.ts"));
+  assert.ok(ok, output);
+});
+
 Deno.test("deno check accepts each hook dispatched with its own event type", async () => {
   const { ok, output } = await check(join(dir, "pass_hook_event.ts"));
   assert.ok(ok, output);
@@ -84,6 +94,14 @@ const failing: [string, RegExp][] = [
     "fail_item_type.ts",
     /node \\"size\\" takes \\"items\\" of another type than node \\"items\\" returns/,
   ],
+  ["fail_field_misspelt.ts", /Type '"totl"' is not assignable/],
+  ["fail_field_type.ts", /Type 'string' is not assignable to type 'number'/],
+  ["fail_misspelt_input.ts", /'factr' does not exist in type/],
+  [
+    "fail_input_type.ts",
+    /Type 'string' is not assignable to type 'number \| PromiseLike<number>/,
+  ],
+  ["fail_misspelt_override.ts", /'rw' does not exist in type/],
 ];
 
 for (const [file, expected] of failing) {

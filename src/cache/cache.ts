@@ -11,9 +11,10 @@ import type { Plan } from "../plan.ts";
 import { codeVersion } from "./code_version.ts";
 import type { DataVersion } from "./data_version.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
-import { CacheSession, type NodeCacheInfo } from "./session.ts";
+import { CacheSession, decodeHex, type NodeCacheInfo } from "./session.ts";
 import { SqliteCacheStore } from "./sqlite_store.ts";
 import type { CacheStore } from "./store.ts";
+import { isThenable } from "../_thenable.ts";
 
 /**
  * What the cache did for a node: `"hit"` (a stored result was used, the
@@ -217,7 +218,27 @@ export class Cache implements CacheView {
       record = { log: [], seeds: new WeakMap() };
       this.#runs.set(runId, record);
     }
-    return this.recordSession(plan, record, values, item);
+    const infos = this.#infos(plan);
+    // A run of a plan that ran before is likely to ask for the same keys:
+    // the store may read them in one go. (Not for map items, whose keys
+    // differ from one item to the next.)
+    const prefetch = this.store.prefetch;
+    if (prefetch !== undefined && item === undefined) {
+      const keys: string[] = [];
+      for (let i = 0; i < infos.length; i++) {
+        const info = infos[i]!;
+        if (info.memo.input !== undefined && info.behavior === "default") {
+          keys.push(info.memo.key);
+        }
+      }
+      if (keys.length > 0) {
+        try {
+          const pending = prefetch.call(this.store, keys);
+          if (isThenable(pending)) pending.then(undefined, () => {});
+        } catch { /* a hint only: the lookups will read for themselves */ }
+      }
+    }
+    return new CacheSession(this, infos, values, record, item);
   }
 
   /**
@@ -254,7 +275,11 @@ export class Cache implements CacheView {
       if (declared !== undefined) {
         code = this.hasher.hashText(`${code}\0version=${declared}`);
       }
-      // Inputs made by an "ignore" node stay out of the key.
+      // Inputs made by an "ignore" node stay out of the key; so do inputs
+      // the plan does not provide, and the prefix says which those are,
+      // unless the function writes a literal default for one: then it keys
+      // as that value passed would (Hamilton keys with default values).
+      let text = `braid key 2\0${node.name.length}:${node.name}\0${code}`;
       const keyed: number[] = [];
       for (let k = 0; k < node.argSlots.length; k++) {
         const slot = node.argSlots[k]!;
@@ -263,13 +288,21 @@ export class Cache implements CacheView {
         ) {
           continue;
         }
-        keyed.push(k);
+        const name = node.argKeys[k]!;
+        const input = node.spec.inputs[k];
+        const given = slot >= 0 ||
+          (input !== undefined && Object.hasOwn(input, "defaultValue"));
+        text += `\0${name.length}:${name}=${given ? "given" : "absent"}`;
+        if (given) keyed.push(k);
       }
+      const prefix = new Uint8Array(16);
+      decodeHex(this.hasher.hashText(text), prefix, 0);
       return {
         behavior: behaviors[index]!,
         codeVersion: code,
-        prefix: `${node.name.length}:${node.name}\0${code}`,
+        prefix,
         keyed: Int32Array.from(keyed),
+        memo: { input: undefined, key: "" },
       };
     });
     this.#plans.set(plan, infos);

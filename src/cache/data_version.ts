@@ -3,9 +3,17 @@
  * in every process. Plain objects hash with their keys sorted; arrays, Map
  * and Set in their order; Date, RegExp, bigint, boxed primitives, typed
  * arrays, DataView and ArrayBuffer by content; class instances by their name
- * and own enumerable properties. Shared and cyclic references hash as
- * back-references, so cycles end. A value with a `[cacheKey]()` method is
- * hashed by what that method returns.
+ * and own enumerable properties. A reference to an enclosing object (a
+ * cycle) hashes as a back-reference to it, so cycles end; an object met
+ * again elsewhere hashes by its content again, unless the value has so many
+ * such repeats that this would take too long (then every repeated object
+ * is a back-reference). A value with a `[cacheKey]()` method is hashed by
+ * what that method returns.
+ *
+ * The value is written into the hasher as it is walked, in a binary form
+ * (a tag byte per value, lengths and counts as 32-bit integers, numbers as
+ * 64-bit floats, strings as their code units): no string is built per
+ * value, and typed arrays go to the hasher as they are.
  *
  * A value that cannot be hashed (a function, a promise, a WeakMap, an
  * unregistered symbol, symbol-keyed properties, a class instance with no
@@ -50,82 +58,160 @@ export interface DataVersion {
 
 class Unhashable extends Error {}
 
-const FLUSH_AT = 1 << 16;
+// A value whose objects, counted once per path to them, are too many: it
+// shares objects so much that encoding it as a tree could take exponential
+// time. It is encoded again with every object remembered.
+class TooShared extends Error {}
 
-// Writes a value's canonical form: short parts go into a string that is
-// handed to the hasher in large pieces; bytes go to the hasher directly.
+// Tree mode encodes a repeated object once per path to it: no object is
+// remembered, which is most of the cost of hashing small objects. A value
+// with more object visits than this is encoded in shared mode instead,
+// where each object is encoded once and repeats are back-references.
+const TREE_BUDGET = 1 << 20;
+// How many of the open (enclosing) objects are compared one by one when
+// looking for a cycle; deeper ones are looked up in a set.
+const OPEN_SCAN = 32;
+const SHARED_MODE = 0x01;
+
+// Tags of the canonical form, one byte each. Lengths and counts follow as
+// 32-bit integers, numbers as 64-bit floats, so no two values share a form.
+const ASCII = 0x73; // s: a string of code units below 0x80, one byte each
+const WIDE = 0x77; // w: any other string, two bytes per UTF-16 code unit
+const NUMBER = 0x64; // d
+const BIGINT = 0x62; // b
+const TRUE = 0x54; // T
+const FALSE = 0x46; // F
+const UNDEFINED = 0x75; // u
+const NULL = 0x6e; // n
+const SYMBOL = 0x79; // y
+const SEEN = 0x5e; // ^: a back-reference to an object met before
+const OWN_KEY = 0x4b; // K: what [cacheKey]() returned
+const ARRAY = 0x61; // a
+const VIEW = 0x76; // v: a typed array or DataView
+const BUFFER = 0x42; // B: an ArrayBuffer or SharedArrayBuffer
+const DATE = 0x44; // D
+const REGEXP = 0x52; // R
+const MAP = 0x4d; // M
+const SET = 0x5a; // Z
+const BOXED = 0x50; // P
+const CLASS = 0x43; // C
+const RECORD = 0x6f; // o
+
+// Strings up to this length are written in one reservation.
+const SHORT = 256;
+// Longer strings are written in pieces of this many code units.
+const PIECE = 4096;
+// Any code unit past ASCII (a range from NUL, which the lint rule flags).
+// deno-lint-ignore no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+const utf8 = new TextEncoder();
+
+// Writes a value's canonical form straight into the hasher's buffer: no
+// string or array is made per value (but the sorted keys of an object
+// whose keys are not in order already).
 class Encoder {
-  readonly #hasher: Hasher;
-  readonly #seen = new Map<object, number>();
-  #text = "";
+  readonly #h: Hasher;
+  // Objects met so far by position (shared mode), or undefined: then only
+  // the objects being encoded, outermost first, are looked at (tree mode).
+  readonly #seen: Map<object, number> | undefined;
+  readonly #open: object[] = [];
+  #deepOpen: Set<object> | undefined; // the open objects past the first OPEN_SCAN
+  #budget = TREE_BUDGET;
+  // The last object's keys as Object.keys gave them, and in sorted order:
+  // objects of one shape follow each other in arrays.
+  #lastKeys: readonly string[] = [];
+  #lastSorted: readonly string[] = [];
   lossy: string | undefined;
 
-  constructor(hasher: Hasher) {
-    this.#hasher = hasher;
-  }
-
-  finish(): void {
-    if (this.#text !== "") this.#hasher.update(this.#text);
-    this.#text = "";
-  }
-
-  #write(text: string): void {
-    this.#text += text;
-    if (this.#text.length >= FLUSH_AT) this.finish();
-  }
-
-  #bytes(bytes: Uint8Array): void {
-    this.#write(`${bytes.byteLength}:`);
-    this.finish();
-    this.#hasher.update(bytes);
+  constructor(hasher: Hasher, shared: boolean) {
+    this.#h = hasher;
+    this.#seen = shared ? new Map() : undefined;
+    if (shared) hasher.byte(SHARED_MODE);
   }
 
   value(value: unknown): void {
     switch (typeof value) {
       case "string":
-        return this.#write(`s${value.length}:${value}`);
+        return string(this.#h, value);
       case "number":
-        return this.#write(`d${Object.is(value, -0) ? "-0" : value};`);
+        return number(this.#h, NUMBER, value);
       case "bigint":
-        return this.#write(`b${value};`);
+        this.#h.byte(BIGINT);
+        return string(this.#h, value.toString(16));
       case "boolean":
-        return this.#write(value ? "T" : "F");
+        return this.#h.byte(value ? TRUE : FALSE);
       case "undefined":
-        return this.#write("u");
+        return this.#h.byte(UNDEFINED);
       case "symbol": {
         const key = Symbol.keyFor(value);
         if (key === undefined) {
           throw new Unhashable(`${String(value)} is not a registered symbol`);
         }
-        return this.#write(`y${key.length}:${key}`);
+        this.#h.byte(SYMBOL);
+        return string(this.#h, key);
       }
       case "function":
         throw new Unhashable(
           `function ${value.name || "<anonymous>"} has no data version`,
         );
     }
-    if (value === null) return this.#write("n");
+    if (value === null) return this.#h.byte(NULL);
     this.#object(value as object);
   }
 
   #object(value: object): void {
-    const id = this.#seen.get(value);
-    if (id !== undefined) return this.#write(`^${id};`);
-    this.#seen.set(value, this.#seen.size);
+    const seen = this.#seen;
+    if (seen !== undefined) {
+      const id = seen.get(value);
+      if (id !== undefined) return this.#h.tagged(SEEN, id);
+      seen.set(value, seen.size);
+      return this.#content(value);
+    }
+    const open = this.#open;
+    const depth = open.length;
+    const scan = depth < OPEN_SCAN ? depth : OPEN_SCAN;
+    for (let i = 0; i < scan; i++) {
+      if (open[i] === value) return this.#h.tagged(SEEN, i);
+    }
+    if (depth > OPEN_SCAN && this.#deepOpen!.has(value)) {
+      return this.#h.tagged(SEEN, open.lastIndexOf(value));
+    }
+    if (--this.#budget === 0) throw new TooShared();
+    open.push(value);
+    if (depth >= OPEN_SCAN) (this.#deepOpen ??= new Set()).add(value);
+    this.#content(value);
+    if (depth >= OPEN_SCAN) this.#deepOpen!.delete(value);
+    open.pop();
+  }
+
+  #content(value: object): void {
+    const h = this.#h;
+    // Plain objects and arrays first, told by their prototype: most values
+    // are made of them, and the checks below cost more than their content.
+    const proto = Object.getPrototypeOf(value);
+    if (
+      (proto === Object.prototype || proto === null) &&
+      Object.getOwnPropertySymbols(value).length === 0
+    ) {
+      return this.#record(value, true);
+    }
     const own = (value as { [cacheKey]?: unknown })[cacheKey];
     if (typeof own === "function") {
       this.lossy ??= `${describe(value)} defines [cacheKey]()`;
-      this.#write("K");
+      h.byte(OWN_KEY);
       return this.value(own.call(value));
     }
     if (Array.isArray(value)) {
-      this.#write(`a${value.length}[`);
-      for (let i = 0; i < value.length; i++) this.value(value[i]);
-      return this.#write("]");
+      const n = value.length;
+      h.tagged(ARRAY, n);
+      for (let i = 0; i < n; i++) this.value(value[i]);
+      return;
     }
     if (ArrayBuffer.isView(value)) {
-      this.#write(`v${value.constructor.name}`);
-      return this.#bytes(
+      h.byte(VIEW);
+      string(h, value.constructor.name);
+      return bytes(
+        h,
         new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
       );
     }
@@ -134,46 +220,46 @@ class Encoder {
       (typeof SharedArrayBuffer === "function" &&
         value instanceof SharedArrayBuffer)
     ) {
-      this.#write(`B${value.constructor.name}`);
-      return this.#bytes(new Uint8Array(value));
+      h.byte(BUFFER);
+      string(h, value.constructor.name);
+      return bytes(h, new Uint8Array(value));
     }
-    if (value instanceof Date) return this.#write(`D${value.getTime()};`);
+    if (value instanceof Date) return number(h, DATE, value.getTime());
     if (value instanceof RegExp) {
-      return this.#write(
-        `R${value.source.length}:${value.source}/${value.flags}`,
-      );
+      h.byte(REGEXP);
+      string(h, value.source);
+      return string(h, value.flags);
     }
     if (value instanceof Map) {
-      this.#write(`M${value.size}{`);
+      h.tagged(MAP, value.size);
       for (const [k, v] of value) {
         this.value(k);
         this.value(v);
       }
-      return this.#write("}");
+      return;
     }
     if (value instanceof Set) {
-      this.#write(`S${value.size}{`);
+      h.tagged(SET, value.size);
       for (const v of value) this.value(v);
-      return this.#write("}");
+      return;
     }
     if (
       value instanceof Number || value instanceof String ||
       value instanceof Boolean || value instanceof BigInt
     ) {
-      this.#write("P");
+      h.byte(BOXED);
       return this.value(value.valueOf());
     }
-    this.#record(value);
-  }
-
-  // Plain objects and class instances: own enumerable string keys, sorted.
-  #record(value: object): void {
-    const proto = Object.getPrototypeOf(value);
-    const plain = proto === Object.prototype || proto === null;
     if (Object.getOwnPropertySymbols(value).length > 0) {
       throw new Unhashable("it has symbol-keyed properties");
     }
-    const keys = Object.keys(value).sort();
+    this.#record(value, proto === Object.prototype || proto === null);
+  }
+
+  // Plain objects and class instances: own enumerable string keys, sorted.
+  #record(value: object, plain: boolean): void {
+    const h = this.#h;
+    const keys = this.#sorted(Object.keys(value));
     if (!plain) {
       const name = describe(value);
       if (keys.length === 0 && !(value instanceof Error)) {
@@ -183,18 +269,101 @@ class Encoder {
         );
       }
       if (isOpaque(value)) throw new Unhashable(`${name} cannot be hashed`);
-      this.#write(`C${name.length}:${name}`);
+      h.byte(CLASS);
+      string(h, name);
       if (value instanceof Error) this.value(value.message);
       else this.lossy ??= `it holds an instance of class ${name}`;
     }
-    this.#write(`o${keys.length}{`);
+    const n = keys.length;
+    h.tagged(RECORD, n);
     const record = value as Record<string, unknown>;
-    for (const key of keys) {
-      this.#write(`${key.length}:${key}`);
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      string(h, key);
       this.value(record[key]);
     }
-    this.#write("}");
   }
+
+  // `keys` in sorted order (by UTF-16 code units, as Array.prototype.sort).
+  #sorted(keys: string[]): readonly string[] {
+    const n = keys.length;
+    let inOrder = true;
+    for (let i = 1; i < n; i++) {
+      if (keys[i - 1]! > keys[i]!) {
+        inOrder = false;
+        break;
+      }
+    }
+    if (inOrder) return keys;
+    const last = this.#lastKeys;
+    if (last.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (last[i] !== keys[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#lastSorted;
+    }
+    this.#lastKeys = keys;
+    return this.#lastSorted = [...keys].sort();
+  }
+}
+
+function number(h: Hasher, tag: number, value: number): void {
+  const at = h.reserve(9);
+  h.buffer[at] = tag;
+  // Every NaN is the same value; its bits need not be.
+  h.view.setFloat64(at + 1, value === value ? value : NaN, true);
+}
+
+// A string: its length, then its code units as bytes when all are below
+// 0x80, else two bytes each. Either way every code unit is kept (UTF-8
+// would turn lone surrogates into U+FFFD, making different strings equal).
+function string(h: Hasher, text: string): void {
+  const n = text.length;
+  if (n <= SHORT) {
+    const at = h.reserve(5 + n);
+    const buffer = h.buffer;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) {
+        h.unreserve(5 + n);
+        return wide(h, text);
+      }
+      buffer[at + 5 + i] = c;
+    }
+    buffer[at] = ASCII;
+    h.view.setUint32(at + 1, n, true);
+    return;
+  }
+  if (NON_ASCII.test(text)) return wide(h, text);
+  h.tagged(ASCII, n);
+  for (let from = 0; from < n; from += PIECE) {
+    const piece = text.slice(from, from + PIECE);
+    const at = h.reserve(piece.length);
+    utf8.encodeInto(piece, h.buffer.subarray(at, at + piece.length));
+  }
+}
+
+function wide(h: Hasher, text: string): void {
+  const n = text.length;
+  h.tagged(WIDE, n);
+  for (let from = 0; from < n; from += PIECE) {
+    const to = Math.min(n, from + PIECE);
+    const at = h.reserve(2 * (to - from));
+    const view = h.view;
+    for (let i = from, o = at; i < to; i++, o += 2) {
+      view.setUint16(o, text.charCodeAt(i), true);
+    }
+  }
+}
+
+function bytes(h: Hasher, data: Uint8Array): void {
+  const at = h.reserve(8);
+  h.view.setFloat64(at, data.byteLength, true);
+  h.update(data);
 }
 
 function describe(value: object): string {
@@ -213,21 +382,26 @@ function isOpaque(value: object): boolean {
  * cannot be hashed gets a unique version and the reason.
  */
 export function dataVersion(value: unknown, hasher: Hasher): DataVersion {
-  // The commonest values skip the encoder.
-  if (typeof value === "number" || typeof value === "string") {
-    return {
-      version: hasher.hashText(
-        typeof value === "string"
-          ? `s${value.length}:${value}`
-          : `d${Object.is(value, -0) ? "-0" : value};`,
-      ),
-    };
-  }
   hasher.begin();
-  const encoder = new Encoder(hasher);
+  // The commonest values skip the encoder.
+  if (typeof value === "number") {
+    number(hasher, NUMBER, value);
+    return { version: hasher.end() };
+  }
+  if (typeof value === "string") {
+    string(hasher, value);
+    return { version: hasher.end() };
+  }
+  let encoder = new Encoder(hasher, false);
   try {
-    encoder.value(value);
-    encoder.finish();
+    try {
+      encoder.value(value);
+    } catch (error) {
+      if (!(error instanceof TooShared)) throw error;
+      hasher.begin();
+      encoder = new Encoder(hasher, true);
+      encoder.value(value);
+    }
   } catch (error) {
     hasher.begin(); // leave the hasher clean for the next value
     const reason = error instanceof Unhashable

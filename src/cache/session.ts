@@ -20,10 +20,29 @@ export interface NodeCacheInfo {
   readonly behavior: CacheBehavior;
   /** Its code version. */
   readonly codeVersion: string;
-  /** The start of its key text: name and code version. */
-  readonly prefix: string;
-  /** Which of its arguments go into its key (not those of ignored nodes). */
+  /**
+   * The start of its key, 16 bytes: the hash of its name, code version and
+   * keyed inputs (their names, and which of them the plan provides).
+   */
+  readonly prefix: Uint8Array;
+  /**
+   * Which of its arguments go into its key: not those of ignored nodes, nor
+   * those the plan does not provide (the prefix says which they are).
+   */
   readonly keyed: Int32Array;
+  /**
+   * The last key made for the node and the bytes it was made of: a run
+   * whose inputs have the same data versions as the last one's reuses it.
+   */
+  readonly memo: KeyMemo;
+}
+
+/** The last key made for a node of a plan. */
+export interface KeyMemo {
+  /** The bytes hashed: the prefix, then 16 bytes per keyed input. */
+  input: Uint8Array | undefined;
+  /** Their hash. */
+  key: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -47,6 +66,10 @@ export class CacheSession {
   readonly #run: RunRecord;
   // Data versions by slot: node values as they settle, seeds when first needed.
   readonly #versions: (string | undefined)[];
+  // The same as 16 bytes each, made when a key first needs them: `#binary`
+  // holds slot i's at 16 * i once `#decoded[i]` is 1.
+  readonly #binary: Uint8Array;
+  readonly #decoded: Uint8Array;
   readonly #unhashable: (string | undefined)[];
   readonly #outcomes: (CacheOutcome | undefined)[];
 
@@ -66,6 +89,8 @@ export class CacheSession {
     this.#item = item;
     this.#run = record;
     this.#versions = new Array(values.length);
+    this.#binary = new Uint8Array(16 * values.length);
+    this.#decoded = new Uint8Array(values.length);
     this.#unhashable = new Array(values.length);
     this.#outcomes = new Array(infos.length);
   }
@@ -118,8 +143,19 @@ export class CacheSession {
     }
     const key = this.#key(node, info);
     if (behavior === "recompute") return this.#miss(node, key, "recompute");
+    const store = this.#cache.store;
+    if (store.lookup !== undefined) {
+      return attempt(
+        () => store.lookup!(key),
+        (found) =>
+          found === undefined
+            ? this.#miss(node, key, "miss")
+            : this.#hit(node, key, found.dataVersion, found.read),
+        (warning) => this.#miss(node, key, "miss", warning),
+      );
+    }
     return attempt(
-      () => this.#cache.store.getVersion(key),
+      () => store.getVersion(key),
       (stored) =>
         stored === undefined
           ? this.#miss(node, key, "miss")
@@ -135,19 +171,26 @@ export class CacheSession {
   ): CacheProbe | Promise<CacheProbe> {
     return attempt(
       () => this.#cache.store.getResult(version),
-      (read: CacheRead): CacheProbe => {
-        if (!read.found) return this.#miss(node, key, "miss", read.warning);
-        this.#versions[node.index] = version;
-        this.#record(node, {
-          nodeName: node.name,
-          outcome: "hit",
-          key,
-          dataVersion: version,
-        });
-        return { hit: true, value: read.value };
-      },
+      (read: CacheRead): CacheProbe => this.#hit(node, key, version, read),
       (warning) => this.#miss(node, key, "miss", warning),
     );
+  }
+
+  #hit(
+    node: PlanNode,
+    key: string,
+    version: string,
+    read: CacheRead,
+  ): CacheProbe {
+    if (!read.found) return this.#miss(node, key, "miss", read.warning);
+    this.#versions[node.index] = version;
+    this.#record(node, {
+      nodeName: node.name,
+      outcome: "hit",
+      key,
+      dataVersion: version,
+    });
+    return { hit: true, value: read.value };
   }
 
   #miss(
@@ -230,16 +273,64 @@ export class CacheSession {
     this.#log.push(entry);
   }
 
-  // Name, code version and each keyed input's name and data version.
+  // The hash of the node's prefix and each keyed input's data version, as
+  // fixed-size binary; the node's last key when those bytes recur.
   #key(node: PlanNode, info: NodeCacheInfo): string {
-    let text = info.prefix;
     const keyed = info.keyed;
+    const size = 16 * (keyed.length + 1);
+    if (scratch.length < size) scratch = new Uint8Array(2 * size);
+    const input = scratch;
+    input.set(info.prefix);
+    const binary = this.#binary;
     for (let i = 0; i < keyed.length; i++) {
       const k = keyed[i]!;
       const slot = node.argSlots[k]!;
-      text += `\0${node.argKeys[k]}=${slot < 0 ? "" : this.#versionOf(slot)}`;
+      const to = 16 * (i + 1);
+      if (slot < 0) {
+        // Omitted, with a literal default: keyed as that default would be.
+        decodeHex(this.#defaultVersion(node, k), input, to);
+        continue;
+      }
+      const from = this.#binaryOf(slot);
+      for (let b = 0; b < 16; b++) input[to + b] = binary[from + b]!;
     }
-    return this.#cache.hasher.hashText(text);
+    const memo = info.memo;
+    const last = memo.input;
+    if (last !== undefined && last.length === size) {
+      let b = 16; // the prefix is the node's own: the same
+      while (b < size && last[b] === input[b]) b++;
+      if (b === size) return memo.key;
+    }
+    const key = this.#cache.hasher.hashBytes(input.subarray(0, size));
+    memo.input = input.slice(0, size);
+    memo.key = key;
+    return key;
+  }
+
+  // Where slot's data version starts in #binary, decoded on first use. A
+  // version that is not 32 hex digits (a unique one: unhashable, unversioned)
+  // gets 16 random bytes, which no other key will ever contain.
+  #binaryOf(slot: number): number {
+    const at = 16 * slot;
+    if (this.#decoded[slot] === 1) return at;
+    const version = this.#versionOf(slot);
+    if (!decodeHex(version, this.#binary, at)) {
+      crypto.getRandomValues(this.#binary.subarray(at, at + 16));
+    }
+    this.#decoded[slot] = 1;
+    return at;
+  }
+
+  // An omitted optional input keys as its default would, when the function
+  // writes that default as a literal (Hamilton keys with default values).
+  #defaultVersion(node: PlanNode, k: number): string {
+    const input = node.spec.inputs[k]!;
+    let version = defaultVersions.get(input);
+    if (version === undefined) {
+      version = dataVersion(input.defaultValue, this.#cache.hasher).version;
+      defaultVersions.set(input, version);
+    }
+    return version;
   }
 
   #versionOf(slot: number): string {
@@ -265,13 +356,37 @@ export class CacheSession {
     for (let i = 0; i < info.keyed.length; i++) {
       const k = info.keyed[i]!;
       const slot = node.argSlots[k]!;
-      const problem = slot < 0 ? undefined : this.#unhashable[slot];
+      if (slot < 0) continue; // a literal default
+      const problem = this.#unhashable[slot];
       if (problem !== undefined) {
         return `input "${node.argKeys[k]}" cannot be hashed: ${problem}`;
       }
     }
     return undefined;
   }
+}
+
+// The data versions of literal defaults, by the input that declares one.
+const defaultVersions = new WeakMap<object, string>();
+
+// The bytes keys are put together in, shared: a key is made synchronously.
+let scratch = new Uint8Array(256);
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX["0123456789abcdef".charCodeAt(i)] = i;
+}
+
+/** Writes the 16 bytes 32 lowercase hex digits stand for at `at`; false if they are not such digits. */
+export function decodeHex(hex: string, into: Uint8Array, at: number): boolean {
+  if (hex.length !== 32) return false;
+  for (let i = 0; i < 16; i++) {
+    const high = HEX[hex.charCodeAt(2 * i)] ?? -1;
+    const low = HEX[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (high < 0 || low < 0) return false;
+    into[at + i] = (high << 4) | low;
+  }
+  return true;
 }
 
 // Applies `next` to a value or, once settled, to a promise's value.

@@ -29,6 +29,14 @@ export type CacheRead =
   | { readonly found: true; readonly value: unknown }
   | { readonly found: false; readonly warning?: string };
 
+/** What a store holds under one cache key: the data version and its result. */
+export interface CacheHit {
+  /** The data version stored under the key. */
+  readonly dataVersion: string;
+  /** Its result, or a miss that says what is wrong with it. */
+  readonly read: CacheRead;
+}
+
 /** Where cached results live. */
 export interface CacheStore {
   /** The data version stored under a cache key, if any. */
@@ -41,6 +49,18 @@ export interface CacheStore {
    * and the run goes on).
    */
   set(entry: CacheEntry, value: unknown): MaybePromise<void>;
+  /**
+   * The data version under `key` and its result in one read, or undefined
+   * when the key is unknown. Optional: without it, a hit costs
+   * `getVersion` then `getResult`.
+   */
+  lookup?(key: string): MaybePromise<CacheHit | undefined>;
+  /**
+   * Reads ahead the entries of keys a run is about to look up (those of
+   * its plan's previous run), so that their lookups need no read each.
+   * Optional; a hint only: the keys may have no entry.
+   */
+  prefetch?(keys: readonly string[]): MaybePromise<void>;
   /**
    * True when the store keeps values by reference (no serialization), so
    * class instances and `[cacheKey]()` values come back as they were.
@@ -74,8 +94,14 @@ export interface CacheStore {
 export class MemoryCacheStore implements CacheStore {
   /** Values are kept as they are, never serialized. */
   readonly keepsReferences = true;
-  readonly #versions = new Map<string, string>();
-  readonly #results = new Map<string, unknown>();
+  // Made once per key and per data version: a hit allocates nothing.
+  readonly #hits = new Map<string, CacheHit>();
+  readonly #results = new Map<string, CacheRead>();
+  // Whether lookup may skip getVersion and getResult: not when a subclass
+  // overrides them.
+  readonly #direct =
+    this.getVersion === MemoryCacheStore.prototype.getVersion &&
+    this.getResult === MemoryCacheStore.prototype.getResult;
 
   /** How many distinct results are stored. */
   get size(): number {
@@ -84,21 +110,37 @@ export class MemoryCacheStore implements CacheStore {
 
   /** The data version stored under `key`. */
   getVersion(key: string): string | undefined {
-    return this.#versions.get(key);
+    return this.#hits.get(key)?.dataVersion;
   }
 
   /** The result stored for `dataVersion`. */
   getResult(dataVersion: string): CacheRead {
-    return this.#results.has(dataVersion)
-      ? { found: true, value: this.#results.get(dataVersion) }
-      : { found: false };
+    return this.#results.get(dataVersion) ?? NOT_FOUND;
+  }
+
+  /** The data version under `key` and its result. */
+  lookup(key: string): CacheHit | undefined {
+    if (this.#direct) return this.#hits.get(key);
+    const dataVersion = this.getVersion(key);
+    return dataVersion === undefined
+      ? undefined
+      : { dataVersion, read: this.getResult(dataVersion) };
   }
 
   /** Stores `entry`, and `value` once per data version. */
   set(entry: CacheEntry, value: unknown): void {
-    if (!this.#results.has(entry.dataVersion)) {
-      this.#results.set(entry.dataVersion, value);
+    let read = this.#results.get(entry.dataVersion);
+    if (read === undefined) {
+      read = Object.freeze({ found: true, value });
+      this.#results.set(entry.dataVersion, read);
     }
-    this.#versions.set(entry.key, entry.dataVersion);
+    if (this.#hits.get(entry.key)?.read !== read) {
+      this.#hits.set(
+        entry.key,
+        Object.freeze({ dataVersion: entry.dataVersion, read }),
+      );
+    }
   }
 }
+
+const NOT_FOUND: CacheRead = Object.freeze({ found: false });

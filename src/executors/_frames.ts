@@ -4,7 +4,16 @@
 // Each frame starts with a marker, so bytes that are not a frame (something
 // written straight to the stream) are caught at once instead of being read
 // as a length. Only node: built-ins: the process entry loads this too.
-import { deserialize, serialize } from "node:v8";
+import type * as V8 from "node:v8";
+
+// node:v8, loaded when the first frame is made or read rather than with
+// braid (a restricted runtime such as Deno Deploy may lack it).
+let v8: typeof V8 | undefined;
+function v8Module(): typeof V8 {
+  return v8 ??= (globalThis as {
+    process: { getBuiltinModule(id: string): unknown };
+  }).process.getBuiltinModule("node:v8") as typeof V8;
+}
 
 const MARKER = 0x62726431; // "brd1"
 const HEADER = 8; // marker, then the body's length: two big-endian uint32s
@@ -22,7 +31,7 @@ export class FrameError extends Error {
 
 /** `message` as one frame; throws when it cannot be serialized. */
 export function encodeFrame(message: unknown): Uint8Array {
-  const body = serialize(message);
+  const body = v8Module().serialize(message);
   const frame = new Uint8Array(HEADER + body.byteLength);
   const view = new DataView(frame.buffer);
   view.setUint32(0, MARKER);
@@ -59,7 +68,7 @@ export class FrameDecoder {
       const bodyEnd = bodyStart + view.getUint32(this.#start + 4);
       if (this.#end < bodyEnd) break;
       // A copy: the buffer is reused, and values must not be views of it.
-      messages.push(deserialize(buffer.slice(bodyStart, bodyEnd)));
+      messages.push(v8Module().deserialize(buffer.slice(bodyStart, bodyEnd)));
       this.#start = bodyEnd;
     }
     if (this.#start === this.#end) {

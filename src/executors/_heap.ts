@@ -1,16 +1,30 @@
-import HeapModule from "mnemonist/heap";
+import TinyQueue from "tinyqueue";
 
-// mnemonist's heap is CommonJS whose typings describe an ES default export;
-// this is the part of its real shape we use.
-export interface Heap<T> {
-  readonly size: number;
-  push(item: T): number;
-  pop(): T | undefined;
-  peek(): T | undefined;
+// A binary heap: tinyqueue's, an ES module (a CommonJS package would cost
+// every import of braid Deno's CommonJS loader, about 20 ms).
+export class Heap<T> {
+  readonly #queue: TinyQueue<T>;
+  /** An empty heap, least first by `comparator`. */
+  constructor(comparator: (a: T, b: T) => number) {
+    this.#queue = new TinyQueue<T>([], comparator);
+  }
+  /** How many items it holds. */
+  get size(): number {
+    return this.#queue.length;
+  }
+  /** Adds `item`. */
+  push(item: T): void {
+    this.#queue.push(item);
+  }
+  /** Takes the least item out. */
+  pop(): T | undefined {
+    return this.#queue.pop();
+  }
+  /** The least item, left in. */
+  peek(): T | undefined {
+    return this.#queue.peek();
+  }
 }
-export const Heap = HeapModule as unknown as new <T>(
-  comparator: (a: T, b: T) => number,
-) => Heap<T>;
 
 /**
  * A min-queue of integers that keeps items pushed in ascending order in a

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Modifier, NodeSpec } from "../node.ts";
+import type { Modifier, ModifierTarget, NodeSpec } from "../node.ts";
+import { checkTarget } from "../_targets.ts";
 
 /** How a node takes part in caching (Hamilton's behaviours). */
 export type CacheBehavior = "default" | "recompute" | "disable" | "ignore";
@@ -31,8 +32,21 @@ export const BEHAVIORS: readonly CacheBehavior[] = [
   "ignore",
 ];
 
+/** What `cache(...)` takes: the declaration, and which nodes it is for. */
+export interface CacheModifierOptions extends CacheDeclaration {
+  /**
+   * Which nodes of the definition it declares, when a modifier such as
+   * `extractFields` made several: `"all"`, `"final"` (the ones no other
+   * node of it consumes), a node name or a list of names.
+   *
+   * @default {"all"}
+   */
+  readonly target?: ModifierTarget;
+}
+
 /**
- * Declares how the node is cached.
+ * Declares how the node is cached: every node its definition makes, unless
+ * `target` picks some (as Hamilton's `@cache(target_=...)`).
  *
  * @example
  * ```ts
@@ -42,7 +56,9 @@ export const BEHAVIORS: readonly CacheBehavior[] = [
  * console.assert(dr.listAvailableVariables()[0]?.cache?.version === "2");
  * ```
  */
-export function cache(declaration: CacheDeclaration = {}): Modifier {
+export function cache(options: CacheModifierOptions = {}): Modifier {
+  const { target: given, ...declaration } = options;
+  const target = checkTarget("cache", given) ?? "all";
   const { behavior, version } = declaration;
   if (behavior !== undefined && !BEHAVIORS.includes(behavior)) {
     throw new TypeError(
@@ -56,6 +72,7 @@ export function cache(declaration: CacheDeclaration = {}): Modifier {
   return Object.freeze({
     kind: "cache",
     phase: "decorate" as const,
+    target,
     apply(spec: NodeSpec): readonly NodeSpec[] {
       return [{ ...spec, cache: frozen }];
     },

@@ -14,7 +14,7 @@ export type ListConditions = Readonly<Record<string, readonly unknown[]>>;
 
 function resolver(
   kind: string,
-  keep: (config: Readonly<Record<string, unknown>>) => boolean,
+  keep: (config: Readonly<Record<string, unknown>>) => unknown,
 ): VariantModifier {
   return Object.freeze({
     kind,
@@ -26,7 +26,23 @@ function resolver(
           'a config variant name cannot end with "__"; add a suffix such as "__us"',
         );
       }
-      if (!keep(context.config)) return [];
+      let kept: unknown;
+      try {
+        kept = keep(context.config);
+      } catch (error) {
+        throw new InvalidNodeError(
+          spec.name,
+          `${kind}: its predicate threw: ${(error as Error)?.message ?? error}`,
+          { cause: error },
+        );
+      }
+      if (typeof kept !== "boolean") {
+        throw new InvalidNodeError(
+          spec.name,
+          `${kind}: its predicate must return true or false: received ${kept}`,
+        );
+      }
+      if (!kept) return [];
       const cut = spec.name.lastIndexOf("__");
       return cut > 0 ? [{ ...spec, name: spec.name.slice(0, cut) }] : [spec];
     },
@@ -49,18 +65,37 @@ function checkConditions(kind: string, conditions: unknown, lists: boolean) {
   }
 }
 
+/** A test of the builder's config: keep the node when it returns true. */
+export type ConfigPredicate = (
+  config: Readonly<Record<string, unknown>>,
+) => boolean;
+
 /**
- * Config-dependent node selection (Hamilton's `@config`).
+ * Config-dependent node selection (Hamilton's `@config`): `config(predicate)`
+ * keeps the node when `predicate(config)` is true; `config.when` and friends
+ * test keys for values.
  *
  * @example
  * ```ts
- * import { config, node } from "@braid/braid";
+ * import { Builder, config, node } from "@braid/braid";
+ * import assert from "node:assert/strict";
  *
  * export const B__remote = node(({ A }: { A: number }) => A / 2, config.when({ version: "remote" }));
  * export const B__default = node(({ A }: { A: number }) => A / 3, config.whenNot({ version: "remote" }));
+ * const big__yes = node(() => "big", config((cfg) => Number(cfg.size) > 100));
+ * const big__no = node(() => "small", config((cfg) => !(Number(cfg.size) > 100)));
+ * const dr = await new Builder().withModules({ big__yes, big__no })
+ *   .withConfig({ size: 500 }).build();
+ * assert.equal((await dr.execute(["big"])).big, "big");
  * ```
  */
 export const config: {
+  /**
+   * Keeps the node when `predicate(config)` returns true (Hamilton's
+   * `@config(resolves)`); anything else, or a throw, is an error naming the
+   * node.
+   */
+  (predicate: ConfigPredicate): VariantModifier;
   /** Keeps the node when every key equals its value (a missing key excludes it). */
   readonly when: (conditions: Conditions) => VariantModifier;
   /** Keeps the node when no key equals its value (a missing key keeps it). */
@@ -69,7 +104,16 @@ export const config: {
   readonly whenIn: (conditions: ListConditions) => VariantModifier;
   /** Keeps the node when no key's value is one of the listed values. */
   readonly whenNotIn: (conditions: ListConditions) => VariantModifier;
-} = Object.freeze({
+} = Object.freeze(Object.assign(function config(
+  predicate: ConfigPredicate,
+): VariantModifier {
+  if (typeof predicate !== "function") {
+    throw new TypeError(
+      `'config' takes a predicate of the config (or use config.when): received ${predicate}`,
+    );
+  }
+  return resolver("config", (cfg) => predicate(cfg));
+}, {
   when(conditions: Conditions): VariantModifier {
     checkConditions("config.when", conditions, false);
     const entries = Object.entries(conditions);
@@ -102,4 +146,4 @@ export const config: {
       (cfg) => entries.every(([k, vs]) => !(k in cfg) || !vs.includes(cfg[k])),
     );
   },
-});
+}));

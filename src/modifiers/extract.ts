@@ -7,7 +7,28 @@
  */
 import { InvalidNodeError } from "../errors.ts";
 import { derivedSpec } from "../_code.ts";
-import type { NamingModifier, NodeSpec } from "../node.ts";
+import type { FieldsModifier, Modifier, NodeSpec } from "../node.ts";
+
+/**
+ * The fields `extractFields(...fields)` adds, each read under its own name:
+ * the names given, and the keys of objects given (options aside).
+ */
+export type ExtractedFields<A extends readonly unknown[]> = {
+  readonly [
+    K in A[number] extends infer E ? E extends string ? E
+      : E extends readonly unknown[] ? never
+      : E extends ExtractOptions ? keyof E extends "fillWith" ? never
+        : Exclude<keyof E, "fillWith"> & string
+      : E extends object ? keyof E & string
+      : never
+      : never
+  ]: K;
+};
+
+/** The items `unpackFields(...names)` adds, each read at its position. */
+export type UnpackedFields<A extends readonly string[]> = {
+  readonly [K in keyof A & `${number}` as A[K] & string]: K;
+};
 
 /** Options of `extractFields`. */
 export interface ExtractOptions {
@@ -32,15 +53,27 @@ export interface ExtractOptions {
  * assert.deepEqual(await dr.execute(["mean", "std"]), { mean: 2, std: 0.5 });
  * ```
  */
-export function extractFields(
-  ...fields:
-    readonly (string | Readonly<Record<string, unknown>> | ExtractOptions)[]
-): NamingModifier<string> {
+export function extractFields<
+  const A extends readonly (
+    | string
+    | Readonly<Record<string, unknown>>
+    | ExtractOptions
+  )[],
+>(...fields: A): FieldsModifier<ExtractedFields<A>> {
   const names: string[] = [];
   let options: ExtractOptions = {};
+  let misuse: string | undefined;
   for (const field of fields) {
     if (typeof field === "string") names.push(field);
-    else if (
+    else if (Array.isArray(field)) {
+      // Its keys would be "0", "1", ...: refused when the node is built.
+      misuse ??=
+        `extractFields takes field names or an object of names to types, not a list (${
+          JSON.stringify(field)
+        }); write extractFields(${
+          field.map((f) => JSON.stringify(f)).join(", ")
+        })`;
+    } else if (
       typeof field === "object" && field !== null && "fillWith" in field
     ) {
       options = field as ExtractOptions;
@@ -52,7 +85,10 @@ export function extractFields(
       );
     }
   }
-  return fieldsModifier("extractFields", names, options, (whole, field) => {
+  return fieldsModifier("extractFields", names, options, misuse, (
+    whole,
+    field,
+  ) => {
     if (typeof whole !== "object" || whole === null) {
       throw new TypeError(
         `expected an object with field "${field}": received ${whole}`,
@@ -62,7 +98,7 @@ export function extractFields(
       Object.hasOwn(whole, field),
       (whole as Record<string, unknown>)[field],
     ];
-  });
+  }) as FieldsModifier<ExtractedFields<A>>;
 }
 
 /**
@@ -81,9 +117,9 @@ export function extractFields(
  * assert.deepEqual(await dr.execute(["n", "s"]), { n: 1, s: "a" });
  * ```
  */
-export function unpackFields(
-  ...names: readonly string[]
-): NamingModifier<string> {
+export function unpackFields<const A extends readonly string[]>(
+  ...names: A
+): FieldsModifier<UnpackedFields<A>> {
   for (const name of names) {
     if (typeof name !== "string" || name === "") {
       throw new TypeError(`'unpackFields' takes item names: received ${name}`);
@@ -93,22 +129,24 @@ export function unpackFields(
     "unpackFields",
     [...names],
     {},
+    undefined,
     (whole, _field, index) => {
       if (!Array.isArray(whole)) {
         throw new TypeError(`expected a tuple: received ${whole}`);
       }
       return [index < whole.length, whole[index]];
     },
-  );
+  ) as FieldsModifier<UnpackedFields<A>>;
 }
 
 function fieldsModifier(
   kind: string,
   names: readonly string[],
   options: ExtractOptions,
+  misuse: string | undefined,
   read: (whole: unknown, field: string, index: number) => [boolean, unknown],
-): NamingModifier<string> {
-  if (names.length === 0) {
+): Modifier {
+  if (names.length === 0 && misuse === undefined) {
     throw new TypeError(`'${kind}' needs at least one field`);
   }
   const fill = Object.hasOwn(options, "fillWith");
@@ -117,6 +155,7 @@ function fieldsModifier(
     phase: "expand" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
       const owner = spec.name;
+      if (misuse !== undefined) throw new InvalidNodeError(owner, misuse);
       if (names.includes(owner)) {
         throw new InvalidNodeError(
           owner,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Modifier, NodeSpec } from "../node.ts";
-import { type Binding, rebind } from "./_bind.ts";
+import type { BindingModifier, NodeSpec } from "../node.ts";
+import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
 /**
  * Binds parameters of the node to `source(...)`, `value(...)` or `group(...)`.
@@ -24,7 +24,9 @@ import { type Binding, rebind } from "./_bind.ts";
  * assert.equal((await dr.execute(["total"])).total, 13);
  * ```
  */
-export function inject(bindings: Readonly<Record<string, Binding>>): Modifier {
+export function inject(
+  bindings: Readonly<Record<string, Binding>>,
+): BindingModifier {
   if (typeof bindings !== "object" || bindings === null) {
     throw new TypeError("'inject' takes an object of bindings");
   }
@@ -32,7 +34,11 @@ export function inject(bindings: Readonly<Record<string, Binding>>): Modifier {
     kind: "inject",
     phase: "expand" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      return [rebind(spec, bindings, "inject")];
+      const injected = rebind(spec, bindings, "inject");
+      return spec.doc === undefined ? [injected] : [{
+        ...injected,
+        doc: fillDoc(spec.doc, spec, spec.name, bindings, "inject"),
+      }];
     },
   });
 }

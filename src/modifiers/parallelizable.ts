@@ -68,6 +68,9 @@ const PARALLELIZABLE: FanOutModifier = Object.freeze({
 /**
  * Gathers the per-item values of input `input` (a node inside a block) into
  * a list, in item order. The node's other inputs come from outside the block.
+ * `input` names the function's own parameter: it is marked before other
+ * modifiers run, so when `parameterize`, `inject` or a pipe binds it to
+ * another node, that node's values are gathered.
  *
  * @example
  * ```ts
@@ -86,9 +89,12 @@ export function collect<const C extends string>(
   }
   return Object.freeze({
     kind: "collect",
-    phase: "decorate" as const,
+    // On the function's own parameters, before expanding modifiers rebind
+    // them (as Hamilton's Collect[] annotates the function's parameter).
+    phase: "name" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      if (!spec.inputs.some((i) => i.name === input)) {
+      const name = input;
+      if (!spec.inputs.some((i) => i.name === name)) {
         throw new InvalidNodeError(
           spec.name,
           `collect("${input}") names no input of it; its inputs are ${
@@ -96,13 +102,13 @@ export function collect<const C extends string>(
           }`,
         );
       }
-      if (spec.collects !== undefined && spec.collects !== input) {
+      if (spec.collects !== undefined && spec.collects !== name) {
         throw new InvalidNodeError(
           spec.name,
-          `it collects both "${spec.collects}" and "${input}"; a node collects one block's value (collect it in two nodes)`,
+          `it collects both "${spec.collects}" and "${name}"; a node collects one block's value (collect it in two nodes)`,
         );
       }
-      return [{ ...spec, collects: input }];
+      return [{ ...spec, collects: name }];
     },
   });
 }

@@ -6,16 +6,24 @@
  * @module
  */
 import { InvalidNodeError } from "../errors.ts";
-import type { NamingModifier, NodeSpec } from "../node.ts";
-import { type Binding, rebind, Source, Value } from "./_bind.ts";
+import type { BindingModifier, NamingModifier, NodeSpec } from "../node.ts";
+import { type Binding, fillDoc, rebind } from "./_bind.ts";
 
-/** Each generated node's name and its parameters' bindings. */
+/** One generated node's parameter bindings. */
+export type Bindings = Readonly<Record<string, Binding>>;
+
+/**
+ * Each generated node's name and its parameters' bindings, or its bindings
+ * and its own description (`[bindings, "doc"]`, Hamilton's tuple).
+ */
 export type Assignments = Readonly<
-  Record<string, Readonly<Record<string, Binding>>>
+  Record<string, Bindings | readonly [Bindings, string]>
 >;
 
 /**
- * Makes one node per key of `assignments`, named after the key.
+ * Makes one node per key of `assignments`, named after the key. An entry
+ * given as `[bindings, "description"]` has that description; the others
+ * fill the node's own description's `{param}` placeholders.
  *
  * @example
  * ```ts
@@ -36,7 +44,7 @@ export type Assignments = Readonly<
  */
 export function parameterize<const A extends Assignments>(
   assignments: A,
-): NamingModifier<keyof A & string> {
+): NamingModifier<keyof A & string> & BindingModifier {
   if (typeof assignments !== "object" || assignments === null) {
     throw new TypeError("'parameterize' takes an object of assignments");
   }
@@ -48,35 +56,28 @@ export function parameterize<const A extends Assignments>(
     kind: "parameterize",
     phase: "expand" as const,
     apply(spec: NodeSpec): readonly NodeSpec[] {
-      return entries.map(([name, bindings]) => {
-        if (typeof bindings !== "object" || bindings === null) {
+      return entries.map(([name, entry]) => {
+        const [bindings, doc] = Array.isArray(entry)
+          ? entry as readonly [Bindings, string]
+          : [entry as Bindings, undefined];
+        if (
+          typeof bindings !== "object" || bindings === null ||
+          Array.isArray(bindings) ||
+          (Array.isArray(entry) &&
+            (entry.length !== 2 || typeof doc !== "string"))
+        ) {
           throw new InvalidNodeError(
             spec.name,
-            `parameterize: the assignment of "${name}" must be an object of bindings`,
+            `parameterize: the assignment of "${name}" must be an object of bindings, or [bindings, "description"]`,
           );
         }
-        const generated = { ...rebind(spec, bindings, "parameterize"), name };
-        return spec.doc === undefined
-          ? generated
-          : { ...generated, doc: fillIn(spec.doc, bindings) };
+        const generated = rebind({ ...spec, name }, bindings, "parameterize");
+        if (doc !== undefined) return { ...generated, doc };
+        return spec.doc === undefined ? generated : {
+          ...generated,
+          doc: fillDoc(spec.doc, spec, name, bindings, "parameterize"),
+        };
       });
     },
   });
-}
-
-// "{param}" in a description becomes what the parameter is bound to.
-function fillIn(
-  doc: string,
-  bindings: Readonly<Record<string, Binding>>,
-): string {
-  return doc.replace(/\{(\w+)\}/g, (whole, param: string) => {
-    const binding = bindings[param];
-    return binding === undefined ? whole : describeBinding(binding);
-  });
-}
-
-function describeBinding(binding: Binding): string {
-  if (binding instanceof Source) return binding.name;
-  if (binding instanceof Value) return String(binding.value);
-  return binding.items.map(describeBinding).join(", ");
 }

@@ -8,11 +8,15 @@
 import { InvalidNodeError } from "../errors.ts";
 import type {
   AnyFn,
+  BindingModifier,
   InputSpec,
   Modifier,
   ModifierContext,
+  ModifierTarget,
   NodeSpec,
 } from "../node.ts";
+import { checkTarget } from "../_targets.ts";
+import { derivedSpec } from "../_code.ts";
 import { getterOf, rebind, source } from "./_bind.ts";
 import { config } from "./config.ts";
 
@@ -68,7 +72,11 @@ export class Step {
     return this.#with(conditionOf(config.whenNotIn(conditions)));
   }
 
-  /** Names the node the step becomes, so other nodes can request or use it. */
+  /**
+   * Names the node the step becomes, so other nodes can request or use it:
+   * `<namespace>.<name>`, the namespace being the name of the node the pipe
+   * belongs to unless the pipe's `namespace` option says otherwise.
+   */
   named(name: string): Step {
     if (typeof name !== "string" || name === "") {
       throw new TypeError(
@@ -136,16 +144,33 @@ export function step(
 export interface PipeInputOptions {
   /** The parameter whose value goes through the steps. @default {the first parameter} */
   readonly onInput?: string;
-  /** The prefix of the step nodes' names. @default {the node's name} */
-  readonly namespace?: string;
+  /**
+   * The prefix of the step nodes' names (`<namespace>.<step>`); `null`
+   * leaves the steps' own names bare (Hamilton's `namespace=None`).
+   *
+   * @default {the name of the node the pipe belongs to}
+   */
+  readonly namespace?: string | null;
 }
 
 /** Options of `pipeOutput`. */
 export interface PipeOutputOptions {
-  /** The outputs (of a node expanded by `extractFields`) to post-process. @default {every one} */
-  readonly onOutput?: string | readonly string[];
-  /** The prefix of the step nodes' names. @default {the node's name} */
-  readonly namespace?: string;
+  /**
+   * Which nodes of the definition to post-process, when a modifier such as
+   * `extractFields` made several: `"final"` (the ones no other node of it
+   * consumes: the fields, not the object), `"all"`, a node name or a list
+   * of names (Hamilton's `on_output`).
+   *
+   * @default {"final"}
+   */
+  readonly onOutput?: ModifierTarget;
+  /**
+   * The prefix of the step nodes' names (`<namespace>.<step>`); `null`
+   * leaves the steps' own names bare (Hamilton's `namespace=None`).
+   *
+   * @default {the name of the node the pipe belongs to}
+   */
+  readonly namespace?: string | null;
 }
 
 /**
@@ -168,8 +193,12 @@ export interface PipeOutputOptions {
  */
 export function pipeInput(
   ...args: readonly (Step | PipeInputOptions)[]
-): Modifier {
+): BindingModifier {
   const { steps, options } = split<PipeInputOptions>("pipeInput", args);
+  if (steps.length === 0) {
+    throw new TypeError("'pipeInput' needs at least one step");
+  }
+  const namespace = checkNamespace("pipeInput", options.namespace);
   return Object.freeze({
     kind: "pipeInput",
     phase: "expand" as const,
@@ -186,7 +215,7 @@ export function pipeInput(
           } to pipe`,
         );
       }
-      const prefix = options.namespace ?? spec.name;
+      const prefix = namespace === undefined ? spec.name : namespace;
       const chain = chainOf(spec, steps, context, prefix, input.name);
       if (chain.length === 0) return [spec];
       const last = chain[chain.length - 1]!.name;
@@ -197,7 +226,11 @@ export function pipeInput(
 
 /**
  * Runs the node's value through steps; the node's name then holds the
- * result, and `<name>.raw` the value before the steps.
+ * result (an identity node over the last step, which keeps its own name),
+ * and `<name>.raw` the value before the steps. With no step (or none kept
+ * by config), the node is left as it is. After a modifier that makes
+ * several nodes, it post-processes the final ones: `onOutput` on the pipe,
+ * or on each step, picks others, but not both.
  *
  * @example
  * ```ts
@@ -212,43 +245,65 @@ export function pipeInput(
  */
 export function pipeOutput(
   ...args: readonly (Step | PipeOutputOptions)[]
-): Modifier {
+): BindingModifier {
   const { steps, options } = split<PipeOutputOptions>("pipeOutput", args);
-  const only = options.onOutput === undefined
-    ? undefined
-    : typeof options.onOutput === "string"
-    ? [options.onOutput]
-    : options.onOutput;
+  const target = checkTarget("pipeOutput", options.onOutput, "onOutput");
+  const namespace = checkNamespace("pipeOutput", options.namespace);
+  const stepTargets = steps.some((s) => s.outputs !== undefined);
   return Object.freeze({
     kind: "pipeOutput",
     phase: "expand" as const,
+    ...(target === undefined ? {} : { target }),
     apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[] {
-      if (only !== undefined && !only.includes(spec.name)) return [spec];
+      if (target !== undefined && stepTargets) {
+        // Which steps would apply where is unclear (Hamilton refuses it too).
+        throw new InvalidNodeError(
+          spec.name,
+          "pipeOutput: its onOutput and a step's onOutput() cannot both be given; choose the outputs on the pipe or on each step",
+        );
+      }
       const mine = steps.filter((s) =>
         s.outputs === undefined || s.outputs.includes(spec.name)
       );
-      return postProcess(spec, mine, context, options.namespace ?? spec.name);
+      const prefix = namespace === undefined ? spec.name : namespace;
+      return postProcess(spec, mine, context, prefix);
     },
   });
 }
 
 /**
  * `spec` with its value run through `steps`: `<name>.raw` holds the value
- * before them, and the last step takes the node's name, so dependents see
- * the result. Shared by `pipeOutput` and `mutate`.
+ * before them, each step is a node of its own, and an identity node over
+ * the last step takes the node's name, so dependents see the result (and
+ * a named last step stays requestable under its own name). Shared by
+ * `pipeOutput` and `mutate`.
  */
 export function postProcess(
   spec: NodeSpec,
   steps: readonly Step[],
   context: ModifierContext,
-  prefix: string,
+  prefix: string | null,
 ): NodeSpec[] {
   const raw = `${spec.name}.raw`;
   const chain = chainOf(spec, steps, context, prefix, raw);
   if (chain.length === 0) return [spec];
-  const last = chain[chain.length - 1]!;
-  chain[chain.length - 1] = { ...last, name: spec.name };
-  return [{ ...spec, name: raw }, ...chain];
+  const last = chain[chain.length - 1]!.name;
+  // The node keeps its tags, description and cache declaration; handing a
+  // value on is cheap plumbing, run here under every executor.
+  const exit = derivedSpec(
+    spec,
+    (args: Record<string, unknown>) => args[last],
+    [
+      last,
+    ],
+    {
+      inputs: [{ name: last, optional: false }],
+      callStyle: "declared",
+      ctxIndex: -1,
+      local: true,
+    },
+  );
+  return [{ ...spec, name: raw }, ...chain, exit];
 }
 
 function split<O>(
@@ -262,10 +317,22 @@ function split<O>(
     else if (typeof arg === "object" && arg !== null) options = arg as O;
     else throw new TypeError(`'${kind}' takes step(...) values and options`);
   }
-  if (steps.length === 0) {
-    throw new TypeError(`'${kind}' needs at least one step`);
-  }
   return { steps, options };
+}
+
+function checkNamespace(
+  kind: string,
+  namespace: unknown,
+): string | null | undefined {
+  if (
+    namespace === undefined || namespace === null ||
+    (typeof namespace === "string" && namespace !== "")
+  ) {
+    return namespace;
+  }
+  throw new TypeError(
+    `'${kind}' option 'namespace' must be a non-empty string or null: received ${namespace}`,
+  );
 }
 
 // The nodes the kept steps become, each reading the one before it.
@@ -273,7 +340,7 @@ function chainOf(
   spec: NodeSpec,
   steps: readonly Step[],
   context: ModifierContext,
-  prefix: string,
+  prefix: string | null,
   first: string,
 ): NodeSpec[] {
   const chain: NodeSpec[] = [];
@@ -281,9 +348,11 @@ function chainOf(
   let previous = first;
   steps.forEach((s, i) => {
     if (!s.keep(context.config)) return;
-    // A step's node is named after its function; a function used twice
-    // gets its position as a suffix.
-    let name = s.name ?? `${prefix}.${s.fn.name || `step_${i}`}`;
+    // A step's node is named after its function (or `named()`), under the
+    // pipe's namespace; a function used twice gets its position as a
+    // suffix.
+    const own = s.name ?? (s.fn.name || `step_${i}`);
+    let name = prefix === null ? own : `${prefix}.${own}`;
     if (s.name === undefined && used.has(name)) name = `${name}_${i}`;
     used.add(name);
     chain.push(stepSpec(spec, s, name, previous));

@@ -5,7 +5,13 @@
  * @module
  */
 import { ConfigError, InvalidNodeError } from "../errors.ts";
-import type { AnyFn, Modifier, ModifierContext, NodeSpec } from "../node.ts";
+import type {
+  AnyFn,
+  BindingModifier,
+  Modifier,
+  ModifierContext,
+  NodeSpec,
+} from "../node.ts";
 import { ParamsError, parseParams } from "../_params.ts";
 
 /**
@@ -35,7 +41,7 @@ import { ParamsError, parseParams } from "../_params.ts";
 export function resolveFromConfig(
   // deno-lint-ignore no-explicit-any
   resolver: (...config: any[]) => Modifier,
-): Modifier {
+): BindingModifier {
   if (typeof resolver !== "function") {
     throw new TypeError(
       "'resolveFromConfig' takes a function of config values",
@@ -44,47 +50,57 @@ export function resolveFromConfig(
   return Object.freeze({
     kind: "resolveFromConfig",
     phase: "expand" as const,
+    choose(context: ModifierContext, owner: string): Modifier {
+      return choose(resolver, context, owner);
+    },
     apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[] {
-      let params;
-      try {
-        params = parseParams(resolver as AnyFn);
-      } catch (error) {
-        if (!(error instanceof ParamsError)) throw error;
-        throw new InvalidNodeError(
-          spec.name,
-          `resolveFromConfig: ${error.message}`,
-        );
-      }
-      const config = context.config;
-      const missing = params.names.filter((n) =>
-        !Object.hasOwn(config, n) && !params.optional.has(n)
-      );
-      if (missing.length > 0) {
-        throw new ConfigError(
-          `Node "${spec.name}" is resolved from config ${
-            missing.map((n) => `"${n}"`).join(", ")
-          }, which ${missing.length > 1 ? "are" : "is"} not set; add ${
-            missing.length > 1 ? "them" : "it"
-          } with withConfig()`,
-        );
-      }
-      const chosen = params.style === "object"
-        ? resolver(Object.fromEntries(
-          params.names.filter((n) => Object.hasOwn(config, n)).map((
-            n,
-          ) => [n, config[n]]),
-        ))
-        : resolver(...params.names.map((n) => config[n]));
-      if (
-        typeof chosen !== "object" || chosen === null ||
-        typeof (chosen as Modifier).apply !== "function"
-      ) {
-        throw new InvalidNodeError(
-          spec.name,
-          "resolveFromConfig: the resolver must return a modifier",
-        );
-      }
-      return chosen.apply(spec, context);
+      return choose(resolver, context, spec.name).apply(spec, context);
     },
   });
+}
+
+// The modifier `resolver` picks under `context`'s config, for node `owner`.
+function choose(
+  // deno-lint-ignore no-explicit-any
+  resolver: (...config: any[]) => Modifier,
+  context: ModifierContext,
+  owner: string,
+): Modifier {
+  let params;
+  try {
+    params = parseParams(resolver as AnyFn);
+  } catch (error) {
+    if (!(error instanceof ParamsError)) throw error;
+    throw new InvalidNodeError(owner, `resolveFromConfig: ${error.message}`);
+  }
+  const config = context.config;
+  const missing = params.names.filter((n) =>
+    !Object.hasOwn(config, n) && !params.optional.has(n)
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Node "${owner}" is resolved from config ${
+        missing.map((n) => `"${n}"`).join(", ")
+      }, which ${missing.length > 1 ? "are" : "is"} not set; add ${
+        missing.length > 1 ? "them" : "it"
+      } with withConfig()`,
+    );
+  }
+  const chosen = params.style === "object"
+    ? resolver(Object.fromEntries(
+      params.names.filter((n) => Object.hasOwn(config, n)).map((
+        n,
+      ) => [n, config[n]]),
+    ))
+    : resolver(...params.names.map((n) => config[n]));
+  if (
+    typeof chosen !== "object" || chosen === null ||
+    typeof (chosen as Modifier).apply !== "function"
+  ) {
+    throw new InvalidNodeError(
+      owner,
+      "resolveFromConfig: the resolver must return a modifier",
+    );
+  }
+  return chosen;
 }

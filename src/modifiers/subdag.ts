@@ -5,10 +5,62 @@
  *
  * @module
  */
-import { InvalidNodeError } from "../errors.ts";
-import type { Modifier, ModifierContext, NodeSpec } from "../node.ts";
+import { ConfigError, InvalidNodeError } from "../errors.ts";
+import type {
+  BindingModifier,
+  ModifierContext,
+  NodeSpec,
+  Tags,
+} from "../node.ts";
 import { collectSpecs } from "../_load.ts";
-import { type Binding, isBinding, rebind, source, value } from "./_bind.ts";
+import {
+  type Binding,
+  isBinding,
+  rebind,
+  source,
+  Value,
+  value,
+} from "./_bind.ts";
+
+/** A subdag config value read from the builder's config (see {@linkcode configuration}). */
+export class ConfigSource {
+  /** The key of the builder's config whose value is used. */
+  readonly key: string;
+  /** Use {@linkcode configuration}. */
+  constructor(key: string) {
+    this.key = key;
+    Object.freeze(this);
+  }
+}
+
+/**
+ * In a subdag's `config`: the value of another key of the builder's config
+ * (Hamilton's `configuration("key")`), so one subdag can run under another
+ * name for the same setting.
+ *
+ * @example
+ * ```ts
+ * import { Builder, config, configuration, node, subdag } from "@braid/braid";
+ * import assert from "node:assert/strict";
+ *
+ * const inner = {
+ *   rate__low: node(() => 0.1, config.when({ tier: "low" })),
+ *   rate__high: node(() => 0.5, config.when({ tier: "high" })),
+ * };
+ * const eu = node(({ rate }: { rate: number }) => rate,
+ *   subdag([inner], { config: { tier: configuration("eu_tier") } }));
+ * const dr = await new Builder().withModules({ eu }).withConfig({ eu_tier: "high" }).build();
+ * assert.equal((await dr.execute(["eu"])).eu, 0.5);
+ * ```
+ */
+export function configuration(key: string): ConfigSource {
+  if (typeof key !== "string" || key === "") {
+    throw new TypeError(
+      `'configuration' needs a config key: received ${key}`,
+    );
+  }
+  return new ConfigSource(key);
+}
 
 /** How one use of a subdag is wired. */
 export interface SubdagOptions {
@@ -18,7 +70,13 @@ export interface SubdagOptions {
    * listed read the outer graph's value of the same name.
    */
   readonly inputs?: Readonly<Record<string, unknown>>;
-  /** Config for the subdag's nodes, over the builder's. */
+  /**
+   * Config for the subdag's nodes, over the builder's: plain values,
+   * `value(v)`, or `configuration("key")` for another key of the builder's
+   * config. It chooses the subdag's config variants, and its values are
+   * inputs of the subdag's nodes too (a key that is also in `inputs` is a
+   * `ConfigError`).
+   */
   readonly config?: Readonly<Record<string, unknown>>;
   /** The prefix of the subdag's node names. @default {the node's name} */
   readonly namespace?: string;
@@ -46,7 +104,7 @@ export interface SubdagOptions {
 export function subdag(
   modules: readonly Readonly<Record<string, unknown>>[],
   options: SubdagOptions = {},
-): Modifier {
+): BindingModifier {
   checkModules("subdag", modules);
   return Object.freeze({
     kind: "subdag",
@@ -82,7 +140,7 @@ export function subdag(
 export function parameterizedSubdag(
   modules: readonly Readonly<Record<string, unknown>>[],
   uses: Readonly<Record<string, SubdagOptions>>,
-): Modifier {
+): BindingModifier {
   checkModules("parameterizedSubdag", modules);
   const entries = Object.entries(uses);
   if (entries.length === 0) {
@@ -118,7 +176,19 @@ function expand(
   context: ModifierContext,
 ): NodeSpec[] {
   const namespace = options.namespace ?? defaultNamespace;
-  const config = { ...context.config, ...options.config };
+  const own = ownConfig(spec.name, options.config, context.config);
+  const config = { ...context.config, ...own };
+  const provided = options.inputs ?? {};
+  const both = Object.keys(own).filter((key) => Object.hasOwn(provided, key));
+  if (both.length > 0) {
+    throw new ConfigError(
+      `Subdag of node "${spec.name}" gives ${
+        both.map((k) => `"${k}"`).join(", ")
+      } in both its inputs and its config; its config values are inputs of its nodes already, so give ${
+        both.length > 1 ? "them" : "it"
+      } once`,
+    );
+  }
   const inner = collectSpecs(
     modules.map((exports, i) => ({
       label: `subdag module #${i + 1}`,
@@ -127,7 +197,6 @@ function expand(
     { config },
     false,
   );
-  const provided = options.inputs ?? {};
   const prefixed = (name: string) => `${namespace}.${name}`;
   const out: NodeSpec[] = [];
   for (const node of inner.values()) {
@@ -138,14 +207,21 @@ function expand(
       } else if (Object.hasOwn(provided, input.name)) {
         const given = provided[input.name];
         bindings[input.name] = isBinding(given) ? given : value(given);
+      } else if (Object.hasOwn(own, input.name)) {
+        // The subdag's config is an input of its nodes (Hamilton's).
+        bindings[input.name] = value(own[input.name]);
       }
     }
-    // Made by the subdag: named, and placed, as the node that uses it.
+    // Made by the subdag: named, and placed, as the node that uses it;
+    // modifiers after the subdag leave it alone (Hamilton's non-final
+    // nodes) unless their target names it.
     out.push({
       ...rebind(node, bindings, "subdag"),
       name: prefixed(node.name),
       modifiers: Object.freeze([...node.modifiers, "subdag"]),
       ...(spec.module === undefined ? {} : { module: spec.module }),
+      tags: withModuleOf(node.tags, spec.tags),
+      nonFinal: true,
     });
   }
   const outputs: Record<string, Binding> = {};
@@ -162,4 +238,44 @@ function expand(
   }
   out.push(rebind(spec, outputs, "subdag"));
   return out;
+}
+
+// The subdag's own config, resolved: `value(v)` is v, `configuration(k)`
+// the builder's value of k.
+function ownConfig(
+  owner: string,
+  given: Readonly<Record<string, unknown>> | undefined,
+  outer: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  if (given === undefined) return own;
+  if (typeof given !== "object" || given === null) {
+    throw new InvalidNodeError(owner, "subdag: 'config' must be an object");
+  }
+  for (const [key, v] of Object.entries(given)) {
+    if (v instanceof ConfigSource) {
+      if (!Object.hasOwn(outer, v.key)) {
+        throw new ConfigError(
+          `Subdag of node "${owner}" takes config "${key}" from configuration("${v.key}"), which is not set; add it with withConfig()`,
+        );
+      }
+      own[key] = outer[v.key];
+    } else if (v instanceof Value) {
+      own[key] = v.value;
+    } else if (isBinding(v)) {
+      throw new InvalidNodeError(
+        owner,
+        `subdag: config "${key}" is bound to ${
+          v.constructor.name === "Source" ? "source(...)" : "group(...)"
+        }; config takes plain values, value(...) or configuration(...)`,
+      );
+    } else own[key] = v;
+  }
+  return own;
+}
+
+// An inner node's tags, with the module tag of the node that uses it.
+function withModuleOf(tags: Tags, user: Tags): Tags {
+  if (user.module === undefined || tags.module === user.module) return tags;
+  return Object.freeze({ ...tags, module: user.module });
 }

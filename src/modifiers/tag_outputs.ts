@@ -31,6 +31,8 @@ export function tagOutputs(
   return Object.freeze({
     kind: "tagOutputs",
     phase: "decorate" as const,
+    // It picks its nodes by name, final or not (Hamilton's target_=...).
+    target: "all",
     apply(spec: NodeSpec, context: ModifierContext): readonly NodeSpec[] {
       const modifier = byName.get(spec.name);
       return modifier === undefined ? [spec] : modifier.apply(spec, context);

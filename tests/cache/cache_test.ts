@@ -480,7 +480,8 @@ Deno.test("cache: a changed value bound to a step or a parameter misses, through
         ({ raw }: { raw: number }) => raw + 1,
         pipeInput(step(times, { k: value(k) })),
       ),
-      // checkOutput wraps the function parameterize generates around add.
+      // checkOutput's raw node is the function parameterize generates
+      // around add.
       sum: node(
         add,
         parameterize({ total: { a: source("raw"), b: value(b) } }),
@@ -498,10 +499,57 @@ Deno.test("cache: a changed value bound to a step or a parameter misses, through
   await run(3, 10);
   assert.deepEqual(await run(3, 10), {
     outputs: { report: 7, total: 12 },
-    log: { raw: "hit", "report.times": "hit", report: "hit", total: "hit" },
+    log: {
+      raw: "hit",
+      "report.times": "hit",
+      report: "hit",
+      total_raw: "hit",
+      total_validator: "hit",
+      total: "hit",
+    },
   });
   assert.deepEqual(await run(4, 20), {
     outputs: { report: 9, total: 22 },
-    log: { raw: "hit", "report.times": "miss", report: "miss", total: "miss" },
+    log: {
+      raw: "hit",
+      "report.times": "miss",
+      report: "miss",
+      total_raw: "miss",
+      total_validator: "miss",
+      total: "miss",
+    },
   });
+});
+
+Deno.test("cache: an optional input keys the same omitted or passed with its literal default value", async () => {
+  const { calls, count } = counting();
+  const dr = await new Builder().withModules({
+    scaled: ({ x, k = 2, opts = { round: true } }: {
+      x: number;
+      k?: number;
+      opts?: { round: boolean };
+    }) => (count("scaled"), opts.round ? Math.round(x * k) : x * k),
+    shifted: (x: number, by = -1) => (count("shifted"), x + by),
+  }).withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["scaled", "shifted"], { inputs: { x: 3 } });
+  await dr.execute(["scaled", "shifted"], {
+    inputs: { x: 3, k: 2, opts: { round: true }, by: -1 },
+  });
+  assert.deepEqual(calls, { scaled: 1, shifted: 1 });
+  // Another value is another key.
+  await dr.execute(["scaled", "shifted"], { inputs: { x: 3, k: 3, by: 1 } });
+  assert.deepEqual(calls, { scaled: 2, shifted: 2 });
+});
+
+Deno.test("cache: an optional input whose default computes keys apart from any value passed", async () => {
+  const { calls, count } = counting();
+  const base = 2;
+  const dr = await new Builder().withModules({
+    scaled: ({ x, k = base * 1 }: { x: number; k?: number }) => (
+      count("scaled"), x * k
+    ),
+  }).withCache({ store: new MemoryCacheStore() }).build();
+  await dr.execute(["scaled"], { inputs: { x: 3 } });
+  await dr.execute(["scaled"], { inputs: { x: 3, k: 2 } });
+  assert.deepEqual(calls, { scaled: 2 }); // never a false hit
 });

@@ -140,3 +140,28 @@ Deno.test("dataVersion: versions are the same in another process", async () => {
   };
   assert.equal(output.stdout.trim(), v(value));
 });
+
+Deno.test("dataVersion: every UTF-16 code unit counts (a lone surrogate is not U+FFFD)", () => {
+  assert.notEqual(v("\ud800"), v("\ufffd"));
+  assert.notEqual(v({ k: "\udc00x" }), v({ k: "\ufffdx" }));
+  assert.equal(v("é".repeat(5000)), v("é".repeat(5000)));
+  assert.notEqual(v("é".repeat(5000)), v("é".repeat(4999) + "e"));
+  assert.notEqual(v("a".repeat(5000)), v("a".repeat(4999) + "b"));
+  assert.notEqual(v("ab"), v(["ab"]));
+});
+
+Deno.test("dataVersion: an object met twice hashes by content; heavy sharing stays fast", () => {
+  const x = { n: 1 };
+  assert.equal(v({ a: x, b: x }), v({ a: { n: 1 }, b: { n: 1 } }));
+  assert.notEqual(v({ a: x, b: x }), v({ a: x, b: { n: 2 } }));
+  // 2^60 paths through 61 objects: hashed with back-references instead.
+  const shared = (leaf: number) => {
+    let value: Record<string, unknown> = { leaf };
+    for (let i = 0; i < 60; i++) value = { a: value, b: value };
+    return value;
+  };
+  const t0 = performance.now();
+  assert.equal(v(shared(1)), v(shared(1)));
+  assert.notEqual(v(shared(1)), v(shared(2)));
+  assert.ok(performance.now() - t0 < 30_000);
+});

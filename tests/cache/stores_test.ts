@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import {
   Builder,
   DenoKvCacheStore,
@@ -24,20 +25,35 @@ async function withWarnings<T>(
 
 async function resultFiles(path: string): Promise<string[]> {
   const files: string[] = [];
-  for await (const entry of Deno.readDir(join(path, "results"))) {
-    files.push(join(path, "results", entry.name));
+  for await (const entry of Deno.readDir(join(path, "values"))) {
+    files.push(join(path, "values", entry.name));
   }
   return files.sort();
+}
+
+// The results kept in the database itself, by data version.
+function resultRows(
+  path: string,
+): { data_version: string; bytes: Uint8Array }[] {
+  const db = new DatabaseSync(join(path, "metadata.sqlite"));
+  try {
+    return db.prepare("SELECT data_version, bytes FROM results ORDER BY 1")
+      .all() as unknown as { data_version: string; bytes: Uint8Array }[];
+  } finally {
+    db.close();
+  }
 }
 
 Deno.test("SqliteCacheStore: a corrupt, truncated or missing result file is a miss with a warning, then rewritten", async () => {
   const path = await tempDir();
   const { calls, count } = counting();
+  // Every result in a file of its own.
+  const store = new SqliteCacheStore(path, { inlineMaxBytes: 0 });
   const dr = await new Builder()
     .withModules({
       a: () => (count("a"), { data: [1, 2, 3], label: "x".repeat(100) }),
     })
-    .withCache({ path }).build();
+    .withCache({ store }).build();
   const expected = { a: { data: [1, 2, 3], label: "x".repeat(100) } };
   assert.deepEqual(await dr.execute(["a"]), expected);
   const [file] = await resultFiles(path);
@@ -63,18 +79,74 @@ Deno.test("SqliteCacheStore: a corrupt, truncated or missing result file is a mi
   }
   assert.equal(calls.a, 4);
   await dr.close();
+  store.close();
+  await Deno.remove(path, { recursive: true });
+});
+
+Deno.test("SqliteCacheStore: a small result lives in the database; a corrupt or truncated one is a miss with a warning, then rewritten", async () => {
+  const path = await tempDir();
+  const { calls, count } = counting();
+  // A store keeps the rows it read for its later runs: each round opens the
+  // cache anew, as another process would, to read the damaged row.
+  const open = () =>
+    new Builder()
+      .withModules({
+        a: () => (count("a"), { data: [1, 2, 3], label: "x".repeat(100) }),
+      })
+      .withCache({ path }).build();
+  let dr = await open();
+  const expected = { a: { data: [1, 2, 3], label: "x".repeat(100) } };
+  assert.deepEqual(await dr.execute(["a"]), expected);
+  assert.deepEqual(await resultFiles(path), []);
+  const [row] = resultRows(path);
+  assert.ok(row !== undefined);
+  const damage: [string, (bytes: Uint8Array) => Uint8Array][] = [
+    ["corrupt", (bytes) => {
+      const copy = bytes.slice();
+      copy[copy.length - 3]! ^= 0xff;
+      return copy;
+    }],
+    ["truncated", (bytes) => bytes.slice(0, 20)],
+  ];
+  for (const [kind, harm] of damage) {
+    const db = new DatabaseSync(join(path, "metadata.sqlite"));
+    db.prepare("UPDATE results SET bytes = ? WHERE data_version = ?")
+      .run(harm(row.bytes), row.data_version);
+    db.close();
+    await dr.close();
+    dr = await open();
+    const [result, warnings] = await withWarnings(() => dr.run(["a"]));
+    assert.deepEqual(result.outputs, expected, kind);
+    const [entry] = dr.cache.logs(result.runId);
+    assert.equal(entry?.outcome, "miss", kind);
+    assert.match(entry!.warning!, new RegExp(kind), kind);
+    assert.equal(warnings.length, 1, kind);
+    // Rewritten: the next run hits.
+    const again = await dr.run(["a"]);
+    assert.equal(dr.cache.logs(again.runId)[0]?.outcome, "hit", kind);
+  }
+  assert.equal(calls.a, 3);
+  await dr.close();
   await Deno.remove(path, { recursive: true });
 });
 
 Deno.test("SqliteCacheStore: identical results are stored once", async () => {
-  const path = await tempDir();
-  const dr = await new Builder()
-    .withModules({ a: () => [1, 2], b: () => [1, 2], c: () => [3] })
-    .withCache({ path }).build();
-  await dr.execute(["a", "b", "c"]);
-  assert.equal((await resultFiles(path)).length, 2);
-  await dr.close();
-  await Deno.remove(path, { recursive: true });
+  for (const inlineMaxBytes of [0, undefined]) {
+    const path = await tempDir();
+    const store = new SqliteCacheStore(
+      path,
+      inlineMaxBytes === undefined ? {} : { inlineMaxBytes },
+    );
+    const dr = await new Builder()
+      .withModules({ a: () => [1, 2], b: () => [1, 2], c: () => [3] })
+      .withCache({ store }).build();
+    await dr.execute(["a", "b", "c"]);
+    const stored = (await resultFiles(path)).length + resultRows(path).length;
+    assert.equal(stored, 2);
+    await dr.close();
+    store.close();
+    await Deno.remove(path, { recursive: true });
+  }
 });
 
 Deno.test("SqliteCacheStore: a value that cannot be serialized is logged and not stored; the run goes on", async () => {
@@ -233,4 +305,102 @@ Deno.test("SqliteCacheStore: rejects a bad path", () => {
     () => new SqliteCacheStore(""),
     /'path' must be a non-empty string/,
   );
+});
+
+Deno.test("SqliteCacheStore: a cache written by an earlier braid (format 1) is cleared when opened, never read", async () => {
+  const path = await tempDir();
+  // Format 1: a cache_keys table and every result in results/.
+  await Deno.mkdir(join(path, "results"));
+  const oldVersion = "0123456789abcdef0123456789abcdef";
+  await Deno.writeFile(join(path, "results", oldVersion), new Uint8Array(40));
+  const db = new DatabaseSync(join(path, "metadata.sqlite"));
+  db.exec(`CREATE TABLE cache_keys (
+    key TEXT PRIMARY KEY, data_version TEXT NOT NULL, node_name TEXT NOT NULL,
+    code_version TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID`);
+  db.prepare("INSERT INTO cache_keys VALUES (?, ?, 'a', 'c', 0)")
+    .run("fedcba9876543210fedcba9876543210", oldVersion);
+  db.close();
+  const { calls, count } = counting();
+  const open = () =>
+    new Builder().withModules({ a: () => (count("a"), 1) })
+      .withCache({ path }).build();
+  const dr = await open();
+  const first = await dr.run(["a"]);
+  assert.deepEqual(outcomes(dr.cache.logs(first.runId)), { a: "miss" });
+  await dr.close();
+  // The old table and files are gone; the new layout is marked.
+  const check = new DatabaseSync(join(path, "metadata.sqlite"));
+  const tables = check.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+  ).all().map((row) => (row as { name: string }).name);
+  const version = check.prepare("PRAGMA user_version").get() as {
+    user_version: number;
+  };
+  check.close();
+  assert.deepEqual(tables, ["entries", "results"]);
+  assert.equal(version.user_version, 2);
+  await assert.rejects(Deno.stat(join(path, "results")), Deno.errors.NotFound);
+  // A later open keeps what the new layout holds.
+  const again = await open();
+  const second = await again.run(["a"]);
+  assert.deepEqual(outcomes(again.cache.logs(second.runId)), { a: "hit" });
+  assert.equal(calls.a, 1);
+  await again.close();
+  await Deno.remove(path, { recursive: true });
+});
+
+Deno.test("a store's prefetch() gets the keys a plan asked for in its last run, and lookup() answers hits in one call", async () => {
+  class Recording extends MemoryCacheStore {
+    prefetched: string[][] = [];
+    lookups = 0;
+    prefetch(keys: readonly string[]): void {
+      this.prefetched.push([...keys]);
+    }
+    override lookup(key: string) {
+      this.lookups++;
+      return super.lookup(key);
+    }
+  }
+  const store = new Recording();
+  const dr = await new Builder().withModules({
+    a: ({ x }: { x: number }) => x + 1,
+    b: ({ a }: { a: number }) => a * 2,
+  }).withCache({ store }).build();
+  const first = await dr.run(["b"], { inputs: { x: 1 } });
+  assert.equal(store.prefetched.length, 0); // nothing known of this plan yet
+  const keys = dr.cache.logs(first.runId).map((e) => e.key!).sort();
+  const second = await dr.run(["b"], { inputs: { x: 1 } });
+  assert.deepEqual(outcomes(dr.cache.logs(second.runId)), {
+    a: "hit",
+    b: "hit",
+  });
+  assert.deepEqual(store.prefetched.map((k) => k.sort()), [keys]);
+  assert.equal(store.lookups, 4);
+  // Map items do not prefetch: each item's keys differ.
+  await dr.map(["b"], { inputs: { x: [1, 2, 3] }, mapOver: "x" });
+  assert.equal(store.prefetched.length, 1);
+});
+
+Deno.test("SqliteCacheStore: results up to inlineMaxBytes live in the database, larger ones in files", async () => {
+  const path = await tempDir();
+  const store = new SqliteCacheStore(path, { inlineMaxBytes: 1000 });
+  const dr = await new Builder()
+    .withModules({ small: () => "s".repeat(100), big: () => "b".repeat(5000) })
+    .withCache({ store }).build();
+  await dr.execute(["small", "big"]);
+  assert.equal(resultRows(path).length, 1);
+  assert.equal((await resultFiles(path)).length, 1);
+  const again = await dr.run(["small", "big"]);
+  assert.deepEqual(outcomes(dr.cache.logs(again.runId)), {
+    small: "hit",
+    big: "hit",
+  });
+  assert.equal(again.outputs?.big, "b".repeat(5000));
+  await dr.close();
+  store.close();
+  assert.throws(
+    () => new SqliteCacheStore(path, { inlineMaxBytes: -1 }),
+    /'inlineMaxBytes' must be a non-negative integer: received -1/,
+  );
+  await Deno.remove(path, { recursive: true });
 });

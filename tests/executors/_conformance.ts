@@ -249,7 +249,7 @@ export function conformance(
     assert.equal(seen.signal, true); // an AbortSignal
     assert.equal(seen.runId, result.runId);
     assert.equal(seen.nodeName, "a");
-    assert.deepEqual(seen.tags, { team: "x" });
+    assert.deepEqual(seen.tags, { module: "module #1", team: "x" });
   });
 
   test("an AbortSignal cancels a run within milliseconds and no later node starts", async () => {

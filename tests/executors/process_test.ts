@@ -70,7 +70,7 @@ Deno.test("[process] nodes run in worker processes: values, call styles and ctx 
     signal: true,
     runId: result.runId,
     nodeName: "facts",
-    tags: { team: "x", tier: 2 },
+    tags: { team: "x", tier: 2, module: NODES },
   });
 });
 

@@ -87,7 +87,7 @@ Deno.test("[remote] nodes run on a worker: values, call styles, ctx facts and lo
     signal: true,
     runId: result.runId,
     nodeName: "facts",
-    tags: { team: "x", tier: 2 },
+    tags: { module: NODES, team: "x", tier: 2 },
     pid: worker.pid,
   });
   for (const name of ["doubled", "positional", "facts"]) {

@@ -3,10 +3,8 @@ import {
   type AfterNodeExecutionEvent,
   Builder,
   CancelledError,
-  checkOutput,
   node,
   NodeExecutionError,
-  parallelizable,
   ThreadedExecutor,
   WorkerError,
 } from "../../mod.ts";
@@ -351,14 +349,14 @@ Deno.test("[threaded] specs a modifier makes to read fields or list items run in
     mean: 1,
     std: 2,
   });
-  await using items = await new Builder().withModules({
-    items: node(
-      () => [1, 2],
-      parallelizable(),
-      checkOutput((v: number[]) => v.length > 0),
-    ),
-  }).withExecutor("threaded", { workers: 1 }).build();
-  assert.deepEqual(await items.execute(["items"]), { items: [1, 2] });
+  // "items_raw" (its function) runs on the worker; the validator, and the
+  // node that checks and lists the items, here.
+  await using items = await new Builder().withModules(
+    import.meta.resolve("../fixtures/checked_items.ts"),
+  ).withExecutor("threaded", { workers: 1 }).build();
+  assert.deepEqual(await items.execute(["items"] as never[]), {
+    items: [1, 2],
+  });
 });
 
 Deno.test("[threaded] inputs named __proto__ and toString reach a node on a worker as plain keys", async () => {
