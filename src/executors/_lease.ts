@@ -3,6 +3,7 @@
 // granted after the run stopped goes back). Shared by the worker pool's
 // and the process pool's executors.
 import type { Call } from "../_executor_call.ts";
+import type { PlanNode } from "../plan.ts";
 
 /** A pool that leases slots, as both pools do. */
 export interface Leasing<L extends { release(): void }> {
@@ -33,4 +34,25 @@ export async function leaseFor<L extends { release(): void }>(
     throw stopped;
   }
   return lease;
+}
+
+/**
+ * Runs `call` on a slot of `pool`: `send` carries the node's call to the
+ * slot. The slot goes back however the call ends, also when a hook answered
+ * without calling the node (releasing twice is harmless).
+ */
+export async function invokeLeased<L extends { release(): void }>(
+  pool: Leasing<L>,
+  call: Call,
+  send: (node: PlanNode, values: unknown[], lease: L) => unknown,
+): Promise<unknown> {
+  const lease = await leaseFor(pool, call);
+  try {
+    return await call.run.invoke(
+      call.node,
+      (node, values) => send(node, values, lease),
+    );
+  } finally {
+    lease.release();
+  }
 }

@@ -18,7 +18,7 @@ import {
   type ExecutorCall,
 } from "./executor.ts";
 import { Call } from "../_executor_call.ts";
-import { leaseFor } from "./_lease.ts";
+import { invokeLeased } from "./_lease.ts";
 import { wireArguments } from "../_call.ts";
 import { MAX_DELAY_MS, MAX_WORKERS, RemoteFailure } from "./pool.ts";
 import { runsHere, taskNodesOf } from "./threaded.ts";
@@ -164,15 +164,11 @@ export class ProcessExecutor implements Executor {
         taskNodes.flatMap((n) => n === undefined ? [] : n.url),
       );
     }
-    const granted = await leaseFor(this.#pool, call);
-    try {
-      return await run.invoke(
-        call.node,
-        (node, values) => this.#call(call, node, values, granted, taskNode),
-      );
-    } finally {
-      granted.release(); // if a hook answered without calling the node
-    }
+    return await invokeLeased(
+      this.#pool,
+      call,
+      (node, values, lease) => this.#call(call, node, values, lease, taskNode),
+    );
   }
 
   #call(

@@ -19,7 +19,7 @@ import {
   type ExecutorOptions,
 } from "./executor.ts";
 import { Call } from "../_executor_call.ts";
-import { leaseFor } from "./_lease.ts";
+import { invokeLeased } from "./_lease.ts";
 import { wireArguments } from "../_call.ts";
 import { type Origin, originOf } from "./_origin.ts";
 import {
@@ -118,15 +118,11 @@ export class ThreadedExecutor implements Executor {
     const run = call.run;
     const halted = run.halted();
     if (halted !== undefined) throw halted;
-    const granted = await leaseFor(this.#pool, call);
-    try {
-      return await run.invoke(
-        call.node,
-        (node, values) => this.#call(call, node, values, granted, taskNode),
-      );
-    } finally {
-      granted.release(); // if a hook answered without calling the node
-    }
+    return await invokeLeased(
+      this.#pool,
+      call,
+      (node, values, lease) => this.#call(call, node, values, lease, taskNode),
+    );
   }
 
   #call(
