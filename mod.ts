@@ -361,3 +361,30 @@ export {
   type LogLevel,
   type LogRecord,
 } from "./src/observe/log.ts";
+export type {
+  ItemRecords,
+  RetentionOptions,
+  RunKind,
+  RunQuery,
+  RunStatus,
+  RunStore,
+  StoredError,
+  StoredItem,
+  StoredLog,
+  StoredNode,
+  StoredNodeStatus,
+  StoredPlan,
+  StoredPlanNode,
+  StoredRun,
+  StoredValue,
+} from "./src/runs/types.ts";
+export {
+  MemoryRunStore,
+  type MemoryRunStoreOptions,
+} from "./src/runs/memory_store.ts";
+export {
+  SqliteRunStore,
+  type SqliteRunStoreOptions,
+} from "./src/runs/sqlite_store.ts";
+export type { RunStoreOptions, RunStoreWarning } from "./src/runs/_run_log.ts";
+export type { RunsView } from "./src/runs/runs.ts";

@@ -20,6 +20,11 @@ import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
+import {
+  checkRunStoreOptions,
+  RunLog,
+  type RunStoreOptions,
+} from "./runs/_run_log.ts";
 
 export type { ModuleInput } from "./_load.ts";
 
@@ -37,6 +42,7 @@ interface BuilderState {
   /** Set by `withExecutor`: a mode's executors do not replace it. */
   readonly executorChosen?: boolean;
   readonly mode?: readonly [ExecutionMode, ModeOptions];
+  readonly runStore?: RunStoreOptions;
 }
 
 /**
@@ -254,6 +260,35 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
+   * Records every run (`execute`, `run`, `stream`, `map`) in a run store:
+   * `path`, a SQLite file opened as a {@linkcode SqliteRunStore} (and
+   * closed with the driver), or `store`, one of your own (`MemoryRunStore`).
+   * Query it with `dr.runs`. A store that fails never fails a run: it is
+   * reported to `onWarning` (and as a `"warning"` stream event).
+   *
+   * @example
+   * ```ts
+   * import { Builder, MemoryRunStore } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const store = new MemoryRunStore();
+   * const dr = await new Builder()
+   *   .withModules({ double: ({ x }: { x: number }) => 2 * x })
+   *   .withRunStore({ store })
+   *   .build();
+   * const { runId } = await dr.run(["double"], { inputs: { x: 1 } });
+   * const run = await dr.runs.get(runId);
+   * assert.deepEqual(run?.inputs.map((i) => i.name), ["x"]);
+   * ```
+   */
+  withRunStore(options: RunStoreOptions): Builder<M, R> {
+    return new Builder({
+      ...this.#state,
+      runStore: checkRunStoreOptions(options),
+    });
+  }
+
+  /**
    * Retries every node without a `retry(...)` of its own by `policy`: a
    * failed node starts again, up to `attempts` starts in all, after
    * `backoffMs`, while `retryOn(error)` says so. Applied by the scheduler on
@@ -340,6 +375,9 @@ export class Builder<M = unknown, R = DictResult> {
     const cache = state.cache === undefined
       ? undefined
       : await Cache.open(state.cache);
+    const runLog = state.runStore === undefined
+      ? undefined
+      : await RunLog.open(state.runStore);
     // What the mode sets, where nothing was chosen by hand.
     const preset = state.mode === undefined
       ? undefined
@@ -371,6 +409,7 @@ export class Builder<M = unknown, R = DictResult> {
       executor,
       ...(router === undefined ? {} : { router }),
       cache,
+      runLog,
       ...(state.retry === undefined ? {} : { retry: state.retry }),
       ...(mapExecutor === undefined ? {} : {
         mapExecutor: createMapExecutor(
@@ -413,6 +452,10 @@ function settingsOf(state: BuilderState): unknown {
       store: state.cache.store?.constructor.name,
     },
     retry: state.retry,
+    runStore: state.runStore && {
+      ...state.runStore,
+      store: state.runStore.store?.constructor.name,
+    },
   };
 }
 

@@ -19,6 +19,8 @@ import type { InputsOf, NodeName, Outputs, OverridesOf } from "./types.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
+import { NO_RUNS, type RunsView, runsView } from "./runs/runs.ts";
+import { storedMap, storedRun, storedStream } from "./runs/_stored.ts";
 
 /**
  * Marks the default result type: `execute` resolves to a plain object of the
@@ -95,6 +97,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
   readonly #graph: Graph;
   readonly #settings: (() => unknown) | undefined;
   #fingerprint: string | undefined;
+  #runs: RunsView | undefined;
 
   /**
    * Not for direct use: `Builder.build()` and pipelines create drivers.
@@ -141,6 +144,29 @@ export class AsyncDriver<M = unknown, R = DictResult>
     return this.#runner.cache ?? NO_CACHE;
   }
 
+  /**
+   * The runs its run store holds (`withRunStore`): `list`, `get`, `nodes`,
+   * `items` and `events`. Without a store, each query rejects saying so.
+   *
+   * @example
+   * ```ts
+   * import { Builder, MemoryRunStore } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ one: () => 1 })
+   *   .withRunStore({ store: new MemoryRunStore() })
+   *   .build();
+   * await dr.execute(["one"]);
+   * const [last] = await dr.runs.list({ status: "succeeded" });
+   * assert.deepEqual(last?.finalVars, ["one"]);
+   * ```
+   */
+  get runs(): RunsView {
+    const log = this.#runner.runLog;
+    return log === undefined ? NO_RUNS : this.#runs ??= runsView(log);
+  }
+
   /** The node executor's name (the default one, when nodes are routed). */
   get executor(): string {
     return this.#runner.executor.name;
@@ -182,7 +208,14 @@ export class AsyncDriver<M = unknown, R = DictResult>
     options: ExecuteOptions = {},
   ): Promise<unknown> {
     const runner = this.#runner;
-    const plan = runner.plan(this.#names(vars), options);
+    const names = this.#names(vars);
+    const plan = runner.plan(names, options);
+    const log = runner.runLog;
+    if (log !== undefined) {
+      const result = await storedRun(runner, log, names, options, "execute");
+      if (!result.success) throw result.error;
+      return await runner.resultOf(plan, result.runId, result.outputs!);
+    }
     const runId = crypto.randomUUID();
     const values = await runner.run(plan, runId, options);
     return await runner.result(plan, runId, values);
@@ -205,7 +238,10 @@ export class AsyncDriver<M = unknown, R = DictResult>
     vars: readonly (string | NodeRef)[],
     options: ExecuteOptions = {},
   ): Promise<RunResult<unknown>> {
-    return await recordRun(this.#runner, this.#names(vars), options);
+    const log = this.#runner.runLog;
+    return log === undefined
+      ? await recordRun(this.#runner, this.#names(vars), options)
+      : await storedRun(this.#runner, log, this.#names(vars), options, "run");
   }
 
   /**
@@ -218,7 +254,10 @@ export class AsyncDriver<M = unknown, R = DictResult>
     vars: readonly V[],
     options: ExecuteOptions | MapOptions = {},
   ): AsyncGenerator<ExecutionEvent, void, undefined> {
-    return streamEvents(this.#runner, vars, options);
+    const log = this.#runner.runLog;
+    return log === undefined
+      ? streamEvents(this.#runner, vars, options)
+      : storedStream(this.#runner, log, vars, options);
   }
 
   /**
@@ -241,7 +280,10 @@ export class AsyncDriver<M = unknown, R = DictResult>
     vars: readonly V[],
     options: MapOptions,
   ): Promise<unknown[]> {
-    return await runMap(this.#runner, vars, options);
+    const log = this.#runner.runLog;
+    return log === undefined
+      ? await runMap(this.#runner, vars, options)
+      : await storedMap(this.#runner, log, vars, options);
   }
 
   /** Throws what `execute` would throw before running anything; runs nothing. */
@@ -348,6 +390,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
     }
     await this.#runner.mapExecutor.close?.();
     await this.#runner.cache?.close();
+    await this.#runner.runLog?.close();
   }
 
   /** Closes the driver (`await using dr = ...`). */

@@ -23,6 +23,11 @@ import { type Adapter, Hooks } from "./hooks.ts";
 import { type Route, Router } from "./routing.ts";
 import { EMPTY, type RunnerInit } from "./runner.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
+import {
+  checkRunStoreOptions,
+  RunLog,
+  type RunStoreOptions,
+} from "./runs/_run_log.ts";
 
 export type { MapExecutorKind } from "./executors/map_executor.ts";
 
@@ -99,6 +104,11 @@ export interface EngineOptions extends WorkerPoolOptions {
   readonly mode?: ExecutionMode;
   /** Options of `mode`. */
   readonly modeOptions?: ModeOptions;
+  /**
+   * Records every run of its pipelines in a run store, as
+   * `Builder.withRunStore` does (opened on the first run). @default {no store}
+   */
+  readonly runStore?: RunStoreOptions;
 }
 
 // What a pipeline needs from its engine; kept off the public surface.
@@ -112,6 +122,10 @@ interface EngineParts {
   // The cache, opened on the first run (opening loads the hasher).
   opening?: Promise<Cache | undefined> | undefined;
   cache?: Cache | undefined;
+  readonly runStoreOptions: RunStoreOptions | undefined;
+  // The run store, opened on the first run.
+  openingLog?: Promise<RunLog> | undefined;
+  runLog?: RunLog | undefined;
 }
 const PARTS = new WeakMap<Engine, EngineParts>();
 
@@ -191,6 +205,9 @@ export class Engine {
       retry: options.retry === undefined
         ? undefined
         : checkRetryPolicy(options.retry),
+      runStoreOptions: options.runStore === undefined
+        ? undefined
+        : checkRunStoreOptions(options.runStore),
     };
     this.nodeExecutor = executor.name;
     this.mapExecutor = mapExecutor;
@@ -213,6 +230,9 @@ export class Engine {
     const cache = await parts.opening;
     parts.opening = parts.cache = undefined;
     await cache?.close();
+    const log = await parts.openingLog;
+    parts.openingLog = parts.runLog = undefined;
+    await log?.close();
   }
 
   /** Closes the engine (`await using engine = ...`). */
@@ -283,6 +303,11 @@ export const DEFAULT_ENGINE: Engine = new Engine();
 /** Opens `engine`'s cache, if it has one and it is not open yet. */
 export async function openEngine(engine: Engine): Promise<void> {
   const parts = PARTS.get(engine)!;
+  if (parts.runStoreOptions !== undefined) {
+    parts.runLog = await (parts.openingLog ??= RunLog.open(
+      parts.runStoreOptions,
+    ));
+  }
   if (parts.cacheOptions === undefined) return;
   parts.cache = await (parts.opening ??= Cache.open(parts.cacheOptions));
 }
@@ -311,5 +336,6 @@ export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
     mapExecutor: parts.mapExecutor,
     cache: parts.cache,
     retry: parts.retry,
+    runLog: parts.runLog,
   };
 }

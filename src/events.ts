@@ -132,6 +132,19 @@ export interface RunFinishedEvent extends EventBase {
   readonly durationMs: number;
 }
 
+/**
+ * Something went wrong beside the run, which goes on: the run store could
+ * not record it.
+ */
+export interface WarningEvent extends EventBase {
+  /** Discriminant. */
+  readonly type: "warning";
+  /** What went wrong, in one line. */
+  readonly message: string;
+  /** What was thrown. */
+  readonly error?: unknown;
+}
+
 /** Everything `stream()` yields. */
 export type ExecutionEvent =
   | RunStartedEvent
@@ -142,7 +155,8 @@ export type ExecutionEvent =
   | NodeSkippedEvent
   | NodeLogStreamEvent
   | MapItemStreamEvent
-  | RunFinishedEvent;
+  | RunFinishedEvent
+  | WarningEvent;
 
 const DONE: IteratorResult<never, undefined> = Object.freeze({
   value: undefined,

@@ -28,8 +28,9 @@ import {
 import { CTX } from "./node.ts";
 import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
-import type { Cache } from "./cache/cache.ts";
+import { type Cache, RECOMPUTE } from "./cache/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
+import type { RunLog } from "./runs/_run_log.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -72,6 +73,8 @@ export interface RunnerInit {
    * @default {items run the way the executor runs nodes}
    */
   readonly mapExecutor?: MapExecutor;
+  /** The run store every run is recorded into, if any. */
+  readonly runLog?: RunLog | undefined;
 }
 
 /** How a run is part of something larger: the items of a map share one. */
@@ -113,6 +116,8 @@ export class Runner {
   /** The retry policy of nodes without their own. */
   readonly retry: RetryPolicy | undefined;
   readonly mapExecutor: MapExecutor;
+  /** The run store every run is recorded into, if any. */
+  readonly runLog: RunLog | undefined;
   readonly #plans = new Map<string, Plan>();
 
   /** Creates a runner. */
@@ -126,6 +131,7 @@ export class Runner {
     this.cache = init.cache;
     this.retry = init.retry;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
+    this.runLog = init.runLog;
   }
 
   /** Checks a request and returns its plan, compiled once per shape. */
@@ -268,7 +274,13 @@ export class Runner {
         if (pending !== undefined) logs.push(...pending);
       }),
       item,
-      cache: this.cache?.session(plan, runId, values, item),
+      cache: this.cache?.session(
+        plan,
+        runId,
+        values,
+        item,
+        (options as { [RECOMPUTE]?: ReadonlySet<string> })[RECOMPUTE],
+      ),
       runner: this,
       onFailure: options.onFailure,
       onStop: part.onStop,
@@ -367,7 +379,15 @@ export class Runner {
     runId: string,
     values: readonly unknown[],
   ): Promise<unknown> {
-    const outputs = this.outputs(plan, values);
+    return await this.resultOf(plan, runId, this.outputs(plan, values));
+  }
+
+  /** What `execute` returns, from the requested values by name. */
+  async resultOf(
+    plan: Plan,
+    runId: string,
+    outputs: Record<string, unknown>,
+  ): Promise<unknown> {
     const builder = this.hooks.resultBuilder;
     if (builder === undefined) {
       // An object with a `then` method is taken for a promise: awaiting

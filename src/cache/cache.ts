@@ -47,6 +47,8 @@ export interface CacheLogEntry {
   readonly unhashable?: string;
   /** Why the value was not stored. */
   readonly notStored?: string;
+  /** The node's code version (what its key was made from, with its inputs). */
+  readonly codeVersion?: string;
 }
 
 /** Per-builder behaviours; they win over `cache({ behavior })`. */
@@ -87,6 +89,12 @@ export interface CacheView {
   /** Per node of the run (and per map item), what the cache did, in order. */
   logs(runId: string): readonly CacheLogEntry[];
 }
+
+/**
+ * Where a run's options name nodes that must run again whatever the cache
+ * holds (a re-execution's selected nodes): braid's own, not public API.
+ */
+export const RECOMPUTE: unique symbol = Symbol("braid.recompute");
 
 // Logs of this many recent runs are kept: a long-lived driver must not grow.
 const KEPT_RUNS = 1000;
@@ -209,6 +217,7 @@ export class Cache implements CacheView {
     runId: string,
     values: unknown[],
     item: number | undefined,
+    recompute?: ReadonlySet<string>,
   ): CacheSession {
     let record = this.#runs.get(runId);
     if (record === undefined) {
@@ -238,7 +247,7 @@ export class Cache implements CacheView {
         } catch { /* a hint only: the lookups will read for themselves */ }
       }
     }
-    return new CacheSession(this, infos, values, record, item);
+    return new CacheSession(this, infos, values, record, item, recompute);
   }
 
   /**
@@ -251,8 +260,16 @@ export class Cache implements CacheView {
     record: RunRecord,
     values: unknown[],
     item: number | undefined,
+    recompute?: ReadonlySet<string>,
   ): CacheSession {
-    return new CacheSession(this, this.#infos(plan), values, record, item);
+    return new CacheSession(
+      this,
+      this.#infos(plan),
+      values,
+      record,
+      item,
+      recompute,
+    );
   }
 
   /** What the cache did in run `runId`, node by node (empty if unknown). */

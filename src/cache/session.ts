@@ -72,6 +72,8 @@ export class CacheSession {
   readonly #decoded: Uint8Array;
   readonly #unhashable: (string | undefined)[];
   readonly #outcomes: (CacheOutcome | undefined)[];
+  // Nodes that run again whatever the store holds (a re-execution's).
+  readonly #recompute: ReadonlySet<string> | undefined;
 
   /** Use `Cache.session`. */
   constructor(
@@ -80,8 +82,10 @@ export class CacheSession {
     values: unknown[],
     record: RunRecord,
     item: number | undefined,
+    recompute?: ReadonlySet<string>,
   ) {
     this.#cache = cache;
+    this.#recompute = recompute;
     this.#infos = infos;
     this.#values = values;
     this.#log = record.log;
@@ -97,7 +101,13 @@ export class CacheSession {
 
   /** Caches one item of a fan-out block of this run, which runs `plan`. */
   forItem(plan: Plan, values: unknown[], item: number): CacheSession {
-    return this.#cache.recordSession(plan, this.#run, values, item);
+    return this.#cache.recordSession(
+      plan,
+      this.#run,
+      values,
+      item,
+      this.#recompute,
+    );
   }
 
   /** What the cache did for `node` in this run, once it has settled. */
@@ -142,7 +152,11 @@ export class CacheSession {
       };
     }
     const key = this.#key(node, info);
-    if (behavior === "recompute") return this.#miss(node, key, "recompute");
+    if (
+      behavior === "recompute" || this.#recompute?.has(node.name) === true
+    ) {
+      return this.#miss(node, key, "recompute");
+    }
     const store = this.#cache.store;
     if (store.lookup !== undefined) {
       return attempt(
@@ -269,6 +283,7 @@ export class CacheSession {
 
   #record(node: PlanNode, entry: Mutable<CacheLogEntry>): void {
     if (this.#item !== undefined) entry.item = this.#item;
+    entry.codeVersion = this.#infos[node.index]!.codeVersion;
     this.#outcomes[node.index] = entry.outcome;
     this.#log.push(entry);
   }
