@@ -25,6 +25,7 @@ import {
   ProcessExecutor,
   ProgressBar,
   RemoteExecutor,
+  SqliteRunStore,
 } from "../mod.ts";
 import { IGNORES_INPUTS } from "../src/hooks.ts";
 import { dataVersion } from "../src/cache/data_version.ts";
@@ -43,7 +44,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3 rs1 rs2"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -1305,6 +1306,67 @@ if (wanted("q1", "q1b", "q2", "q3")) {
       braid: recovery,
     });
     target("q2", "recovery ms (<= lock + 1 s)", recovery, LOCK_MS + 1000);
+  }
+}
+
+// rs1, rs2. A SQLite run store (one file, WAL): what recording costs per
+// node of a 10,000-node sync chain on the sequential executor (rs1: the
+// run's row at its start, its row and node records in one transaction at
+// its end), and on a map of 100,000 items of the 3-node async chain (rs2:
+// each item's end and failure by column).
+if (wanted("rs1", "rs2")) {
+  const runsDir = await Deno.makeTempDir({ prefix: "braid-bench-runs-" });
+  try {
+    const store = new SqliteRunStore(`${runsDir}/runs.db`, {
+      keep: { runs: 100 },
+    });
+    if (wanted("rs1")) {
+      const g = G.chain(N, "sync");
+      const bare = await new Builder().withModules(G.braidModule(g)).build();
+      const stored = await new Builder().withModules(G.braidModule(g))
+        .withRunStore({ store }).build();
+      const row = await scenario(
+        "rs1",
+        `sync chain ${N}, sequential: SQLite run store (hand: none)`,
+        "ns/node",
+        1e6 / N,
+        {
+          braid: async () => (await stored.execute([g.sink]))[g.sink],
+          hand: async () => (await bare.execute([g.sink]))[g.sink],
+        },
+      );
+      target(
+        "rs1",
+        "stored - bare, us/node",
+        (row.braid! - row.hand!) / 1000,
+        2,
+      );
+    }
+    if (wanted("rs2")) {
+      const n = 100_000;
+      const xs = Array.from({ length: n }, (_, i) => i);
+      const request = { inputs: { x: xs }, mapOver: "x" };
+      const bare = await new Builder().withModules(G.mapModule)
+        .withExecutor("async").build();
+      const stored = await new Builder().withModules(G.mapModule)
+        .withExecutor("async").withRunStore({ store }).build();
+      const row = await scenario(
+        "rs2",
+        `map ${n} x 3 nodes: SQLite run store (hand: none)`,
+        "ns/node",
+        1e6 / (3 * n),
+        {
+          braid: async () => (await stored.map(["c"], request)).length,
+          hand: async () => (await bare.map(["c"], request)).length,
+        },
+        6000,
+        3,
+      );
+      target("rs2", "stored map / map", row.braid! / row.hand!, 1.5);
+    }
+    store.close();
+  } finally {
+    await Deno.remove(runsDir, { recursive: true });
   }
 }
 

@@ -4,11 +4,13 @@
 // cost milliseconds at start-up), while the stores' constructors stay
 // synchronous. `process.getBuiltinModule` is Node's synchronous loader for
 // built-ins, which Deno provides.
+import type * as Crypto from "node:crypto";
 import type * as Path from "node:path";
 import type * as Sqlite from "node:sqlite";
 import type * as V8 from "node:v8";
 
 interface Builtins {
+  readonly crypto: typeof Crypto;
   readonly path: typeof Path;
   readonly sqlite: typeof Sqlite;
   readonly v8: typeof V8;
@@ -20,7 +22,7 @@ interface NodeProcess {
 
 let loaded: Builtins | undefined;
 
-/** `node:path`, `node:sqlite` and `node:v8`, loaded on first call. */
+/** `node:crypto`, `node:path`, `node:sqlite` and `node:v8`, loaded on first call. */
 export function builtins(): Builtins {
   if (loaded !== undefined) return loaded;
   const process = (globalThis as { process?: NodeProcess }).process;
@@ -30,6 +32,7 @@ export function builtins(): Builtins {
     );
   }
   return loaded = {
+    crypto: process.getBuiltinModule("node:crypto") as typeof Crypto,
     path: process.getBuiltinModule("node:path") as typeof Path,
     sqlite: process.getBuiltinModule("node:sqlite") as typeof Sqlite,
     v8: process.getBuiltinModule("node:v8") as typeof V8,

@@ -1,6 +1,7 @@
 // One run's record, built from the events its recorder emits (the same
 // events `stream()` yields): the run's row when it starts, and its row and
-// node records when it ends. Per node it keeps a few fields; the record is
+// node records when it ends. Per node it keeps a few numbers by column,
+// positioned by the plan's roster (made once per plan); the records are
 // put together once, at the end.
 import type { CacheOutcome } from "../cache/cache.ts";
 import type { ExecutionEvent, SkipReason } from "../events.ts";
@@ -8,7 +9,7 @@ import type { ExecuteOptions, Runner } from "../runner.ts";
 import type { Plan } from "../plan.ts";
 import { dataVersion } from "../cache/data_version.ts";
 import { plainJson, storedError } from "./_query.ts";
-import type { RunLog, RunStoreWarning } from "./_run_log.ts";
+import type { RunLog, RunStoreWarning, StoredRoster } from "./_run_log.ts";
 import type {
   ItemRecords,
   RunKind,
@@ -29,19 +30,12 @@ export interface Lineage {
   readonly reused: readonly string[];
 }
 
-interface NodeFacts {
-  status: "succeeded" | "failed" | "skipped" | "started";
-  skipReason?: SkipReason;
-  startedAt?: number;
-  durationMs: number;
-  attempts: number;
-  worker?: string;
-  error?: unknown;
-  cache?: CacheOutcome;
-  logs?: StoredLog[];
-  startSeq: number;
-  endSeq: number;
-}
+// What became of a node, by column.
+const UNSEEN = 0;
+const STARTED = 1;
+const SUCCEEDED = 2;
+const FAILED = 3;
+const SKIPPED = 4;
 
 /** Records one run of `runner` into `log`'s store. */
 export class Recording {
@@ -49,14 +43,31 @@ export class Recording {
   readonly #runner: Runner;
   readonly #kind: RunKind;
   readonly #plan: Plan;
+  readonly #roster: StoredRoster;
   readonly #options: ExecuteOptions;
   readonly #lineage: Lineage | undefined;
-  readonly #nodes = new Map<string, NodeFacts>();
   readonly #warn: ((warning: RunStoreWarning) => void) | undefined;
+  // By roster position; names events bring that the plan lacks (a nested
+  // pipeline's nodes) are added to the roster's end as they come.
+  #names: string[];
+  #status: Uint8Array;
+  #startedAt: Float64Array;
+  #durations: Float64Array;
+  #attempts: Uint16Array;
+  #startSeq: Uint32Array;
+  #endSeq: Uint32Array;
+  #extra: Map<string, number> | undefined;
+  #workers: (string | undefined)[] | undefined;
+  #errors: unknown[] | undefined;
+  #caches: (CacheOutcome | undefined)[] | undefined;
+  #skipReasons: (SkipReason | undefined)[] | undefined;
+  #logs: (StoredLog[] | undefined)[] | undefined;
+  #lastName = "";
+  #lastAt = -1;
   #run: StoredRun | undefined;
   #finished = false;
   #seq = 0;
-  /** Item columns, for a map (see `MapItems`). */
+  /** Item columns, for a map. */
   items: ItemRecords | undefined;
   /** How many items a map has, and which inputs it maps over. */
   mapped:
@@ -79,17 +90,84 @@ export class Recording {
     this.#options = options;
     this.#lineage = lineage;
     this.#warn = warn;
-  }
-
-  /** The run's id, once it started. */
-  get runId(): string | undefined {
-    return this.#run?.id;
+    const roster = this.#roster = log.rosterOf(runner, plan);
+    const size = roster.names.length;
+    this.#names = roster.names as string[];
+    this.#status = new Uint8Array(size);
+    this.#startedAt = new Float64Array(size);
+    this.#durations = new Float64Array(size);
+    this.#attempts = new Uint16Array(size);
+    this.#startSeq = new Uint32Array(size);
+    this.#endSeq = new Uint32Array(size);
   }
 
   /** Takes in one of the run's events. */
   event(event: ExecutionEvent): void {
     const seq = ++this.#seq;
     switch (event.type) {
+      case "nodeStarted": {
+        const at = this.#at(event.nodeName);
+        this.#status[at] = STARTED;
+        this.#startedAt[at] = event.timestamp;
+        this.#startSeq[at] = seq;
+        const attempt = event.attempt ?? 1;
+        if (attempt > this.#attempts[at]!) this.#attempts[at] = attempt;
+        if (event.worker !== undefined) {
+          (this.#workers ??= [])[at] = event.worker;
+        }
+        return;
+      }
+      case "nodeSucceeded": {
+        const at = this.#at(event.nodeName);
+        if (this.#status[at] !== FAILED) this.#status[at] = SUCCEEDED;
+        this.#durations[at] = this.#durations[at]! + event.durationMs;
+        this.#endSeq[at] = seq;
+        if (event.cache !== undefined) (this.#caches ??= [])[at] = event.cache;
+        if (event.worker !== undefined) {
+          (this.#workers ??= [])[at] = event.worker;
+        }
+        return;
+      }
+      case "nodeCached": {
+        const at = this.#at(event.nodeName);
+        if (this.#status[at] !== FAILED) this.#status[at] = SUCCEEDED;
+        this.#durations[at] = this.#durations[at]! + event.durationMs;
+        this.#startSeq[at] = this.#endSeq[at] = seq;
+        this.#startedAt[at] = event.timestamp - event.durationMs;
+        (this.#caches ??= [])[at] = "hit";
+        return;
+      }
+      case "nodeFailed": {
+        const at = this.#at(event.nodeName);
+        if (this.#status[at] !== FAILED) {
+          (this.#errors ??= [])[at] = event.error;
+        }
+        this.#status[at] = FAILED;
+        this.#durations[at] = this.#durations[at]! + event.durationMs;
+        this.#endSeq[at] = seq;
+        if (event.worker !== undefined) {
+          (this.#workers ??= [])[at] = event.worker;
+        }
+        return;
+      }
+      case "nodeSkipped": {
+        const at = this.#at(event.nodeName);
+        this.#status[at] = SKIPPED;
+        (this.#skipReasons ??= [])[at] = event.reason;
+        return;
+      }
+      case "log": {
+        const at = this.#at(event.nodeName);
+        const log: { -readonly [K in keyof StoredLog]: StoredLog[K] } = {
+          timestamp: event.timestamp,
+          message: event.message,
+          seq,
+        };
+        if (event.data !== undefined) log.data = plainJson(event.data);
+        if (event.item !== undefined) log.item = event.item;
+        ((this.#logs ??= [])[at] ??= []).push(log);
+        return;
+      }
       case "runStarted":
         return this.start(event.runId, event.timestamp, tagsOf(event));
       case "runFinished":
@@ -102,58 +180,6 @@ export class Recording {
           event.timestamp,
           event.error,
         );
-      case "nodeStarted": {
-        const facts = this.#facts(event.nodeName);
-        facts.status = "started";
-        facts.startedAt = event.timestamp;
-        facts.startSeq = seq;
-        facts.attempts = Math.max(facts.attempts, event.attempt ?? 1);
-        if (event.worker !== undefined) facts.worker = event.worker;
-        return;
-      }
-      case "nodeSucceeded": {
-        const facts = this.#facts(event.nodeName);
-        if (facts.status !== "failed") facts.status = "succeeded";
-        facts.durationMs += event.durationMs;
-        facts.endSeq = seq;
-        if (event.cache !== undefined) facts.cache = event.cache;
-        if (event.worker !== undefined) facts.worker = event.worker;
-        return;
-      }
-      case "nodeCached": {
-        const facts = this.#facts(event.nodeName);
-        if (facts.status !== "failed") facts.status = "succeeded";
-        facts.durationMs += event.durationMs;
-        facts.cache = "hit";
-        facts.startSeq = facts.endSeq = seq;
-        return;
-      }
-      case "nodeFailed": {
-        const facts = this.#facts(event.nodeName);
-        if (facts.status !== "failed") facts.error = event.error;
-        facts.status = "failed";
-        facts.durationMs += event.durationMs;
-        facts.endSeq = seq;
-        if (event.worker !== undefined) facts.worker = event.worker;
-        return;
-      }
-      case "nodeSkipped": {
-        const facts = this.#facts(event.nodeName);
-        facts.status = "skipped";
-        facts.skipReason = event.reason;
-        return;
-      }
-      case "log": {
-        const log: { -readonly [K in keyof StoredLog]: StoredLog[K] } = {
-          timestamp: event.timestamp,
-          message: event.message,
-          seq,
-        };
-        if (event.data !== undefined) log.data = plainJson(event.data);
-        if (event.item !== undefined) log.item = event.item;
-        (this.#facts(event.nodeName).logs ??= []).push(log);
-        return;
-      }
     }
   }
 
@@ -171,15 +197,15 @@ export class Recording {
       status: "running" satisfies RunStatus,
       startedAt,
       tags: plainJson(tags ?? (options as { tags?: unknown }).tags ?? {}),
-      finalVars: [...this.#plan.finalVars],
+      finalVars: this.#plan.finalVars,
       inputs: this.#values(options.inputs),
       overrides: this.#values(options.overrides),
       config: shared.config,
       modules: shared.modules,
       planSignature: shared.planSignature,
-      plan: this.#log.planOf(this.#plan),
+      plan: this.#roster.plan,
     };
-    if (Object.keys(shared.configVersions).length > 0) {
+    if (shared.configVersions !== undefined) {
       run.configVersions = shared.configVersions;
     }
     const lineage = this.#lineage;
@@ -222,19 +248,39 @@ export class Recording {
     );
   }
 
-  #facts(name: string): NodeFacts {
-    let facts = this.#nodes.get(name);
-    if (facts === undefined) {
-      facts = {
-        status: "skipped",
-        durationMs: 0,
-        attempts: 0,
-        startSeq: 0,
-        endSeq: 0,
-      };
-      this.#nodes.set(name, facts);
-    }
-    return facts;
+  // The roster position of `name`; a name the plan lacks gets one.
+  #at(name: string): number {
+    if (name === this.#lastName) return this.#lastAt;
+    let at = this.#roster.index.get(name) ?? this.#extra?.get(name);
+    if (at === undefined) at = this.#add(name);
+    this.#lastName = name;
+    this.#lastAt = at;
+    return at;
+  }
+
+  #add(name: string): number {
+    const at = this.#names.length;
+    if (this.#names === this.#roster.names) this.#names = [...this.#names];
+    this.#names.push(name);
+    (this.#extra ??= new Map()).set(name, at);
+    const grow = <
+      T extends Uint8Array | Uint16Array | Uint32Array | Float64Array,
+    >(
+      column: T,
+      make: new (n: number) => T,
+    ): T => {
+      if (at < column.length) return column;
+      const grown = new make(2 * at + 2);
+      grown.set(column as never);
+      return grown;
+    };
+    this.#status = grow(this.#status, Uint8Array);
+    this.#startedAt = grow(this.#startedAt, Float64Array);
+    this.#durations = grow(this.#durations, Float64Array);
+    this.#attempts = grow(this.#attempts, Uint16Array);
+    this.#startSeq = grow(this.#startSeq, Uint32Array);
+    this.#endSeq = grow(this.#endSeq, Uint32Array);
+    return at;
   }
 
   // The inputs (or overrides) with the data versions of their values; a
@@ -245,12 +291,12 @@ export class Recording {
     if (values === undefined) return [];
     const mapped = this.mapped;
     const stored: StoredValue[] = [];
+    const hasher = this.#runner.cache?.hasher ?? this.#log.hasher;
     for (const name of Object.keys(values)) {
       if (mapped?.over.includes(name)) {
         stored.push({ name, items: mapped.items });
         continue;
       }
-      const hasher = this.#runner.cache?.hasher ?? this.#log.hasher;
       stored.push({
         name,
         dataVersion: dataVersion(values[name], hasher).version,
@@ -259,9 +305,9 @@ export class Recording {
     return stored;
   }
 
-  // Every node of the plan and every node an event named, in plan order.
+  // Every node of the plan, reused values, and every node an event named,
+  // in plan order.
   #nodeRecords(runId: string, status: RunStatus): StoredNode[] {
-    const shared = this.#log.shared(this.#runner);
     const cacheOf = new Map<string, {
       key?: string;
       dataVersion: string;
@@ -272,49 +318,57 @@ export class Recording {
         if (entry.item === undefined) cacheOf.set(entry.nodeName, entry);
       }
     }
-    const reused = new Set(this.#lineage?.reused);
+    const roster = this.#roster;
+    const reused = this.#lineage === undefined
+      ? undefined
+      : new Set(this.#lineage.reused);
+    const names = this.#names;
     const records: StoredNode[] = [];
-    const names = this.#log.planOf(this.#plan).nodes
-      .filter((n) => n.kind === "node" || reused.has(n.name))
-      .map((n) => n.name);
-    for (const name of this.#nodes.keys()) {
-      if (!names.includes(name)) names.push(name);
-    }
-    for (const name of names) {
-      const facts = this.#nodes.get(name);
-      const record: Record<string, unknown> = { name };
-      if (reused.has(name)) {
-        record.status = "reused";
-      } else if (facts === undefined) {
-        record.status = this.#kind === "map" && status === "succeeded"
+    const succeeded = status === "succeeded";
+    for (let at = 0; at < names.length; at++) {
+      const name = names[at]!;
+      if (at < roster.size && !roster.runs[at]) {
+        // A value the run was given: only a re-execution's reused ones.
+        if (reused?.has(name)) records.push({ name, status: "reused" });
+        continue;
+      }
+      const state = this.#status[at];
+      if (state === UNSEEN || state === SKIPPED) {
+        records.push(
+          state === UNSEEN && this.#kind === "map" && succeeded
+            ? { name, status: "succeeded" }
+            : {
+              name,
+              status: "skipped",
+              skipReason: this.#skipReasons?.[at] ?? "not-reached",
+            },
+        );
+        continue;
+      }
+      const record: { -readonly [K in keyof StoredNode]: StoredNode[K] } = {
+        name,
+        status: state === SUCCEEDED
           ? "succeeded"
-          : "skipped";
-        if (record.status === "skipped") record.skipReason = "not-reached";
-      } else if (facts.status === "started") {
-        record.status = status === "succeeded" ? "succeeded" : "cancelled";
-      } else {
-        record.status = facts.status;
-        if (facts.skipReason !== undefined) {
-          record.skipReason = facts.skipReason;
-        }
-      }
-      if (facts !== undefined && facts.status !== "skipped") {
-        if (facts.startedAt !== undefined) record.startedAt = facts.startedAt;
-        record.durationMs = facts.durationMs;
-        if (facts.attempts > 0) record.attempts = facts.attempts;
-        if (facts.worker !== undefined) record.worker = facts.worker;
-        if (facts.error !== undefined) record.error = storedError(facts.error);
-        if (facts.cache !== undefined) record.cache = facts.cache;
-        if (facts.startSeq > 0) record.seq = [facts.startSeq, facts.endSeq];
-      }
-      if (record.status !== "skipped" && record.status !== "reused") {
-        const spec = this.#runner.graph.specs.get(name);
-        const executor = spec === undefined
-          ? undefined
-          : shared.executorOf(name, spec.tags);
-        if (executor !== undefined) record.executor = executor;
-      }
-      const cached = cacheOf.get(name);
+          : state === FAILED
+          ? "failed"
+          : succeeded
+          ? "succeeded"
+          : "cancelled",
+        startedAt: this.#startedAt[at]!,
+        durationMs: this.#durations[at]!,
+        seq: this.#startSeq[at]!,
+        endSeq: this.#endSeq[at]!,
+      };
+      const attempts = this.#attempts[at]!;
+      if (attempts > 0) record.attempts = attempts;
+      const executor = roster.executors[at];
+      if (executor !== undefined) record.executor = executor;
+      const worker = this.#workers?.[at];
+      if (worker !== undefined) record.worker = worker;
+      if (state === FAILED) record.error = storedError(this.#errors?.[at]);
+      const cache = this.#caches?.[at];
+      if (cache !== undefined) record.cache = cache;
+      const cached = cacheOf.size === 0 ? undefined : cacheOf.get(name);
       if (cached !== undefined) {
         if (cached.key !== undefined) record.cacheKey = cached.key;
         if (cached.codeVersion !== undefined) {
@@ -322,8 +376,9 @@ export class Recording {
         }
         record.dataVersion = cached.dataVersion;
       }
-      if (facts?.logs !== undefined) record.logs = facts.logs;
-      records.push(record as unknown as StoredNode);
+      const logs = this.#logs?.[at];
+      if (logs !== undefined) record.logs = logs;
+      records.push(record);
     }
     return records;
   }

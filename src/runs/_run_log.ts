@@ -93,7 +93,7 @@ export class RunLog {
   readonly #owns: boolean;
   readonly #onWarning: (warning: RunStoreWarning) => void;
   readonly #pending = new Set<Promise<void>>();
-  readonly #plans = new WeakMap<Plan, StoredPlan>();
+  readonly #rosters = new WeakMap<Plan, StoredRoster>();
   #shared: Shared | undefined;
 
   /** Opens the store `options` describe. */
@@ -173,14 +173,29 @@ export class RunLog {
     return this.#shared ??= sharedOf(runner, this.hasher);
   }
 
-  /** The stored shape of `plan`, made once per plan. */
-  planOf(plan: Plan): StoredPlan {
-    let stored = this.#plans.get(plan);
-    if (stored === undefined) {
-      stored = storedPlan(plan);
-      this.#plans.set(plan, stored);
+  /** The stored shape of `plan` and its nodes' places, made once per plan. */
+  rosterOf(runner: Runner, plan: Plan): StoredRoster {
+    let roster = this.#rosters.get(plan);
+    if (roster === undefined) {
+      const stored = storedPlan(plan);
+      const shared = this.shared(runner);
+      const names = stored.nodes.map((n) => n.name);
+      roster = Object.freeze({
+        plan: stored,
+        names: Object.freeze(names),
+        index: new Map(names.map((name, at) => [name, at])),
+        size: names.length,
+        runs: stored.nodes.map((n) => n.kind === "node"),
+        executors: stored.nodes.map((n) => {
+          const spec = runner.graph.specs.get(n.name);
+          return n.kind !== "node" || spec === undefined
+            ? undefined
+            : shared.executorOf(n.name, spec.tags);
+        }),
+      });
+      this.#rosters.set(plan, roster);
     }
-    return stored;
+    return roster;
   }
 
   /** Waits for pending writes, then closes the store if the driver opened it. */
@@ -190,12 +205,28 @@ export class RunLog {
   }
 }
 
+/** A plan as stored, and where each of its nodes is in a recording. */
+export interface StoredRoster {
+  /** The plan as stored. */
+  readonly plan: StoredPlan;
+  /** Its seeds, then its nodes. */
+  readonly names: readonly string[];
+  /** Each name's position. */
+  readonly index: ReadonlyMap<string, number>;
+  /** How many names. */
+  readonly size: number;
+  /** Whether the name at each position is a node that runs (not a seed). */
+  readonly runs: readonly boolean[];
+  /** The executor of each node, when known before it runs. */
+  readonly executors: readonly (string | undefined)[];
+}
+
 /** What every record of one driver's runs shares. */
 export interface Shared {
   readonly planSignature: string;
   readonly modules: readonly string[];
   readonly config: Readonly<Record<string, unknown>>;
-  readonly configVersions: Readonly<Record<string, string>>;
+  readonly configVersions: Readonly<Record<string, string>> | undefined;
   /** The executor of each node, when it is known before the node runs. */
   executorOf(
     name: string,
@@ -227,7 +258,9 @@ function sharedOf(runner: Runner, hasher: Hasher): Shared {
     planSignature: planSignature(graph),
     modules: Object.freeze(modules),
     config: plainJson(runner.config) as Record<string, unknown>,
-    configVersions,
+    configVersions: Object.keys(configVersions).length === 0
+      ? undefined
+      : configVersions,
     executorOf: (_name, tags) =>
       tags.executor !== undefined
         ? String(tags.executor)

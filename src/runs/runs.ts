@@ -126,7 +126,8 @@ function replay(
     const start = node.startedAt ?? run.startedAt;
     const durationMs = node.durationMs ?? 0;
     const worker = node.worker === undefined ? {} : { worker: node.worker };
-    const [startSeq, endSeq] = node.seq ?? [undefined, undefined];
+    const startSeq = node.seq;
+    const endSeq = node.endSeq;
     if (node.cache === "hit") {
       push(endSeq, {
         type: "nodeCached",

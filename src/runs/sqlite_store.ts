@@ -13,6 +13,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { builtins } from "../cache/_builtins.ts";
 import { whileBusy } from "../cache/_busy.ts";
+import { decodeNodes, encodeNodes } from "./_node_columns.ts";
 import {
   checkQuery,
   checkRetention,
@@ -27,8 +28,22 @@ import type {
   StoredError,
   StoredItem,
   StoredNode,
+  StoredPlan,
   StoredRun,
 } from "./types.ts";
+
+interface RunRow {
+  readonly record: string;
+  readonly plan_key: string | null;
+}
+
+// A run's record without its plan, which is stored once by key.
+function recordText(run: StoredRun): string {
+  return JSON.stringify(
+    run,
+    (key, value) => key === "plan" ? undefined : value,
+  );
+}
 
 /** Options of {@linkcode SqliteRunStore}. */
 export interface SqliteRunStoreOptions {
@@ -48,8 +63,13 @@ CREATE TABLE IF NOT EXISTS runs (
   record TEXT NOT NULL,
   nodes TEXT,
   item_ends BLOB,
-  item_failures TEXT
+  item_failures TEXT,
+  plan_key TEXT
 );
+CREATE TABLE IF NOT EXISTS plans (
+  key TEXT PRIMARY KEY,
+  plan TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, seq);
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);`;
 
@@ -84,6 +104,12 @@ export class SqliteRunStore implements RunStore {
   readonly #nodes: StatementSync;
   readonly #items: StatementSync;
   readonly #lists = new Map<number, StatementSync>();
+  readonly #plan: StatementSync;
+  readonly #insertPlan: StatementSync;
+  // Plans are stored once (many runs share one) and kept here by key once
+  // read or written: a run's row holds its plan's key.
+  readonly #planKeys = new WeakMap<object, string>();
+  readonly #plans = new Map<string, StoredPlan>();
   #closed = false;
 
   /** Opens (or creates) the store in file `path`. */
@@ -105,18 +131,24 @@ export class SqliteRunStore implements RunStore {
     db.exec("PRAGMA synchronous = NORMAL");
     whileBusy(() => db.exec(SCHEMA), busyTimeoutMs);
     this.#start = db.prepare(
-      `INSERT OR REPLACE INTO runs (id, status, started_at, tags, record)
-       VALUES (?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO runs (id, status, started_at, tags, record,
+         plan_key) VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.#finish = db.prepare(
       `INSERT INTO runs (id, status, started_at, tags, record, nodes,
-         item_ends, item_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         item_ends, item_failures, plan_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status,
          tags = excluded.tags, record = excluded.record,
          nodes = excluded.nodes, item_ends = excluded.item_ends,
          item_failures = excluded.item_failures`,
     );
-    this.#get = db.prepare("SELECT record FROM runs WHERE id = ?");
+    this.#get = db.prepare(
+      "SELECT record, plan_key FROM runs WHERE id = ?",
+    );
+    this.#plan = db.prepare("SELECT plan FROM plans WHERE key = ?");
+    this.#insertPlan = db.prepare(
+      "INSERT OR IGNORE INTO plans (key, plan) VALUES (?, ?)",
+    );
     this.#nodes = db.prepare("SELECT nodes FROM runs WHERE id = ?");
     this.#items = db.prepare(
       "SELECT item_ends, item_failures FROM runs WHERE id = ?",
@@ -130,7 +162,8 @@ export class SqliteRunStore implements RunStore {
       run.status,
       run.startedAt,
       JSON.stringify(run.tags),
-      JSON.stringify(run),
+      recordText(run),
+      this.#planKey(run.plan),
     );
   }
 
@@ -148,14 +181,15 @@ export class SqliteRunStore implements RunStore {
         run.status,
         run.startedAt,
         JSON.stringify(run.tags),
-        JSON.stringify(run),
-        JSON.stringify(nodes),
+        recordText(run),
+        encodeNodes(nodes, run.startedAt),
         items === undefined ? null : new Uint8Array(
           items.endedMs.buffer,
           items.endedMs.byteOffset,
           items.endedMs.byteLength,
         ),
         items === undefined ? null : JSON.stringify(items.failures),
+        this.#planKey(run.plan),
       );
       this.#retain();
       db.exec("COMMIT");
@@ -171,7 +205,7 @@ export class SqliteRunStore implements RunStore {
     let statement = this.#lists.get(tag.length);
     if (statement === undefined) {
       statement = this.#db.prepare(
-        `SELECT record FROM runs WHERE (?1 IS NULL OR status = ?1)
+        `SELECT record, plan_key FROM runs WHERE (?1 IS NULL OR status = ?1)
          AND started_at >= ?2 ${
           tag.map((_, i) => `AND ${tagMatch(4 + 2 * i, 5 + 2 * i)}`).join(" ")
         } ORDER BY seq DESC LIMIT ?3`,
@@ -184,20 +218,20 @@ export class SqliteRunStore implements RunStore {
       limit,
     ];
     for (const [key, value] of tag) parameters.push(key, value);
-    const rows = statement.all(...parameters) as { record: string }[];
-    return rows.map((row) => JSON.parse(row.record));
+    const rows = statement.all(...parameters) as unknown as RunRow[];
+    return rows.map((row) => this.#runOf(row));
   }
 
   /** The run `id`. */
   get(id: string): StoredRun | undefined {
-    const row = this.#get.get(id) as { record: string } | undefined;
-    return row === undefined ? undefined : JSON.parse(row.record);
+    const row = this.#get.get(id) as RunRow | undefined;
+    return row === undefined ? undefined : this.#runOf(row);
   }
 
   /** The nodes of run `id`. */
   nodes(id: string): StoredNode[] {
     const row = this.#nodes.get(id) as { nodes: string | null } | undefined;
-    return row?.nodes == null ? [] : JSON.parse(row.nodes);
+    return row?.nodes == null ? [] : decodeNodes(row.nodes);
   }
 
   /** The items of map run `id`. */
@@ -222,6 +256,36 @@ export class SqliteRunStore implements RunStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+  }
+
+  // The key of `plan`, stored under it once: a hash of its text.
+  #planKey(plan: StoredPlan): string {
+    let key = this.#planKeys.get(plan);
+    if (key === undefined) {
+      const text = JSON.stringify(plan);
+      key = builtins().crypto.createHash("sha256").update(text).digest("hex");
+      this.#insertPlan.run(key, text);
+      this.#planKeys.set(plan, key);
+    }
+    return key;
+  }
+
+  #runOf(row: RunRow): StoredRun {
+    const run = JSON.parse(row.record) as Record<string, unknown>;
+    if (row.plan_key !== null) {
+      let plan = this.#plans.get(row.plan_key);
+      if (plan === undefined) {
+        const found = this.#plan.get(row.plan_key) as
+          | { plan: string }
+          | undefined;
+        plan = found === undefined
+          ? { nodes: [], edges: [] }
+          : JSON.parse(found.plan) as StoredPlan;
+        this.#plans.set(row.plan_key, plan);
+      }
+      run.plan = plan;
+    }
+    return run as unknown as StoredRun;
   }
 
   // Drops the oldest runs beyond the retention limits (inside finish's

@@ -155,10 +155,12 @@ export interface StoredNode {
   /** What it logged with `ctx.log`. */
   readonly logs?: readonly StoredLog[];
   /**
-   * The positions of its (last) start and its end among the run's events,
-   * so that a replay gives them in the order they happened.
+   * The position of its (last) start among the run's events, so that a
+   * replay gives events in the order they happened.
    */
-  readonly seq?: readonly [start: number, end: number];
+  readonly seq?: number;
+  /** The position of its end among the run's events. */
+  readonly endSeq?: number;
 }
 
 /** One item of a `map`, as `runs.items` gives it. */
