@@ -388,3 +388,8 @@ export {
 } from "./src/runs/sqlite_store.ts";
 export type { RunStoreOptions, RunStoreWarning } from "./src/runs/_run_log.ts";
 export type { RunsView } from "./src/runs/runs.ts";
+export type {
+  DriverCacheView,
+  LineageOptions,
+  LineageRow,
+} from "./src/runs/lineage.ts";

@@ -18,8 +18,9 @@ import { streamEvents } from "./_stream.ts";
 import type { InputsOf, NodeName, Outputs, OverridesOf } from "./types.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
-import { type CacheView, NO_CACHE } from "./cache/cache.ts";
+import { NO_CACHE } from "./cache/cache.ts";
 import { NO_RUNS, type RunsView, runsView } from "./runs/runs.ts";
+import { type DriverCacheView, withLineage } from "./runs/lineage.ts";
 import { storedMap, storedRun, storedStream } from "./runs/_stored.ts";
 
 /**
@@ -98,6 +99,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
   readonly #settings: (() => unknown) | undefined;
   #fingerprint: string | undefined;
   #runs: RunsView | undefined;
+  #cache: DriverCacheView | undefined;
 
   /**
    * Not for direct use: `Builder.build()` and pipelines create drivers.
@@ -138,10 +140,15 @@ export class AsyncDriver<M = unknown, R = DictResult>
 
   /**
    * What the cache did: `dr.cache.logs(runId)` tells, per node, hit, miss,
-   * recompute, disabled or ignored, with its key and data version.
+   * recompute, disabled or ignored, with its key and data version; with a
+   * run store, `dr.cache.lineage(runId)` gives each stored run's cache
+   * lineage (keys, code and data versions, the dependencies' data versions).
    */
-  get cache(): CacheView {
-    return this.#runner.cache ?? NO_CACHE;
+  get cache(): DriverCacheView {
+    return this.#cache ??= withLineage(
+      this.#runner.cache ?? NO_CACHE,
+      this.runs,
+    );
   }
 
   /**

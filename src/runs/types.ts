@@ -86,6 +86,8 @@ export interface StoredRun {
   readonly overrides: readonly StoredValue[];
   /** The driver's config (values JSON cannot hold are described). */
   readonly config: Readonly<Record<string, unknown>>;
+  /** The data versions of the config's values, when it has any. */
+  readonly configVersions?: Readonly<Record<string, string>>;
   /** The modules the driver was built from (specifiers, or labels). */
   readonly modules: readonly string[];
   /** The driver's plan signature. */
