@@ -393,3 +393,7 @@ export type {
   LineageOptions,
   LineageRow,
 } from "./src/runs/lineage.ts";
+export {
+  type ReexecuteOptions,
+  ReexecutionError,
+} from "./src/runs/reexecute.ts";

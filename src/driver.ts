@@ -21,6 +21,7 @@ import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { NO_CACHE } from "./cache/cache.ts";
 import { NO_RUNS, type RunsView, runsView } from "./runs/runs.ts";
 import { type DriverCacheView, withLineage } from "./runs/lineage.ts";
+import { reexecute, type ReexecuteOptions } from "./runs/reexecute.ts";
 import { storedMap, storedRun, storedStream } from "./runs/_stored.ts";
 
 /**
@@ -291,6 +292,24 @@ export class AsyncDriver<M = unknown, R = DictResult>
     return log === undefined
       ? await runMap(this.#runner, vars, options)
       : await storedMap(this.#runner, log, vars, options);
+  }
+
+  /**
+   * Runs the `select`ed nodes of stored run `runId` again (`"node"`,
+   * `"node+"` with what is downstream, `"+node"` with what is upstream);
+   * every other node they need, and every requested node not selected,
+   * takes the parent run's value from the cache's persistent result store.
+   * Selected nodes always run, never served from the cache. Refuses with a
+   * `ReexecutionError`, before anything runs, when those values are not
+   * persisted (no cache, a memory store, a value not stored) or an input
+   * the selected nodes need is not given; the new run records its parent.
+   * Never rejects for a node failure (it returns what `run()` returns).
+   */
+  async reexecute(
+    runId: string,
+    options: ReexecuteOptions,
+  ): Promise<RunResult<Record<string, unknown>>> {
+    return await reexecute(this.#runner, runId, options);
   }
 
   /** Throws what `execute` would throw before running anything; runs nothing. */
