@@ -262,6 +262,7 @@ export type {
   RunFinishedEvent,
   RunStartedEvent,
   SkipReason,
+  WarningEvent,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
 export type { RunContext } from "./src/run.ts";

@@ -84,9 +84,7 @@ export function withLineage(
     }
     const rows = lineageOf(run, await runs.nodes(runId));
     if (options === undefined) return rows;
-    return options.format === "jsonl"
-      ? rows.map((row) => JSON.stringify(row) + "\n").join("")
-      : await csv(rows);
+    return await lineageText(rows, options.format);
   };
   return Object.freeze({
     get enabled() {
@@ -157,6 +155,16 @@ export function lineageOf(
 
 function configVersionsOf(run: StoredRun): Readonly<Record<string, string>> {
   return run.configVersions ?? {};
+}
+
+/** `rows` as CSV or JSON Lines text. */
+export async function lineageText(
+  rows: readonly LineageRow[],
+  format: "csv" | "jsonl",
+): Promise<string> {
+  return format === "jsonl"
+    ? rows.map((row) => JSON.stringify(row) + "\n").join("")
+    : await csv(rows);
 }
 
 // CSV by npm:csv-stringify (quoting by RFC 4180), loaded on first export.
