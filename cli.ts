@@ -7,7 +7,7 @@
  *     braid runs list | braid runs show ID
  *     braid reexecute ID --select node+
  *     braid lineage ID --format csv
- *     braid ui
+ *     braid ui --port 8765
  *     braid worker --redis URL --queue NAME
  *
  * Runs are recorded into `--store` (`.braid/runs.db`) and cached into
@@ -366,6 +366,59 @@ export function program(): Command {
       } finally {
         store.close();
       }
+    });
+
+  braid.command("ui")
+    .description("serve the run viewer on 127.0.0.1 until interrupted")
+    .option("--port <port>", "the port (0 picks a free one)", "8765")
+    .option("--hostname <host>", "where to listen", "127.0.0.1")
+    .option(
+      "--allow-reexecute",
+      "let the page re-execute runs (their modules and config as recorded)",
+    )
+    .option("--cache <path>", "the cache directory, for re-execution", CACHE)
+    .addOption(storeOption())
+    .action(async (options) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new CliError(
+          `--port must be a port number: received ${options.port}`,
+        );
+      }
+      const store = await openStore(options.store);
+      const { serveViewer } = await import("./mod.ts");
+      const stop = new AbortController();
+      const quit = () => stop.abort();
+      Deno.addSignalListener("SIGINT", quit);
+      Deno.addSignalListener("SIGTERM", quit);
+      const server = serveViewer({
+        store,
+        port,
+        hostname: options.hostname,
+        signal: stop.signal,
+        onListen: (address) =>
+          console.error(
+            `braid run viewer on http://${address.hostname}:${address.port}/`,
+          ),
+        ...(options.allowReexecute === true
+          ? {
+            reexecute: async (id, request) => {
+              const parent = await store.get(id);
+              if (parent === undefined) throw new TypeError(`no run ${id}`);
+              await using dr = await openDriver(
+                parent.modules,
+                parent.config as Record<string, unknown>,
+                options,
+              );
+              return await dr.reexecute(id, request);
+            },
+          }
+          : {}),
+      });
+      await server.finished;
+      Deno.removeSignalListener("SIGINT", quit);
+      Deno.removeSignalListener("SIGTERM", quit);
+      store.close();
     });
 
   braid.command("worker")

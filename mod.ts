@@ -398,3 +398,4 @@ export {
   type ReexecuteOptions,
   ReexecutionError,
 } from "./src/runs/reexecute.ts";
+export { serveViewer, type ViewerOptions } from "./src/runs/viewer.ts";

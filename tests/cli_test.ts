@@ -128,6 +128,7 @@ Deno.test("braid --help works on every command", async () => {
       ["runs", "show"],
       ["reexecute"],
       ["lineage"],
+      ["ui"],
       ["worker"],
     ]
   ) {
@@ -181,4 +182,34 @@ Deno.test("braid graph writes an SVG picture, or prints DOT", async () => {
   const dot = await braid(dir.path, ["graph", "flow.ts"]);
   assert.match(dot.stdout, /^digraph/);
   assert.match(dot.stdout, /"a" -> "b"/);
+});
+
+Deno.test("braid ui serves the run viewer of the working directory's store on loopback", async () => {
+  await using dir = await project();
+  const first = await braid(dir.path, [
+    "run",
+    "flow.ts",
+    "--outputs",
+    "a",
+    "--inputs",
+    '{"x":1}',
+  ]);
+  const { runId } = JSON.parse(first.stdout);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", CLI, "ui", "--port", "0"],
+    cwd: dir.path,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("\n")) said += (await lines.read()).value ?? "";
+  const url = said.match(/on (http:\/\/127\.0\.0\.1:\d+\/)/)?.[1];
+  assert.ok(url !== undefined, said);
+  const { runs } = await (await fetch(`${url}api/runs`)).json();
+  assert.deepEqual(runs.map((r: { id: string }) => r.id), [runId]);
+  child.kill("SIGTERM");
+  assert.equal((await child.status).code, 0);
+  await lines.cancel();
 });
