@@ -25,6 +25,7 @@ import {
   ProcessExecutor,
   ProgressBar,
   RemoteExecutor,
+  serveViewer,
   SqliteRunStore,
 } from "../mod.ts";
 import { IGNORES_INPUTS } from "../src/hooks.ts";
@@ -44,7 +45,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3 rs1 rs2"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3 rs1 rs2 rs3"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -1366,6 +1367,50 @@ if (wanted("rs1", "rs2")) {
     }
     store.close();
   } finally {
+    await Deno.remove(runsDir, { recursive: true });
+  }
+}
+
+// rs3. The run viewer's list (GET /api/runs, 100 newest) with 10,000 runs
+// in a SQLite run store, over loopback HTTP.
+if (wanted("rs3")) {
+  const runsDir = await Deno.makeTempDir({ prefix: "braid-bench-viewer-" });
+  const store = new SqliteRunStore(`${runsDir}/runs.db`);
+  try {
+    const plan = { nodes: [{ name: "a", kind: "node" }], edges: [] } as const;
+    for (let i = 0; i < 10_000; i++) {
+      const run = {
+        id: `run-${i}`,
+        kind: "execute",
+        status: i % 10 === 0 ? "failed" : "succeeded",
+        startedAt: Date.now() - 10_000 + i,
+        endedAt: Date.now() - 10_000 + i + 1,
+        durationMs: 1,
+        tags: { team: i % 2 === 0 ? "data" : "web" },
+        finalVars: ["a"],
+        inputs: [],
+        overrides: [],
+        config: {},
+        modules: [],
+        planSignature: "bench",
+        plan,
+      } as const;
+      store.finish(run, [{ name: "a", status: "succeeded", durationMs: 1 }]);
+    }
+    const server = serveViewer({ store, port: 0, onListen: () => {} });
+    const url = `http://127.0.0.1:${server.addr.port}/api/runs`;
+    const list = async () => (await (await fetch(url)).json()).runs.length;
+    const [ms] = await measure([list], 2000);
+    record({
+      id: "rs3",
+      label: "run viewer list (100 of 10,000 stored runs), loopback HTTP",
+      unit: "ms",
+      braid: ms!,
+    });
+    target("rs3", "list ms", ms!, 50);
+    await server.shutdown();
+  } finally {
+    store.close();
     await Deno.remove(runsDir, { recursive: true });
   }
 }

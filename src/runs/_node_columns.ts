@@ -12,6 +12,8 @@ const STATUSES: readonly StoredNodeStatus[] = [
   "skipped",
   "cancelled",
   "reused",
+  "running",
+  "pending",
 ];
 
 // The fields kept by column; the others go to `rest`.

@@ -67,6 +67,8 @@ export class Recording {
   #run: StoredRun | undefined;
   #finished = false;
   #seq = 0;
+  // When progress was last recorded (epoch ms, the events' clock).
+  #recordedAt = Infinity;
   /** Item columns, for a map. */
   items: ItemRecords | undefined;
   /** How many items a map has, and which inputs it maps over. */
@@ -103,6 +105,21 @@ export class Recording {
 
   /** Takes in one of the run's events. */
   event(event: ExecutionEvent): void {
+    this.#take(event);
+    // A node ended long enough after the last record: the run's progress
+    // is written (the events' own timestamps: no clock read per event).
+    if (event.timestamp - this.#recordedAt >= this.#log.progressMs) {
+      const type = event.type;
+      if (
+        type === "nodeSucceeded" || type === "nodeFailed" ||
+        type === "nodeCached"
+      ) {
+        this.#progress(event.timestamp);
+      }
+    }
+  }
+
+  #take(event: ExecutionEvent): void {
     const seq = ++this.#seq;
     switch (event.type) {
       case "nodeStarted": {
@@ -215,6 +232,7 @@ export class Recording {
     }
     if (this.mapped !== undefined) run.items = this.mapped.items;
     const stored = this.#run = run as unknown as StoredRun;
+    this.#recordedAt = startedAt;
     this.#log.write(
       runId,
       "the start",
@@ -244,6 +262,21 @@ export class Recording {
       run.id,
       "the end",
       () => this.#log.store.finish(ended as unknown as StoredRun, nodes, items),
+      this.#warn,
+    );
+  }
+
+  // Writes the nodes so far of the run, still running.
+  #progress(now: number): void {
+    const run = this.#run;
+    if (run === undefined || this.#finished) return;
+    this.#recordedAt = now;
+    const running = { ...run, updatedAt: now };
+    const nodes = this.#nodeRecords(run.id, "running");
+    this.#log.write(
+      run.id,
+      "the progress",
+      () => this.#log.store.finish(running, nodes),
       this.#warn,
     );
   }
@@ -333,6 +366,10 @@ export class Recording {
         continue;
       }
       const state = this.#status[at];
+      if (state === UNSEEN && status === "running") {
+        records.push({ name, status: "pending" });
+        continue;
+      }
       if (state === UNSEEN || state === SKIPPED) {
         records.push(
           state === UNSEEN && this.#kind === "map" && succeeded
@@ -351,6 +388,8 @@ export class Recording {
           ? "succeeded"
           : state === FAILED
           ? "failed"
+          : status === "running"
+          ? "running"
           : succeeded
           ? "succeeded"
           : "cancelled",

@@ -4,9 +4,14 @@
 import { STATUS_FILL } from "../_dot_run.ts";
 import type { StoredNode, StoredRun } from "./types.ts";
 
-type Drawn = keyof typeof STATUS_FILL;
+// The statuses `toSvg({ run })` draws, and those of a run in progress.
+const FILL: Readonly<Record<string, string>> = {
+  ...STATUS_FILL,
+  running: "#fff3b0",
+  pending: "#ffffff",
+};
 
-function drawnStatus(node: StoredNode | undefined): Drawn {
+function drawnStatus(node: StoredNode | undefined): string {
   if (node === undefined) return "not-run";
   if (node.status === "reused") return "cached";
   if (node.status === "succeeded" && node.cache === "hit") return "cached";
@@ -41,7 +46,7 @@ export function storedRunDot(
       : status;
     lines.push(
       `  ${quote(name)} [shape=box, style="rounded,filled", fillcolor="${
-        STATUS_FILL[status]
+        FILL[status]
       }", label=${quote(`${name}\n${detail}`)}, class=${
         quote(`braid-node status-${status}`)
       }, id=${quote(`node-${name}`)}];`,

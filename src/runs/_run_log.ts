@@ -49,6 +49,15 @@ export interface RunStoreOptions {
    * @default {a line on the console}
    */
   readonly onWarning?: (warning: RunStoreWarning) => void;
+  /**
+   * While a run goes on, its nodes so far are recorded at most this often
+   * (when a node ends this long after the last record), so that a viewer
+   * follows a long run; a run shorter than this is written at its start and
+   * end only.
+   *
+   * @default {1000}
+   */
+  readonly progressMs?: number;
 }
 
 /** Checks `withRunStore` options in std style; returns them. */
@@ -76,6 +85,15 @@ export function checkRunStoreOptions(
   ) {
     throw new TypeError(`'store' must have ${methods.join(", ")} methods`);
   }
+  const progressMs = options.progressMs;
+  if (
+    progressMs !== undefined &&
+    (typeof progressMs !== "number" || !(progressMs >= 0))
+  ) {
+    throw new RangeError(
+      `'progressMs' must be a non-negative number: received ${progressMs}`,
+    );
+  }
   if (onWarning !== undefined && typeof onWarning !== "function") {
     throw new TypeError(
       `'onWarning' must be a function: received ${onWarning}`,
@@ -90,6 +108,8 @@ export class RunLog {
   readonly store: RunStore;
   /** The hasher for data versions of inputs (the cache's, when there is one). */
   readonly hasher: Hasher;
+  /** How often a running run's progress is recorded, in ms. */
+  readonly progressMs: number;
   readonly #owns: boolean;
   readonly #onWarning: (warning: RunStoreWarning) => void;
   readonly #pending = new Set<Promise<void>>();
@@ -109,6 +129,7 @@ export class RunLog {
       options.store === undefined,
       hasher,
       options.onWarning,
+      options.progressMs ?? 1000,
     );
   }
 
@@ -117,7 +138,9 @@ export class RunLog {
     owns: boolean,
     hasher: Hasher,
     onWarning: ((warning: RunStoreWarning) => void) | undefined,
+    progressMs: number,
   ) {
+    this.progressMs = progressMs;
     this.store = store;
     this.#owns = owns;
     this.hasher = hasher;

@@ -96,6 +96,11 @@ export interface StoredRun {
   readonly plan: StoredPlan;
   /** Why it failed. */
   readonly error?: StoredError;
+  /**
+   * While it runs: when its progress (the nodes ended so far) was last
+   * recorded, in milliseconds since the epoch.
+   */
+  readonly updatedAt?: number;
   /** For a re-execution: the run it re-executes. */
   readonly parentRunId?: string;
   /** For a re-execution: the nodes it ran again. */
@@ -104,13 +109,19 @@ export interface StoredRun {
   readonly items?: number;
 }
 
-/** A stored node's status: a run's, or `"reused"` (a re-execution took the parent's value). */
+/**
+ * A stored node's status: a run's, `"reused"` (a re-execution took the
+ * parent's value), or, in the progress of a run still running, `"running"`
+ * (started, not ended) and `"pending"` (not started yet).
+ */
 export type StoredNodeStatus =
   | "succeeded"
   | "failed"
   | "skipped"
   | "cancelled"
-  | "reused";
+  | "reused"
+  | "running"
+  | "pending";
 
 /** One message a node logged. */
 export interface StoredLog {

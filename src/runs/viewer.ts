@@ -179,7 +179,8 @@ function summary(run: StoredRun): Record<string, unknown> {
 }
 
 // Server-sent events: `runs` with the newest runs' ids and statuses each
-// time they change (a run started or ended), looked for every `pollMs`.
+// time they change (a run started, progressed or ended), looked for every
+// `pollMs`.
 function events(
   store: RunStore,
   pollMs: number,
@@ -194,7 +195,9 @@ function events(
       const look = async () => {
         try {
           const runs = await store.list({ limit: 50 });
-          const state = runs.map((r) => `${r.id}:${r.status}`).join(",");
+          const state = runs.map((r) =>
+            `${r.id}:${r.status}:${r.updatedAt ?? ""}`
+          ).join(",");
           if (state === last) return;
           last = state;
           const data = JSON.stringify(

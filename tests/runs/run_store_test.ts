@@ -378,3 +378,40 @@ Deno.test("the run store records the modules a driver was built from", async () 
   ]);
   (dr.cache.store as SqliteCacheStore).close();
 });
+
+Deno.test("a run's progress is recorded while it runs (every progressMs), so a viewer can follow it", async () => {
+  const store = new MemoryRunStore();
+  const gate = Promise.withResolvers<void>();
+  const reached = Promise.withResolvers<void>();
+  await using dr = await new Builder()
+    .withModules({
+      first: () => 1,
+      second: async ({ first }: { first: number }) => {
+        reached.resolve();
+        await gate.promise;
+        return first + 1;
+      },
+    })
+    .withExecutor("async")
+    .withRunStore({ store, progressMs: 0 }).build();
+  const running = dr.run(["second"]);
+  await reached.promise;
+  const [run] = store.list();
+  assert.equal(run?.status, "running");
+  assert.ok(run!.updatedAt! >= run!.startedAt);
+  assert.deepEqual(store.nodes(run!.id).map((n) => [n.name, n.status]), [
+    ["first", "succeeded"],
+    ["second", "pending"],
+  ]);
+  gate.resolve();
+  await running;
+  assert.equal(store.get(run!.id)?.status, "succeeded");
+  assert.deepEqual(store.nodes(run!.id).map((n) => n.status), [
+    "succeeded",
+    "succeeded",
+  ]);
+  assert.throws(
+    () => new Builder().withRunStore({ store, progressMs: -1 }),
+    /'progressMs' must be a non-negative number: received -1/,
+  );
+});
