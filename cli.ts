@@ -11,8 +11,8 @@
  *     braid worker --redis URL --queue NAME
  *
  * Runs are recorded into `--store` (`.braid/runs.db`) and cached into
- * `--cache` (`.braid_cache`), both relative to the working directory the
- * command was started in (under `deno task`, the one it was typed in).
+ * `--cache` (`.braid_cache`), both relative to the working directory (or
+ * `--cwd`, which `deno task braid` sets to the directory it was typed in).
  * Errors are one line on stderr and a non-zero exit.
  *
  * @module
@@ -36,10 +36,12 @@ class CliError extends Error {
   }
 }
 
-// The directory the user typed the command in: `deno task` runs commands
-// in the directory of deno.json and says where it was started in INIT_CWD.
+// The directory relative paths are resolved against: `--cwd`, else the
+// working directory. (`deno task` runs commands in deno.json's directory, so
+// the `braid` task passes `--cwd "$INIT_CWD"`, where the user typed it.)
+let base: string | undefined;
 function workingDirectory(): string {
-  return Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  return base ?? Deno.cwd();
 }
 
 function resolvePath(path: string): string {
@@ -173,9 +175,17 @@ const storeOption = () =>
 export function program(): Command {
   const braid = new Command("braid")
     .description("Run, inspect and re-execute braid dataflows")
+    .option(
+      "--cwd <dir>",
+      "resolve relative paths against this directory (default: the working directory)",
+    )
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: () => {} });
+    .configureOutput({ writeErr: () => {} })
+    .hook("preAction", (command) => {
+      const cwd = command.opts().cwd as string | undefined;
+      base = cwd === undefined || cwd === "" ? undefined : cwd;
+    });
 
   braid.command("run")
     .description("run the nodes of MODULE and print their values as JSON")

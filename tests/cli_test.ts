@@ -69,11 +69,13 @@ Deno.test("braid run prints the values as JSON, recording into .braid/runs.db an
   }
 });
 
-Deno.test("braid reads --inputs from @file, and under deno task works in the directory it was typed in", async () => {
+Deno.test("braid reads --inputs from @file, and resolves paths against --cwd (what deno task braid passes)", async () => {
   await using dir = await project();
   await Deno.writeTextFile(`${dir.path}/inputs.json`, '{"x":4}');
-  // deno task runs in deno.json's directory and names the user's in INIT_CWD.
+  // deno task runs in deno.json's directory; the task passes the user's.
   const out = await braid(Deno.cwd(), [
+    "--cwd",
+    dir.path,
     "run",
     "flow.ts",
     "--outputs",
@@ -81,7 +83,7 @@ Deno.test("braid reads --inputs from @file, and under deno task works in the dir
     "--inputs",
     "@inputs.json",
     "--no-cache",
-  ], { INIT_CWD: dir.path });
+  ]);
   assert.equal(out.code, 0, out.stderr);
   assert.deepEqual(JSON.parse(out.stdout).outputs, { b: 10 });
   const list = await braid(dir.path, ["runs", "list", "--json"]);

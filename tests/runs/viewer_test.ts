@@ -155,3 +155,34 @@ Deno.test("headless Chromium: the page lists runs, opens a failed one, marks its
     await browser.close();
   }
 });
+
+Deno.test("the viewer re-executes a run when it was given reexecute", async () => {
+  const { store, bad } = await storeWithRuns();
+  const asked: unknown[] = [];
+  const server = serveViewer({
+    store,
+    port: 0,
+    onListen: () => {},
+    reexecute: (runId, options) => {
+      asked.push([runId, options.select]);
+      return Promise.resolve({
+        runId: "child",
+        success: true,
+        outputs: {},
+        nodes: [],
+        durationMs: 0,
+      });
+    },
+  });
+  try {
+    const response = await fetch(
+      `http://127.0.0.1:${server.addr.port}/api/runs/${bad}/reexecute`,
+      { method: "POST", body: JSON.stringify({ select: ["explode+"] }) },
+    );
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { runId: "child", success: true });
+    assert.deepEqual(asked, [[bad, ["explode+"]]]);
+  } finally {
+    await server.shutdown();
+  }
+});
