@@ -284,6 +284,13 @@ export class Recording {
   // The roster position of `name`; a name the plan lacks gets one.
   #at(name: string): number {
     if (name === this.#lastName) return this.#lastAt;
+    // Nodes mostly come in roster order: the next one is tried before the
+    // map (a string compare, which is by identity for the plan's names).
+    const next = this.#lastAt + 1;
+    if (this.#names[next] === name) {
+      this.#lastName = name;
+      return this.#lastAt = next;
+    }
     let at = this.#roster.index.get(name) ?? this.#extra?.get(name);
     if (at === undefined) at = this.#add(name);
     this.#lastName = name;

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS runs (
   tags TEXT NOT NULL,
   record TEXT NOT NULL,
   nodes TEXT,
+  node_numbers BLOB,
   item_ends BLOB,
   item_failures TEXT,
   plan_key TEXT
@@ -110,6 +111,8 @@ export class SqliteRunStore implements RunStore {
   // read or written: a run's row holds its plan's key.
   readonly #planKeys = new WeakMap<object, string>();
   readonly #plans = new Map<string, StoredPlan>();
+  #dropBeyond: StatementSync | undefined;
+  #dropBefore: StatementSync | undefined;
   #closed = false;
 
   /** Opens (or creates) the store in file `path`. */
@@ -136,10 +139,12 @@ export class SqliteRunStore implements RunStore {
     );
     this.#finish = db.prepare(
       `INSERT INTO runs (id, status, started_at, tags, record, nodes,
-         item_ends, item_failures, plan_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         node_numbers, item_ends, item_failures, plan_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status,
          tags = excluded.tags, record = excluded.record,
-         nodes = excluded.nodes, item_ends = excluded.item_ends,
+         nodes = excluded.nodes, node_numbers = excluded.node_numbers,
+         item_ends = excluded.item_ends,
          item_failures = excluded.item_failures`,
     );
     this.#get = db.prepare(
@@ -149,7 +154,9 @@ export class SqliteRunStore implements RunStore {
     this.#insertPlan = db.prepare(
       "INSERT OR IGNORE INTO plans (key, plan) VALUES (?, ?)",
     );
-    this.#nodes = db.prepare("SELECT nodes FROM runs WHERE id = ?");
+    this.#nodes = db.prepare(
+      "SELECT nodes, node_numbers FROM runs WHERE id = ?",
+    );
     this.#items = db.prepare(
       "SELECT item_ends, item_failures FROM runs WHERE id = ?",
     );
@@ -174,6 +181,7 @@ export class SqliteRunStore implements RunStore {
     items?: ItemRecords,
   ): void {
     const db = this.#db;
+    const encoded = encodeNodes(nodes, run.startedAt);
     db.exec("BEGIN IMMEDIATE");
     try {
       this.#finish.run(
@@ -182,7 +190,8 @@ export class SqliteRunStore implements RunStore {
         run.startedAt,
         JSON.stringify(run.tags),
         recordText(run),
-        encodeNodes(nodes, run.startedAt),
+        encoded.text,
+        encoded.numbers,
         items === undefined ? null : new Uint8Array(
           items.endedMs.buffer,
           items.endedMs.byteOffset,
@@ -230,8 +239,12 @@ export class SqliteRunStore implements RunStore {
 
   /** The nodes of run `id`. */
   nodes(id: string): StoredNode[] {
-    const row = this.#nodes.get(id) as { nodes: string | null } | undefined;
-    return row?.nodes == null ? [] : decodeNodes(row.nodes);
+    const row = this.#nodes.get(id) as
+      | { nodes: string | null; node_numbers: Uint8Array | null }
+      | undefined;
+    return row?.nodes == null || row.node_numbers === null
+      ? []
+      : decodeNodes(row.nodes, row.node_numbers);
   }
 
   /** The items of map run `id`. */
@@ -294,14 +307,16 @@ export class SqliteRunStore implements RunStore {
     const keep = this.#keep;
     if (keep === undefined) return;
     if (keep.runs !== undefined) {
-      this.#db.prepare(
+      (this.#dropBeyond ??= this.#db.prepare(
         `DELETE FROM runs WHERE seq <= (SELECT seq FROM runs
            ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-      ).run(keep.runs);
+      )).run(keep.runs);
     }
     const since = keptSince(keep);
     if (since !== undefined) {
-      this.#db.prepare("DELETE FROM runs WHERE started_at < ?").run(since);
+      (this.#dropBefore ??= this.#db.prepare(
+        "DELETE FROM runs WHERE started_at < ?",
+      )).run(since);
     }
   }
 }
