@@ -14,6 +14,7 @@ import type {
   ItemRecords,
   RunKind,
   RunStatus,
+  StoredError,
   StoredLog,
   StoredNode,
   StoredRun,
@@ -67,6 +68,9 @@ export class Recording {
   #run: StoredRun | undefined;
   #finished = false;
   #seq = 0;
+  // A stream's map items: when each ended, which failed.
+  #itemEnds: Float64Array | undefined;
+  readonly #itemFailures: { item: number; error: StoredError }[] = [];
   // When progress was last recorded (epoch ms, the events' clock).
   #recordedAt = Infinity;
   /** Item columns, for a map. */
@@ -124,7 +128,11 @@ export class Recording {
     switch (event.type) {
       case "nodeStarted": {
         const at = this.#at(event.nodeName);
-        this.#status[at] = STARTED;
+        // A retry starts the record over; an item of a map or fan-out block
+        // keeps the failure of an item before it.
+        if (event.item === undefined || this.#status[at] !== FAILED) {
+          this.#status[at] = STARTED;
+        }
         this.#startedAt[at] = event.timestamp;
         this.#startSeq[at] = seq;
         const attempt = event.attempt ?? 1;
@@ -183,6 +191,26 @@ export class Recording {
         if (event.data !== undefined) log.data = plainJson(event.data);
         if (event.item !== undefined) log.item = event.item;
         ((this.#logs ??= [])[at] ??= []).push(log);
+        return;
+      }
+      case "mapItem": {
+        // A stream over a map's items: each item's end, by column.
+        if (event.nodeName !== undefined || this.#run === undefined) return;
+        let ends = this.#itemEnds;
+        if (ends === undefined || event.item >= ends.length) {
+          const grown = new Float64Array(
+            Math.max(event.total, event.item + 1),
+          ).fill(NaN);
+          if (ends !== undefined) grown.set(ends);
+          ends = this.#itemEnds = grown;
+        }
+        ends[event.item] = event.timestamp - this.#run.startedAt;
+        if (!event.success) {
+          this.#itemFailures.push({
+            item: event.item,
+            error: storedError(event.error),
+          });
+        }
         return;
       }
       case "runStarted":
@@ -257,6 +285,9 @@ export class Recording {
     };
     if (error !== undefined) ended.error = storedError(error);
     const nodes = this.#nodeRecords(run.id, status);
+    if (this.items === undefined && this.#itemEnds !== undefined) {
+      this.items = { endedMs: this.#itemEnds, failures: this.#itemFailures };
+    }
     const items = this.items;
     this.#log.write(
       run.id,

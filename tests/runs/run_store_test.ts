@@ -92,6 +92,8 @@ Deno.test("user logs, retries and cache outcomes with data versions are stored p
     ["hello", { a: 2 }],
   ]);
   assert.equal(nodes.get("flaky")?.attempts, 2);
+  assert.equal(nodes.get("flaky")?.status, "succeeded");
+  assert.equal(nodes.get("flaky")?.error, undefined);
   assert.equal(nodes.get("a")?.cache, "miss");
   assert.match(nodes.get("a")?.dataVersion ?? "", /^[0-9a-f]{32}$/);
   assert.match(nodes.get("a")?.cacheKey ?? "", /^[0-9a-f]{32}$/);
@@ -414,4 +416,35 @@ Deno.test("a run's progress is recorded while it runs (every progressMs), so a v
     () => new Builder().withRunStore({ store, progressMs: -1 }),
     /'progressMs' must be a non-negative number: received -1/,
   );
+});
+
+Deno.test("stream() over a map records each item's end and failure too", async () => {
+  await using dr = await new Builder()
+    .withModules({
+      half: ({ x }: { x: number }) => {
+        if (x === 3) throw new Error("odd three");
+        return x / 2;
+      },
+    })
+    .withRunStore({ store: new MemoryRunStore() }).build();
+  let runId = "";
+  for await (
+    const event of dr.stream(["half"], {
+      inputs: { x: [2, 3, 4] },
+      mapOver: "x",
+      onError: "collect",
+    })
+  ) runId = event.runId;
+  const run = await dr.runs.get(runId);
+  assert.equal(run?.kind, "stream");
+  assert.equal(run?.items, 3);
+  const items = await dr.runs.items(runId);
+  assert.deepEqual(items.map((i) => i.status), [
+    "succeeded",
+    "failed",
+    "succeeded",
+  ]);
+  assert.match(items[1]?.error?.message ?? "", /odd three/);
+  const [half] = await dr.runs.nodes(runId);
+  assert.equal(half?.status, "failed"); // the first failure of its items
 });
