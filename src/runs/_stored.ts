@@ -9,6 +9,7 @@ import { type MapOptions, runMap } from "../map.ts";
 import { recordRun, type RunResult } from "../results.ts";
 import { EMPTY, type ExecuteOptions, type Runner } from "../runner.ts";
 import { streamEvents } from "../_stream.ts";
+import { now } from "../_clock.ts";
 import { type Lineage, Recording } from "./_recording.ts";
 import type { RunLog, RunStoreWarning } from "./_run_log.ts";
 import { storedError } from "./_query.ts";
@@ -125,7 +126,7 @@ function mappedOf(
 class ItemLog implements Adapter {
   readonly name = "RunStore";
   readonly #runId: string;
-  readonly #start = performance.now();
+  readonly #start = now();
   #ended: Float64Array;
   readonly #failures: { item: number; error: StoredError }[] = [];
   #count: number;
@@ -147,7 +148,8 @@ class ItemLog implements Adapter {
       grown.set(this.#ended);
       this.#ended = grown;
     }
-    this.#ended[item] = performance.now() - this.#start;
+    // The clock node timings share: a reading per stretch, not per item.
+    this.#ended[item] = now() - this.#start;
     this.#count = Math.max(this.#count, item + 1, event.total);
     if (!event.success) {
       this.#failures.push({ item, error: storedError(event.error) });
