@@ -215,3 +215,40 @@ Deno.test("braid ui serves the run viewer of the working directory's store on lo
   assert.equal((await child.status).code, 0);
   await lines.cancel();
 });
+
+Deno.test("braid run takes --config and --executor, and records both", async () => {
+  await using dir = await project();
+  await Deno.writeTextFile(
+    `${dir.path}/scaled.ts`,
+    "export const scaled = ({ x, scale }: { x: number; scale: number }) => x * scale;\n",
+  );
+  const out = await braid(dir.path, [
+    "run",
+    "scaled.ts",
+    "--inputs",
+    '{"x":2}',
+    "--config",
+    '{"scale":5}',
+    "--executor",
+    "async",
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  const { runId, outputs } = JSON.parse(out.stdout);
+  assert.deepEqual(outputs, { scaled: 10 });
+  const shown = JSON.parse(
+    (await braid(dir.path, ["runs", "show", runId, "--json"])).stdout,
+  );
+  assert.deepEqual(shown.config, { scale: 5 });
+  assert.equal(shown.nodes[0].executor, "async");
+  const wrong = await braid(dir.path, [
+    "run",
+    "scaled.ts",
+    "--executor",
+    "gpu",
+  ]);
+  assert.equal(wrong.code, 2);
+  assert.match(
+    wrong.stderr,
+    /^braid: option '--executor <kind>' argument 'gpu' is invalid/,
+  );
+});
