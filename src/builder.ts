@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fingerprint } from "./signature.ts";
+import { fingerprint, planSignature } from "./signature.ts";
 import { type ExecutionMode, type ModeOptions, modePreset } from "./modes.ts";
 import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
 import { ConfigError } from "./errors.ts";
@@ -25,6 +25,7 @@ import {
   RunLog,
   type RunStoreOptions,
 } from "./runs/_run_log.ts";
+import { seedRouteCosts } from "./runs/_route_costs.ts";
 
 export type { ModuleInput } from "./_load.ts";
 
@@ -386,6 +387,9 @@ export class Builder<M = unknown, R = DictResult> {
       (state.executorChosen ? undefined : preset?.executors);
     const router = executors === undefined ? undefined : new Router(executors);
     router?.check(graph);
+    if (router !== undefined && runLog !== undefined) {
+      await seedRouteCosts(router, runLog, planSignature(graph));
+    }
     const executor = router?.defaultExecutor ??
       createExecutor(
         state.executorChosen

@@ -196,6 +196,14 @@ export class Router {
     }
   }
 
+  /**
+   * Counts `durationMs` as a past run of node `name`, for `task.cost`: what
+   * a run store recorded of earlier runs of the same graph.
+   */
+  recordDuration(name: string, durationMs: number): void {
+    this.#durations.record(name, durationMs);
+  }
+
   /** A node's cost: its numeric `cost` tag, else its measured mean, else undefined. */
   costOf(node: PlanNode): number | undefined {
     const tagged = node.tags.cost;
