@@ -169,6 +169,9 @@ export class CacheSession {
     key: string,
     version: string,
   ): CacheProbe | Promise<CacheProbe> {
+    if (!this.#wellFormed(node, version)) {
+      return this.#miss(node, key, "miss", malformed(version));
+    }
     return attempt(
       () => this.#cache.store.getResult(version),
       (read: CacheRead): CacheProbe => this.#hit(node, key, version, read),
@@ -183,6 +186,9 @@ export class CacheSession {
     read: CacheRead,
   ): CacheProbe {
     if (!read.found) return this.#miss(node, key, "miss", read.warning);
+    if (!this.#wellFormed(node, version)) {
+      return this.#miss(node, key, "miss", malformed(version));
+    }
     this.#versions[node.index] = version;
     this.#record(node, {
       nodeName: node.name,
@@ -307,6 +313,18 @@ export class CacheSession {
     return key;
   }
 
+  // Whether a store's data version is one braid could have written: 32 hex
+  // digits. Anything else came from a damaged or crafted store, and would
+  // reach file names and dependents' keys. Decoded now for those keys, so
+  // the check costs a hit nothing.
+  #wellFormed(node: PlanNode, version: string): boolean {
+    const slot = node.index;
+    if (typeof version !== "string") return false;
+    if (!decodeHex(version, this.#binary, 16 * slot)) return false;
+    this.#decoded[slot] = 1;
+    return true;
+  }
+
   // Where slot's data version starts in #binary, decoded on first use. A
   // version that is not 32 hex digits (a unique one: unhashable, unversioned)
   // gets 16 random bytes, which no other key will ever contain.
@@ -408,6 +426,14 @@ function attempt<T, R>(
     next,
     (error) => fallback(messageOf(error)),
   );
+}
+
+function malformed(given: unknown): string {
+  const version = String(given);
+  const shown = version.length > 80 ? `${version.slice(0, 80)}...` : version;
+  return `the store gave a malformed data version ${
+    JSON.stringify(shown)
+  } (not 32 hex digits): ignored`;
 }
 
 function messageOf(error: unknown): string {

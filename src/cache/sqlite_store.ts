@@ -132,6 +132,7 @@ export class SqliteCacheStore implements CacheStore {
     this.#inlineMaxBytes = inlineMaxBytes;
     this.#values = paths.join(path, "values");
     Deno.mkdirSync(this.#values, { recursive: true });
+    checkInside(path, this.#values);
     const db = this.#db = new sqlite.DatabaseSync(
       paths.join(path, "metadata.sqlite"),
     );
@@ -297,6 +298,15 @@ export class SqliteCacheStore implements CacheStore {
     const file = this.#file(version);
     let bytes: Uint8Array;
     try {
+      // Never through a link: what it names may lie outside the cache, or
+      // be a device or pipe that never ends.
+      if (!Deno.lstatSync(file).isFile) {
+        return {
+          found: false,
+          warning:
+            `result file ${file} is not a regular file: left alone (remove it to let braid store the result again)`,
+        };
+      }
       bytes = Deno.readFileSync(file);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
@@ -350,6 +360,21 @@ function upgrade(db: DatabaseSync, path: string): void {
         recursive: true,
       });
     } catch { /* none, or another process removed it */ }
+  }
+}
+
+// Result files are read, and damaged ones deleted, only inside the cache:
+// a `values` directory that is a link (or resolves elsewhere) is refused.
+function checkInside(root: string, values: string): void {
+  const paths = builtins().path;
+  const real = Deno.realPathSync(root);
+  if (
+    Deno.lstatSync(values).isSymlink ||
+    Deno.realPathSync(values) !== paths.join(real, "values")
+  ) {
+    throw new Error(
+      `Cannot open the cache in ${root}: its values directory is a link to elsewhere; a cache keeps its results inside its own directory (remove ${values} to start it again)`,
+    );
   }
 }
 
