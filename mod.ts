@@ -184,6 +184,7 @@ export {
   type DenoKvCacheStoreOptions,
   type KvLike,
 } from "./src/cache/kv_store.ts";
+export { CacheError } from "./src/cache/cache_error.ts";
 export {
   type CheckFunction,
   type CheckOptions,
@@ -262,6 +263,7 @@ export type {
   RunFinishedEvent,
   RunStartedEvent,
   SkipReason,
+  WarningStreamEvent,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
 export type { RunContext } from "./src/run.ts";

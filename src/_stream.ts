@@ -144,6 +144,10 @@ async function recordMap(
   const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
   emit({ type: "runStarted", runId, timestamp: Date.now(), finalVars: vars });
+  const warning = runner.cache?.takeWarning();
+  if (warning !== undefined) {
+    emit({ type: "warning", runId, timestamp: Date.now(), message: warning });
+  }
   let error: unknown;
   let success = true;
   try {

@@ -132,8 +132,20 @@ export interface RunFinishedEvent extends EventBase {
   readonly durationMs: number;
 }
 
+/**
+ * Something the run should know of that did not stop it: a cache that
+ * could not be opened as asked, and so is off or read-only.
+ */
+export interface WarningStreamEvent extends EventBase {
+  /** Discriminant. */
+  readonly type: "warning";
+  /** What is wrong, and the fix. */
+  readonly message: string;
+}
+
 /** Everything `stream()` yields. */
 export type ExecutionEvent =
+  | WarningStreamEvent
   | RunStartedEvent
   | NodeStartedEvent
   | NodeSucceededEvent

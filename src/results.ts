@@ -90,6 +90,15 @@ export async function recordRun(
     timestamp: Date.now(),
     finalVars: plan.finalVars,
   });
+  const warning = runner.cache?.takeWarning();
+  if (warning !== undefined) {
+    recorder.emit({
+      type: "warning",
+      runId,
+      timestamp: Date.now(),
+      message: warning,
+    });
+  }
   let outputs: Record<string, unknown> | undefined;
   let error: unknown;
   try {

@@ -60,7 +60,6 @@ export class CacheSession {
   readonly #cache: Cache;
   readonly #infos: readonly NodeCacheInfo[];
   readonly #values: unknown[];
-  readonly #log: CacheLogEntry[];
   readonly #seeds: WeakMap<object, DataVersion>;
   readonly #item: number | undefined;
   readonly #run: RunRecord;
@@ -84,7 +83,6 @@ export class CacheSession {
     this.#cache = cache;
     this.#infos = infos;
     this.#values = values;
-    this.#log = record.log;
     this.#seeds = record.seeds;
     this.#item = item;
     this.#run = record;
@@ -276,7 +274,7 @@ export class CacheSession {
   #record(node: PlanNode, entry: Mutable<CacheLogEntry>): void {
     if (this.#item !== undefined) entry.item = this.#item;
     this.#outcomes[node.index] = entry.outcome;
-    this.#log.push(entry);
+    this.#cache.addLog(this.#run, entry);
   }
 
   // The hash of the node's prefix and each keyed input's data version, as

@@ -23,6 +23,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { builtins } from "./_builtins.ts";
 import { checksumOk, decodeResult, encodeResult } from "./_result_bytes.ts";
 import { whileBusy } from "./_busy.ts";
+import { checkInside, exists, writeAtomically } from "./_files.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
 import type { MaybePromise } from "../hooks.ts";
 import { andThen } from "../_thenable.ts";
@@ -39,6 +40,14 @@ export interface SqliteCacheStoreOptions {
    * @default {65536}
    */
   readonly inlineMaxBytes?: number;
+  /**
+   * Opens an existing cache for reading only: nothing is created or
+   * written, and `set` throws (the cache logs it and the run goes on). For
+   * a cache directory this process may not write to.
+   *
+   * @default {false}
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The layout this code writes, kept in the database's `user_version`. */
@@ -94,14 +103,15 @@ export class SqliteCacheStore implements CacheStore {
   readonly path: string;
   readonly #values: string;
   readonly #inlineMaxBytes: number;
+  readonly #readOnly: boolean;
   readonly #db: DatabaseSync;
-  readonly #lookup: StatementSync;
-  readonly #prefetch: StatementSync;
-  readonly #version: StatementSync;
-  readonly #result: StatementSync;
-  readonly #insertEntry: StatementSync;
-  readonly #insertResult: StatementSync;
-  readonly #deleteResult: StatementSync;
+  #lookup!: StatementSync;
+  #prefetch!: StatementSync;
+  #version!: StatementSync;
+  #result!: StatementSync;
+  #insertEntry!: StatementSync;
+  #insertResult!: StatementSync;
+  #deleteResult!: StatementSync;
   // Rows read or written before, checked (see ROWS_KEPT).
   readonly #rows = new Map<string, Row>();
   #rowBytes = 0;
@@ -130,18 +140,39 @@ export class SqliteCacheStore implements CacheStore {
     const { path: paths, sqlite } = builtins();
     this.path = path;
     this.#inlineMaxBytes = inlineMaxBytes;
+    this.#readOnly = options.readOnly === true;
     this.#values = paths.join(path, "values");
-    Deno.mkdirSync(this.#values, { recursive: true });
+    if (!this.#readOnly) Deno.mkdirSync(this.#values, { recursive: true });
     checkInside(path, this.#values);
     const db = this.#db = new sqlite.DatabaseSync(
       paths.join(path, "metadata.sqlite"),
+      { readOnly: this.#readOnly },
     );
-    // The timeout first: the statements after it may wait on another process.
-    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-    whileBusy(() => db.exec("PRAGMA journal_mode = WAL"), busyTimeoutMs);
-    db.exec("PRAGMA synchronous = NORMAL");
-    whileBusy(() => upgrade(db, path), busyTimeoutMs);
+    try {
+      // The timeout first: the statements after it may wait on another process.
+      const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+      if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+        throw new RangeError(
+          `'busyTimeoutMs' must be a non-negative integer: received ${busyTimeoutMs}`,
+        );
+      }
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      if (this.#readOnly) {
+        checkFormat(db, path);
+      } else {
+        whileBusy(() => db.exec("PRAGMA journal_mode = WAL"), busyTimeoutMs);
+        db.exec("PRAGMA synchronous = NORMAL");
+        whileBusy(() => upgrade(db, path), busyTimeoutMs);
+      }
+      this.#prepare(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.#ready = loadHasher().then((hasher) => this.#hasher = hasher);
+  }
+
+  #prepare(db: DatabaseSync): void {
     this.#lookup = db.prepare(`${LOOKUP} WHERE e.key = ?`);
     this.#prefetch = db.prepare(
       `${LOOKUP} WHERE e.key IN (SELECT value FROM json_each(?))`,
@@ -161,7 +192,6 @@ export class SqliteCacheStore implements CacheStore {
     this.#deleteResult = db.prepare(
       "DELETE FROM results WHERE data_version = ?",
     );
-    this.#ready = loadHasher().then((hasher) => this.#hasher = hasher);
   }
 
   /** The data version stored under `key`. */
@@ -234,6 +264,9 @@ export class SqliteCacheStore implements CacheStore {
     if (hasher === undefined) {
       return this.#ready.then(() => this.set(entry, value));
     }
+    if (this.#readOnly) {
+      throw new Error(`the cache in ${this.path} is open read-only`);
+    }
     const version = entry.dataVersion;
     // Only 32 hex digits name a file: any other version stays in the database.
     const named = VERSION.test(version);
@@ -286,7 +319,7 @@ export class SqliteCacheStore implements CacheStore {
       const where = `result ${version} in ${this.path}`;
       const read = decodeResult(inline, hasher, where, checked);
       // Removed, so that the recomputed result is written in its place.
-      if (!read.found) this.#deleteResult.run(version);
+      if (!read.found && !this.#readOnly) this.#deleteResult.run(version);
       return read;
     }
     if (!VERSION.test(version)) {
@@ -320,7 +353,7 @@ export class SqliteCacheStore implements CacheStore {
       };
     }
     const read = decodeResult(bytes, hasher, `result file ${file}`, false);
-    if (!read.found) {
+    if (!read.found && !this.#readOnly) {
       try {
         Deno.removeSync(file);
       } catch { /* another process got there first */ }
@@ -330,6 +363,18 @@ export class SqliteCacheStore implements CacheStore {
 
   #file(dataVersion: string): string {
     return builtins().path.join(this.#values, dataVersion);
+  }
+}
+
+// A cache opened read-only is used as it is: one of another layout cannot be.
+function checkFormat(db: DatabaseSync, path: string): void {
+  const row = db.prepare("PRAGMA user_version").get() as {
+    user_version: number;
+  };
+  if (row.user_version !== FORMAT) {
+    throw new Error(
+      `the cache in ${path} has layout ${row.user_version}, not ${FORMAT}, and cannot be upgraded read-only`,
+    );
   }
 }
 
@@ -351,7 +396,9 @@ function upgrade(db: DatabaseSync, path: string): void {
     }
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    // A failed write (a full disk) may have ended the transaction already:
+    // the error that says why is the one to throw.
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
   if (old) {
@@ -360,42 +407,5 @@ function upgrade(db: DatabaseSync, path: string): void {
         recursive: true,
       });
     } catch { /* none, or another process removed it */ }
-  }
-}
-
-// Result files are read, and damaged ones deleted, only inside the cache:
-// a `values` directory that is a link (or resolves elsewhere) is refused.
-function checkInside(root: string, values: string): void {
-  const paths = builtins().path;
-  const real = Deno.realPathSync(root);
-  if (
-    Deno.lstatSync(values).isSymlink ||
-    Deno.realPathSync(values) !== paths.join(real, "values")
-  ) {
-    throw new Error(
-      `Cannot open the cache in ${root}: its values directory is a link to elsewhere; a cache keeps its results inside its own directory (remove ${values} to start it again)`,
-    );
-  }
-}
-
-function writeAtomically(file: string, bytes: Uint8Array): void {
-  const temporary = `${file}.${crypto.randomUUID()}.tmp`;
-  try {
-    Deno.writeFileSync(temporary, bytes);
-    Deno.renameSync(temporary, file);
-  } catch (error) {
-    try {
-      Deno.removeSync(temporary);
-    } catch { /* never written */ }
-    throw error;
-  }
-}
-
-function exists(file: string): boolean {
-  try {
-    Deno.statSync(file);
-    return true;
-  } catch {
-    return false;
   }
 }
