@@ -223,10 +223,9 @@ export class CacheSession {
       console.warn(`braid cache: "${node.name}" recomputed: ${warning}`);
     }
     return after(compute(), (value) => {
-      const { version, unhashable, lossy } = dataVersion(
-        value,
-        this.#cache.hasher,
-      );
+      const hasher = this.#cache.hasher;
+      const { version, unhashable, lossy } = dataVersion(value, hasher);
+      const size = hasher.length; // what was hashed: about the value's size
       this.#versions[node.index] = version;
       const entry: Mutable<CacheLogEntry> = {
         nodeName: node.name,
@@ -257,6 +256,7 @@ export class CacheSession {
             dataVersion: version,
             nodeName: node.name,
             codeVersion: info.codeVersion,
+            size,
           }, value),
         () => {
           this.#record(node, entry);
