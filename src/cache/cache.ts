@@ -328,16 +328,22 @@ export class Cache implements CacheView {
    * @ignore
    */
   addLog(record: RunRecord, entry: CacheLogEntry): void {
-    if (!record.kept) return;
-    if (this.#logged >= this.#logLimit) {
-      for (const [runId, other] of this.#runs) {
-        if (this.#logged < this.#logLimit) break;
-        if (other !== record) this.#drop(runId);
-      }
-      if (this.#logged >= this.#logLimit) return;
+    if (
+      record.kept &&
+      (this.#logged < this.#logLimit || this.#makeRoom(record))
+    ) {
+      record.log.push(entry);
+      this.#logged++;
     }
-    record.log.push(entry);
-    this.#logged++;
+  }
+
+  // Drops the oldest runs' logs (not `record`'s) until one entry fits.
+  #makeRoom(record: RunRecord): boolean {
+    for (const runId of this.#runs.keys()) {
+      if (this.#logged < this.#logLimit) break;
+      if (this.#runs.get(runId) !== record) this.#drop(runId);
+    }
+    return this.#logged < this.#logLimit;
   }
 
   /** What the cache did in run `runId`, node by node (empty if unknown). */

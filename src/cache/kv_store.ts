@@ -31,6 +31,7 @@ export interface DenoKvCacheStoreOptions {
 }
 
 const CHUNK = 60_000;
+const VERSION = /^[0-9a-f]{32}$/;
 
 interface Head {
   readonly chunks: number;
@@ -82,6 +83,13 @@ export class DenoKvCacheStore implements CacheStore {
 
   /** The result stored for `dataVersion`, checked. */
   async getResult(dataVersion: string): Promise<CacheRead> {
+    if (!VERSION.test(dataVersion)) {
+      // Not one braid wrote: its result is not looked for.
+      return {
+        found: false,
+        warning: `data version "${dataVersion}" in KV is malformed`,
+      };
+    }
     const where = `KV result ${dataVersion}`;
     const head = (await this.#kv.get(this.#head(dataVersion))).value;
     if (head === null) return { found: false, warning: `${where} is missing` };

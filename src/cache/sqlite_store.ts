@@ -250,8 +250,8 @@ export class SqliteCacheStore implements CacheStore {
       const row = rows[i]!;
       // Kept only once checked: a damaged row is left for its lookup to find.
       if (
-        row.b === null ||
-        (hasher !== undefined && checksumOk(row.b, hasher))
+        VERSION.test(row.v) &&
+        (row.b === null || (hasher !== undefined && checksumOk(row.b, hasher)))
       ) {
         this.#keep(row);
       }
@@ -315,18 +315,20 @@ export class SqliteCacheStore implements CacheStore {
     checked: boolean,
   ): CacheRead {
     const hasher = this.#hasher!;
+    // A row's version names a file and goes into keys: only braid's own form
+    // (checked once: rows kept in #rows were).
+    if (!checked && !VERSION.test(version)) {
+      return {
+        found: false,
+        warning: `data version "${version}" in ${this.path} is malformed`,
+      };
+    }
     if (inline !== null) {
       const where = `result ${version} in ${this.path}`;
       const read = decodeResult(inline, hasher, where, checked);
       // Removed, so that the recomputed result is written in its place.
       if (!read.found && !this.#readOnly) this.#deleteResult.run(version);
       return read;
-    }
-    if (!VERSION.test(version)) {
-      return {
-        found: false,
-        warning: `data version "${version}" in ${this.path} is malformed`,
-      };
     }
     const file = this.#file(version);
     let bytes: Uint8Array;

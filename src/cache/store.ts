@@ -131,7 +131,13 @@ export class MemoryCacheStore implements CacheStore {
   readonly maxBytes: number;
   // Made once per key and per data version: a hit allocates nothing. A
   // result is shared by the keys that name it, and goes with the last.
-  readonly #hits: LRUCache<string, CacheHit>;
+  // Lookups read #slots, a plain map; the LRU cache bounds and evicts. A hit
+  // tells the LRU cache once per stretch between two stores (its slot
+  // stamped with #epoch), so a warm run costs one map read per node: which
+  // key goes first is exact up to the order of first hits in a stretch.
+  readonly #slots = new Map<string, Slot>();
+  readonly #lru: LRUCache<string, Slot>;
+  #epoch = 0;
   readonly #results = new Map<string, Shared>();
   // Whether lookup may skip getVersion and getResult: not when a subclass
   // overrides them.
@@ -157,10 +163,13 @@ export class MemoryCacheStore implements CacheStore {
     }
     this.maxEntries = maxEntries;
     this.maxBytes = maxBytes;
-    this.#hits = new LRUCache<string, CacheHit>({
+    this.#lru = new LRUCache<string, Slot>({
       max: maxEntries,
       maxSize: maxBytes,
-      dispose: (hit) => this.#release(hit.dataVersion),
+      dispose: (slot, key) => {
+        if (this.#slots.get(key) === slot) this.#slots.delete(key);
+        this.#release(slot.dataVersion);
+      },
     });
   }
 
@@ -171,12 +180,12 @@ export class MemoryCacheStore implements CacheStore {
 
   /** How many bytes the stored entries count for (see `maxBytes`). */
   get bytes(): number {
-    return this.#hits.calculatedSize;
+    return this.#lru.calculatedSize;
   }
 
   /** The data version stored under `key`. */
   getVersion(key: string): string | undefined {
-    return this.#hits.get(key)?.dataVersion;
+    return this.#hit(key)?.dataVersion;
   }
 
   /** The result stored for `dataVersion`. */
@@ -186,7 +195,7 @@ export class MemoryCacheStore implements CacheStore {
 
   /** The data version under `key` and its result. */
   lookup(key: string): CacheHit | undefined {
-    if (this.#direct) return this.#hits.get(key, GET);
+    if (this.#direct) return this.#hit(key);
     const dataVersion = this.getVersion(key);
     return dataVersion === undefined
       ? undefined
@@ -205,24 +214,35 @@ export class MemoryCacheStore implements CacheStore {
       );
     }
     const version = entry.dataVersion;
-    const known = this.#hits.peek(entry.key);
-    if (known?.dataVersion === version) return;
+    if (this.#slots.get(entry.key)?.dataVersion === version) return;
     let shared = this.#results.get(version);
     if (shared === undefined) {
       shared = { read: Object.freeze({ found: true, value }), keys: 0 };
       this.#results.set(version, shared);
     }
     shared.keys++;
-    this.#hits.set(
-      entry.key,
-      Object.freeze({ dataVersion: version, read: shared.read }),
-      { size },
-    );
+    const slot: Slot = {
+      dataVersion: version,
+      read: shared.read,
+      epoch: ++this.#epoch,
+    };
+    this.#lru.set(entry.key, slot, { size });
+    this.#slots.set(entry.key, slot);
   }
 
   /** Drops every entry. */
   clear(): void {
-    this.#hits.clear();
+    this.#lru.clear();
+  }
+
+  #hit(key: string): CacheHit | undefined {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    if (slot.epoch !== this.#epoch) {
+      slot.epoch = this.#epoch;
+      this.#lru.get(key, GET); // now the most recently used
+    }
+    return slot;
   }
 
   // A key that named `dataVersion` is gone; the result goes with the last.
@@ -232,6 +252,12 @@ export class MemoryCacheStore implements CacheStore {
       this.#results.delete(dataVersion);
     }
   }
+}
+
+// A key's hit, as lookups return it, and the stretch between stores in
+// which the LRU cache last heard of it.
+interface Slot extends CacheHit {
+  epoch: number;
 }
 
 interface Shared {
