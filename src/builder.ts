@@ -17,7 +17,12 @@ import { preloadPrestarted } from "./executors/threaded.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, graphView, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
-import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
+import {
+  collectSpecs,
+  loadModules,
+  type ModuleInput,
+  resolveAgainstCaller,
+} from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 
@@ -78,7 +83,8 @@ export class Builder<M = unknown, R = DictResult> {
 
   /**
    * Adds modules of nodes: namespaces (`import * as f`), plain objects, or
-   * specifiers (URLs; relative paths resolve against the working directory).
+   * specifiers (URLs, or paths: a relative path resolves against the module
+   * that calls `withModules`, as `import` would).
    */
   withModules<const A extends readonly ModuleInput[]>(
     ...modules: A
@@ -95,7 +101,10 @@ export class Builder<M = unknown, R = DictResult> {
     }
     return new Builder({
       ...this.#state,
-      modules: [...this.#state.modules, ...modules],
+      modules: [
+        ...this.#state.modules,
+        ...modules.map((m) => resolveAgainstCaller(m, this.withModules)),
+      ],
     }) as Checked<M & MergeModules<A>, Builder<M & MergeModules<A>, R>>;
   }
 

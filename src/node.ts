@@ -10,6 +10,7 @@ import type { CacheDeclaration } from "./modifiers/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
 import { CTX, ParamsError, type ParsedParams, parseParams } from "./_params.ts";
 import { targets } from "./_targets.ts";
+import { CallSite } from "./_call_site.ts";
 
 /** Any function that can be a node. */
 // deno-lint-ignore no-explicit-any
@@ -379,53 +380,6 @@ function split(
     }
   }
   return [Object.freeze(mods) as Modifier[], declared];
-}
-
-interface V8CallSite {
-  getFileName(): string | null | undefined;
-}
-type PrepareStackTrace = (error: unknown, sites: V8CallSite[]) => unknown;
-
-// Where node() was called: kept as an unformatted stack capture (about a
-// microsecond) and formatted on the first read of `url`, when a worker
-// needs the module, since formatting a stack costs far more than capturing
-// one.
-class CallSite implements DefinitionSite {
-  #capture: { stack?: unknown } | undefined;
-  #url: string | undefined;
-  constructor(below: AnyFn) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 1;
-    const capture: { stack?: unknown } = {};
-    Error.captureStackTrace(capture, below);
-    Error.stackTraceLimit = limit;
-    this.#capture = capture;
-    Object.freeze(this);
-  }
-
-  get url(): string | undefined {
-    const capture = this.#capture;
-    if (capture === undefined) return this.#url;
-    this.#capture = undefined;
-    // The capture is formatted on its first read, by whatever
-    // prepareStackTrace is installed then: ours keeps the call site's file.
-    const E = Error as unknown as {
-      prepareStackTrace?: PrepareStackTrace | undefined;
-    };
-    const previous = E.prepareStackTrace;
-    E.prepareStackTrace = (_error, sites) => sites[0]?.getFileName() ?? null;
-    let file: unknown;
-    try {
-      file = capture.stack;
-    } finally {
-      E.prepareStackTrace = previous;
-    }
-    if (typeof file !== "string" || file === "") return undefined;
-    // Deno names local modules by path, others by URL.
-    return this.#url = file.startsWith("/")
-      ? new URL(`file://${file}`).href
-      : file;
-  }
 }
 
 /**
