@@ -256,6 +256,8 @@ export function collectSpecs(
       );
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
       const own = ownName(value, exportName);
+      // Only a config variant's gate drops every spec.
+      if (specs.length === 0) byName.unmatchedVariants.add(own);
       if (specs.some((spec) => spec.name === own)) origin(byName, value, own);
     }
   }
