@@ -2,6 +2,9 @@
 // definition was made (for workers to import its module), withModules()
 // resolves relative specifiers against the module that called it.
 
+/** A function whose caller is asked for (the frames above it are skipped). */
+export type Caller = (...args: never[]) => unknown;
+
 interface V8CallSite {
   getFileName(): string | null | undefined;
 }
@@ -14,8 +17,7 @@ type PrepareStackTrace = (error: unknown, sites: V8CallSite[]) => unknown;
 export class CallSite {
   #capture: { stack?: unknown } | undefined;
   #url: string | undefined;
-  // deno-lint-ignore ban-types
-  constructor(below: Function) {
+  constructor(below: Caller) {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 1;
     const capture: { stack?: unknown } = {};
@@ -54,7 +56,6 @@ export class CallSite {
  * The URL of the module that called `below`, or `undefined` where the
  * caller is not a module (an eval, the REPL).
  */
-// deno-lint-ignore ban-types
-export function callerUrl(below: Function): string | undefined {
+export function callerUrl(below: Caller): string | undefined {
   return new CallSite(below).url;
 }

@@ -3,7 +3,7 @@
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import { CLASS_SOURCE, type ParsedParams, readParams } from "./_params.ts";
 import { SpecIndex } from "./_spec_index.ts";
-import { callerUrl } from "./_call_site.ts";
+import { type Caller, callerUrl } from "./_call_site.ts";
 import { MutateModifier } from "./modifiers/mutate.ts";
 import { postProcess, type Step } from "./modifiers/pipe.ts";
 import {
@@ -38,10 +38,9 @@ const RELATIVE = /^\.\.?\//;
  * working directory. Where the caller is not a module (an eval, the REPL)
  * there is nothing to resolve against: a `TypeError` shows the fix.
  */
-// deno-lint-ignore ban-types
 export function resolveAgainstCaller<M>(
   module: M,
-  below: Function,
+  below: Caller,
 ): M | string {
   if (typeof module !== "string" || !RELATIVE.test(module)) return module;
   const base = callerUrl(below);

@@ -311,10 +311,13 @@ export class RemoteError extends WorkerError {
 export class CancelledError extends BraidError {
   /** The run that was cancelled. */
   readonly runId: string;
-  /** Creates the error for `runId`, keeping the abort reason as `cause`. */
-  constructor(runId: string, reason?: unknown) {
+  /**
+   * Creates the error for `runId`, keeping the abort reason as `cause`;
+   * `subject` names what was cancelled in the message.
+   */
+  constructor(runId: string, reason?: unknown, subject = `Run ${runId}`) {
     super(
-      `Run ${runId} was cancelled${
+      `${subject} was cancelled${
         reason === undefined ? "" : `: ${describe(reason)}`
       }`,
       { cause: reason },

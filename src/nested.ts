@@ -343,7 +343,11 @@ function forwardedHooks(
     return out === undefined ? [] : [out];
   });
   if (forwarded.length === 0) return own;
-  return new Hooks([...forwarded, ...own.adapters]);
+  // The inner engine's hook timeout, else the caller's.
+  return (own.timeoutMs === undefined ? caller : own).withAdapters([
+    ...forwarded,
+    ...own.adapters,
+  ]);
 }
 
 function forward(

@@ -20,7 +20,8 @@ import {
 import { Call } from "../_executor_call.ts";
 import { invokeLeased } from "./_lease.ts";
 import { wireArguments } from "../_call.ts";
-import { MAX_DELAY_MS, MAX_WORKERS, RemoteFailure } from "./pool.ts";
+import { MAX_WORKERS, RemoteFailure } from "./pool.ts";
+import { delayOption } from "../_delay.ts";
 import { runsHere, taskNodesOf } from "./threaded.ts";
 import { checkPermissions } from "./_process_flags.ts";
 import { type Lease, ProcessPool } from "./_process_pool.ts";
@@ -126,7 +127,7 @@ export class ProcessExecutor implements Executor {
     this.concurrency = options.concurrency ?? processes;
     this.#pool = new ProcessPool({
       processes,
-      timeoutMs: timeout(options.timeoutMs ?? Infinity),
+      timeoutMs: delayOption("timeoutMs", options.timeoutMs ?? Infinity, true),
       heapLimitMb,
       permissions: options.permissions,
     });
@@ -232,21 +233,4 @@ export class ProcessExecutor implements Executor {
   close(): Promise<void> {
     return this.#pool.close();
   }
-}
-
-// `timeoutMs`: a number up to MAX_DELAY_MS, or Infinity for none
-// (undefined): setTimeout would fire a longer delay after 1 ms.
-function timeout(value: number): number | undefined {
-  if (value === Infinity) return undefined;
-  if (typeof value !== "number" || !(value > 0)) {
-    throw new RangeError(
-      `'timeoutMs' must be a positive number: received ${value}`,
-    );
-  }
-  if (value > MAX_DELAY_MS) {
-    throw new RangeError(
-      `'timeoutMs' must be at most ${MAX_DELAY_MS} ms (2^31-1), or Infinity for none: received ${value}`,
-    );
-  }
-  return value;
 }
