@@ -130,6 +130,8 @@ export interface NodeSpec {
     readonly name: string;
     /** The inner pipeline's graph. */
     readonly graph: Graph;
+    /** How many pipelines deep the node runs: 1 plus its inner nesting. */
+    readonly depth?: number;
     /** The outer inputs it maps over, if any. */
     readonly mapOver: readonly string[];
     /** The outputs it exposes, by outer name. */
