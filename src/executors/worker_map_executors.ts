@@ -11,7 +11,12 @@
  *
  * @module
  */
-import { CancelledError, InputError, NodeExecutionError } from "../errors.ts";
+import {
+  CancelledError,
+  InputError,
+  NodeExecutionError,
+  WorkerError,
+} from "../errors.ts";
 import { pathTo, type Plan } from "../plan.ts";
 import { isThenable } from "../run.ts";
 import type { Runner } from "../runner.ts";
@@ -145,9 +150,6 @@ class Chunks {
   #size: number;
   #done = 0;
   #failed = false;
-  // A chunk that fails withdraws the others at once, before its worker (or
-  // another) takes a chunk still queued in the pool.
-  readonly #onFailure = (error: unknown) => this.#fail(this.#error(error));
   #resolve!: () => void;
   #reject!: (error: unknown) => void;
 
@@ -217,6 +219,8 @@ class Chunks {
     if (this.#failed) return;
     const plan = this.#plan;
     const start = performance.now();
+    // Where the chunk is, read if its worker never answers.
+    const at = new Int32Array(new SharedArrayBuffer(8)).fill(-1);
     const handle = this.#pool.run({
       type: "chunk",
       runId: this.#runId,
@@ -227,9 +231,12 @@ class Chunks {
       count,
       firstItem: first,
       outputSlots: plan.outputSlots,
+      at,
     }, {
       label: `map items ${first} to ${first + count - 1}`,
-      onFailure: this.#onFailure,
+      // A chunk that fails withdraws the others at once, before its worker
+      // (or another) takes a chunk still queued in the pool.
+      onFailure: (error) => this.#fail(this.#error(error, first, at)),
     });
     this.#running.add(handle);
     let outputs: unknown[][];
@@ -237,7 +244,7 @@ class Chunks {
       outputs = await handle.promise as unknown[][];
     } catch (error) {
       this.#running.delete(handle);
-      return this.#fail(this.#error(error));
+      return this.#fail(this.#error(error, first, at));
     } finally {
       this.#running.delete(handle);
     }
@@ -291,7 +298,18 @@ class Chunks {
     return columns;
   }
 
-  #error(error: unknown): unknown {
+  #error(error: unknown, first: number, at: Int32Array): unknown {
+    if (error instanceof WorkerError && Atomics.load(at, 1) >= 0) {
+      // The worker timed out or ended inside a node: name it and the item.
+      const node = this.#plan.nodes[Atomics.load(at, 1)]!;
+      return new NodeExecutionError(
+        node.name,
+        this.#runId,
+        pathTo(this.#plan, node),
+        error,
+        first + Atomics.load(at, 0),
+      );
+    }
     if (!(error instanceof RemoteFailure)) return error;
     const node = this.#plan.nodes[error.node ?? 0]!;
     return new NodeExecutionError(
