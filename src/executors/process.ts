@@ -26,6 +26,18 @@ import { runsHere, taskNodesOf } from "./threaded.ts";
 import { checkPermissions } from "./_process_flags.ts";
 import { type Lease, ProcessPool } from "./_process_pool.ts";
 
+// How the process map executor reaches an executor's pool (set in the
+// class's static block, which sees its private fields).
+let poolOfExecutor: (executor: ProcessExecutor) => ProcessPool;
+
+/**
+ * The processes of `executor`, for braid's process map executor (chunks of
+ * items run on them); not part of the public API.
+ */
+export function processPoolOf(executor: ProcessExecutor): ProcessPool {
+  return poolOfExecutor(executor);
+}
+
 /** Options of the process executor. */
 export interface ProcessExecutorOptions {
   /**
@@ -97,6 +109,10 @@ export class ProcessExecutor implements Executor {
   readonly #pool: ProcessPool;
   // The plans whose modules the pool was told of.
   readonly #plans = new WeakSet<Plan>();
+
+  static {
+    poolOfExecutor = (executor) => executor.#pool;
+  }
 
   /** Creates the executor; no process starts before the first node or `warm()`. */
   constructor(options: ProcessExecutorOptions = {}) {
