@@ -757,14 +757,31 @@ Deno.test("a pipe's namespace option prefixes its steps; namespace null leaves t
       () => 2.6,
       pipeOutput(step(Math.round).named("rounded"), { namespace: null }),
     ),
+    h: node(
+      () => 2.6,
+      pipeOutput(step(Math.round).named("rounded"), { namespace: "post" }),
+    ),
   }).build();
   const names = dr.listAvailableVariables().map((v) => v.name);
-  for (const name of ["prep.shifted", "prep.clip", "rounded", "g", "g.raw"]) {
+  for (
+    const name of [
+      "prep.shifted",
+      "prep.clip",
+      "rounded",
+      "g",
+      "g.raw",
+      "post.rounded",
+      "h",
+    ]
+  ) {
     assert.ok(names.includes(name), `${name} in ${names.join()}`);
   }
+  assert.ok(!names.includes("h.rounded"), names.join());
   assert.deepEqual(
-    await dr.execute(["f", "rounded", "g"] as never[], { inputs: { x: 9 } }),
-    { f: 3, rounded: 3, g: 3 },
+    await dr.execute(["f", "rounded", "g", "post.rounded", "h"] as never[], {
+      inputs: { x: 9 },
+    }),
+    { f: 3, rounded: 3, g: 3, "post.rounded": 3, h: 3 },
   );
   assert.throws(
     () => pipeOutput(step(Math.round), { namespace: "" }),
