@@ -221,6 +221,8 @@ export type DeclaredInputs = readonly InputSpec[];
  * @typeParam I `true` when a modifier may bind parameters to values not
  *   named by any parameter (`source(...)`), so the inputs the graph needs
  *   are not all known to the type system (`boolean` when unknown).
+ * @typeParam A The names `params()` gives its positional parameters, in
+ *   order (`never` when it gives none).
  */
 export interface NodeDef<
   F extends AnyFn = AnyFn,
@@ -230,6 +232,7 @@ export interface NodeDef<
   C extends string = string,
   X extends FieldMap = FieldMap,
   I extends boolean = boolean,
+  A extends readonly string[] = readonly string[],
 > {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
@@ -249,6 +252,8 @@ export interface NodeDef<
   readonly "braid.fields"?: X;
   /** Type-level only: whether modifiers may make it take inputs no parameter names. */
   readonly "braid.addsInputs"?: I;
+  /** Type-level only: the names of its positional parameters, from `params()`. */
+  readonly "braid.params"?: A;
 }
 
 /**
@@ -334,7 +339,8 @@ export function node<
   FansOut<M>,
   CollectsOf<M>,
   FieldsOf<M>,
-  AddsInputs<M>
+  AddsInputs<M>,
+  ParamNamesOf<M>
 > {
   if (typeof fn !== "function") {
     throw new TypeError(
@@ -464,6 +470,19 @@ export type AddsInputs<M extends readonly unknown[]> = true extends {
   [K in keyof M]: "braid.addsInputs" extends keyof M[K] ? true : false;
 }[number] ? true
   : false;
+
+/** A modifier that names a function's positional parameters (what `params()` returns). */
+export interface ParamsModifier<A extends readonly string[]> extends Modifier {
+  /** Type-level only: the names, in order, for `deno check`. */
+  readonly "braid.params"?: A;
+}
+
+/** The names a list of modifiers gives positional parameters, or `never`. */
+export type ParamNamesOf<M extends readonly unknown[]> = {
+  [K in keyof M]: "braid.params" extends keyof M[K]
+    ? NonNullable<M[K]["braid.params" & keyof M[K]]>
+    : never;
+}[number] extends infer A extends readonly string[] ? A : never;
 
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {
