@@ -102,6 +102,11 @@ export interface BeforeNodeExecutionEvent {
   readonly item?: number;
   /** Which attempt this is, from the second on (a `retry` policy's). */
   readonly attempt?: number;
+  /**
+   * The worker it runs on, when its executor names one (the remote
+   * executor: the worker's id).
+   */
+  readonly worker?: string;
 }
 
 /** What a node-level hook receives after a node ran. */
