@@ -15,8 +15,13 @@ import { pathTo, type Plan } from "../plan.ts";
 import { isThenable } from "../_thenable.ts";
 import type { ChunkTask, TaskNode } from "./_protocol.ts";
 import { RemoteFailure } from "./_remote_failure.ts";
-import type { MapJob, RemoteItems } from "./map_executor.ts";
-import { taskNodesOf } from "./threaded.ts";
+import {
+  type MapJob,
+  type RemoteItems,
+  runConcurrently,
+} from "./map_executor.ts";
+import { runsHere, taskNodesOf } from "./threaded.ts";
+import type { Executor } from "./executor.ts";
 
 /** A chunk as the loop makes it: its carrier numbers and times it. */
 export type Chunk = Omit<ChunkTask, "id" | "timed" | "at">;
@@ -66,15 +71,30 @@ const CHUNK_MS = 20;
 const FIRST_CHUNK = 16;
 
 /**
- * Runs every item of `job` in chunks through `carrier`; resolves once each
- * item's outputs went to `remote.done`, rejects with the first failure.
+ * Runs every item of `job` in chunks through the carrier `carrierFor`
+ * makes, when whole items may run elsewhere; otherwise (adapters see every
+ * node, a cache serves them, errors are collected, or the plan has nodes
+ * that run here) each item runs as an ordinary run, `concurrency` at once,
+ * its nodes on `executor`. Resolves once every item is done, rejects with
+ * the first failure.
  */
-export async function runChunked(
+export async function runInChunks(
   job: MapJob,
-  remote: RemoteItems,
-  carrier: ChunkCarrier,
+  executor: Executor,
+  concurrency: number,
+  carrierFor: () => ChunkCarrier | Promise<ChunkCarrier>,
 ): Promise<void> {
+  const remote = job.remote;
+  if (remote === undefined || job.plan.nodes.some(runsHere)) {
+    return await runConcurrently(
+      job.count,
+      concurrency,
+      job.signal,
+      (i) => job.runItem(i, executor),
+    );
+  }
   const plan = job.plan;
+  const carrier = await carrierFor();
   // Every node has a descriptor: callers send no plan with nodes that run here.
   const nodes = await taskNodesOf(plan) as TaskNode[];
   const base = await baseValues(remote, plan, job.signal);

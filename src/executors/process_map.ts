@@ -12,18 +12,14 @@
  * @module
  */
 import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
-import {
-  type MapExecutor,
-  type MapJob,
-  runConcurrently,
-} from "./map_executor.ts";
+import type { MapExecutor, MapJob } from "./map_executor.ts";
 import { type ProcessExecutor, processPoolOf } from "./process.ts";
 import type { CallHandle, ProcessPool } from "./_process_pool.ts";
-import { runsHere, taskNodesOf } from "./threaded.ts";
+import { taskNodesOf } from "./threaded.ts";
 import {
   type Chunk,
   type ChunkCarrier,
-  runChunked,
+  runInChunks,
   type SentChunk,
 } from "./_chunked_map.ts";
 
@@ -44,22 +40,14 @@ export class ProcessMapExecutor implements MapExecutor {
   }
 
   /** Runs the items in chunks in the processes (or as ordinary runs). */
-  async runItems(job: MapJob): Promise<void> {
-    const remote = job.remote;
-    if (remote === undefined || job.plan.nodes.some(runsHere)) {
-      const executor = this.#executor;
-      return await runConcurrently(
-        job.count,
-        this.concurrency,
-        job.signal,
-        (i) => job.runItem(i, executor),
-      );
-    }
-    const pool = processPoolOf(this.#executor);
-    // Processes may read the modules of the nodes they import.
-    const nodes = await taskNodesOf(job.plan);
-    pool.allowRead(nodes.flatMap((n) => n === undefined ? [] : n.url));
-    await runChunked(job, remote, new ProcessChunks(pool));
+  runItems(job: MapJob): Promise<void> {
+    return runInChunks(job, this.#executor, this.concurrency, async () => {
+      const pool = processPoolOf(this.#executor);
+      // Processes may read the modules of the nodes they import.
+      const nodes = await taskNodesOf(job.plan);
+      pool.allowRead(nodes.flatMap((n) => n === undefined ? [] : n.url));
+      return new ProcessChunks(pool);
+    });
   }
 
   /** Kills the processes (harmless if done already). */

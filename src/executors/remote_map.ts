@@ -11,17 +11,12 @@
  * @module
  */
 import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
-import {
-  type MapExecutor,
-  type MapJob,
-  runConcurrently,
-} from "./map_executor.ts";
+import type { MapExecutor, MapJob } from "./map_executor.ts";
 import { type RemoteExecutor, runChunk } from "./remote.ts";
-import { runsHere } from "./threaded.ts";
 import {
   type Chunk,
   type ChunkCarrier,
-  runChunked,
+  runInChunks,
   type SentChunk,
 } from "./_chunked_map.ts";
 
@@ -49,25 +44,17 @@ export class RemoteMapExecutor implements MapExecutor {
   }
 
   /** Runs the items in chunks on the workers (or as ordinary runs). */
-  async runItems(job: MapJob): Promise<void> {
-    const remote = job.remote;
-    if (remote === undefined || job.plan.nodes.some(runsHere)) {
-      const executor = this.#executor;
-      return await runConcurrently(
-        job.count,
-        this.concurrency,
-        job.signal,
-        (i) => job.runItem(i, executor),
-      );
-    }
-    await runChunked(
+  runItems(job: MapJob): Promise<void> {
+    return runInChunks(
       job,
-      remote,
-      new RemoteChunks(
-        this.#executor,
-        this.#chunkSize,
-        job.plan.nodes[0]!.name,
-      ),
+      this.#executor,
+      this.concurrency,
+      () =>
+        new RemoteChunks(
+          this.#executor,
+          this.#chunkSize,
+          job.plan.nodes[0]!.name,
+        ),
     );
   }
 

@@ -12,7 +12,7 @@
  * @module
  */
 import type { WorkerPool } from "./pool.ts";
-import { runsHere, ThreadedExecutor } from "./threaded.ts";
+import { ThreadedExecutor } from "./threaded.ts";
 import { checkConcurrency, type ExecutorOptions } from "./executor.ts";
 import {
   type MapExecutor,
@@ -22,7 +22,7 @@ import {
 import {
   type Chunk,
   type ChunkCarrier,
-  runChunked,
+  runInChunks,
   type SentChunk,
 } from "./_chunked_map.ts";
 
@@ -75,12 +75,14 @@ export class ParallelMapExecutor implements MapExecutor {
   }
 
   /** Runs the items in chunks (or as the threaded map executor does). */
-  async runItems(job: MapJob): Promise<void> {
-    const remote = job.remote;
-    if (remote === undefined || job.plan.nodes.some(runsHere)) {
-      return await this.#threaded.runItems(job);
-    }
-    await runChunked(job, remote, new WorkerChunks(this.#pool));
+  runItems(job: MapJob): Promise<void> {
+    const threaded = this.#threaded;
+    return runInChunks(
+      job,
+      threaded.executor,
+      threaded.concurrency,
+      () => new WorkerChunks(this.#pool),
+    );
   }
 
   /** Terminates the workers. */
