@@ -3,6 +3,7 @@
 // source names its npm dependencies by versioned `npm:` specifiers, so
 // nothing depends on braid's own import map.
 import assert from "node:assert/strict";
+import { runDeno } from "./_deno.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -78,21 +79,7 @@ console.log(JSON.stringify([first, again.nodes.map((n) => [n.name, n.cache])]));
 await dr.close();
 `,
     );
-    const deno = async (...args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args,
-        cwd: project,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder();
-      return {
-        code: out.code,
-        stdout: text.decode(out.stdout),
-        stderr: text.decode(out.stderr),
-      };
-    };
+    const deno = (...args: string[]) => runDeno(args, { cwd: project });
     const ran = await deno("run", "main.ts");
     assert.equal(ran.code, 0, ran.stderr);
     assert.deepEqual(JSON.parse(ran.stdout), [
