@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { IHasher } from "hash-wasm";
-import { LRUCache } from "lru-cache";
+import type { IHasher } from "npm:hash-wasm@4.13.0";
+import { LRUCache } from "npm:lru-cache@11.2.7";
 import { dataVersion } from "./data_version.ts";
 import { Hasher } from "./hasher.ts";
 import type { MaybePromise } from "../hooks.ts";
