@@ -23,7 +23,7 @@
  *
  * @module
  */
-export { Builder, type ModuleInput } from "./src/builder.ts";
+export { Builder, type BuildOptions, type ModuleInput } from "./src/builder.ts";
 export { DriverFactory } from "./src/factory.ts";
 export {
   AsyncDriver,
@@ -184,6 +184,7 @@ export {
   type DenoKvCacheStoreOptions,
   type KvLike,
 } from "./src/cache/kv_store.ts";
+export { CacheError } from "./src/cache/cache_error.ts";
 export {
   type CheckFunction,
   type CheckOptions,
@@ -262,7 +263,7 @@ export type {
   RunFinishedEvent,
   RunStartedEvent,
   SkipReason,
-  WarningEvent,
+  WarningStreamEvent,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";
 export type { RunContext } from "./src/run.ts";
@@ -362,6 +363,14 @@ export {
   type LogLevel,
   type LogRecord,
 } from "./src/observe/log.ts";
+export { params } from "./src/modifiers/params.ts";
+export type { ParamNamesOf, ParamsModifier } from "./src/node.ts";
+export type {
+  NamedInputs,
+  NamedParams,
+  NamesPartlyKnown,
+  TupleIndex,
+} from "./src/types.ts";
 export type {
   ItemRecords,
   RetentionOptions,

@@ -222,11 +222,16 @@ export class AsyncDriver<M = unknown, R = DictResult>
     if (log !== undefined) {
       const result = await storedRun(runner, log, names, options, "execute");
       if (!result.success) throw result.error;
-      return await runner.resultOf(plan, result.runId, result.outputs!);
+      return await runner.resultOf(
+        plan,
+        result.runId,
+        result.outputs!,
+        options.signal,
+      );
     }
     const runId = crypto.randomUUID();
     const values = await runner.run(plan, runId, options);
-    return await runner.result(plan, runId, values);
+    return await runner.result(plan, runId, values, options.signal);
   }
 
   /**

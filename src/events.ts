@@ -3,7 +3,7 @@
  *
  * @module
  */
-import Queue from "yocto-queue";
+import Queue from "npm:yocto-queue@1.2.2";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { MapItemEvent } from "./hooks.ts";
 
@@ -133,20 +133,19 @@ export interface RunFinishedEvent extends EventBase {
 }
 
 /**
- * Something went wrong beside the run, which goes on: the run store could
- * not record it.
+ * Something the run should know of that did not stop it: a cache that
+ * could not be opened as asked, and so is off or read-only.
  */
-export interface WarningEvent extends EventBase {
+export interface WarningStreamEvent extends EventBase {
   /** Discriminant. */
   readonly type: "warning";
-  /** What went wrong, in one line. */
+  /** What is wrong, and the fix. */
   readonly message: string;
-  /** What was thrown. */
-  readonly error?: unknown;
 }
 
 /** Everything `stream()` yields. */
 export type ExecutionEvent =
+  | WarningStreamEvent
   | RunStartedEvent
   | NodeStartedEvent
   | NodeSucceededEvent
@@ -155,8 +154,7 @@ export type ExecutionEvent =
   | NodeSkippedEvent
   | NodeLogStreamEvent
   | MapItemStreamEvent
-  | RunFinishedEvent
-  | WarningEvent;
+  | RunFinishedEvent;
 
 const DONE: IteratorResult<never, undefined> = Object.freeze({
   value: undefined,

@@ -378,8 +378,14 @@ export class Runner {
     plan: Plan,
     runId: string,
     values: readonly unknown[],
+    signal?: AbortSignal,
   ): Promise<unknown> {
-    return await this.resultOf(plan, runId, this.outputs(plan, values));
+    return await this.resultOf(
+      plan,
+      runId,
+      this.outputs(plan, values),
+      signal,
+    );
   }
 
   /** What `execute` returns, from the requested values by name. */
@@ -387,6 +393,7 @@ export class Runner {
     plan: Plan,
     runId: string,
     outputs: Record<string, unknown>,
+    signal?: AbortSignal,
   ): Promise<unknown> {
     const builder = this.hooks.resultBuilder;
     if (builder === undefined) {
@@ -399,8 +406,9 @@ export class Runner {
       }
       return outputs;
     }
+    let built: unknown;
     try {
-      return await builder.buildResult!({
+      built = builder.buildResult!({
         runId,
         finalVars: plan.finalVars,
         outputs,
@@ -408,5 +416,19 @@ export class Runner {
     } catch (error) {
       throw new HookError("buildResult", adapterName(builder), error);
     }
+    if (!isThenable(built)) return built;
+    // Inside the run's abort race and the hook timeout, as the run was.
+    const pending = Promise.resolve(
+      this.hooks.timed(built, "buildResult", builder),
+    ).catch((error) => {
+      throw error instanceof HookError
+        ? error
+        : new HookError("buildResult", adapterName(builder), error);
+    });
+    return await raceAbort(
+      signal,
+      pending,
+      () => new CancelledError(runId, signal!.reason),
+    );
   }
 }

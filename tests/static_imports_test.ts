@@ -49,6 +49,6 @@ Deno.test("importing mod.ts loads neither node:sqlite nor node:v8, and no Common
   // start Deno's CommonJS loader (about 20 ms) in every importer.
   assert.deepEqual(
     npm.map((s) => s.replace(/^npm:\/?/, "").replace(/@[^@/]*$/, "")).sort(),
-    ["acorn", "p-limit", "tinyqueue", "yocto-queue"],
+    ["acorn", "lru-cache", "p-limit", "tinyqueue", "yocto-queue"],
   );
 });

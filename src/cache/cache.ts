@@ -12,7 +12,7 @@ import { codeVersion } from "./code_version.ts";
 import type { DataVersion } from "./data_version.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
 import { CacheSession, decodeHex, type NodeCacheInfo } from "./session.ts";
-import { SqliteCacheStore } from "./sqlite_store.ts";
+import { type OpenedStore, openSqlite } from "./_open.ts";
 import type { CacheStore } from "./store.ts";
 import { isThenable } from "../_thenable.ts";
 
@@ -78,6 +78,24 @@ export interface CacheOptions extends CacheBehaviors {
   readonly path?: string;
   /** A store to use instead (e.g. `MemoryCacheStore`, `DenoKvCacheStore`). */
   readonly store?: CacheStore;
+  /**
+   * Whether a cache directory that cannot be opened (corrupt, full,
+   * read-only) fails `build()` with a `CacheError`. When false, the driver
+   * builds with the cache disabled (or read-only), warns once with
+   * `console.warn` naming the directory and the fix, and the first recorded
+   * run's events carry a `"warning"` event saying the same.
+   *
+   * @default {false}
+   */
+  readonly strict?: boolean;
+  /**
+   * How many entries `dr.cache.logs()` keeps over all runs; the oldest
+   * runs' logs go first. A run with more entries than this keeps its first
+   * ones. (At most 1,000 runs are kept in any case.)
+   *
+   * @default {100000}
+   */
+  readonly logEntries?: number;
 }
 
 /** `dr.cache`: what the cache did. */
@@ -96,8 +114,10 @@ export interface CacheView {
  */
 export const RECOMPUTE: unique symbol = Symbol("braid.recompute");
 
-// Logs of this many recent runs are kept: a long-lived driver must not grow.
+// Logs of at most this many recent runs, and of LOG_ENTRIES entries in all
+// unless told otherwise, are kept: a long-lived driver must not grow.
 const KEPT_RUNS = 1000;
+const LOG_ENTRIES = 100_000;
 
 /** Checks `withCache` options in std style; returns them. */
 export function checkCacheOptions(options: CacheOptions): CacheOptions {
@@ -148,6 +168,18 @@ export function checkCacheOptions(options: CacheOptions): CacheOptions {
       seen.set(name, list);
     }
   }
+  const { logEntries, strict } = options;
+  if (
+    logEntries !== undefined &&
+    (!Number.isSafeInteger(logEntries) || logEntries < 0)
+  ) {
+    throw new RangeError(
+      `'logEntries' must be a non-negative integer: received ${logEntries}`,
+    );
+  }
+  if (strict !== undefined && typeof strict !== "boolean") {
+    throw new TypeError(`'strict' must be a boolean: received ${strict}`);
+  }
   const fallback = options.defaultBehavior;
   if (fallback !== undefined && !BEHAVIORS.includes(fallback)) {
     throw new TypeError(
@@ -161,9 +193,7 @@ export function checkCacheOptions(options: CacheOptions): CacheOptions {
 
 /** A driver's cache. */
 export class Cache implements CacheView {
-  /** Always true. */
-  readonly enabled = true;
-  /** The store. */
+  /** The store (one that holds nothing while the cache is off). */
   readonly store: CacheStore;
   /** The hasher. */
   readonly hasher: Hasher;
@@ -172,25 +202,43 @@ export class Cache implements CacheView {
   readonly #lists = new Map<string, CacheBehavior>();
   readonly #plans = new WeakMap<Plan, readonly NodeCacheInfo[]>();
   readonly #runs = new Map<string, RunRecord>();
+  readonly #logLimit: number;
+  #logged = 0; // entries in the kept runs' logs
+  // Off: a cache directory that could not be opened; every node runs.
+  readonly #off: boolean;
+  #warning: string | undefined;
 
-  /** Opens the cache `options` describe, or none when `disable: true`. */
+  /**
+   * Opens the cache `options` describe, or none when `disable: true`. A
+   * cache directory that cannot be opened gives a cache that is off or
+   * read-only, with a warning (see `CacheOptions.strict`).
+   */
   static async open(options: CacheOptions): Promise<Cache | undefined> {
     if (options.disable === true) return undefined; // Hamilton: same as no cache
     const hasher = await loadHasher();
-    const store = options.store ?? new SqliteCacheStore(options.path);
-    return new Cache(options, store, hasher, options.store === undefined);
+    if (options.store !== undefined) {
+      return new Cache(options, hasher, { store: options.store, off: false });
+    }
+    const opened = openSqlite(
+      options.path ?? ".braid_cache",
+      options.strict === true,
+    );
+    return new Cache(options, hasher, opened, true);
   }
 
   private constructor(
     options: CacheOptions,
-    store: CacheStore,
     hasher: Hasher,
-    ownsStore: boolean,
+    opened: OpenedStore,
+    ownsStore = false,
   ) {
     this.#options = options;
-    this.store = store;
+    this.store = opened.store;
+    this.#off = opened.off;
+    this.#warning = opened.warning;
     this.hasher = hasher;
     this.#ownsStore = ownsStore;
+    this.#logLimit = options.logEntries ?? LOG_ENTRIES;
     for (const list of ["recompute", "disable", "ignore"] as const) {
       const names = options[list];
       if (Array.isArray(names)) {
@@ -199,8 +247,26 @@ export class Cache implements CacheView {
     }
   }
 
+  /** Whether the cache is in use: false when its directory could not be opened. */
+  get enabled(): boolean {
+    return !this.#off;
+  }
+
+  /**
+   * Why the cache is off or read-only, the first time it is asked: what the
+   * first recorded run reports as a `"warning"` event.
+   *
+   * @ignore
+   */
+  takeWarning(): string | undefined {
+    const warning = this.#warning;
+    this.#warning = undefined;
+    return warning;
+  }
+
   /** The behaviour of a node: builder lists, then `cache()`, then the default. */
   behaviorOf(spec: NodeSpec): CacheBehavior {
+    if (this.#off) return "disable";
     return this.#lists.get(spec.name) ??
       (this.#options.recompute === true ? "recompute" : undefined) ??
       spec.cache?.behavior ?? this.#options.defaultBehavior ?? "default";
@@ -222,9 +288,9 @@ export class Cache implements CacheView {
     let record = this.#runs.get(runId);
     if (record === undefined) {
       if (this.#runs.size >= KEPT_RUNS) {
-        this.#runs.delete(this.#runs.keys().next().value!);
+        this.#drop(this.#runs.keys().next().value!);
       }
-      record = { log: [], seeds: new WeakMap() };
+      record = { log: [], seeds: new WeakMap(), kept: true };
       this.#runs.set(runId, record);
     }
     const infos = this.#infos(plan);
@@ -272,9 +338,42 @@ export class Cache implements CacheView {
     );
   }
 
+  /**
+   * Adds `entry` to `record`'s log, making room by dropping the oldest
+   * runs' logs; a run whose own log fills the limit keeps its first entries.
+   *
+   * @ignore
+   */
+  addLog(record: RunRecord, entry: CacheLogEntry): void {
+    if (
+      record.kept &&
+      (this.#logged < this.#logLimit || this.#makeRoom(record))
+    ) {
+      record.log.push(entry);
+      this.#logged++;
+    }
+  }
+
+  // Drops the oldest runs' logs (not `record`'s) until one entry fits.
+  #makeRoom(record: RunRecord): boolean {
+    for (const runId of this.#runs.keys()) {
+      if (this.#logged < this.#logLimit) break;
+      if (this.#runs.get(runId) !== record) this.#drop(runId);
+    }
+    return this.#logged < this.#logLimit;
+  }
+
   /** What the cache did in run `runId`, node by node (empty if unknown). */
   logs(runId: string): readonly CacheLogEntry[] {
     return this.#runs.get(runId)?.log ?? [];
+  }
+
+  #drop(runId: string): void {
+    const record = this.#runs.get(runId)!;
+    this.#runs.delete(runId);
+    record.kept = false;
+    this.#logged -= record.log.length;
+    record.log.length = 0; // a run still going keeps nothing more either
   }
 
   /** Closes the store if the cache opened it. */
@@ -336,6 +435,8 @@ export interface RunRecord {
    * are hashed once, not once per item.
    */
   readonly seeds: WeakMap<object, DataVersion>;
+  /** False once the log was dropped to make room: nothing more is added. */
+  kept: boolean;
 }
 
 /** `dr.cache` of a driver without a cache. */

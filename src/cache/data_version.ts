@@ -96,6 +96,10 @@ const SET = 0x5a; // Z
 const BOXED = 0x50; // P
 const CLASS = 0x43; // C
 const RECORD = 0x6f; // o
+const HOLE = 0x68; // h: an array slot with nothing in it (not undefined)
+const EXTRA = 0x45; // E: own properties beside an object's content (a record follows)
+const BARE = 0x4e; // N: a plain object with no prototype (a record follows)
+const SUBCLASS = 0x53; // S: after an array or built-in's content, its class
 
 // Strings up to this length are written in one reservation.
 const SHORT = 256;
@@ -190,7 +194,7 @@ class Encoder {
     // are made of them, and the checks below cost more than their content.
     const proto = Object.getPrototypeOf(value);
     if (
-      (proto === Object.prototype || proto === null) &&
+      proto === Object.prototype &&
       Object.getOwnPropertySymbols(value).length === 0
     ) {
       return this.#record(value, true);
@@ -201,12 +205,7 @@ class Encoder {
       h.byte(OWN_KEY);
       return this.value(own.call(value));
     }
-    if (Array.isArray(value)) {
-      const n = value.length;
-      h.tagged(ARRAY, n);
-      for (let i = 0; i < n; i++) this.value(value[i]);
-      return;
-    }
+    if (Array.isArray(value)) return this.#array(value, proto);
     if (ArrayBuffer.isView(value)) {
       h.byte(VIEW);
       string(h, value.constructor.name);
@@ -224,11 +223,18 @@ class Encoder {
       string(h, value.constructor.name);
       return bytes(h, new Uint8Array(value));
     }
-    if (value instanceof Date) return number(h, DATE, value.getTime());
+    if (value instanceof Date) {
+      number(h, DATE, value.getTime());
+      return this.#extras(value, proto, Object.keys(value));
+    }
     if (value instanceof RegExp) {
       h.byte(REGEXP);
       string(h, value.source);
-      return string(h, value.flags);
+      string(h, value.flags);
+      // lastIndex is state a serialized copy loses: a value of its own.
+      const keys = Object.keys(value);
+      if (value.lastIndex !== 0) keys.push("lastIndex");
+      return this.#extras(value, proto, keys);
     }
     if (value instanceof Map) {
       h.tagged(MAP, value.size);
@@ -236,24 +242,129 @@ class Encoder {
         this.value(k);
         this.value(v);
       }
-      return;
+      return this.#extras(value, proto, Object.keys(value));
     }
     if (value instanceof Set) {
       h.tagged(SET, value.size);
       for (const v of value) this.value(v);
-      return;
+      return this.#extras(value, proto, Object.keys(value));
     }
     if (
       value instanceof Number || value instanceof String ||
       value instanceof Boolean || value instanceof BigInt
     ) {
       h.byte(BOXED);
-      return this.value(value.valueOf());
+      const primitive = value.valueOf();
+      this.value(primitive);
+      const keys = Object.keys(value);
+      // A String object's characters are its own index properties.
+      const own = typeof primitive === "string"
+        ? keys.slice(primitive.length)
+        : keys;
+      return this.#extras(value, proto, own);
     }
     if (Object.getOwnPropertySymbols(value).length > 0) {
       throw new Unhashable("it has symbol-keyed properties");
     }
-    this.#record(value, proto === Object.prototype || proto === null);
+    if (proto === null) {
+      this.lossy ??= "it holds an object without a prototype";
+      h.byte(BARE);
+      return this.#record(value, true);
+    }
+    if (value instanceof Error) return this.#error(value, proto);
+    this.#record(value, proto === Object.prototype);
+  }
+
+  // Elements in order, a hole apart from undefined, then any own
+  // properties beside the elements (structured clone keeps those).
+  #array(value: unknown[], proto: unknown): void {
+    const h = this.#h;
+    const n = value.length;
+    h.tagged(ARRAY, n);
+    let holes = 0;
+    for (let i = 0; i < n; i++) {
+      const item = value[i];
+      if (item === undefined && !(i in value)) {
+        h.byte(HOLE);
+        holes++;
+      } else {
+        this.value(item);
+      }
+    }
+    // Object.keys lists the elements' indices first, then the others.
+    const keys = Object.keys(value);
+    if (keys.length > n - holes) {
+      this.#extra(value, keys.slice(n - holes));
+    }
+    if (proto !== Array.prototype) this.#subclass(value, proto);
+  }
+
+  // The class of an array, Date, Map... made by a subclass, after its
+  // content: a serialized copy would be of the built-in class.
+  #subclass(value: object, proto: unknown): void {
+    this.#h.byte(SUBCLASS);
+    string(this.#h, classIdentity(proto as object));
+    this.lossy ??= `it holds an instance of class ${describe(value)}`;
+  }
+
+  // Own properties of a Date, Map, Set, RegExp or boxed primitive, and its
+  // class when it is a subclass: a serialized copy loses both.
+  #extras(value: object, proto: unknown, keys: readonly string[]): void {
+    if (keys.length > 0) {
+      this.#extra(value, keys);
+      this.lossy ??= `it holds a ${describe(value)} with own properties`;
+    }
+    if (!isBuiltinPrototype(proto)) this.#subclass(value, proto);
+  }
+
+  #extra(value: object, keys: readonly string[]): void {
+    const h = this.#h;
+    const sorted = [...keys].sort();
+    h.byte(EXTRA);
+    h.tagged(RECORD, sorted.length);
+    const record = value as Record<string, unknown>;
+    for (let i = 0; i < sorted.length; i++) {
+      const key = sorted[i]!;
+      string(h, key);
+      this.value(record[key]);
+    }
+  }
+
+  // The class of an instance, as far as it can be told: its name and
+  // source, and which of the classes this process met with that name and
+  // source it is (see classIdentity).
+  #classOf(proto: unknown): void {
+    this.#h.byte(CLASS);
+    string(this.#h, classIdentity(proto as object));
+  }
+
+  // An error: its class, name and message, then every other own property
+  // but its stack (cause, an AggregateError's errors, fields), enumerable
+  // or not. Stored by a serializing store only when a copy would be the
+  // same error: structured clone keeps the class of a built-in error, the
+  // message and the cause, nothing else.
+  #error(value: Error, proto: object): void {
+    const h = this.#h;
+    this.#classOf(proto);
+    const record = value as unknown as Record<string, unknown>;
+    this.value(record.name);
+    this.value(record.message);
+    const names = Object.getOwnPropertyNames(value).filter((name) =>
+      name !== "stack" && name !== "message"
+    ).sort();
+    h.tagged(RECORD, names.length);
+    let faithful = SERIALIZABLE_ERRORS.has(proto);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name !== "cause") faithful = false;
+      string(h, name);
+      this.value(record[name]);
+    }
+    if (!faithful) {
+      this.lossy ??= `it holds a ${
+        describe(value)
+      } whose class or fields a stored copy would lose`;
+    }
   }
 
   // Plain objects and class instances: own enumerable string keys, sorted.
@@ -262,17 +373,15 @@ class Encoder {
     const keys = this.#sorted(Object.keys(value));
     if (!plain) {
       const name = describe(value);
-      if (keys.length === 0 && !(value instanceof Error)) {
+      if (keys.length === 0) {
         // Its state, if any, is private or native: give it a [cacheKey]().
         throw new Unhashable(
           `${name} has no own enumerable properties to hash (define [cacheKey]())`,
         );
       }
       if (isOpaque(value)) throw new Unhashable(`${name} cannot be hashed`);
-      h.byte(CLASS);
-      string(h, name);
-      if (value instanceof Error) this.value(value.message);
-      else this.lossy ??= `it holds an instance of class ${name}`;
+      this.#classOf(Object.getPrototypeOf(value));
+      this.lossy ??= `it holds an instance of class ${name}`;
     }
     const n = keys.length;
     h.tagged(RECORD, n);
@@ -369,6 +478,67 @@ function bytes(h: Hasher, data: Uint8Array): void {
 function describe(value: object): string {
   return (value.constructor as { name?: string } | undefined)?.name ||
     "an object";
+}
+
+// The prototypes of errors that structured clone brings back as they were.
+const SERIALIZABLE_ERRORS: ReadonlySet<unknown> = new Set([
+  Error.prototype,
+  EvalError.prototype,
+  RangeError.prototype,
+  ReferenceError.prototype,
+  SyntaxError.prototype,
+  TypeError.prototype,
+  URIError.prototype,
+]);
+
+function isBuiltinPrototype(proto: unknown): boolean {
+  return proto === Date.prototype || proto === Map.prototype ||
+    proto === Set.prototype || proto === RegExp.prototype ||
+    proto === Number.prototype || proto === String.prototype ||
+    proto === Boolean.prototype || proto === BigInt.prototype;
+}
+
+// A class's identity, by prototype: its name and a digest of its source,
+// the same in every process, and a count when this process has met other
+// classes with that name and source (two classes made by one factory): the
+// first keeps the plain identity.
+const identities = new WeakMap<object, string>();
+const namesakes = new Map<string, number>();
+
+function classIdentity(proto: object): string {
+  let identity = identities.get(proto);
+  if (identity !== undefined) return identity;
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  const name = (typeof ctor === "function" && ctor.name) || "an object";
+  let source = "";
+  if (typeof ctor === "function") {
+    try {
+      source = Function.prototype.toString.call(ctor);
+    } catch { /* a revoked proxy: its name alone */ }
+  }
+  // The chain above it too: the same subclass of two different bases differs.
+  const parent = Object.getPrototypeOf(proto);
+  const above = parent === null || parent === Object.prototype ||
+      isBuiltinPrototype(parent) || SERIALIZABLE_ERRORS.has(parent) ||
+      parent === Array.prototype
+    ? ""
+    : `<${classIdentity(parent)}`;
+  const base = `${name}#${fnv(source)}${above}`;
+  const seen = namesakes.get(base) ?? 0;
+  namesakes.set(base, seen + 1);
+  identity = seen === 0 ? base : `${base}~${seen}`;
+  identities.set(proto, identity);
+  return identity;
+}
+
+// FNV-1a, 32 bits, over UTF-16 code units: a short digest of a source.
+function fnv(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16);
 }
 
 // Objects whose content no property shows, even when they have some.

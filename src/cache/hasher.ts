@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { IHasher } from "hash-wasm";
+import type { IHasher } from "npm:hash-wasm@4.13.0";
 
 // hash-wasm copies what it is given into its WebAssembly memory in pieces of
 // this size: a fuller buffer would be split again.
@@ -34,6 +34,7 @@ export class Hasher {
   readonly view: DataView = new DataView(this.buffer.buffer);
   readonly #wasm: IHasher;
   #used = 0;
+  #flushed = 0; // bytes of this hash handed to the wasm hasher so far
 
   /** Use {@linkcode loadHasher}. */
   constructor(wasm: IHasher) {
@@ -44,6 +45,15 @@ export class Hasher {
   begin(): void {
     this.#wasm.init();
     this.#used = 0;
+    this.#flushed = 0;
+  }
+
+  /**
+   * How many bytes the hash begun last was given: after `end()`, the size
+   * of what was hashed (for a data version, the value's encoded size).
+   */
+  get length(): number {
+    return this.#flushed + this.#used;
   }
 
   /**
@@ -83,6 +93,7 @@ export class Hasher {
     if (n >= DIRECT) {
       this.#flush();
       this.#wasm.update(bytes);
+      this.#flushed += n;
       return;
     }
     this.buffer.set(bytes, this.reserve(n));
@@ -98,6 +109,7 @@ export class Hasher {
   hashBytes(bytes: Uint8Array): string {
     this.#wasm.init();
     this.#used = 0;
+    this.#flushed = bytes.byteLength;
     this.#wasm.update(bytes);
     return this.#wasm.digest("hex");
   }
@@ -110,6 +122,7 @@ export class Hasher {
   #flush(): void {
     if (this.#used === 0) return;
     this.#wasm.update(this.buffer.subarray(0, this.#used));
+    this.#flushed += this.#used;
     this.#used = 0;
   }
 }
@@ -123,8 +136,8 @@ let loading: Promise<Hasher> | undefined;
  * compiled on first use.
  */
 export function loadHasher(): Promise<Hasher> {
-  return loading ??= import("hash-wasm/esm").then(
-    async ({ createXXHash128 }: typeof import("hash-wasm")) =>
+  return loading ??= import("npm:hash-wasm@4.13.0/dist/index.esm.js").then(
+    async ({ createXXHash128 }: typeof import("npm:hash-wasm@4.13.0")) =>
       new Hasher(await createXXHash128()),
   );
 }

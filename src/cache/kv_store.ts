@@ -31,10 +31,23 @@ export interface DenoKvCacheStoreOptions {
 }
 
 const CHUNK = 60_000;
+const VERSION = /^[0-9a-f]{32}$/;
 
 interface Head {
   readonly chunks: number;
   readonly bytes: number;
+}
+
+// The largest result the store reads: a Uint8Array's limit in V8.
+const MAX_BYTES = 2 ** 32;
+
+// A head as `set` writes it: a whole number of bytes, and as many chunks
+// as those bytes fill.
+function isHead(value: unknown): value is Head {
+  if (typeof value !== "object" || value === null) return false;
+  const { chunks, bytes } = value as Partial<Head>;
+  return Number.isSafeInteger(bytes) && bytes! > 0 && bytes! <= MAX_BYTES &&
+    chunks === Math.ceil(bytes! / CHUNK);
 }
 
 /**
@@ -70,11 +83,20 @@ export class DenoKvCacheStore implements CacheStore {
 
   /** The result stored for `dataVersion`, checked. */
   async getResult(dataVersion: string): Promise<CacheRead> {
+    if (!VERSION.test(dataVersion)) {
+      // Not one braid wrote: its result is not looked for.
+      return {
+        found: false,
+        warning: `data version "${dataVersion}" in KV is malformed`,
+      };
+    }
     const where = `KV result ${dataVersion}`;
-    const head = (await this.#kv.get(this.#head(dataVersion))).value as
-      | Head
-      | null;
+    const head = (await this.#kv.get(this.#head(dataVersion))).value;
     if (head === null) return { found: false, warning: `${where} is missing` };
+    if (!isHead(head)) {
+      // Nothing is read on a head's word that it could not have written.
+      return this.#corrupt(dataVersion, `${where} is corrupt (bad head)`);
+    }
     const chunks = await Promise.all(
       Array.from(
         { length: head.chunks },

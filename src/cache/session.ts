@@ -60,7 +60,6 @@ export class CacheSession {
   readonly #cache: Cache;
   readonly #infos: readonly NodeCacheInfo[];
   readonly #values: unknown[];
-  readonly #log: CacheLogEntry[];
   readonly #seeds: WeakMap<object, DataVersion>;
   readonly #item: number | undefined;
   readonly #run: RunRecord;
@@ -88,7 +87,6 @@ export class CacheSession {
     this.#recompute = recompute;
     this.#infos = infos;
     this.#values = values;
-    this.#log = record.log;
     this.#seeds = record.seeds;
     this.#item = item;
     this.#run = record;
@@ -183,6 +181,9 @@ export class CacheSession {
     key: string,
     version: string,
   ): CacheProbe | Promise<CacheProbe> {
+    if (!this.#wellFormed(version)) {
+      return this.#miss(node, key, "miss", malformed(version));
+    }
     return attempt(
       () => this.#cache.store.getResult(version),
       (read: CacheRead): CacheProbe => this.#hit(node, key, version, read),
@@ -197,6 +198,9 @@ export class CacheSession {
     read: CacheRead,
   ): CacheProbe {
     if (!read.found) return this.#miss(node, key, "miss", read.warning);
+    if (!this.#wellFormed(version)) {
+      return this.#miss(node, key, "miss", malformed(version));
+    }
     this.#versions[node.index] = version;
     this.#record(node, {
       nodeName: node.name,
@@ -233,10 +237,9 @@ export class CacheSession {
       console.warn(`braid cache: "${node.name}" recomputed: ${warning}`);
     }
     return after(compute(), (value) => {
-      const { version, unhashable, lossy } = dataVersion(
-        value,
-        this.#cache.hasher,
-      );
+      const hasher = this.#cache.hasher;
+      const { version, unhashable, lossy } = dataVersion(value, hasher);
+      const size = hasher.length; // what was hashed: about the value's size
       this.#versions[node.index] = version;
       const entry: Mutable<CacheLogEntry> = {
         nodeName: node.name,
@@ -267,6 +270,7 @@ export class CacheSession {
             dataVersion: version,
             nodeName: node.name,
             codeVersion: info.codeVersion,
+            size,
           }, value),
         () => {
           this.#record(node, entry);
@@ -285,7 +289,7 @@ export class CacheSession {
     if (this.#item !== undefined) entry.item = this.#item;
     entry.codeVersion = this.#infos[node.index]!.codeVersion;
     this.#outcomes[node.index] = entry.outcome;
-    this.#log.push(entry);
+    this.#cache.addLog(this.#run, entry);
   }
 
   // The hash of the node's prefix and each keyed input's data version, as
@@ -322,9 +326,19 @@ export class CacheSession {
     return key;
   }
 
+  // Whether a store's data version has the form of one braid writes, a
+  // string of 32 characters: anything else came from a damaged or crafted
+  // store. (That they are hex digits braid's stores check as they read a
+  // row; one that is not never reaches a key: see #binaryOf.) The full
+  // check here would cost a warm hit about 7%.
+  #wellFormed(version: unknown): boolean {
+    return typeof version === "string" && version.length === 32;
+  }
+
   // Where slot's data version starts in #binary, decoded on first use. A
-  // version that is not 32 hex digits (a unique one: unhashable, unversioned)
-  // gets 16 random bytes, which no other key will ever contain.
+  // version that is not 32 hex digits (a unique one: unhashable, unversioned;
+  // or a malformed one from a store) gets 16 random bytes, which no other
+  // key will ever contain.
   #binaryOf(slot: number): number {
     const at = 16 * slot;
     if (this.#decoded[slot] === 1) return at;
@@ -423,6 +437,14 @@ function attempt<T, R>(
     next,
     (error) => fallback(messageOf(error)),
   );
+}
+
+function malformed(given: unknown): string {
+  const version = String(given);
+  const shown = version.length > 80 ? `${version.slice(0, 80)}...` : version;
+  return `the store gave a malformed data version ${
+    JSON.stringify(shown)
+  } (braid writes 32 hex digits): ignored`;
 }
 
 function messageOf(error: unknown): string {

@@ -23,6 +23,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { builtins } from "./_builtins.ts";
 import { checksumOk, decodeResult, encodeResult } from "./_result_bytes.ts";
 import { whileBusy } from "./_busy.ts";
+import { checkInside, exists, writeAtomically } from "./_files.ts";
 import { type Hasher, loadHasher } from "./hasher.ts";
 import type { MaybePromise } from "../hooks.ts";
 import { andThen } from "../_thenable.ts";
@@ -39,6 +40,14 @@ export interface SqliteCacheStoreOptions {
    * @default {65536}
    */
   readonly inlineMaxBytes?: number;
+  /**
+   * Opens an existing cache for reading only: nothing is created or
+   * written, and `set` throws (the cache logs it and the run goes on). For
+   * a cache directory this process may not write to.
+   *
+   * @default {false}
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The layout this code writes, kept in the database's `user_version`. */
@@ -94,14 +103,15 @@ export class SqliteCacheStore implements CacheStore {
   readonly path: string;
   readonly #values: string;
   readonly #inlineMaxBytes: number;
+  readonly #readOnly: boolean;
   readonly #db: DatabaseSync;
-  readonly #lookup: StatementSync;
-  readonly #prefetch: StatementSync;
-  readonly #version: StatementSync;
-  readonly #result: StatementSync;
-  readonly #insertEntry: StatementSync;
-  readonly #insertResult: StatementSync;
-  readonly #deleteResult: StatementSync;
+  #lookup!: StatementSync;
+  #prefetch!: StatementSync;
+  #version!: StatementSync;
+  #result!: StatementSync;
+  #insertEntry!: StatementSync;
+  #insertResult!: StatementSync;
+  #deleteResult!: StatementSync;
   // Rows read or written before, checked (see ROWS_KEPT).
   readonly #rows = new Map<string, Row>();
   #rowBytes = 0;
@@ -130,17 +140,39 @@ export class SqliteCacheStore implements CacheStore {
     const { path: paths, sqlite } = builtins();
     this.path = path;
     this.#inlineMaxBytes = inlineMaxBytes;
+    this.#readOnly = options.readOnly === true;
     this.#values = paths.join(path, "values");
-    Deno.mkdirSync(this.#values, { recursive: true });
+    if (!this.#readOnly) Deno.mkdirSync(this.#values, { recursive: true });
+    checkInside(path, this.#values);
     const db = this.#db = new sqlite.DatabaseSync(
       paths.join(path, "metadata.sqlite"),
+      { readOnly: this.#readOnly },
     );
-    // The timeout first: the statements after it may wait on another process.
-    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-    whileBusy(() => db.exec("PRAGMA journal_mode = WAL"), busyTimeoutMs);
-    db.exec("PRAGMA synchronous = NORMAL");
-    whileBusy(() => upgrade(db, path), busyTimeoutMs);
+    try {
+      // The timeout first: the statements after it may wait on another process.
+      const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+      if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+        throw new RangeError(
+          `'busyTimeoutMs' must be a non-negative integer: received ${busyTimeoutMs}`,
+        );
+      }
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      if (this.#readOnly) {
+        checkFormat(db, path);
+      } else {
+        whileBusy(() => db.exec("PRAGMA journal_mode = WAL"), busyTimeoutMs);
+        db.exec("PRAGMA synchronous = NORMAL");
+        whileBusy(() => upgrade(db, path), busyTimeoutMs);
+      }
+      this.#prepare(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.#ready = loadHasher().then((hasher) => this.#hasher = hasher);
+  }
+
+  #prepare(db: DatabaseSync): void {
     this.#lookup = db.prepare(`${LOOKUP} WHERE e.key = ?`);
     this.#prefetch = db.prepare(
       `${LOOKUP} WHERE e.key IN (SELECT value FROM json_each(?))`,
@@ -160,7 +192,6 @@ export class SqliteCacheStore implements CacheStore {
     this.#deleteResult = db.prepare(
       "DELETE FROM results WHERE data_version = ?",
     );
-    this.#ready = loadHasher().then((hasher) => this.#hasher = hasher);
   }
 
   /** The data version stored under `key`. */
@@ -219,8 +250,8 @@ export class SqliteCacheStore implements CacheStore {
       const row = rows[i]!;
       // Kept only once checked: a damaged row is left for its lookup to find.
       if (
-        row.b === null ||
-        (hasher !== undefined && checksumOk(row.b, hasher))
+        VERSION.test(row.v) &&
+        (row.b === null || (hasher !== undefined && checksumOk(row.b, hasher)))
       ) {
         this.#keep(row);
       }
@@ -232,6 +263,9 @@ export class SqliteCacheStore implements CacheStore {
     const hasher = this.#hasher;
     if (hasher === undefined) {
       return this.#ready.then(() => this.set(entry, value));
+    }
+    if (this.#readOnly) {
+      throw new Error(`the cache in ${this.path} is open read-only`);
     }
     const version = entry.dataVersion;
     // Only 32 hex digits name a file: any other version stays in the database.
@@ -281,22 +315,33 @@ export class SqliteCacheStore implements CacheStore {
     checked: boolean,
   ): CacheRead {
     const hasher = this.#hasher!;
-    if (inline !== null) {
-      const where = `result ${version} in ${this.path}`;
-      const read = decodeResult(inline, hasher, where, checked);
-      // Removed, so that the recomputed result is written in its place.
-      if (!read.found) this.#deleteResult.run(version);
-      return read;
-    }
-    if (!VERSION.test(version)) {
+    // A row's version names a file and goes into keys: only braid's own form
+    // (checked once: rows kept in #rows were).
+    if (!checked && !VERSION.test(version)) {
       return {
         found: false,
         warning: `data version "${version}" in ${this.path} is malformed`,
       };
     }
+    if (inline !== null) {
+      const where = `result ${version} in ${this.path}`;
+      const read = decodeResult(inline, hasher, where, checked);
+      // Removed, so that the recomputed result is written in its place.
+      if (!read.found && !this.#readOnly) this.#deleteResult.run(version);
+      return read;
+    }
     const file = this.#file(version);
     let bytes: Uint8Array;
     try {
+      // Never through a link: what it names may lie outside the cache, or
+      // be a device or pipe that never ends.
+      if (!Deno.lstatSync(file).isFile) {
+        return {
+          found: false,
+          warning:
+            `result file ${file} is not a regular file: left alone (remove it to let braid store the result again)`,
+        };
+      }
       bytes = Deno.readFileSync(file);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
@@ -310,7 +355,7 @@ export class SqliteCacheStore implements CacheStore {
       };
     }
     const read = decodeResult(bytes, hasher, `result file ${file}`, false);
-    if (!read.found) {
+    if (!read.found && !this.#readOnly) {
       try {
         Deno.removeSync(file);
       } catch { /* another process got there first */ }
@@ -320,6 +365,18 @@ export class SqliteCacheStore implements CacheStore {
 
   #file(dataVersion: string): string {
     return builtins().path.join(this.#values, dataVersion);
+  }
+}
+
+// A cache opened read-only is used as it is: one of another layout cannot be.
+function checkFormat(db: DatabaseSync, path: string): void {
+  const row = db.prepare("PRAGMA user_version").get() as {
+    user_version: number;
+  };
+  if (row.user_version !== FORMAT) {
+    throw new Error(
+      `the cache in ${path} has layout ${row.user_version}, not ${FORMAT}, and cannot be upgraded read-only`,
+    );
   }
 }
 
@@ -341,7 +398,9 @@ function upgrade(db: DatabaseSync, path: string): void {
     }
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    // A failed write (a full disk) may have ended the transaction already:
+    // the error that says why is the one to throw.
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
   if (old) {
@@ -350,27 +409,5 @@ function upgrade(db: DatabaseSync, path: string): void {
         recursive: true,
       });
     } catch { /* none, or another process removed it */ }
-  }
-}
-
-function writeAtomically(file: string, bytes: Uint8Array): void {
-  const temporary = `${file}.${crypto.randomUUID()}.tmp`;
-  try {
-    Deno.writeFileSync(temporary, bytes);
-    Deno.renameSync(temporary, file);
-  } catch (error) {
-    try {
-      Deno.removeSync(temporary);
-    } catch { /* never written */ }
-    throw error;
-  }
-}
-
-function exists(file: string): boolean {
-  try {
-    Deno.statSync(file);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -3,7 +3,7 @@
 // run with run()'s recorder emitting to the recording; stream() records the
 // events its reader takes; map() records each item's end by column
 // (`afterMapItem`), with no per-node events at all.
-import type { ExecutionEvent, WarningEvent } from "../events.ts";
+import type { ExecutionEvent, WarningStreamEvent } from "../events.ts";
 import { type Adapter, Hooks, type MapItemEvent } from "../hooks.ts";
 import { type MapOptions, runMap } from "../map.ts";
 import { recordRun, type RunResult } from "../results.ts";
@@ -167,12 +167,11 @@ class ItemLog implements Adapter {
   }
 }
 
-function warningEvent(warning: RunStoreWarning): WarningEvent {
+function warningEvent(warning: RunStoreWarning): WarningStreamEvent {
   return {
     type: "warning",
     runId: warning.runId,
     timestamp: Date.now(),
     message: warning.message,
-    error: warning.error,
   };
 }

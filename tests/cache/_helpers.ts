@@ -24,3 +24,28 @@ export function outcomes(
 export async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "braid_cache_test_" });
 }
+
+/** Runs `body` with `console.warn` captured: its result and the warnings. */
+export async function withWarnings<T>(
+  body: () => Promise<T>,
+): Promise<[T, string[]]> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+  try {
+    return [await body(), warnings];
+  } finally {
+    console.warn = warn;
+  }
+}
+
+/** Whether a file (or a link) exists at `path`, without following links. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
