@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Option } from "npm:commander@15.1.0";
 import { Builder } from "./mod.ts";
 import type {
   AsyncDriver,

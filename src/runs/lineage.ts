@@ -169,7 +169,7 @@ export async function lineageText(
 
 // CSV by npm:csv-stringify (quoting by RFC 4180), loaded on first export.
 async function csv(rows: readonly LineageRow[]): Promise<string> {
-  const { stringify } = await import("csv-stringify/sync");
+  const { stringify } = await import("npm:csv-stringify@6.9.0/sync");
   return stringify(
     rows.map((row) => [
       row.node,
