@@ -397,7 +397,10 @@ export class Recorder implements Adapter {
       const logs = this.#logs ??= new Array(this.#status.length);
       (logs[at] ??= []).push(event);
     }
-    this.#emit?.({ ...event, type: "log", timestamp: ORIGIN + now() });
+    if (event.level === "warning") {
+      const { level: _, ...rest } = event;
+      this.#emit?.({ ...rest, type: "warning", timestamp: ORIGIN + now() });
+    } else this.#emit?.({ ...event, type: "log", timestamp: ORIGIN + now() });
   }
 
   /** A map item is done. */

@@ -134,13 +134,20 @@ export interface RunFinishedEvent extends EventBase {
 
 /**
  * Something the run should know of that did not stop it: a cache that
- * could not be opened as asked, and so is off or read-only.
+ * could not be opened as asked, and so is off or read-only; a node's
+ * `ctx.warn` (a checkOutput validator that failed at "warn" importance).
  */
 export interface WarningStreamEvent extends EventBase {
   /** Discriminant. */
   readonly type: "warning";
   /** What is wrong, and the fix. */
   readonly message: string;
+  /** The node that warned, for a node's warning. */
+  readonly nodeName?: string;
+  /** Extra data given with it. */
+  readonly data?: unknown;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
 }
 
 /** Everything `stream()` yields. */

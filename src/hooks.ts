@@ -150,6 +150,8 @@ export interface NodeLogEvent {
   readonly data?: unknown;
   /** The map item index, when the run is one item of a map. */
   readonly item?: number;
+  /** `"warning"` for `ctx.warn` (a checkOutput validator that failed at "warn"). */
+  readonly level?: "warning";
 }
 
 /**

@@ -38,6 +38,13 @@ export interface RunContext {
   readonly item?: number;
   /** Emits a user event into `stream()` and the adapters' `onLog`. */
   log(message: string, data?: unknown): void;
+  /**
+   * Says something is wrong that does not fail the node: a `warning`
+   * event in `stream()`, the adapters' `onLog` with `level: "warning"`,
+   * and, when no adapter listens to logs, `console.warn` once per node and
+   * run.
+   */
+  warn(message: string, data?: unknown): void;
 }
 
 /** How a run is set up. */
@@ -109,6 +116,8 @@ export class Run {
   // The worker each node runs on, where its executor names one (made when
   // the first is named).
   #workers: (string | undefined)[] | undefined;
+  // The nodes that warned on the console (no adapter listening to logs).
+  #warned: Set<number> | undefined;
   /** True once a node's end has been left to `invokeInline`'s caller. */
   defers = false;
   // The nodes whose ends `invokeInline`'s callers report, and when each
@@ -317,6 +326,32 @@ export class Run {
     onLog(event);
   }
 
+  /**
+   * Emits a warning of `node`'s, as its `ctx.warn` does: to the adapters'
+   * `onLog` (and so `stream()`), or, with none, to `console.warn` once per
+   * node of this run.
+   */
+  warn(node: PlanNode, message: string, data?: unknown): void {
+    const onLog = this.#onLog;
+    if (onLog === undefined) {
+      const warned = this.#warned ??= new Set();
+      if (warned.has(node.index)) return;
+      warned.add(node.index);
+      const where = this.item === undefined ? "" : ` (item ${this.item})`;
+      console.warn(`braid: node "${node.name}"${where}: ${message}`);
+      return;
+    }
+    const event: NodeLogEvent = {
+      runId: this.runId,
+      nodeName: node.name,
+      message,
+      level: "warning",
+    };
+    if (data !== undefined) Object.assign(event, { data });
+    if (this.item !== undefined) Object.assign(event, { item: this.item });
+    onLog(event);
+  }
+
   /** The `ctx` for `node`. */
   context(node: PlanNode): RunContext {
     const signal = this.stopSignal;
@@ -327,6 +362,7 @@ export class Run {
       nodeName: node.name,
       tags: node.tags,
       log: (message: string, data?: unknown) => this.log(node, message, data),
+      warn: (message: string, data?: unknown) => this.warn(node, message, data),
     };
     return item === undefined ? ctx : { ...ctx, item };
   }

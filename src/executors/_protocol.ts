@@ -143,6 +143,8 @@ export type Reply =
     readonly message: string;
     readonly data?: unknown;
     readonly item?: number | undefined;
+    /** Set for `ctx.warn`. */
+    readonly warning?: boolean;
   }
   /**
    * A timed task starts: its modules are loaded and its first node is being

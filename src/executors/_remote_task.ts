@@ -157,7 +157,8 @@ class RemoteTask {
           this.#invoke(() => hooked.promise);
         }
       },
-      logged: (message, data) => run.log(node, message, data),
+      logged: (message, data, warning) =>
+        warning ? run.warn(node, message, data) : run.log(node, message, data),
       ended: (reply) => {
         if (reply.kind === "lost") {
           return this.#ended(

@@ -106,6 +106,17 @@ function context(
         item,
       });
     },
+    warn(message: string, data?: unknown) {
+      post({
+        type: "log",
+        id: task.id,
+        nodeName: node.nodeName,
+        message,
+        data,
+        item,
+        warning: true,
+      });
+    },
   };
   return item === undefined ? ctx : { ...ctx, item };
 }

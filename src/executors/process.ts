@@ -203,7 +203,8 @@ export class ProcessExecutor implements Executor {
       item: run.item,
     }, {
       nodeName: node.name,
-      onLog: (message, data) => run.log(node, message, data),
+      onLog: (message, data, warning) =>
+        warning ? run.warn(node, message, data) : run.log(node, message, data),
     });
     // A run that stops while the node runs cancels it (its process sees
     // ctx.signal abort, and is killed if the node does not stop).

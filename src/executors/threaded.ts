@@ -145,7 +145,10 @@ export class ThreadedExecutor implements Executor {
       label: `node "${node.name}"`,
       nodeName: node.name,
       transfer,
-      onLog: (log) => run.log(node, log.message, log.data),
+      onLog: (log) =>
+        log.warning === true
+          ? run.warn(node, log.message, log.data)
+          : run.log(node, log.message, log.data),
     });
     // A run that stops while the node runs cancels it (its worker sees
     // ctx.signal abort, and ends if the node does not stop).
