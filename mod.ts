@@ -261,6 +261,7 @@ export type {
   NodeSucceededEvent,
   RunFinishedEvent,
   RunStartedEvent,
+  RunTags,
   SkipReason,
 } from "./src/events.ts";
 export type { NodeResult, NodeStatus, RunResult } from "./src/results.ts";

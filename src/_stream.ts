@@ -140,10 +140,15 @@ async function recordMap(
   ready: () => Promise<void> | undefined,
 ): Promise<void> {
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(undefined, emit);
+  const recorder = new Recorder(undefined, emit, options.tags);
   const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
-  emit({ type: "runStarted", runId, timestamp: Date.now(), finalVars: vars });
+  recorder.emit({
+    type: "runStarted",
+    runId,
+    timestamp: Date.now(),
+    finalVars: vars,
+  });
   let error: unknown;
   let success = true;
   try {
@@ -152,7 +157,7 @@ async function recordMap(
     error = thrown;
     success = false;
   }
-  emit({
+  recorder.emit({
     type: "runFinished",
     runId,
     timestamp: Date.now(),

@@ -11,6 +11,7 @@ import type { CacheOutcome } from "./cache/cache.ts";
 import type { Graph, NodeInfo } from "./graph.ts";
 import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
+import type { RunTags } from "./events.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import { isThenable } from "./_thenable.ts";
 
@@ -26,6 +27,8 @@ export interface BeforeGraphExecutionEvent {
   readonly overrides: Readonly<Record<string, unknown>>;
   /** The map item index, when the run is one item of a map. */
   readonly item?: number;
+  /** The run's tags (`{}` when it was given none). */
+  readonly tags: RunTags;
 }
 
 /** What a graph-level hook receives after a run. */
@@ -215,7 +218,7 @@ export interface BeforeMapEvent {
   /** How the mapped lists were combined into items. */
   readonly mapMode: MapMode;
   /** The map's run tags. */
-  readonly tags: Tags;
+  readonly tags: RunTags;
   /** For a map inside a nested pipeline: the node that runs it. */
   readonly nodeName?: string;
 }
