@@ -86,7 +86,18 @@ function eventOf(
       item,
     };
   const attempt = run.attemptOf(node);
-  return attempt === 1 ? event : { ...event, attempt };
+  const traced = hooks.traces ? withExecutor(event, run, node) : event;
+  return attempt === 1 ? traced : { ...traced, attempt };
+}
+
+// A tracing adapter's event also names the node's executor.
+function withExecutor(
+  event: BeforeNodeExecutionEvent,
+  run: Run,
+  node: PlanNode,
+): BeforeNodeExecutionEvent {
+  const executor = run.executorOf(node);
+  return executor === undefined ? event : { ...event, executor };
 }
 
 function looked(
@@ -310,6 +321,7 @@ function afterEvent(
   };
   if (event.item !== undefined) after.item = event.item;
   if (event.attempt !== undefined) after.attempt = event.attempt;
+  if (event.executor !== undefined) after.executor = event.executor;
   if (success) after.result = outcome;
   else after.error = outcome;
   if (success && cache !== undefined) after.cache = cache;

@@ -585,8 +585,8 @@ function rosterOf(plan: Plan): Roster {
 }
 
 /** An event as the recorder makes it: its run's tags are added as it goes out. */
-export type RecordedEvent<E extends ExecutionEvent = ExecutionEvent> =
-  E extends unknown ? Omit<E, "tags"> : never;
+export type RecordedEvent<E extends ExecutionEvent = ExecutionEvent> = E extends
+  unknown ? Omit<E, "tags"> : never;
 
 const NO_TAGS: RunTags = Object.freeze({});
 

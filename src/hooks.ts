@@ -104,6 +104,26 @@ export interface BeforeNodeExecutionEvent {
   readonly item?: number;
   /** Which attempt this is, from the second on (a `retry` policy's). */
   readonly attempt?: number;
+  /**
+   * The name of the executor that runs it; given only when some adapter
+   * traces (implements `traceparent`), which spends a lookup per node.
+   */
+  readonly executor?: string;
+}
+
+/**
+ * What `traceparent` receives: the node call whose trace context is
+ * wanted, named as the node hooks name it.
+ */
+export interface TraceTaskEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The node's name. */
+  readonly nodeName: string;
+  /** The node execution's id, as its `beforeNodeExecution` event gave it. */
+  readonly taskId: string;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
 }
 
 /** What a node-level hook receives after a node ran. */
@@ -303,6 +323,14 @@ export interface Adapter {
    * reported in one error).
    */
   validateInputs?(event: ValidateInputEvent): MaybePromise<ValidationVerdict>;
+  /**
+   * The W3C `traceparent` of the span a node call runs in (a tracing
+   * adapter's), asked after its `beforeNodeExecution`, when its `ctx` is
+   * made or its call is sent to a worker or process: the first adapter
+   * that answers gives the node's `ctx.traceparent`. Sync, and never
+   * asked when no adapter implements it.
+   */
+  traceparent?(event: TraceTaskEvent): string | undefined;
 }
 
 /** The name of a hook method. */
@@ -333,6 +361,7 @@ const HOOKS: readonly HookName[] = [
   "beforeAnything",
   "afterGraphBuild",
   "validateInputs",
+  "traceparent",
 ];
 
 /**
@@ -440,6 +469,8 @@ export class Hooks {
   readonly readsInputs: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
+  /** True when any adapter traces (implements `traceparent`). */
+  readonly traces: boolean;
   // Each hook's implementations in adapter order, found once: a node's
   // hooks cost a loop over the adapters that have them, nothing for the rest.
   readonly #listeners: Readonly<Record<HookName, readonly Listener[]>>;
@@ -486,6 +517,7 @@ export class Hooks {
       this.has("afterGraphExecution");
     this.afterNode = this.has("afterNodeExecution");
     this.wrapsNode = this.has("executeNode");
+    this.traces = this.has("traceparent");
     this.readsInputs = adapters.some((adapter) =>
       (adapter as { [IGNORES_INPUTS]?: boolean })[IGNORES_INPUTS] !== true &&
       !(observer !== undefined && adapter === observing) &&
@@ -574,6 +606,22 @@ export class Hooks {
       }
     }
     return pending;
+  }
+
+  /**
+   * The `traceparent` the first tracing adapter gives for a node call;
+   * an adapter that throws gives none (tracing never fails a node).
+   */
+  traceparentOf(event: TraceTaskEvent): string | undefined {
+    for (const { adapter, method } of this.#listeners.traceparent) {
+      try {
+        const found = method.call(adapter, event);
+        if (typeof found === "string") return found;
+      } catch {
+        // Ask the next one.
+      }
+    }
+    return undefined;
   }
 
   /** Runs `call` inside every `executeNode` wrapper, the first adapter outermost. */

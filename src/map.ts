@@ -13,12 +13,7 @@ import { raceAbort } from "./executors/executor.ts";
 import type { BeforeMapEvent, Hooks } from "./hooks.ts";
 import type { Plan } from "./plan.ts";
 import { runItemJob } from "./items.ts";
-import {
-  EMPTY,
-  type ExecuteOptions,
-  NO_TAGS,
-  type Runner,
-} from "./runner.ts";
+import { EMPTY, type ExecuteOptions, NO_TAGS, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";

@@ -403,6 +403,14 @@ function forward(
     out.afterMapItem = (event) =>
       adapter.afterMapItem!({ ...event, nodeName: mapName(event.nodeName) });
   }
+  if (adapter.traceparent !== undefined) {
+    out.traceparent = (event) =>
+      adapter.traceparent!({
+        ...event,
+        nodeName: `${name}.${event.nodeName}`,
+        taskId: taskPrefix + event.taskId.slice(runIdLength),
+      });
+  }
   if (Object.keys(out).length === 1) return undefined;
   // What the adapter promised about its node hooks holds for their forwards.
   if ((adapter as IgnoresInputs)[IGNORES_INPUTS] === true) {
