@@ -136,7 +136,7 @@ export class ThreadedExecutor implements Executor {
     const transfer: ArrayBuffer[] = [];
     const args = argumentsFor(run.plan, node, values, transfer);
     const traceparent = run.traceparent(node);
-    const task: CallTask = {
+    const task: Omit<CallTask, "id"> = {
       type: "call",
       node: taskNode,
       args,
