@@ -245,6 +245,7 @@ export type {
   TaskExpandEvent,
   TaskGroupEvent,
   TaskSubmissionEvent,
+  TraceTaskEvent,
   ValidateInputEvent,
   ValidationVerdict,
 } from "./src/hooks.ts";
@@ -355,6 +356,11 @@ export {
   type ProgressBarOptions,
 } from "./src/observe/progress.ts";
 export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
+export {
+  OpenTelemetryAdapter,
+  type OpenTelemetryAdapterOptions,
+} from "./src/observe/otel.ts";
+export { traceContext } from "./src/observe/trace_context.ts";
 export {
   LogAdapter,
   type LogAdapterOptions,
