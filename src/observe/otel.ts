@@ -24,7 +24,7 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { CancelledError, HookError } from "../errors.ts";
+import { CancelledError, type HookError } from "../errors.ts";
 import type { RunTags } from "../events.ts";
 import {
   type Adapter,
@@ -435,8 +435,8 @@ function messageOf(error: unknown): string {
 // arrays, mixed lists as JSON (attribute arrays must be homogeneous).
 function attributeOf(value: Tags[string]): AttributeValue {
   if (!Array.isArray(value)) return value as string | number | boolean;
-  const kind = typeof value[0];
-  return value.every((v) => typeof v === kind)
+  const first = value[0];
+  return value.every((v) => typeof v === typeof first)
     ? [...value] as AttributeValue
     : JSON.stringify(value);
 }
