@@ -8,11 +8,17 @@ export interface DenoOutput {
   readonly stderr: string;
 }
 
-/** Runs `deno ...args` without colours and returns what it printed. */
-export async function runDeno(args: readonly string[]): Promise<DenoOutput> {
+/**
+ * Runs `deno ...args` without colours (and with `env` added to the
+ * environment) and returns what it printed.
+ */
+export async function runDeno(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<DenoOutput> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...args],
-    env: { NO_COLOR: "1" },
+    env: { ...env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
