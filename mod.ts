@@ -359,8 +359,12 @@ export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
 export {
   OpenTelemetryAdapter,
   type OpenTelemetryAdapterOptions,
+  type OpenTelemetryTracer,
 } from "./src/observe/otel.ts";
-export { traceContext } from "./src/observe/trace_context.ts";
+export {
+  type OpenTelemetryContext,
+  traceContext,
+} from "./src/observe/trace_context.ts";
 export {
   LogAdapter,
   type LogAdapterOptions,

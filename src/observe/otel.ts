@@ -42,7 +42,23 @@ import {
 } from "../hooks.ts";
 import type { Tags } from "../node.ts";
 import { hookErrorIn } from "./_hook_error.ts";
-import { formatTraceparent } from "./trace_context.ts";
+import {
+  formatTraceparent,
+  type OpenTelemetryContext,
+} from "./trace_context.ts";
+
+/**
+ * An OpenTelemetry tracer: any `Tracer` of `@opentelemetry/api` (from an
+ * SDK's provider, or `trace.getTracer(name)`) is one.
+ */
+export interface OpenTelemetryTracer {
+  /** Starts a span named `name` in `context`. */
+  startSpan(
+    name: string,
+    options?: object,
+    context?: OpenTelemetryContext,
+  ): object;
+}
 
 /** Options of {@linkcode OpenTelemetryAdapter}. */
 export interface OpenTelemetryAdapterOptions {
@@ -50,7 +66,7 @@ export interface OpenTelemetryAdapterOptions {
    * The tracer that makes the spans.
    * @default {trace.getTracer("braid"): the global provider's (Deno's own with OTEL_DENO=true; a no-op without one)}
    */
-  readonly tracer?: Tracer;
+  readonly tracer?: OpenTelemetryTracer;
 }
 
 // One node execution's span, by task id.
@@ -176,7 +192,8 @@ export class OpenTelemetryAdapter implements Adapter {
         `'tracer' must be an OpenTelemetry Tracer (with startSpan): received ${tracer}`,
       );
     }
-    this.#tracer = tracer ?? trace.getTracer("braid");
+    // Any Tracer of the API passes; the interface above only names it.
+    this.#tracer = (tracer as Tracer | undefined) ?? trace.getTracer("braid");
   }
 
   /** Starts a run's span (a map's items are the map's). */

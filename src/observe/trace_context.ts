@@ -7,12 +7,24 @@
  * @module
  */
 import {
-  type Context,
   isSpanContextValid,
   ROOT_CONTEXT,
   type SpanContext,
   trace,
 } from "@opentelemetry/api";
+
+/**
+ * An OpenTelemetry context, as `@opentelemetry/api` defines it (its
+ * `Context`, which this is interchangeable with): what a span is started in.
+ */
+export interface OpenTelemetryContext {
+  /** The value under `key`. */
+  getValue(key: symbol): unknown;
+  /** A copy with `value` under `key`. */
+  setValue(key: symbol, value: unknown): OpenTelemetryContext;
+  /** A copy without `key`. */
+  deleteValue(key: symbol): OpenTelemetryContext;
+}
 
 /** The `traceparent` header value of `span`, or undefined for an invalid (no-op) one. */
 export function formatTraceparent(span: SpanContext): string | undefined {
@@ -60,7 +72,9 @@ export function parseTraceparent(
  * assert.equal(trace.getSpanContext(parent)?.spanId, "b7ad6b7169203331");
  * ```
  */
-export function traceContext(traceparent: string | undefined): Context {
+export function traceContext(
+  traceparent: string | undefined,
+): OpenTelemetryContext {
   const span = traceparent === undefined
     ? undefined
     : parseTraceparent(traceparent);
