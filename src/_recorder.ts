@@ -20,6 +20,7 @@ import {
   type NodeLogEvent,
   type NodeObserver,
   OBSERVES,
+  SYNC_LOGS,
 } from "./hooks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import type { NodeResult } from "./results.ts";
@@ -37,6 +38,8 @@ export class Recorder implements Adapter {
   readonly name = "Recorder";
   /** Its node hooks read no `inputs`. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
   readonly #roster: Roster | undefined;
   // By position in the roster: when each node (last) started (NaN if it
   // did not), what became of it (a NodeResult is made once, in results()),

@@ -436,6 +436,12 @@ const NONE: readonly Listener[] = Object.freeze([]);
  * building their arguments by name for the events.
  */
 export const IGNORES_INPUTS: unique symbol = Symbol("braid.ignoresInputs");
+/**
+ * Set (to true) on braid's own adapters whose `onLog` never returns a
+ * promise: when no other adapter logs, a run keeps no list of pending
+ * log hooks to wait for (a map would pay for one per item).
+ */
+export const SYNC_LOGS: unique symbol = Symbol("braid.syncLogs");
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
@@ -471,6 +477,8 @@ export class Hooks {
   readonly resultBuilder: Adapter | undefined;
   /** True when any adapter traces (implements `traceparent`). */
   readonly traces: boolean;
+  /** True when some adapter's `onLog` may return a promise a run must await. */
+  readonly asyncLogs: boolean;
   // Each hook's implementations in adapter order, found once: a node's
   // hooks cost a loop over the adapters that have them, nothing for the rest.
   readonly #listeners: Readonly<Record<HookName, readonly Listener[]>>;
@@ -518,6 +526,9 @@ export class Hooks {
     this.afterNode = this.has("afterNodeExecution");
     this.wrapsNode = this.has("executeNode");
     this.traces = this.has("traceparent");
+    this.asyncLogs = this.#listeners.onLog.some((listener) =>
+      (listener.adapter as { [SYNC_LOGS]?: boolean })[SYNC_LOGS] !== true
+    );
     this.readsInputs = adapters.some((adapter) =>
       (adapter as { [IGNORES_INPUTS]?: boolean })[IGNORES_INPUTS] !== true &&
       !(observer !== undefined && adapter === observing) &&

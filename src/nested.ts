@@ -26,6 +26,7 @@ import {
   type BeforeNodeExecutionEvent,
   Hooks,
   IGNORES_INPUTS,
+  SYNC_LOGS,
 } from "./hooks.ts";
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
@@ -416,11 +417,18 @@ function forward(
   if ((adapter as IgnoresInputs)[IGNORES_INPUTS] === true) {
     (out as IgnoresInputs)[IGNORES_INPUTS] = true;
   }
+  if ((adapter as SyncLogs)[SYNC_LOGS] === true) {
+    (out as SyncLogs)[SYNC_LOGS] = true;
+  }
   return out;
 }
 
 interface IgnoresInputs {
   [IGNORES_INPUTS]?: boolean;
+}
+
+interface SyncLogs {
+  [SYNC_LOGS]?: boolean;
 }
 
 function strings(

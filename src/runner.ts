@@ -260,8 +260,10 @@ export class Runner {
     item: number | undefined,
   ): Promise<unknown[]> {
     const lanes = part.lanes ?? this.lanes;
-    // Pending async onLog hooks; only runs whose adapters log keep a list.
-    const logs: Promise<void>[] | undefined = hooks.has("onLog")
+    // Pending async onLog hooks; only runs whose adapters may log
+    // asynchronously keep a list.
+    const logging = hooks.has("onLog");
+    const logs: Promise<void>[] | undefined = logging && hooks.asyncLogs
       ? []
       : undefined;
     const run: Run = new Run({
@@ -271,14 +273,16 @@ export class Runner {
       signal: options.signal,
       hooks,
       // ctx.log is sync: a throwing onLog hook stops the run instead.
-      onLog: logs && ((event: NodeLogEvent) => {
-        const pending = hooks.notify(
-          "onLog",
-          event,
-          (error) => run.stop(error),
-        );
-        if (pending !== undefined) logs.push(...pending);
-      }),
+      onLog: logging
+        ? (event: NodeLogEvent) => {
+          const pending = hooks.notify(
+            "onLog",
+            event,
+            (error) => run.stop(error),
+          );
+          if (pending !== undefined) logs?.push(...pending);
+        }
+        : undefined,
       item,
       cache: this.cache?.session(plan, runId, values, item),
       runner: this,

@@ -17,6 +17,7 @@ import {
   IGNORES_INPUTS,
   type NodeCachedEvent,
   type NodeLogEvent,
+  SYNC_LOGS,
 } from "../hooks.ts";
 import { type SyncWriter, writeAll } from "./writer.ts";
 import { hookErrorIn } from "./_hook_error.ts";
@@ -114,6 +115,8 @@ export class LogAdapter implements Adapter {
   readonly name = "LogAdapter";
   /** Its node hooks never read the node's inputs. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
   readonly #stream: SyncWriter;
   readonly #fields: Readonly<Record<string, unknown>>;
   readonly #starts: boolean;

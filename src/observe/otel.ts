@@ -38,6 +38,7 @@ import {
   type MapItemEvent,
   type NodeCachedEvent,
   type NodeLogEvent,
+  SYNC_LOGS,
   type TraceTaskEvent,
 } from "../hooks.ts";
 import type { Tags } from "../node.ts";
@@ -171,6 +172,8 @@ export class OpenTelemetryAdapter implements Adapter {
   readonly name = "OpenTelemetryAdapter";
   /** Its node hooks never read the node's inputs. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
   readonly #tracer: Tracer;
   readonly #runs = new Map<string, RunSpans>();
   // The run of the last event: a run's events mostly come in a row.
