@@ -85,19 +85,13 @@ function eventOf(
       taskId: `${runId}/${item}/${node.name}`,
       item,
     };
+  // A tracing adapter's event also names the node's executor.
+  const executor = hooks.traces ? run.executorOf(node) : undefined;
+  if (executor !== undefined) {
+    (event as { executor?: string }).executor = executor;
+  }
   const attempt = run.attemptOf(node);
-  const traced = hooks.traces ? withExecutor(event, run, node) : event;
-  return attempt === 1 ? traced : { ...traced, attempt };
-}
-
-// A tracing adapter's event also names the node's executor.
-function withExecutor(
-  event: BeforeNodeExecutionEvent,
-  run: Run,
-  node: PlanNode,
-): BeforeNodeExecutionEvent {
-  const executor = run.executorOf(node);
-  return executor === undefined ? event : { ...event, executor };
+  return attempt === 1 ? event : { ...event, attempt };
 }
 
 function looked(

@@ -19,6 +19,7 @@ import {
   type AttributeValue,
   type Context,
   context as contexts,
+  isSpanContextValid,
   type Span,
   SpanStatusCode,
   trace,
@@ -83,11 +84,17 @@ class RunSpans {
   readonly span: Span;
   readonly context: Context;
   readonly tasks = new Map<string, TaskSpan>();
+  /**
+   * True when the tracer made a no-op span for the run (no provider is
+   * registered): its nodes' spans would be no-ops too, so none is made.
+   */
+  readonly noop: boolean;
   readonly #prefix: number;
 
   constructor(span: Span, parent: Context, runId: string) {
     this.span = span;
     this.context = trace.setSpan(parent, span);
+    this.noop = !span.isRecording() && !isSpanContextValid(span.spanContext());
     this.#prefix = runId.length;
   }
 
@@ -125,8 +132,6 @@ class RunSpans {
     return undefined;
   }
 }
-
-const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 /**
  * Traces runs with OpenTelemetry: `braid.run` (attributes `braid.run.id`,
@@ -260,6 +265,7 @@ export class OpenTelemetryAdapter implements Adapter {
   /** Starts a node's span. */
   beforeNodeExecution(event: BeforeNodeExecutionEvent): void {
     const run = this.#run(event.runId);
+    if (run?.noop === true) return;
     const span = this.#tracer.startSpan("braid.node", {
       attributes: this.#nodeAttributes(event),
     }, this.#parentOf(run, event));
@@ -273,9 +279,10 @@ export class OpenTelemetryAdapter implements Adapter {
   /** Ends a node's span: its cache outcome, or its failure. */
   afterNodeExecution(event: AfterNodeExecutionEvent): void {
     const run = this.#run(event.runId);
-    const task = run?.tasks.get(event.taskId);
+    if (run === undefined || run.noop) return;
+    const task = run.tasks.get(event.taskId);
     if (task === undefined) return;
-    run!.tasks.delete(event.taskId);
+    run.tasks.delete(event.taskId);
     const span = task.span;
     if (event.cache !== undefined) {
       span.setAttribute("braid.cache", event.cache);
@@ -291,6 +298,7 @@ export class OpenTelemetryAdapter implements Adapter {
   /** A span for a node the cache answered for, as long as the cache took. */
   nodeCached(event: NodeCachedEvent): void {
     const run = this.#run(event.runId);
+    if (run?.noop === true) return;
     const attributes = this.#nodeAttributes(event);
     attributes["braid.cache"] = "hit";
     const span = this.#tracer.startSpan("braid.node", {
@@ -304,7 +312,7 @@ export class OpenTelemetryAdapter implements Adapter {
   /** A `ctx.log` message, as an event of the node's span. */
   onLog(event: NodeLogEvent): void {
     const run = this.#run(event.runId);
-    if (run === undefined) return;
+    if (run === undefined || run.noop) return;
     const span = run.find(event.runId, event.nodeName, event.item)?.span ??
       run.span;
     const attributes: Attributes = {
@@ -367,17 +375,16 @@ export class OpenTelemetryAdapter implements Adapter {
       attributes["braid.executor"] = event.executor;
     }
     const tags = this.#tags(event.tags, "braid.node.tag.");
-    return tags === NO_ATTRIBUTES ? attributes : { ...attributes, ...tags };
+    for (const key in tags) attributes[key] = tags[key];
+    return attributes;
   }
 
   // `tags` as span attributes named `<prefix><key>`, made once per object.
   #tags(tags: Tags | RunTags, prefix: string): Attributes {
-    const keys = Object.keys(tags);
-    if (keys.length === 0) return NO_ATTRIBUTES;
     let attributes = this.#tagAttributes.get(tags);
     if (attributes === undefined) {
       attributes = {};
-      for (const key of keys) {
+      for (const key of Object.keys(tags)) {
         attributes[prefix + key] = attributeOf(tags[key]!);
       }
       this.#tagAttributes.set(tags, attributes);
