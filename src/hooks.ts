@@ -442,6 +442,12 @@ export const IGNORES_INPUTS: unique symbol = Symbol("braid.ignoresInputs");
  * log hooks to wait for (a map would pay for one per item).
  */
 export const SYNC_LOGS: unique symbol = Symbol("braid.syncLogs");
+/**
+ * Set (to true) on braid's own adapters whose graph hooks ignore the runs
+ * of a map's items (they follow a map through its map hooks): when no
+ * other adapter has graph hooks, an item's run calls none.
+ */
+export const SKIPS_ITEM_RUNS: unique symbol = Symbol("braid.skipsItemRuns");
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
@@ -452,6 +458,8 @@ export class Hooks {
   readonly perNode: boolean;
   /** True when any graph-level hook exists. */
   readonly perGraph: boolean;
+  /** True when some graph-level hook wants the runs of a map's items too. */
+  readonly perItemGraph: boolean;
   /**
    * The first adapter's node observer, if it has one: that adapter's node
    * hooks are left out of the lists, and nodes tell the observer instead.
@@ -523,6 +531,13 @@ export class Hooks {
     this.beforeNode = this.has("beforeNodeExecution");
     this.perGraph = this.has("beforeGraphExecution") ||
       this.has("afterGraphExecution");
+    this.perItemGraph = [
+      ...listeners.beforeGraphExecution,
+      ...listeners.afterGraphExecution,
+    ].some((listener) =>
+      (listener.adapter as { [SKIPS_ITEM_RUNS]?: boolean })[SKIPS_ITEM_RUNS] !==
+        true
+    );
     this.afterNode = this.has("afterNodeExecution");
     this.wrapsNode = this.has("executeNode");
     this.traces = this.has("traceparent");

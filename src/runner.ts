@@ -289,7 +289,8 @@ export class Runner {
       onFailure: options.onFailure,
       onStop: part.onStop,
     });
-    let done = hooks.perGraph
+    // A map's items skip graph hooks that ignore them.
+    let done = (item === undefined ? hooks.perGraph : hooks.perItemGraph)
       ? this.#withGraphHooks(run, hooks, options, lanes)
       : schedule(run, lanes);
     if (logs !== undefined) {

@@ -39,6 +39,7 @@ import {
   type MapItemEvent,
   type NodeCachedEvent,
   type NodeLogEvent,
+  SKIPS_ITEM_RUNS,
   SYNC_LOGS,
   type TraceTaskEvent,
 } from "../hooks.ts";
@@ -179,6 +180,8 @@ export class OpenTelemetryAdapter implements Adapter {
   readonly [IGNORES_INPUTS] = true;
   /** Its `onLog` is sync. */
   readonly [SYNC_LOGS] = true;
+  /** Its graph hooks ignore a map's item runs. */
+  readonly [SKIPS_ITEM_RUNS] = true;
   readonly #tracer: Tracer;
   readonly #runs = new Map<string, RunSpans>();
   // The run of the last event: a run's events mostly come in a row.

@@ -23,7 +23,7 @@ import type {
   NodeLogEvent,
   TaskExpandEvent,
 } from "../hooks.ts";
-import { IGNORES_INPUTS, SYNC_LOGS } from "../hooks.ts";
+import { IGNORES_INPUTS, SKIPS_ITEM_RUNS, SYNC_LOGS } from "../hooks.ts";
 import { hookErrorIn } from "./_hook_error.ts";
 import type { NodeInfo } from "../graph.ts";
 import { GraphShape } from "./_plan_size.ts";
@@ -91,6 +91,8 @@ export class ProgressBar implements Adapter, Disposable {
   readonly [IGNORES_INPUTS] = true;
   /** Its `onLog` is sync. */
   readonly [SYNC_LOGS] = true;
+  /** Its graph hooks ignore a map's item runs. */
+  readonly [SKIPS_ITEM_RUNS] = true;
   readonly #screen: Screen;
   readonly #silent: boolean;
   readonly #period: number;
