@@ -90,6 +90,11 @@ class RunSpans {
    * registered): its nodes' spans would be no-ops too, so none is made.
    */
   readonly noop: boolean;
+  /**
+   * Runs inside it under the same id that this adapter also sees whole (a
+   * nested pipeline's own engine sharing the adapter): they end nothing.
+   */
+  inner = 0;
   readonly #prefix: number;
 
   constructor(span: Span, parent: Context, runId: string) {
@@ -210,6 +215,11 @@ export class OpenTelemetryAdapter implements Adapter {
   /** Starts a run's span (a map's items are the map's). */
   beforeGraphExecution(event: BeforeGraphExecutionEvent): void {
     if (event.item !== undefined) return;
+    const outer = this.#runs.get(event.runId);
+    if (outer !== undefined) {
+      outer.inner++;
+      return;
+    }
     const parent = contexts.active();
     const span = this.#tracer.startSpan("braid.run", {
       attributes: {
@@ -409,6 +419,10 @@ export class OpenTelemetryAdapter implements Adapter {
   ): void {
     const run = this.#runs.get(runId);
     if (run === undefined) return;
+    if (run.inner > 0) {
+      run.inner--;
+      return;
+    }
     this.#runs.delete(runId);
     if (this.#lastId === runId) {
       this.#last = undefined;

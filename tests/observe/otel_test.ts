@@ -8,6 +8,7 @@ import {
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import {
   Builder,
+  Engine,
   MemoryCacheStore,
   named,
   node,
@@ -236,6 +237,28 @@ Deno.test("OpenTelemetryAdapter names a nested pipeline's span braid.pipeline, t
   for (const name of ["measure.size", "measure.twice"]) {
     assert.equal(parentOf(one(spans, name)), idOf(pipeline), name);
   }
+});
+
+Deno.test("OpenTelemetryAdapter shared by a nested pipeline's own engine keeps one run span, ended last", async () => {
+  const t = tracing();
+  const inner = new Pipeline({
+    nodes: [node(({ doc }: { doc: string }) => doc.length, named("size"))],
+    engine: new Engine({ adapters: [t.adapter] }),
+  });
+  const outer = new Pipeline({
+    nodes: [
+      inner.asNode({ name: "measure" }),
+      node(({ size }: { size: number }) => size + 1, named("after")),
+    ],
+    engine: new Engine({ adapters: [t.adapter] }),
+  });
+  const out = await outer.run({ inputs: { doc: "abc" }, outputs: ["after"] });
+  assert.equal(out.after, 4);
+  const spans = await t.spans();
+  const runs = spans.filter((s) => s.name === "braid.run");
+  assert.equal(runs.length, 1);
+  assert.equal(spans.at(-1), runs[0]);
+  assert.equal(parentOf(one(spans, "after")), idOf(runs[0]!));
 });
 
 Deno.test("OpenTelemetryAdapter gives a nested pipeline's map items' spans the pipeline's span as parent", async () => {
