@@ -29,6 +29,7 @@ import {
 } from "../mod.ts";
 import { IGNORES_INPUTS } from "../src/hooks.ts";
 import { trace } from "@opentelemetry/api";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
 import * as G from "./_graphs.ts";
@@ -45,7 +46,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c ot1 ot1b v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c ot1 ot1b ot2 v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -655,6 +656,31 @@ if (wanted("ot1", "ot1b")) {
     braid: withOtel,
     hand: hooksOnly,
   });
+}
+
+// ot2. The same graph traced for real: the SDK's BasicTracerProvider, every
+// span recorded (with no processor, so nothing is exported), against no
+// adapter. No target: what a recorded span costs is mostly the SDK's.
+if (wanted("ot2")) {
+  const g = G.layered(50, 20);
+  const build = (...adapters: object[]) =>
+    new Builder().withModules(G.braidModule(g)).withExecutor("sequential")
+      .withAdapters(...adapters).build();
+  const provider = new BasicTracerProvider();
+  const traced = await build(
+    new OpenTelemetryAdapter({ tracer: provider.getTracer("bench") }),
+  );
+  const bare = await build();
+  await scenario(
+    "ot2",
+    `${g.names.length} nodes: OpenTelemetryAdapter, SDK tracer (hand: no adapter)`,
+    "ns/node",
+    1e6 / g.names.length,
+    {
+      braid: async () => (await traced.execute([g.sink]))[g.sink],
+      hand: async () => (await bare.execute([g.sink]))[g.sink],
+    },
+  );
 }
 
 // v1. toSvg() of a 500-node graph (25 layers x 20, two parents each) once
