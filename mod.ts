@@ -372,3 +372,11 @@ export {
   type LogLevel,
   type LogRecord,
 } from "./src/observe/log.ts";
+export { params } from "./src/modifiers/params.ts";
+export type { ParamNamesOf, ParamsModifier } from "./src/node.ts";
+export type {
+  NamedInputs,
+  NamedParams,
+  NamesPartlyKnown,
+  TupleIndex,
+} from "./src/types.ts";

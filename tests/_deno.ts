@@ -9,16 +9,21 @@ export interface DenoOutput {
 }
 
 /**
- * Runs `deno ...args` without colours (and with `env` added to the
+ * Runs `deno ...args` without colours (in `options.cwd`, by default this
+ * process's working directory, with `options.env` added to the
  * environment) and returns what it printed.
  */
 export async function runDeno(
   args: readonly string[],
-  env: Readonly<Record<string, string>> = {},
+  options: {
+    readonly cwd?: string;
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<DenoOutput> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...args],
-    env: { ...env, NO_COLOR: "1" },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: { ...options.env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -63,9 +63,11 @@ Deno.test("with OTEL_DENO=true the example's spans reach an OTLP receiver, each 
       new URL("examples/observe.ts", root).href,
       `${dir}/run.svg`,
     ], {
-      OTEL_DENO: "true",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+      env: {
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+      },
     });
     assert.equal(code, 0, stderr);
     // Deno exports the spans, not the console exporter.
