@@ -23,7 +23,7 @@
  *
  * @module
  */
-export { Builder, type ModuleInput } from "./src/builder.ts";
+export { Builder, type BuildOptions, type ModuleInput } from "./src/builder.ts";
 export { DriverFactory } from "./src/factory.ts";
 export {
   AsyncDriver,
