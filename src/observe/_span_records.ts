@@ -9,7 +9,7 @@ import {
   type Span,
   SpanStatusCode,
   trace,
-} from "@opentelemetry/api";
+} from "npm:@opentelemetry/api@1.10.0";
 import type { HookError } from "../errors.ts";
 import type { Tags } from "../node.ts";
 

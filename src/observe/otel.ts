@@ -22,7 +22,7 @@ import {
   SpanStatusCode,
   trace,
   type Tracer,
-} from "@opentelemetry/api";
+} from "npm:@opentelemetry/api@1.10.0";
 import { CancelledError, type HookError } from "../errors.ts";
 import type { RunTags } from "../events.ts";
 import {
@@ -99,7 +99,7 @@ export interface OpenTelemetryAdapterOptions {
  *   BasicTracerProvider,
  *   InMemorySpanExporter,
  *   SimpleSpanProcessor,
- * } from "@opentelemetry/sdk-trace-base";
+ * } from "npm:@opentelemetry/sdk-trace-base@2.12.1";
  * import assert from "node:assert/strict";
  *
  * const exporter = new InMemorySpanExporter();

@@ -11,7 +11,7 @@ import {
   ROOT_CONTEXT,
   type SpanContext,
   trace,
-} from "@opentelemetry/api";
+} from "npm:@opentelemetry/api@1.10.0";
 
 /**
  * An OpenTelemetry context, as `@opentelemetry/api` defines it (its
@@ -63,7 +63,7 @@ export function parseTraceparent(
  * @example
  * ```ts
  * import { traceContext } from "@braid/braid";
- * import { trace } from "@opentelemetry/api";
+ * import { trace } from "npm:@opentelemetry/api@1.10.0";
  * import assert from "node:assert/strict";
  *
  * const parent = traceContext(
