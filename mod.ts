@@ -246,6 +246,7 @@ export type {
   TaskExpandEvent,
   TaskGroupEvent,
   TaskSubmissionEvent,
+  TraceTaskEvent,
   ValidateInputEvent,
   ValidationVerdict,
 } from "./src/hooks.ts";
@@ -262,6 +263,7 @@ export type {
   NodeSucceededEvent,
   RunFinishedEvent,
   RunStartedEvent,
+  RunTags,
   SkipReason,
   WarningStreamEvent,
 } from "./src/events.ts";
@@ -356,6 +358,15 @@ export {
   type ProgressBarOptions,
 } from "./src/observe/progress.ts";
 export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
+export {
+  OpenTelemetryAdapter,
+  type OpenTelemetryAdapterOptions,
+  type OpenTelemetryTracer,
+} from "./src/observe/otel.ts";
+export {
+  type OpenTelemetryContext,
+  traceContext,
+} from "./src/observe/trace_context.ts";
 export {
   LogAdapter,
   type LogAdapterOptions,

@@ -85,6 +85,11 @@ function eventOf(
       taskId: `${runId}/${item}/${node.name}`,
       item,
     };
+  // A tracing adapter's event also names the node's executor.
+  const executor = hooks.traces ? run.executorOf(node) : undefined;
+  if (executor !== undefined) {
+    (event as { executor?: string }).executor = executor;
+  }
   const attempt = run.attemptOf(node);
   const worker = run.workerOf(node);
   if (attempt === 1 && worker === undefined) return event;
@@ -317,6 +322,7 @@ function afterEvent(
   if (event.item !== undefined) after.item = event.item;
   if (event.attempt !== undefined) after.attempt = event.attempt;
   if (event.worker !== undefined) after.worker = event.worker;
+  if (event.executor !== undefined) after.executor = event.executor;
   if (success) after.result = outcome;
   else after.error = outcome;
   if (success && cache !== undefined) after.cache = cache;

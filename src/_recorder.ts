@@ -4,7 +4,12 @@
 import type { CacheOutcome } from "./cache/cache.ts";
 import { HookError, RunFailedError } from "./errors.ts";
 import { now } from "./_clock.ts";
-import type { ExecutionEvent, NodeStartedEvent, SkipReason } from "./events.ts";
+import type {
+  ExecutionEvent,
+  NodeStartedEvent,
+  RunTags,
+  SkipReason,
+} from "./events.ts";
 import {
   type Adapter,
   type AfterNodeExecutionEvent,
@@ -15,6 +20,7 @@ import {
   type NodeLogEvent,
   type NodeObserver,
   OBSERVES,
+  SYNC_LOGS,
 } from "./hooks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import type { NodeResult } from "./results.ts";
@@ -32,6 +38,8 @@ export class Recorder implements Adapter {
   readonly name = "Recorder";
   /** Its node hooks read no `inputs`. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
   readonly #roster: Roster | undefined;
   // By position in the roster: when each node (last) started (NaN if it
   // did not), what became of it (a NodeResult is made once, in results()),
@@ -58,22 +66,28 @@ export class Recorder implements Adapter {
   #end = NaN;
   #runError: unknown;
   #skipped: Set<string> | undefined;
-  readonly #emit: ((event: ExecutionEvent) => void) | undefined;
+  readonly #emit: ((event: RecordedEvent) => void) | undefined;
 
   constructor(
     plan: Plan | undefined,
     emit?: (event: ExecutionEvent) => void,
+    tags: RunTags = NO_TAGS,
   ) {
     this.#roster = plan === undefined ? undefined : rosterOf(plan);
     const size = this.#roster?.nodes.length ?? 0;
     this.#starts = new Float64Array(size).fill(NaN);
     this.#status = new Uint8Array(size);
     this.#durations = new Float64Array(size);
-    this.#emit = emit;
+    // Every event carries the run's tags, added here once for all the
+    // places that make events (the event is new, and this code's own).
+    this.#emit = emit && ((event) => {
+      (event as { tags?: RunTags }).tags = tags;
+      emit(event as ExecutionEvent);
+    });
   }
 
   /** Emits an event if someone listens. */
-  emit(event: ExecutionEvent): void {
+  emit(event: RecordedEvent): void {
     this.#emit?.(event);
   }
 
@@ -192,7 +206,7 @@ export class Recorder implements Adapter {
     const emit = this.#emit;
     if (emit === undefined) return;
     const timestamp = ORIGIN + started;
-    const event: NodeStartedEvent = item === undefined
+    const event: RecordedEvent<NodeStartedEvent> = item === undefined
       ? { type: "nodeStarted", runId, timestamp, nodeName }
       : { type: "nodeStarted", runId, timestamp, nodeName, item };
     const worker = this.#workerOf(nodeName, item, at);
@@ -575,6 +589,12 @@ function rosterOf(plan: Plan): Roster {
   rosters.set(plan, roster = { plan, nodes, index, outer });
   return roster;
 }
+
+/** An event as the recorder makes it: its run's tags are added as it goes out. */
+export type RecordedEvent<E extends ExecutionEvent = ExecutionEvent> = E extends
+  unknown ? Omit<E, "tags"> : never;
+
+const NO_TAGS: RunTags = Object.freeze({});
 
 function withItem<T extends object>(event: T, item: number | undefined): T {
   return item === undefined ? event : { ...event, item };

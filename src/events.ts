@@ -7,12 +7,21 @@ import Queue from "npm:yocto-queue@1.2.2";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { MapItemEvent } from "./hooks.ts";
 
+/**
+ * A run's tags (Dagster's run tags): what `execute(vars, { tags })` (or
+ * `run`, `stream`, `map`) was given, for telling runs apart in traces,
+ * logs and stored runs. Never changes what a run computes.
+ */
+export type RunTags = Readonly<Record<string, string | number | boolean>>;
+
 /** What every event carries. */
 export interface EventBase {
   /** The run's id. */
   readonly runId: string;
   /** When it happened, in milliseconds since the epoch. */
   readonly timestamp: number;
+  /** The run's tags: `{}` when it was given none. */
+  readonly tags: RunTags;
 }
 
 /** What every node event carries. */

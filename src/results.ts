@@ -80,7 +80,7 @@ export async function recordRun(
 ): Promise<RunResult> {
   const plan = runner.plan(vars, options);
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(plan, emit);
+  const recorder = new Recorder(plan, emit, options.tags);
   // First, so it sees a node start even when a later adapter's hook throws.
   const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();

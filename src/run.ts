@@ -15,12 +15,12 @@ import {
   WorkerError,
 } from "./errors.ts";
 import { endDeferred, invokeWithHooks } from "./_hooked_call.ts";
-import type { Hooks, NodeLogEvent } from "./hooks.ts";
+import type { Hooks, NodeLogEvent, TraceTaskEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
 import type { CacheSession } from "./cache/session.ts";
 import { callNode } from "./_call.ts";
-import type { FailurePolicy } from "./scheduler.ts";
+import type { FailurePolicy, Lanes } from "./scheduler.ts";
 import type { Runner } from "./runner.ts";
 import type { RunScope } from "./_scope.ts";
 
@@ -45,6 +45,12 @@ export interface RunContext {
    * run.
    */
   warn(message: string, data?: unknown): void;
+  /**
+   * The W3C `traceparent` of this node's span, when a tracing adapter
+   * (`OpenTelemetryAdapter`) is attached: the parent of spans the node
+   * makes, in this thread or on the worker or process that runs it.
+   */
+  readonly traceparent?: string;
 }
 
 /** How a run is set up. */
@@ -108,6 +114,8 @@ export class Run {
   readonly onFailure: FailurePolicy;
   /** The scheduler driving the run: told when it stops, so it settles at once. */
   driver: { stopped(error: Error): void } | undefined;
+  /** Where the scheduler sends its nodes (set as it starts). */
+  lanes: Lanes | undefined;
   readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   // Each node's attempt number, past the first (made on a node's first
@@ -364,7 +372,39 @@ export class Run {
       log: (message: string, data?: unknown) => this.log(node, message, data),
       warn: (message: string, data?: unknown) => this.warn(node, message, data),
     };
+    const traceparent = this.adapters?.traces === true
+      ? this.traceparent(node)
+      : undefined;
+    if (traceparent !== undefined) Object.assign(ctx, { traceparent });
     return item === undefined ? ctx : { ...ctx, item };
+  }
+
+  /**
+   * The `traceparent` a tracing adapter gives for `node`'s call in this
+   * run (for its ctx, here or on a worker); undefined when none traces.
+   */
+  traceparent(node: PlanNode): string | undefined {
+    const hooks = this.adapters;
+    if (hooks === undefined || !hooks.traces) return undefined;
+    const runId = this.runId;
+    const item = this.item;
+    const event: TraceTaskEvent = item === undefined
+      ? { runId, nodeName: node.name, taskId: taskIdOf(runId, node, item) }
+      : {
+        runId,
+        nodeName: node.name,
+        taskId: taskIdOf(runId, node, item),
+        item,
+      };
+    return hooks.traceparentOf(event);
+  }
+
+  /** The name of the executor `node` runs on in this run. */
+  executorOf(node: PlanNode): string | undefined {
+    const lanes = this.lanes ?? this.runner?.lanes;
+    if (lanes === undefined) return undefined;
+    const lane = lanes.laneOf === undefined ? 0 : lanes.laneOf(node, this);
+    return lanes.executors[lane]?.name;
   }
 
   /** What a nested pipeline run by one of this run's nodes inherits. */
@@ -384,6 +424,17 @@ export class Run {
       this.item,
     );
   }
+}
+
+/** The id of `node`'s execution in run `runId` (its item's, in a map). */
+export function taskIdOf(
+  runId: string,
+  node: PlanNode,
+  item: number | undefined,
+): string {
+  return item === undefined
+    ? runId + "/" + node.name
+    : `${runId}/${item}/${node.name}`;
 }
 
 /** How a node is called: in this thread by default. */

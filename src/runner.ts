@@ -30,6 +30,7 @@ import { compilePlan, type Plan } from "./plan.ts";
 import { isThenable, Run } from "./run.ts";
 import type { Cache } from "./cache/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
+import type { RunTags } from "./events.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -49,6 +50,14 @@ export interface ExecuteOptions {
    * @default {"stop"}
    */
   readonly onFailure?: FailurePolicy | undefined;
+  /**
+   * The run's tags (Dagster's run tags): every `stream()` event and graph
+   * hook event carries them as `tags`, and tracing adapters make them span
+   * attributes. Values are strings, numbers or booleans.
+   *
+   * @default {{}}
+   */
+  readonly tags?: RunTags | undefined;
 }
 
 /** What a runner is made of. */
@@ -91,6 +100,8 @@ const WHOLE: RunPart = Object.freeze({});
 
 /** An empty, shared record for absent inputs and overrides. */
 export const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+/** The tags of a run given none. */
+export const NO_TAGS: RunTags = Object.freeze({});
 const PLAN_CACHE_SIZE = 256;
 
 /** Plans and runs requests on one graph; holds no per-run state. */
@@ -153,6 +164,7 @@ export class Runner {
         `'onFailure' must be "stop" or "continue": received ${onFailure}`,
       );
     }
+    if (options.tags !== undefined) checkTags(options.tags);
     if (inputNames.includes(CTX) || overrideNames.includes(CTX)) {
       throw new TypeError(
         `"${CTX}" is reserved for the run context and cannot be an input`,
@@ -248,8 +260,10 @@ export class Runner {
     item: number | undefined,
   ): Promise<unknown[]> {
     const lanes = part.lanes ?? this.lanes;
-    // Pending async onLog hooks; only runs whose adapters log keep a list.
-    const logs: Promise<void>[] | undefined = hooks.has("onLog")
+    // Pending async onLog hooks; only runs whose adapters may log
+    // asynchronously keep a list.
+    const logging = hooks.has("onLog");
+    const logs: Promise<void>[] | undefined = logging && hooks.asyncLogs
       ? []
       : undefined;
     const run: Run = new Run({
@@ -259,21 +273,24 @@ export class Runner {
       signal: options.signal,
       hooks,
       // ctx.log is sync: a throwing onLog hook stops the run instead.
-      onLog: logs && ((event: NodeLogEvent) => {
-        const pending = hooks.notify(
-          "onLog",
-          event,
-          (error) => run.stop(error),
-        );
-        if (pending !== undefined) logs.push(...pending);
-      }),
+      onLog: logging
+        ? (event: NodeLogEvent) => {
+          const pending = hooks.notify(
+            "onLog",
+            event,
+            (error) => run.stop(error),
+          );
+          if (pending !== undefined) logs?.push(...pending);
+        }
+        : undefined,
       item,
       cache: this.cache?.session(plan, runId, values, item),
       runner: this,
       onFailure: options.onFailure,
       onStop: part.onStop,
     });
-    let done = hooks.perGraph
+    // A map's items skip graph hooks that ignore them.
+    let done = (item === undefined ? hooks.perGraph : hooks.perItemGraph)
       ? this.#withGraphHooks(run, hooks, options, lanes)
       : schedule(run, lanes);
     if (logs !== undefined) {
@@ -305,6 +322,7 @@ export class Runner {
       finalVars: run.plan.finalVars,
       inputs: options.inputs ?? EMPTY,
       overrides: options.overrides ?? EMPTY,
+      tags: options.tags ?? NO_TAGS,
       ...(run.item === undefined ? {} : { item: run.item }),
     };
     let before: Promise<void> | undefined;
@@ -404,5 +422,24 @@ export class Runner {
       pending,
       () => new CancelledError(runId, signal!.reason),
     );
+  }
+}
+
+// Run tags are scalars, so any tracing or log backend takes them as they are.
+function checkTags(tags: unknown): void {
+  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
+    throw new TypeError(
+      `'tags' must be an object of strings, numbers and booleans: received ${tags}`,
+    );
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    const type = typeof value;
+    if (type !== "string" && type !== "number" && type !== "boolean") {
+      throw new TypeError(
+        `'tags' must be an object of strings, numbers and booleans: tag "${key}" is ${
+          Array.isArray(value) ? "an array" : type
+        }`,
+      );
+    }
   }
 }

@@ -29,6 +29,8 @@ export interface CallTask {
   readonly item?: number | undefined;
   /** Set by a pool that times its tasks: the worker says when it starts. */
   readonly timed?: boolean;
+  /** The node span's W3C trace context, when an adapter traces: `ctx.traceparent`. */
+  readonly traceparent?: string;
 }
 
 /** A call as sent: its node as a descriptor with a ref, or a known ref. */

@@ -168,7 +168,9 @@ export class TaskRunner {
         }),
     };
     if (item !== undefined) Object.assign(ctx, { item });
-    if (task.trace !== undefined) Object.assign(ctx, { trace: task.trace });
+    if (task.trace !== undefined) {
+      Object.assign(ctx, { traceparent: task.trace.traceparent });
+    }
     return ctx;
   }
 

@@ -196,11 +196,13 @@ export class ProcessExecutor implements Executor {
     taskNode: TaskNode,
   ): Promise<unknown> {
     const run = call.run;
+    const traceparent = run.traceparent(node);
     const handle = lease.run({
       node: taskNode,
       args: wireArguments(node, values),
       runId: run.runId,
       item: run.item,
+      ...(traceparent === undefined ? {} : { trace: { traceparent } }),
     }, {
       nodeName: node.name,
       onLog: (message, data, warning) =>
