@@ -73,7 +73,9 @@ export {
   InputsModifier,
   type InputSpec,
   isNodeDef,
+  type IsLoader,
   type IsVariant,
+  type LoaderModifier,
   type Modifier,
   type ModifierContext,
   type ModifierPhase,
@@ -330,6 +332,7 @@ export type {
   InputName,
   InputsOf,
   InputValue,
+  LoadedValue,
   ItemOf,
   KnownNames,
   LiteralNodeName,
@@ -361,3 +364,10 @@ export {
   type LogLevel,
   type LogRecord,
 } from "./src/observe/log.ts";
+export type { NodeMetadata } from "./src/events.ts";
+export { loader } from "./src/modifiers/loader.ts";
+export { saver } from "./src/modifiers/saver.ts";
+export {
+  type FileMetadata,
+  readWithMetadata,
+} from "./src/io/file_metadata.ts";

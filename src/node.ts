@@ -119,6 +119,13 @@ export interface NodeSpec {
    */
   readonly nonFinal?: true;
   /**
+   * What it does with data outside the graph, when `loader()` or
+   * `saver()` made it: a loader's value comes with metadata about what it
+   * read, a saver's value is metadata about what it wrote. Either reports
+   * that metadata to the run (`run().nodes`, `nodeSucceeded` events).
+   */
+  readonly materializer?: "loader" | "saver";
+  /**
    * The nested pipeline it runs, when it is a pipeline's `asNode()`:
    * braid's own, for drawing and routing.
    *
@@ -218,6 +225,8 @@ export type DeclaredInputs = readonly InputSpec[];
  * @typeParam I `true` when a modifier may bind parameters to values not
  *   named by any parameter (`source(...)`), so the inputs the graph needs
  *   are not all known to the type system (`boolean` when unknown).
+ * @typeParam L `true` when `loader()` makes it a loader, whose value is the
+ *   first item of the `[value, metadata]` its function returns.
  */
 export interface NodeDef<
   F extends AnyFn = AnyFn,
@@ -227,6 +236,7 @@ export interface NodeDef<
   C extends string = string,
   X extends FieldMap = FieldMap,
   I extends boolean = boolean,
+  L extends boolean = boolean,
 > {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
@@ -246,6 +256,8 @@ export interface NodeDef<
   readonly "braid.fields"?: X;
   /** Type-level only: whether modifiers may make it take inputs no parameter names. */
   readonly "braid.addsInputs"?: I;
+  /** Type-level only: whether it is a loader. */
+  readonly "braid.loader"?: L;
 }
 
 /**
@@ -331,7 +343,8 @@ export function node<
   FansOut<M>,
   CollectsOf<M>,
   FieldsOf<M>,
-  AddsInputs<M>
+  AddsInputs<M>,
+  IsLoader<M>
 > {
   if (typeof fn !== "function") {
     throw new TypeError(
@@ -502,6 +515,18 @@ export type UnionToFields<U> = [U] extends [never] ? Record<never, never>
   : (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
     ? I extends FieldMap ? I : FieldMap
   : FieldMap;
+
+/** A modifier that makes its node a loader (what `loader()` returns). */
+export interface LoaderModifier extends Modifier {
+  /** Type-level only: marks a loader, for `deno check`. */
+  readonly "braid.loader"?: true;
+}
+
+/** Whether a list of modifiers makes a node a loader. */
+export type IsLoader<M extends readonly unknown[]> = true extends {
+  [K in keyof M]: "braid.loader" extends keyof M[K] ? true : false;
+}[number] ? true
+  : false;
 
 /** Whether a list of modifiers may bind parameters to other values. */
 export type AddsInputs<M extends readonly unknown[]> = true extends {

@@ -18,9 +18,27 @@ export type ItemOf<R> = R extends Iterable<infer T> ? T
  */
 export type NodeValue<T> = T extends NodeDef<infer F, string, boolean, true>
   ? ItemOf<Awaited<ReturnType<F>>>[]
+  : T extends NodeDef<
+    infer F,
+    string,
+    boolean,
+    boolean,
+    string,
+    FieldMap,
+    boolean,
+    true
+  > ? LoadedValue<Awaited<ReturnType<F>>>
   : T extends NodeDef<infer F> ? Awaited<ReturnType<F>>
   : T extends AnyFn ? Awaited<ReturnType<T>>
   : never;
+
+/**
+ * A loader's value: the first item of the `[value, metadata]` it returns;
+ * `unknown` when its return type is an array rather than a pair (annotate
+ * it as `[T, NodeMetadata]`, or return `[value, metadata] as const`).
+ */
+export type LoadedValue<R> = R extends readonly [infer V, unknown] ? V
+  : unknown;
 
 /** What the nodes downstream of a node export receive: one item when it fans out. */
 export type EdgeValue<T> = T extends NodeDef<infer F, string, boolean, true>

@@ -1,0 +1,65 @@
+/**
+ * Reading a file together with what a loader reports about it: its path,
+ * size, modification time and content hash.
+ *
+ * @module
+ */
+import { loadHasher } from "../cache/hasher.ts";
+
+/** What a loader that read a file reports (`run().nodes[i].metadata`). */
+export interface FileMetadata {
+  /** The path read. */
+  readonly path: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
+  /** When it was last modified (ISO 8601), where the file system says. */
+  readonly mtime?: string;
+  /**
+   * The XXH128 hash of its content, 32 hex digits: a loader's value is
+   * versioned by it in the cache, so a changed file is a new version.
+   */
+  readonly contentHash: string;
+}
+
+/**
+ * Reads the file at `path` and describes it: for loaders written by hand
+ * (`loader()`), whose metadata then carries the content hash that versions
+ * their value in the cache. Hashes at several GB/s (XXH128 in WebAssembly,
+ * loaded on first use).
+ *
+ * @example
+ * ```ts
+ * import { loader, node, readWithMetadata } from "@braid/braid";
+ *
+ * export const settings = node(async ({ path }: { path: string }) => {
+ *   const [bytes, metadata] = await readWithMetadata(path);
+ *   return [JSON.parse(new TextDecoder().decode(bytes)), metadata];
+ * }, loader());
+ * ```
+ */
+export async function readWithMetadata(
+  path: string,
+): Promise<[Uint8Array, FileMetadata]> {
+  const [bytes, info, hasher] = await Promise.all([
+    Deno.readFile(path),
+    Deno.stat(path),
+    loadHasher(),
+  ]);
+  return [bytes, describeFile(path, bytes, info, hasher.hashBytes(bytes))];
+}
+
+/** The metadata of file `path` whose content is `bytes`. */
+export function describeFile(
+  path: string,
+  bytes: Uint8Array,
+  info: Deno.FileInfo,
+  contentHash: string,
+): FileMetadata {
+  const metadata: { -readonly [K in keyof FileMetadata]: FileMetadata[K] } = {
+    path,
+    bytes: bytes.byteLength,
+    contentHash,
+  };
+  if (info.mtime !== null) metadata.mtime = info.mtime.toISOString();
+  return metadata;
+}
