@@ -72,8 +72,8 @@ export {
   inputs,
   InputsModifier,
   type InputSpec,
-  isNodeDef,
   type IsLoader,
+  isNodeDef,
   type IsVariant,
   type LoaderModifier,
   type Modifier,
@@ -332,10 +332,10 @@ export type {
   InputName,
   InputsOf,
   InputValue,
-  LoadedValue,
   ItemOf,
   KnownNames,
   LiteralNodeName,
+  LoadedValue,
   Membership,
   MergeModules,
   Mismatches,
@@ -367,7 +367,4 @@ export {
 export type { NodeMetadata } from "./src/events.ts";
 export { loader } from "./src/modifiers/loader.ts";
 export { saver } from "./src/modifiers/saver.ts";
-export {
-  type FileMetadata,
-  readWithMetadata,
-} from "./src/io/file_metadata.ts";
+export { type FileMetadata, readWithMetadata } from "./src/io/file_metadata.ts";
