@@ -51,6 +51,7 @@ export {
   type PipelineOutputs,
   type PipelineResult,
   type PipelineRunOptions,
+  type PipelineRunResult,
 } from "./src/pipeline.ts";
 export type { AsNodeOptions, NestedNode } from "./src/nested.ts";
 export {
@@ -368,3 +369,13 @@ export type { NodeMetadata } from "./src/events.ts";
 export { loader } from "./src/modifiers/loader.ts";
 export { saver } from "./src/modifiers/saver.ts";
 export { type FileMetadata, readWithMetadata } from "./src/io/file_metadata.ts";
+export {
+  dictResult,
+  type DictResultBuilder,
+  type ListResult,
+  listResult,
+  type ListResultBuilder,
+  type ResultBuilder,
+  type ResultTypeOf,
+} from "./src/result_builders.ts";
+export { arrowTableResult } from "./src/frames/table_result.ts";

@@ -19,6 +19,7 @@ import { type Adapter, graphView, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
+import type { ResultBuilder, ResultTypeOf } from "./result_builders.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 
 export type { ModuleInput } from "./_load.ts";
@@ -37,6 +38,8 @@ interface BuilderState {
   /** Set by `withExecutor`: a mode's executors do not replace it. */
   readonly executorChosen?: boolean;
   readonly mode?: readonly [ExecutionMode, ModeOptions];
+  /** Set by `withResultBuilder`, cleared by a later adapter's `buildResult`. */
+  readonly resultBuilder?: ResultBuilder | undefined;
 }
 
 /**
@@ -129,10 +132,48 @@ export class Builder<M = unknown, R = DictResult> {
         throw new TypeError(`'adapters' must be objects: received ${a}`);
       }
     }
+    // A later adapter's buildResult replaces a result builder given
+    // before (later calls win, as the types say).
+    const builds = adapters.some((a) => typeof a.buildResult === "function");
     return new Builder({
       ...this.#state,
       adapters: [...this.#state.adapters, ...adapters],
+      ...(builds ? { resultBuilder: undefined } : {}),
     });
+  }
+
+  /**
+   * Sets what `execute()` returns: `dictResult()` (the default, values by
+   * name), `listResult()` (values in request order), `arrowTableResult()`
+   * (an Arrow Table) or any object with a `buildResult(event)` method; the
+   * static type of `execute()` follows. Whichever of this and an adapter's
+   * `buildResult` is given last wins.
+   *
+   * @example
+   * ```ts
+   * import { Builder, listResult } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ a: () => 1, b: () => "two" })
+   *   .withResultBuilder(listResult())
+   *   .build();
+   * const values: (number | string)[] = await dr.execute(["a", "b"]);
+   * assert.deepEqual(values, [1, "two"]);
+   * ```
+   */
+  withResultBuilder<const B extends ResultBuilder>(
+    builder: B,
+  ): Builder<M, ResultTypeOf<B>> {
+    if (
+      typeof builder !== "object" || builder === null ||
+      typeof builder.buildResult !== "function"
+    ) {
+      throw new TypeError(
+        `'builder' must have a buildResult(event) method: received ${builder}`,
+      );
+    }
+    return new Builder({ ...this.#state, resultBuilder: builder });
   }
 
   /**
@@ -372,6 +413,7 @@ export class Builder<M = unknown, R = DictResult> {
       ...(router === undefined ? {} : { router }),
       cache,
       ...(state.retry === undefined ? {} : { retry: state.retry }),
+      resultBuilder: state.resultBuilder,
       ...(mapExecutor === undefined ? {} : {
         mapExecutor: createMapExecutor(
           mapExecutor[0],
@@ -413,6 +455,10 @@ function settingsOf(state: BuilderState): unknown {
       store: state.cache.store?.constructor.name,
     },
     retry: state.retry,
+    ...(state.resultBuilder === undefined ? {} : {
+      resultBuilder: state.resultBuilder.name ??
+        state.resultBuilder.constructor.name,
+    }),
   };
 }
 

@@ -19,6 +19,7 @@ import type { InputsOf, NodeName, Outputs, OverridesOf } from "./types.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { type CacheView, NO_CACHE } from "./cache/cache.ts";
+import type { ListResult } from "./result_builders.ts";
 
 /**
  * Marks the default result type: `execute` resolves to a plain object of the
@@ -32,6 +33,7 @@ export interface DictResult {
 /** What `execute` resolves to: the requested values, or a result builder's value. */
 export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
   ? Outputs<M, V>
+  : [R] extends [ListResult] ? Outputs<M, V>[V][]
   : R;
 
 /**
@@ -41,6 +43,7 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
  */
 export type ExecuteResultWith<M, R, V extends string> = [R] extends [DictResult]
   ? Outputs<M, V> & Record<string, unknown>
+  : [R] extends [ListResult] ? unknown[]
   : R;
 
 /** A node as `execute` takes it: a function or `node()` definition given to the builder. */
