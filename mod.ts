@@ -34,6 +34,7 @@ export {
   type ExecuteResultWith,
   type MapItemResult,
   type MapOptions,
+  type MaterializeOptionsOf,
   type NodeRef,
 } from "./src/driver.ts";
 export {
@@ -379,3 +380,25 @@ export {
   type ResultTypeOf,
 } from "./src/result_builders.ts";
 export { arrowTableResult } from "./src/frames/table_result.ts";
+export {
+  type CsvFromOptions,
+  from,
+  type FromFactory,
+  type FromMaterializers,
+  type FromOptions,
+  type MaterializationMetadata,
+  type Materializer,
+  registerMaterializer,
+  type SaverNodes,
+  to,
+  type ToFactory,
+  type ToMaterializers,
+  type ToOptions,
+} from "./src/io/materializers.ts";
+export type {
+  LoadOptions,
+  MaterializerFormat,
+  SaveOptions,
+} from "./src/io/format.ts";
+export type { MaterializeOptions } from "./src/io/materialize.ts";
+export { type TableLike, toTable } from "./src/frames/tables.ts";

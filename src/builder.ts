@@ -20,6 +20,8 @@ import { CTX } from "./node.ts";
 import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
 import type { ResultBuilder, ResultTypeOf } from "./result_builders.ts";
+import type { Materializer, SaverNodes } from "./io/materializers.ts";
+import { withMaterializers } from "./io/materialize.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 
 export type { ModuleInput } from "./_load.ts";
@@ -38,6 +40,8 @@ interface BuilderState {
   /** Set by `withExecutor`: a mode's executors do not replace it. */
   readonly executorChosen?: boolean;
   readonly mode?: readonly [ExecutionMode, ModeOptions];
+  /** Loaders and savers to add to the graph (`withMaterializers`). */
+  readonly materializers?: readonly Materializer[];
   /** Set by `withResultBuilder`, cleared by a later adapter's `buildResult`. */
   readonly resultBuilder?: ResultBuilder | undefined;
 }
@@ -139,6 +143,38 @@ export class Builder<M = unknown, R = DictResult> {
       ...this.#state,
       adapters: [...this.#state.adapters, ...adapters],
       ...(builds ? { resultBuilder: undefined } : {}),
+    });
+  }
+
+  /**
+   * Adds loaders and savers to the graph: each `from.<format>(...)` loader
+   * replaces the node it targets, each `to.<format>(...)` saver is a node
+   * requested by its id (`execute(["save_orders"])`).
+   *
+   * @example
+   * ```ts
+   * import { Builder, to } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const path = await Deno.makeTempFile({ suffix: ".json" });
+   * const dr = await new Builder()
+   *   .withModules({ totals: () => ({ eu: 3, us: 4 }) })
+   *   .withMaterializers(
+   *     to.json({ id: "save_totals", path, dependencies: ["totals"] }),
+   *   )
+   *   .build();
+   * const out = await dr.execute(["save_totals"]);
+   * assert.equal(out.save_totals.path, path);
+   * assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), { eu: 3, us: 4 });
+   * await Deno.remove(path);
+   * ```
+   */
+  withMaterializers<const T extends readonly Materializer[]>(
+    ...materializers: T
+  ): Builder<M & SaverNodes<T>, R> {
+    return new Builder({
+      ...this.#state,
+      materializers: [...this.#state.materializers ?? [], ...materializers],
     });
   }
 
@@ -352,7 +388,10 @@ export class Builder<M = unknown, R = DictResult> {
     const state = this.#state;
     const modules = await loadModules(state.modules);
     const context = { config: state.config };
-    const specs = collectSpecs(modules, context, state.allowOverrides);
+    const specs = withMaterializers(
+      collectSpecs(modules, context, state.allowOverrides),
+      state.materializers ?? [],
+    );
     return { modules, graph: Graph.build(specs, state.config) };
   }
 

@@ -6,8 +6,11 @@
  */
 import { loadHasher } from "../cache/hasher.ts";
 
-/** What a loader that read a file reports (`run().nodes[i].metadata`). */
-export interface FileMetadata {
+/**
+ * What a loader that read a file reports (`run().nodes[i].metadata`). A
+ * type rather than an interface, so that it is a `NodeMetadata`.
+ */
+export type FileMetadata = {
   /** The path read. */
   readonly path: string;
   /** Its size in bytes. */
@@ -19,7 +22,7 @@ export interface FileMetadata {
    * versioned by it in the cache, so a changed file is a new version.
    */
   readonly contentHash: string;
-}
+};
 
 /**
  * Reads the file at `path` and describes it: for loaders written by hand
@@ -62,4 +65,23 @@ export function describeFile(
   };
   if (info.mtime !== null) metadata.mtime = info.mtime.toISOString();
   return metadata;
+}
+
+/**
+ * Writes `bytes` to the file at `path` and describes what was written, as
+ * a saver reports it (path, bytes, content hash).
+ */
+export async function writeWithMetadata(
+  path: string,
+  bytes: Uint8Array,
+): Promise<FileMetadata> {
+  const [hasher] = await Promise.all([
+    loadHasher(),
+    Deno.writeFile(path, bytes),
+  ]);
+  return {
+    path,
+    bytes: bytes.byteLength,
+    contentHash: hasher.hashBytes(bytes),
+  };
 }

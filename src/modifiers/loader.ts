@@ -56,6 +56,11 @@ const LOADER: LoaderModifier = Object.freeze({
   kind: "loader",
   phase: "decorate" as const,
   apply(spec: NodeSpec): readonly NodeSpec[] {
-    return [ioSpec(spec, "loader", split)];
+    return [asLoader(spec)];
   },
 });
+
+/** `spec` as a loader node (what `loader()` makes of it). */
+export function asLoader(spec: NodeSpec): NodeSpec {
+  return ioSpec(spec, "loader", split);
+}

@@ -52,6 +52,11 @@ const SAVER: Modifier = Object.freeze({
   kind: "saver",
   phase: "decorate" as const,
   apply(spec: NodeSpec): readonly NodeSpec[] {
-    return [ioSpec(spec, "saver", check)];
+    return [asSaver(spec)];
   },
 });
+
+/** `spec` as a saver node (what `saver()` makes of it). */
+export function asSaver(spec: NodeSpec): NodeSpec {
+  return ioSpec(spec, "saver", check);
+}

@@ -1,0 +1,158 @@
+// CSV files, parsed by npm:papaparse (imported on first use): an Arrow
+// Table with typed columns (numbers as Float64, true/false as Bool, else
+// Utf8; empty fields are nulls), or with `as: "rows"` an array of row
+// objects (papaparse's dynamic typing). Saved from a Table, rows or an
+// object of columns.
+import type { Table, Vector } from "apache-arrow";
+import { loadArrow } from "../../frames/_arrow.ts";
+import { columnsOf, toTable } from "../../frames/tables.ts";
+import { readWithMetadata, writeWithMetadata } from "../file_metadata.ts";
+import type { MaterializerFormat } from "../format.ts";
+
+type Papa = typeof import("papaparse");
+
+let loading: Promise<Papa> | undefined;
+
+function loadPapa(): Promise<Papa> {
+  return loading ??= import("papaparse").then((m) =>
+    (m as unknown as { default: Papa }).default ?? m
+  );
+}
+
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** `from.csv` / `to.csv`. */
+export const csv: MaterializerFormat = Object.freeze<MaterializerFormat>({
+  name: "csv",
+  async load({ path, as = "table", delimiter }) {
+    if (as !== "table" && as !== "rows") {
+      throw new TypeError(`'as' must be "table" or "rows": received ${as}`);
+    }
+    const [[bytes, metadata], papa] = await Promise.all([
+      readWithMetadata(path),
+      loadPapa(),
+    ]);
+    const text = utf8.decode(bytes);
+    if (as === "rows") {
+      const parsed = papa.parse<Record<string, unknown>>(text, {
+        header: true,
+        dynamicTyping: true,
+        skipEmptyLines: true,
+        ...(typeof delimiter === "string" ? { delimiter } : {}),
+      });
+      failOn(parsed.errors, path);
+      return [parsed.data, { ...metadata, rows: parsed.data.length }] as const;
+    }
+    const table = await parseTable(papa, text, path, delimiter);
+    return [table, { ...metadata, rows: table.numRows }] as const;
+  },
+  async save(value, { path, delimiter }) {
+    const [table, papa] = await Promise.all([
+      toTable(value, `the value saved to ${path}`),
+      loadPapa(),
+    ]);
+    const columns = columnsOf(table);
+    const rows: unknown[][] = new Array(table.numRows);
+    for (let i = 0; i < rows.length; i++) {
+      const row = new Array(columns.length);
+      for (let j = 0; j < columns.length; j++) row[j] = columns[j]![1][i];
+      rows[i] = row;
+    }
+    const text = papa.unparse(
+      { fields: columns.map(([name]) => name), data: rows },
+      typeof delimiter === "string" ? { delimiter } : {},
+    );
+    const metadata = await writeWithMetadata(path, encoder.encode(text));
+    return { ...metadata, rows: table.numRows };
+  },
+});
+
+/** Parses CSV `text` (header row first) into a Table of typed columns. */
+export async function parseTable(
+  papa: Papa,
+  text: string,
+  path: string,
+  delimiter?: unknown,
+): Promise<Table> {
+  const arrow = await loadArrow();
+  const parsed = papa.parse<string[]>(text, {
+    skipEmptyLines: true,
+    ...(typeof delimiter === "string" ? { delimiter } : {}),
+  });
+  failOn(parsed.errors, path);
+  const rows = parsed.data;
+  const names = rows[0] ?? [];
+  const columns: Record<string, Vector> = {};
+  for (let j = 0; j < names.length; j++) {
+    columns[names[j]!] = typedColumn(arrow, rows, j);
+  }
+  return new arrow.Table(columns);
+}
+
+// Column j of the rows after the header: Float64 when every field that is
+// not empty reads as a number, Bool when each is true or false, else Utf8.
+function typedColumn(
+  arrow: typeof import("apache-arrow"),
+  rows: readonly (readonly string[])[],
+  j: number,
+): Vector {
+  const n = rows.length - 1;
+  const numbers = new Float64Array(n);
+  let nulls = 0;
+  let numeric = true;
+  for (let i = 0; i < n; i++) {
+    const field = rows[i + 1]![j];
+    if (field === undefined || field === "") {
+      nulls++;
+      continue;
+    }
+    const x = +field;
+    if (x !== x) {
+      numeric = false;
+      break;
+    }
+    numbers[i] = x;
+  }
+  if (numeric) {
+    if (nulls === 0) return arrow.makeVector(numbers);
+    return arrow.vectorFromArray(
+      Array.from(numbers, (x, i) => {
+        const field = rows[i + 1]![j];
+        return field === undefined || field === "" ? null : x;
+      }),
+      new arrow.Float64(),
+    );
+  }
+  const fields = new Array<string | null>(n);
+  let booleans = true;
+  for (let i = 0; i < n; i++) {
+    const field = rows[i + 1]![j];
+    fields[i] = field === undefined || field === "" ? null : field;
+    if (fields[i] !== null && field !== "true" && field !== "false") {
+      booleans = false;
+    }
+  }
+  if (booleans) {
+    return arrow.vectorFromArray(
+      fields.map((f) => f === null ? null : f === "true"),
+      new arrow.Bool(),
+    );
+  }
+  return arrow.vectorFromArray(fields, new arrow.Utf8());
+}
+
+function failOn(
+  errors: readonly { message: string; row?: number | undefined }[],
+  path: string,
+): void {
+  const first = errors[0];
+  if (first === undefined) return;
+  throw new SyntaxError(
+    `Cannot parse CSV ${path}${
+      first.row === undefined ? "" : ` at row ${first.row + 1}`
+    }: ${first.message}${
+      errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""
+    }`,
+  );
+}
