@@ -320,6 +320,7 @@ export type {
   BuiltIn,
   Checked,
   CollectedBy,
+  ColumnOf,
   EdgeValue,
   EdgeValueOf,
   ExportNodeName,
@@ -402,3 +403,15 @@ export type {
 } from "./src/io/format.ts";
 export type { MaterializeOptions } from "./src/io/materialize.ts";
 export { type TableLike, toTable } from "./src/frames/tables.ts";
+export {
+  extractColumns,
+  type ExtractedColumns,
+} from "./src/modifiers/extract_columns.ts";
+export {
+  withColumns,
+  type WithColumnsOptions,
+} from "./src/modifiers/with_columns.ts";
+export {
+  type FrameColumns,
+  parameterizeFrame,
+} from "./src/frames/parameterize_frame.ts";

@@ -108,7 +108,17 @@ export type FieldValue<M, N extends string> = {
 }[NodeExports<M>];
 
 /** The value at `key` of a function's value `R`, or `unknown`. */
-export type ReadField<R, Key> = Key extends keyof R ? R[Key] : unknown;
+export type ReadField<R, Key> = Key extends keyof R ? R[Key]
+  : Key extends `braid.column.${string}` ? ColumnOf<R>
+  : unknown;
+
+/**
+ * A column of table `R` (what `extractColumns` reads): what its
+ * `getChild(name)` returns (an Arrow Vector), else `unknown`.
+ */
+export type ColumnOf<R> = R extends { getChild(name: string): infer V | null }
+  ? V
+  : unknown;
 
 /**
  * The export(s) of modules `M` that define node `N` (a union over its config

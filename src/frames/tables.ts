@@ -15,7 +15,7 @@ import { loadArrow } from "./_arrow.ts";
 export type TableLike =
   | Table
   | readonly Readonly<Record<string, unknown>>[]
-  | Readonly<Record<string, ArrayLike<unknown> | Vector>>;
+  | Readonly<Record<string, unknown>>;
 
 /**
  * `value` as an Arrow Table; `what` names it in errors. Columns of
