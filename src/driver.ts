@@ -268,8 +268,8 @@ export class AsyncDriver<M = unknown, R = DictResult>
    * Runs the savers among `materializers` (and `additionalVars`), with each
    * loader among them in place of the node it targets, as an override
    * would be (Hamilton's `materialize`). Returns the metadata of every
-   * loader and saver that ran, by node, and the values of
-   * `additionalVars`. The driver's graph is unchanged.
+   * loader and saver that ran (the graph's own too), by node, and the
+   * values of `additionalVars`. The driver's graph is unchanged.
    *
    * @example
    * ```ts

@@ -117,8 +117,9 @@ export function materializedVars(
 
 /**
  * Runs the savers of `materializers` and `additionalVars` on `runner`'s
- * graph with the materializers added; returns each loader's and saver's
- * metadata (those that ran) and the values of `additionalVars`.
+ * graph with the materializers added; returns the metadata of every
+ * loader and saver that ran (the graph's own too) and the values of
+ * `additionalVars`.
  */
 export async function materialize(
   runner: Runner,
@@ -130,12 +131,11 @@ export async function materialize(
   const vars = materializedVars(materializers, additionalVars);
   const run = await recordRun(derived, vars, execute);
   if (!run.success) throw run.error;
-  const names = new Set(materializers.map((m) => m.name));
+  // Every loader and saver that ran: those given here, and those of the
+  // graph (withMaterializers, loader(), saver()).
   const metadata: Record<string, NodeMetadata> = {};
   for (const node of run.nodes) {
-    if (node.metadata !== undefined && names.has(node.name)) {
-      metadata[node.name] = node.metadata;
-    }
+    if (node.metadata !== undefined) metadata[node.name] = node.metadata;
   }
   const values: Record<string, unknown> = {};
   for (const name of additionalVars) {
