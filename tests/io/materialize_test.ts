@@ -66,6 +66,29 @@ Deno.test("from.csv replaces its target with a typed Arrow Table and reports wha
   });
 });
 
+Deno.test("from.csv keeps non-ASCII text, nulls in every column type, and quoted fields", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "names.csv");
+    await Deno.writeTextFile(
+      path,
+      'name,ok,n\nZoë,true,1\n,,\n"Ødegaard, M.",false,2.5\n北京,true,\n',
+    );
+    const dr = await new Builder().withModules({
+      t: (): Table => features.orders(),
+    })
+      .withMaterializers(from.csv({ target: "t", path })).build();
+    const { t } = await dr.execute(["t"]);
+    assert.deepEqual([...t.getChild("name")!], [
+      "Zoë",
+      null,
+      "Ødegaard, M.",
+      "北京",
+    ]);
+    assert.deepEqual([...t.getChild("ok")!], [true, null, false, true]);
+    assert.deepEqual([...t.getChild("n")!], [1, null, 2.5, null]);
+  });
+});
+
 Deno.test('from.csv with as: "rows" gives row objects', async () => {
   await withDir(async (dir) => {
     const path = join(dir, "orders.csv");
