@@ -89,6 +89,39 @@ Deno.test("from.csv keeps non-ASCII text, nulls in every column type, and quoted
   });
 });
 
+Deno.test("from.csv reads a file of many chunks, and a column that turns to text late keeps its fields as written", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "big.csv");
+    const rows = 300_000; // about 9 MB: several of the parser's chunks
+    const lines = ["n,code,flag"];
+    for (let i = 0; i < rows; i++) {
+      // "code" reads as numbers ("007") until its last row.
+      const code = i === rows - 1 ? "x12" : String(i % 10).padStart(3, "0");
+      lines.push(`${i},${code},${i % 2 === 0}`);
+    }
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const dr = await new Builder().withModules({
+      t: (): Table => features.orders(),
+    })
+      .withMaterializers(from.csv({ target: "t", path })).build();
+    const { t } = await dr.execute(["t"]);
+    assert.equal(t.numRows, rows);
+    assert.deepEqual(
+      t.schema.fields.map((f) => `${f.name}:${f.type}`),
+      ["n:Float64", "code:Utf8", "flag:Bool"],
+    );
+    const n = t.getChild("n")!;
+    const code = t.getChild("code")!;
+    const flag = t.getChild("flag")!;
+    for (const i of [0, 1, 7, 150_001, rows - 2]) {
+      assert.equal(n.get(i), i);
+      assert.equal(code.get(i), String(i % 10).padStart(3, "0"));
+      assert.equal(flag.get(i), i % 2 === 0);
+    }
+    assert.equal(code.get(rows - 1), "x12");
+  });
+});
+
 Deno.test('from.csv with as: "rows" gives row objects', async () => {
   await withDir(async (dir) => {
     const path = join(dir, "orders.csv");
