@@ -54,7 +54,10 @@ const split: Finish = (returned, report, nodeName) => {
 
 const LOADER: LoaderModifier = Object.freeze({
   kind: "loader",
-  phase: "decorate" as const,
+  // The name phase: before a modifier that expands it (extractFields,
+  // extractColumns, checkOutput) reads its value, so the function it
+  // wraps is the user's own.
+  phase: "name" as const,
   apply(spec: NodeSpec): readonly NodeSpec[] {
     return [asLoader(spec)];
   },

@@ -50,7 +50,10 @@ const check: Finish = (returned, report, nodeName) => {
 
 const SAVER: Modifier = Object.freeze({
   kind: "saver",
-  phase: "decorate" as const,
+  // The name phase: before a modifier that expands it (extractFields,
+  // extractColumns, checkOutput) reads its value, so the function it
+  // wraps is the user's own.
+  phase: "name" as const,
   apply(spec: NodeSpec): readonly NodeSpec[] {
     return [asSaver(spec)];
   },

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import {
   type AfterNodeExecutionEvent,
   Builder,
+  checkOutput,
   type ExecutionEvent,
+  extractColumns,
   type FileMetadata,
   loader,
   MemoryCacheStore,
@@ -211,4 +213,36 @@ Deno.test("a loader without a content hash is versioned by its value", async () 
   text = "5,5";
   assert.deepEqual(await dr.execute(["sum"]), { sum: 10 });
   assert.equal(summed, 2);
+});
+
+Deno.test("a loader whose value is split by extractColumns or checked by checkOutput stays the one loader", async () => {
+  const { tableFromArrays } = await import("apache-arrow");
+  const dr = await new Builder().withModules({
+    table: node(
+      () => [tableFromArrays({ a: new Float64Array([1, 2]) }), { rows: 2 }],
+      extractColumns("a"),
+      loader(),
+    ),
+    checked: node(
+      (): [number, NodeMetadata] => [5, { source: "memory" }],
+      loader(),
+      checkOutput((v: number) => v > 0 || "must be positive", {
+        importance: "fail",
+      }),
+    ),
+  }).build();
+  const run = await dr.run(["a", "checked"]);
+  assert.equal(run.success, true, String(run.error));
+  assert.deepEqual([...(run.outputs!.a as Iterable<number>)], [1, 2]);
+  assert.equal(run.outputs!.checked, 5);
+  const loaders = dr.listAvailableVariables({
+    tagFilter: { materializer: "loader" },
+  }).map((v) => v.name).sort();
+  assert.deepEqual(loaders, ["checked_raw", "table"]);
+  const withMetadata = run.nodes.filter((n) => n.metadata !== undefined)
+    .map((n) => [n.name, n.metadata]);
+  assert.deepEqual(withMetadata.sort(), [
+    ["checked_raw", { source: "memory" }],
+    ["table", { rows: 2 }],
+  ]);
 });
