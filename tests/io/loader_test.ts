@@ -144,6 +144,17 @@ Deno.test("toDot draws a loader as a cylinder and a saver as a folder", async ()
   assert.match(dot, /"orders" \[shape=cylinder\]/);
   assert.match(dot, /"save_total" \[shape=folder\]/);
   assert.match(dot, /"total" \[shape=box\]/);
+  // The SVG's node groups say which they are, for styling.
+  const run = await dr.run(["save_total"], { inputs: { text: "1" } });
+  const classes = dr.toDot({ run });
+  assert.match(
+    classes,
+    /"orders" \[shape=cylinder, .*class="braid-node braid-loader status-succeeded"/,
+  );
+  assert.match(
+    classes,
+    /"save_total" \[shape=folder, .*class="braid-node braid-saver status-succeeded"/,
+  );
 });
 
 Deno.test("an edited file invalidates what depends on its loader; an unchanged one does not", async () => {
