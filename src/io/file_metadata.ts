@@ -48,19 +48,22 @@ export async function readWithMetadata(
     Deno.stat(path),
     loadHasher(),
   ]);
-  return [bytes, describeFile(path, bytes, info, hasher.hashBytes(bytes))];
+  return [
+    bytes,
+    describeFile(path, bytes.byteLength, info, hasher.hashBytes(bytes)),
+  ];
 }
 
-/** The metadata of file `path` whose content is `bytes`. */
+/** The metadata of file `path` of `bytes` bytes, whose content hashes to `contentHash`. */
 export function describeFile(
   path: string,
-  bytes: Uint8Array,
+  bytes: number,
   info: Deno.FileInfo,
   contentHash: string,
 ): FileMetadata {
   const metadata: { -readonly [K in keyof FileMetadata]: FileMetadata[K] } = {
     path,
-    bytes: bytes.byteLength,
+    bytes,
     contentHash,
   };
   if (info.mtime !== null) metadata.mtime = info.mtime.toISOString();

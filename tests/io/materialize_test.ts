@@ -9,6 +9,7 @@ import {
   from,
   MemoryCacheStore,
   MissingInputError,
+  readWithMetadata,
   registerMaterializer,
   source,
   to,
@@ -119,6 +120,33 @@ Deno.test("from.csv reads a file of many chunks, and a column that turns to text
       assert.equal(flag.get(i), i % 2 === 0);
     }
     assert.equal(code.get(rows - 1), "x12");
+  });
+});
+
+Deno.test("from.csv reads quoted fields with line breaks across the pieces it reads, and hashes the file as readWithMetadata does", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "notes.csv");
+    const rows = 250_000; // about 9 MB: the file is read in 4 MB pieces
+    const lines = ["id,note"];
+    for (let i = 0; i < rows; i++) {
+      lines.push(`${i},"line ${i}\nsaid ""hi"", ok"`);
+    }
+    await Deno.writeTextFile(path, lines.join("\r\n") + "\r\n");
+    const dr = await new Builder().withModules({
+      t: (): Table => features.orders(),
+    })
+      .withMaterializers(from.csv({ target: "t", path })).build();
+    const run = await dr.run(["t"]);
+    const t = run.outputs!.t;
+    assert.equal(t.numRows, rows);
+    const note = t.getChild("note")!;
+    for (const i of [0, 1, 99_999, 131_071, rows - 1]) {
+      assert.equal(t.getChild("id")!.get(i), i);
+      assert.equal(note.get(i), `line ${i}\nsaid "hi", ok`);
+    }
+    const [, read] = await readWithMetadata(path);
+    assert.equal(run.nodes[0]?.metadata?.contentHash, read.contentHash);
+    assert.equal(run.nodes[0]?.metadata?.bytes, read.bytes);
   });
 });
 

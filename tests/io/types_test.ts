@@ -11,7 +11,7 @@ const probes: [string, string, RegExp][] = [
       .withResultBuilder(listResult()).build();
     const out = await dr.execute(["a"]);
     export const a = out.a;`,
-    /Property 'a' does not exist on type 'number\[\]'/,
+    /Property 'a' does not exist on type '1\[\]'/,
   ],
   [
     "a custom result builder's type is what execute gives",

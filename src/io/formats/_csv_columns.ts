@@ -1,27 +1,16 @@
-// CSV text to typed Arrow columns, chunk by chunk: papaparse parses a few
-// MB at a time and each chunk's fields go at once into their columns (a
+// CSV to typed Arrow columns, piece by piece: papaparse parses a few MB
+// at a time and each piece's fields go at once into their columns (a
 // number into a Float64Array, true/false into a bitmap, text into a list),
 // so the rows of the whole file are never held at once. A column is
 // Float64 while every field that is not empty reads as a number, Bool
 // while each is true or false, else Utf8; empty fields are nulls. A column
 // found to be text after it looked numeric or boolean is read again from
-// the text in a second pass (its earlier fields were kept as numbers).
+// the file in a second pass (its earlier fields were kept as numbers).
 import type { Vector } from "apache-arrow";
+import { csvPieces } from "./_csv_stream.ts";
 
 type Arrow = typeof import("apache-arrow");
 type Papa = typeof import("papaparse");
-interface Chunk {
-  readonly data: readonly (readonly string[])[];
-  readonly errors: readonly { message: string; row?: number }[];
-}
-// papaparse's `chunk` callback works on strings too (its typings allow it
-// for files only).
-type ChunkedParse = (
-  text: string,
-  config: { readonly chunk: (results: Chunk) => void } & object,
-) => void;
-
-const CHUNK = 4 << 20;
 const NUMBER = 0;
 const BOOL = 1;
 const TEXT = 2;
@@ -101,84 +90,129 @@ function grown<T extends Uint8Array | Float64Array>(array: T, size: number): T {
   return next;
 }
 
-/** The columns of CSV `text` (a header row first), by name, in order. */
-export function csvColumns(
-  arrow: Arrow,
-  papa: Papa,
-  text: string,
-  delimiter: string | undefined,
-  fail: (errors: readonly { message: string; row?: number }[]) => void,
-): Record<string, Vector> {
-  let names: string[] | undefined;
-  let columns: Column[] = [];
-  let capacity = 0;
-  let n = 0;
-  const options = {
-    skipEmptyLines: true,
-    chunkSize: CHUNK,
-    ...(delimiter === undefined ? {} : { delimiter }),
-  };
-  (papa.parse as unknown as ChunkedParse)(text, {
-    ...options,
-    chunk(results) {
-      fail(results.errors);
-      const rows = results.data;
-      let r = 0;
-      if (names === undefined) {
-        const header = [...rows[0] ?? []];
-        names = header;
-        r = 1;
-        // A first guess from the first chunk's rows per byte.
-        capacity = Math.ceil(rows.length * text.length / CHUNK) + 16;
-        columns = header.map(() => new Column(capacity));
+/**
+ * Typed columns filled from parsed rows, chunk after chunk: the first row
+ * it is given is the header. Columns that turn to text late are listed by
+ * `again()` and filled by a second pass through `addAgain`.
+ */
+export class CsvColumns {
+  #names: string[] | undefined;
+  #columns: Column[] = [];
+  #capacity = 0;
+  #rows = 0;
+  #again: number[] = [];
+  #againRow = 0;
+
+  /** Adds a chunk's rows; `rowsHint` guesses the file's row count on the first. */
+  add(rows: readonly (readonly string[])[], rowsHint: number): void {
+    let r = 0;
+    if (this.#names === undefined) {
+      const header = [...rows[0] ?? []];
+      this.#names = header;
+      r = 1;
+      this.#capacity = Math.max(rowsHint, rows.length) + 16;
+      this.#columns = header.map(() => new Column(this.#capacity));
+    }
+    const columns = this.#columns;
+    let n = this.#rows;
+    if (n + rows.length > this.#capacity) {
+      this.#capacity = Math.max(2 * this.#capacity, n + rows.length);
+      for (const column of columns) column.grow(this.#capacity);
+    }
+    for (; r < rows.length; r++, n++) {
+      const row = rows[r]!;
+      for (let j = 0; j < columns.length; j++) columns[j]!.add(n, row[j]);
+    }
+    this.#rows = n;
+  }
+
+  /** Whether a second pass is needed (some column turned to text late). */
+  again(): boolean {
+    this.#again = this.#columns.flatMap((c, j) => c.kind === AGAIN ? [j] : []);
+    for (const j of this.#again) {
+      this.#columns[j]!.kind = TEXT;
+      this.#columns[j]!.texts = [];
+    }
+    this.#againRow = 0;
+    return this.#again.length > 0;
+  }
+
+  /** Adds a chunk's rows in the second pass (the header row included). */
+  addAgain(rows: readonly (readonly string[])[]): void {
+    const again = this.#again;
+    for (let r = 0; r < rows.length; r++, this.#againRow++) {
+      if (this.#againRow === 0) continue; // the header
+      for (const j of again) {
+        const field = rows[r]![j];
+        this.#columns[j]!.texts!.push(
+          field === undefined || field === "" ? null : field,
+        );
       }
-      if (n + rows.length > capacity) {
-        capacity = Math.max(2 * capacity, n + rows.length);
-        for (const column of columns) column.grow(capacity);
-      }
-      for (; r < rows.length; r++, n++) {
-        const row = rows[r]!;
-        for (let j = 0; j < columns.length; j++) columns[j]!.add(n, row[j]);
-      }
-    },
-  });
-  const again = columns.flatMap((c, j) => c.kind === AGAIN ? [j] : []);
-  if (again.length > 0) readAgain(papa, text, options, columns, again);
-  const out: Record<string, Vector> = {};
-  (names ?? []).forEach((name, j) => {
-    out[name] = vectorOf(arrow, columns[j]!, n);
-  });
-  return out;
+    }
+  }
+
+  /** The columns, by name, in order. */
+  vectors(arrow: Arrow): Record<string, Vector> {
+    const out: Record<string, Vector> = {};
+    (this.#names ?? []).forEach((name, j) => {
+      out[name] = vectorOf(arrow, this.#columns[j]!, this.#rows);
+    });
+    return out;
+  }
 }
 
-// The second pass: the text of columns that turned out to be text.
-function readAgain(
+/**
+ * The columns of the CSV file at `path` (a header row first), by name, in
+ * order, and the XXH128 hash of its bytes: the file is read and parsed a
+ * few MB at a time, and read a second time only for columns that turn to
+ * text late.
+ */
+export async function csvColumns(
+  arrow: Arrow,
   papa: Papa,
-  text: string,
-  options: object,
-  columns: Column[],
-  again: readonly number[],
-): void {
-  for (const j of again) {
-    columns[j]!.kind = TEXT;
-    columns[j]!.texts = [];
+  path: string,
+  delimiter: string | undefined,
+  fail: (
+    errors: readonly { message: string; row?: number | undefined }[],
+  ) => void,
+): Promise<[Record<string, Vector>, string]> {
+  const { createXXHash128 } = await import(
+    "hash-wasm/esm"
+  ) as typeof import("hash-wasm");
+  // A hasher of its own: the shared one hashes synchronously, between
+  // these reads.
+  const hash = await createXXHash128();
+  hash.init();
+  const size = (await Deno.stat(path)).size;
+  const columns = new CsvColumns();
+  let separator = delimiter;
+  let first = true;
+  for await (const piece of csvPieces(path, hash)) {
+    const parsed = papa.parse<string[]>(piece, {
+      skipEmptyLines: true,
+      ...(separator === undefined ? {} : { delimiter: separator }),
+    });
+    fail(parsed.errors);
+    // Every piece is split as the first was (papaparse guesses once).
+    separator ??= parsed.meta.delimiter;
+    // A first guess from the first piece's rows per character.
+    const hint = first
+      ? Math.ceil(parsed.data.length * size / Math.max(piece.length, 1))
+      : 0;
+    first = false;
+    columns.add(parsed.data, hint);
   }
-  let header = true;
-  (papa.parse as unknown as ChunkedParse)(text, {
-    ...options,
-    chunk(results) {
-      const rows = results.data;
-      for (let r = header ? 1 : 0; r < rows.length; r++) {
-        for (const j of again) {
-          const field = rows[r]![j];
-          columns[j]!.texts!.push(
-            field === undefined || field === "" ? null : field,
-          );
-        }
-      }
-      header = false;
-    },
-  });
+  if (columns.again()) {
+    for await (const piece of csvPieces(path)) {
+      columns.addAgain(
+        papa.parse<string[]>(piece, {
+          skipEmptyLines: true,
+          ...(separator === undefined ? {} : { delimiter: separator }),
+        }).data,
+      );
+    }
+  }
+  return [columns.vectors(arrow), hash.digest("hex")];
 }
 
 function vectorOf(arrow: Arrow, column: Column, n: number): Vector {

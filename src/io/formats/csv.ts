@@ -7,7 +7,12 @@ import type { Table } from "apache-arrow";
 import { csvColumns } from "./_csv_columns.ts";
 import { loadArrow } from "../../frames/_arrow.ts";
 import { columnsOf, toTable } from "../../frames/tables.ts";
-import { readWithMetadata, writeWithMetadata } from "../file_metadata.ts";
+import {
+  describeFile,
+  type FileMetadata,
+  readWithMetadata,
+  writeWithMetadata,
+} from "../file_metadata.ts";
 import type { MaterializerFormat } from "../format.ts";
 
 type Papa = typeof import("papaparse");
@@ -30,23 +35,17 @@ export const csv: MaterializerFormat = Object.freeze<MaterializerFormat>({
     if (as !== "table" && as !== "rows") {
       throw new TypeError(`'as' must be "table" or "rows": received ${as}`);
     }
-    const [[bytes, metadata], papa] = await Promise.all([
-      readWithMetadata(path),
-      loadPapa(),
-    ]);
-    const text = utf8.decode(bytes);
-    if (as === "rows") {
-      const parsed = papa.parse<Record<string, unknown>>(text, {
-        header: true,
-        dynamicTyping: true,
-        skipEmptyLines: true,
-        ...(typeof delimiter === "string" ? { delimiter } : {}),
-      });
-      failOn(parsed.errors, path);
-      return [parsed.data, { ...metadata, rows: parsed.data.length }] as const;
-    }
-    const table = await parseTable(papa, text, path, delimiter);
-    return [table, { ...metadata, rows: table.numRows }] as const;
+    const papa = await loadPapa();
+    if (as === "table") return await loadTable(papa, path, delimiter);
+    const [bytes, metadata] = await readWithMetadata(path);
+    const parsed = papa.parse<Record<string, unknown>>(utf8.decode(bytes), {
+      header: true,
+      dynamicTyping: true,
+      skipEmptyLines: true,
+      ...(typeof delimiter === "string" ? { delimiter } : {}),
+    });
+    failOn(parsed.errors, path);
+    return [parsed.data, { ...metadata, rows: parsed.data.length }] as const;
   },
   async save(value, { path, delimiter }) {
     const [table, papa] = await Promise.all([
@@ -69,23 +68,26 @@ export const csv: MaterializerFormat = Object.freeze<MaterializerFormat>({
   },
 });
 
-/** Parses CSV `text` (header row first) into a Table of typed columns. */
-export async function parseTable(
+// The file as a Table of typed columns, read and parsed a few MB at a
+// time, and its metadata (the content hash made as it is read).
+async function loadTable(
   papa: Papa,
-  text: string,
   path: string,
-  delimiter?: unknown,
-): Promise<Table> {
-  const arrow = await loadArrow();
-  return new arrow.Table(
-    csvColumns(
-      arrow,
-      papa,
-      text,
-      typeof delimiter === "string" ? delimiter : undefined,
-      (errors) => failOn(errors, path),
-    ),
+  delimiter: unknown,
+): Promise<readonly [Table, FileMetadata & { rows: number }]> {
+  const [arrow, info] = await Promise.all([loadArrow(), Deno.stat(path)]);
+  const [columns, contentHash] = await csvColumns(
+    arrow,
+    papa,
+    path,
+    typeof delimiter === "string" ? delimiter : undefined,
+    (errors) => failOn(errors, path),
   );
+  const table = new arrow.Table(columns);
+  return [table, {
+    ...describeFile(path, info.size, info, contentHash),
+    rows: table.numRows,
+  }] as const;
 }
 
 function failOn(
