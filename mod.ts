@@ -23,7 +23,7 @@
  *
  * @module
  */
-export { Builder, type ModuleInput } from "./src/builder.ts";
+export { Builder, type BuildOptions, type ModuleInput } from "./src/builder.ts";
 export { DriverFactory } from "./src/factory.ts";
 export {
   AsyncDriver,
@@ -367,10 +367,22 @@ export {
   type LogLevel,
   type LogRecord,
 } from "./src/observe/log.ts";
+export { params } from "./src/modifiers/params.ts";
+export type { ParamNamesOf, ParamsModifier } from "./src/node.ts";
+export type {
+  NamedInputs,
+  NamedParams,
+  NamesPartlyKnown,
+  TupleIndex,
+} from "./src/types.ts";
 export type { NodeMetadata } from "./src/events.ts";
 export { loader } from "./src/modifiers/loader.ts";
 export { saver } from "./src/modifiers/saver.ts";
-export { type FileMetadata, readWithMetadata } from "./src/io/file_metadata.ts";
+export {
+  type FileMetadata,
+  readWithMetadata,
+  writeWithMetadata,
+} from "./src/io/file_metadata.ts";
 export {
   dictResult,
   type DictResultBuilder,

@@ -118,9 +118,9 @@ export function target(
 
 /** The braid/hand-written and braid/faster-peer targets of an async scenario. */
 export function peerTargets(id: string, r: Row, stricter = false): void {
-  target(id, "braid/hand-written", r.braid! / r.hand!, 2, stricter);
+  target(id, "braid/hand-written", r.braid! / r.hand!, 1.5, stricter);
   const peer = Math.min(r.pgraph!, r.grfn!);
-  target(id, "braid/faster peer", r.braid! / peer, 0.5, stricter);
+  target(id, "braid/faster peer", r.braid! / peer, 0.4, stricter);
 }
 
 const fmt = (v: number | undefined) =>

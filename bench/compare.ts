@@ -173,7 +173,7 @@ try {
       "sequential",
       false,
     );
-    target("a", "braid/hand-written", a.braid! / a.hand!, 3);
+    target("a", "braid/hand-written", a.braid! / a.hand!, 1.5);
   }
   if (wanted("a2")) {
     const mod = await load(0);
@@ -196,7 +196,7 @@ try {
         },
       },
     );
-    target("a2", "braid/hand-written", a2.braid! / a2.hand!, 3, true);
+    target("a2", "braid/hand-written", a2.braid! / a2.hand!, 1.5, true);
   }
 
   // b-d. async executor against the peers.
@@ -276,7 +276,7 @@ try {
         4000,
         3,
       );
-      target(id, "braid ns/node execution", row.braid!, 300);
+      target(id, "braid ns/node execution", row.braid!, 250);
     }
   }
 

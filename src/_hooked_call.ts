@@ -86,7 +86,13 @@ function eventOf(
       item,
     };
   const attempt = run.attemptOf(node);
-  return attempt === 1 ? event : { ...event, attempt };
+  const worker = run.workerOf(node);
+  if (attempt === 1 && worker === undefined) return event;
+  return {
+    ...event,
+    ...(attempt === 1 ? {} : { attempt }),
+    ...(worker === undefined ? {} : { worker }),
+  };
 }
 
 function looked(
@@ -314,6 +320,7 @@ function afterEvent(
   };
   if (event.item !== undefined) after.item = event.item;
   if (event.attempt !== undefined) after.attempt = event.attempt;
+  if (event.worker !== undefined) after.worker = event.worker;
   if (success) after.result = outcome;
   else after.error = outcome;
   if (success && cache !== undefined) after.cache = cache;

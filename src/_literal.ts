@@ -2,7 +2,7 @@
 // `mode = "fast"`, `opts = { n: [1, 2] }`), read from its syntax tree
 // without running anything. A default that computes (a call, a name, an
 // expression) has no value here: it stays unknown.
-import type { Node as AcornNode } from "acorn";
+import type { Node as AcornNode } from "npm:acorn@8.15.0";
 
 /** The literal's value, boxed; undefined when the default is not a literal. */
 export function literalValue(

@@ -3,6 +3,7 @@
 import { DuplicateNodeError, InvalidNodeError } from "./errors.ts";
 import { CLASS_SOURCE, type ParsedParams, readParams } from "./_params.ts";
 import { SpecIndex } from "./_spec_index.ts";
+import { type Caller, callerUrl } from "./_call_site.ts";
 import { MutateModifier } from "./modifiers/mutate.ts";
 import { postProcess, type Step } from "./modifiers/pipe.ts";
 import {
@@ -28,10 +29,31 @@ interface LoadedModule {
   readonly exports: Readonly<Record<string, unknown>>;
 }
 
+// A specifier that names a module relative to another: "./x.ts", "../x.ts".
+const RELATIVE = /^\.\.?\//;
+
 /**
- * Imports `specifier`. Relative paths resolve against the working directory;
- * use `import.meta.resolve("./x.ts")` to resolve against your own module.
+ * `module` with a relative specifier resolved against the module that called
+ * `below` (as `import` resolves it), so a script finds its modules from any
+ * working directory. Where the caller is not a module (an eval, the REPL)
+ * there is nothing to resolve against: a `TypeError` shows the fix.
  */
+export function resolveAgainstCaller<M>(
+  module: M,
+  below: Caller,
+): M | string {
+  if (typeof module !== "string" || !RELATIVE.test(module)) return module;
+  const base = callerUrl(below);
+  if (base === undefined || !/^[a-z][a-z0-9+.-]*:/i.test(base)) {
+    throw new TypeError(
+      `'modules': cannot resolve the relative specifier "${module}": the ` +
+        `caller is not a module; pass new URL("${module}", import.meta.url)`,
+    );
+  }
+  return new URL(module, base).href;
+}
+
+/** Imports `specifier` (a URL, or a path: absolute, or from the working directory). */
 async function importModule(specifier: string | URL): Promise<LoadedModule> {
   const url = specifier instanceof URL
     ? specifier.href
@@ -233,6 +255,8 @@ export function collectSpecs(
       );
       for (let s = 0; s < specs.length; s++) add(specs[s]!, exportName);
       const own = ownName(value, exportName);
+      // Only a config variant's gate drops every spec.
+      if (specs.length === 0) byName.unmatchedVariants.add(own);
       if (specs.some((spec) => spec.name === own)) origin(byName, value, own);
     }
   }

@@ -1,7 +1,7 @@
 // Reads a function's parameter list with acorn. Only the parameter list is
 // parsed: the tokenizer finds where it ends, so a long body costs nothing.
-import { parseExpressionAt, tokenizer, tokTypes } from "acorn";
-import type { Node as AcornNode, Pattern, TokenType } from "acorn";
+import { parseExpressionAt, tokenizer, tokTypes } from "npm:acorn@8.15.0";
+import type { Node as AcornNode, Pattern, TokenType } from "npm:acorn@8.15.0";
 import { literalValue } from "./_literal.ts";
 
 /** What a function's parameter list says about its inputs. */

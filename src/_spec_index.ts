@@ -16,6 +16,11 @@ export class SpecIndex implements ReadonlyMap<string, NodeSpec> {
    * defines several such nodes (exported twice).
    */
   readonly origins: Map<object, string | null> = new Map();
+  /**
+   * Names defined only by config variants, none of which the config kept
+   * (a request that needs one says so, rather than "not provided").
+   */
+  readonly unmatchedVariants: Set<string> = new Set();
 
   /** Adds `spec`, or replaces the spec of the same name; returns the one replaced. */
   put(spec: NodeSpec): NodeSpec | undefined {

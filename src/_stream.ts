@@ -1,7 +1,6 @@
 // What `stream()` shares between a single run and a map: an event channel
 // fed by a recorder, and a run the consumer stops by leaving the loop.
 import { EventChannel, type ExecutionEvent } from "./events.ts";
-import { Hooks } from "./hooks.ts";
 import { expandItems, type MapOptions, runMap } from "./map.ts";
 import { Recorder } from "./_recorder.ts";
 import { recordRun } from "./results.ts";
@@ -141,7 +140,7 @@ async function recordMap(
 ): Promise<void> {
   const runId = crypto.randomUUID();
   const recorder = new Recorder(undefined, emit);
-  const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
+  const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
   emit({ type: "runStarted", runId, timestamp: Date.now(), finalVars: vars });
   let error: unknown;

@@ -7,7 +7,9 @@
 import { fingerprint } from "./signature.ts";
 import { type ExecutionMode, type ModeOptions, modePreset } from "./modes.ts";
 import { checkRetryPolicy, type RetryPolicy } from "./modifiers/retry.ts";
-import { ConfigError } from "./errors.ts";
+import { CancelledError, ConfigError } from "./errors.ts";
+import { delayOption } from "./_delay.ts";
+import { raceAbort } from "./executors/executor.ts";
 import { type AsyncDriver, createDriver, type DictResult } from "./driver.ts";
 import type { ExecutorLike, ExecutorOptions } from "./executors/executor.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
@@ -17,7 +19,12 @@ import { preloadPrestarted } from "./executors/threaded.ts";
 import { Graph } from "./graph.ts";
 import { type Adapter, graphView, Hooks } from "./hooks.ts";
 import { CTX } from "./node.ts";
-import { collectSpecs, loadModules, type ModuleInput } from "./_load.ts";
+import {
+  collectSpecs,
+  loadModules,
+  type ModuleInput,
+  resolveAgainstCaller,
+} from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
 import type { ResultBuilder, ResultTypeOf } from "./result_builders.ts";
 import type { Materializer, SaverNodes } from "./io/materializers.ts";
@@ -35,6 +42,7 @@ interface BuilderState {
   readonly executorOptions: ExecutorOptions;
   readonly cache?: CacheOptions;
   readonly retry?: RetryPolicy;
+  readonly hookTimeoutMs?: number;
   readonly mapExecutor?: readonly [MapExecutorKind, ExecutorOptions];
   readonly executors?: ExecutorsOptions;
   /** Set by `withExecutor`: a mode's executors do not replace it. */
@@ -85,7 +93,8 @@ export class Builder<M = unknown, R = DictResult> {
 
   /**
    * Adds modules of nodes: namespaces (`import * as f`), plain objects, or
-   * specifiers (URLs; relative paths resolve against the working directory).
+   * specifiers (URLs, or paths: a relative path resolves against the module
+   * that calls `withModules`, as `import` would).
    */
   withModules<const A extends readonly ModuleInput[]>(
     ...modules: A
@@ -102,7 +111,10 @@ export class Builder<M = unknown, R = DictResult> {
     }
     return new Builder({
       ...this.#state,
-      modules: [...this.#state.modules, ...modules],
+      modules: [
+        ...this.#state.modules,
+        ...modules.map((m) => resolveAgainstCaller(m, this.withModules)),
+      ],
     }) as Checked<M & MergeModules<A>, Builder<M & MergeModules<A>, R>>;
   }
 
@@ -353,6 +365,28 @@ export class Builder<M = unknown, R = DictResult> {
   }
 
   /**
+   * Fails a hook whose promise has not settled after `ms` with a
+   * `HookError` naming the hook and the timeout, and so the run (or the
+   * build) it was called for, instead of waiting forever. Every hook but
+   * `executeNode`, whose time includes the node's own. `Infinity`: none.
+   *
+   * @example
+   * ```ts
+   * import { Builder, HookError } from "@braid/braid";
+   * const dr = await new Builder()
+   *   .withModules({ a: () => 1 })
+   *   .withAdapters({ afterNodeExecution: () => new Promise<void>(() => {}) })
+   *   .withHookTimeout(50)
+   *   .build();
+   * await dr.execute(["a"]).catch((e) => console.assert(e instanceof HookError));
+   * ```
+   */
+  withHookTimeout(ms: number): Builder<M, R> {
+    delayOption("hookTimeoutMs", ms, true); // checked now
+    return new Builder({ ...this.#state, hookTimeoutMs: ms });
+  }
+
+  /**
    * Chooses how `map` (and fan-out blocks) run items, whatever runs each
    * item's nodes: `"sequential"` (one at a time), `"async"` (concurrently,
    * up to `concurrency`), `"threaded"` (concurrently, each item's nodes on
@@ -400,26 +434,42 @@ export class Builder<M = unknown, R = DictResult> {
    * Adapters hear of it: `beforeAnything` first, `afterGraphBuild` once the
    * graph is built, then `validateNode` and `validateGraph`.
    */
-  async build(): Promise<AsyncDriver<M, R>> {
+  async build(options: BuildOptions = {}): Promise<AsyncDriver<M, R>> {
     const state = this.#state;
-    const hooks = new Hooks(state.adapters);
-    if (hooks.has("beforeAnything")) {
-      await hooks.call("beforeAnything", { config: state.config });
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(
+        `'signal' must be an AbortSignal: received ${signal}`,
+      );
     }
-    const { modules, graph } = await this.#load();
+    // Each step of the build gives way to a cancellation at once.
+    const step = <T>(pending: Promise<T>): Promise<T> =>
+      raceAbort(signal, pending, () => buildCancelled(signal!));
+    if (signal?.aborted) throw buildCancelled(signal);
+    const hooks = new Hooks(state.adapters, {
+      timeoutMs: state.hookTimeoutMs ?? Infinity,
+    });
+    if (hooks.has("beforeAnything")) {
+      await step(hooks.call("beforeAnything", { config: state.config }));
+    }
+    const { modules, graph } = await step(this.#load());
     if (hooks.has("afterGraphBuild")) {
-      await hooks.call("afterGraphBuild", {
+      await step(hooks.call("afterGraphBuild", {
         graph: graphView(graph),
         modules: modules.map((m) => m.label),
         config: state.config,
-      });
+      }));
     }
     if (hooks.has("validateNode") || hooks.has("validateGraph")) {
-      await hooks.validate(graph.list(), state.config);
+      await step(hooks.validate(graph.list(), state.config));
     }
     const cache = state.cache === undefined
       ? undefined
       : await Cache.open(state.cache);
+    if (signal?.aborted) {
+      await cache?.close();
+      throw buildCancelled(signal);
+    }
     // What the mode sets, where nothing was chosen by hand.
     const preset = state.mode === undefined
       ? undefined
@@ -464,6 +514,19 @@ export class Builder<M = unknown, R = DictResult> {
   }
 }
 
+/** Options of {@linkcode Builder.build}. */
+export interface BuildOptions {
+  /**
+   * Cancels the build: it rejects with a `CancelledError` at once, also
+   * while a hook (`validateNode`, `validateGraph`, ...) is still pending.
+   */
+  readonly signal?: AbortSignal;
+}
+
+function buildCancelled(signal: AbortSignal): CancelledError {
+  return new CancelledError("build", signal.reason, "The build");
+}
+
 // What besides the graph makes drivers built from `state` differ, in a
 // form `canonical` writes stably: executor instances and adapters by kind
 // and code, not by the data they hold.
@@ -494,6 +557,7 @@ function settingsOf(state: BuilderState): unknown {
       store: state.cache.store?.constructor.name,
     },
     retry: state.retry,
+    hookTimeoutMs: state.hookTimeoutMs,
     ...(state.resultBuilder === undefined ? {} : {
       resultBuilder: state.resultBuilder.name ??
         state.resultBuilder.constructor.name,

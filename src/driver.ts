@@ -205,7 +205,7 @@ export class AsyncDriver<M = unknown, R = DictResult>
     const plan = runner.plan(this.#names(vars), options);
     const runId = crypto.randomUUID();
     const values = await runner.run(plan, runId, options);
-    return await runner.result(plan, runId, values);
+    return await runner.result(plan, runId, values, options.signal);
   }
 
   /**

@@ -95,6 +95,11 @@ export interface EngineOptions<
    */
   readonly retry?: RetryPolicy;
   /**
+   * Fails a hook whose promise has not settled after this many ms, as
+   * `Builder.withHookTimeout` does. @default {Infinity}
+   */
+  readonly hookTimeoutMs?: number;
+  /**
    * An execution mode's executors, routing and map executor (see
    * `Builder.withMode`); `nodeExecutor`, `executors` and `mapExecutor`
    * given here win over it. @default {none}
@@ -196,7 +201,9 @@ export class Engine<B extends ResultBuilder = ResultBuilder> {
       executor,
       router,
       mapExecutor: createMapExecutor(mapExecutor, executorOptions, executor),
-      hooks: new Hooks(adapters),
+      hooks: new Hooks(adapters, {
+        timeoutMs: options.hookTimeoutMs ?? Infinity,
+      }),
       cacheOptions: options.cache === undefined
         ? undefined
         : checkCacheOptions(options.cache),

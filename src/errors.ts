@@ -112,6 +112,11 @@ export interface MissingInput {
   readonly name: string;
   /** The nodes that take it as a parameter. */
   readonly neededBy: readonly string[];
+  /**
+   * Set when config variants define the name but none matches the config:
+   * the config, as shown in the message.
+   */
+  readonly noVariantFor?: string;
 }
 
 /**
@@ -131,9 +136,11 @@ export class MissingInputError extends BraidError {
   constructor(finalVars: readonly string[], missing: readonly MissingInput[]) {
     const target = finalVars.map((v) => `"${v}"`).join(", ");
     const lines = missing.map((m) =>
-      `required input "${m.name}" was not provided (needed by ${
-        m.neededBy.map((n) => `"${n}"`).join(", ")
-      })`
+      `${
+        m.noVariantFor === undefined
+          ? `required input "${m.name}" was not provided`
+          : `no variant of "${m.name}" matches config ${m.noVariantFor}`
+      } (needed by ${m.neededBy.map((n) => `"${n}"`).join(", ")})`
     );
     super(
       lines.length === 1
@@ -304,10 +311,13 @@ export class RemoteError extends WorkerError {
 export class CancelledError extends BraidError {
   /** The run that was cancelled. */
   readonly runId: string;
-  /** Creates the error for `runId`, keeping the abort reason as `cause`. */
-  constructor(runId: string, reason?: unknown) {
+  /**
+   * Creates the error for `runId`, keeping the abort reason as `cause`;
+   * `subject` names what was cancelled in the message.
+   */
+  constructor(runId: string, reason?: unknown, subject = `Run ${runId}`) {
     super(
-      `Run ${runId} was cancelled${
+      `${subject} was cancelled${
         reason === undefined ? "" : `: ${describe(reason)}`
       }`,
       { cause: reason },

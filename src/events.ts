@@ -3,7 +3,7 @@
  *
  * @module
  */
-import Queue from "yocto-queue";
+import Queue from "npm:yocto-queue@1.2.2";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { MapItemEvent } from "./hooks.ts";
 

@@ -46,6 +46,8 @@ export type TagFilter = Readonly<
   Record<string, TagValue | readonly TagValue[] | null>
 >;
 
+const NO_VARIANTS: ReadonlyMap<string, string> = new Map();
+
 /** The dependency graph of a set of node specs. */
 export class Graph {
   /** Nodes by name. */
@@ -59,6 +61,11 @@ export class Graph {
    * nodes whose items it runs once per, outermost first. Empty without blocks.
    */
   readonly blocks: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Names that only config variants define, none kept by the config, with
+   * the config that matched none (as `Deno.inspect` shows it).
+   */
+  readonly unmatchedVariants: ReadonlyMap<string, string> = NO_VARIANTS;
   #rank: Map<string, number> | undefined;
   // Dependents of node j (by position in #list): #dependents[#offsets[j] ..
   // #offsets[j + 1]), kept from the build for the reach queries.
@@ -187,6 +194,18 @@ export class Graph {
       dependents,
     );
     graph.#origins = specs.origins;
+    if (specs.unmatchedVariants.size > 0) {
+      const shown = Deno.inspect(config, {
+        compact: true,
+        breakLength: Infinity,
+      });
+      const unmatched = new Map<string, string>();
+      for (const name of specs.unmatchedVariants) {
+        if (!specs.has(name)) unmatched.set(name, shown);
+      }
+      (graph as { unmatchedVariants: ReadonlyMap<string, string> })
+        .unmatchedVariants = unmatched;
+    }
     return graph;
   }
 

@@ -14,6 +14,7 @@ import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import { isThenable } from "./_thenable.ts";
+import { delayOption, within } from "./_delay.ts";
 
 /** What a graph-level hook receives before a run. */
 export interface BeforeGraphExecutionEvent {
@@ -102,6 +103,11 @@ export interface BeforeNodeExecutionEvent {
   readonly item?: number;
   /** Which attempt this is, from the second on (a `retry` policy's). */
   readonly attempt?: number;
+  /**
+   * The worker it runs on, when its executor names one (the remote
+   * executor: the worker's id).
+   */
+  readonly worker?: string;
 }
 
 /** What a node-level hook receives after a node ran. */
@@ -409,6 +415,23 @@ const NONE: readonly Listener[] = Object.freeze([]);
  */
 export const IGNORES_INPUTS: unique symbol = Symbol("braid.ignoresInputs");
 const SETTLED: Promise<void> = Promise.resolve();
+// The HookErrors made for hooks that ran out of time: already named.
+const TIMED_OUT = new WeakSet<WeakKey>();
+const timedOut = (error: unknown): error is HookError =>
+  error instanceof HookError && TIMED_OUT.has(error);
+
+/** How hooks are called. */
+export interface HookOptions {
+  /**
+   * The longest a hook's promise may take to settle, in ms: past it the
+   * hook fails with a {@linkcode HookError} (and so does the run or build
+   * it was called for). `executeNode` is not timed: its time includes the
+   * node's own. `Infinity` means none.
+   *
+   * @default {Infinity}
+   */
+  readonly timeoutMs?: number;
+}
 
 /** The hooks of a list of adapters, grouped by method, ready to call in order. */
 export class Hooks {
@@ -441,12 +464,19 @@ export class Hooks {
   readonly readsInputs: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
+  /** The hook timeout in ms (checked); undefined: none. */
+  readonly timeoutMs: number | undefined;
   // Each hook's implementations in adapter order, found once: a node's
   // hooks cost a loop over the adapters that have them, nothing for the rest.
   readonly #listeners: Readonly<Record<HookName, readonly Listener[]>>;
 
   /** Groups the hooks of `adapters`; throws if more than one builds results. */
-  constructor(adapters: readonly Adapter[]) {
+  constructor(adapters: readonly Adapter[], options: HookOptions = {}) {
+    this.timeoutMs = delayOption(
+      "hookTimeoutMs",
+      options.timeoutMs ?? Infinity,
+      true,
+    );
     const listeners = {} as Record<HookName, readonly Listener[]>;
     const observing = adapters[0] as
       | { [OBSERVES]?: NodeObserver }
@@ -492,6 +522,35 @@ export class Hooks {
       !(observer !== undefined && adapter === observing) &&
       NODE_HOOKS.some((hook) => typeof adapter[hook] === "function")
     );
+  }
+
+  /** Hooks of `adapters`, called as these are (the same timeout). */
+  withAdapters(adapters: readonly Adapter[]): Hooks {
+    return new Hooks(adapters, { timeoutMs: this.timeoutMs ?? Infinity });
+  }
+
+  /**
+   * `pending`, a hook's promise, held to the hook timeout: past it, a
+   * HookError for `hook` of `adapter` (for `nodeName`).
+   */
+  timed<T>(
+    pending: PromiseLike<T>,
+    hook: HookName,
+    adapter: Adapter,
+    nodeName?: string,
+  ): PromiseLike<T> {
+    const ms = this.timeoutMs;
+    if (ms === undefined) return pending;
+    return within(pending, ms, () => {
+      const error = new HookError(
+        hook,
+        adapterName(adapter),
+        new Error(`it did not settle within ${ms} ms (the hook timeout)`),
+        nodeName,
+      );
+      TIMED_OUT.add(error);
+      return error;
+    });
   }
 
   /** Whether any adapter implements `hook`. */
@@ -543,8 +602,12 @@ export class Hooks {
     for (let j = i; j < list.length; j++) {
       const { adapter, method } = list[j]!;
       try {
-        await (j === i ? pending : method.call(adapter, event));
+        const result = j === i ? pending : method.call(adapter, event);
+        await (this.timeoutMs !== undefined && isThenable(result)
+          ? this.timed(result, hook, adapter, nodeNameOf(event))
+          : result);
       } catch (error) {
+        if (timedOut(error)) throw error;
         throw hookError(hook, adapter, error, event);
       }
     }
@@ -568,7 +631,14 @@ export class Hooks {
       try {
         const result = method.call(adapter, event);
         if (isThenable(result)) {
-          (pending ??= []).push(Promise.resolve(result).then(() => {}, fail));
+          (pending ??= []).push(
+            Promise.resolve(
+              this.timed(result, hook, adapter, nodeNameOf(event)),
+            ).then(
+              () => {},
+              (error) => timedOut(error) ? onError(error) : fail(error),
+            ),
+          );
         }
       } catch (error) {
         fail(error);
@@ -705,8 +775,12 @@ export class Hooks {
   ): Promise<string | undefined> {
     let verdict: ValidationVerdict;
     try {
-      verdict = await run();
+      const pending = run();
+      verdict = await (isThenable(pending)
+        ? this.timed(pending, hook, adapter)
+        : pending);
     } catch (error) {
+      if (timedOut(error)) throw error;
       throw new HookError(hook, adapterName(adapter), error);
     }
     if (verdict === undefined || verdict === true) return undefined;
@@ -720,13 +794,13 @@ function hookError(
   error: unknown,
   event: unknown,
 ): HookError {
+  return new HookError(hook, adapterName(adapter), error, nodeNameOf(event));
+}
+
+// The node a hook's event is about, if any.
+function nodeNameOf(event: unknown): string | undefined {
   const nodeName = (event as { nodeName?: unknown }).nodeName;
-  return new HookError(
-    hook,
-    adapterName(adapter),
-    error,
-    typeof nodeName === "string" ? nodeName : undefined,
-  );
+  return typeof nodeName === "string" ? nodeName : undefined;
 }
 
 /** An adapter's name for messages. */

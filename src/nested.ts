@@ -113,6 +113,23 @@ export interface NestedSource {
 
 const NO_HOOKS = new Hooks([]);
 
+/**
+ * How deep pipelines may nest (`asNode` of a pipeline with nested nodes of
+ * its own, and so on). A nested run is a call inside its caller's, so each
+ * level takes stack; far below where the stack runs out on every executor.
+ */
+export const MAX_NESTING = 100;
+
+// How deep the nested nodes of `graph` nest (0 without any).
+function nestingOf(graph: Graph): number {
+  let deepest = 0;
+  for (const spec of graph.specs.values()) {
+    const depth = spec.container?.depth ?? 0;
+    if (depth > deepest) deepest = depth;
+  }
+  return deepest;
+}
+
 /** The definition of a node that runs `source` (see {@linkcode AsNodeOptions}). */
 export function nestedNode(
   source: NestedSource,
@@ -140,6 +157,12 @@ export function nestedNode(
     );
   }
   const { graph, bound } = source;
+  const depth = nestingOf(graph) + 1;
+  if (depth > MAX_NESTING) {
+    throw new RangeError(
+      `'asNode': pipelines nested ${depth} deep are past braid's limit of ${MAX_NESTING} (each level runs inside the one above it, on one call stack)`,
+    );
+  }
   const inputMapping = strings(options.inputMapping, "inputMapping");
   const outputMapping = strings(options.outputMapping, "outputMapping");
   const outerOf = new Map<string, string>();
@@ -309,6 +332,7 @@ export function nestedNode(
       container: Object.freeze({
         name,
         graph,
+        depth,
         mapOver,
         outputs: Object.freeze(exposed),
         run: all,
@@ -343,7 +367,11 @@ function forwardedHooks(
     return out === undefined ? [] : [out];
   });
   if (forwarded.length === 0) return own;
-  return new Hooks([...forwarded, ...own.adapters]);
+  // The inner engine's hook timeout, else the caller's.
+  return (own.timeoutMs === undefined ? caller : own).withAdapters([
+    ...forwarded,
+    ...own.adapters,
+  ]);
 }
 
 function forward(

@@ -10,6 +10,7 @@ import type { CacheDeclaration } from "./modifiers/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
 import { CTX, ParamsError, type ParsedParams, parseParams } from "./_params.ts";
 import { targets } from "./_targets.ts";
+import { CallSite } from "./_call_site.ts";
 
 /** Any function that can be a node. */
 // deno-lint-ignore no-explicit-any
@@ -136,6 +137,8 @@ export interface NodeSpec {
     readonly name: string;
     /** The inner pipeline's graph. */
     readonly graph: Graph;
+    /** How many pipelines deep the node runs: 1 plus its inner nesting. */
+    readonly depth?: number;
     /** The outer inputs it maps over, if any. */
     readonly mapOver: readonly string[];
     /** The outputs it exposes, by outer name. */
@@ -225,6 +228,8 @@ export type DeclaredInputs = readonly InputSpec[];
  * @typeParam I `true` when a modifier may bind parameters to values not
  *   named by any parameter (`source(...)`), so the inputs the graph needs
  *   are not all known to the type system (`boolean` when unknown).
+ * @typeParam A The names `params()` gives its positional parameters, in
+ *   order (`never` when it gives none).
  * @typeParam L `true` when `loader()` makes it a loader, whose value is the
  *   first item of the `[value, metadata]` its function returns.
  */
@@ -236,6 +241,7 @@ export interface NodeDef<
   C extends string = string,
   X extends FieldMap = FieldMap,
   I extends boolean = boolean,
+  A extends readonly string[] = readonly string[],
   L extends boolean = boolean,
 > {
   /** The user's function, untouched (call it directly in unit tests). */
@@ -256,6 +262,8 @@ export interface NodeDef<
   readonly "braid.fields"?: X;
   /** Type-level only: whether modifiers may make it take inputs no parameter names. */
   readonly "braid.addsInputs"?: I;
+  /** Type-level only: the names of its positional parameters, from `params()`. */
+  readonly "braid.params"?: A;
   /** Type-level only: whether it is a loader. */
   readonly "braid.loader"?: L;
 }
@@ -344,6 +352,7 @@ export function node<
   CollectsOf<M>,
   FieldsOf<M>,
   AddsInputs<M>,
+  ParamNamesOf<M>,
   IsLoader<M>
 > {
   if (typeof fn !== "function") {
@@ -392,53 +401,6 @@ function split(
     }
   }
   return [Object.freeze(mods) as Modifier[], declared];
-}
-
-interface V8CallSite {
-  getFileName(): string | null | undefined;
-}
-type PrepareStackTrace = (error: unknown, sites: V8CallSite[]) => unknown;
-
-// Where node() was called: kept as an unformatted stack capture (about a
-// microsecond) and formatted on the first read of `url`, when a worker
-// needs the module, since formatting a stack costs far more than capturing
-// one.
-class CallSite implements DefinitionSite {
-  #capture: { stack?: unknown } | undefined;
-  #url: string | undefined;
-  constructor(below: AnyFn) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 1;
-    const capture: { stack?: unknown } = {};
-    Error.captureStackTrace(capture, below);
-    Error.stackTraceLimit = limit;
-    this.#capture = capture;
-    Object.freeze(this);
-  }
-
-  get url(): string | undefined {
-    const capture = this.#capture;
-    if (capture === undefined) return this.#url;
-    this.#capture = undefined;
-    // The capture is formatted on its first read, by whatever
-    // prepareStackTrace is installed then: ours keeps the call site's file.
-    const E = Error as unknown as {
-      prepareStackTrace?: PrepareStackTrace | undefined;
-    };
-    const previous = E.prepareStackTrace;
-    E.prepareStackTrace = (_error, sites) => sites[0]?.getFileName() ?? null;
-    let file: unknown;
-    try {
-      file = capture.stack;
-    } finally {
-      E.prepareStackTrace = previous;
-    }
-    if (typeof file !== "string" || file === "") return undefined;
-    // Deno names local modules by path, others by URL.
-    return this.#url = file.startsWith("/")
-      ? new URL(`file://${file}`).href
-      : file;
-  }
 }
 
 /**
@@ -533,6 +495,19 @@ export type AddsInputs<M extends readonly unknown[]> = true extends {
   [K in keyof M]: "braid.addsInputs" extends keyof M[K] ? true : false;
 }[number] ? true
   : false;
+
+/** A modifier that names a function's positional parameters (what `params()` returns). */
+export interface ParamsModifier<A extends readonly string[]> extends Modifier {
+  /** Type-level only: the names, in order, for `deno check`. */
+  readonly "braid.params"?: A;
+}
+
+/** The names a list of modifiers gives positional parameters, or `never`. */
+export type ParamNamesOf<M extends readonly unknown[]> = {
+  [K in keyof M]: "braid.params" extends keyof M[K]
+    ? NonNullable<M[K]["braid.params" & keyof M[K]]>
+    : never;
+}[number] extends infer A extends readonly string[] ? A : never;
 
 /** Whether `value` was made by {@linkcode node}. */
 export function isNodeDef(value: unknown): value is NodeDef {

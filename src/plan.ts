@@ -277,12 +277,15 @@ export function compilePlan(graph: Graph, request: PlanRequest): Plan {
     }
   }
   if (missing.size > 0) {
-    const list: MissingInput[] = [...missing.keys()].sort().map((name) => ({
-      name,
-      neededBy: missing.get(name)!.length > 0
+    const list: MissingInput[] = [...missing.keys()].sort().map((name) => {
+      const neededBy = missing.get(name)!.length > 0
         ? missing.get(name)!
-        : ["the request"],
-    }));
+        : ["the request"];
+      const config = graph.unmatchedVariants.get(name);
+      return config === undefined
+        ? { name, neededBy }
+        : { name, neededBy, noVariantFor: config };
+    });
     throw new MissingInputError(finalVars, list);
   }
 

@@ -6,7 +6,7 @@
  */
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { ExecutionEvent, NodeMetadata, SkipReason } from "./events.ts";
-import { Hooks, type NodeLogEvent } from "./hooks.ts";
+import type { NodeLogEvent } from "./hooks.ts";
 import type { ExecuteOptions, Runner } from "./runner.ts";
 import { Recorder } from "./_recorder.ts";
 
@@ -87,7 +87,7 @@ export async function recordRun(
   const runId = crypto.randomUUID();
   const recorder = new Recorder(plan, emit);
   // First, so it sees a node start even when a later adapter's hook throws.
-  const hooks = new Hooks([recorder, ...runner.hooks.adapters]);
+  const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
   recorder.emit({
     type: "runStarted",

@@ -107,6 +107,9 @@ export class Run {
   // Each node's attempt number, past the first (made on a node's first
   // retry).
   #attempts: Uint16Array | undefined;
+  // The worker each node runs on, where its executor names one (made when
+  // the first is named).
+  #workers: (string | undefined)[] | undefined;
   /** True once a node's end has been left to `invokeInline`'s caller. */
   defers = false;
   // The nodes whose ends `invokeInline`'s callers report, and when each
@@ -185,6 +188,16 @@ export class Run {
   /** Which attempt at `node` this is (or will be, before it starts): 1 unless retried. */
   attemptOf(node: PlanNode): number {
     return this.#attempts === undefined ? 1 : this.#attempts[node.index]! + 1;
+  }
+
+  /** The worker `node` runs on, when its executor named one. */
+  workerOf(node: PlanNode): string | undefined {
+    return this.#workers?.[node.index];
+  }
+
+  /** `node` runs on `worker` (an executor that runs it elsewhere says so). */
+  placeOn(node: PlanNode, worker: string): void {
+    (this.#workers ??= [])[node.index] = worker;
   }
 
   /** `node` is about to start again. */

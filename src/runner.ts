@@ -376,6 +376,7 @@ export class Runner {
     plan: Plan,
     runId: string,
     values: readonly unknown[],
+    signal?: AbortSignal,
   ): Promise<unknown> {
     const outputs = this.outputs(plan, values);
     const builder = this.#resultBuilder;
@@ -389,8 +390,9 @@ export class Runner {
       }
       return outputs;
     }
+    let built: unknown;
     try {
-      return await builder.buildResult!({
+      built = builder.buildResult!({
         runId,
         finalVars: plan.finalVars,
         outputs,
@@ -402,5 +404,19 @@ export class Runner {
         error,
       );
     }
+    if (!isThenable(built)) return built;
+    // Inside the run's abort race and the hook timeout, as the run was.
+    const pending = Promise.resolve(
+      this.hooks.timed(built, "buildResult", builder),
+    ).catch((error) => {
+      throw error instanceof HookError
+        ? error
+        : new HookError("buildResult", adapterName(builder), error);
+    });
+    return await raceAbort(
+      signal,
+      pending,
+      () => new CancelledError(runId, signal!.reason),
+    );
   }
 }

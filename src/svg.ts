@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Viz } from "@viz-js/viz";
+import type { Viz } from "npm:@viz-js/viz@3.31.0";
 import type { DotOptions } from "./dot.ts";
 
 /**
@@ -21,7 +21,7 @@ let loading: Promise<Viz> | undefined;
 
 /** Graphviz, loaded once (again after a failed load). */
 function viz(): Promise<Viz> {
-  return loading ??= import("@viz-js/viz").then(
+  return loading ??= import("npm:@viz-js/viz@3.31.0").then(
     (module) => module.instance(),
     (error) => {
       loading = undefined;

@@ -26,6 +26,7 @@ export type NodeValue<T> = T extends NodeDef<infer F, string, boolean, true>
     string,
     FieldMap,
     boolean,
+    readonly string[],
     true
   > ? LoadedValue<Awaited<ReturnType<F>>>
   : T extends NodeDef<infer F> ? Awaited<ReturnType<F>>
@@ -218,10 +219,52 @@ export type ResultOf<A extends readonly unknown[], D> = [
       : never;
   }[number];
 
-/** The object parameter of a node export (`{}` for positional or no parameters). */
-export type ParamObject<T> = T extends NodeDef<infer F> ? FirstParam<F>
+/**
+ * The object parameter of a node export (`{}` for positional or no
+ * parameters), or its positional parameters by the names `params()` gives.
+ */
+export type ParamObject<T> = T extends NodeDef<
+  infer F,
+  string,
+  boolean,
+  boolean,
+  string,
+  FieldMap,
+  boolean,
+  infer A
+> ? [A] extends [never] ? FirstParam<F>
+  : string extends A[number] ? FirstParam<F>
+  : NamedParams<A, Parameters<F>>
   : T extends AnyFn ? FirstParam<T>
   : never;
+
+/** The numeric keys of a tuple. */
+export type TupleIndex<A> = Extract<keyof A, `${number}`>;
+
+/**
+ * Positional parameters `P` as an object keyed by `names` (`ctx` left out):
+ * required where the parameter is, optional where it has a default.
+ */
+export type NamedParams<
+  A extends readonly string[],
+  P extends readonly unknown[],
+> =
+  & {
+    [
+      I in TupleIndex<A> as A[I] extends "ctx" ? never
+        : I extends keyof P ? Record<never, never> extends Pick<P, I> ? never
+          : A[I]
+        : never
+    ]: P[I & keyof P];
+  }
+  & {
+    [
+      I in TupleIndex<A> as A[I] extends "ctx" ? never
+        : I extends keyof P ? Record<never, never> extends Pick<P, I> ? A[I]
+          : never
+        : never
+    ]?: P[I & keyof P];
+  };
 
 /** Built-in classes a positional parameter may have: never a parameter object. */
 export type BuiltIn =
@@ -285,8 +328,11 @@ export type Checked<M, B> = [Mismatches<M>] extends [never] ? B
  * to other values (`source(...)`).
  */
 export type HiddenInputs<T> = T extends
-  NodeDef<infer F, string, boolean, boolean, string, FieldMap, infer I>
-  ? true extends I ? true : Positional<F>
+  NodeDef<infer F, string, boolean, boolean, string, FieldMap, infer I, infer A>
+  ? true extends I ? true
+  : [A] extends [never] ? Positional<F>
+  : string extends A[number] ? Positional<F>
+  : false // params() named them
   : T extends AnyFn ? Positional<T>
   : false;
 
@@ -341,23 +387,45 @@ export type KnownNames<M> = unknown extends M ? false
   : true;
 
 /**
+ * Whether the names of modules `M`'s nodes and of the inputs its object
+ * parameters take are known, even where some export hides further inputs
+ * (positional parameters without `params()`, `source(...)` bindings).
+ */
+export type NamesPartlyKnown<M> = unknown extends M ? false
+  : string extends keyof M ? false
+  : string extends NodeName<M> ? false
+  : string extends InputName<M> ? false
+  : true;
+
+/**
+ * The inputs of modules `M` the type system can name, each with the type
+ * its parameters take (or a promise of it), and node names (an input
+ * replaces a node).
+ */
+export type NamedInputs<M> =
+  & {
+    readonly [
+      // null and undefined always pass (Hamilton lets None through).
+      I in InputName<M>
+    ]?:
+      | InputValue<M, I>
+      | PromiseLike<InputValue<M, I>>
+      | null
+      | undefined;
+  }
+  & { readonly [N in LiteralNodeName<M>]?: unknown };
+
+/**
  * The `inputs` of a run of modules `M`: its input names (a misspelt one
  * fails `deno check`), each with the type its parameters take (or a
- * promise of it), and node names (an input replaces a node). Any names when
- * some are not known to the type system.
+ * promise of it), and node names (an input replaces a node). Where some
+ * input names are hidden from the type system, other names are accepted
+ * too, while the known ones keep their types; any names when the modules'
+ * names are not known at all.
  */
-export type InputsOf<M> = KnownNames<M> extends true ?
-    & {
-      readonly [
-        // null and undefined always pass (Hamilton lets None through).
-        I in InputName<M>
-      ]?:
-        | InputValue<M, I>
-        | PromiseLike<InputValue<M, I>>
-        | null
-        | undefined;
-    }
-    & { readonly [N in LiteralNodeName<M>]?: unknown }
+export type InputsOf<M> = KnownNames<M> extends true ? NamedInputs<M>
+  : NamesPartlyKnown<M> extends true
+    ? NamedInputs<M> & Readonly<Record<string, unknown>>
   : Readonly<Record<string, unknown>>;
 
 /** The `overrides` of a run of modules `M`: node (or input) names. */

@@ -8,10 +8,17 @@ export interface DenoOutput {
   readonly stderr: string;
 }
 
-/** Runs `deno ...args` without colours and returns what it printed. */
-export async function runDeno(args: readonly string[]): Promise<DenoOutput> {
+/**
+ * Runs `deno ...args` without colours (in `options.cwd`, by default this
+ * process's working directory) and returns what it printed.
+ */
+export async function runDeno(
+  args: readonly string[],
+  options: { readonly cwd?: string } = {},
+): Promise<DenoOutput> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...args],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

@@ -27,10 +27,24 @@ Deno.test("Builder loads modules given as specifiers and records their URL", asy
   assert.equal(info?.module, url);
 });
 
-Deno.test("Builder resolves a relative specifier against the working directory", async () => {
-  const dr = await new Builder().withModules("./tests/fixtures/spend.ts")
-    .build();
+Deno.test("Builder resolves a relative specifier against the calling module, not the working directory", async () => {
+  // The working directory is the repository's root: "./fixtures/spend.ts"
+  // names a file only when read from this test's own directory.
+  assert.notEqual(new URL(".", import.meta.url).pathname, `${Deno.cwd()}/`);
+  const dr = await new Builder().withModules("./fixtures/spend.ts").build();
   assert.deepEqual(await dr.execute(["spend"]), { spend: [10, 20, 30] });
+  const info = dr.listAvailableVariables().find((v) => v.name === "spend");
+  assert.equal(info?.module, import.meta.resolve("./fixtures/spend.ts"));
+});
+
+Deno.test("Builder refuses a relative specifier from code that is not a module, showing the fix", () => {
+  // An indirect eval runs as a script: no module to resolve against.
+  const fromScript = (0, eval)("(b) => b.withModules('./x.ts')");
+  assert.throws(
+    () => fromScript(new Builder()),
+    TypeError,
+    'new URL("./x.ts", import.meta.url)',
+  );
 });
 
 Deno.test("Builder.build() throws DuplicateNodeError for a name defined in two modules", async () => {

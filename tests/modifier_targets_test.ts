@@ -17,6 +17,7 @@ import {
   step,
   subdag,
   tag,
+  unpackFields,
   ValidationError,
   value,
 } from "../mod.ts";
@@ -88,7 +89,7 @@ Deno.test("tag's target chooses every node, one node or a list of nodes of the d
   });
 });
 
-Deno.test("a target naming a node its definition does not make is an InvalidNodeError naming the modifier", async () => {
+Deno.test("a target naming a node its definition does not make is an InvalidNodeError naming the modifier (Hamilton 40)", async () => {
   await assert.rejects(
     new Builder().withModules({
       stats: node(
@@ -167,7 +168,7 @@ Deno.test("checkOutput after extractFields checks the fields, not the object nod
   await assert.rejects(objects.execute(["mean"]), ValidationError);
 });
 
-Deno.test("cache() declares every node of its definition unless target picks some", async () => {
+Deno.test("cache() declares every node of its definition unless target picks some (Hamilton 40)", async () => {
   const declared = async (target?: string) => {
     const dr = await new Builder().withModules({
       stats: node(
@@ -200,7 +201,7 @@ Deno.test("cache() declares every node of its definition unless target picks som
   assert.deepEqual(dr.listAvailableVariables()[0]?.cache, { version: "2" });
 });
 
-Deno.test("subdag with extractFields builds: the fields are read from the function's node, not its inner nodes", async () => {
+Deno.test("subdag with extractFields builds: the fields are read from the function's node, not its inner nodes (Hamilton 40)", async () => {
   const inner = {
     doubled: ({ x }: { x: number }) => x * 2,
     squared: ({ x }: { x: number }) => x * x,
@@ -224,7 +225,7 @@ Deno.test("subdag with extractFields builds: the fields are read from the functi
   );
 });
 
-Deno.test("tag after subdag, pipeInput or parameterize tags the final nodes: not inner nodes or steps, every generated node", async () => {
+Deno.test("tag after subdag, pipeInput or parameterize tags the final nodes: not inner nodes or steps, every generated node (Hamilton 40)", async () => {
   const inner = { doubled: ({ x }: { x: number }) => x * 2 };
   const dr = await new Builder().withModules({
     total: node(
@@ -260,7 +261,7 @@ Deno.test("tag after subdag, pipeInput or parameterize tags the final nodes: not
   });
 });
 
-Deno.test("a modifier chosen by resolveFromConfig keeps its own target", async () => {
+Deno.test("a modifier chosen by resolveFromConfig keeps its own target (Hamilton 40)", async () => {
   const dr = await new Builder().withModules({
     stats: node(
       stats,
@@ -273,4 +274,72 @@ Deno.test("a modifier chosen by resolveFromConfig keeps its own target", async (
     mean: { owner: "ana" },
     std: { owner: "ana" },
   });
+});
+
+Deno.test("tag after unpackFields or pipeOutput tags the final nodes only: the items, the node over the last step (Hamilton 40)", async () => {
+  const dr = await new Builder().withModules({
+    pair: node(
+      (): [number, string] => [1, "a"],
+      unpackFields("n", "s"),
+      tag({ t: "item" }),
+    ),
+    price: node(
+      () => 2.6,
+      pipeOutput(step(Math.round), step(Math.abs).named("abs")),
+      tag({ t: "final" }),
+    ),
+  }).build();
+  assert.deepEqual(tagsOf(dr), {
+    pair: {},
+    n: { t: "item" },
+    s: { t: "item" },
+    "price.raw": {},
+    "price.round": {},
+    "price.abs": {},
+    price: { t: "final" },
+  });
+  assert.deepEqual(
+    dr.listAvailableVariables({ tagFilter: { t: "final" } }).map((v) => v.name),
+    ["price"],
+  );
+});
+
+Deno.test("cache() given twice for one node is an InvalidNodeError at build; caches for different targets are not (Hamilton 40)", async () => {
+  await assert.rejects(
+    new Builder().withModules({
+      model: node(
+        () => 1,
+        cache({ behavior: "recompute" }),
+        cache({ behavior: "disable" }),
+      ),
+    }).build(),
+    (e: unknown) =>
+      e instanceof InvalidNodeError && e.nodeName === "model" &&
+      /cache\(\) is given twice for this node/.test(e.message),
+  );
+  await assert.rejects(
+    new Builder().withModules({
+      stats: node(
+        stats,
+        extractFields("mean", "std"),
+        cache({ behavior: "recompute" }),
+        cache({ version: "2", target: "std" }),
+      ),
+    }).build(),
+    (e: unknown) => e instanceof InvalidNodeError && e.nodeName === "std",
+  );
+  const dr = await new Builder().withModules({
+    stats: node(
+      stats,
+      extractFields("mean", "std"),
+      cache({ behavior: "recompute", target: "mean" }),
+      cache({ behavior: "disable", target: ["stats", "std"] }),
+    ),
+  }).build();
+  assert.deepEqual(
+    Object.fromEntries(
+      dr.listAvailableVariables().map((v) => [v.name, v.cache?.behavior]),
+    ),
+    { stats: "disable", mean: "recompute", std: "disable" },
+  );
 });

@@ -39,7 +39,7 @@ import {
 
 const sum = ({ a, b }: { a: number; b: number }) => a + b;
 
-Deno.test("parameterize makes one node per entry and the original name is no node", async () => {
+Deno.test("parameterize makes one node per entry and the original name is no node (Hamilton 22)", async () => {
   const dr = await new Builder().withModules({
     x: () => 1,
     y: () => 10,
@@ -99,7 +99,7 @@ Deno.test("parameterize leaves an unbound optional parameter to its default", as
   });
 });
 
-Deno.test("parameterize rejects a binding that is not source, value or group, and unknown parameters", async () => {
+Deno.test("parameterize rejects a binding that is not source, value or group, and unknown parameters (Hamilton 22)", async () => {
   await assert.rejects(
     new Builder().withModules({
       sum: node(sum, parameterize({ s: { a: 1 as never, b: value(2) } })),
@@ -154,7 +154,7 @@ Deno.test("injecting the same parameter twice is a build error", async () => {
   );
 });
 
-Deno.test("extractFields adds a node per field and keeps the whole object", async () => {
+Deno.test("extractFields adds a node per field and keeps the whole object (Hamilton 20)", async () => {
   let runs = 0;
   const stats = () => (runs++, { mean: 2, std: 0.5 });
   const dr = await new Builder()
@@ -170,7 +170,7 @@ Deno.test("extractFields adds a node per field and keeps the whole object", asyn
   assert.equal(runs, 1);
 });
 
-Deno.test("a field missing at run time fails its node by name, unless fillWith is given", async () => {
+Deno.test("a field missing at run time fails its node by name, unless fillWith is given (Hamilton 20)", async () => {
   const partial = () => ({ mean: 2 });
   const strict = await new Builder()
     .withModules({ partial: node(partial, extractFields("mean", "std")) })
@@ -189,7 +189,7 @@ Deno.test("a field missing at run time fails its node by name, unless fillWith i
   assert.deepEqual(await filled.execute(["std"]), { std: 0 });
 });
 
-Deno.test("unpackFields adds a node per tuple item", async () => {
+Deno.test("unpackFields adds a node per tuple item (Hamilton 21)", async () => {
   const split = (): [number, string] => [1, "a"];
   const dr = await new Builder()
     .withModules({ split: node(split, unpackFields("n", "s")) })
@@ -284,7 +284,7 @@ const positive = {
   },
 };
 
-Deno.test("checkOutput with importance fail rejects with a ValidationError naming the node", async () => {
+Deno.test("checkOutput with importance fail rejects with a ValidationError naming the node (Hamilton 23)", async () => {
   const dr = await new Builder().withModules({
     price: node(
       () => -1,
@@ -311,7 +311,7 @@ Deno.test("checkOutput with importance fail rejects with a ValidationError namin
   );
 });
 
-Deno.test("checkOutput with importance warn passes the value on and reports it in events and run()", async () => {
+Deno.test("checkOutput with importance warn passes the value on and reports it in events and run() (Hamilton 23)", async () => {
   const dr = await new Builder().withModules({
     price: node(() => -1, checkOutput(positive)),
     doubled: ({ price }: { price: number }) => price * 2,
@@ -380,7 +380,7 @@ const plusOne = (x: number) => x + 1;
 const times = (x: number, { k }: { k: number }) => x * k;
 const clip = (x: number, { max }: { max: number }) => Math.min(x, max);
 
-Deno.test("pipeInput equals fn(h(g(f(x), 2), n)), each step a node", async () => {
+Deno.test("pipeInput equals fn(h(g(f(x), 2), n)), each step a node (Hamilton 24)", async () => {
   const report = node(
     ({ raw, unit }: { raw: number; unit: string }) => `${raw}${unit}`,
     pipeInput(
@@ -415,7 +415,7 @@ Deno.test("pipeInput pipes the parameter named by onInput, under a namespace", a
   assert.ok(dr.listAvailableVariables().some((v) => v.name === "prep.plusOne"));
 });
 
-Deno.test("pipe steps are dropped by config, and named steps can be requested", async () => {
+Deno.test("pipe steps are dropped by config, and named steps can be requested (Hamilton 24)", async () => {
   const f = node(
     ({ x }: { x: number }) => x,
     pipeInput(
@@ -451,7 +451,7 @@ Deno.test("pipeOutput post-processes a node's value; the raw value stays availab
   });
 });
 
-Deno.test("pipeOutput with onOutput post-processes only the named outputs of extractFields", async () => {
+Deno.test("pipeOutput with onOutput post-processes only the named outputs of extractFields (Hamilton 40)", async () => {
   const stats = node(
     () => ({ mean: 2.4, std: 0.26 }),
     extractFields("mean", "std"),
@@ -470,7 +470,7 @@ Deno.test("pipeInput on a node without parameters is an InvalidNodeError", async
   );
 });
 
-Deno.test("mutate applies a private mutator to targets in other modules, chaining in order", async () => {
+Deno.test("mutate applies a private mutator to targets in other modules, chaining in order (Hamilton 25)", async () => {
   const scores = {
     score_a: () => 42,
     score_b: () => 7,
@@ -608,7 +608,7 @@ Deno.test("a subdag whose function uses none of its nodes is an InvalidNodeError
   );
 });
 
-Deno.test("describe() gives a description; parameterize fills in its {param} placeholders", async () => {
+Deno.test("describe() gives a description; parameterize fills in its {param} placeholders (Hamilton 22)", async () => {
   const dr = await new Builder().withModules({
     x: () => 1,
     sum: node(
@@ -757,14 +757,31 @@ Deno.test("a pipe's namespace option prefixes its steps; namespace null leaves t
       () => 2.6,
       pipeOutput(step(Math.round).named("rounded"), { namespace: null }),
     ),
+    h: node(
+      () => 2.6,
+      pipeOutput(step(Math.round).named("rounded"), { namespace: "post" }),
+    ),
   }).build();
   const names = dr.listAvailableVariables().map((v) => v.name);
-  for (const name of ["prep.shifted", "prep.clip", "rounded", "g", "g.raw"]) {
+  for (
+    const name of [
+      "prep.shifted",
+      "prep.clip",
+      "rounded",
+      "g",
+      "g.raw",
+      "post.rounded",
+      "h",
+    ]
+  ) {
     assert.ok(names.includes(name), `${name} in ${names.join()}`);
   }
+  assert.ok(!names.includes("h.rounded"), names.join());
   assert.deepEqual(
-    await dr.execute(["f", "rounded", "g"] as never[], { inputs: { x: 9 } }),
-    { f: 3, rounded: 3, g: 3 },
+    await dr.execute(["f", "rounded", "g", "post.rounded", "h"] as never[], {
+      inputs: { x: 9 },
+    }),
+    { f: 3, rounded: 3, g: 3, "post.rounded": 3, h: 3 },
   );
   assert.throws(
     () => pipeOutput(step(Math.round), { namespace: "" }),
@@ -796,7 +813,7 @@ Deno.test("pipeOutput's named last step stays requestable; the node keeps its na
   assert.deepEqual(info?.tags, { module: "module #1", unit: "EUR" });
 });
 
-Deno.test("pipeOutput() with no steps, or none kept by config, leaves the node unchanged", async () => {
+Deno.test("pipeOutput() with no steps, or none kept by config, leaves the node unchanged (Hamilton 41)", async () => {
   const dr = await new Builder().withModules({
     a: node(() => 1, pipeOutput()),
     b: node(() => 2, pipeOutput(step(plusOne).when({ mode: "shift" }))),
@@ -805,7 +822,7 @@ Deno.test("pipeOutput() with no steps, or none kept by config, leaves the node u
   assert.deepEqual(await dr.execute(["a", "b"]), { a: 1, b: 2 });
 });
 
-Deno.test("a step's onOutput together with pipeOutput's onOutput is a build error", async () => {
+Deno.test("a step's onOutput together with pipeOutput's onOutput is a build error (Hamilton 41)", async () => {
   const stats = node(
     () => ({ mean: 2.4, std: 0.26 }),
     extractFields("mean", "std"),
@@ -819,7 +836,7 @@ Deno.test("a step's onOutput together with pipeOutput's onOutput is a build erro
   );
 });
 
-Deno.test("a step's onOutput picks among the final nodes: the other fields pass unchanged", async () => {
+Deno.test("a step's onOutput picks among the final nodes: the other fields pass unchanged (Hamilton 40)", async () => {
   const stats = node(
     () => ({ mean: 2.4, std: 0.26 }),
     extractFields("mean", "std"),
@@ -906,7 +923,7 @@ Deno.test("configuration() maps another key of the builder's config into a subda
   assert.throws(() => configuration(""), TypeError);
 });
 
-Deno.test('extractFields given a list instead of names is an InvalidNodeError at build, not fields "0", "1"', async () => {
+Deno.test('extractFields given a list instead of names is an InvalidNodeError at build, not fields "0", "1" (Hamilton 20)', async () => {
   const stats = node(
     () => ({ a: 1, b: 2 }),
     extractFields(["a", "b"] as never),
@@ -963,7 +980,7 @@ Deno.test("tag keys must be names joined by dots, and tag lists non-empty withou
   });
 });
 
-Deno.test("source(source(x)) and value(value(x)) are one level deep", async () => {
+Deno.test("source(source(x)) and value(value(x)) are one level deep (Hamilton 22)", async () => {
   const x = source("x");
   assert.equal(source(x), x);
   assert.equal(source(source("x")).name, "x");
@@ -977,7 +994,7 @@ Deno.test("source(source(x)) and value(value(x)) are one level deep", async () =
   assert.deepEqual(await dr.execute(["f"]), { f: 5 });
 });
 
-Deno.test("group() with no items is an InvalidNodeError naming the parameter", async () => {
+Deno.test("group() with no items is an InvalidNodeError naming the parameter (Hamilton 22)", async () => {
   await assert.rejects(
     new Builder().withModules({
       total: node(
@@ -1220,7 +1237,7 @@ Deno.test("mutate binds arguments for every target, each target's own winning; t
   );
 });
 
-Deno.test("applyTo(...).named() names the mutation's step node and .when() keeps it only under a config", async () => {
+Deno.test("applyTo(...).named() names the mutation's step node and .when() keeps it only under a config (Hamilton 25)", async () => {
   const scores = { score: () => 42, other: () => 7 };
   const _clip = node(
     (x: number, { max }: { max: number }) => Math.min(x, max),
@@ -1306,7 +1323,7 @@ Deno.test("checkOutput makes <name>_raw, one validator node per validator valued
   });
 });
 
-Deno.test("checkOutput with importance fail reports every failed validator in one ValidationError", async () => {
+Deno.test("checkOutput with importance fail reports every failed validator in one ValidationError (Hamilton 44)", async () => {
   const dr = await new Builder().withModules({
     price: node(
       () => -250,
@@ -1338,7 +1355,7 @@ Deno.test("checkOutput with importance fail reports every failed validator in on
   );
 });
 
-Deno.test("checkOutput given twice on one node is an InvalidNodeError; tags in its namespaces are reserved", async () => {
+Deno.test("checkOutput given twice on one node is an InvalidNodeError; tags in its namespaces are reserved (Hamilton 44)", async () => {
   await assert.rejects(
     new Builder().withModules({
       f: node(() => 1, checkOutput(() => true), checkOutput(() => true)),

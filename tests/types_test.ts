@@ -56,6 +56,11 @@ Deno.test("deno check accepts inputs and overrides named as the graph's inputs a
   assert.ok(ok, output);
 });
 
+Deno.test("deno check accepts positional parameters named by params() as typed inputs and overrides, and any further names where positional names are hidden", async () => {
+  const { ok, output } = await check(join(dir, "pass_positional.ts"));
+  assert.ok(ok, output);
+});
+
 Deno.test("deno check accepts each hook dispatched with its own event type", async () => {
   const { ok, output } = await check(join(dir, "pass_hook_event.ts"));
   assert.ok(ok, output);
@@ -102,6 +107,19 @@ const failing: [string, RegExp][] = [
     /Type 'string' is not assignable to type 'number \| PromiseLike<number>/,
   ],
   ["fail_misspelt_override.ts", /'rw' does not exist in type/],
+  ["fail_positional_misspelt_input.ts", /'unti' does not exist in type/],
+  [
+    "fail_positional_input_type.ts",
+    /Type 'number' is not assignable to type 'InputValue</,
+  ],
+  [
+    "fail_hidden_input_type.ts",
+    /Type 'string' is not assignable to type 'number \| PromiseLike/,
+  ],
+  [
+    "fail_positional_param_type.ts",
+    /node \\"label\\" takes \\"total\\" of another type than node \\"total\\" returns/,
+  ],
 ];
 
 for (const [file, expected] of failing) {

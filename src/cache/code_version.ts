@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { tokenizer } from "acorn";
+import { tokenizer } from "npm:acorn@8.15.0";
 import { GeneratedCode } from "../_code.ts";
 import { dataVersion } from "./data_version.ts";
 import type { Hasher } from "./hasher.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { IHasher } from "hash-wasm";
+import type { IHasher } from "npm:hash-wasm@4.13.0";
 
 // hash-wasm copies what it is given into its WebAssembly memory in pieces of
 // this size: a fuller buffer would be split again.
@@ -123,8 +123,8 @@ let loading: Promise<Hasher> | undefined;
  * compiled on first use.
  */
 export function loadHasher(): Promise<Hasher> {
-  return loading ??= import("hash-wasm/esm").then(
-    async ({ createXXHash128 }: typeof import("hash-wasm")) =>
+  return loading ??= import("npm:hash-wasm@4.13.0/dist/index.esm.js").then(
+    async ({ createXXHash128 }: typeof import("npm:hash-wasm@4.13.0")) =>
       new Hasher(await createXXHash128()),
   );
 }

@@ -1,4 +1,4 @@
-import TinyQueue from "tinyqueue";
+import TinyQueue from "npm:tinyqueue@3.0.0";
 
 // A binary heap: tinyqueue's, an ES module (a CommonJS package would cost
 // every import of braid Deno's CommonJS loader, about 20 ms).

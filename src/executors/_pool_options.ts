@@ -1,5 +1,8 @@
 // The options of a worker pool, checked: what is wrong is an error before
 // any worker starts.
+import { delayOption, MAX_DELAY_MS } from "../_delay.ts";
+
+export { MAX_DELAY_MS };
 
 /** Options of the worker pool (the threaded and parallel executors). */
 export interface WorkerPoolOptions {
@@ -49,9 +52,6 @@ export interface WorkerPoolOptions {
 /** The most workers a pool may have. */
 export const MAX_WORKERS = 256;
 
-/** The longest delay `setTimeout` keeps: past it, a timer fires after 1 ms. */
-export const MAX_DELAY_MS = 2 ** 31 - 1;
-
 /** A pool's options, checked, with their defaults; undefined: no limit. */
 export interface PoolSettings {
   /** How many workers at most. */
@@ -85,32 +85,9 @@ export function poolSettings(options: WorkerPoolOptions): PoolSettings {
   }
   return {
     size,
-    timeoutMs: delay("timeoutMs", options.timeoutMs ?? Infinity, true),
-    idleMs: delay("idleMs", options.idleMs ?? 2000, false),
+    timeoutMs: delayOption("timeoutMs", options.timeoutMs ?? Infinity, true),
+    idleMs: delayOption("idleMs", options.idleMs ?? 2000, false),
     permissions: options.permissions,
     prestart,
   };
-}
-
-// A timer delay option: a number up to MAX_DELAY_MS, or Infinity for none
-// (undefined). Never a longer delay: setTimeout would fire it after 1 ms.
-function delay(
-  name: string,
-  value: number,
-  positive: boolean,
-): number | undefined {
-  if (value === Infinity) return undefined;
-  if (typeof value !== "number" || !(positive ? value > 0 : value >= 0)) {
-    throw new RangeError(
-      `'${name}' must be a ${
-        positive ? "positive" : "non-negative"
-      } number: received ${value}`,
-    );
-  }
-  if (value > MAX_DELAY_MS) {
-    throw new RangeError(
-      `'${name}' must be at most ${MAX_DELAY_MS} ms (2^31-1), or Infinity for none: received ${value}`,
-    );
-  }
-  return value;
 }

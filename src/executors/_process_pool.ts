@@ -16,11 +16,12 @@ import {
   type CallHandle,
   type CallInit,
   type CallOptions,
+  type ChunkInit,
   ProcessSlot,
   type SlotHost,
 } from "./_process_slot.ts";
 
-export type { CallHandle, CallInit, CallOptions };
+export type { CallHandle, CallInit, CallOptions, ChunkInit };
 
 /** What the pool is made of. */
 export interface ProcessPoolOptions {
@@ -35,6 +36,8 @@ export interface ProcessPoolOptions {
 export interface Lease {
   /** Runs the task in the reserved process, at once. */
   run(task: CallInit, options: CallOptions): CallHandle;
+  /** Runs a chunk of map items in the reserved process, at once. */
+  runChunk(chunk: ChunkInit, options: CallOptions): CallHandle;
   /** Gives the process back unused; a no-op once `run` was called. */
   release(): void;
 }
@@ -198,11 +201,18 @@ export class ProcessPool {
   #lease(slot: ProcessSlot): Lease {
     slot.reserve();
     let used = false;
+    const use = () => {
+      if (used) throw new Error("A lease runs one task");
+      used = true;
+    };
     return {
       run: (task, options) => {
-        if (used) throw new Error("A lease runs one task");
-        used = true;
+        use();
         return slot.run(task, options);
+      },
+      runChunk: (chunk, options) => {
+        use();
+        return slot.runChunk(chunk, options);
       },
       release: () => {
         if (used) return;

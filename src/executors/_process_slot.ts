@@ -5,7 +5,12 @@
 // it is gone, and the pool starts another when one is needed.
 import { WorkerError } from "../errors.ts";
 import { MAX_KNOWN_NODES, RemoteFailure } from "./pool.ts";
-import type { NodeTask, TaskNode, TaskReply } from "./_task_protocol.ts";
+import type {
+  ChunkTask,
+  NodeTask,
+  TaskNode,
+  TaskReply,
+} from "./_task_protocol.ts";
 import { WorkerProcess } from "./_worker_process.ts";
 
 /** How long a cancelled task's process may take to stop before it is killed. */
@@ -16,10 +21,18 @@ export type CallInit = Omit<NodeTask, "id" | "type" | "timed" | "node"> & {
   readonly node: TaskNode;
 };
 
+/** A chunk of map items as a slot takes it (it numbers and times tasks itself). */
+export type ChunkInit = Omit<ChunkTask, "id" | "timed" | "at">;
+
 /** How a task is described and observed. */
 export interface CallOptions {
   /** The node, for messages: `node "x"`. */
   readonly nodeName: string;
+  /**
+   * How messages name the task, when it is not one node's call: `map items
+   * 0 to 9` for a chunk.
+   */
+  readonly subject?: string;
   /** Receives the `ctx.log` calls made in the process. */
   readonly onLog?: (message: string, data: unknown) => void;
 }
@@ -113,6 +126,15 @@ export class ProcessSlot {
 
   /** Runs `task` now; the slot must be free or reserved. */
   run(task: CallInit, options: CallOptions): CallHandle {
+    return this.#run(task, options);
+  }
+
+  /** Runs a chunk of map items now; the slot must be free or reserved. */
+  runChunk(chunk: ChunkInit, options: CallOptions): CallHandle {
+    return this.#run(chunk, options);
+  }
+
+  #run(task: CallInit | ChunkInit, options: CallOptions): CallHandle {
     this.reserved = false;
     let pending!: Pending;
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -133,38 +155,48 @@ export class ProcessSlot {
       settle(
         pending,
         new WorkerError(
-          `The process reserved for node "${options.nodeName}" ended before the node started; run it again`,
+          `The process reserved for ${
+            subjectOf(options)
+          } ended before it started; run it again`,
         ),
       );
       return handle;
     }
     this.#pending = pending;
     this.process.hold(true);
-    const ref = this.#host.refOf(task.node);
-    const known = this.#known.has(ref);
-    // A busy pool may see plans without end: past a bound, the process
-    // forgets every descriptor and is sent each again.
-    const forget = !known && this.#known.size >= MAX_KNOWN_NODES;
+    const timed = this.#host.timeoutMs !== undefined;
     try {
-      this.process.send({
-        ...task,
-        type: "call",
-        id: pending.id,
-        node: known
-          ? ref
-          : forget
-          ? { ...task.node, ref, forget }
-          : { ...task.node, ref },
-        timed: this.#host.timeoutMs !== undefined,
-      });
-      if (forget) this.#known.clear();
-      this.#known.add(ref);
+      if (!("node" in task)) {
+        // A chunk sends its nodes' descriptors whole.
+        this.process.send({ ...task, id: pending.id, timed });
+      } else {
+        const ref = this.#host.refOf(task.node);
+        const known = this.#known.has(ref);
+        // A busy pool may see plans without end: past a bound, the process
+        // forgets every descriptor and is sent each again.
+        const forget = !known && this.#known.size >= MAX_KNOWN_NODES;
+        this.process.send({
+          ...task,
+          type: "call",
+          id: pending.id,
+          node: known
+            ? ref
+            : forget
+            ? { ...task.node, ref, forget }
+            : { ...task.node, ref },
+          timed,
+        });
+        if (forget) this.#known.clear();
+        this.#known.add(ref);
+      }
     } catch (error) {
       this.#pending = undefined;
       settle(
         pending,
         new WorkerError(
-          `Cannot run node "${options.nodeName}" in a process: its arguments cannot be serialized (${
+          `Cannot run ${
+            subjectOf(options)
+          } in a process: its arguments cannot be serialized (${
             (error as Error).message
           }); pass structured-cloneable values (plain data, typed arrays, Map, Set, Date...) or use the "async" executor`,
           { cause: error },
@@ -235,7 +267,9 @@ export class ProcessSlot {
         return settle(
           pending,
           new WorkerError(
-            `Node "${pending.options.nodeName}" ended its process: ${reply.how}. Nodes must return (or throw), not end their process; it will be replaced`,
+            `${
+              capitalized(subjectOf(pending.options))
+            } ended its process: ${reply.how}. Nodes must return (or throw), not end their process; it will be replaced`,
           ),
         );
       }
@@ -266,7 +300,9 @@ export class ProcessSlot {
     pending.timer = setTimeout(() => {
       this.kill(
         new WorkerError(
-          `Node "${pending.options.nodeName}" did not finish within ${timeoutMs} ms (timeoutMs): its process was killed and will be replaced; raise 'timeoutMs' if it needs longer`,
+          `${
+            capitalized(subjectOf(pending.options))
+          } did not finish within ${timeoutMs} ms (timeoutMs): its process was killed and will be replaced; raise 'timeoutMs' if it needs longer`,
         ),
       );
     }, timeoutMs);
@@ -288,11 +324,11 @@ export class ProcessSlot {
   // Its process ended, by itself (out of memory, a crash) or killed.
   #ended(how: string): void {
     if (this.#dead) return; // killed: its task has failed
-    const name = this.#pending?.options.nodeName;
+    const options = this.#pending?.options;
     this.#die(
       new WorkerError(
         `The worker process${
-          name === undefined ? "" : ` running node "${name}"`
+          options === undefined ? "" : ` running ${subjectOf(options)}`
         } ${how}${this.#hint(how)}; it will be replaced`,
       ),
     );
@@ -326,28 +362,43 @@ function failure(
   reply: Extract<TaskReply, { type: "error" }>,
   pending: Pending,
 ): unknown {
-  const name = pending.options.nodeName;
+  const subject = subjectOf(pending.options);
   if (reply.loading === true) {
     return new WorkerError(
-      `A worker process cannot import the module of node "${name}": ${reply.error.message} (processes may read the directories of the node modules and braid's own; grant more with the 'permissions' option)`,
+      `A worker process cannot import the module of ${subject}: ${reply.error.message} (processes may read the directories of the node modules and braid's own; grant more with the 'permissions' option)`,
     );
   }
   if (reply.uncloneable === true) {
     return new WorkerError(
-      `Node "${name}" returned a value that cannot be sent back from its process (${reply.error.message}); return structured-cloneable values or use the "async" executor`,
+      `${
+        capitalized(subject)
+      } returned a value that cannot be sent back from its process (${reply.error.message}); return structured-cloneable values or use the "async" executor`,
     );
   }
-  return new RemoteFailure(reply.error);
+  // A chunk's failure says which item and node threw.
+  return new RemoteFailure(reply.error, reply.item, reply.node);
 }
 
 function settle(pending: Pending, error: unknown, value?: unknown): void {
   clearTimeout(pending.timer);
   if (pending.settled) return;
   pending.settled = true;
-  if (error instanceof WorkerError && error.nodeName === undefined) {
+  if (
+    error instanceof WorkerError && error.nodeName === undefined &&
+    pending.options.subject === undefined
+  ) {
     (error as { nodeName?: string | undefined }).nodeName =
       pending.options.nodeName;
   }
   if (error === undefined) pending.resolve(value);
   else pending.reject(error);
+}
+
+// How messages name a task: its node, or what it is (a chunk of items).
+function subjectOf(options: CallOptions): string {
+  return options.subject ?? `node "${options.nodeName}"`;
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -69,6 +69,12 @@ export interface ChunkTask {
   readonly outputSlots: Int32Array;
   /** Set by a pool that times its tasks: the worker says when it starts. */
   readonly timed?: boolean;
+  /**
+   * Shared with a worker thread: the item (from the chunk's first) and the
+   * node (by position in `nodes`) the chunk is at, written before each
+   * call, so that a chunk that times out or ends its worker names them.
+   */
+  readonly at?: Int32Array;
 }
 
 /**

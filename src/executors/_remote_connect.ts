@@ -3,8 +3,8 @@
 // bounded by `connectTimeoutMs`, and a connection never reconnects or
 // queues commands while it is down: a link that loses one is broken for
 // good, and the next task opens a new one.
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { Queue } from "npm:bullmq@6.7.6";
+import { Redis } from "npm:ioredis@6.1.0";
 import { RemoteError } from "../errors.ts";
 import type { RedisClientLike } from "./remote.ts";
 

@@ -9,8 +9,8 @@
 // one (so a driver works again once Redis is back). Loaded when a remote
 // executor first connects: bullmq and ioredis are not part of mod.ts's
 // static module graph.
-import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { Queue } from "npm:bullmq@6.7.6";
+import type { Redis } from "npm:ioredis@6.1.0";
 import { Buffer } from "node:buffer";
 import { connect, shut } from "./_remote_connect.ts";
 import { runChunk } from "./_remote_chunk.ts";

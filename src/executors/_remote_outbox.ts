@@ -3,7 +3,7 @@
 // go together, one stream entry per stream: at the end of the turn, or,
 // while the worker runs several tasks (whose replies may come in the next
 // turns), in the next macrotask. A task's start may be sent at once.
-import type { Redis } from "ioredis";
+import type { Redis } from "npm:ioredis@6.1.0";
 import { encodeReplies, type RemoteReply } from "./_remote_wire.ts";
 
 /** Replies waiting to go, by stream. */

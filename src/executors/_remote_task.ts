@@ -144,6 +144,7 @@ class RemoteTask {
     }
     this.#link.send(run.runId, node.name, data, {
       started: (worker, attempt) => {
+        run.placeOn(node, worker);
         run.hooks?.observer?.placed?.(
           node,
           run.runId,

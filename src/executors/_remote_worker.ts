@@ -9,8 +9,8 @@
 // channel; a worker remembers the call ids for a while, so a call
 // withdrawn before it started is dropped when it comes. Nodes run in this
 // process: what they print goes to its stdout and stderr.
-import { type Job, Worker } from "bullmq";
-import { Redis } from "ioredis";
+import { type Job, Worker } from "npm:bullmq@6.7.6";
+import { Redis } from "npm:ioredis@6.1.0";
 import { Buffer } from "node:buffer";
 import { TaskRunner } from "./_task_runner.ts";
 import { Outbox } from "./_remote_outbox.ts";

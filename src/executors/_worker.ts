@@ -252,6 +252,7 @@ async function runChunk(task: ChunkTask): Promise<void> {
     task.outputSlots,
     () => new Array(task.count),
   );
+  const at = task.at;
   for (let i = 0; i < task.count; i++) {
     const values = task.base.slice();
     for (let k = 0; k < task.inputSlots.length; k++) {
@@ -264,6 +265,10 @@ async function runChunk(task: ChunkTask): Promise<void> {
         argKeys: task.argKeys[n]!,
         argSlots: task.argSlots[n]!,
       }, values);
+      if (at !== undefined) {
+        Atomics.store(at, 0, i);
+        Atomics.store(at, 1, n);
+      }
       try {
         let value = call(fns[n]!, node, args, task, task.firstItem + i);
         if (isThenable(value)) value = await value;

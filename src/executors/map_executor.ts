@@ -5,7 +5,7 @@
  *
  * @module
  */
-import pLimit from "p-limit";
+import pLimit from "npm:p-limit@7.3.0";
 import type { Plan } from "../plan.ts";
 import type { Runner } from "../runner.ts";
 import {

@@ -20,10 +20,23 @@ import {
 import { Call } from "../_executor_call.ts";
 import { invokeLeased } from "./_lease.ts";
 import { wireArguments } from "../_call.ts";
-import { MAX_DELAY_MS, MAX_WORKERS, RemoteFailure } from "./pool.ts";
+import { MAX_WORKERS, RemoteFailure } from "./pool.ts";
+import { delayOption } from "../_delay.ts";
 import { runsHere, taskNodesOf } from "./threaded.ts";
 import { checkPermissions } from "./_process_flags.ts";
 import { type Lease, ProcessPool } from "./_process_pool.ts";
+
+// How the process map executor reaches an executor's pool (set in the
+// class's static block, which sees its private fields).
+let poolOfExecutor: (executor: ProcessExecutor) => ProcessPool;
+
+/**
+ * The processes of `executor`, for braid's process map executor (chunks of
+ * items run on them); not part of the public API.
+ */
+export function processPoolOf(executor: ProcessExecutor): ProcessPool {
+  return poolOfExecutor(executor);
+}
 
 /** Options of the process executor. */
 export interface ProcessExecutorOptions {
@@ -97,6 +110,10 @@ export class ProcessExecutor implements Executor {
   // The plans whose modules the pool was told of.
   readonly #plans = new WeakSet<Plan>();
 
+  static {
+    poolOfExecutor = (executor) => executor.#pool;
+  }
+
   /** Creates the executor; no process starts before the first node or `warm()`. */
   constructor(options: ProcessExecutorOptions = {}) {
     const processes = options.processes ?? navigator.hardwareConcurrency ?? 1;
@@ -126,7 +143,7 @@ export class ProcessExecutor implements Executor {
     this.concurrency = options.concurrency ?? processes;
     this.#pool = new ProcessPool({
       processes,
-      timeoutMs: timeout(options.timeoutMs ?? Infinity),
+      timeoutMs: delayOption("timeoutMs", options.timeoutMs ?? Infinity, true),
       heapLimitMb,
       permissions: options.permissions,
     });
@@ -232,21 +249,4 @@ export class ProcessExecutor implements Executor {
   close(): Promise<void> {
     return this.#pool.close();
   }
-}
-
-// `timeoutMs`: a number up to MAX_DELAY_MS, or Infinity for none
-// (undefined): setTimeout would fire a longer delay after 1 ms.
-function timeout(value: number): number | undefined {
-  if (value === Infinity) return undefined;
-  if (typeof value !== "number" || !(value > 0)) {
-    throw new RangeError(
-      `'timeoutMs' must be a positive number: received ${value}`,
-    );
-  }
-  if (value > MAX_DELAY_MS) {
-    throw new RangeError(
-      `'timeoutMs' must be at most ${MAX_DELAY_MS} ms (2^31-1), or Infinity for none: received ${value}`,
-    );
-  }
-  return value;
 }

@@ -29,6 +29,7 @@ import {
 } from "./worker_map_executors.ts";
 import { RemoteExecutor } from "./remote.ts";
 import { RemoteMapExecutor } from "./remote_map.ts";
+import { ProcessMapExecutor } from "./process_map.ts";
 
 const NODE_EXECUTORS: Readonly<
   Record<ExecutorKind, (options: ExecutorOptions) => Executor>
@@ -58,10 +59,13 @@ const MAP_EXECUTORS: Readonly<
   async: (options) => new AsyncMapExecutor(options),
   threaded: (options, executor) =>
     new ThreadedMapExecutor(poolFor(options, executor), options),
-  // On a remote node executor, whole items go to its workers in chunks.
+  // On a remote or process node executor, whole items go to its workers
+  // (or processes) in chunks.
   parallel: (options, executor) =>
     executor instanceof RemoteExecutor
       ? new RemoteMapExecutor(executor, options)
+      : executor instanceof ProcessExecutor
+      ? new ProcessMapExecutor(executor, options)
       : new ParallelMapExecutor(poolFor(options, executor), options),
 };
 

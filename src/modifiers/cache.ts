@@ -6,6 +6,7 @@
  */
 import type { Modifier, ModifierTarget, NodeSpec } from "../node.ts";
 import { checkTarget } from "../_targets.ts";
+import { InvalidNodeError } from "../errors.ts";
 
 /** How a node takes part in caching (Hamilton's behaviours). */
 export type CacheBehavior = "default" | "recompute" | "disable" | "ignore";
@@ -46,7 +47,8 @@ export interface CacheModifierOptions extends CacheDeclaration {
 
 /**
  * Declares how the node is cached: every node its definition makes, unless
- * `target` picks some (as Hamilton's `@cache(target_=...)`).
+ * `target` picks some (as Hamilton's `@cache(target_=...)`). A node that two
+ * `cache()` modifiers declare is an `InvalidNodeError` at build time.
  *
  * @example
  * ```ts
@@ -74,6 +76,13 @@ export function cache(options: CacheModifierOptions = {}): Modifier {
     phase: "decorate" as const,
     target,
     apply(spec: NodeSpec): readonly NodeSpec[] {
+      if (spec.cache !== undefined) {
+        // Which declaration should win is anyone's guess.
+        throw new InvalidNodeError(
+          spec.name,
+          "cache() is given twice for this node; give its behavior and version in one cache(...)",
+        );
+      }
       return [{ ...spec, cache: frozen }];
     },
   });

@@ -34,14 +34,19 @@ const spend = new URL("../fixtures/spend.ts", import.meta.url);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What a suite's tests run inside, for executors that need servers. */
+export type Around = (test: () => Promise<void>) => Promise<void>;
+
 /**
  * Runs the suite on a node executor; with `mapKind`, runs its map() tests
- * on that map executor.
+ * on that map executor. With `around`, each test runs inside it (an
+ * executor's servers started before, stopped after).
  */
 export function conformance(
   subject: ExecutorKind | (() => Executor),
   options: ExecutorOptions = {},
   mapKind?: MapExecutorKind,
+  around: Around = (test) => test(),
 ): void {
   const kind = typeof subject === "string" ? subject : subject().name;
   // A builder's executor: the named one with `options`, or a fresh instance.
@@ -61,16 +66,17 @@ export function conformance(
     (mapKind === undefined || name.startsWith("map()")) &&
     Deno.test({
       name: `[${label}] ${name}`,
-      fn: async () => {
-        try {
-          await fn();
-        } finally {
-          await Promise.all(open.splice(0).map((dr) => dr.close()));
-        }
-      },
+      fn: () =>
+        around(async () => {
+          try {
+            await fn();
+          } finally {
+            await Promise.all(open.splice(0).map((dr) => dr.close()));
+          }
+        }),
     });
   const sharesMemory = kind !== "threaded" && kind !== "process" &&
-    mapKind === undefined;
+    kind !== "remote" && mapKind === undefined;
   // A test whose nodes are closures over the test's variables.
   const sharedTest = (name: string, fn: () => Promise<void>) =>
     sharesMemory

@@ -77,6 +77,30 @@ for (const kind of ["threaded", "parallel"] as const) {
   });
 }
 
+Deno.test("[parallel map] a chunk that times out or ends its worker names the node and the item it was at", async () => {
+  for (
+    const [name, options] of [
+      ["hangs", { workers: 1, timeoutMs: 200 }],
+      ["exits", { workers: 1 }],
+    ] as const
+  ) {
+    await using dr = await new Builder().withModules(NODES)
+      .withMapExecutor("parallel", options).build();
+    const error = await dr.map(["doubled", name] as never[], {
+      inputs: { x: [1, 2, 3] },
+      mapOver: "x",
+    }).then(() => assert.fail(`${name} succeeded`), (e: unknown) => e);
+    assert.ok(error instanceof NodeExecutionError, String(error));
+    assert.equal(error.nodeName, name);
+    assert.equal(error.item, 0);
+    assert.ok(error.cause instanceof WorkerError);
+    assert.match(
+      error.message,
+      new RegExp(`^Node "${name}" \\(item 0\\) failed: Map items 0 to`),
+    );
+  }
+});
+
 Deno.test("[parallel map] with adapters, hooks see every node of every item", async () => {
   const seen: string[] = [];
   await using dr = await new Builder().withModules(NODES)

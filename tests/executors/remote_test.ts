@@ -266,6 +266,14 @@ Deno.test("[remote] hooks and events see the real start, end, duration, worker a
   const afters = seen.filter((s) => s.hook === "after");
   assert.equal(befores.length, 3);
   assert.equal(afters.length, 3);
+  // The hooks' events name the worker too.
+  for (const { event, hook, name } of seen) {
+    assert.equal(
+      (event as BeforeNodeExecutionEvent).worker,
+      "w-a",
+      `${hook} ${name}`,
+    );
+  }
   const held = afters.filter((s) => s.name.startsWith("held_"));
   for (const { event } of held) {
     const { durationMs, success } = event as AfterNodeExecutionEvent;
