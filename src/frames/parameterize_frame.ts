@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Table } from "apache-arrow";
+import type { Table } from "npm:apache-arrow@21.2.0";
 import type { BindingModifier } from "../node.ts";
 import { type Binding, source, value } from "../modifiers/_bind.ts";
 import { parameterize } from "../modifiers/parameterize.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Table, Vector } from "apache-arrow";
+import type { Table, Vector } from "npm:apache-arrow@21.2.0";
 import type { BuildResultEvent } from "../hooks.ts";
 import type { ResultBuilder } from "../result_builders.ts";
 import { loadArrow } from "./_arrow.ts";
@@ -99,7 +99,7 @@ async function toTable(
 }
 
 function broadcast(
-  arrow: typeof import("apache-arrow"),
+  arrow: typeof import("npm:apache-arrow@21.2.0"),
   value: unknown,
   rows: number,
 ): Vector {

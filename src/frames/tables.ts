@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Table, Vector } from "apache-arrow";
+import type { Table, Vector } from "npm:apache-arrow@21.2.0";
 import { loadArrow } from "./_arrow.ts";
 
 /**

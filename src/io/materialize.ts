@@ -58,7 +58,7 @@ export function withMaterializers(
       ], true);
     }
     made.set(name, materializer);
-    if (materializer.direction === "to" && index.has(name)) {
+    if (materializer.kind === "saver" && index.has(name)) {
       throw new DuplicateNodeError(name, [
         `the graph's node "${name}"`,
         describe(materializer),
@@ -70,7 +70,8 @@ export function withMaterializers(
 }
 
 function describe(materializer: Materializer): string {
-  return `${materializer.direction}.${materializer.format}(...)`;
+  const made = materializer.kind === "loader" ? "from." : "to.";
+  return `${made}${materializer.format}(...)`;
 }
 
 /** A runner for `runner`'s graph with `materializers` added. */
@@ -108,7 +109,7 @@ export function materializedVars(
   materializers: readonly Materializer[],
   additionalVars: readonly string[] = [],
 ): string[] {
-  const vars = materializers.filter((m) => m.direction === "to").map((m) =>
+  const vars = materializers.filter((m) => m.kind === "saver").map((m) =>
     m.name
   );
   for (const name of additionalVars) if (!vars.includes(name)) vars.push(name);

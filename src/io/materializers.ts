@@ -24,14 +24,15 @@ import { text } from "./formats/text.ts";
  * or `to.<format>(...)`. Frozen.
  *
  * @typeParam N The node it makes.
- * @typeParam D `"from"` (a loader replacing node `N`) or `"to"` (a saver `N`).
+ * @typeParam K `"loader"` (made by `from.*`: replaces node `N`) or `"saver"`
+ *   (made by `to.*`: node `N`).
  */
 export interface Materializer<
   N extends string = string,
-  D extends "from" | "to" = "from" | "to",
+  K extends "loader" | "saver" = "loader" | "saver",
 > {
-  /** `"from"`: a loader replacing its target; `"to"`: a saver. */
-  readonly direction: D;
+  /** `"loader"`: replaces its target (`from.*`); `"saver"`: a new node (`to.*`). */
+  readonly kind: K;
   /** Its format's name. */
   readonly format: string;
   /** The node it makes: the target it replaces, or its id. */
@@ -90,12 +91,12 @@ export interface ToOptions<I extends string = string> {
 /** Makes a loader materializer of one format. */
 export type FromFactory<O extends FromOptions = FromOptions> = <
   const T extends string,
->(options: O & FromOptions<T>) => Materializer<T, "from">;
+>(options: O & FromOptions<T>) => Materializer<T, "loader">;
 
 /** Makes a saver materializer of one format. */
 export type ToFactory = <const I extends string>(
   options: ToOptions<I>,
-) => Materializer<I, "to">;
+) => Materializer<I, "saver">;
 
 /** The loader materializers: `from.json(...)`, `from.csv(...)`, ... */
 export interface FromMaterializers {
@@ -322,7 +323,7 @@ function fromFactory(
     const fn = (args: Record<string, unknown>) =>
       load(resolve(literal, sources, args, loaderOf));
     return Object.freeze({
-      direction: "from" as const,
+      kind: "loader" as const,
       format,
       name: target,
       spec: Object.freeze(
@@ -372,7 +373,7 @@ function toFactory(
       return save(value, resolve(literal, sources, args, saverOf));
     };
     return Object.freeze({
-      direction: "to" as const,
+      kind: "saver" as const,
       format,
       name: id,
       spec: Object.freeze(
@@ -411,6 +412,6 @@ export type MaterializationMetadata = Readonly<Record<string, NodeMetadata>>;
  */
 export type SaverNodes<T extends readonly Materializer[]> = {
   readonly [
-    K in T[number] as K extends Materializer<infer N, "to"> ? N : never
+    K in T[number] as K extends Materializer<infer N, "saver"> ? N : never
   ]: (...inputs: unknown[]) => NodeMetadata;
 };

@@ -26,7 +26,7 @@ interface ColumnSource {
  * @example
  * ```ts
  * import { Builder, extractColumns, node } from "@braid/braid";
- * import { tableFromArrays, type Vector } from "apache-arrow";
+ * import { tableFromArrays, type Vector } from "npm:apache-arrow@21.2.0";
  * import assert from "node:assert/strict";
  *
  * const orders = node(
@@ -91,7 +91,7 @@ function readColumn(table: unknown, column: string, owner: string): unknown {
     typeof (table as Partial<ColumnSource>).getChild !== "function"
   ) {
     throw new TypeError(
-      `extractColumns expected an Arrow Table from "${owner}": received ${
+      `extractColumns expected node "${owner}" to return an Arrow Table: received ${
         table === null ? "null" : typeof table
       }`,
     );

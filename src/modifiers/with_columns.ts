@@ -12,7 +12,7 @@ import { collectSpecs } from "../_load.ts";
 import type { BindingModifier, ModifierContext, NodeSpec } from "../node.ts";
 import { loadArrow } from "../frames/_arrow.ts";
 import { type Binding, rebind, source } from "./_bind.ts";
-import type { Table, Vector } from "apache-arrow";
+import type { Table, Vector } from "npm:apache-arrow@21.2.0";
 
 /** Options of {@linkcode withColumns}. */
 export interface WithColumnsOptions {
@@ -56,7 +56,7 @@ export interface WithColumnsOptions {
  * @example
  * ```ts
  * import { Builder, node, withColumns } from "@braid/braid";
- * import { type Table, tableFromArrays } from "apache-arrow";
+ * import { type Table, tableFromArrays } from "npm:apache-arrow@21.2.0";
  * import assert from "node:assert/strict";
  *
  * const orders = () =>

@@ -6,11 +6,13 @@
 // while each is true or false, else Utf8; empty fields are nulls. A column
 // found to be text after it looked numeric or boolean is read again from
 // the file in a second pass (its earlier fields were kept as numbers).
-import type { Vector } from "apache-arrow";
+import type { Vector } from "npm:apache-arrow@21.2.0";
 import { csvPieces } from "./_csv_stream.ts";
+import type * as PapaTypes from "npm:@types/papaparse@5.5.2";
 
-type Arrow = typeof import("apache-arrow");
-type Papa = typeof import("papaparse");
+type Arrow = typeof import("npm:apache-arrow@21.2.0");
+// papaparse ships no types: they come from @types/papaparse.
+type Papa = typeof PapaTypes;
 const NUMBER = 0;
 const BOOL = 1;
 const TEXT = 2;
@@ -177,8 +179,8 @@ export async function csvColumns(
   ) => void,
 ): Promise<[Record<string, Vector>, string]> {
   const { createXXHash128 } = await import(
-    "hash-wasm/esm"
-  ) as typeof import("hash-wasm");
+    "npm:hash-wasm@4.13.0/dist/index.esm.js"
+  ) as typeof import("npm:hash-wasm@4.13.0");
   // A hasher of its own: the shared one hashes synchronously, between
   // these reads.
   const hash = await createXXHash128();

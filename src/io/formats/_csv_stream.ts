@@ -2,7 +2,7 @@
 // after its last line break outside quotes, so that papaparse parses whole
 // rows (a few MB at a time) and the file is never held whole, as bytes or
 // as text.
-import type { IHasher } from "hash-wasm";
+import type { IHasher } from "npm:hash-wasm@4.13.0";
 
 const PIECE = 4 << 20;
 

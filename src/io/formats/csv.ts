@@ -3,7 +3,7 @@
 // Utf8; empty fields are nulls), or with `as: "rows"` an array of row
 // objects (papaparse's dynamic typing). Saved from a Table, rows or an
 // object of columns.
-import type { Table } from "apache-arrow";
+import type { Table } from "npm:apache-arrow@21.2.0";
 import { csvColumns } from "./_csv_columns.ts";
 import { loadArrow } from "../../frames/_arrow.ts";
 import { columnsOf, toTable } from "../../frames/tables.ts";
@@ -14,13 +14,15 @@ import {
   writeWithMetadata,
 } from "../file_metadata.ts";
 import type { MaterializerFormat } from "../format.ts";
+import type * as PapaTypes from "npm:@types/papaparse@5.5.2";
 
-type Papa = typeof import("papaparse");
+// papaparse ships no types: they come from @types/papaparse.
+type Papa = typeof PapaTypes;
 
 let loading: Promise<Papa> | undefined;
 
 function loadPapa(): Promise<Papa> {
-  return loading ??= import("papaparse").then((m) =>
+  return loading ??= import("npm:papaparse@5.7.1").then((m) =>
     (m as unknown as { default: Papa }).default ?? m
   );
 }

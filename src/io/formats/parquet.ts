@@ -11,7 +11,7 @@ export const parquet: MaterializerFormat = Object.freeze<MaterializerFormat>({
   async load({ path }) {
     const [[bytes, metadata], reader, arrow] = await Promise.all([
       readWithMetadata(path),
-      import("hyparquet"),
+      import("npm:hyparquet@1.31.5"),
       loadArrow(),
     ]);
     const file = bytes.buffer.slice(
@@ -37,7 +37,7 @@ export const parquet: MaterializerFormat = Object.freeze<MaterializerFormat>({
   async save(value, { path }) {
     const [table, writer] = await Promise.all([
       toTable(value, `the value saved to ${path}`),
-      import("hyparquet-writer"),
+      import("npm:hyparquet-writer@0.17.0"),
     ]);
     const buffer = writer.parquetWriteBuffer({
       columnData: columnsOf(table).map(([name, data]) => ({
