@@ -34,6 +34,7 @@ export {
   type ExecuteResultWith,
   type MapItemResult,
   type MapOptions,
+  type MaterializeOptionsOf,
   type NodeRef,
 } from "./src/driver.ts";
 export {
@@ -51,6 +52,7 @@ export {
   type PipelineOutputs,
   type PipelineResult,
   type PipelineRunOptions,
+  type PipelineRunResult,
 } from "./src/pipeline.ts";
 export type { AsNodeOptions, NestedNode } from "./src/nested.ts";
 export {
@@ -72,8 +74,10 @@ export {
   inputs,
   InputsModifier,
   type InputSpec,
+  type IsLoader,
   isNodeDef,
   type IsVariant,
+  type LoaderModifier,
   type Modifier,
   type ModifierContext,
   type ModifierPhase,
@@ -320,6 +324,7 @@ export type {
   BuiltIn,
   Checked,
   CollectedBy,
+  ColumnOf,
   EdgeValue,
   EdgeValueOf,
   ExportNodeName,
@@ -337,6 +342,7 @@ export type {
   ItemOf,
   KnownNames,
   LiteralNodeName,
+  LoadedValue,
   Membership,
   MergeModules,
   Mismatches,
@@ -382,3 +388,55 @@ export type {
   NamesPartlyKnown,
   TupleIndex,
 } from "./src/types.ts";
+export type { NodeMetadata } from "./src/events.ts";
+export { loader } from "./src/modifiers/loader.ts";
+export { saver } from "./src/modifiers/saver.ts";
+export {
+  type FileMetadata,
+  readWithMetadata,
+  writeWithMetadata,
+} from "./src/io/file_metadata.ts";
+export {
+  dictResult,
+  type DictResultBuilder,
+  type ListResult,
+  listResult,
+  type ListResultBuilder,
+  type ResultBuilder,
+  type ResultTypeOf,
+} from "./src/result_builders.ts";
+export { arrowTableResult } from "./src/frames/table_result.ts";
+export {
+  type CsvFromOptions,
+  from,
+  type FromFactory,
+  type FromMaterializers,
+  type FromOptions,
+  type MaterializationMetadata,
+  type Materializer,
+  registerMaterializer,
+  type SaverNodes,
+  to,
+  type ToFactory,
+  type ToMaterializers,
+  type ToOptions,
+} from "./src/io/materializers.ts";
+export type {
+  LoadOptions,
+  MaterializerFormat,
+  SaveOptions,
+} from "./src/io/format.ts";
+export type { MaterializeOptions } from "./src/io/materialize.ts";
+export { type TableLike, toTable } from "./src/frames/tables.ts";
+export {
+  extractColumns,
+  type ExtractedColumns,
+} from "./src/modifiers/extract_columns.ts";
+export {
+  withColumns,
+  type WithColumnsOptions,
+} from "./src/modifiers/with_columns.ts";
+export {
+  type FrameColumns,
+  parameterizeFrame,
+} from "./src/frames/parameterize_frame.ts";

@@ -33,6 +33,7 @@ import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
 import * as G from "./_graphs.ts";
+import { contentHashRow, csvRow, withColumnsRow } from "./_dataio.ts";
 import {
   measure,
   median,
@@ -46,7 +47,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c ot1 ot1b ot2 v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c ot1 ot1b ot2 v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3 io1 io2 io3"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -1408,6 +1409,11 @@ if (wanted("q1", "q1b", "q2", "q3")) {
     target("q2", "recovery ms (<= lock + 1 s)", recovery, LOCK_MS + 1000);
   }
 }
+
+// io1-io3. data in and out: withColumns, from.csv, the loader's content hash.
+if (wanted("io1")) await withColumnsRow();
+if (wanted("io2")) await csvRow();
+if (wanted("io3")) await contentHashRow();
 
 report(ORDER, [
   `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}. braid/peer: against the faster of p-graph and grfn.`,

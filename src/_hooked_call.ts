@@ -224,6 +224,7 @@ export function endDeferred(
     outcome,
     now() - start,
     run.cache?.outcome(node),
+    run.metadataOf(node),
   );
 }
 
@@ -275,6 +276,7 @@ function end(
   if (observer !== undefined || afterNode) {
     const durationMs = now() - start;
     const cache = run.cache?.outcome(node);
+    const metadata = run.metadataOf(node);
     observer?.ended(
       node,
       run.runId,
@@ -283,9 +285,11 @@ function end(
       outcome,
       durationMs,
       cache,
+      metadata,
     );
     if (afterNode) {
       const after = afterEvent(event, success, outcome, durationMs, cache);
+      if (metadata !== undefined) after.metadata = metadata;
       const pending = hooks.dispatch("afterNodeExecution", after);
       if (pending !== undefined) {
         return pending.then(() => {
@@ -307,7 +311,7 @@ function afterEvent(
   outcome: unknown,
   durationMs: number,
   cache: CacheOutcome | undefined,
-): AfterNodeExecutionEvent {
+): Mutable<AfterNodeExecutionEvent> {
   const after: {
     -readonly [K in keyof AfterNodeExecutionEvent]: AfterNodeExecutionEvent[K];
   } = {
@@ -341,3 +345,5 @@ function settle(
     ? outcome
     : run.wrap(node, outcome);
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -6,6 +6,7 @@ import { HookError, RunFailedError } from "./errors.ts";
 import { now } from "./_clock.ts";
 import type {
   ExecutionEvent,
+  NodeMetadata,
   NodeStartedEvent,
   RunTags,
   SkipReason,
@@ -52,6 +53,8 @@ export class Recorder implements Adapter {
   #attempts: Uint16Array | undefined;
   #caches: (CacheOutcome | undefined)[] | undefined;
   #logs: (NodeLogEvent[] | undefined)[] | undefined;
+  // What loader and saver nodes reported (made on the first report).
+  #metadata: (NodeMetadata | undefined)[] | undefined;
   // Where nodes ran, when an executor says (see NodeObserver.placed): by
   // roster position, and by item and name for the nodes of a map's items
   // until they end; and the starts an executor made beyond the scheduler's
@@ -122,6 +125,8 @@ export class Recorder implements Adapter {
       event.error,
       event.durationMs,
       event.cache,
+      undefined,
+      event.metadata,
     );
   }
 
@@ -134,7 +139,16 @@ export class Recorder implements Adapter {
   readonly [OBSERVES]: NodeObserver = {
     started: (node, runId, item, at, attempt) =>
       this.#started(node.name, runId, item, at, attempt, this.#atNode(node)),
-    ended: (node, runId, item, success, outcome, durationMs, cache) =>
+    ended: (
+      node,
+      runId,
+      item,
+      success,
+      outcome,
+      durationMs,
+      cache,
+      metadata,
+    ) =>
       this.#ended(
         node.name,
         runId,
@@ -144,6 +158,7 @@ export class Recorder implements Adapter {
         durationMs,
         cache,
         this.#atNode(node),
+        metadata,
       ),
     cached: (node, runId, item, durationMs) =>
       this.#cached(node.name, runId, item, durationMs),
@@ -240,13 +255,22 @@ export class Recorder implements Adapter {
     durationMs: number,
     cache: CacheOutcome | undefined,
     at = this.#at(nodeName),
+    metadata?: NodeMetadata,
   ): void {
     // A node abandoned by a failed or cancelled run may finish later: its
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     if (at >= 0) this.#record(at, success, durationMs, outcome, cache);
-    const emit = this.#emit;
-    if (emit === undefined) return;
+    if (metadata !== undefined && success && at >= 0) {
+      (this.#metadata ??= [])[at] = metadata;
+    }
+    const emitted = this.#emit;
+    if (emitted === undefined) return;
+    // Rare (loaders and savers): the event is given the metadata.
+    const emit = metadata === undefined || !success
+      ? emitted
+      : (event: RecordedEvent) =>
+        emitted({ ...event, metadata } as RecordedEvent);
     const worker = this.#workerOf(nodeName, item, at);
     if (worker !== undefined) {
       if (item !== undefined) this.#placed?.delete(`${item}\0${nodeName}`);
@@ -389,11 +413,13 @@ export class Recorder implements Adapter {
       return { name, status: "failed", durationMs, error, attempts };
     }
     const cache = this.#caches?.[at];
-    return cache === undefined
+    const result: NodeResult = cache === undefined
       ? { name, status: "succeeded", durationMs, attempts }
       : cache === "hit"
       ? { name, status: "succeeded", durationMs, cache }
       : { name, status: "succeeded", durationMs, cache, attempts };
+    const metadata = this.#metadata?.[at];
+    return metadata === undefined ? result : { ...result, metadata };
   }
 
   // How many times the node at `at` started (the highest attempt, and

@@ -69,6 +69,11 @@ export interface NodeSucceededEvent extends NodeEventBase {
    * `"nodeCached"` event instead of `"nodeStarted"` and `"nodeSucceeded"`.
    */
   readonly cache?: CacheOutcome;
+  /**
+   * What a loader or saver node reported about the data it read or wrote
+   * (path, rows, bytes, content hash, ...).
+   */
+  readonly metadata?: NodeMetadata;
 }
 
 /** The cache answered for a node: its function did not run. */
@@ -276,3 +281,10 @@ export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
     return this;
   }
 }
+
+/**
+ * What a loader or saver node reports about the data it read or wrote: a
+ * plain object (Hamilton's materialization metadata), such as `path`,
+ * `rows`, `bytes`, `mtime` and `contentHash`.
+ */
+export type NodeMetadata = Readonly<Record<string, unknown>>;

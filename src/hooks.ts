@@ -8,6 +8,7 @@
  */
 import { HookError } from "./errors.ts";
 import type { CacheOutcome } from "./cache/cache.ts";
+import type { NodeMetadata } from "./events.ts";
 import type { Graph, NodeInfo } from "./graph.ts";
 import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
@@ -147,6 +148,8 @@ export interface AfterNodeExecutionEvent extends BeforeNodeExecutionEvent {
    * fires `nodeCached` instead of the node's before and after hooks.
    */
   readonly cache?: CacheOutcome;
+  /** What a loader or saver node reported about the data it read or wrote. */
+  readonly metadata?: NodeMetadata;
 }
 
 /**
@@ -397,6 +400,7 @@ export interface NodeObserver {
     outcome: unknown,
     durationMs: number,
     cache: CacheOutcome | undefined,
+    metadata?: NodeMetadata,
   ): void;
   /** The cache answered for `node`. */
   cached(

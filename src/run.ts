@@ -23,6 +23,7 @@ import { callNode } from "./_call.ts";
 import type { FailurePolicy, Lanes } from "./scheduler.ts";
 import type { Runner } from "./runner.ts";
 import type { RunScope } from "./_scope.ts";
+import type { NodeMetadata } from "./events.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -137,6 +138,9 @@ export class Run {
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
   #scope: RunScope | undefined;
+  // What loader and saver nodes reported, by node index (made on the first
+  // report).
+  #metadata: (NodeMetadata | undefined)[] | undefined;
 
   /** Set once the run has failed or been cancelled: nothing new may start. */
   get stopped(): Error | undefined {
@@ -412,6 +416,24 @@ export class Run {
     const runner = this.runner;
     if (runner === undefined || this.adapters === undefined) return undefined;
     return this.#scope ??= { runner, hooks: this.adapters };
+  }
+
+  /**
+   * Records what a loader or saver node reported about its value; a
+   * loader's content hash also versions its value in the cache.
+   */
+  addMetadata(node: PlanNode, metadata: NodeMetadata): void {
+    (this.#metadata ??= new Array(this.plan.nodes.length))[node.index] =
+      metadata;
+    const content = metadata.contentHash;
+    if (node.spec.materializer === "loader" && typeof content === "string") {
+      this.cache?.contentRead(node, content);
+    }
+  }
+
+  /** What `node` reported about its value, if it is a loader or saver. */
+  metadataOf(node: PlanNode): NodeMetadata | undefined {
+    return this.#metadata?.[node.index];
   }
 
   /** `error` as the `NodeExecutionError` of `node` in this run. */

@@ -20,6 +20,7 @@ import type { MapExecutor } from "./executors/map_executor.ts";
 import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import {
+  type Adapter,
   adapterName,
   type Hooks,
   type NodeLogEvent,
@@ -31,6 +32,7 @@ import { isThenable, Run } from "./run.ts";
 import type { Cache } from "./cache/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
 import type { RunTags } from "./events.ts";
+import { isDictResult, type ResultBuilder } from "./result_builders.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -81,6 +83,12 @@ export interface RunnerInit {
    * @default {items run the way the executor runs nodes}
    */
   readonly mapExecutor?: MapExecutor;
+  /**
+   * What `execute` makes of the requested values; wins over an adapter's
+   * `buildResult`.
+   * @default {the adapter's `buildResult`, else the values by name}
+   */
+  readonly resultBuilder?: ResultBuilder | undefined;
 }
 
 /** How a run is part of something larger: the items of a map share one. */
@@ -124,6 +132,7 @@ export class Runner {
   /** The retry policy of nodes without their own. */
   readonly retry: RetryPolicy | undefined;
   readonly mapExecutor: MapExecutor;
+  readonly #resultBuilder: ResultBuilder | Adapter | undefined;
   readonly #plans = new Map<string, Plan>();
 
   /** Creates a runner. */
@@ -137,6 +146,7 @@ export class Runner {
     this.cache = init.cache;
     this.retry = init.retry;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
+    this.#resultBuilder = init.resultBuilder ?? this.hooks.resultBuilder;
   }
 
   /** Checks a request and returns its plan, compiled once per shape. */
@@ -387,8 +397,8 @@ export class Runner {
     signal?: AbortSignal,
   ): Promise<unknown> {
     const outputs = this.outputs(plan, values);
-    const builder = this.hooks.resultBuilder;
-    if (builder === undefined) {
+    const builder = this.#resultBuilder;
+    if (builder === undefined || isDictResult(builder)) {
       // An object with a `then` method is taken for a promise: awaiting
       // it would call the value and wait, forever if it never calls back.
       if (typeof outputs.then === "function") {
@@ -406,7 +416,11 @@ export class Runner {
         outputs,
       });
     } catch (error) {
-      throw new HookError("buildResult", adapterName(builder), error);
+      throw new HookError(
+        "buildResult",
+        adapterName(builder as Adapter),
+        error,
+      );
     }
     if (!isThenable(built)) return built;
     // Inside the run's abort race and the hook timeout, as the run was.
