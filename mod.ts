@@ -34,6 +34,7 @@ export {
   type ExecuteResultWith,
   type MapItemResult,
   type MapOptions,
+  type MaterializeOptionsOf,
   type NodeRef,
 } from "./src/driver.ts";
 export {
@@ -51,6 +52,7 @@ export {
   type PipelineOutputs,
   type PipelineResult,
   type PipelineRunOptions,
+  type PipelineRunResult,
 } from "./src/pipeline.ts";
 export type { AsNodeOptions, NestedNode } from "./src/nested.ts";
 export {
@@ -72,8 +74,10 @@ export {
   inputs,
   InputsModifier,
   type InputSpec,
+  type IsLoader,
   isNodeDef,
   type IsVariant,
+  type LoaderModifier,
   type Modifier,
   type ModifierContext,
   type ModifierPhase,
@@ -246,6 +250,7 @@ export type {
   TaskExpandEvent,
   TaskGroupEvent,
   TaskSubmissionEvent,
+  TraceTaskEvent,
   ValidateInputEvent,
   ValidationVerdict,
 } from "./src/hooks.ts";
@@ -262,6 +267,7 @@ export type {
   NodeSucceededEvent,
   RunFinishedEvent,
   RunStartedEvent,
+  RunTags,
   SkipReason,
   WarningStreamEvent,
 } from "./src/events.ts";
@@ -318,6 +324,7 @@ export type {
   BuiltIn,
   Checked,
   CollectedBy,
+  ColumnOf,
   EdgeValue,
   EdgeValueOf,
   ExportNodeName,
@@ -335,6 +342,7 @@ export type {
   ItemOf,
   KnownNames,
   LiteralNodeName,
+  LoadedValue,
   Membership,
   MergeModules,
   Mismatches,
@@ -356,6 +364,15 @@ export {
   type ProgressBarOptions,
 } from "./src/observe/progress.ts";
 export type { SyncWriter, TerminalWriter } from "./src/observe/writer.ts";
+export {
+  OpenTelemetryAdapter,
+  type OpenTelemetryAdapterOptions,
+  type OpenTelemetryTracer,
+} from "./src/observe/otel.ts";
+export {
+  type OpenTelemetryContext,
+  traceContext,
+} from "./src/observe/trace_context.ts";
 export {
   LogAdapter,
   type LogAdapterOptions,
@@ -408,3 +425,55 @@ export {
   ReexecutionError,
 } from "./src/runs/reexecute.ts";
 export { serveViewer, type ViewerOptions } from "./src/runs/viewer.ts";
+export type { NodeMetadata } from "./src/events.ts";
+export { loader } from "./src/modifiers/loader.ts";
+export { saver } from "./src/modifiers/saver.ts";
+export {
+  type FileMetadata,
+  readWithMetadata,
+  writeWithMetadata,
+} from "./src/io/file_metadata.ts";
+export {
+  dictResult,
+  type DictResultBuilder,
+  type ListResult,
+  listResult,
+  type ListResultBuilder,
+  type ResultBuilder,
+  type ResultTypeOf,
+} from "./src/result_builders.ts";
+export { arrowTableResult } from "./src/frames/table_result.ts";
+export {
+  type CsvFromOptions,
+  from,
+  type FromFactory,
+  type FromMaterializers,
+  type FromOptions,
+  type MaterializationMetadata,
+  type Materializer,
+  registerMaterializer,
+  type SaverNodes,
+  to,
+  type ToFactory,
+  type ToMaterializers,
+  type ToOptions,
+} from "./src/io/materializers.ts";
+export type {
+  LoadOptions,
+  MaterializerFormat,
+  SaveOptions,
+} from "./src/io/format.ts";
+export type { MaterializeOptions } from "./src/io/materialize.ts";
+export { type TableLike, toTable } from "./src/frames/tables.ts";
+export {
+  extractColumns,
+  type ExtractedColumns,
+} from "./src/modifiers/extract_columns.ts";
+export {
+  withColumns,
+  type WithColumnsOptions,
+} from "./src/modifiers/with_columns.ts";
+export {
+  type FrameColumns,
+  parameterizeFrame,
+} from "./src/frames/parameterize_frame.ts";

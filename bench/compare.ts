@@ -21,6 +21,7 @@ import {
   named,
   node,
   type NodeDef,
+  OpenTelemetryAdapter,
   Pipeline,
   ProcessExecutor,
   ProgressBar,
@@ -29,9 +30,12 @@ import {
   SqliteRunStore,
 } from "../mod.ts";
 import { IGNORES_INPUTS } from "../src/hooks.ts";
+import { trace } from "@opentelemetry/api";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { dataVersion } from "../src/cache/data_version.ts";
 import { loadHasher } from "../src/cache/hasher.ts";
 import * as G from "./_graphs.ts";
+import { contentHashRow, csvRow, withColumnsRow } from "./_dataio.ts";
 import {
   measure,
   median,
@@ -45,7 +49,7 @@ import {
 
 const N = 10_000;
 const ORDER =
-  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3 rs1 rs2 rs3"
+  "a a2 b b2 c d e g g2 k k2 p1 p2 p3 p3b s1 o1 o2 o3 o1b o2b o3b pb1 pb1b pb1c ot1 ot1b ot2 v1 f1 f1b f2 f2b h1 h2 h3 h4 h5 i1 i2 w1 w2 w3 w3b w4 t1 t1b t2 t2b r1 df l1 l1b l1c x1 x2 q1 q1b q2 q3 io1 io2 io3 rs1 rs2 rs3"
     .split(" ");
 const only = new Set(Deno.args);
 const wanted = (...ids: string[]) =>
@@ -538,7 +542,13 @@ if (wanted("pb1", "pb1b", "pb1c")) {
     const runId = crypto.randomUUID();
     const map = { runId, items: n, mapMode: "zip", tags: {} } as const;
     adapter.beforeMap(map);
-    const graph = { runId, finalVars: ["c"], inputs: {}, overrides: {} };
+    const graph = {
+      runId,
+      finalVars: ["c"],
+      inputs: {},
+      overrides: {},
+      tags: {},
+    };
     const node = {
       runId,
       nodeName: "a",
@@ -581,6 +591,98 @@ if (wanted("pb1", "pb1b", "pb1c")) {
     "ProgressBar's own work, ns/item",
     own.braid! - own.hand!,
     200,
+  );
+}
+
+/** The hooks an OpenTelemetryAdapter has, doing nothing: braid's dispatch. */
+class NoOpTracing {
+  readonly [IGNORES_INPUTS] = true;
+  beforeGraphExecution(_: unknown): void {}
+  afterGraphExecution(_: unknown): void {}
+  beforeMap(_: unknown): void {}
+  afterMap(_: unknown): void {}
+  afterMapItem(_: unknown): void {}
+  beforeNodeExecution(_: unknown): void {}
+  afterNodeExecution(_: unknown): void {}
+  nodeCached(_: unknown): void {}
+  onLog(_: unknown): void {}
+  traceparent(_: unknown): string | undefined {
+    return undefined;
+  }
+}
+
+// ot1-ot1b. An OpenTelemetryAdapter on a no-op tracer (the API's own, no
+// SDK registered) running a 1,000-node graph (50 layers x 20 sync nodes,
+// sequential): against no adapter (ot1: the target, at most 1 us added per
+// node), and against an adapter with the same hooks doing nothing (ot1b:
+// what is left is the adapter's own work: its records and the API's no-op
+// spans).
+if (wanted("ot1", "ot1b")) {
+  const g = G.layered(50, 20);
+  const build = (...adapters: object[]) =>
+    new Builder().withModules(G.braidModule(g)).withExecutor("sequential")
+      .withAdapters(...adapters).build();
+  const traced = await build(
+    new OpenTelemetryAdapter({ tracer: trace.getTracer("bench") }),
+  );
+  const bare = await build();
+  const sameHooks = await build(new NoOpTracing());
+  const runs = [traced, bare, sameHooks].map((dr) => async () =>
+    (await dr.execute([g.sink]))[g.sink]
+  );
+  const [withOtel, without, hooksOnly] = (await measure(runs, 6000)).map((ms) =>
+    ms * 1e6 / g.names.length
+  ) as [
+    number,
+    number,
+    number,
+  ];
+  record({
+    id: "ot1",
+    label:
+      `${g.names.length} nodes: OpenTelemetryAdapter, no-op tracer (hand: no adapter)`,
+    unit: "ns/node",
+    braid: withOtel,
+    hand: without,
+  });
+  target(
+    "ot1",
+    "OpenTelemetryAdapter - no adapter, ns/node",
+    withOtel - without,
+    1000,
+  );
+  record({
+    id: "ot1b",
+    label:
+      `${g.names.length} nodes: OpenTelemetryAdapter (hand: no-op, same hooks)`,
+    unit: "ns/node",
+    braid: withOtel,
+    hand: hooksOnly,
+  });
+}
+
+// ot2. The same graph traced for real: the SDK's BasicTracerProvider, every
+// span recorded (with no processor, so nothing is exported), against no
+// adapter. No target: what a recorded span costs is mostly the SDK's.
+if (wanted("ot2")) {
+  const g = G.layered(50, 20);
+  const build = (...adapters: object[]) =>
+    new Builder().withModules(G.braidModule(g)).withExecutor("sequential")
+      .withAdapters(...adapters).build();
+  const provider = new BasicTracerProvider();
+  const traced = await build(
+    new OpenTelemetryAdapter({ tracer: provider.getTracer("bench") }),
+  );
+  const bare = await build();
+  await scenario(
+    "ot2",
+    `${g.names.length} nodes: OpenTelemetryAdapter, SDK tracer (hand: no adapter)`,
+    "ns/node",
+    1e6 / g.names.length,
+    {
+      braid: async () => (await traced.execute([g.sink]))[g.sink],
+      hand: async () => (await bare.execute([g.sink]))[g.sink],
+    },
   );
 }
 
@@ -1414,6 +1516,10 @@ if (wanted("rs3")) {
     await Deno.remove(runsDir, { recursive: true });
   }
 }
+// io1-io3. data in and out: withColumns, from.csv, the loader's content hash.
+if (wanted("io1")) await withColumnsRow();
+if (wanted("io2")) await csvRow();
+if (wanted("io3")) await contentHashRow();
 
 report(ORDER, [
   `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}. braid/peer: against the faster of p-graph and grfn.`,

@@ -5,6 +5,7 @@
 import type { PlanNode } from "./plan.ts";
 import type { RunContext } from "./run.ts";
 import type { RunScope } from "./_scope.ts";
+import type { NodeMetadata } from "./events.ts";
 
 /** What a call needs from its run: the `ctx` of a node that declares one. */
 export interface ContextSource {
@@ -16,6 +17,11 @@ export interface ContextSource {
    * run (a worker).
    */
   scope?(): RunScope | undefined;
+  /**
+   * Records the metadata a loader or saver node reports about its value;
+   * absent where nodes run far from their run.
+   */
+  addMetadata?(node: PlanNode, metadata: NodeMetadata): void;
 }
 
 /**
@@ -61,10 +67,19 @@ export function callNode(
     args.ctx = source.context(node);
     return node.fn(args);
   }
-  // "declared": a nested pipeline's node also gets its run's scope.
-  return node.spec.container === undefined
-    ? node.fn(args, source.context(node))
-    : node.fn(args, source.context(node), source.scope?.());
+  // "declared": a nested pipeline's node also gets its run's scope, a
+  // loader's or saver's where to report its metadata.
+  if (node.spec.container !== undefined) {
+    return node.fn(args, source.context(node), source.scope?.());
+  }
+  if (node.spec.materializer !== undefined) {
+    return node.fn(
+      args,
+      source.context(node),
+      (metadata: NodeMetadata) => source.addMetadata?.(node, metadata),
+    );
+  }
+  return node.fn(args, source.context(node));
 }
 
 /** A node's arguments by input name (absent optional inputs left out). */

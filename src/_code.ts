@@ -53,8 +53,8 @@ export function wrappedSpec(
  * A new node derived from `spec` (a field of its value, say), computed by
  * `fn`, which calls `calls`: it keeps `spec`'s tags and provenance, takes
  * `changes`, and none of the facts of `spec`'s function or of the node
- * `spec` is (it is no nested pipeline, collects none of its inputs, and
- * runs here only if `changes` says so).
+ * `spec` is (it is no nested pipeline, collects none of its inputs, is no
+ * loader or saver, and runs here only if `changes` says so).
  */
 export function derivedSpec(
   spec: NodeSpec,
@@ -69,7 +69,20 @@ export function derivedSpec(
     container: _container,
     codeParts: _parts,
     collects: _collects,
+    materializer,
     ...node
   } = spec;
-  return { ...node, ...changes, fn, codeParts: Object.freeze([...calls]) };
+  const derived = {
+    ...node,
+    ...changes,
+    fn,
+    codeParts: Object.freeze([...calls]),
+  };
+  // A loader's or saver's reading of its value (a field, a column, a
+  // check) reads no data from outside: it is no loader or saver itself.
+  if (materializer !== undefined && changes.materializer === undefined) {
+    const { materializer: _tag, ...tags } = derived.tags;
+    derived.tags = Object.freeze(tags);
+  }
+  return derived;
 }

@@ -85,6 +85,11 @@ function eventOf(
       taskId: `${runId}/${item}/${node.name}`,
       item,
     };
+  // A tracing adapter's event also names the node's executor.
+  const executor = hooks.traces ? run.executorOf(node) : undefined;
+  if (executor !== undefined) {
+    (event as { executor?: string }).executor = executor;
+  }
   const attempt = run.attemptOf(node);
   const worker = run.workerOf(node);
   if (attempt === 1 && worker === undefined) return event;
@@ -219,6 +224,7 @@ export function endDeferred(
     outcome,
     now() - start,
     run.cache?.outcome(node),
+    run.metadataOf(node),
   );
 }
 
@@ -270,6 +276,7 @@ function end(
   if (observer !== undefined || afterNode) {
     const durationMs = now() - start;
     const cache = run.cache?.outcome(node);
+    const metadata = run.metadataOf(node);
     observer?.ended(
       node,
       run.runId,
@@ -278,9 +285,11 @@ function end(
       outcome,
       durationMs,
       cache,
+      metadata,
     );
     if (afterNode) {
       const after = afterEvent(event, success, outcome, durationMs, cache);
+      if (metadata !== undefined) after.metadata = metadata;
       const pending = hooks.dispatch("afterNodeExecution", after);
       if (pending !== undefined) {
         return pending.then(() => {
@@ -302,7 +311,7 @@ function afterEvent(
   outcome: unknown,
   durationMs: number,
   cache: CacheOutcome | undefined,
-): AfterNodeExecutionEvent {
+): Mutable<AfterNodeExecutionEvent> {
   const after: {
     -readonly [K in keyof AfterNodeExecutionEvent]: AfterNodeExecutionEvent[K];
   } = {
@@ -317,6 +326,7 @@ function afterEvent(
   if (event.item !== undefined) after.item = event.item;
   if (event.attempt !== undefined) after.attempt = event.attempt;
   if (event.worker !== undefined) after.worker = event.worker;
+  if (event.executor !== undefined) after.executor = event.executor;
   if (success) after.result = outcome;
   else after.error = outcome;
   if (success && cache !== undefined) after.cache = cache;
@@ -335,3 +345,5 @@ function settle(
     ? outcome
     : run.wrap(node, outcome);
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

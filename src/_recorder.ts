@@ -4,7 +4,13 @@
 import type { CacheOutcome } from "./cache/cache.ts";
 import { HookError, RunFailedError } from "./errors.ts";
 import { now } from "./_clock.ts";
-import type { ExecutionEvent, NodeStartedEvent, SkipReason } from "./events.ts";
+import type {
+  ExecutionEvent,
+  NodeMetadata,
+  NodeStartedEvent,
+  RunTags,
+  SkipReason,
+} from "./events.ts";
 import {
   type Adapter,
   type AfterNodeExecutionEvent,
@@ -15,6 +21,7 @@ import {
   type NodeLogEvent,
   type NodeObserver,
   OBSERVES,
+  SYNC_LOGS,
 } from "./hooks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import type { NodeResult } from "./results.ts";
@@ -32,6 +39,8 @@ export class Recorder implements Adapter {
   readonly name = "Recorder";
   /** Its node hooks read no `inputs`. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
   readonly #roster: Roster | undefined;
   // By position in the roster: when each node (last) started (NaN if it
   // did not), what became of it (a NodeResult is made once, in results()),
@@ -44,6 +53,8 @@ export class Recorder implements Adapter {
   #attempts: Uint16Array | undefined;
   #caches: (CacheOutcome | undefined)[] | undefined;
   #logs: (NodeLogEvent[] | undefined)[] | undefined;
+  // What loader and saver nodes reported (made on the first report).
+  #metadata: (NodeMetadata | undefined)[] | undefined;
   // Where nodes ran, when an executor says (see NodeObserver.placed): by
   // roster position, and by item and name for the nodes of a map's items
   // until they end; and the starts an executor made beyond the scheduler's
@@ -58,22 +69,28 @@ export class Recorder implements Adapter {
   #end = NaN;
   #runError: unknown;
   #skipped: Set<string> | undefined;
-  readonly #emit: ((event: ExecutionEvent) => void) | undefined;
+  readonly #emit: ((event: RecordedEvent) => void) | undefined;
 
   constructor(
     plan: Plan | undefined,
     emit?: (event: ExecutionEvent) => void,
+    tags: RunTags = NO_TAGS,
   ) {
     this.#roster = plan === undefined ? undefined : rosterOf(plan);
     const size = this.#roster?.nodes.length ?? 0;
     this.#starts = new Float64Array(size).fill(NaN);
     this.#status = new Uint8Array(size);
     this.#durations = new Float64Array(size);
-    this.#emit = emit;
+    // Every event carries the run's tags, added here once for all the
+    // places that make events (the event is new, and this code's own).
+    this.#emit = emit && ((event) => {
+      (event as { tags?: RunTags }).tags = tags;
+      emit(event as ExecutionEvent);
+    });
   }
 
   /** Emits an event if someone listens. */
-  emit(event: ExecutionEvent): void {
+  emit(event: RecordedEvent): void {
     this.#emit?.(event);
   }
 
@@ -108,6 +125,8 @@ export class Recorder implements Adapter {
       event.error,
       event.durationMs,
       event.cache,
+      undefined,
+      event.metadata,
     );
   }
 
@@ -120,7 +139,16 @@ export class Recorder implements Adapter {
   readonly [OBSERVES]: NodeObserver = {
     started: (node, runId, item, at, attempt) =>
       this.#started(node.name, runId, item, at, attempt, this.#atNode(node)),
-    ended: (node, runId, item, success, outcome, durationMs, cache) =>
+    ended: (
+      node,
+      runId,
+      item,
+      success,
+      outcome,
+      durationMs,
+      cache,
+      metadata,
+    ) =>
       this.#ended(
         node.name,
         runId,
@@ -130,6 +158,7 @@ export class Recorder implements Adapter {
         durationMs,
         cache,
         this.#atNode(node),
+        metadata,
       ),
     cached: (node, runId, item, durationMs) =>
       this.#cached(node.name, runId, item, durationMs),
@@ -192,7 +221,7 @@ export class Recorder implements Adapter {
     const emit = this.#emit;
     if (emit === undefined) return;
     const timestamp = ORIGIN + started;
-    const event: NodeStartedEvent = item === undefined
+    const event: RecordedEvent<NodeStartedEvent> = item === undefined
       ? { type: "nodeStarted", runId, timestamp, nodeName }
       : { type: "nodeStarted", runId, timestamp, nodeName, item };
     const worker = this.#workerOf(nodeName, item, at);
@@ -226,13 +255,22 @@ export class Recorder implements Adapter {
     durationMs: number,
     cache: CacheOutcome | undefined,
     at = this.#at(nodeName),
+    metadata?: NodeMetadata,
   ): void {
     // A node abandoned by a failed or cancelled run may finish later: its
     // outcome no longer belongs to the run's record.
     if (this.#finished) return;
     if (at >= 0) this.#record(at, success, durationMs, outcome, cache);
-    const emit = this.#emit;
-    if (emit === undefined) return;
+    if (metadata !== undefined && success && at >= 0) {
+      (this.#metadata ??= [])[at] = metadata;
+    }
+    const emitted = this.#emit;
+    if (emitted === undefined) return;
+    // Rare (loaders and savers): the event is given the metadata.
+    const emit = metadata === undefined || !success
+      ? emitted
+      : (event: RecordedEvent) =>
+        emitted({ ...event, metadata } as RecordedEvent);
     const worker = this.#workerOf(nodeName, item, at);
     if (worker !== undefined) {
       if (item !== undefined) this.#placed?.delete(`${item}\0${nodeName}`);
@@ -375,11 +413,13 @@ export class Recorder implements Adapter {
       return { name, status: "failed", durationMs, error, attempts };
     }
     const cache = this.#caches?.[at];
-    return cache === undefined
+    const result: NodeResult = cache === undefined
       ? { name, status: "succeeded", durationMs, attempts }
       : cache === "hit"
       ? { name, status: "succeeded", durationMs, cache }
       : { name, status: "succeeded", durationMs, cache, attempts };
+    const metadata = this.#metadata?.[at];
+    return metadata === undefined ? result : { ...result, metadata };
   }
 
   // How many times the node at `at` started (the highest attempt, and
@@ -397,7 +437,10 @@ export class Recorder implements Adapter {
       const logs = this.#logs ??= new Array(this.#status.length);
       (logs[at] ??= []).push(event);
     }
-    this.#emit?.({ ...event, type: "log", timestamp: ORIGIN + now() });
+    if (event.level === "warning") {
+      const { level: _, ...rest } = event;
+      this.#emit?.({ ...rest, type: "warning", timestamp: ORIGIN + now() });
+    } else this.#emit?.({ ...event, type: "log", timestamp: ORIGIN + now() });
   }
 
   /** A map item is done. */
@@ -572,6 +615,12 @@ function rosterOf(plan: Plan): Roster {
   rosters.set(plan, roster = { plan, nodes, index, outer });
   return roster;
 }
+
+/** An event as the recorder makes it: its run's tags are added as it goes out. */
+export type RecordedEvent<E extends ExecutionEvent = ExecutionEvent> = E extends
+  unknown ? Omit<E, "tags"> : never;
+
+const NO_TAGS: RunTags = Object.freeze({});
 
 function withItem<T extends object>(event: T, item: number | undefined): T {
   return item === undefined ? event : { ...event, item };

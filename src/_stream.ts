@@ -139,13 +139,23 @@ async function recordMap(
   ready: () => Promise<void> | undefined,
 ): Promise<void> {
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(undefined, emit);
+  const recorder = new Recorder(undefined, emit, options.tags);
   const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
-  emit({ type: "runStarted", runId, timestamp: Date.now(), finalVars: vars });
+  recorder.emit({
+    type: "runStarted",
+    runId,
+    timestamp: Date.now(),
+    finalVars: vars,
+  });
   const warning = runner.cache?.takeWarning();
   if (warning !== undefined) {
-    emit({ type: "warning", runId, timestamp: Date.now(), message: warning });
+    recorder.emit({
+      type: "warning",
+      runId,
+      timestamp: Date.now(),
+      message: warning,
+    });
   }
   let error: unknown;
   let success = true;
@@ -155,7 +165,7 @@ async function recordMap(
     error = thrown;
     success = false;
   }
-  emit({
+  recorder.emit({
     type: "runFinished",
     runId,
     timestamp: Date.now(),

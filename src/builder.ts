@@ -26,6 +26,9 @@ import {
   resolveAgainstCaller,
 } from "./_load.ts";
 import type { Checked, MergeModules, ResultOf } from "./types.ts";
+import type { ResultBuilder, ResultTypeOf } from "./result_builders.ts";
+import type { Materializer, SaverNodes } from "./io/materializers.ts";
+import { withMaterializers } from "./io/materialize.ts";
 import { Cache, type CacheOptions, checkCacheOptions } from "./cache/cache.ts";
 import {
   checkRunStoreOptions,
@@ -52,6 +55,10 @@ interface BuilderState {
   readonly executorChosen?: boolean;
   readonly mode?: readonly [ExecutionMode, ModeOptions];
   readonly runStore?: RunStoreOptions;
+  /** Loaders and savers to add to the graph (`withMaterializers`). */
+  readonly materializers?: readonly Materializer[];
+  /** Set by `withResultBuilder`, cleared by a later adapter's `buildResult`. */
+  readonly resultBuilder?: ResultBuilder | undefined;
 }
 
 /**
@@ -148,10 +155,80 @@ export class Builder<M = unknown, R = DictResult> {
         throw new TypeError(`'adapters' must be objects: received ${a}`);
       }
     }
+    // A later adapter's buildResult replaces a result builder given
+    // before (later calls win, as the types say).
+    const builds = adapters.some((a) => typeof a.buildResult === "function");
     return new Builder({
       ...this.#state,
       adapters: [...this.#state.adapters, ...adapters],
+      ...(builds ? { resultBuilder: undefined } : {}),
     });
+  }
+
+  /**
+   * Adds loaders and savers to the graph: each `from.<format>(...)` loader
+   * replaces the node it targets, each `to.<format>(...)` saver is a node
+   * requested by its id (`execute(["save_orders"])`).
+   *
+   * @example
+   * ```ts
+   * import { Builder, to } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const path = await Deno.makeTempFile({ suffix: ".json" });
+   * const dr = await new Builder()
+   *   .withModules({ totals: () => ({ eu: 3, us: 4 }) })
+   *   .withMaterializers(
+   *     to.json({ id: "save_totals", path, dependencies: ["totals"] }),
+   *   )
+   *   .build();
+   * const out = await dr.execute(["save_totals"]);
+   * assert.equal(out.save_totals.path, path);
+   * assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), { eu: 3, us: 4 });
+   * await Deno.remove(path);
+   * ```
+   */
+  withMaterializers<const T extends readonly Materializer[]>(
+    ...materializers: T
+  ): Builder<M & SaverNodes<T>, R> {
+    return new Builder({
+      ...this.#state,
+      materializers: [...this.#state.materializers ?? [], ...materializers],
+    });
+  }
+
+  /**
+   * Sets what `execute()` returns: `dictResult()` (the default, values by
+   * name), `listResult()` (values in request order), `arrowTableResult()`
+   * (an Arrow Table) or any object with a `buildResult(event)` method; the
+   * static type of `execute()` follows. Whichever of this and an adapter's
+   * `buildResult` is given last wins.
+   *
+   * @example
+   * ```ts
+   * import { Builder, listResult } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const dr = await new Builder()
+   *   .withModules({ a: () => 1, b: () => "two" })
+   *   .withResultBuilder(listResult())
+   *   .build();
+   * const values: (number | string)[] = await dr.execute(["a", "b"]);
+   * assert.deepEqual(values, [1, "two"]);
+   * ```
+   */
+  withResultBuilder<const B extends ResultBuilder>(
+    builder: B,
+  ): Builder<M, ResultTypeOf<B>> {
+    if (
+      typeof builder !== "object" || builder === null ||
+      typeof builder.buildResult !== "function"
+    ) {
+      throw new TypeError(
+        `'builder' must have a buildResult(event) method: received ${builder}`,
+      );
+    }
+    return new Builder({ ...this.#state, resultBuilder: builder });
   }
 
   /**
@@ -381,7 +458,10 @@ export class Builder<M = unknown, R = DictResult> {
     const state = this.#state;
     const modules = await loadModules(state.modules);
     const context = { config: state.config };
-    const specs = collectSpecs(modules, context, state.allowOverrides);
+    const specs = withMaterializers(
+      collectSpecs(modules, context, state.allowOverrides),
+      state.materializers ?? [],
+    );
     return { modules, graph: Graph.build(specs, state.config) };
   }
 
@@ -465,6 +545,7 @@ export class Builder<M = unknown, R = DictResult> {
       cache,
       runLog,
       ...(state.retry === undefined ? {} : { retry: state.retry }),
+      resultBuilder: state.resultBuilder,
       ...(mapExecutor === undefined ? {} : {
         mapExecutor: createMapExecutor(
           mapExecutor[0],
@@ -524,6 +605,10 @@ function settingsOf(state: BuilderState): unknown {
       store: state.runStore.store?.constructor.name,
     },
     hookTimeoutMs: state.hookTimeoutMs,
+    ...(state.resultBuilder === undefined ? {} : {
+      resultBuilder: state.resultBuilder.name ??
+        state.resultBuilder.constructor.name,
+    }),
   };
 }
 

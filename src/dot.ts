@@ -129,7 +129,7 @@ function draw(
       : inherited === "not-run" || inherited === "skipped"
       ? inherited
       : undefined;
-    const attrs = ["shape=box"];
+    const attrs: string[] = [SHAPES[spec.materializer ?? "node"]];
     const label = [
       typeof spec.tags[DISPLAY_NAME_TAG] === "string"
         ? spec.tags[DISPLAY_NAME_TAG]
@@ -153,11 +153,12 @@ function draw(
       attrs.push("style=filled", 'fillcolor="#ffd966"');
     }
     if (style.classes) {
+      const kind = spec.materializer === undefined
+        ? "braid-node"
+        : `braid-node braid-${spec.materializer}`;
       attrs.push(
         `class=${
-          quote(
-            status === undefined ? "braid-node" : `braid-node status-${status}`,
-          )
+          quote(status === undefined ? kind : `${kind} status-${status}`)
         }`,
       );
     }
@@ -242,6 +243,14 @@ function draw(
 
 // An input: a dashed ellipse, or, when the (outer) config provides it, a
 // note with its value.
+// Loaders are drawn as data stores (cylinders), savers as folders, so the
+// graph's edges with the outside world stand out.
+const SHAPES = {
+  node: "shape=box",
+  loader: "shape=cylinder",
+  saver: "shape=folder",
+} as const;
+
 function externalAttrs(name: string, top: boolean, style: Style): string {
   const fromConfig = top && Object.hasOwn(style.config, name);
   const attrs = fromConfig

@@ -19,6 +19,16 @@ import type { InputsOf, NodeName, Outputs, OverridesOf } from "./types.ts";
 import { type AnyFn, isNodeDef, type NodeDef } from "./node.ts";
 import type { MapExecutorKind } from "./executors/map_executor.ts";
 import { NO_CACHE } from "./cache/cache.ts";
+import type { ListResult } from "./result_builders.ts";
+import type {
+  MaterializationMetadata,
+  Materializer,
+} from "./io/materializers.ts";
+import {
+  materialize,
+  type MaterializeOptions,
+  validateMaterialization,
+} from "./io/materialize.ts";
 import { NO_RUNS, type RunsView, runsView } from "./runs/runs.ts";
 import { type DriverCacheView, withLineage } from "./runs/lineage.ts";
 import { reexecute, type ReexecuteOptions } from "./runs/reexecute.ts";
@@ -36,6 +46,7 @@ export interface DictResult {
 /** What `execute` resolves to: the requested values, or a result builder's value. */
 export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
   ? Outputs<M, V>
+  : [R] extends [ListResult] ? Outputs<M, V>[V][]
   : R;
 
 /**
@@ -45,6 +56,7 @@ export type ExecuteResult<M, R, V extends string> = [R] extends [DictResult]
  */
 export type ExecuteResultWith<M, R, V extends string> = [R] extends [DictResult]
   ? Outputs<M, V> & Record<string, unknown>
+  : [R] extends [ListResult] ? unknown[]
   : R;
 
 /** A node as `execute` takes it: a function or `node()` definition given to the builder. */
@@ -63,6 +75,14 @@ export type ExecuteOptionsOf<M> =
     readonly inputs?: InputsOf<M>;
     /** Values that replace nodes; nothing only they needed runs. @default {{}} */
     readonly overrides?: OverridesOf<M>;
+  };
+
+/** The options of `materialize()` on modules `M`. */
+export type MaterializeOptionsOf<M, V extends string> =
+  & ExecuteOptionsOf<M>
+  & {
+    /** Nodes to compute and return besides the savers. @default {[]} */
+    readonly additionalVars?: readonly V[];
   };
 
 export type { ExecuteOptions } from "./runner.ts";
@@ -315,6 +335,58 @@ export class AsyncDriver<M = unknown, R = DictResult>
     options: ReexecuteOptions,
   ): Promise<RunResult<Record<string, unknown>>> {
     return await reexecute(this.#runner, runId, options);
+  }
+
+  /**
+   * Runs the savers among `materializers` (and `additionalVars`), with each
+   * loader among them in place of the node it targets, as an override
+   * would be (Hamilton's `materialize`). Returns the metadata of every
+   * loader and saver that ran (the graph's own too), by node, and the
+   * values of `additionalVars`. The driver's graph is unchanged.
+   *
+   * @example
+   * ```ts
+   * import { Builder, to } from "@braid/braid";
+   * import assert from "node:assert/strict";
+   *
+   * const path = await Deno.makeTempFile({ suffix: ".json" });
+   * const dr = await new Builder()
+   *   .withModules({ a: () => [1, 2], total: ({ a }: { a: number[] }) => a[0]! + a[1]! })
+   *   .build();
+   * const [metadata, values] = await dr.materialize(
+   *   [to.json({ id: "save_a", path, dependencies: ["a"] })],
+   *   { additionalVars: ["total"] },
+   * );
+   * assert.equal(metadata.save_a?.path, path);
+   * assert.deepEqual(values, { total: 3 });
+   * await Deno.remove(path);
+   * ```
+   */
+  async materialize<const V extends NodeName<M> = never>(
+    materializers: readonly Materializer[],
+    options: MaterializeOptionsOf<M, V> = {},
+  ): Promise<[MaterializationMetadata, Outputs<M, V>]> {
+    return await materialize(
+      this.#runner,
+      materializers,
+      options as MaterializeOptions,
+    ) as [MaterializationMetadata, Outputs<M, V>];
+  }
+
+  /**
+   * Throws what `materialize(materializers, options)` would throw before
+   * running anything (an unknown node, a missing input, a clash of
+   * names); runs no node, loader or saver.
+   */
+  validateMaterialization(
+    materializers: readonly Materializer[],
+    options: MaterializeOptionsOf<M, NodeName<M>> = {},
+  ): void {
+    validateMaterialization(
+      this.#runner,
+      materializers,
+      options as MaterializeOptions,
+    );
   }
 
   /** Throws what `execute` would throw before running anything; runs nothing. */

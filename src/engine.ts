@@ -28,6 +28,7 @@ import {
   RunLog,
   type RunStoreOptions,
 } from "./runs/_run_log.ts";
+import type { ResultBuilder } from "./result_builders.ts";
 
 export type { MapExecutorKind } from "./executors/map_executor.ts";
 
@@ -36,7 +37,9 @@ export type { MapExecutorKind } from "./executors/map_executor.ts";
  * `idleMs` configure the worker pool of the `"threaded"` and `"parallel"`
  * executors (one pool, shared by the node and map executors).
  */
-export interface EngineOptions extends WorkerPoolOptions {
+export interface EngineOptions<
+  B extends ResultBuilder = ResultBuilder,
+> extends WorkerPoolOptions {
   /**
    * How the nodes of one run (or one map item) run: an executor instance,
    * or `"sequential"` (one at a time, in order), `"async"` (each as soon as
@@ -114,6 +117,12 @@ export interface EngineOptions extends WorkerPoolOptions {
    * `Builder.withRunStore` does (opened on the first run). @default {no store}
    */
   readonly runStore?: RunStoreOptions;
+  /**
+   * What `Pipeline.run` returns: `dictResult()`, `listResult()`,
+   * `arrowTableResult()` or any object with `buildResult(event)`; wins over
+   * an adapter's `buildResult`. @default {dictResult()}
+   */
+  readonly resultBuilder?: B;
 }
 
 // What a pipeline needs from its engine; kept off the public surface.
@@ -124,6 +133,7 @@ interface EngineParts {
   readonly hooks: Hooks;
   readonly cacheOptions: CacheOptions | undefined;
   readonly retry: RetryPolicy | undefined;
+  readonly resultBuilder: ResultBuilder | undefined;
   // The cache, opened on the first run (opening loads the hasher).
   opening?: Promise<Cache | undefined> | undefined;
   cache?: Cache | undefined;
@@ -152,7 +162,7 @@ const PARTS = new WeakMap<Engine, EngineParts>();
  * assert.deepEqual(out.map((o) => o.doubled), [2, 4, 6]);
  * ```
  */
-export class Engine {
+export class Engine<B extends ResultBuilder = ResultBuilder> {
   /** The node executor's name (the default one's, with `executors`). */
   readonly nodeExecutor: string;
   /** The map executor's name. */
@@ -161,16 +171,18 @@ export class Engine {
   readonly concurrency: number;
   /** The adapters, in order. */
   readonly adapters: readonly Adapter[];
+  /** What `Pipeline.run` makes of the outputs, when given. */
+  readonly resultBuilder: B | undefined;
 
   /**
    * Creates an engine; throws a TypeError for an unknown executor name, or
    * for `executors` given with `nodeExecutor`.
    */
-  constructor(options: EngineOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`'options' must be an object: received ${options}`);
+  constructor(given: EngineOptions<B> = {}) {
+    if (typeof given !== "object" || given === null) {
+      throw new TypeError(`'options' must be an object: received ${given}`);
     }
-    options = withModePreset(options);
+    const options: EngineOptions = withModePreset(given);
     const {
       nodeExecutor = "sequential",
       mapExecutor = "sequential",
@@ -215,7 +227,9 @@ export class Engine {
       runStoreOptions: options.runStore === undefined
         ? undefined
         : checkRunStoreOptions(options.runStore),
+      resultBuilder: checkResultBuilder(options.resultBuilder),
     };
+    this.resultBuilder = given.resultBuilder;
     this.nodeExecutor = executor.name;
     this.mapExecutor = mapExecutor;
     this.concurrency = concurrency;
@@ -292,6 +306,21 @@ function routerOf(
   }, executorOptions);
 }
 
+function checkResultBuilder(
+  builder: ResultBuilder | undefined,
+): ResultBuilder | undefined {
+  if (
+    builder !== undefined &&
+    (typeof builder !== "object" || builder === null ||
+      typeof builder.buildResult !== "function")
+  ) {
+    throw new TypeError(
+      `'resultBuilder' must have a buildResult(event) method: received ${builder}`,
+    );
+  }
+  return builder;
+}
+
 // The options of `keys` that are set.
 function pick<T extends object, K extends keyof T>(
   options: T,
@@ -344,5 +373,6 @@ export function runnerInit(engine: Engine, graph: Graph): RunnerInit {
     cache: parts.cache,
     retry: parts.retry,
     runLog: parts.runLog,
+    resultBuilder: parts.resultBuilder,
   };
 }

@@ -7,12 +7,21 @@ import Queue from "npm:yocto-queue@1.2.2";
 import type { CacheOutcome } from "./cache/cache.ts";
 import type { MapItemEvent } from "./hooks.ts";
 
+/**
+ * A run's tags (Dagster's run tags): what `execute(vars, { tags })` (or
+ * `run`, `stream`, `map`) was given, for telling runs apart in traces,
+ * logs and stored runs. Never changes what a run computes.
+ */
+export type RunTags = Readonly<Record<string, string | number | boolean>>;
+
 /** What every event carries. */
 export interface EventBase {
   /** The run's id. */
   readonly runId: string;
   /** When it happened, in milliseconds since the epoch. */
   readonly timestamp: number;
+  /** The run's tags: `{}` when it was given none. */
+  readonly tags: RunTags;
 }
 
 /** What every node event carries. */
@@ -60,6 +69,11 @@ export interface NodeSucceededEvent extends NodeEventBase {
    * `"nodeCached"` event instead of `"nodeStarted"` and `"nodeSucceeded"`.
    */
   readonly cache?: CacheOutcome;
+  /**
+   * What a loader or saver node reported about the data it read or wrote
+   * (path, rows, bytes, content hash, ...).
+   */
+  readonly metadata?: NodeMetadata;
 }
 
 /** The cache answered for a node: its function did not run. */
@@ -134,13 +148,20 @@ export interface RunFinishedEvent extends EventBase {
 
 /**
  * Something the run should know of that did not stop it: a cache that
- * could not be opened as asked, and so is off or read-only.
+ * could not be opened as asked, and so is off or read-only; a node's
+ * `ctx.warn` (a checkOutput validator that failed at "warn" importance).
  */
 export interface WarningStreamEvent extends EventBase {
   /** Discriminant. */
   readonly type: "warning";
   /** What is wrong, and the fix. */
   readonly message: string;
+  /** The node that warned, for a node's warning. */
+  readonly nodeName?: string;
+  /** Extra data given with it. */
+  readonly data?: unknown;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
 }
 
 /** Everything `stream()` yields. */
@@ -260,3 +281,10 @@ export class EventChannel<T> implements AsyncIterableIterator<T, undefined> {
     return this;
   }
 }
+
+/**
+ * What a loader or saver node reports about the data it read or wrote: a
+ * plain object (Hamilton's materialization metadata), such as `path`,
+ * `rows`, `bytes`, `mtime` and `contentHash`.
+ */
+export type NodeMetadata = Readonly<Record<string, unknown>>;

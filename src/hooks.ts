@@ -8,9 +8,11 @@
  */
 import { HookError } from "./errors.ts";
 import type { CacheOutcome } from "./cache/cache.ts";
+import type { NodeMetadata } from "./events.ts";
 import type { Graph, NodeInfo } from "./graph.ts";
 import type { MapMode } from "./map.ts";
 import type { Tags } from "./node.ts";
+import type { RunTags } from "./events.ts";
 import type { Plan, PlanNode } from "./plan.ts";
 import { isThenable } from "./_thenable.ts";
 import { delayOption, within } from "./_delay.ts";
@@ -27,6 +29,8 @@ export interface BeforeGraphExecutionEvent {
   readonly overrides: Readonly<Record<string, unknown>>;
   /** The map item index, when the run is one item of a map. */
   readonly item?: number;
+  /** The run's tags (`{}` when it was given none). */
+  readonly tags: RunTags;
 }
 
 /** What a graph-level hook receives after a run. */
@@ -107,6 +111,26 @@ export interface BeforeNodeExecutionEvent {
    * executor: the worker's id).
    */
   readonly worker?: string;
+  /**
+   * The name of the executor that runs it; given only when some adapter
+   * traces (implements `traceparent`), which spends a lookup per node.
+   */
+  readonly executor?: string;
+}
+
+/**
+ * What `traceparent` receives: the node call whose trace context is
+ * wanted, named as the node hooks name it.
+ */
+export interface TraceTaskEvent {
+  /** The run's id. */
+  readonly runId: string;
+  /** The node's name. */
+  readonly nodeName: string;
+  /** The node execution's id, as its `beforeNodeExecution` event gave it. */
+  readonly taskId: string;
+  /** The map item index, when the run is one item of a map. */
+  readonly item?: number;
 }
 
 /** What a node-level hook receives after a node ran. */
@@ -124,6 +148,8 @@ export interface AfterNodeExecutionEvent extends BeforeNodeExecutionEvent {
    * fires `nodeCached` instead of the node's before and after hooks.
    */
   readonly cache?: CacheOutcome;
+  /** What a loader or saver node reported about the data it read or wrote. */
+  readonly metadata?: NodeMetadata;
 }
 
 /**
@@ -150,6 +176,8 @@ export interface NodeLogEvent {
   readonly data?: unknown;
   /** The map item index, when the run is one item of a map. */
   readonly item?: number;
+  /** `"warning"` for `ctx.warn` (a checkOutput validator that failed at "warn"). */
+  readonly level?: "warning";
 }
 
 /**
@@ -221,7 +249,7 @@ export interface BeforeMapEvent {
   /** How the mapped lists were combined into items. */
   readonly mapMode: MapMode;
   /** The map's run tags. */
-  readonly tags: Tags;
+  readonly tags: RunTags;
   /** For a map inside a nested pipeline: the node that runs it. */
   readonly nodeName?: string;
 }
@@ -306,6 +334,14 @@ export interface Adapter {
    * reported in one error).
    */
   validateInputs?(event: ValidateInputEvent): MaybePromise<ValidationVerdict>;
+  /**
+   * The W3C `traceparent` of the span a node call runs in (a tracing
+   * adapter's), asked after its `beforeNodeExecution`, when its `ctx` is
+   * made or its call is sent to a worker or process: the first adapter
+   * that answers gives the node's `ctx.traceparent`. Sync, and never
+   * asked when no adapter implements it.
+   */
+  traceparent?(event: TraceTaskEvent): string | undefined;
 }
 
 /** The name of a hook method. */
@@ -336,6 +372,7 @@ const HOOKS: readonly HookName[] = [
   "beforeAnything",
   "afterGraphBuild",
   "validateInputs",
+  "traceparent",
 ];
 
 /**
@@ -363,6 +400,7 @@ export interface NodeObserver {
     outcome: unknown,
     durationMs: number,
     cache: CacheOutcome | undefined,
+    metadata?: NodeMetadata,
   ): void;
   /** The cache answered for `node`. */
   cached(
@@ -410,6 +448,18 @@ const NONE: readonly Listener[] = Object.freeze([]);
  * building their arguments by name for the events.
  */
 export const IGNORES_INPUTS: unique symbol = Symbol("braid.ignoresInputs");
+/**
+ * Set (to true) on braid's own adapters whose `onLog` never returns a
+ * promise: when no other adapter logs, a run keeps no list of pending
+ * log hooks to wait for (a map would pay for one per item).
+ */
+export const SYNC_LOGS: unique symbol = Symbol("braid.syncLogs");
+/**
+ * Set (to true) on braid's own adapters whose graph hooks ignore the runs
+ * of a map's items (they follow a map through its map hooks): when no
+ * other adapter has graph hooks, an item's run calls none.
+ */
+export const SKIPS_ITEM_RUNS: unique symbol = Symbol("braid.skipsItemRuns");
 const SETTLED: Promise<void> = Promise.resolve();
 // The HookErrors made for hooks that ran out of time: already named.
 const TIMED_OUT = new WeakSet<WeakKey>();
@@ -437,6 +487,8 @@ export class Hooks {
   readonly perNode: boolean;
   /** True when any graph-level hook exists. */
   readonly perGraph: boolean;
+  /** True when some graph-level hook wants the runs of a map's items too. */
+  readonly perItemGraph: boolean;
   /**
    * The first adapter's node observer, if it has one: that adapter's node
    * hooks are left out of the lists, and nodes tell the observer instead.
@@ -460,6 +512,10 @@ export class Hooks {
   readonly readsInputs: boolean;
   /** The adapter with `buildResult`, if any. */
   readonly resultBuilder: Adapter | undefined;
+  /** True when any adapter traces (implements `traceparent`). */
+  readonly traces: boolean;
+  /** True when some adapter's `onLog` may return a promise a run must await. */
+  readonly asyncLogs: boolean;
   /** The hook timeout in ms (checked); undefined: none. */
   readonly timeoutMs: number | undefined;
   // Each hook's implementations in adapter order, found once: a node's
@@ -511,8 +567,19 @@ export class Hooks {
     this.beforeNode = this.has("beforeNodeExecution");
     this.perGraph = this.has("beforeGraphExecution") ||
       this.has("afterGraphExecution");
+    this.perItemGraph = [
+      ...listeners.beforeGraphExecution,
+      ...listeners.afterGraphExecution,
+    ].some((listener) =>
+      (listener.adapter as { [SKIPS_ITEM_RUNS]?: boolean })[SKIPS_ITEM_RUNS] !==
+        true
+    );
     this.afterNode = this.has("afterNodeExecution");
     this.wrapsNode = this.has("executeNode");
+    this.traces = this.has("traceparent");
+    this.asyncLogs = this.#listeners.onLog.some((listener) =>
+      (listener.adapter as { [SYNC_LOGS]?: boolean })[SYNC_LOGS] !== true
+    );
     this.readsInputs = adapters.some((adapter) =>
       (adapter as { [IGNORES_INPUTS]?: boolean })[IGNORES_INPUTS] !== true &&
       !(observer !== undefined && adapter === observing) &&
@@ -641,6 +708,22 @@ export class Hooks {
       }
     }
     return pending;
+  }
+
+  /**
+   * The `traceparent` the first tracing adapter gives for a node call;
+   * an adapter that throws gives none (tracing never fails a node).
+   */
+  traceparentOf(event: TraceTaskEvent): string | undefined {
+    for (const { adapter, method } of this.#listeners.traceparent) {
+      try {
+        const found = method.call(adapter, event);
+        if (typeof found === "string") return found;
+      } catch {
+        // Ask the next one.
+      }
+    }
+    return undefined;
   }
 
   /** Runs `call` inside every `executeNode` wrapper, the first adapter outermost. */

@@ -11,10 +11,9 @@ import { CancelledError } from "./errors.ts";
 import { describeValue } from "./_describe.ts";
 import { raceAbort } from "./executors/executor.ts";
 import type { BeforeMapEvent, Hooks } from "./hooks.ts";
-import type { Tags } from "./node.ts";
 import type { Plan } from "./plan.ts";
 import { runItemJob } from "./items.ts";
-import { EMPTY, type ExecuteOptions, type Runner } from "./runner.ts";
+import { EMPTY, type ExecuteOptions, NO_TAGS, type Runner } from "./runner.ts";
 
 /** How mapped lists combine into items. */
 export type MapMode = "zip" | "product";
@@ -140,11 +139,7 @@ export interface MapOptions extends ExecuteOptions {
    * @default {"raise"}
    */
   readonly onError?: MapErrorMode;
-  /** The map's run tags, given to the `beforeMap` and `afterMap` hooks. @default {{}} */
-  readonly tags?: Tags;
 }
-
-const NO_TAGS: Tags = Object.freeze({});
 
 /** What braid itself passes to a map: the hooks and run id to use. */
 export interface MapScope {
@@ -240,6 +235,7 @@ async function runItems(
   const collect = (options.onError ?? "raise") === "collect";
   const overrides = options.overrides ?? EMPTY;
   const onFailure = options.onFailure;
+  const tags = options.tags;
   const done = runItemJob({
     runner,
     plan,
@@ -253,7 +249,7 @@ async function runItems(
       runner.run(
         plan,
         runId,
-        { inputs: items[i]!, overrides, signal, onFailure },
+        { inputs: items[i]!, overrides, signal, onFailure, tags },
         hooks,
         part,
         i,

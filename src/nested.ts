@@ -26,6 +26,7 @@ import {
   type BeforeNodeExecutionEvent,
   Hooks,
   IGNORES_INPUTS,
+  SYNC_LOGS,
 } from "./hooks.ts";
 import { type MapMode, runMap } from "./map.ts";
 import { extractFields } from "./modifiers/extract.ts";
@@ -431,16 +432,31 @@ function forward(
     out.afterMapItem = (event) =>
       adapter.afterMapItem!({ ...event, nodeName: mapName(event.nodeName) });
   }
+  if (adapter.traceparent !== undefined) {
+    out.traceparent = (event) =>
+      adapter.traceparent!({
+        ...event,
+        nodeName: `${name}.${event.nodeName}`,
+        taskId: taskPrefix + event.taskId.slice(runIdLength),
+      });
+  }
   if (Object.keys(out).length === 1) return undefined;
   // What the adapter promised about its node hooks holds for their forwards.
   if ((adapter as IgnoresInputs)[IGNORES_INPUTS] === true) {
     (out as IgnoresInputs)[IGNORES_INPUTS] = true;
+  }
+  if ((adapter as SyncLogs)[SYNC_LOGS] === true) {
+    (out as SyncLogs)[SYNC_LOGS] = true;
   }
   return out;
 }
 
 interface IgnoresInputs {
   [IGNORES_INPUTS]?: boolean;
+}
+
+interface SyncLogs {
+  [SYNC_LOGS]?: boolean;
 }
 
 function strings(

@@ -120,6 +120,13 @@ export interface NodeSpec {
    */
   readonly nonFinal?: true;
   /**
+   * What it does with data outside the graph, when `loader()` or
+   * `saver()` made it: a loader's value comes with metadata about what it
+   * read, a saver's value is metadata about what it wrote. Either reports
+   * that metadata to the run (`run().nodes`, `nodeSucceeded` events).
+   */
+  readonly materializer?: "loader" | "saver";
+  /**
    * The nested pipeline it runs, when it is a pipeline's `asNode()`:
    * braid's own, for drawing and routing.
    *
@@ -223,6 +230,8 @@ export type DeclaredInputs = readonly InputSpec[];
  *   are not all known to the type system (`boolean` when unknown).
  * @typeParam A The names `params()` gives its positional parameters, in
  *   order (`never` when it gives none).
+ * @typeParam L `true` when `loader()` makes it a loader, whose value is the
+ *   first item of the `[value, metadata]` its function returns.
  */
 export interface NodeDef<
   F extends AnyFn = AnyFn,
@@ -233,6 +242,7 @@ export interface NodeDef<
   X extends FieldMap = FieldMap,
   I extends boolean = boolean,
   A extends readonly string[] = readonly string[],
+  L extends boolean = boolean,
 > {
   /** The user's function, untouched (call it directly in unit tests). */
   readonly fn: F;
@@ -254,6 +264,8 @@ export interface NodeDef<
   readonly "braid.addsInputs"?: I;
   /** Type-level only: the names of its positional parameters, from `params()`. */
   readonly "braid.params"?: A;
+  /** Type-level only: whether it is a loader. */
+  readonly "braid.loader"?: L;
 }
 
 /**
@@ -340,7 +352,8 @@ export function node<
   CollectsOf<M>,
   FieldsOf<M>,
   AddsInputs<M>,
-  ParamNamesOf<M>
+  ParamNamesOf<M>,
+  IsLoader<M>
 > {
   if (typeof fn !== "function") {
     throw new TypeError(
@@ -464,6 +477,18 @@ export type UnionToFields<U> = [U] extends [never] ? Record<never, never>
   : (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
     ? I extends FieldMap ? I : FieldMap
   : FieldMap;
+
+/** A modifier that makes its node a loader (what `loader()` returns). */
+export interface LoaderModifier extends Modifier {
+  /** Type-level only: marks a loader, for `deno check`. */
+  readonly "braid.loader"?: true;
+}
+
+/** Whether a list of modifiers makes a node a loader. */
+export type IsLoader<M extends readonly unknown[]> = true extends {
+  [K in keyof M]: "braid.loader" extends keyof M[K] ? true : false;
+}[number] ? true
+  : false;
 
 /** Whether a list of modifiers may bind parameters to other values. */
 export type AddsInputs<M extends readonly unknown[]> = true extends {

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { type AsyncDriver, createDriver } from "./driver.ts";
+import { type AsyncDriver, createDriver, type DictResult } from "./driver.ts";
+import type {
+  ListResult,
+  ResultBuilder,
+  ResultTypeOf,
+} from "./result_builders.ts";
 import {
   checkEngine,
   DEFAULT_ENGINE,
@@ -33,11 +38,12 @@ export type PipelineNode = NodeDef | AnyFn;
 /** Options of {@linkcode Pipeline}. */
 export interface PipelineOptions<
   N extends readonly PipelineNode[] = readonly PipelineNode[],
+  B extends ResultBuilder = ResultBuilder,
 > {
   /** The nodes: `node(fn, named("out"))` definitions or plain functions. */
   readonly nodes: N;
   /** How it runs. @default {new Engine() (sequential nodes and items)} */
-  readonly engine?: Engine;
+  readonly engine?: Engine<B>;
   /** Its name: the name `asNode()` gives its node when told none. */
   readonly name?: string;
 }
@@ -128,6 +134,21 @@ export type PipelineResult<
       : unknown;
   };
 
+/**
+ * What `Pipeline.run` resolves to under an engine whose result builder is
+ * `B`: the outputs by name by default, else what the builder makes.
+ */
+export type PipelineRunResult<
+  N extends readonly unknown[],
+  V extends string,
+  B,
+> = ResultTypeOf<B> extends infer R
+  ? [R] extends [DictResult] ? PipelineResult<N, V>
+  : [R] extends [ListResult]
+    ? PipelineResult<N, V>[keyof PipelineResult<N, V>][]
+  : R
+  : never;
+
 /** Options of `Pipeline.run`. */
 export interface PipelineRunOptions<V extends string = string> {
   /** Values for the pipeline's inputs, over the bound ones. @default {{}} */
@@ -195,6 +216,7 @@ interface CopyOptions<N extends readonly PipelineNode[]>
  */
 export class Pipeline<
   N extends readonly PipelineNode[] = readonly PipelineNode[],
+  B extends ResultBuilder = ResultBuilder,
 > {
   readonly #state: PipelineState;
   #runs: AsyncDriver<Record<string, unknown>> | undefined;
@@ -206,7 +228,7 @@ export class Pipeline<
    * duplicates), and a ConfigError for a node whose `executor` tag names
    * none of the engine's executors.
    */
-  constructor(options: PipelineOptions<N>) {
+  constructor(options: PipelineOptions<N, B>) {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`'options' must be an object: received ${options}`);
     }
@@ -274,7 +296,7 @@ export class Pipeline<
   }
 
   /** A new pipeline with `inputs` as default inputs (later calls win). */
-  bind(inputs: Readonly<Record<string, unknown>>): Pipeline<N> {
+  bind(inputs: Readonly<Record<string, unknown>>): Pipeline<N, B> {
     if (typeof inputs !== "object" || inputs === null) {
       throw new TypeError(`'inputs' must be an object: received ${inputs}`);
     }
@@ -298,7 +320,7 @@ export class Pipeline<
    * assert.deepEqual(bound.unbind().inputs, ["x", "y"]);
    * ```
    */
-  unbind(...names: readonly string[]): Pipeline<N> {
+  unbind(...names: readonly string[]): Pipeline<N, B> {
     for (const name of names) {
       if (typeof name !== "string") {
         throw new TypeError(`'names' must be strings: received ${name}`);
@@ -318,12 +340,14 @@ export class Pipeline<
    * A new pipeline that runs on `engine`; a ConfigError for a node whose
    * `executor` tag names none of its executors.
    */
-  withEngine(engine: Engine): Pipeline<N> {
+  withEngine<E extends ResultBuilder = ResultBuilder>(
+    engine: Engine<E>,
+  ): Pipeline<N, E> {
     if (!(engine instanceof Engine)) {
       throw new TypeError(`'engine' must be an Engine: received ${engine}`);
     }
     checkEngine(engine, this.#state.graph);
-    return this.#with({ engine });
+    return this.#with({ engine }) as unknown as Pipeline<N, E>;
   }
 
   /**
@@ -332,12 +356,12 @@ export class Pipeline<
    */
   async run<const V extends string = never>(
     options: PipelineRunOptions<V> = {},
-  ): Promise<PipelineResult<N, V>> {
+  ): Promise<PipelineRunResult<N, V, B>> {
     const driver = await this.#ready(options.outputs);
     return await driver.execute(
       this.#outputs(options.outputs),
       this.#options(options),
-    ) as PipelineResult<N, V>;
+    ) as PipelineRunResult<N, V, B>;
   }
 
   /**
@@ -450,12 +474,12 @@ export class Pipeline<
     );
   }
 
-  #with(changes: Partial<PipelineState>): Pipeline<N> {
+  #with(changes: Partial<PipelineState>): Pipeline<N, B> {
     const options: CopyOptions<N> = {
       nodes: this.nodes,
       [STATE]: Object.freeze({ ...this.#state, ...changes }),
     };
-    return new Pipeline(options);
+    return new Pipeline(options) as unknown as Pipeline<N, B>;
   }
 
   // The driver that runs this pipeline, made on first use.

@@ -5,7 +5,7 @@
  * @module
  */
 import type { CacheOutcome } from "./cache/cache.ts";
-import type { ExecutionEvent, SkipReason } from "./events.ts";
+import type { ExecutionEvent, NodeMetadata, SkipReason } from "./events.ts";
 import type { NodeLogEvent } from "./hooks.ts";
 import type { ExecuteOptions, Runner } from "./runner.ts";
 import { Recorder } from "./_recorder.ts";
@@ -50,6 +50,11 @@ export interface NodeResult {
    * executor names one: the remote executor gives the worker's id.
    */
   readonly worker?: string;
+  /**
+   * What a loader or saver node reported about the data it read or wrote
+   * (path, rows, bytes, mtime, content hash, ...).
+   */
+  readonly metadata?: NodeMetadata;
 }
 
 /** The outcome of `run()`: never rejects for a node failure or a cancellation. */
@@ -80,7 +85,7 @@ export async function recordRun(
 ): Promise<RunResult> {
   const plan = runner.plan(vars, options);
   const runId = crypto.randomUUID();
-  const recorder = new Recorder(plan, emit);
+  const recorder = new Recorder(plan, emit, options.tags);
   // First, so it sees a node start even when a later adapter's hook throws.
   const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();

@@ -15,14 +15,15 @@ import {
   WorkerError,
 } from "./errors.ts";
 import { endDeferred, invokeWithHooks } from "./_hooked_call.ts";
-import type { Hooks, NodeLogEvent } from "./hooks.ts";
+import type { Hooks, NodeLogEvent, TraceTaskEvent } from "./hooks.ts";
 import { pathTo, type Plan, type PlanNode } from "./plan.ts";
 import type { Tags } from "./node.ts";
 import type { CacheSession } from "./cache/session.ts";
 import { callNode } from "./_call.ts";
-import type { FailurePolicy } from "./scheduler.ts";
+import type { FailurePolicy, Lanes } from "./scheduler.ts";
 import type { Runner } from "./runner.ts";
 import type { RunScope } from "./_scope.ts";
+import type { NodeMetadata } from "./events.ts";
 
 /** What a node that declares a `ctx` parameter receives. */
 export interface RunContext {
@@ -38,6 +39,19 @@ export interface RunContext {
   readonly item?: number;
   /** Emits a user event into `stream()` and the adapters' `onLog`. */
   log(message: string, data?: unknown): void;
+  /**
+   * Says something is wrong that does not fail the node: a `warning`
+   * event in `stream()`, the adapters' `onLog` with `level: "warning"`,
+   * and, when no adapter listens to logs, `console.warn` once per node and
+   * run.
+   */
+  warn(message: string, data?: unknown): void;
+  /**
+   * The W3C `traceparent` of this node's span, when a tracing adapter
+   * (`OpenTelemetryAdapter`) is attached: the parent of spans the node
+   * makes, in this thread or on the worker or process that runs it.
+   */
+  readonly traceparent?: string;
 }
 
 /** How a run is set up. */
@@ -101,6 +115,8 @@ export class Run {
   readonly onFailure: FailurePolicy;
   /** The scheduler driving the run: told when it stops, so it settles at once. */
   driver: { stopped(error: Error): void } | undefined;
+  /** Where the scheduler sends its nodes (set as it starts). */
+  lanes: Lanes | undefined;
   readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   // Each node's attempt number, past the first (made on a node's first
@@ -109,6 +125,8 @@ export class Run {
   // The worker each node runs on, where its executor names one (made when
   // the first is named).
   #workers: (string | undefined)[] | undefined;
+  // The nodes that warned on the console (no adapter listening to logs).
+  #warned: Set<number> | undefined;
   /** True once a node's end has been left to `invokeInline`'s caller. */
   defers = false;
   // The nodes whose ends `invokeInline`'s callers report, and when each
@@ -120,6 +138,9 @@ export class Run {
   #controller: AbortController | undefined;
   #ctxSignal: AbortSignal | undefined;
   #scope: RunScope | undefined;
+  // What loader and saver nodes reported, by node index (made on the first
+  // report).
+  #metadata: (NodeMetadata | undefined)[] | undefined;
 
   /** Set once the run has failed or been cancelled: nothing new may start. */
   get stopped(): Error | undefined {
@@ -317,6 +338,32 @@ export class Run {
     onLog(event);
   }
 
+  /**
+   * Emits a warning of `node`'s, as its `ctx.warn` does: to the adapters'
+   * `onLog` (and so `stream()`), or, with none, to `console.warn` once per
+   * node of this run.
+   */
+  warn(node: PlanNode, message: string, data?: unknown): void {
+    const onLog = this.#onLog;
+    if (onLog === undefined) {
+      const warned = this.#warned ??= new Set();
+      if (warned.has(node.index)) return;
+      warned.add(node.index);
+      const where = this.item === undefined ? "" : ` (item ${this.item})`;
+      console.warn(`braid: node "${node.name}"${where}: ${message}`);
+      return;
+    }
+    const event: NodeLogEvent = {
+      runId: this.runId,
+      nodeName: node.name,
+      message,
+      level: "warning",
+    };
+    if (data !== undefined) Object.assign(event, { data });
+    if (this.item !== undefined) Object.assign(event, { item: this.item });
+    onLog(event);
+  }
+
   /** The `ctx` for `node`. */
   context(node: PlanNode): RunContext {
     const signal = this.stopSignal;
@@ -327,8 +374,41 @@ export class Run {
       nodeName: node.name,
       tags: node.tags,
       log: (message: string, data?: unknown) => this.log(node, message, data),
+      warn: (message: string, data?: unknown) => this.warn(node, message, data),
     };
+    const traceparent = this.adapters?.traces === true
+      ? this.traceparent(node)
+      : undefined;
+    if (traceparent !== undefined) Object.assign(ctx, { traceparent });
     return item === undefined ? ctx : { ...ctx, item };
+  }
+
+  /**
+   * The `traceparent` a tracing adapter gives for `node`'s call in this
+   * run (for its ctx, here or on a worker); undefined when none traces.
+   */
+  traceparent(node: PlanNode): string | undefined {
+    const hooks = this.adapters;
+    if (hooks === undefined || !hooks.traces) return undefined;
+    const runId = this.runId;
+    const item = this.item;
+    const event: TraceTaskEvent = item === undefined
+      ? { runId, nodeName: node.name, taskId: taskIdOf(runId, node, item) }
+      : {
+        runId,
+        nodeName: node.name,
+        taskId: taskIdOf(runId, node, item),
+        item,
+      };
+    return hooks.traceparentOf(event);
+  }
+
+  /** The name of the executor `node` runs on in this run. */
+  executorOf(node: PlanNode): string | undefined {
+    const lanes = this.lanes ?? this.runner?.lanes;
+    if (lanes === undefined) return undefined;
+    const lane = lanes.laneOf === undefined ? 0 : lanes.laneOf(node, this);
+    return lanes.executors[lane]?.name;
   }
 
   /** What a nested pipeline run by one of this run's nodes inherits. */
@@ -336,6 +416,24 @@ export class Run {
     const runner = this.runner;
     if (runner === undefined || this.adapters === undefined) return undefined;
     return this.#scope ??= { runner, hooks: this.adapters };
+  }
+
+  /**
+   * Records what a loader or saver node reported about its value; a
+   * loader's content hash also versions its value in the cache.
+   */
+  addMetadata(node: PlanNode, metadata: NodeMetadata): void {
+    (this.#metadata ??= new Array(this.plan.nodes.length))[node.index] =
+      metadata;
+    const content = metadata.contentHash;
+    if (node.spec.materializer === "loader" && typeof content === "string") {
+      this.cache?.contentRead(node, content);
+    }
+  }
+
+  /** What `node` reported about its value, if it is a loader or saver. */
+  metadataOf(node: PlanNode): NodeMetadata | undefined {
+    return this.#metadata?.[node.index];
   }
 
   /** `error` as the `NodeExecutionError` of `node` in this run. */
@@ -348,6 +446,17 @@ export class Run {
       this.item,
     );
   }
+}
+
+/** The id of `node`'s execution in run `runId` (its item's, in a map). */
+export function taskIdOf(
+  runId: string,
+  node: PlanNode,
+  item: number | undefined,
+): string {
+  return item === undefined
+    ? runId + "/" + node.name
+    : `${runId}/${item}/${node.name}`;
 }
 
 /** How a node is called: in this thread by default. */

@@ -20,6 +20,7 @@ import type { MapExecutor } from "./executors/map_executor.ts";
 import { defaultMapExecutor } from "./executors/registry.ts";
 import type { Graph } from "./graph.ts";
 import {
+  type Adapter,
   adapterName,
   type Hooks,
   type NodeLogEvent,
@@ -31,6 +32,8 @@ import { isThenable, Run } from "./run.ts";
 import { type Cache, RECOMPUTE } from "./cache/cache.ts";
 import type { RetryPolicy } from "./modifiers/retry.ts";
 import type { RunLog } from "./runs/_run_log.ts";
+import type { RunTags } from "./events.ts";
+import { isDictResult, type ResultBuilder } from "./result_builders.ts";
 
 /** Options of one execution. */
 export interface ExecuteOptions {
@@ -50,6 +53,14 @@ export interface ExecuteOptions {
    * @default {"stop"}
    */
   readonly onFailure?: FailurePolicy | undefined;
+  /**
+   * The run's tags (Dagster's run tags): every `stream()` event and graph
+   * hook event carries them as `tags`, and tracing adapters make them span
+   * attributes. Values are strings, numbers or booleans.
+   *
+   * @default {{}}
+   */
+  readonly tags?: RunTags | undefined;
 }
 
 /** What a runner is made of. */
@@ -75,6 +86,12 @@ export interface RunnerInit {
   readonly mapExecutor?: MapExecutor;
   /** The run store every run is recorded into, if any. */
   readonly runLog?: RunLog | undefined;
+  /**
+   * What `execute` makes of the requested values; wins over an adapter's
+   * `buildResult`.
+   * @default {the adapter's `buildResult`, else the values by name}
+   */
+  readonly resultBuilder?: ResultBuilder | undefined;
 }
 
 /** How a run is part of something larger: the items of a map share one. */
@@ -94,6 +111,8 @@ const WHOLE: RunPart = Object.freeze({});
 
 /** An empty, shared record for absent inputs and overrides. */
 export const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+/** The tags of a run given none. */
+export const NO_TAGS: RunTags = Object.freeze({});
 const PLAN_CACHE_SIZE = 256;
 
 /** Plans and runs requests on one graph; holds no per-run state. */
@@ -118,6 +137,7 @@ export class Runner {
   readonly mapExecutor: MapExecutor;
   /** The run store every run is recorded into, if any. */
   readonly runLog: RunLog | undefined;
+  readonly #resultBuilder: ResultBuilder | Adapter | undefined;
   readonly #plans = new Map<string, Plan>();
 
   /** Creates a runner. */
@@ -132,6 +152,7 @@ export class Runner {
     this.retry = init.retry;
     this.mapExecutor = init.mapExecutor ?? defaultMapExecutor(init.executor);
     this.runLog = init.runLog;
+    this.#resultBuilder = init.resultBuilder ?? this.hooks.resultBuilder;
   }
 
   /** Checks a request and returns its plan, compiled once per shape. */
@@ -159,6 +180,7 @@ export class Runner {
         `'onFailure' must be "stop" or "continue": received ${onFailure}`,
       );
     }
+    if (options.tags !== undefined) checkTags(options.tags);
     if (inputNames.includes(CTX) || overrideNames.includes(CTX)) {
       throw new TypeError(
         `"${CTX}" is reserved for the run context and cannot be an input`,
@@ -254,8 +276,10 @@ export class Runner {
     item: number | undefined,
   ): Promise<unknown[]> {
     const lanes = part.lanes ?? this.lanes;
-    // Pending async onLog hooks; only runs whose adapters log keep a list.
-    const logs: Promise<void>[] | undefined = hooks.has("onLog")
+    // Pending async onLog hooks; only runs whose adapters may log
+    // asynchronously keep a list.
+    const logging = hooks.has("onLog");
+    const logs: Promise<void>[] | undefined = logging && hooks.asyncLogs
       ? []
       : undefined;
     const run: Run = new Run({
@@ -265,14 +289,16 @@ export class Runner {
       signal: options.signal,
       hooks,
       // ctx.log is sync: a throwing onLog hook stops the run instead.
-      onLog: logs && ((event: NodeLogEvent) => {
-        const pending = hooks.notify(
-          "onLog",
-          event,
-          (error) => run.stop(error),
-        );
-        if (pending !== undefined) logs.push(...pending);
-      }),
+      onLog: logging
+        ? (event: NodeLogEvent) => {
+          const pending = hooks.notify(
+            "onLog",
+            event,
+            (error) => run.stop(error),
+          );
+          if (pending !== undefined) logs?.push(...pending);
+        }
+        : undefined,
       item,
       cache: this.cache?.session(
         plan,
@@ -285,7 +311,8 @@ export class Runner {
       onFailure: options.onFailure,
       onStop: part.onStop,
     });
-    let done = hooks.perGraph
+    // A map's items skip graph hooks that ignore them.
+    let done = (item === undefined ? hooks.perGraph : hooks.perItemGraph)
       ? this.#withGraphHooks(run, hooks, options, lanes)
       : schedule(run, lanes);
     if (logs !== undefined) {
@@ -317,6 +344,7 @@ export class Runner {
       finalVars: run.plan.finalVars,
       inputs: options.inputs ?? EMPTY,
       overrides: options.overrides ?? EMPTY,
+      tags: options.tags ?? NO_TAGS,
       ...(run.item === undefined ? {} : { item: run.item }),
     };
     let before: Promise<void> | undefined;
@@ -395,8 +423,8 @@ export class Runner {
     outputs: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const builder = this.hooks.resultBuilder;
-    if (builder === undefined) {
+    const builder = this.#resultBuilder;
+    if (builder === undefined || isDictResult(builder)) {
       // An object with a `then` method is taken for a promise: awaiting
       // it would call the value and wait, forever if it never calls back.
       if (typeof outputs.then === "function") {
@@ -414,7 +442,11 @@ export class Runner {
         outputs,
       });
     } catch (error) {
-      throw new HookError("buildResult", adapterName(builder), error);
+      throw new HookError(
+        "buildResult",
+        adapterName(builder as Adapter),
+        error,
+      );
     }
     if (!isThenable(built)) return built;
     // Inside the run's abort race and the hook timeout, as the run was.
@@ -430,5 +462,24 @@ export class Runner {
       pending,
       () => new CancelledError(runId, signal!.reason),
     );
+  }
+}
+
+// Run tags are scalars, so any tracing or log backend takes them as they are.
+function checkTags(tags: unknown): void {
+  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
+    throw new TypeError(
+      `'tags' must be an object of strings, numbers and booleans: received ${tags}`,
+    );
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    const type = typeof value;
+    if (type !== "string" && type !== "number" && type !== "boolean") {
+      throw new TypeError(
+        `'tags' must be an object of strings, numbers and booleans: tag "${key}" is ${
+          Array.isArray(value) ? "an array" : type
+        }`,
+      );
+    }
   }
 }

@@ -72,6 +72,7 @@ function inline(executor: Executor): boolean {
  * `RunFailedError` once everything else has settled).
  */
 export function schedule(run: Run, lanes: Lanes): Promise<unknown[]> {
+  run.lanes = lanes;
   // Each node's lane for this run, when nodes are routed: worked out once,
   // as the run starts.
   let laneOf: Int32Array | undefined;

@@ -18,9 +18,28 @@ export type ItemOf<R> = R extends Iterable<infer T> ? T
  */
 export type NodeValue<T> = T extends NodeDef<infer F, string, boolean, true>
   ? ItemOf<Awaited<ReturnType<F>>>[]
+  : T extends NodeDef<
+    infer F,
+    string,
+    boolean,
+    boolean,
+    string,
+    FieldMap,
+    boolean,
+    readonly string[],
+    true
+  > ? LoadedValue<Awaited<ReturnType<F>>>
   : T extends NodeDef<infer F> ? Awaited<ReturnType<F>>
   : T extends AnyFn ? Awaited<ReturnType<T>>
   : never;
+
+/**
+ * A loader's value: the first item of the `[value, metadata]` it returns;
+ * `unknown` when its return type is an array rather than a pair (annotate
+ * it as `[T, NodeMetadata]`, or return `[value, metadata] as const`).
+ */
+export type LoadedValue<R> = R extends readonly [infer V, unknown] ? V
+  : unknown;
 
 /** What the nodes downstream of a node export receive: one item when it fans out. */
 export type EdgeValue<T> = T extends NodeDef<infer F, string, boolean, true>
@@ -90,7 +109,17 @@ export type FieldValue<M, N extends string> = {
 }[NodeExports<M>];
 
 /** The value at `key` of a function's value `R`, or `unknown`. */
-export type ReadField<R, Key> = Key extends keyof R ? R[Key] : unknown;
+export type ReadField<R, Key> = Key extends keyof R ? R[Key]
+  : Key extends `braid.column.${string}` ? ColumnOf<R>
+  : unknown;
+
+/**
+ * A column of table `R` (what `extractColumns` reads): what its
+ * `getChild(name)` returns (an Arrow Vector), else `unknown`.
+ */
+export type ColumnOf<R> = R extends { getChild(name: string): infer V | null }
+  ? V
+  : unknown;
 
 /**
  * The export(s) of modules `M` that define node `N` (a union over its config

@@ -10,16 +10,20 @@ export interface DenoOutput {
 
 /**
  * Runs `deno ...args` without colours (in `options.cwd`, by default this
- * process's working directory) and returns what it printed.
+ * process's working directory, with `options.env` added to the
+ * environment) and returns what it printed.
  */
 export async function runDeno(
   args: readonly string[],
-  options: { readonly cwd?: string } = {},
+  options: {
+    readonly cwd?: string;
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<DenoOutput> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...args],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    env: { NO_COLOR: "1" },
+    env: { ...options.env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -242,9 +242,9 @@ Deno.test("mod.ts loads @viz-js/viz only when a picture is drawn (a dynamic impo
     }[];
   }[] = JSON.parse(out.stdout).modules;
   const importers = modules.flatMap((m) =>
+    // By its import-map name or its versioned npm: specifier.
     (m.dependencies ?? []).filter((d) =>
-      // braid's source names it by its versioned npm: specifier
-      /^(npm:)?@viz-js\/viz(@|$)/.test(d.specifier)
+      /^(npm:)?@viz-js\/viz(@[^/]*)?$/.test(d.specifier)
     )
       .map((d) => ({ from: m.specifier, dynamic: d.isDynamic === true }))
   );

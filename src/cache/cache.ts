@@ -269,7 +269,10 @@ export class Cache implements CacheView {
     if (this.#off) return "disable";
     return this.#lists.get(spec.name) ??
       (this.#options.recompute === true ? "recompute" : undefined) ??
-      spec.cache?.behavior ?? this.#options.defaultBehavior ?? "default";
+      spec.cache?.behavior ??
+      // A loader reads again to see a changed source; a saver must write.
+      (spec.materializer !== undefined ? "recompute" : undefined) ??
+      this.#options.defaultBehavior ?? "default";
   }
 
   /**

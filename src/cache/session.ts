@@ -73,6 +73,8 @@ export class CacheSession {
   readonly #outcomes: (CacheOutcome | undefined)[];
   // Nodes that run again whatever the store holds (a re-execution's).
   readonly #recompute: ReadonlySet<string> | undefined;
+  // The content hashes loaders reported, by node index (made on the first).
+  #contents: (string | undefined)[] | undefined;
 
   /** Use `Cache.session`. */
   constructor(
@@ -111,6 +113,16 @@ export class CacheSession {
   /** What the cache did for `node` in this run, once it has settled. */
   outcome(node: PlanNode): CacheOutcome | undefined {
     return this.#outcomes[node.index];
+  }
+
+  /**
+   * Loader `node` read content that hashes to `contentHash`: its value's
+   * data version is made from that and its key (what it was asked to
+   * read, and how), not by hashing the value it made of it.
+   */
+  contentRead(node: PlanNode, contentHash: string): void {
+    (this.#contents ??= new Array(this.#infos.length))[node.index] =
+      contentHash;
   }
 
   /**
@@ -237,6 +249,10 @@ export class CacheSession {
       console.warn(`braid cache: "${node.name}" recomputed: ${warning}`);
     }
     return after(compute(), (value) => {
+      const content = this.#contents?.[node.index];
+      if (content !== undefined) {
+        return this.#loaded(node, info, key, outcome, content, value);
+      }
       const hasher = this.#cache.hasher;
       const { version, unhashable, lossy } = dataVersion(value, hasher);
       const size = hasher.length; // what was hashed: about the value's size
@@ -283,6 +299,34 @@ export class CacheSession {
         },
       );
     });
+  }
+
+  // A loader's value, versioned by the content it read. It is not stored:
+  // a loader reads again on every run (that is how it sees a changed
+  // file), so a stored copy would never be read.
+  #loaded(
+    node: PlanNode,
+    info: NodeCacheInfo,
+    key: string,
+    outcome: CacheOutcome,
+    content: string,
+    value: unknown,
+  ): unknown {
+    const version = this.#cache.hasher.hashText(
+      `braid loaded\0${key}\0${content}`,
+    );
+    this.#versions[node.index] = version;
+    const entry: Mutable<CacheLogEntry> = {
+      nodeName: node.name,
+      outcome,
+      key,
+      dataVersion: version,
+      notStored: "a loader reads its source again on every run",
+    };
+    const inputProblem = this.#inputProblems(node, info);
+    if (inputProblem !== undefined) entry.unhashable = inputProblem;
+    this.#record(node, entry);
+    return value;
   }
 
   #record(node: PlanNode, entry: Mutable<CacheLogEntry>): void {

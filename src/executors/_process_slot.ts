@@ -34,7 +34,7 @@ export interface CallOptions {
    */
   readonly subject?: string;
   /** Receives the `ctx.log` calls made in the process. */
-  readonly onLog?: (message: string, data: unknown) => void;
+  readonly onLog?: (message: string, data: unknown, warning: boolean) => void;
 }
 
 /** A task running in a process. */
@@ -277,7 +277,13 @@ export class ProcessSlot {
     const pending = this.#pending;
     if (pending === undefined || pending.id !== reply.id) return;
     if (reply.type === "log") {
-      if (!pending.settled) pending.options.onLog?.(reply.message, reply.data);
+      if (!pending.settled) {
+        pending.options.onLog?.(
+          reply.message,
+          reply.data,
+          reply.warning === true,
+        );
+      }
       return;
     }
     if (reply.type === "started") {

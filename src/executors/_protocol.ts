@@ -29,6 +29,8 @@ export interface CallTask {
   readonly item?: number | undefined;
   /** Set by a pool that times its tasks: the worker says when it starts. */
   readonly timed?: boolean;
+  /** The node span's W3C trace context, when an adapter traces: `ctx.traceparent`. */
+  readonly traceparent?: string;
 }
 
 /** A call as sent: its node as a descriptor with a ref, or a known ref. */
@@ -143,6 +145,8 @@ export type Reply =
     readonly message: string;
     readonly data?: unknown;
     readonly item?: number | undefined;
+    /** Set for `ctx.warn`. */
+    readonly warning?: boolean;
   }
   /**
    * A timed task starts: its modules are loaded and its first node is being

@@ -57,7 +57,7 @@ export interface Listener {
   /** The task starts on `worker`: its `attempt`-th start. */
   started(worker: string, attempt: number): void;
   /** Its node called ctx.log. */
-  logged(message: string, data: unknown): void;
+  logged(message: string, data: unknown, warning: boolean): void;
   /** It ended: its last reply, or the link broke (`problem` says how). */
   ended(reply: RemoteEnd | LinkFailure): void;
 }
@@ -422,7 +422,11 @@ export class RemoteLink {
       case "start":
         return listener.started(reply.worker, reply.attempt);
       case "log":
-        return listener.logged(reply.message, reply.data);
+        return listener.logged(
+          reply.message,
+          reply.data,
+          reply.warning === true,
+        );
       default:
         this.#listeners.delete(reply.call);
         this.#settle(reply.call);

@@ -2,7 +2,9 @@
 // worker's start, logs, the end) turned into the node's hooks, its value or
 // its error. Without a cache, the job goes first and the node's hooks
 // start when a worker starts it (so they see the real start); with one,
-// the hooks and the cache come first and the job goes once it missed. A
+// or with a tracing adapter (the job carries the node span's trace
+// context), the hooks and the cache come first and the job goes once it
+// missed. A
 // run without hooks or cache (execute() with no adapter) calls a node
 // with no more than this: its value is the call's.
 import type { PlanNode } from "../plan.ts";
@@ -29,7 +31,11 @@ export function runRemote(
   server: string,
 ): Promise<unknown> {
   const task = new RemoteTask(call, link, taskNode, server);
-  return call.run.cache === undefined ? task.sendFirst() : task.invokeFirst();
+  // A traced call's span starts before the job goes: the job carries it.
+  const run = call.run;
+  return run.cache === undefined && run.adapters?.traces !== true
+    ? task.sendFirst()
+    : task.invokeFirst();
 }
 
 class RemoteTask {
@@ -127,12 +133,14 @@ class RemoteTask {
     const node = this.#node;
     let data;
     try {
+      const traceparent = run.traceparent(node);
       data = this.#link.encode(this.#callId, {
         type: "call",
         node: this.#taskNode,
         args: wireArguments(node, run.values),
         runId: run.runId,
         item: run.item,
+        ...(traceparent === undefined ? {} : { trace: { traceparent } }),
       }, !quick.has(this.#taskNode));
     } catch (error) {
       throw new WorkerError(
@@ -157,7 +165,8 @@ class RemoteTask {
           this.#invoke(() => hooked.promise);
         }
       },
-      logged: (message, data) => run.log(node, message, data),
+      logged: (message, data, warning) =>
+        warning ? run.warn(node, message, data) : run.log(node, message, data),
       ended: (reply) => {
         if (reply.kind === "lost") {
           return this.#ended(

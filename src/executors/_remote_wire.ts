@@ -207,6 +207,8 @@ export type RemoteReply =
     readonly call: string;
     readonly message: string;
     readonly data?: unknown;
+    /** Set for `ctx.warn`. */
+    readonly warning?: boolean;
   }
   /**
    * The node returned a value: `bytes`, v8-serialized (see `valueOf`), or,

@@ -314,6 +314,7 @@ export class RemoteWorker {
           call,
           message: reply.message,
           data: reply.data,
+          ...(reply.warning === true ? { warning: true } : {}),
         });
         return;
       case "ok": {

@@ -156,9 +156,21 @@ export class TaskRunner {
           data,
           item,
         }),
+      warn: (message: string, data?: unknown) =>
+        this.#send({
+          type: "log",
+          id: task.id,
+          nodeName: node.nodeName,
+          message,
+          data,
+          item,
+          warning: true,
+        }),
     };
     if (item !== undefined) Object.assign(ctx, { item });
-    if (task.trace !== undefined) Object.assign(ctx, { trace: task.trace });
+    if (task.trace !== undefined) {
+      Object.assign(ctx, { traceparent: task.trace.traceparent });
+    }
     return ctx;
   }
 

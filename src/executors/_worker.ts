@@ -83,7 +83,7 @@ function load(node: TaskNode): Promise<AnyFn> {
 const controllers = new Map<number, AbortController>();
 
 function context(
-  task: { id: number; runId: string },
+  task: { id: number; runId: string; traceparent?: string },
   node: TaskNode,
   item: number | undefined,
 ) {
@@ -106,7 +106,21 @@ function context(
         item,
       });
     },
+    warn(message: string, data?: unknown) {
+      post({
+        type: "log",
+        id: task.id,
+        nodeName: node.nodeName,
+        message,
+        data,
+        item,
+        warning: true,
+      });
+    },
   };
+  if (task.traceparent !== undefined) {
+    Object.assign(ctx, { traceparent: task.traceparent });
+  }
   return item === undefined ? ctx : { ...ctx, item };
 }
 
@@ -115,7 +129,7 @@ function call(
   fn: AnyFn,
   node: TaskNode,
   args: unknown[] | Record<string, unknown>,
-  task: { id: number; runId: string },
+  task: { id: number; runId: string; traceparent?: string },
   item: number | undefined,
 ): unknown {
   return callWith(fn, node, args, () => context(task, node, item));

@@ -196,14 +196,17 @@ export class ProcessExecutor implements Executor {
     taskNode: TaskNode,
   ): Promise<unknown> {
     const run = call.run;
+    const traceparent = run.traceparent(node);
     const handle = lease.run({
       node: taskNode,
       args: wireArguments(node, values),
       runId: run.runId,
       item: run.item,
+      ...(traceparent === undefined ? {} : { trace: { traceparent } }),
     }, {
       nodeName: node.name,
-      onLog: (message, data) => run.log(node, message, data),
+      onLog: (message, data, warning) =>
+        warning ? run.warn(node, message, data) : run.log(node, message, data),
     });
     // A run that stops while the node runs cancels it (its process sees
     // ctx.signal abort, and is killed if the node does not stop).

@@ -10,7 +10,7 @@
  */
 import type { Plan, PlanNode } from "../plan.ts";
 import type { NodeSpec } from "../node.ts";
-import type { TaskNode } from "./_protocol.ts";
+import type { CallTask, TaskNode } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import {
   checkConcurrency,
@@ -135,18 +135,26 @@ export class ThreadedExecutor implements Executor {
     const run = call.run;
     const transfer: ArrayBuffer[] = [];
     const args = argumentsFor(run.plan, node, values, transfer);
-    const handle = lease.run({
+    const traceparent = run.traceparent(node);
+    const task: Omit<CallTask, "id"> = {
       type: "call",
       node: taskNode,
       args,
       runId: run.runId,
       item: run.item,
-    }, {
-      label: `node "${node.name}"`,
-      nodeName: node.name,
-      transfer,
-      onLog: (log) => run.log(node, log.message, log.data),
-    });
+    };
+    const handle = lease.run(
+      traceparent === undefined ? task : { ...task, traceparent },
+      {
+        label: `node "${node.name}"`,
+        nodeName: node.name,
+        transfer,
+        onLog: (log) =>
+          log.warning === true
+            ? run.warn(node, log.message, log.data)
+            : run.log(node, log.message, log.data),
+      },
+    );
     // A run that stops while the node runs cancels it (its worker sees
     // ctx.signal abort, and ends if the node does not stop).
     call.onAbort = (reason) => handle.cancel(reason);

@@ -188,7 +188,7 @@ export function checkOutput(
           if (result.passes) continue;
           if (result.importance === "fail") failures.push(result.message);
           else {
-            ctx.log(`checkOutput: ${result.message}`, {
+            ctx.warn(`checkOutput: ${result.message}`, {
               validation: {
                 passed: false,
                 importance: result.importance,

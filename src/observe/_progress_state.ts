@@ -69,6 +69,8 @@ export class RunProgress implements Outcomes {
   outcome: { readonly success: boolean; readonly at: number } | undefined;
   /** Quiet lines written for it (on a non-terminal). */
   lines = 0;
+  /** The last `ctx.log` message or hook error, shown on a line of its own. */
+  lastLog: string | undefined;
 
   constructor(
     runId: string,
@@ -158,6 +160,7 @@ function rows(run: RunProgress, now: number): [string, string[]][] {
     fields.push(...outcomeFields(nested, true));
     lines.push([`${nested.label} (nested)`, fields]);
   }
+  if (run.lastLog !== undefined) lines.push(["log", [run.lastLog]]);
   return lines;
 }
 

@@ -17,8 +17,10 @@ import {
   IGNORES_INPUTS,
   type NodeCachedEvent,
   type NodeLogEvent,
+  SYNC_LOGS,
 } from "../hooks.ts";
 import { type SyncWriter, writeAll } from "./writer.ts";
+import { hookErrorIn } from "./_hook_error.ts";
 
 /** How much a line matters. */
 export type LogLevel = "debug" | "info" | "error";
@@ -113,6 +115,8 @@ export class LogAdapter implements Adapter {
   readonly name = "LogAdapter";
   /** Its node hooks never read the node's inputs. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
   readonly #stream: SyncWriter;
   readonly #fields: Readonly<Record<string, unknown>>;
   readonly #starts: boolean;
@@ -295,20 +299,6 @@ function errorOf(error: unknown): NonNullable<LogRecord["error"]> {
   return error instanceof HookError
     ? { name: error.name, message: error.message, hook: error.hook }
     : { name: error.name, message: error.message };
-}
-
-// The hook error that failed a run: the error itself, or one it wraps (a
-// node's failure, a nested run's, one of several collected).
-function hookErrorIn(error: unknown, depth = 0): HookError | undefined {
-  if (error instanceof HookError) return error;
-  if (!(error instanceof Error) || depth > 8) return undefined;
-  if (error instanceof AggregateError) {
-    for (const inner of error.errors) {
-      const found = hookErrorIn(inner, depth + 1);
-      if (found !== undefined) return found;
-    }
-  }
-  return hookErrorIn(error.cause, depth + 1);
 }
 
 // JSON that never throws: bigints as strings, errors by name and message,

@@ -20,9 +20,11 @@ import type {
   BeforeMapEvent,
   MapItemEvent,
   NodeCachedEvent,
+  NodeLogEvent,
   TaskExpandEvent,
 } from "../hooks.ts";
-import { IGNORES_INPUTS } from "../hooks.ts";
+import { IGNORES_INPUTS, SKIPS_ITEM_RUNS, SYNC_LOGS } from "../hooks.ts";
+import { hookErrorIn } from "./_hook_error.ts";
 import type { NodeInfo } from "../graph.ts";
 import { GraphShape } from "./_plan_size.ts";
 import {
@@ -87,6 +89,10 @@ export class ProgressBar implements Adapter, Disposable {
   readonly name = "ProgressBar";
   /** Its node hooks never read the node's inputs. */
   readonly [IGNORES_INPUTS] = true;
+  /** Its `onLog` is sync. */
+  readonly [SYNC_LOGS] = true;
+  /** Its graph hooks ignore a map's item runs. */
+  readonly [SKIPS_ITEM_RUNS] = true;
   readonly #screen: Screen;
   readonly #silent: boolean;
   readonly #period: number;
@@ -153,7 +159,7 @@ export class ProgressBar implements Adapter, Disposable {
   /** A run ended. */
   afterGraphExecution(event: AfterGraphExecutionEvent): void {
     if (event.item !== undefined || this.#silent) return;
-    this.#end(event.runId, event.success);
+    this.#end(event.runId, event.success, event.error);
   }
 
   /** A map starts, or a map inside a nested pipeline. */
@@ -186,7 +192,15 @@ export class ProgressBar implements Adapter, Disposable {
   /** A map ended. */
   afterMap(event: AfterMapEvent): void {
     if (event.nodeName !== undefined || this.#silent) return;
-    this.#end(event.runId, event.success);
+    this.#end(event.runId, event.success, event.error);
+  }
+
+  /** A `ctx.log` message: the run's log line shows the last one. */
+  onLog(event: NodeLogEvent): void {
+    const run = this.#run(event.runId);
+    if (run === undefined) return;
+    run.lastLog = `${event.nodeName}: ${oneLine(event.message)}`;
+    this.#dirty = true;
   }
 
   /** A fan-out block's items are known. */
@@ -294,9 +308,13 @@ export class ProgressBar implements Adapter, Disposable {
     }
   }
 
-  #end(runId: string, success: boolean): void {
+  #end(runId: string, success: boolean, error?: unknown): void {
     const run = this.#runs.get(runId);
     if (run === undefined) return;
+    const hook = success ? undefined : hookErrorIn(error);
+    if (hook !== undefined) {
+      run.lastLog = `hook error: ${oneLine(hook.message)}`;
+    }
     this.#runs.delete(runId);
     if (this.#last === run) this.#last = undefined;
     run.outcome = { success, at: performance.now() };
@@ -355,6 +373,11 @@ function outerOf(name: string, shape: GraphShape | undefined): string {
     }
   }
   return name.slice(0, Math.max(name.indexOf("."), 0)) || name;
+}
+
+// A message as one line: a line break would throw the redraw's count off.
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ");
 }
 
 function cut(text: string, max: number): string {

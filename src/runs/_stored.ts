@@ -3,7 +3,7 @@
 // run with run()'s recorder emitting to the recording; stream() records the
 // events its reader takes; map() records each item's end by column
 // (`afterMapItem`), with no per-node events at all.
-import type { ExecutionEvent, WarningStreamEvent } from "../events.ts";
+import type { ExecutionEvent, RunTags, WarningStreamEvent } from "../events.ts";
 import { type Adapter, Hooks, type MapItemEvent } from "../hooks.ts";
 import { type MapOptions, runMap } from "../map.ts";
 import { recordRun, type RunResult } from "../results.ts";
@@ -60,13 +60,17 @@ export async function* storedStream(
     for await (const event of streamEvents(runner, vars, options)) {
       recording.event(event);
       yield event;
-      while (warnings.length > 0) yield warningEvent(warnings.shift()!);
+      while (warnings.length > 0) {
+        yield warningEvent(warnings.shift()!, options.tags);
+      }
     }
   } finally {
     // Left early: the run was cancelled (a no-op once it finished).
     recording.finish("cancelled", Date.now());
   }
-  while (warnings.length > 0) yield warningEvent(warnings.shift()!);
+  while (warnings.length > 0) {
+    yield warningEvent(warnings.shift()!, options.tags);
+  }
 }
 
 /** `map()` recorded: the run, and each item's end and failure. */
@@ -96,6 +100,7 @@ export async function storedMap(
       recording.event({
         type: "nodeFailed",
         runId,
+        tags: options.tags ?? NO_TAGS,
         timestamp: Date.now(),
         nodeName: failed,
         durationMs: 0,
@@ -167,9 +172,15 @@ class ItemLog implements Adapter {
   }
 }
 
-function warningEvent(warning: RunStoreWarning): WarningStreamEvent {
+const NO_TAGS: RunTags = Object.freeze({});
+
+function warningEvent(
+  warning: RunStoreWarning,
+  tags: RunTags | undefined,
+): WarningStreamEvent {
   return {
     type: "warning",
+    tags: tags ?? NO_TAGS,
     runId: warning.runId,
     timestamp: Date.now(),
     message: warning.message,

@@ -13,7 +13,7 @@ import { RECOMPUTE } from "../cache/cache.ts";
 import { BraidError, MissingInputError } from "../errors.ts";
 import type { RunResult } from "../results.ts";
 import type { ExecuteOptions, Runner } from "../runner.ts";
-import type { Tags } from "../node.ts";
+import type { RunTags } from "../events.ts";
 import { isThenable } from "../_thenable.ts";
 import { storedRun } from "./_stored.ts";
 import type { StoredRun } from "./types.ts";
@@ -36,7 +36,7 @@ export interface ReexecuteOptions {
   /** Cancels the run. */
   readonly signal?: AbortSignal;
   /** The new run's tags. */
-  readonly tags?: Tags;
+  readonly tags?: RunTags;
 }
 
 /**

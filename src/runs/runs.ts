@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ExecutionEvent } from "../events.ts";
+import type { ExecutionEvent, RunTags } from "../events.ts";
 import type { RunLog } from "./_run_log.ts";
 import type {
   RunQuery,
@@ -98,6 +98,7 @@ function replay(
   nodes: readonly StoredNode[],
 ): ExecutionEvent[] {
   const runId = run.id;
+  const tags = run.tags as RunTags;
   // Each event with its place: its position among the run's events when
   // stored, else its time.
   const keyed: [number, number, ExecutionEvent][] = [];
@@ -106,6 +107,7 @@ function replay(
   const events: ExecutionEvent[] = [{
     type: "runStarted",
     runId,
+    tags,
     timestamp: run.startedAt,
     finalVars: run.finalVars,
   }];
@@ -116,6 +118,7 @@ function replay(
       push(undefined, {
         type: "nodeSkipped",
         runId,
+        tags,
         timestamp: end,
         nodeName,
         reason: node.skipReason ??
@@ -132,6 +135,7 @@ function replay(
       push(endSeq, {
         type: "nodeCached",
         runId,
+        tags,
         timestamp: start + durationMs,
         nodeName,
         durationMs,
@@ -140,6 +144,7 @@ function replay(
       push(startSeq, {
         type: "nodeStarted",
         runId,
+        tags,
         timestamp: start,
         nodeName,
         ...worker,
@@ -149,6 +154,7 @@ function replay(
       push(log.seq, {
         type: "log",
         runId,
+        tags,
         timestamp: log.timestamp,
         nodeName,
         message: log.message,
@@ -159,6 +165,7 @@ function replay(
       push(endSeq, {
         type: "nodeFailed",
         runId,
+        tags,
         timestamp: start + durationMs,
         nodeName,
         durationMs,
@@ -169,6 +176,7 @@ function replay(
       push(endSeq, {
         type: "nodeSucceeded",
         runId,
+        tags,
         timestamp: start + durationMs,
         nodeName,
         durationMs,
@@ -183,6 +191,7 @@ function replay(
     ordered.push({
       type: "runFinished",
       runId,
+      tags,
       timestamp: end,
       success: run.status === "succeeded",
       durationMs: run.durationMs ?? 0,

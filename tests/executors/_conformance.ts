@@ -258,6 +258,30 @@ export function conformance(
     assert.deepEqual(seen.tags, { module: "module #1", team: "x" });
   });
 
+  test("a node's ctx.traceparent is what the tracing adapter gives for its task, and absent without one", async () => {
+    using probe = await P.listen();
+    let builder = withExecutor(new Builder().withModules(F.withTrace))
+      .withAdapters({
+        name: "Tracer",
+        beforeNodeExecution() {},
+        traceparent: ({ taskId, nodeName }) => `tp ${nodeName} ${taskId}`,
+      });
+    if (mapKind !== undefined) builder = builder.withMapExecutor(mapKind);
+    const dr = await builder.build();
+    open.push(dr);
+    const result = await dr.run(["alsoTraced"]);
+    assert.equal(result.success, true);
+    await probe.settle();
+    assert.deepEqual(P.reports.splice(0).sort(), [
+      `alsoTraced tp alsoTraced ${result.runId}/alsoTraced`,
+      `traced tp traced ${result.runId}/traced`,
+    ]);
+    const plain = await build(F.withTrace);
+    await plain.execute(["alsoTraced"]);
+    await probe.settle();
+    assert.deepEqual(P.reports.sort(), ["alsoTraced none", "traced none"]);
+  });
+
   test("an AbortSignal cancels a run within milliseconds and no later node starts", async () => {
     using probe = await P.listen();
     const dr = await build(F.sleepy);

@@ -102,6 +102,30 @@ Deno.test("[remote] nodes run on a worker: values, call styles, ctx facts and lo
   ]);
 });
 
+Deno.test("[remote] a node's ctx.traceparent on the worker is what the tracing adapter gave for its task", async () => {
+  await using redis = await startRedis();
+  await using _worker = await startWorker(redis.url, "traced", {
+    name: "w-t",
+  });
+  const executor = new RemoteExecutor({ redis: redis.url, queue: "traced" });
+  const tracer: Adapter = {
+    name: "Tracer",
+    beforeNodeExecution() {},
+    traceparent: ({ taskId }) => `tp ${taskId}`,
+  };
+  await using dr = await build(executor, tracer);
+  const result = await dr.run(["traced"] as never[]);
+  assert.ok(result.success, String(result.error));
+  assert.equal((result.outputs as Out).traced, `tp ${result.runId}/traced`);
+  await using plain = await build(
+    new RemoteExecutor({ redis: redis.url, queue: "traced" }),
+  );
+  assert.equal(
+    (await plain.execute(["traced"] as never[]) as Out).traced,
+    null,
+  );
+});
+
 Deno.test("[remote] a node that throws remotely is a NodeExecutionError with the remote stack in cause", async () => {
   await using redis = await startRedis();
   await using _worker = await startWorker(redis.url, "throws", {

@@ -70,6 +70,33 @@ Deno.test("ProgressBar counts cache hits apart, and failures, marking a failed r
   );
 });
 
+Deno.test("ProgressBar shows a run's last ctx.log message on a log line, and the hook error that failed a run", async () => {
+  const term = new FakeTerminal();
+  const strict = {
+    name: "Strict",
+    beforeNodeExecution(event: { nodeName: string }) {
+      if (event.nodeName === "picky") throw new Error("not today");
+    },
+  };
+  const dr = await new Builder().withModules({
+    talk: ({ ctx }: { ctx: { log(m: string): void } }) => {
+      ctx.log("loading");
+      ctx.log("read 3 rows\nof 4");
+      return 1;
+    },
+    picky: () => 2,
+  }).withAdapters(new ProgressBar({ stream: term }), strict).build();
+  await dr.execute(["talk"]);
+  assert.deepEqual(term.screen().slice(1), ["  log  talk: read 3 rows of 4"]);
+  await assert.rejects(dr.execute(["picky"]), /not today/);
+  const screen = term.screen();
+  assert.match(screen[2]!, /^✖ run picky /);
+  assert.match(
+    screen[3]!,
+    /^ {2}log {2}hook error: Hook "beforeNodeExecution" of adapter Strict threw for node "picky": not today$/,
+  );
+});
+
 Deno.test("ProgressBar shows a map's items done of total with their rate; its items start no run bars", async () => {
   const term = new FakeTerminal();
   const dr = await new Builder().withModules(chain)

@@ -217,7 +217,7 @@ Deno.test("SqliteRunStore keeps runs across processes' stores, and list filters 
     await dr.map(["a"], {
       inputs: { x: [1, 2] },
       mapOver: "x",
-      tags: { team: ["a", "b"] },
+      tags: { team: "a", tier: 2 },
     });
   }
   const store = new SqliteRunStore(path);
@@ -231,7 +231,7 @@ Deno.test("SqliteRunStore keeps runs across processes' stores, and list filters 
     );
     assert.equal(nodes[2]?.logs?.[0]?.message, "hello");
     assert.equal(nodes[1]?.error?.message, "no 2");
-    assert.equal(store.list({ tag: { team: "b" } }).length, 1);
+    assert.equal(store.list({ tag: { tier: "2" } }).length, 1);
     assert.equal(store.list({ tag: { team: "c" } }).length, 0);
     assert.equal(store.list({ status: "failed" })[0]?.id, runId);
     const [map] = store.list({ tag: { team: "a" } });
