@@ -590,7 +590,7 @@ Deno.test("a node's ctx carries only its documented fields, in a run whose neste
   );
   assert.deepEqual(
     keys.map(String).sort(),
-    ["log", "nodeName", "runId", "signal", "tags"],
+    ["log", "nodeName", "runId", "signal", "tags", "warn"],
   );
   assert.ok(seen.includes("inner.y"), `seen: ${seen}`);
 });
