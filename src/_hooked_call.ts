@@ -143,6 +143,7 @@ function begin(
     run.item,
     now(),
     run.attemptOf(node),
+    run.routedExecutor(node),
   );
   if (event === undefined || !hooks.beforeNode) {
     return execute(run, node, hooks, event, call, miss, deferEnd);

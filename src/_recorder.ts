@@ -137,8 +137,16 @@ export class Recorder implements Adapter {
 
   /** The run's own nodes, told directly: no event objects. */
   readonly [OBSERVES]: NodeObserver = {
-    started: (node, runId, item, at, attempt) =>
-      this.#started(node.name, runId, item, at, attempt, this.#atNode(node)),
+    started: (node, runId, item, at, attempt, executor) =>
+      this.#started(
+        node.name,
+        runId,
+        item,
+        at,
+        attempt,
+        this.#atNode(node),
+        executor,
+      ),
     ended: (
       node,
       runId,
@@ -213,6 +221,7 @@ export class Recorder implements Adapter {
     started: number,
     attempt: number,
     at = this.#at(nodeName),
+    executor?: string,
   ): void {
     if (at >= 0) {
       this.#starts[at] = started;
@@ -221,9 +230,11 @@ export class Recorder implements Adapter {
     const emit = this.#emit;
     if (emit === undefined) return;
     const timestamp = ORIGIN + started;
-    const event: RecordedEvent<NodeStartedEvent> = item === undefined
+    let event: RecordedEvent<NodeStartedEvent> = item === undefined
       ? { type: "nodeStarted", runId, timestamp, nodeName }
       : { type: "nodeStarted", runId, timestamp, nodeName, item };
+    // Routed runs name each node's executor (rare: a spread is fine).
+    if (executor !== undefined) event = { ...event, executor };
     const worker = this.#workerOf(nodeName, item, at);
     if (worker !== undefined) {
       return emit(

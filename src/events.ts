@@ -51,6 +51,11 @@ export interface NodeStartedEvent extends NodeEventBase {
    * executor: the worker's id).
    */
   readonly worker?: string;
+  /**
+   * The executor it runs on, by its name among `executors`, when nodes are
+   * routed (`withExecutors`, `Engine({ executors })`).
+   */
+  readonly executor?: string;
 }
 
 /** A node returned a value. */

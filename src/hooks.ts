@@ -390,6 +390,7 @@ export interface NodeObserver {
     item: number | undefined,
     now: number,
     attempt: number,
+    executor: string | undefined,
   ): void;
   /** `node` ended: its value or what it threw, and what the cache did. */
   ended(

@@ -168,10 +168,11 @@ export class Router {
     // they are measured only while a route may read them (the scheduler
     // reads `measured` once per run, so it is a getter).
     this.lanes = route === undefined
-      ? executors.length === 1 ? { executors } : { executors, laneOf }
+      ? executors.length === 1 ? { executors } : { executors, laneOf, names }
       : {
         executors,
         laneOf,
+        names,
         get measured() {
           return measuring() ? record : undefined;
         },

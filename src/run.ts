@@ -117,6 +117,8 @@ export class Run {
   driver: { stopped(error: Error): void } | undefined;
   /** Where the scheduler sends its nodes (set as it starts). */
   lanes: Lanes | undefined;
+  /** Each node's lane in this run, when nodes are routed (by plan index). */
+  routedLanes: Int32Array | undefined;
   readonly #onStop: ((error: Error) => void) | undefined;
   readonly #onLog: ((event: NodeLogEvent) => void) | undefined;
   // Each node's attempt number, past the first (made on a node's first
@@ -401,6 +403,16 @@ export class Run {
         item,
       };
     return hooks.traceparentOf(event);
+  }
+
+  /**
+   * The name routing gave the executor `node` runs on in this run (a key
+   * of `executors`), when nodes are routed; undefined otherwise.
+   */
+  routedExecutor(node: PlanNode): string | undefined {
+    const routed = this.routedLanes;
+    if (routed === undefined) return undefined;
+    return this.lanes?.names?.[routed[node.index]!];
   }
 
   /** The name of the executor `node` runs on in this run. */

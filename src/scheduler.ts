@@ -41,6 +41,8 @@ export interface Lanes {
   readonly executors: readonly Executor[];
   /** The lane of `node` in `run`; absent when every node takes lane 0. */
   readonly laneOf?: (node: PlanNode, run: Run) => number;
+  /** Each lane's executor by the name it was given (routing's keys). */
+  readonly names?: readonly string[];
   /** Called with each node's duration when durations are wanted. */
   readonly measured?:
     | ((node: PlanNode, durationMs: number) => void)
@@ -80,6 +82,7 @@ export function schedule(run: Run, lanes: Lanes): Promise<unknown[]> {
   if (lanes.laneOf !== undefined) {
     try {
       laneOf = routeAll(run, lanes.laneOf);
+      run.routedLanes = laneOf;
     } catch (error) {
       // A route that fails (or names no executor) fails the run.
       run.stop(error as Error);

@@ -59,6 +59,8 @@ export class Recording {
   #endSeq: Uint32Array;
   #extra: Map<string, number> | undefined;
   #workers: (string | undefined)[] | undefined;
+  // Each node's executor as routing chose it in the run (when routed).
+  #executors: (string | undefined)[] | undefined;
   #errors: unknown[] | undefined;
   #caches: (CacheOutcome | undefined)[] | undefined;
   #skipReasons: (SkipReason | undefined)[] | undefined;
@@ -139,6 +141,9 @@ export class Recording {
         if (attempt > this.#attempts[at]!) this.#attempts[at] = attempt;
         if (event.worker !== undefined) {
           (this.#workers ??= [])[at] = event.worker;
+        }
+        if (event.executor !== undefined) {
+          (this.#executors ??= [])[at] = event.executor;
         }
         return;
       }
@@ -438,7 +443,7 @@ export class Recording {
       };
       const attempts = this.#attempts[at]!;
       if (attempts > 0) record.attempts = attempts;
-      const executor = roster.executors[at];
+      const executor = this.#executors?.[at] ?? roster.executors[at];
       if (executor !== undefined) record.executor = executor;
       const worker = this.#workers?.[at];
       if (worker !== undefined) record.worker = worker;

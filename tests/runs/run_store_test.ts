@@ -448,3 +448,33 @@ Deno.test("stream() over a map records each item's end and failure too", async (
   const [half] = await dr.runs.nodes(runId);
   assert.equal(half?.status, "failed"); // the first failure of its items
 });
+
+Deno.test("a node routed by a route function is recorded with the executor routing gave it, as its nodeStarted event says", async () => {
+  await using dr = await new Builder()
+    .withModules({
+      a: () => 1,
+      b: ({ a }: { a: number }) => a + 1,
+      c: node(({ b }: { b: number }) => b * 2, tag({ executor: "light" })),
+    })
+    .withExecutors({
+      executors: { light: "sequential", heavy: "async" },
+      route: (task) => task.name === "b" ? "heavy" : "light",
+    })
+    .withRunStore({ store: new MemoryRunStore() }).build();
+  const started = new Map<string, string | undefined>();
+  let runId = "";
+  for await (const e of dr.stream(["c"])) {
+    if (e.type === "nodeStarted") started.set(e.nodeName, e.executor);
+    runId = e.runId;
+  }
+  assert.deepEqual(Object.fromEntries(started), {
+    a: "light",
+    b: "heavy",
+    c: "light",
+  });
+  const nodes = await dr.runs.nodes(runId);
+  assert.deepEqual(
+    Object.fromEntries(nodes.map((n) => [n.name, n.executor])),
+    { a: "light", b: "heavy", c: "light" },
+  );
+});
