@@ -94,6 +94,22 @@ export class Recorder implements Adapter {
     this.#emit?.(event);
   }
 
+  /**
+   * Emits the run's start, then `warning` (what the cache said at build,
+   * told with the first recorded run), if any.
+   */
+  runStarted(
+    runId: string,
+    finalVars: readonly string[],
+    warning: string | undefined,
+  ): void {
+    const timestamp = Date.now();
+    this.emit({ type: "runStarted", runId, timestamp, finalVars });
+    if (warning !== undefined) {
+      this.emit({ type: "warning", runId, timestamp, message: warning });
+    }
+  }
+
   // The roster position of a node, or -1 for one the run's plan does not
   // hold (a nested pipeline's, forwarded under its outer name).
   #at(name: string): number {

@@ -142,21 +142,7 @@ async function recordMap(
   const recorder = new Recorder(undefined, emit, options.tags);
   const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
-  recorder.emit({
-    type: "runStarted",
-    runId,
-    timestamp: Date.now(),
-    finalVars: vars,
-  });
-  const warning = runner.cache?.takeWarning();
-  if (warning !== undefined) {
-    recorder.emit({
-      type: "warning",
-      runId,
-      timestamp: Date.now(),
-      message: warning,
-    });
-  }
+  recorder.runStarted(runId, vars, runner.cache?.takeWarning());
   let error: unknown;
   let success = true;
   try {

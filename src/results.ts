@@ -89,21 +89,7 @@ export async function recordRun(
   // First, so it sees a node start even when a later adapter's hook throws.
   const hooks = runner.hooks.withAdapters([recorder, ...runner.hooks.adapters]);
   const start = performance.now();
-  recorder.emit({
-    type: "runStarted",
-    runId,
-    timestamp: Date.now(),
-    finalVars: plan.finalVars,
-  });
-  const warning = runner.cache?.takeWarning();
-  if (warning !== undefined) {
-    recorder.emit({
-      type: "warning",
-      runId,
-      timestamp: Date.now(),
-      message: warning,
-    });
-  }
+  recorder.runStarted(runId, plan.finalVars, runner.cache?.takeWarning());
   let outputs: Record<string, unknown> | undefined;
   let error: unknown;
   try {

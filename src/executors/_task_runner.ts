@@ -15,6 +15,7 @@ import type {
 } from "./_task_protocol.ts";
 import { isThenable } from "../_thenable.ts";
 import { callWith, wireArguments } from "../_call.ts";
+import { farLogging } from "./_far_log.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -147,25 +148,7 @@ export class TaskRunner {
       runId: task.runId,
       nodeName: node.nodeName,
       tags: node.tags,
-      log: (message: string, data?: unknown) =>
-        this.#send({
-          type: "log",
-          id: task.id,
-          nodeName: node.nodeName,
-          message,
-          data,
-          item,
-        }),
-      warn: (message: string, data?: unknown) =>
-        this.#send({
-          type: "log",
-          id: task.id,
-          nodeName: node.nodeName,
-          message,
-          data,
-          item,
-          warning: true,
-        }),
+      ...farLogging((reply) => this.#send(reply), task.id, node.nodeName, item),
     };
     if (item !== undefined) Object.assign(ctx, { item });
     if (task.trace !== undefined) {

@@ -18,6 +18,7 @@ import { WARM_REF } from "./_protocol.ts";
 import { bufferOf, TRANSFER_BYTES } from "./_wire.ts";
 import { isThenable } from "../_thenable.ts";
 import { callWith, wireArguments } from "../_call.ts";
+import { farLogging } from "./_far_log.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -96,27 +97,7 @@ function context(
     runId: task.runId,
     nodeName: node.nodeName,
     tags: node.tags,
-    log(message: string, data?: unknown) {
-      post({
-        type: "log",
-        id: task.id,
-        nodeName: node.nodeName,
-        message,
-        data,
-        item,
-      });
-    },
-    warn(message: string, data?: unknown) {
-      post({
-        type: "log",
-        id: task.id,
-        nodeName: node.nodeName,
-        message,
-        data,
-        item,
-        warning: true,
-      });
-    },
+    ...farLogging(post, task.id, node.nodeName, item),
   };
   if (task.traceparent !== undefined) {
     Object.assign(ctx, { traceparent: task.traceparent });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import puppeteer from "puppeteer-core";
 import { Builder, MemoryRunStore, serveViewer } from "../../mod.ts";
-import { findChromium } from "./_chromium.ts";
+import { findChromium } from "../_chromium.ts";
 
 const features = {
   load: ({ x }: { x: number }) => x + 1,

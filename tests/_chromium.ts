@@ -1,5 +1,5 @@
 // Debian's chromium (which .ci/run installs), or CHROMIUM_PATH: the
-// browser the viewer's page is tested in.
+// browser the pictures and the viewer's page are tested in.
 export async function findChromium(): Promise<string> {
   const given = Deno.env.get("CHROMIUM_PATH");
   if (given !== undefined && given !== "") return given;
