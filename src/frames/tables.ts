@@ -40,13 +40,7 @@ export async function toTable(value: unknown, what: string): Promise<Table> {
   const columns: Record<string, Vector> = {};
   const lengths: [string, number][] = [];
   for (const [name, column] of Object.entries(value)) {
-    const vector = column instanceof arrow.Vector
-      ? column
-      : ArrayBuffer.isView(column) && !(column instanceof DataView)
-      ? arrow.makeVector(column as Float64Array)
-      : Array.isArray(column)
-      ? arrow.vectorFromArray(column)
-      : undefined;
+    const vector = toVector(arrow, column);
     if (vector === undefined) {
       throw new TypeError(
         `${what}: column "${name}" must be an array, a typed array or an Arrow Vector`,
@@ -64,6 +58,23 @@ export async function toTable(value: unknown, what: string): Promise<Table> {
     );
   }
   return new arrow.Table(columns);
+}
+
+/**
+ * `column` as an Arrow Vector: a Vector as it is, a typed array or an array
+ * made into one; undefined for anything else.
+ */
+export function toVector(
+  arrow: Awaited<ReturnType<typeof loadArrow>>,
+  column: unknown,
+): Vector | undefined {
+  return column instanceof arrow.Vector
+    ? column
+    : ArrayBuffer.isView(column) && !(column instanceof DataView)
+    ? arrow.makeVector(column as Float64Array)
+    : Array.isArray(column)
+    ? arrow.vectorFromArray(column)
+    : undefined;
 }
 
 /** The table's columns by name, as plain arrays or typed arrays. */

@@ -11,6 +11,7 @@ import { derivedSpec } from "../_code.ts";
 import { collectSpecs } from "../_load.ts";
 import type { BindingModifier, ModifierContext, NodeSpec } from "../node.ts";
 import { loadArrow } from "../frames/_arrow.ts";
+import { toVector } from "../frames/tables.ts";
 import { type Binding, rebind, source } from "./_bind.ts";
 import type { Table, Vector } from "npm:apache-arrow@21.2.0";
 
@@ -248,13 +249,7 @@ async function appendColumns(
   }
   for (const name of chosen) {
     const value = args[columnNode(name)];
-    const vector = value instanceof arrow.Vector
-      ? value
-      : ArrayBuffer.isView(value) && !(value instanceof DataView)
-      ? arrow.makeVector(value as Float64Array)
-      : Array.isArray(value)
-      ? arrow.vectorFromArray(value)
-      : undefined;
+    const vector = toVector(arrow, value);
     if (vector === undefined) {
       throw new TypeError(
         `withColumns of "${owner}": column function "${name}" must return a typed array, an array or an Arrow Vector`,
